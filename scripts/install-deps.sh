@@ -1,0 +1,39 @@
+#!/bin/sh
+# install-deps.sh — install, only when missing, the Debian packages that
+# salvo's build, tests and benchmarks need. Idempotent: a machine that has
+# everything runs no package manager at all.
+#
+# Build:   gcc make pkg-config libssl-dev zlib1g-dev libjansson-dev
+# Tests:   libcmocka-dev, nginx and wrk (test peers, never runtime deps),
+#          python3 (e2e drivers), openssl (self-signed test certificates),
+#          clang + libclang-rt-dev (libFuzzer target; optional at run time)
+set -eu
+
+PKGS="gcc make pkg-config libssl-dev zlib1g-dev libjansson-dev libcmocka-dev \
+nginx-light wrk python3 openssl clang libclang-rt-dev procps"
+
+missing=""
+for p in $PKGS; do
+    case "$p" in
+    nginx-light)
+        # Any nginx flavour will do as a test peer.
+        if command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ]; then continue; fi ;;
+    esac
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+        missing="$missing $p"
+    fi
+done
+
+[ -z "$missing" ] && exit 0
+
+echo "install-deps: installing$missing" >&2
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq >/dev/null
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
+# Debian starts nginx on install; our tests run their own instances.
+if command -v systemctl >/dev/null 2>&1; then $SUDO systemctl disable --now nginx >/dev/null 2>&1 || true; fi
+$SUDO service nginx stop >/dev/null 2>&1 || true
+exit 0
