@@ -1,0 +1,295 @@
+/*
+ * run_cli.c — `salvo run URL [options]`: parse, validate, run, report.
+ *
+ * Everything the user typed is checked before a single request leaves:
+ * a bad value names the option and the value and exits 2. The run itself
+ * always ends with a summary and (with --json) a results file, also after
+ * Ctrl-C, so what was measured is never lost.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "core/clock.h"
+#include "core/units.h"
+#include "load/config.h"
+#include "load/run.h"
+#include "report/json.h"
+#include "report/summary.h"
+
+#define MAX_HEADERS 64
+
+enum {
+    OPT_ARRIVAL = 1000, OPT_TIMEOUT, OPT_CLOSED, OPT_BODY, OPT_BODY_FILE, OPT_JSON, OPT_SPIN, OPT_SEED,
+    OPT_SHARD, OPT_NAME, OPT_MAX_LAG, OPT_ALLOW_INVALID, OPT_HELP
+};
+
+static const struct option long_opts[] = {
+    {"rate", required_argument, 0, 'r'},        {"arrival", required_argument, 0, OPT_ARRIVAL},
+    {"duration", required_argument, 0, 'd'},    {"connections", required_argument, 0, 'c'},
+    {"threads", required_argument, 0, 't'},     {"timeout", required_argument, 0, OPT_TIMEOUT},
+    {"closed", no_argument, 0, OPT_CLOSED},     {"method", required_argument, 0, 'm'},
+    {"header", required_argument, 0, 'H'},      {"body", required_argument, 0, OPT_BODY},
+    {"body-file", required_argument, 0, OPT_BODY_FILE}, {"insecure", no_argument, 0, 'k'},
+    {"json", required_argument, 0, OPT_JSON},   {"quiet", no_argument, 0, 'q'},
+    {"spin", required_argument, 0, OPT_SPIN},   {"seed", required_argument, 0, OPT_SEED},
+    {"shard", required_argument, 0, OPT_SHARD}, {"name", required_argument, 0, OPT_NAME},
+    {"max-lag", required_argument, 0, OPT_MAX_LAG}, {"allow-invalid", no_argument, 0, OPT_ALLOW_INVALID},
+    {"help", no_argument, 0, OPT_HELP},         {0, 0, 0, 0},
+};
+
+static const char usage_text[] =
+    "usage: salvo run URL [options]\n"
+    "  -r, --rate N          requests per second (required in the open model)\n"
+    "      --arrival KIND    constant (default) or poisson\n"
+    "  -d, --duration D      run length, e.g. 30s, 2m (default 10s)\n"
+    "  -c, --connections N   open: cap on open connections (default 10000); closed: connections (default 10)\n"
+    "  -t, --threads N       worker threads (default: number of CPUs)\n"
+    "      --timeout D       a request without a complete response this long after its\n"
+    "                        intended send time is a timeout (default 10s)\n"
+    "      --closed          closed model for comparison (subject to coordinated omission)\n"
+    "  -m, --method M        request method (default GET)\n"
+    "  -H, --header 'K: V'   request header (repeatable)\n"
+    "      --body STRING     request body\n"
+    "      --body-file FILE  request body from a file\n"
+    "  -k, --insecure        do not verify the TLS certificate\n"
+    "      --json FILE       write the results JSON to FILE ('-' for stdout)\n"
+    "  -q, --quiet           no terminal summary\n"
+    "      --spin D          busy-poll this long before each deadline (e.g. 20us; default 0)\n"
+    "      --seed N          seed of the Poisson arrivals (default 1)\n"
+    "      --shard K/N       run arrivals i = K (mod N) of the whole schedule\n"
+    "      --name NAME       name the figures are grouped under (default: URL path)\n"
+    "      --max-lag D       send-lag p99 above which the run is invalid (default 1ms)\n"
+    "      --allow-invalid   exit 0 even when the run is invalid\n";
+
+/* One-line usage error naming the culprit; returns the usage exit code. */
+static int usage_error(const char *fmt, const char *a, const char *b)
+{
+    fputs("salvo: ", stderr);
+    fprintf(stderr, fmt, a, b);
+    fputs("\n", stderr);
+    return EXIT_USAGE;
+}
+
+/* Parses a positive integer no larger than max. */
+static bool parse_uint(const char *s, unsigned long max, unsigned long *out)
+{
+    char *end;
+    errno = 0;
+    if (!*s || *s == '-') return false;
+    unsigned long v = strtoul(s, &end, 10);
+    if (errno || *end || v == 0 || v > max) return false;
+    *out = v;
+    return true;
+}
+
+/* Reads a whole file into a malloc'd buffer. */
+static int read_file(const char *path, char **out, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return -errno;
+    char *buf = NULL;
+    size_t cap = 0, n = 0;
+    for (;;) {
+        if (n == cap && !(buf = realloc(buf, cap = cap ? 2 * cap : 65536))) abort();
+        size_t got = fread(buf + n, 1, cap - n, f);
+        n += got;
+        if (got == 0) break;
+    }
+    int err = ferror(f) ? -EIO : 0;
+    fclose(f);
+    if (err) free(buf);
+    else *out = buf, *len = n;
+    return err;
+}
+
+/* Parsed command line state that is not part of the frozen config. */
+struct run_args {
+    const char *headers[MAX_HEADERS];
+    size_t nheaders;
+    const char *body, *body_file;
+    bool rate_given, conns_given, threads_given;
+};
+
+/* Handles one option; returns -1 to continue or an exit code. */
+static int parse_opt(int opt, struct run_config *cfg, struct run_args *a)
+{
+    unsigned long v;
+    switch (opt) {
+    case 'r':
+        if (parse_rate(optarg, &cfg->rate) < 0) return usage_error("bad value '%s' for --rate: %s", optarg, "expected a positive number of requests per second");
+        a->rate_given = true;
+        return -1;
+    case OPT_ARRIVAL:
+        if (strcmp(optarg, "constant") == 0) cfg->arrival = ARRIVAL_CONSTANT;
+        else if (strcmp(optarg, "poisson") == 0) cfg->arrival = ARRIVAL_POISSON;
+        else return usage_error("bad value '%s' for --arrival: %s", optarg, "expected constant or poisson");
+        return -1;
+    case 'd':
+        if (parse_duration_ns(optarg, &cfg->duration_ns) < 0 || cfg->duration_ns == 0) return usage_error("bad value '%s' for --duration: %s", optarg, "expected a duration like 500ms, 30s, 2m");
+        return -1;
+    case 'c':
+        if (!parse_uint(optarg, 1000000, &v)) return usage_error("bad value '%s' for --connections: %s", optarg, "expected an integer from 1 to 1000000");
+        cfg->connections = (uint32_t)v;
+        a->conns_given = true;
+        return -1;
+    case 't':
+        if (!parse_uint(optarg, 1024, &v)) return usage_error("bad value '%s' for --threads: %s", optarg, "expected an integer from 1 to 1024");
+        cfg->threads = (uint32_t)v;
+        a->threads_given = true;
+        return -1;
+    case OPT_TIMEOUT:
+        if (parse_duration_ns(optarg, &cfg->timeout_ns) < 0 || cfg->timeout_ns == 0) return usage_error("bad value '%s' for --timeout: %s", optarg, "expected a duration like 2s");
+        return -1;
+    case OPT_SPIN:
+        if (parse_duration_ns(optarg, &cfg->spin_ns) < 0 || cfg->spin_ns > NS_PER_S) return usage_error("bad value '%s' for --spin: %s", optarg, "expected a duration up to 1s, like 20us");
+        return -1;
+    case OPT_MAX_LAG:
+        if (parse_duration_ns(optarg, &cfg->max_lag_ns) < 0) return usage_error("bad value '%s' for --max-lag: %s", optarg, "expected a duration like 1ms");
+        return -1;
+    case OPT_SEED: {
+        char *end;
+        errno = 0;
+        cfg->seed = strtoull(optarg, &end, 10);
+        if (errno || *end || !*optarg) return usage_error("bad value '%s' for --seed: %s", optarg, "expected an unsigned integer");
+        return -1;
+    }
+    case OPT_SHARD: {
+        unsigned k, n;
+        char extra;
+        if (sscanf(optarg, "%u/%u%c", &k, &n, &extra) != 2 || n == 0 || k >= n || n > 100000) return usage_error("bad value '%s' for --shard: %s", optarg, "expected K/N with 0 <= K < N");
+        cfg->shard = k;
+        cfg->nshards = n;
+        return -1;
+    }
+    case OPT_CLOSED: cfg->closed = true; return -1;
+    case 'm': cfg->method = optarg; return -1;
+    case 'H':
+        if (a->nheaders == MAX_HEADERS) return usage_error("too many headers (at most %s)%s", "64", "");
+        a->headers[a->nheaders++] = optarg;
+        return -1;
+    case OPT_BODY: a->body = optarg; return -1;
+    case OPT_BODY_FILE: a->body_file = optarg; return -1;
+    case 'k': cfg->tls.verify = false; return -1;
+    case OPT_JSON: cfg->json_path = optarg; return -1;
+    case 'q': cfg->quiet = true; return -1;
+    case OPT_NAME: cfg->name = optarg; return -1;
+    case OPT_ALLOW_INVALID: cfg->allow_invalid = true; return -1;
+    case OPT_HELP: fputs(usage_text, stdout); return EXIT_OK;
+    default: return EXIT_USAGE; /* getopt printed the culprit */
+    }
+}
+
+/* Fills defaults and checks combinations once all options are known. */
+static int finish_config(struct run_config *cfg, struct run_args *a, char **body_buf)
+{
+    const char *why = NULL;
+    if (url_parse(&cfg->url, cfg->url_text, &why) < 0) return usage_error("bad URL '%s': %s", cfg->url_text, why);
+    if (!cfg->closed && !a->rate_given) return usage_error("the open model needs a rate: add -r N (requests/s)%s%s", "", ", or --closed for a closed loop");
+    if (cfg->closed && !a->conns_given) cfg->connections = 10;
+    if (!a->threads_given) {
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        cfg->threads = n > 0 ? (uint32_t)n : 1;
+    }
+    if (cfg->threads > cfg->connections) cfg->threads = cfg->connections;
+    if (a->body && a->body_file) return usage_error("give either --body or --body-file, not both%s%s", "", "");
+    size_t body_len = a->body ? strlen(a->body) : 0;
+    const char *body = a->body;
+    if (a->body_file) {
+        int rc = read_file(a->body_file, body_buf, &body_len);
+        if (rc < 0) return usage_error("cannot read '%s': %s", a->body_file, strerror(-rc));
+        body = *body_buf;
+    }
+    if (!cfg->name) {
+        static char name[256];
+        size_t n = strcspn(cfg->url.path, "?");
+        snprintf(name, sizeof(name), "%.*s", (int)(n < 255 ? n : 255), cfg->url.path);
+        cfg->name = name;
+    }
+    if (request_render(&cfg->request, cfg->method, cfg->url.path, cfg->url.host_header, a->headers, a->nheaders, body,
+                       body_len, &why) < 0)
+        return usage_error("bad request: %s%s", why, "");
+    if (url_resolve(&cfg->url, &why) < 0) return usage_error("cannot resolve '%s': %s", cfg->url.host, why);
+    if (cfg->url.tls && tls_init(&cfg->tls, cfg->tls.verify, &why) < 0) {
+        fprintf(stderr, "salvo: %s\n", why);
+        return EXIT_RUNTIME;
+    }
+    return -1;
+}
+
+/* Raises the soft open-file limit to the hard limit: every connection is a file. */
+static void raise_nofile(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+}
+
+/* Joins argv into cfg->command_line for provenance. */
+static void keep_command_line(struct run_config *cfg, int argc, char **argv)
+{
+    size_t n = 0;
+    n += (size_t)snprintf(cfg->command_line, sizeof(cfg->command_line), "salvo");
+    for (int i = 0; i < argc && n < sizeof(cfg->command_line); i++)
+        n += (size_t)snprintf(cfg->command_line + n, sizeof(cfg->command_line) - n, " %s", argv[i]);
+}
+
+/* Runs the configured load and reports; returns the exit code. */
+static int execute(struct run_config *cfg)
+{
+    raise_nofile();
+    struct run_result r;
+    int rc = run_execute(cfg, &r);
+    if (rc < 0) fprintf(stderr, "salvo: run failed: %s\n", strerror(-rc));
+    if (!cfg->quiet) report_summary(stdout, cfg, &r);
+    fflush(stdout);
+    if (r.total.errors[ERR_TLS_VERIFY] && !cfg->quiet)
+        fprintf(stderr, "salvo: TLS %s for '%s' (use -k to skip verification)\n", r.first_error, cfg->url.host);
+    int code = rc < 0 ? EXIT_RUNTIME : EXIT_OK;
+    if (cfg->json_path && report_json_write(cfg, &r, cfg->json_path) < 0) {
+        fprintf(stderr, "salvo: cannot write '%s': %s\n", cfg->json_path, strerror(errno ? errno : EIO));
+        code = EXIT_RUNTIME;
+    }
+    if (code == EXIT_OK && !r.valid && !cfg->allow_invalid) code = EXIT_INVALID;
+    run_result_release(&r);
+    return code;
+}
+
+int cli_run(int argc, char **argv)
+{
+    struct run_config cfg = {
+        .arrival = ARRIVAL_CONSTANT, .duration_ns = 10 * NS_PER_S, .timeout_ns = 10 * NS_PER_S,
+        .max_lag_ns = NS_PER_MS, .connections = 10000, .seed = 1, .nshards = 1, .method = "GET",
+        .tls = {.verify = true},
+    };
+    struct run_args a = {0};
+    keep_command_line(&cfg, argc, argv);
+    optind = 1;
+    opterr = 0;
+    int opt;
+    while ((opt = getopt_long(argc, argv, "r:d:c:t:m:H:kq", long_opts, NULL)) != -1) {
+        if (opt == '?') {
+            const char *bad = optopt ? (char[]){'-', (char)optopt, 0} : argv[optind - 1];
+            return usage_error("unknown option or missing value: '%s'%s", bad, " (see salvo run --help)");
+        }
+        int code = parse_opt(opt, &cfg, &a);
+        if (code >= 0) return code;
+    }
+    if (optind >= argc) return usage_error("missing URL: salvo run URL [options]%s%s", "", "");
+    if (optind + 1 < argc) return usage_error("unexpected argument '%s'%s", argv[optind + 1], "");
+    cfg.url_text = argv[optind];
+    char *body_buf = NULL;
+    int code = finish_config(&cfg, &a, &body_buf);
+    if (code < 0) code = execute(&cfg);
+    request_release(&cfg.request);
+    tls_release(&cfg.tls);
+    free(body_buf);
+    return code;
+}

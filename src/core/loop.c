@@ -1,0 +1,168 @@
+/*
+ * loop.c — epoll plus a timer min-heap; see loop.h for the why.
+ *
+ * Invariants: heap[i]->heap_index == i for every armed timer; the heap is
+ * ordered by deadline_ns. Dispatch order per iteration: fd events first,
+ * then every timer whose deadline has passed (read the clock once after the
+ * wait, so a timer armed by a callback for "now" fires in the next pass).
+ */
+#include "core/loop.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include "core/clock.h"
+
+#define LOOP_MAX_EVENTS 256
+
+int loop_init(struct loop *loop, uint64_t spin_ns)
+{
+    *loop = (struct loop){.spin_ns = spin_ns};
+    loop->epfd = epoll_create1(EPOLL_CLOEXEC);
+    if (loop->epfd < 0) return -errno;
+    loop->heap_cap = 64;
+    loop->heap = calloc(loop->heap_cap, sizeof(*loop->heap));
+    if (!loop->heap) abort();
+    return 0;
+}
+
+void loop_release(struct loop *loop)
+{
+    if (!loop) return;
+    if (loop->epfd >= 0) close(loop->epfd);
+    free(loop->heap);
+    loop->heap = NULL;
+    loop->epfd = -1;
+}
+
+int loop_add(struct loop *loop, struct loop_io *io, uint32_t events)
+{
+    /* x86-64 user pointers fit in 48 bits; the top 16 carry the generation. */
+    struct epoll_event ev = {.events = events, .data.u64 = (uint64_t)(uintptr_t)io | ((uint64_t)io->gen << 48)};
+    if (epoll_ctl(loop->epfd, EPOLL_CTL_ADD, io->fd, &ev) < 0) return -errno;
+    return 0;
+}
+
+void loop_del(struct loop *loop, struct loop_io *io)
+{
+    epoll_ctl(loop->epfd, EPOLL_CTL_DEL, io->fd, NULL);
+    io->gen++;
+}
+
+void timer_init(struct timer *t, timer_fn *on_fire)
+{
+    t->deadline_ns = 0;
+    t->heap_index = UINT32_MAX;
+    t->on_fire = on_fire;
+}
+
+/* Puts t at slot i and records the slot in t. */
+static void heap_set(struct loop *loop, uint32_t i, struct timer *t)
+{
+    loop->heap[i] = t;
+    t->heap_index = i;
+}
+
+/* Moves the timer at slot i towards the root while it is earlier than its parent. */
+static void heap_up(struct loop *loop, uint32_t i)
+{
+    struct timer *t = loop->heap[i];
+    while (i > 0) {
+        uint32_t parent = (i - 1) / 2;
+        if (loop->heap[parent]->deadline_ns <= t->deadline_ns) break;
+        heap_set(loop, i, loop->heap[parent]);
+        i = parent;
+    }
+    heap_set(loop, i, t);
+}
+
+/* Moves the timer at slot i towards the leaves while a child is earlier. */
+static void heap_down(struct loop *loop, uint32_t i)
+{
+    struct timer *t = loop->heap[i];
+    for (;;) {
+        uint32_t child = 2 * i + 1;
+        if (child >= loop->heap_len) break;
+        if (child + 1 < loop->heap_len &&
+            loop->heap[child + 1]->deadline_ns < loop->heap[child]->deadline_ns)
+            child++;
+        if (t->deadline_ns <= loop->heap[child]->deadline_ns) break;
+        heap_set(loop, i, loop->heap[child]);
+        i = child;
+    }
+    heap_set(loop, i, t);
+}
+
+void timer_disarm(struct loop *loop, struct timer *t)
+{
+    if (!timer_armed(t)) return;
+    uint32_t i = t->heap_index;
+    struct timer *last = loop->heap[--loop->heap_len];
+    t->heap_index = UINT32_MAX;
+    if (last == t) return;
+    heap_set(loop, i, last);
+    heap_up(loop, i);
+    heap_down(loop, last->heap_index);
+}
+
+void timer_arm(struct loop *loop, struct timer *t, uint64_t deadline_ns)
+{
+    if (timer_armed(t)) {
+        uint64_t old = t->deadline_ns;
+        t->deadline_ns = deadline_ns;
+        if (deadline_ns < old) heap_up(loop, t->heap_index);
+        else heap_down(loop, t->heap_index);
+        return;
+    }
+    if (loop->heap_len == loop->heap_cap) {
+        loop->heap_cap *= 2;
+        loop->heap = realloc(loop->heap, loop->heap_cap * sizeof(*loop->heap));
+        if (!loop->heap) abort();
+    }
+    t->deadline_ns = deadline_ns;
+    heap_set(loop, loop->heap_len++, t);
+    heap_up(loop, t->heap_index);
+}
+
+/* Waits up to until_ns (monotonic) for events; busy-polls near the deadline. */
+static int loop_wait(struct loop *loop, struct epoll_event *events, uint64_t until_ns)
+{
+    uint64_t now = clock_now_ns();
+    if (until_ns <= now) return epoll_wait(loop->epfd, events, LOOP_MAX_EVENTS, 0);
+    uint64_t left = until_ns - now;
+    if (left > loop->spin_ns) {
+        struct timespec ts = clock_ns_to_timespec(left - loop->spin_ns);
+        loop->wakeups++;
+        int n = epoll_pwait2(loop->epfd, events, LOOP_MAX_EVENTS, &ts, NULL);
+        if (n != 0 || loop->spin_ns == 0) return n;
+    }
+    /* Spin: poll without sleeping until the deadline or an event. */
+    for (;;) {
+        int n = epoll_wait(loop->epfd, events, LOOP_MAX_EVENTS, 0);
+        if (n != 0 || clock_now_ns() >= until_ns) return n;
+    }
+}
+
+int loop_run_once(struct loop *loop, uint64_t limit_ns)
+{
+    struct epoll_event events[LOOP_MAX_EVENTS];
+    uint64_t until = limit_ns;
+    if (loop->heap_len > 0 && loop->heap[0]->deadline_ns < until) until = loop->heap[0]->deadline_ns;
+    int n = loop_wait(loop, events, until);
+    if (n < 0) return errno == EINTR ? 0 : -errno;
+    for (int i = 0; i < n; i++) {
+        uint64_t tag = events[i].data.u64;
+        struct loop_io *io = (struct loop_io *)(uintptr_t)(tag & ((1ull << 48) - 1));
+        if (io->gen != (uint16_t)(tag >> 48)) continue; /* closed earlier in this batch */
+        io->on_event(io, events[i].events);
+    }
+    uint64_t now = clock_now_ns();
+    while (loop->heap_len > 0 && loop->heap[0]->deadline_ns <= now) {
+        struct timer *t = loop->heap[0];
+        timer_disarm(loop, t);
+        t->on_fire(t, now);
+    }
+    return 0;
+}

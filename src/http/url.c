@@ -1,0 +1,97 @@
+/*
+ * url.c — parse and resolve the target URL (see url.h).
+ */
+#include "http/url.h"
+
+#include <errno.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Copies [s, s+n) into dst (size cap) as a string; false if it does not fit. */
+static bool copy_span(char *dst, size_t cap, const char *s, size_t n)
+{
+    if (n >= cap) return false;
+    memcpy(dst, s, n);
+    dst[n] = '\0';
+    return true;
+}
+
+/* Parses the "host[:port]" part; IPv6 literals are bracketed. */
+static int parse_authority(struct url *u, const char *s, size_t n, const char **why)
+{
+    const char *port = NULL;
+    if (n > 0 && s[0] == '[') {
+        const char *close = memchr(s, ']', n);
+        if (!close) return *why = "unterminated IPv6 literal", -EINVAL;
+        if (!copy_span(u->host, sizeof(u->host), s + 1, (size_t)(close - s - 1)))
+            return *why = "host too long", -EINVAL;
+        if (close + 1 < s + n) {
+            if (close[1] != ':') return *why = "bad port", -EINVAL;
+            port = close + 2;
+        }
+    } else {
+        const char *colon = memchr(s, ':', n);
+        size_t hn = colon ? (size_t)(colon - s) : n;
+        if (!copy_span(u->host, sizeof(u->host), s, hn)) return *why = "host too long", -EINVAL;
+        if (colon) port = colon + 1;
+    }
+    if (u->host[0] == '\0') return *why = "missing host", -EINVAL;
+    u->port = u->tls ? 443 : 80;
+    if (port) {
+        size_t pn = (size_t)(s + n - port);
+        char buf[8];
+        if (pn == 0 || pn > 5 || !copy_span(buf, sizeof(buf), port, pn)) return *why = "bad port", -EINVAL;
+        char *end;
+        long p = strtol(buf, &end, 10);
+        if (*end || p < 1 || p > 65535) return *why = "bad port", -EINVAL;
+        u->port = (unsigned)p;
+    }
+    bool v6 = strchr(u->host, ':') != NULL;
+    bool default_port = u->port == (u->tls ? 443u : 80u);
+    if (default_port) snprintf(u->host_header, sizeof(u->host_header), v6 ? "[%s]" : "%s", u->host);
+    else snprintf(u->host_header, sizeof(u->host_header), v6 ? "[%s]:%u" : "%s:%u", u->host, u->port);
+    return 0;
+}
+
+int url_parse(struct url *u, const char *text, const char **why)
+{
+    memset(u, 0, sizeof(*u));
+    const char *rest;
+    if (strncasecmp(text, "http://", 7) == 0) rest = text + 7;
+    else if (strncasecmp(text, "https://", 8) == 0) rest = text + 8, u->tls = true;
+    else return *why = "scheme must be http:// or https://", -EINVAL;
+    size_t auth_len = strcspn(rest, "/?#");
+    int rc = parse_authority(u, rest, auth_len, why);
+    if (rc < 0) return rc;
+    const char *path = rest + auth_len;
+    size_t path_len = strcspn(path, "#");
+    for (size_t i = 0; i < path_len; i++)
+        if ((unsigned char)path[i] <= ' ' || path[i] == 0x7f) return *why = "space or control character in path", -EINVAL;
+    if (path_len == 0) strcpy(u->path, "/");
+    else if (path[0] == '?') {
+        if (path_len + 1 >= sizeof(u->path)) return *why = "path too long", -EINVAL;
+        u->path[0] = '/';
+        memcpy(u->path + 1, path, path_len);
+        u->path[path_len + 1] = '\0';
+    } else if (!copy_span(u->path, sizeof(u->path), path, path_len))
+        return *why = "path too long", -EINVAL;
+    return 0;
+}
+
+int url_resolve(struct url *u, const char **why)
+{
+    struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *res = NULL;
+    char port[8];
+    snprintf(port, sizeof(port), "%u", u->port);
+    int rc = getaddrinfo(u->host, port, &hints, &res);
+    if (rc != 0 || !res) {
+        *why = rc == 0 ? "no address" : gai_strerror(rc);
+        return -EHOSTUNREACH;
+    }
+    memcpy(&u->addr, res->ai_addr, res->ai_addrlen);
+    u->addr_len = res->ai_addrlen;
+    freeaddrinfo(res);
+    return 0;
+}

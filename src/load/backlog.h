@@ -1,0 +1,49 @@
+/*
+ * backlog.h — requests that are due but have no connection yet.
+ *
+ * A FIFO ring of pending requests, each carrying its intended send time, so
+ * that a request that waits for a connection is still measured from when it
+ * should have left. The ring doubles when full (rare: only while the server
+ * is slower than the schedule); entries older than --timeout leave it as
+ * timeouts, which bounds its size by rate × timeout.
+ */
+#ifndef SALVO_BACKLOG_H
+#define SALVO_BACKLOG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* A request that is due: when it should be sent and which arrival it is. */
+struct pending {
+    uint64_t t_intended_ns; /* schedule time (closed model: set at send) */
+    uint64_t t_ready_ns;    /* when the generator got to it (send lag reference) */
+    uint64_t index;         /* global arrival index */
+    uint32_t group;         /* request name */
+    uint32_t retries;       /* keep-alive race retries so far */
+};
+
+/* The FIFO; owns its items array. */
+struct backlog {
+    struct pending *items;
+    size_t cap, head, len;
+    size_t max_len; /* high-water mark */
+};
+
+/* Allocates an initial ring of cap entries (a power of two). */
+void backlog_init(struct backlog *b, size_t cap);
+/* Frees the ring; NULL is fine. */
+void backlog_release(struct backlog *b);
+/* Appends p at the tail. */
+void backlog_push(struct backlog *b, const struct pending *p);
+/* Puts p back at the head (a retried request keeps its place). */
+void backlog_push_front(struct backlog *b, const struct pending *p);
+/* Removes the head into *out; false when empty. */
+bool backlog_pop(struct backlog *b, struct pending *out);
+/* The head, or NULL when empty. */
+static inline const struct pending *backlog_peek(const struct backlog *b)
+{
+    return b->len ? &b->items[b->head] : NULL;
+}
+
+#endif

@@ -1,0 +1,43 @@
+/*
+ * config.h — the frozen configuration of one `salvo run`.
+ *
+ * Built by the command line front-end before any thread starts and never
+ * written afterwards, so workers read it without locks.
+ */
+#ifndef SALVO_CONFIG_H
+#define SALVO_CONFIG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "http/request.h"
+#include "http/tls.h"
+#include "http/url.h"
+#include "load/schedule.h"
+
+/* Everything a run needs to know. */
+struct run_config {
+    struct url url;
+    struct request request;
+    struct tls tls;           /* ctx is NULL for http:// */
+    bool closed;              /* closed model (coordinated omission!) */
+    double rate;              /* requests/s; 0 = unpaced (closed model only) */
+    enum arrival arrival;
+    uint64_t duration_ns;
+    uint64_t timeout_ns;
+    uint64_t spin_ns;
+    uint64_t max_lag_ns;      /* send-lag p99 above this makes a run invalid */
+    uint32_t connections;     /* open: cap; closed: number of connections */
+    uint32_t threads;
+    uint64_t seed;
+    uint32_t shard, nshards;
+    const char *name;         /* the request name figures are grouped under */
+    const char *url_text;     /* the URL as given */
+    const char *method;
+    const char *json_path;
+    bool quiet;
+    bool allow_invalid;
+    char command_line[1024];
+};
+
+#endif

@@ -1,0 +1,95 @@
+/*
+ * engine.h — a worker thread: its schedule share, connections and recorders.
+ *
+ * Each worker runs its own event loop and owns everything it touches while
+ * the run goes on (style rule 5). The main thread talks to a worker only
+ * through three things: the stop request (an atomic flag plus an eventfd
+ * that wakes the loop), the per-second interval slots (published with a
+ * release store of the finished-seconds counter), and, after join, the
+ * worker's recorder and pool statistics.
+ */
+#ifndef SALVO_ENGINE_H
+#define SALVO_ENGINE_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/loop.h"
+#include "load/backlog.h"
+#include "load/config.h"
+#include "load/conn.h"
+#include "load/recorder.h"
+#include "load/schedule.h"
+
+#define WORKER_SLOTS 8 /* seconds the main thread may lag behind */
+
+/* Connection pool statistics, after Go's sql.DBStats. */
+struct pool_stats {
+    uint64_t opened;           /* connections established */
+    uint64_t connect_errors;   /* connection attempts that failed */
+    uint64_t closed_by_server; /* EOF or Connection: close */
+    uint64_t closed_by_us;     /* timeouts, end of run */
+    uint64_t closed_by_error;  /* resets, parse errors */
+    uint64_t max_open;         /* high-water mark of open + connecting */
+    uint64_t idle;             /* idle at the end */
+    uint64_t wait_count;       /* requests that found no idle connection */
+    uint64_t wait_ns;          /* total time those requests waited for one */
+    uint64_t retries;          /* requests retried after a keep-alive race */
+    uint64_t backlog_max;      /* high-water mark of the backlog */
+};
+
+/* One worker thread. */
+struct worker {
+    uint32_t id;
+    const struct run_config *cfg;
+    const struct transport *transport;
+    pthread_t thread;
+    uint64_t start_ns, end_ns, hard_end_ns;
+
+    struct loop loop;
+    struct schedule sched;
+    bool sched_done;
+    uint64_t next_due_ns, next_index;
+    struct timer sched_timer, backlog_timer, second_timer;
+
+    struct conn *conns; /* conn_cap entries */
+    uint32_t conn_cap, nopen, nbusy, nfree;
+    struct conn **free_stack;
+    struct conn *idle_head;
+    struct backlog backlog;
+    bool in_pump, pump_again;
+
+    struct recorder rec;
+    struct pool_stats pool;
+    uint64_t inflight_max;
+    uint64_t cpu_ns, wall_ns;
+
+    struct interval slots[WORKER_SLOTS];
+    uint64_t cur_sec;
+    _Atomic uint64_t seconds_published; /* slots [0, this) are final */
+    _Atomic uint64_t seconds_consumed;  /* main thread has merged and reset [0, this) */
+    atomic_bool finished;
+    uint64_t sent, last_send_ns;
+
+    int wake_fd;
+    struct loop_io wake_io;
+    atomic_bool stop;
+    bool interrupted;
+    char first_error[256]; /* first TLS/connect failure, for the summary */
+    int rc;
+};
+
+/* Prepares worker id of cfg->threads; start_ns is the common run start. */
+int worker_init(struct worker *w, const struct run_config *cfg, uint32_t id, uint64_t start_ns);
+/* Starts the thread. Returns 0 or -errno. */
+int worker_start(struct worker *w);
+/* Asks the worker to stop now (Ctrl-C); safe from any thread. */
+void worker_stop(struct worker *w);
+/* Waits for the thread to end. */
+void worker_join(struct worker *w);
+/* Frees everything; NULL is fine. */
+void worker_release(struct worker *w);
+
+#endif

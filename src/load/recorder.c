@@ -1,0 +1,155 @@
+/*
+ * recorder.c — per-worker measurements (see recorder.h).
+ *
+ * Hot path: recorder_response is a handful of O(1) histogram records and
+ * counter increments; it never allocates except the first time a group
+ * sees a status code (one calloc per group per run).
+ */
+#include "load/recorder.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Initialises a histogram with salvo's standard range (aborts if invalid). */
+static void std_hist(struct hist *h)
+{
+    if (hist_init(h, REC_LOWEST_US, REC_HIGHEST_US, REC_SIGFIG) != 0) abort();
+}
+
+int recorder_init(struct recorder *r, uint32_t ngroups)
+{
+    memset(r, 0, sizeof(*r));
+    std_hist(&r->latency);
+    std_hist(&r->service);
+    std_hist(&r->wait);
+    std_hist(&r->ttfb);
+    std_hist(&r->connect);
+    std_hist(&r->send_lag);
+    r->ngroups = ngroups;
+    r->groups = calloc(ngroups ? ngroups : 1, sizeof(*r->groups));
+    if (!r->groups) abort();
+    for (uint32_t g = 0; g < ngroups; g++) std_hist(&r->groups[g].latency);
+    return 0;
+}
+
+void recorder_release(struct recorder *r)
+{
+    if (!r) return;
+    hist_release(&r->latency);
+    hist_release(&r->service);
+    hist_release(&r->wait);
+    hist_release(&r->ttfb);
+    hist_release(&r->connect);
+    hist_release(&r->send_lag);
+    for (uint32_t g = 0; r->groups && g < r->ngroups; g++) {
+        hist_release(&r->groups[g].latency);
+        free(r->groups[g].status);
+    }
+    free(r->groups);
+    r->groups = NULL;
+}
+
+/* Adds the group counters and histogram of src into dst. */
+static void group_add(struct group_rec *dst, const struct group_rec *src)
+{
+    dst->requests += src->requests;
+    dst->ok += src->ok;
+    dst->http_error += src->http_error;
+    dst->failed += src->failed;
+    dst->timeout += src->timeout;
+    hist_add(&dst->latency, &src->latency);
+    if (!src->status) return;
+    if (!dst->status && !(dst->status = calloc(REC_MAX_STATUS, sizeof(uint64_t)))) abort();
+    for (int i = 0; i < REC_MAX_STATUS; i++) dst->status[i] += src->status[i];
+}
+
+void recorder_add(struct recorder *dst, const struct recorder *src)
+{
+    hist_add(&dst->latency, &src->latency);
+    hist_add(&dst->service, &src->service);
+    hist_add(&dst->wait, &src->wait);
+    hist_add(&dst->ttfb, &src->ttfb);
+    hist_add(&dst->connect, &src->connect);
+    hist_add(&dst->send_lag, &src->send_lag);
+    dst->scheduled += src->scheduled;
+    dst->ok += src->ok;
+    dst->http_error += src->http_error;
+    dst->failed += src->failed;
+    dst->timeout += src->timeout;
+    dst->unsent += src->unsent;
+    for (int i = 0; i < REC_MAX_STATUS; i++) dst->status[i] += src->status[i];
+    for (int i = 0; i < ERR_COUNT; i++) dst->errors[i] += src->errors[i];
+    for (uint32_t g = 0; g < dst->ngroups && g < src->ngroups; g++) group_add(&dst->groups[g], &src->groups[g]);
+}
+
+/* Elapsed b - a in µs, 0 when the clock order is inverted. */
+static int64_t span_us(uint64_t a, uint64_t b) { return b > a ? ns_to_us(b - a) : 0; }
+
+void recorder_response(struct recorder *r, uint32_t group, int status, uint64_t t_intended_ns,
+                       uint64_t t_send_ns, uint64_t t_first_ns, uint64_t t_done_ns)
+{
+    int64_t latency = span_us(t_intended_ns, t_done_ns);
+    hist_record_clamped(&r->latency, latency);
+    hist_record_clamped(&r->service, span_us(t_send_ns, t_done_ns));
+    hist_record_clamped(&r->wait, span_us(t_intended_ns, t_send_ns));
+    hist_record_clamped(&r->ttfb, span_us(t_send_ns, t_first_ns));
+    bool ok = status < 400;
+    if (ok) r->ok++;
+    else r->http_error++;
+    if (status >= 0 && status < REC_MAX_STATUS) r->status[status]++;
+    struct group_rec *g = &r->groups[group < r->ngroups ? group : 0];
+    g->requests++;
+    if (ok) g->ok++;
+    else g->http_error++;
+    hist_record_clamped(&g->latency, latency);
+    if (!g->status && !(g->status = calloc(REC_MAX_STATUS, sizeof(uint64_t)))) abort();
+    if (status >= 0 && status < REC_MAX_STATUS) g->status[status]++;
+}
+
+void recorder_failure(struct recorder *r, uint32_t group, enum salvo_err err)
+{
+    r->failed++;
+    r->errors[err < ERR_COUNT ? err : ERR_CONNECT_OTHER]++;
+    struct group_rec *g = &r->groups[group < r->ngroups ? group : 0];
+    g->requests++;
+    g->failed++;
+}
+
+void recorder_timeout(struct recorder *r, uint32_t group, uint64_t timeout_ns)
+{
+    r->timeout++;
+    r->errors[ERR_TIMEOUT]++;
+    hist_record_clamped(&r->latency, ns_to_us(timeout_ns));
+    struct group_rec *g = &r->groups[group < r->ngroups ? group : 0];
+    g->requests++;
+    g->timeout++;
+    hist_record_clamped(&g->latency, ns_to_us(timeout_ns));
+}
+
+int interval_init(struct interval *iv)
+{
+    memset(iv, 0, sizeof(*iv));
+    std_hist(&iv->latency);
+    return 0;
+}
+
+void interval_reset(struct interval *iv)
+{
+    iv->sent = iv->done = iv->errors = iv->inflight = iv->conns = 0;
+    hist_reset(&iv->latency);
+}
+
+void interval_add(struct interval *dst, const struct interval *src)
+{
+    dst->sent += src->sent;
+    dst->done += src->done;
+    dst->errors += src->errors;
+    dst->inflight += src->inflight;
+    dst->conns += src->conns;
+    hist_add(&dst->latency, &src->latency);
+}
+
+void interval_release(struct interval *iv)
+{
+    if (iv) hist_release(&iv->latency);
+}

@@ -1,0 +1,83 @@
+/*
+ * recorder.h — what one worker thread measured: histograms and counters.
+ *
+ * Each worker owns one recorder for the whole run and one per-second
+ * interval; nothing here is shared while the run goes on. The main thread
+ * adds recorders together only after the workers are joined (or, for
+ * intervals, after a worker has published a finished second).
+ *
+ * Memory is fixed: histograms are HDR (1 µs … 1 h, 3 significant digits),
+ * per-name groups are capped (max_names + 1 for "other") and allocate their
+ * histogram pages only when touched. Nothing grows with the number of
+ * requests or distinct URLs.
+ */
+#ifndef SALVO_RECORDER_H
+#define SALVO_RECORDER_H
+
+#include <stdint.h>
+
+#include "core/errors.h"
+#include "core/hist.h"
+
+#define REC_LOWEST_US 1
+#define REC_HIGHEST_US 3600000000LL /* 1 h */
+#define REC_SIGFIG 3
+#define REC_MAX_STATUS 1000
+
+/* Figures of one request name. */
+struct group_rec {
+    uint64_t requests, ok, http_error, failed, timeout;
+    struct hist latency;
+    uint64_t *status; /* REC_MAX_STATUS counters, allocated on first use */
+};
+
+/* Everything one worker measured. */
+struct recorder {
+    struct hist latency;  /* t_done - t_intended (timeouts at the timeout value) */
+    struct hist service;  /* t_done - t_send */
+    struct hist wait;     /* t_send - t_intended */
+    struct hist ttfb;     /* t_first - t_send */
+    struct hist connect;  /* per new connection, TLS handshake included */
+    struct hist send_lag; /* generator lateness: dispatch - t_intended */
+    uint64_t scheduled, ok, http_error, failed, timeout, unsent;
+    uint64_t status[REC_MAX_STATUS];
+    uint64_t errors[ERR_COUNT];
+    struct group_rec *groups;
+    uint32_t ngroups;
+};
+
+/* One second of the timeline as seen by one worker. */
+struct interval {
+    uint64_t sent, done, errors;
+    uint64_t inflight, conns; /* snapshots at the end of the second */
+    struct hist latency;
+};
+
+/* Allocates the histograms and ngroups groups. Returns 0 or -errno. */
+int recorder_init(struct recorder *r, uint32_t ngroups);
+/* Frees everything; NULL is fine. */
+void recorder_release(struct recorder *r);
+/* Adds src into dst (same ngroups). */
+void recorder_add(struct recorder *dst, const struct recorder *src);
+
+/* Nanoseconds to whole microseconds, rounded to nearest. */
+static inline int64_t ns_to_us(uint64_t ns) { return (int64_t)((ns + 500) / 1000); }
+
+/* A complete response (2xx/3xx: ok; 4xx/5xx: http_error). */
+void recorder_response(struct recorder *r, uint32_t group, int status, uint64_t t_intended_ns,
+                       uint64_t t_send_ns, uint64_t t_first_ns, uint64_t t_done_ns);
+/* A request that ended without a response. */
+void recorder_failure(struct recorder *r, uint32_t group, enum salvo_err err);
+/* A request that got no complete response within timeout_ns of t_intended. */
+void recorder_timeout(struct recorder *r, uint32_t group, uint64_t timeout_ns);
+
+/* Allocates the interval's histogram. */
+int interval_init(struct interval *iv);
+/* Zeroes counters and histogram. */
+void interval_reset(struct interval *iv);
+/* Adds src into dst. */
+void interval_add(struct interval *dst, const struct interval *src);
+/* Frees; NULL is fine. */
+void interval_release(struct interval *iv);
+
+#endif

@@ -1,0 +1,193 @@
+/*
+ * run.c — orchestrate workers and merge their seconds (see run.h).
+ */
+#include "load/run.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+
+#include "core/clock.h"
+
+/* Workers start this long after they are created, all on the same instant. */
+#define START_DELAY_NS (50 * NS_PER_MS)
+
+/* Appends the merged second sec of all workers to the timeline. */
+static void merge_second(struct run_result *r, struct worker *ws, uint32_t n, uint64_t sec, struct interval *tmp)
+{
+    interval_reset(tmp);
+    for (uint32_t i = 0; i < n; i++) {
+        struct interval *iv = &ws[i].slots[sec % WORKER_SLOTS];
+        interval_add(tmp, iv);
+        interval_reset(iv);
+        atomic_store_explicit(&ws[i].seconds_consumed, sec + 1, memory_order_release);
+    }
+    if (r->nrows == r->cap_rows) {
+        r->cap_rows = r->cap_rows ? 2 * r->cap_rows : 64;
+        r->timeline = realloc(r->timeline, r->cap_rows * sizeof(*r->timeline));
+        if (!r->timeline) abort();
+    }
+    r->timeline[r->nrows++] = (struct timeline_row){
+        .t = (uint32_t)sec, .sent = tmp->sent, .done = tmp->done, .errors = tmp->errors,
+        .inflight = tmp->inflight, .conns = tmp->conns,
+        .p50_us = hist_value_at_percentile(&tmp->latency, 50),
+        .p99_us = hist_value_at_percentile(&tmp->latency, 99),
+        .max_us = hist_max(&tmp->latency)};
+}
+
+/* Merges every second that all workers have published. */
+static void merge_ready(struct run_result *r, struct worker *ws, uint32_t n, uint64_t *next_sec, struct interval *tmp)
+{
+    /* A finished worker has nothing more to publish: it counts as ready. */
+    for (;;) {
+        bool any = false;
+        for (uint32_t i = 0; i < n; i++) {
+            bool done = atomic_load_explicit(&ws[i].finished, memory_order_acquire);
+            bool has = atomic_load_explicit(&ws[i].seconds_published, memory_order_acquire) > *next_sec;
+            if (!has && !done) return;
+            any |= has;
+        }
+        if (!any) return;
+        merge_second(r, ws, n, *next_sec, tmp);
+        (*next_sec)++;
+    }
+}
+
+/* True once every worker has ended. */
+static bool all_finished(struct worker *ws, uint32_t n)
+{
+    for (uint32_t i = 0; i < n; i++)
+        if (!atomic_load_explicit(&ws[i].finished, memory_order_acquire)) return false;
+    return true;
+}
+
+/* Waits up to wait_ns for SIGINT/SIGTERM; true if one came. */
+static bool wait_signal(const sigset_t *set, uint64_t wait_ns)
+{
+    struct timespec ts = clock_ns_to_timespec(wait_ns);
+    return sigtimedwait(set, NULL, &ts) > 0;
+}
+
+/* Adds one reason why the run is not valid. */
+static void invalidate(struct run_result *r, const char *fmt, double a, double b)
+{
+    r->valid = false;
+    if (r->nreasons < 4) snprintf(r->reasons[r->nreasons++], sizeof(r->reasons[0]), fmt, a, b);
+}
+
+/* Collects recorders, pool statistics and health figures after join. */
+static void collect(const struct run_config *cfg, struct run_result *r, struct worker *ws, uint64_t start_ns)
+{
+    uint64_t last_send = start_ns;
+    for (uint32_t i = 0; i < cfg->threads; i++) {
+        struct worker *w = &ws[i];
+        recorder_add(&r->total, &w->rec);
+        struct pool_stats *p = &r->pool, *q = &w->pool;
+        p->opened += q->opened;
+        p->connect_errors += q->connect_errors;
+        p->closed_by_server += q->closed_by_server;
+        p->closed_by_us += q->closed_by_us;
+        p->closed_by_error += q->closed_by_error;
+        p->max_open += q->max_open;
+        p->idle += q->idle;
+        p->wait_count += q->wait_count;
+        p->wait_ns += q->wait_ns;
+        p->retries += q->retries;
+        p->backlog_max += q->backlog_max;
+        r->sent += w->sent;
+        if (w->last_send_ns > last_send) last_send = w->last_send_ns;
+        r->interrupted |= w->interrupted;
+        double pct = w->wall_ns ? 100.0 * (double)w->cpu_ns / (double)w->wall_ns : 0;
+        r->cpu_pct[i] = pct;
+        r->cpu_pct_total += pct;
+        if (pct > r->cpu_pct_max) r->cpu_pct_max = pct;
+        if (!r->first_error[0] && w->first_error[0]) snprintf(r->first_error, sizeof(r->first_error), "%s", w->first_error);
+    }
+    double send_phase = (double)(last_send - start_ns) / 1e9;
+    double planned = (double)cfg->duration_ns / 1e9;
+    r->duration_s = r->interrupted ? send_phase : (send_phase > planned ? send_phase : planned);
+    r->rate_achieved = r->duration_s > 0 ? (double)r->sent / r->duration_s : 0;
+    r->rate_intended = cfg->rate;
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    r->max_rss_kb = ru.ru_maxrss;
+}
+
+/* Applies the validity rules (docs/measurement.md). */
+static void judge(const struct run_config *cfg, struct run_result *r)
+{
+    r->valid = true;
+    if (cfg->closed) return;
+    double lag_p99_us = (double)hist_value_at_percentile(&r->total.send_lag, 99);
+    double max_us = (double)cfg->max_lag_ns / 1e3;
+    if (r->total.send_lag.total_count > 0 && lag_p99_us > max_us)
+        invalidate(r, "generator fell behind its schedule: send lag p99 %.0f us > %.0f us", lag_p99_us, max_us);
+}
+
+int run_execute(const struct run_config *cfg, struct run_result *r)
+{
+    memset(r, 0, sizeof(*r));
+    recorder_init(&r->total, 1);
+    r->nthreads = cfg->threads;
+    r->cpu_pct = calloc(cfg->threads, sizeof(double));
+    struct worker *ws = calloc(cfg->threads, sizeof(*ws));
+    if (!ws || !r->cpu_pct) abort();
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &set, NULL); /* workers inherit the mask */
+    kernel_counters_read(&r->kernel_before);
+    uint64_t start_ns = clock_now_ns() + START_DELAY_NS;
+    r->wall_start_ns = clock_wall_ns() + START_DELAY_NS;
+    int rc = 0;
+    uint32_t started = 0;
+    for (; started < cfg->threads; started++) {
+        if ((rc = worker_init(&ws[started], cfg, started, start_ns)) < 0 || (rc = worker_start(&ws[started])) < 0) {
+            worker_release(&ws[started]);
+            break;
+        }
+    }
+    struct interval tmp;
+    interval_init(&tmp);
+    uint64_t next_sec = 0;
+    bool stopping = started < cfg->threads;
+    for (uint32_t i = 0; stopping && i < started; i++) worker_stop(&ws[i]);
+    while (!all_finished(ws, started)) {
+        uint64_t now = clock_now_ns();
+        uint64_t next = start_ns + (next_sec + 1) * NS_PER_S + 20 * NS_PER_MS;
+        uint64_t wait = next > now ? next - now : NS_PER_MS;
+        if (wait > 100 * NS_PER_MS) wait = 100 * NS_PER_MS;
+        if (wait_signal(&set, wait) && !stopping) {
+            stopping = true;
+            for (uint32_t i = 0; i < started; i++) worker_stop(&ws[i]);
+        }
+        merge_ready(r, ws, started, &next_sec, &tmp);
+    }
+    for (uint32_t i = 0; i < started; i++) worker_join(&ws[i]);
+    merge_ready(r, ws, started, &next_sec, &tmp);
+    r->elapsed_s = (double)(clock_now_ns() - start_ns) / 1e9;
+    kernel_counters_read(&r->kernel_after);
+    if (started == cfg->threads) collect(cfg, r, ws, start_ns);
+    for (uint32_t i = 0; i < started; i++) {
+        if (ws[i].rc < 0 && rc == 0) rc = ws[i].rc;
+        worker_release(&ws[i]);
+    }
+    interval_release(&tmp);
+    free(ws);
+    judge(cfg, r);
+    return rc;
+}
+
+void run_result_release(struct run_result *r)
+{
+    if (!r) return;
+    recorder_release(&r->total);
+    free(r->timeline);
+    free(r->cpu_pct);
+    r->timeline = NULL;
+    r->cpu_pct = NULL;
+}

@@ -1,0 +1,57 @@
+/*
+ * run.h — one `salvo run`: start the workers, merge each second, collect.
+ *
+ * The main thread starts cfg->threads workers on a common start instant,
+ * then once a second merges the intervals they published into the
+ * timeline. Ctrl-C (SIGINT/SIGTERM, blocked in every worker and taken here
+ * with sigtimedwait) stops the workers, which still give every arrival an
+ * outcome, so partial results are complete results of a shorter run.
+ */
+#ifndef SALVO_RUN_H
+#define SALVO_RUN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "load/config.h"
+#include "load/engine.h"
+#include "load/recorder.h"
+#include "sys/kernel.h"
+
+/* One second of the merged timeline. */
+struct timeline_row {
+    uint32_t t;
+    uint64_t sent, done, errors, inflight, conns;
+    int64_t p50_us, p99_us, max_us;
+};
+
+/* Everything a finished run measured; owned by the caller after run_execute. */
+struct run_result {
+    struct recorder total;
+    struct pool_stats pool;
+    struct timeline_row *timeline;
+    size_t nrows, cap_rows;
+    uint64_t wall_start_ns;
+    double duration_s;       /* sending phase: start until the last send (≥ D unless interrupted) */
+    double elapsed_s;        /* start until every outcome was known */
+    uint64_t sent;
+    double rate_intended, rate_achieved;
+    double cpu_pct_max, cpu_pct_total;
+    double *cpu_pct;         /* per worker thread */
+    uint32_t nthreads;
+    long max_rss_kb;
+    bool interrupted;
+    struct kernel_counters kernel_before, kernel_after;
+    bool valid;
+    char reasons[4][160];
+    int nreasons;
+    char first_error[256];
+};
+
+/* Runs cfg to the end (or Ctrl-C). Returns 0 or -errno; *out is filled either way. */
+int run_execute(const struct run_config *cfg, struct run_result *out);
+/* Frees what run_execute allocated; NULL is fine. */
+void run_result_release(struct run_result *r);
+
+#endif

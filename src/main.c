@@ -1,0 +1,40 @@
+/*
+ * main.c — verb dispatch.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "core/version.h"
+
+/* Prints the top-level usage. */
+static void usage(FILE *out)
+{
+    fputs("usage: salvo VERB [options]\n"
+          "\n"
+          "  run URL      generate load and measure it (open model by default)\n"
+          "  version      print the version\n"
+          "\n"
+          "`salvo run --help` lists the options of run.\n",
+          out);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return EXIT_USAGE;
+    }
+    const char *verb = argv[1];
+    if (strcmp(verb, "run") == 0) return cli_run(argc - 1, argv + 1);
+    if (strcmp(verb, "version") == 0 || strcmp(verb, "--version") == 0) {
+        printf("salvo %s\n", SALVO_VERSION);
+        return EXIT_OK;
+    }
+    if (strcmp(verb, "help") == 0 || strcmp(verb, "--help") == 0 || strcmp(verb, "-h") == 0) {
+        usage(stdout);
+        return EXIT_OK;
+    }
+    fprintf(stderr, "salvo: unknown verb '%s' (try 'salvo help')\n", verb);
+    return EXIT_USAGE;
+}

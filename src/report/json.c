@@ -1,0 +1,209 @@
+/*
+ * json.c — build the results JSON with jansson (see json.h).
+ */
+#include "report/json.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "core/hist_codec.h"
+#include "core/version.h"
+
+/* {min, mean, p50, ..., max, count} of a histogram in µs. */
+static json_t *percentiles(const struct hist *h)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "min", json_integer(hist_min(h)));
+    json_object_set_new(o, "mean", json_real(h->total_count ? hist_mean(h) : 0));
+    json_object_set_new(o, "p50", json_integer(hist_value_at_percentile(h, 50)));
+    json_object_set_new(o, "p90", json_integer(hist_value_at_percentile(h, 90)));
+    json_object_set_new(o, "p99", json_integer(hist_value_at_percentile(h, 99)));
+    json_object_set_new(o, "p99_9", json_integer(hist_value_at_percentile(h, 99.9)));
+    json_object_set_new(o, "p99_99", json_integer(hist_value_at_percentile(h, 99.99)));
+    json_object_set_new(o, "max", json_integer(hist_max(h)));
+    json_object_set_new(o, "count", json_integer(h->total_count));
+    return o;
+}
+
+/* {"200": n, ...} from a status counter array. */
+static json_t *status_object(const uint64_t *status)
+{
+    json_t *o = json_object();
+    for (int i = 0; status && i < REC_MAX_STATUS; i++) {
+        if (!status[i]) continue;
+        char key[8];
+        snprintf(key, sizeof(key), "%d", i);
+        json_object_set_new(o, key, json_integer((json_int_t)status[i]));
+    }
+    return o;
+}
+
+/* The frozen configuration, for provenance and for merge's compatibility check. */
+static json_t *config_object(const struct run_config *cfg)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "url", json_string(cfg->url_text));
+    json_object_set_new(o, "method", json_string(cfg->method));
+    json_object_set_new(o, "name", json_string(cfg->name));
+    json_object_set_new(o, "rate", json_real(cfg->rate));
+    json_object_set_new(o, "arrival", json_string(cfg->arrival == ARRIVAL_POISSON ? "poisson" : "constant"));
+    json_object_set_new(o, "duration_s", json_real((double)cfg->duration_ns / 1e9));
+    json_object_set_new(o, "timeout_s", json_real((double)cfg->timeout_ns / 1e9));
+    json_object_set_new(o, "connections", json_integer(cfg->connections));
+    json_object_set_new(o, "threads", json_integer(cfg->threads));
+    json_object_set_new(o, "seed", json_integer((json_int_t)cfg->seed));
+    json_object_set_new(o, "shard", json_integer(cfg->shard));
+    json_object_set_new(o, "shards", json_integer(cfg->nshards));
+    json_object_set_new(o, "spin_us", json_real((double)cfg->spin_ns / 1e3));
+    json_object_set_new(o, "insecure", json_boolean(!cfg->tls.verify));
+    json_object_set_new(o, "command", json_string(cfg->command_line));
+    return o;
+}
+
+/* requests {scheduled, ok, http_error, failed, timeout, unsent}. */
+static json_t *requests_object(const struct recorder *t)
+{
+    return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I}", "scheduled", (json_int_t)t->scheduled, "ok", (json_int_t)t->ok,
+                     "http_error", (json_int_t)t->http_error, "failed", (json_int_t)t->failed, "timeout",
+                     (json_int_t)t->timeout, "unsent", (json_int_t)t->unsent);
+}
+
+/* groups {name: {requests, latency_us, status}}. */
+static json_t *groups_object(const struct run_config *cfg, const struct recorder *t)
+{
+    json_t *o = json_object();
+    for (uint32_t g = 0; g < t->ngroups; g++) {
+        const struct group_rec *gr = &t->groups[g];
+        json_t *e = json_pack("{s:I,s:I,s:I,s:I,s:I}", "requests", (json_int_t)gr->requests, "ok", (json_int_t)gr->ok,
+                              "http_error", (json_int_t)gr->http_error, "failed", (json_int_t)gr->failed, "timeout",
+                              (json_int_t)gr->timeout);
+        json_object_set_new(e, "latency_us", percentiles(&gr->latency));
+        json_object_set_new(e, "status", status_object(gr->status));
+        json_object_set_new(o, g == 0 ? cfg->name : "other", e);
+    }
+    return o;
+}
+
+/* pool {opened, closed, ...} like Go's sql.DBStats. */
+static json_t *pool_object(const struct pool_stats *p)
+{
+    uint64_t closed = p->closed_by_server + p->closed_by_us + p->closed_by_error;
+    return json_pack("{s:I,s:I,s:{s:I,s:I,s:I},s:I,s:I,s:I,s:I,s:f,s:I,s:I}", "opened", (json_int_t)p->opened,
+                     "closed", (json_int_t)closed, "closed_by", "server", (json_int_t)p->closed_by_server, "us",
+                     (json_int_t)p->closed_by_us, "error", (json_int_t)p->closed_by_error, "connect_errors",
+                     (json_int_t)p->connect_errors, "max_open", (json_int_t)p->max_open, "idle",
+                     (json_int_t)p->idle, "wait_count", (json_int_t)p->wait_count, "wait_duration_us",
+                     (double)p->wait_ns / 1e3, "retries", (json_int_t)p->retries, "backlog_max",
+                     (json_int_t)p->backlog_max);
+}
+
+/* generator {cpu_pct, cpu_pct_per_thread, max_rss_kb, send_lag_us}. */
+static json_t *generator_object(const struct run_result *r)
+{
+    json_t *per = json_array();
+    for (uint32_t i = 0; i < r->nthreads; i++) json_array_append_new(per, json_real(r->cpu_pct[i]));
+    json_t *o = json_object();
+    json_object_set_new(o, "cpu_pct", json_real(r->cpu_pct_total));
+    json_object_set_new(o, "cpu_pct_max_thread", json_real(r->cpu_pct_max));
+    json_object_set_new(o, "cpu_pct_per_thread", per);
+    json_object_set_new(o, "max_rss_kb", json_integer(r->max_rss_kb));
+    json_object_set_new(o, "send_lag_us", percentiles(&r->total.send_lag));
+    return o;
+}
+
+/* kernel {counter: delta} for every watched counter. */
+static json_t *kernel_object(const struct run_result *r)
+{
+    json_t *o = json_object();
+    for (int i = 0; i < KERNEL_NCOUNTERS; i++)
+        json_object_set_new(o, kernel_counter_name(i),
+                            json_integer(kernel_counter_delta(&r->kernel_before, &r->kernel_after, i)));
+    return o;
+}
+
+/* timeline [{t, sent, done, errors, p50_us, p99_us, max_us, inflight, conns}]. */
+static json_t *timeline_array(const struct run_result *r)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; i < r->nrows; i++) {
+        const struct timeline_row *t = &r->timeline[i];
+        json_array_append_new(a, json_pack("{s:i,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "t", (int)t->t, "sent",
+                                           (json_int_t)t->sent, "done", (json_int_t)t->done, "errors",
+                                           (json_int_t)t->errors, "p50_us", (json_int_t)t->p50_us, "p99_us",
+                                           (json_int_t)t->p99_us, "max_us", (json_int_t)t->max_us, "inflight",
+                                           (json_int_t)t->inflight, "conns", (json_int_t)t->conns));
+    }
+    return a;
+}
+
+/* Embeds h as HdrHistogram V2 base64 under key. */
+static void set_hdr(json_t *o, const char *key, const struct hist *h)
+{
+    char *b64 = hist_encode_base64(h);
+    if (!b64) return;
+    json_object_set_new(o, key, json_string(b64));
+    free(b64);
+}
+
+/* The whole result document. */
+static json_t *result_object(const struct run_config *cfg, const struct run_result *r)
+{
+    const struct recorder *t = &r->total;
+    json_t *o = json_object();
+    json_object_set_new(o, "tool", json_string("salvo"));
+    json_object_set_new(o, "version", json_string(SALVO_VERSION));
+    json_object_set_new(o, "config", config_object(cfg));
+    json_object_set_new(o, "model", json_string(cfg->closed ? "closed" : "open"));
+    if (cfg->closed)
+        json_object_set_new(o, "warning", json_string("closed model: latency is measured from the send time and is "
+                                                      "subject to coordinated omission"));
+    json_object_set_new(o, "valid", json_boolean(r->valid));
+    json_t *reasons = json_array();
+    for (int i = 0; i < r->nreasons; i++) json_array_append_new(reasons, json_string(r->reasons[i]));
+    json_object_set_new(o, "invalid_reasons", reasons);
+    json_object_set_new(o, "interrupted", json_boolean(r->interrupted));
+    json_object_set_new(o, "start_unix_ms", json_integer((json_int_t)(r->wall_start_ns / 1000000)));
+    json_object_set_new(o, "duration_s", json_real(r->duration_s));
+    json_object_set_new(o, "elapsed_s", json_real(r->elapsed_s));
+    json_object_set_new(o, "rate", json_pack("{s:f,s:f,s:I}", "intended", r->rate_intended, "achieved",
+                                             r->rate_achieved, "sent", (json_int_t)r->sent));
+    json_object_set_new(o, "requests", requests_object(t));
+    json_t *lat = percentiles(&t->latency);
+    json_object_set_new(lat, "timeout_us", json_integer((json_int_t)(cfg->timeout_ns / 1000)));
+    json_object_set_new(lat, "lower_bounds", json_boolean(t->timeout > 0));
+    json_object_set_new(o, "latency_us", lat);
+    json_object_set_new(o, "service_time_us", percentiles(&t->service));
+    json_object_set_new(o, "wait_us", percentiles(&t->wait));
+    json_object_set_new(o, "ttfb_us", percentiles(&t->ttfb));
+    json_object_set_new(o, "connect_us", percentiles(&t->connect));
+    json_object_set_new(o, "status", status_object(t->status));
+    json_t *errors = json_object();
+    for (int i = 0; i < ERR_COUNT; i++)
+        if (t->errors[i]) json_object_set_new(errors, salvo_err_name(i), json_integer((json_int_t)t->errors[i]));
+    json_object_set_new(o, "errors", errors);
+    json_object_set_new(o, "first_error", json_string(r->first_error));
+    json_object_set_new(o, "groups", groups_object(cfg, t));
+    json_object_set_new(o, "pool", pool_object(&r->pool));
+    json_object_set_new(o, "generator", generator_object(r));
+    json_object_set_new(o, "kernel", kernel_object(r));
+    json_object_set_new(o, "timeline", timeline_array(r));
+    json_object_set_new(o, "thresholds", json_object());
+    json_t *hdr = json_object();
+    set_hdr(hdr, "latency_us", &t->latency);
+    set_hdr(hdr, "service_time_us", &t->service);
+    set_hdr(hdr, "wait_us", &t->wait);
+    set_hdr(hdr, "connect_us", &t->connect);
+    set_hdr(hdr, "send_lag_us", &t->send_lag);
+    json_object_set_new(o, "hdr", hdr);
+    return o;
+}
+
+int report_json_write(const struct run_config *cfg, const struct run_result *r, const char *path)
+{
+    json_t *doc = result_object(cfg, r);
+    int rc = path[0] == '-' && !path[1] ? json_dumpf(doc, stdout, JSON_INDENT(2)) : json_dump_file(doc, path, JSON_INDENT(2));
+    json_decref(doc);
+    return rc == 0 ? 0 : -EIO;
+}
