@@ -86,16 +86,19 @@ static int fail(struct http_resp *r, const char *why)
     return -1;
 }
 
+/* The character tests take char, not int: no <ctype.h> locale lookups here. */
 static bool is_digit(char c)
 {
     return c >= '0' && c <= '9';
 }
 
+/* Optional whitespace (RFC 9110 OWS): space or tab. */
 static bool is_ows(char c)
 {
     return c == ' ' || c == '\t';
 }
 
+/* ASCII lower case, whatever the locale. */
 static char lower(char c)
 {
     return c >= 'A' && c <= 'Z' ? (char)(c + ('a' - 'A')) : c;
@@ -149,6 +152,7 @@ static void reset_head(struct http_resp *r)
     r->conn_close = r->conn_keep_alive = false;
 }
 
+/* Starts a response from scratch; see parser.h. */
 void http_resp_init(struct http_resp *r, bool head_request)
 {
     memset(r, 0, sizeof(*r));
@@ -403,6 +407,7 @@ static void end_size_line(struct http_resp *r)
     r->state = r->remaining ? ST_CHUNK_DATA : ST_TRAILER_START;
 }
 
+/* The value of a hex digit, or -1. */
 static int hex_value(unsigned char c)
 {
     if (c >= '0' && c <= '9')
@@ -552,6 +557,7 @@ static ssize_t feed_body(struct http_resp *r, const char *buf, size_t len)
     }
 }
 
+/* Head first (consuming nothing until it completes), then body; see parser.h. */
 ssize_t http_resp_feed(struct http_resp *r, const char *buf, size_t len)
 {
     if (r->state == ST_ERROR)
@@ -571,6 +577,7 @@ ssize_t http_resp_feed(struct http_resp *r, const char *buf, size_t len)
     return n < 0 ? -1 : (ssize_t)used + n;
 }
 
+/* The close ends a close-delimited body and truncates anything else. */
 int http_resp_eof(struct http_resp *r)
 {
     switch (r->state) {

@@ -33,7 +33,7 @@ static json_t *status_object(const uint64_t *status)
     json_t *o = json_object();
     for (int i = 0; status && i < REC_MAX_STATUS; i++) {
         if (!status[i]) continue;
-        char key[8];
+        char key[16];
         snprintf(key, sizeof(key), "%d", i);
         json_object_set_new(o, key, json_integer((json_int_t)status[i]));
     }
