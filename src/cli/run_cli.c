@@ -250,7 +250,7 @@ static int execute(struct run_config *cfg)
     if (rc < 0) fprintf(stderr, "salvo: run failed: %s\n", strerror(-rc));
     if (!cfg->quiet) report_summary(stdout, cfg, &r);
     fflush(stdout);
-    if (r.total.errors[ERR_TLS_VERIFY] && !cfg->quiet)
+    if (r.total.errors[ERR_TLS_VERIFY])
         fprintf(stderr, "salvo: TLS %s for '%s' (use -k to skip verification)\n", r.first_error, cfg->url.host);
     int code = rc < 0 ? EXIT_RUNTIME : EXIT_OK;
     if (cfg->json_path && report_json_write(cfg, &r, cfg->json_path) < 0) {

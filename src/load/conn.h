@@ -49,6 +49,7 @@ struct conn {
     struct conn *prev, *next; /* idle list links */
     uint64_t t_open_ns;
     uint32_t served; /* responses completed on this connection */
+    bool established; /* counted in pool.opened, so its close is counted too */
     bool has_req;
     struct pending req;
     uint64_t t_send_ns, t_first_ns;

@@ -96,9 +96,12 @@ static void conn_close(struct conn *c, enum close_reason why, bool keep_slot)
         loop_del(&w->loop, &c->io);
         conn_close_fd(c);
         w->nopen--;
+    }
+    if (c->established) {
         if (why == BY_SERVER) w->pool.closed_by_server++;
         else if (why == BY_US) w->pool.closed_by_us++;
         else w->pool.closed_by_error++;
+        c->established = false;
     }
     c->state = CONN_FREE;
     if (!keep_slot) w->free_stack[w->nfree++] = c;
@@ -262,6 +265,7 @@ static void conn_ready(struct conn *c)
     uint64_t now = clock_now_ns();
     hist_record_clamped(&w->rec.connect, ns_to_us(now - c->t_open_ns));
     w->pool.opened++;
+    c->established = true;
     timer_disarm(&w->loop, &c->timer);
     if (!c->has_req) {
         idle_push(w, c);
