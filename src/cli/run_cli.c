@@ -26,7 +26,7 @@
 
 enum {
     OPT_ARRIVAL = 1000, OPT_TIMEOUT, OPT_CLOSED, OPT_BODY, OPT_BODY_FILE, OPT_JSON, OPT_SPIN, OPT_SEED,
-    OPT_SHARD, OPT_NAME, OPT_MAX_LAG, OPT_ALLOW_INVALID, OPT_HELP
+    OPT_SHARD, OPT_NAME, OPT_MAX_LAG, OPT_ALLOW_INVALID, OPT_NO_KEEPALIVE, OPT_HELP
 };
 
 static const struct option long_opts[] = {
@@ -40,7 +40,7 @@ static const struct option long_opts[] = {
     {"spin", required_argument, 0, OPT_SPIN},   {"seed", required_argument, 0, OPT_SEED},
     {"shard", required_argument, 0, OPT_SHARD}, {"name", required_argument, 0, OPT_NAME},
     {"max-lag", required_argument, 0, OPT_MAX_LAG}, {"allow-invalid", no_argument, 0, OPT_ALLOW_INVALID},
-    {"help", no_argument, 0, OPT_HELP},         {0, 0, 0, 0},
+    {"no-keepalive", no_argument, 0, OPT_NO_KEEPALIVE}, {"help", no_argument, 0, OPT_HELP},         {0, 0, 0, 0},
 };
 
 static const char usage_text[] =
@@ -65,7 +65,8 @@ static const char usage_text[] =
     "      --shard K/N       run arrivals i = K (mod N) of the whole schedule\n"
     "      --name NAME       name the figures are grouped under (default: URL path)\n"
     "      --max-lag D       send-lag p99 above which the run is invalid (default 1ms)\n"
-    "      --allow-invalid   exit 0 even when the run is invalid\n";
+    "      --allow-invalid   exit 0 even when the run is invalid\n"
+    "      --no-keepalive    a new connection for every request (salvo closes first)\n";
 
 /* One-line usage error naming the culprit; returns the usage exit code. */
 static int usage_error(const char *fmt, const char *a, const char *b)
@@ -180,6 +181,7 @@ static int parse_opt(int opt, struct run_config *cfg, struct run_args *a)
     case 'q': cfg->quiet = true; return -1;
     case OPT_NAME: cfg->name = optarg; return -1;
     case OPT_ALLOW_INVALID: cfg->allow_invalid = true; return -1;
+    case OPT_NO_KEEPALIVE: cfg->no_keepalive = true; return -1;
     case OPT_HELP: fputs(usage_text, stdout); return EXIT_OK;
     default: return EXIT_USAGE; /* getopt printed the culprit */
     }

@@ -4,8 +4,8 @@
  * The head is parsed one line at a time as its lines complete, and
  * r->scan remembers where the first unparsed line starts: the caller
  * presents the same prefix again on every call until the head is complete,
- * so each byte of a head is looked at once however it is split, and a head
- * arriving byte by byte costs O(n), not O(n^2). Each header line updates the
+ * so each line of a head is parsed once however the head is split, and a
+ * head arriving byte by byte costs O(n), not O(n^2). Each header line updates the
  * few results the load generator needs (framing, Connection) as it goes;
  * nothing else is kept.
  *
@@ -18,9 +18,9 @@
  *
  * Performance: ~100k responses/s/core are parsed next to the network work.
  * Lines are found with memchr; header names are checked through a table
- * and compared only when their length matches a framing header, and body
- * payload is skipped in bulk. Per-byte work is left to the short chunk-size
- * lines only.
+ * and compared only when their length matches a framing header; body
+ * payload is skipped in bulk. Per-byte loops run only over short things:
+ * names, the status line, framing values and chunk-size lines.
  *
  * r->close is set when the server will close the connection or the
  * connection cannot carry another HTTP response: "Connection: close",
@@ -350,9 +350,7 @@ static void finish_head(struct http_resp *r)
 {
     int s = r->status;
     r->head_done = true;
-    r->close = r->conn_close || (r->minor_version == 0 && !r->conn_keep_alive);
-    if (s == 101)
-        r->close = true;
+    r->close = s == 101 || r->conn_close || (r->minor_version == 0 && !r->conn_keep_alive);
     if (r->head_request || s == 101 || s == 204 || s == 304) {
         r->state = ST_DONE;
     } else if (r->te_seen) {
@@ -365,8 +363,6 @@ static void finish_head(struct http_resp *r)
     }
     if (r->state == ST_BODY_EOF)
         r->close = true;
-    if (r->state == ST_CHUNK_SIZE)
-        r->remaining = 0;
     r->done = r->state == ST_DONE;
 }
 

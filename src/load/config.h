@@ -21,6 +21,7 @@ struct run_config {
     struct request request;
     struct tls tls;           /* ctx is NULL for http:// */
     bool closed;              /* closed model (coordinated omission!) */
+    bool no_keepalive;        /* a new connection per request; salvo closes first */
     double rate;              /* requests/s; 0 = unpaced (closed model only) */
     enum arrival arrival;
     uint64_t duration_ns;

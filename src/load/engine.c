@@ -41,6 +41,7 @@ enum close_reason { BY_SERVER, BY_US, BY_ERROR };
 static void pump(struct worker *w, uint64_t now);
 static void closed_next(struct worker *w, struct conn *c);
 static void conn_send(struct conn *c);
+static void conn_fail(struct conn *c, enum salvo_err err);
 
 /* The interval slot of the current second. */
 static struct interval *cur_interval(struct worker *w) { return &w->slots[w->cur_sec % WORKER_SLOTS]; }
@@ -114,6 +115,13 @@ static void after_request(struct worker *w, struct conn *c)
     else pump(w, clock_now_ns());
 }
 
+/* Counts a failed connect by its errno, then fails c's request. */
+static void conn_fail_connect(struct conn *c, int err)
+{
+    if (err > 0 && err < REC_MAX_ERRNO) c->w->rec.connect_errno[err]++;
+    conn_fail(c, salvo_err_from_connect(err));
+}
+
 /* Records a failure for c's request, closes c and moves on. */
 static void conn_fail(struct conn *c, enum salvo_err err)
 {
@@ -176,7 +184,7 @@ static void conn_complete(struct conn *c)
     c->served++;
     drop_req(c);
     timer_disarm(&w->loop, &c->timer);
-    if (c->resp.close || c->rlen > 0 || atomic_load_explicit(&w->stop, memory_order_relaxed)) {
+    if (c->resp.close || c->rlen > 0 || w->cfg->no_keepalive || atomic_load_explicit(&w->stop, memory_order_relaxed)) {
         conn_close(c, c->resp.close ? BY_SERVER : BY_US, false);
         after_request(w, NULL);
     } else {
@@ -314,7 +322,7 @@ static void on_conn_event(struct loop_io *io, uint32_t events)
         if (!(events & (EPOLLOUT | EPOLLERR | EPOLLHUP))) return;
         int rc = conn_connect_result(c);
         if (rc < 0) {
-            conn_fail(c, salvo_err_from_connect(-rc));
+            conn_fail_connect(c, -rc);
             return;
         }
         if (c->w->cfg->url.tls) {
@@ -381,7 +389,7 @@ static bool conn_start(struct worker *w, struct conn *c)
     if (rc < 0) {
         c->state = CONN_CONNECTING; /* so conn_fail counts a connect error */
         c->io.fd = -1;
-        conn_fail(c, salvo_err_from_connect(-rc));
+        conn_fail_connect(c, -rc);
         return false;
     }
     c->state = CONN_CONNECTING;

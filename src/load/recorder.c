@@ -79,6 +79,7 @@ void recorder_add(struct recorder *dst, const struct recorder *src)
     dst->unsent += src->unsent;
     for (int i = 0; i < REC_MAX_STATUS; i++) dst->status[i] += src->status[i];
     for (int i = 0; i < ERR_COUNT; i++) dst->errors[i] += src->errors[i];
+    for (int i = 0; i < REC_MAX_ERRNO; i++) dst->connect_errno[i] += src->connect_errno[i];
     for (uint32_t g = 0; g < dst->ngroups && g < src->ngroups; g++) group_add(&dst->groups[g], &src->groups[g]);
 }
 

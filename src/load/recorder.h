@@ -23,6 +23,7 @@
 #define REC_HIGHEST_US 3600000000LL /* 1 h */
 #define REC_SIGFIG 3
 #define REC_MAX_STATUS 1000
+#define REC_MAX_ERRNO 160
 
 /* Figures of one request name. */
 struct group_rec {
@@ -42,6 +43,7 @@ struct recorder {
     uint64_t scheduled, ok, http_error, failed, timeout, unsent;
     uint64_t status[REC_MAX_STATUS];
     uint64_t errors[ERR_COUNT];
+    uint64_t connect_errno[REC_MAX_ERRNO]; /* failed connects by errno */
     struct group_rec *groups;
     uint32_t ngroups;
 };

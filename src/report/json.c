@@ -7,6 +7,7 @@
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "core/hist_codec.h"
 #include "core/version.h"
@@ -58,6 +59,7 @@ static json_t *config_object(const struct run_config *cfg)
     json_object_set_new(o, "shards", json_integer(cfg->nshards));
     json_object_set_new(o, "spin_us", json_real((double)cfg->spin_ns / 1e3));
     json_object_set_new(o, "insecure", json_boolean(!cfg->tls.verify));
+    json_object_set_new(o, "keepalive", json_boolean(!cfg->no_keepalive));
     json_object_set_new(o, "command", json_string(cfg->command_line));
     return o;
 }
@@ -183,6 +185,12 @@ static json_t *result_object(const struct run_config *cfg, const struct run_resu
     for (int i = 0; i < ERR_COUNT; i++)
         if (t->errors[i]) json_object_set_new(errors, salvo_err_name(i), json_integer((json_int_t)t->errors[i]));
     json_object_set_new(o, "errors", errors);
+    json_t *cerr = json_object();
+    for (int i = 1; i < REC_MAX_ERRNO; i++) {
+        const char *name = strerrorname_np(i);
+        if (t->connect_errno[i]) json_object_set_new(cerr, name ? name : "E?", json_integer((json_int_t)t->connect_errno[i]));
+    }
+    json_object_set_new(o, "connect_errors", cerr);
     json_object_set_new(o, "first_error", json_string(r->first_error));
     json_object_set_new(o, "groups", groups_object(cfg, t));
     json_object_set_new(o, "pool", pool_object(&r->pool));
