@@ -21,12 +21,14 @@
 #include "load/run.h"
 #include "report/json.h"
 #include "report/summary.h"
+#include "report/thresholds.h"
 
 #define MAX_HEADERS 64
+#define MAX_THRESHOLDS 64
 
 enum {
     OPT_ARRIVAL = 1000, OPT_TIMEOUT, OPT_CLOSED, OPT_BODY, OPT_BODY_FILE, OPT_JSON, OPT_SPIN, OPT_SEED,
-    OPT_SHARD, OPT_NAME, OPT_MAX_LAG, OPT_ALLOW_INVALID, OPT_NO_KEEPALIVE, OPT_HELP
+    OPT_SHARD, OPT_NAME, OPT_MAX_LAG, OPT_ALLOW_INVALID, OPT_NO_KEEPALIVE, OPT_THRESHOLD, OPT_HELP
 };
 
 static const struct option long_opts[] = {
@@ -40,7 +42,7 @@ static const struct option long_opts[] = {
     {"spin", required_argument, 0, OPT_SPIN},   {"seed", required_argument, 0, OPT_SEED},
     {"shard", required_argument, 0, OPT_SHARD}, {"name", required_argument, 0, OPT_NAME},
     {"max-lag", required_argument, 0, OPT_MAX_LAG}, {"allow-invalid", no_argument, 0, OPT_ALLOW_INVALID},
-    {"no-keepalive", no_argument, 0, OPT_NO_KEEPALIVE}, {"help", no_argument, 0, OPT_HELP},         {0, 0, 0, 0},
+    {"no-keepalive", no_argument, 0, OPT_NO_KEEPALIVE}, {"threshold", required_argument, 0, OPT_THRESHOLD}, {"help", no_argument, 0, OPT_HELP},         {0, 0, 0, 0},
 };
 
 static const char usage_text[] =
@@ -66,7 +68,8 @@ static const char usage_text[] =
     "      --name NAME       name the figures are grouped under (default: URL path)\n"
     "      --max-lag D       send-lag p99 above which the run is invalid (default 1ms)\n"
     "      --allow-invalid   exit 0 even when the run is invalid\n"
-    "      --no-keepalive    a new connection for every request (salvo closes first)\n";
+    "      --no-keepalive    a new connection for every request (salvo closes first)\n"
+    "      --threshold EXPR  pass/fail gate, repeatable, e.g. 'latency.p99 < 250ms' (exit 99)\n";
 
 /* One-line usage error naming the culprit; returns the usage exit code. */
 static int usage_error(const char *fmt, const char *a, const char *b)
@@ -115,6 +118,8 @@ struct run_args {
     size_t nheaders;
     const char *body, *body_file;
     bool rate_given, conns_given, threads_given;
+    struct threshold thresholds[MAX_THRESHOLDS];
+    int nthresholds;
 };
 
 /* Handles one option; returns -1 to continue or an exit code. */
@@ -182,6 +187,14 @@ static int parse_opt(int opt, struct run_config *cfg, struct run_args *a)
     case OPT_NAME: cfg->name = optarg; return -1;
     case OPT_ALLOW_INVALID: cfg->allow_invalid = true; return -1;
     case OPT_NO_KEEPALIVE: cfg->no_keepalive = true; return -1;
+    case OPT_THRESHOLD: {
+        const char *why;
+        if (a->nthresholds == MAX_THRESHOLDS) return usage_error("too many thresholds (at most %s)%s", "64", "");
+        if (threshold_parse(&a->thresholds[a->nthresholds], optarg, &why) < 0)
+            return usage_error("bad threshold '%s': %s", optarg, why);
+        a->nthresholds++;
+        return -1;
+    }
     case OPT_HELP: fputs(usage_text, stdout); return EXIT_OK;
     default: return EXIT_USAGE; /* getopt printed the culprit */
     }
@@ -243,23 +256,48 @@ static void keep_command_line(struct run_config *cfg, int argc, char **argv)
         n += (size_t)snprintf(cfg->command_line + n, sizeof(cfg->command_line) - n, " %s", argv[i]);
 }
 
+/* Prints one line per threshold with its observed value and verdict. */
+static void print_thresholds(FILE *out, json_t *doc)
+{
+    const char *expr;
+    json_t *e;
+    json_object_foreach(json_object_get(doc, "thresholds"), expr, e) {
+        json_t *obs = json_object_get(e, "observed");
+        const char *unit = json_string_value(json_object_get(e, "unit"));
+        char val[48];
+        if (json_is_null(obs)) snprintf(val, sizeof(val), "no data");
+        else if (!strcmp(unit, "us")) report_fmt_us(val, sizeof(val), json_number_value(obs));
+        else if (!strcmp(unit, "ratio") || !strcmp(unit, "ratio_of_intended"))
+            snprintf(val, sizeof(val), "%.3f%%", 100 * json_number_value(obs));
+        else snprintf(val, sizeof(val), "%.2f", json_number_value(obs));
+        fprintf(out, "threshold   %-4s %s (observed %s)\n", json_is_true(json_object_get(e, "pass")) ? "ok" : "FAIL", expr, val);
+    }
+}
+
 /* Runs the configured load and reports; returns the exit code. */
-static int execute(struct run_config *cfg)
+static int execute(struct run_config *cfg, struct run_args *a)
 {
     raise_nofile();
     struct run_result r;
     int rc = run_execute(cfg, &r);
     if (rc < 0) fprintf(stderr, "salvo: run failed: %s\n", strerror(-rc));
-    if (!cfg->quiet) report_summary(stdout, cfg, &r);
+    json_t *doc = report_json_build(cfg, &r);
+    int failed = thresholds_apply(a->thresholds, a->nthresholds, doc);
+    if (!cfg->quiet) {
+        report_summary(stdout, cfg, &r);
+        print_thresholds(stdout, doc);
+    }
     fflush(stdout);
     if (r.total.errors[ERR_TLS_VERIFY])
         fprintf(stderr, "salvo: TLS %s for '%s' (use -k to skip verification)\n", r.first_error, cfg->url.host);
     int code = rc < 0 ? EXIT_RUNTIME : EXIT_OK;
-    if (cfg->json_path && report_json_write(cfg, &r, cfg->json_path) < 0) {
+    if (cfg->json_path && report_json_save(doc, cfg->json_path) < 0) {
         fprintf(stderr, "salvo: cannot write '%s': %s\n", cfg->json_path, strerror(errno ? errno : EIO));
         code = EXIT_RUNTIME;
     }
     if (code == EXIT_OK && !r.valid && !cfg->allow_invalid) code = EXIT_INVALID;
+    if (code == EXIT_OK && failed > 0) code = EXIT_THRESHOLD;
+    json_decref(doc);
     run_result_release(&r);
     return code;
 }
@@ -271,7 +309,8 @@ int cli_run(int argc, char **argv)
         .max_lag_ns = NS_PER_MS, .connections = 10000, .seed = 1, .nshards = 1, .method = "GET",
         .tls = {.verify = true},
     };
-    struct run_args a = {0};
+    static struct run_args a; /* large (thresholds); one run per process */
+    memset(&a, 0, sizeof(a));
     keep_command_line(&cfg, argc, argv);
     optind = 1;
     opterr = 0;
@@ -289,7 +328,7 @@ int cli_run(int argc, char **argv)
     cfg.url_text = argv[optind];
     char *body_buf = NULL;
     int code = finish_config(&cfg, &a, &body_buf);
-    if (code < 0) code = execute(&cfg);
+    if (code < 0) code = execute(&cfg, &a);
     request_release(&cfg.request);
     tls_release(&cfg.tls);
     free(body_buf);

@@ -83,6 +83,9 @@ static json_t *groups_object(const struct run_config *cfg, const struct recorder
                               (json_int_t)gr->timeout);
         json_object_set_new(e, "latency_us", percentiles(&gr->latency));
         json_object_set_new(e, "status", status_object(gr->status));
+        char *b64 = hist_encode_base64(&gr->latency);
+        if (b64) json_object_set_new(e, "hdr_latency_us", json_string(b64));
+        free(b64);
         json_object_set_new(o, g == 0 ? cfg->name : "other", e);
     }
     return o;
@@ -149,8 +152,7 @@ static void set_hdr(json_t *o, const char *key, const struct hist *h)
     free(b64);
 }
 
-/* The whole result document. */
-static json_t *result_object(const struct run_config *cfg, const struct run_result *r)
+json_t *report_json_build(const struct run_config *cfg, const struct run_result *r)
 {
     const struct recorder *t = &r->total;
     json_t *o = json_object();
@@ -208,10 +210,9 @@ static json_t *result_object(const struct run_config *cfg, const struct run_resu
     return o;
 }
 
-int report_json_write(const struct run_config *cfg, const struct run_result *r, const char *path)
+int report_json_save(json_t *doc, const char *path)
 {
-    json_t *doc = result_object(cfg, r);
     int rc = path[0] == '-' && !path[1] ? json_dumpf(doc, stdout, JSON_INDENT(2)) : json_dump_file(doc, path, JSON_INDENT(2));
-    json_decref(doc);
+    if (rc == 0 && path[0] == '-' && !path[1]) fputc('\n', stdout);
     return rc == 0 ? 0 : -EIO;
 }

@@ -11,7 +11,11 @@
 #include "load/config.h"
 #include "load/run.h"
 
-/* Writes the result of cfg to path ("-" for stdout). Returns 0 or -errno. */
-int report_json_write(const struct run_config *cfg, const struct run_result *r, const char *path);
+#include <jansson.h>
+
+/* Builds the result document (new reference; json_decref it). */
+json_t *report_json_build(const struct run_config *cfg, const struct run_result *r);
+/* Writes doc to path ("-" for stdout). Returns 0 or -EIO. */
+int report_json_save(json_t *doc, const char *path);
 
 #endif
