@@ -20,6 +20,7 @@
 #include "load/config.h"
 #include "load/run.h"
 #include "report/json.h"
+#include "report/progress.h"
 #include "report/summary.h"
 #include "report/thresholds.h"
 
@@ -28,7 +29,7 @@
 
 enum {
     OPT_ARRIVAL = 1000, OPT_TIMEOUT, OPT_CLOSED, OPT_BODY, OPT_BODY_FILE, OPT_JSON, OPT_SPIN, OPT_SEED,
-    OPT_SHARD, OPT_NAME, OPT_MAX_LAG, OPT_ALLOW_INVALID, OPT_NO_KEEPALIVE, OPT_THRESHOLD, OPT_HELP
+    OPT_SHARD, OPT_NAME, OPT_MAX_LAG, OPT_ALLOW_INVALID, OPT_NO_KEEPALIVE, OPT_THRESHOLD, OPT_PROGRESS, OPT_HELP
 };
 
 static const struct option long_opts[] = {
@@ -42,7 +43,8 @@ static const struct option long_opts[] = {
     {"spin", required_argument, 0, OPT_SPIN},   {"seed", required_argument, 0, OPT_SEED},
     {"shard", required_argument, 0, OPT_SHARD}, {"name", required_argument, 0, OPT_NAME},
     {"max-lag", required_argument, 0, OPT_MAX_LAG}, {"allow-invalid", no_argument, 0, OPT_ALLOW_INVALID},
-    {"no-keepalive", no_argument, 0, OPT_NO_KEEPALIVE}, {"threshold", required_argument, 0, OPT_THRESHOLD}, {"help", no_argument, 0, OPT_HELP},         {0, 0, 0, 0},
+    {"no-keepalive", no_argument, 0, OPT_NO_KEEPALIVE}, {"threshold", required_argument, 0, OPT_THRESHOLD},
+    {"progress", required_argument, 0, OPT_PROGRESS}, {"help", no_argument, 0, OPT_HELP},         {0, 0, 0, 0},
 };
 
 static const char usage_text[] =
@@ -69,7 +71,8 @@ static const char usage_text[] =
     "      --max-lag D       send-lag p99 above which the run is invalid (default 1ms)\n"
     "      --allow-invalid   exit 0 even when the run is invalid\n"
     "      --no-keepalive    a new connection for every request (salvo closes first)\n"
-    "      --threshold EXPR  pass/fail gate, repeatable, e.g. 'latency.p99 < 250ms' (exit 99)\n";
+    "      --threshold EXPR  pass/fail gate, repeatable, e.g. 'latency.p99 < 250ms' (exit 99)\n"
+    "      --progress MODE   auto (default), tty, plain or off: live progress on stderr\n";
 
 /* One-line usage error naming the culprit; returns the usage exit code. */
 static int usage_error(const char *fmt, const char *a, const char *b)
@@ -118,6 +121,7 @@ struct run_args {
     size_t nheaders;
     const char *body, *body_file;
     bool rate_given, conns_given, threads_given;
+    enum progress_mode progress;
     struct threshold thresholds[MAX_THRESHOLDS];
     int nthresholds;
 };
@@ -187,6 +191,13 @@ static int parse_opt(int opt, struct run_config *cfg, struct run_args *a)
     case OPT_NAME: cfg->name = optarg; return -1;
     case OPT_ALLOW_INVALID: cfg->allow_invalid = true; return -1;
     case OPT_NO_KEEPALIVE: cfg->no_keepalive = true; return -1;
+    case OPT_PROGRESS:
+        if (!strcmp(optarg, "auto")) a->progress = PROGRESS_AUTO;
+        else if (!strcmp(optarg, "tty")) a->progress = PROGRESS_TTY;
+        else if (!strcmp(optarg, "plain")) a->progress = PROGRESS_PLAIN;
+        else if (!strcmp(optarg, "off")) a->progress = PROGRESS_OFF;
+        else return usage_error("bad value '%s' for --progress: %s", optarg, "expected auto, tty, plain or off");
+        return -1;
     case OPT_THRESHOLD: {
         const char *why;
         if (a->nthresholds == MAX_THRESHOLDS) return usage_error("too many thresholds (at most %s)%s", "64", "");
@@ -279,7 +290,11 @@ static int execute(struct run_config *cfg, struct run_args *a)
 {
     raise_nofile();
     struct run_result r;
-    int rc = run_execute(cfg, &r);
+    struct progress prog;
+    progress_init(&prog, stderr, cfg->quiet ? PROGRESS_OFF : a->progress);
+    struct run_hooks hooks = {.second = progress_second, .ctx = &prog};
+    int rc = run_execute(cfg, &hooks, &r);
+    progress_finish(&prog);
     if (rc < 0) fprintf(stderr, "salvo: run failed: %s\n", strerror(-rc));
     json_t *doc = report_json_build(cfg, &r);
     int failed = thresholds_apply(a->thresholds, a->nthresholds, doc);

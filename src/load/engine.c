@@ -477,7 +477,11 @@ static void on_sched_timer(struct timer *t, uint64_t now)
     struct worker *w = container_of(t, struct worker, sched_timer);
     while (!w->sched_done && w->next_due_ns <= now) {
         struct pending p = {.t_intended_ns = w->next_due_ns, .t_ready_ns = now, .index = w->next_index};
-        hist_record_clamped(&w->rec.send_lag, ns_to_us(now - p.t_intended_ns));
+        int64_t lag_us = ns_to_us(now - p.t_intended_ns);
+        hist_record_clamped(&w->rec.send_lag, lag_us);
+        struct interval *iv = cur_interval(w);
+        if ((uint64_t)lag_us > iv->lag_max_us) iv->lag_max_us = (uint64_t)lag_us;
+        if ((uint64_t)lag_us * 1000 > w->cfg->max_lag_ns) iv->late++;
         w->rec.scheduled++;
         backlog_push(&w->backlog, &p);
         schedule_advance(w);
@@ -547,6 +551,7 @@ static void on_second_timer(struct timer *t, uint64_t now)
     struct interval *iv = cur_interval(w);
     iv->inflight = w->nbusy;
     iv->conns = w->nopen;
+    iv->backlog = w->backlog.len;
     w->cur_sec++;
     atomic_store_explicit(&w->seconds_published, w->cur_sec, memory_order_release);
     /* Pairs with the main thread's release after it reset a slot. */

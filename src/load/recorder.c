@@ -136,7 +136,7 @@ int interval_init(struct interval *iv)
 
 void interval_reset(struct interval *iv)
 {
-    iv->sent = iv->done = iv->errors = iv->inflight = iv->conns = 0;
+    iv->sent = iv->done = iv->errors = iv->inflight = iv->conns = iv->backlog = iv->lag_max_us = iv->late = 0;
     hist_reset(&iv->latency);
 }
 
@@ -147,6 +147,9 @@ void interval_add(struct interval *dst, const struct interval *src)
     dst->errors += src->errors;
     dst->inflight += src->inflight;
     dst->conns += src->conns;
+    dst->backlog += src->backlog;
+    dst->late += src->late;
+    if (src->lag_max_us > dst->lag_max_us) dst->lag_max_us = src->lag_max_us;
     hist_add(&dst->latency, &src->latency);
 }
 

@@ -51,7 +51,9 @@ struct recorder {
 /* One second of the timeline as seen by one worker. */
 struct interval {
     uint64_t sent, done, errors;
-    uint64_t inflight, conns; /* snapshots at the end of the second */
+    uint64_t inflight, conns, backlog; /* snapshots at the end of the second */
+    uint64_t lag_max_us;               /* the generator's worst lateness this second */
+    uint64_t late;                     /* arrivals dispatched later than --max-lag */
     struct hist latency;
 };
 

@@ -32,14 +32,16 @@ static void merge_second(struct run_result *r, struct worker *ws, uint32_t n, ui
     }
     r->timeline[r->nrows++] = (struct timeline_row){
         .t = (uint32_t)sec, .sent = tmp->sent, .done = tmp->done, .errors = tmp->errors,
-        .inflight = tmp->inflight, .conns = tmp->conns,
+        .inflight = tmp->inflight, .conns = tmp->conns, .backlog = tmp->backlog,
+        .lag_max_us = (int64_t)tmp->lag_max_us, .late = tmp->late,
         .p50_us = hist_value_at_percentile(&tmp->latency, 50),
         .p99_us = hist_value_at_percentile(&tmp->latency, 99),
         .max_us = hist_max(&tmp->latency)};
 }
 
 /* Merges every second that all workers have published. */
-static void merge_ready(struct run_result *r, struct worker *ws, uint32_t n, uint64_t *next_sec, struct interval *tmp)
+static void merge_ready(struct run_result *r, struct worker *ws, uint32_t n, uint64_t *next_sec, struct interval *tmp,
+                        const struct run_config *cfg, const struct run_hooks *hooks)
 {
     /* A finished worker has nothing more to publish: it counts as ready. */
     for (;;) {
@@ -52,6 +54,7 @@ static void merge_ready(struct run_result *r, struct worker *ws, uint32_t n, uin
         }
         if (!any) return;
         merge_second(r, ws, n, *next_sec, tmp);
+        if (hooks && hooks->second) hooks->second(hooks->ctx, cfg, &r->timeline[r->nrows - 1]);
         (*next_sec)++;
     }
 }
@@ -137,7 +140,7 @@ static void judge(const struct run_config *cfg, struct run_result *r)
         invalidate(r, "generator fell behind its schedule: send lag p99 %.0f us > %.0f us allowed", lag_p99_us, bar_us);
 }
 
-int run_execute(const struct run_config *cfg, struct run_result *r)
+int run_execute(const struct run_config *cfg, const struct run_hooks *hooks, struct run_result *r)
 {
     memset(r, 0, sizeof(*r));
     recorder_init(&r->total, 1);
@@ -175,10 +178,10 @@ int run_execute(const struct run_config *cfg, struct run_result *r)
             stopping = true;
             for (uint32_t i = 0; i < started; i++) worker_stop(&ws[i]);
         }
-        merge_ready(r, ws, started, &next_sec, &tmp);
+        merge_ready(r, ws, started, &next_sec, &tmp, cfg, hooks);
     }
     for (uint32_t i = 0; i < started; i++) worker_join(&ws[i]);
-    merge_ready(r, ws, started, &next_sec, &tmp);
+    merge_ready(r, ws, started, &next_sec, &tmp, cfg, hooks);
     r->elapsed_s = (double)(clock_now_ns() - start_ns) / 1e9;
     kernel_counters_read(&r->kernel_after);
     if (started == cfg->threads) collect(cfg, r, ws, start_ns);

@@ -22,8 +22,15 @@
 /* One second of the merged timeline. */
 struct timeline_row {
     uint32_t t;
-    uint64_t sent, done, errors, inflight, conns;
-    int64_t p50_us, p99_us, max_us;
+    uint64_t sent, done, errors, inflight, conns, backlog;
+    int64_t p50_us, p99_us, max_us, lag_max_us;
+    uint64_t late;
+};
+
+/* Called by the main thread after each merged second (may be NULL). */
+struct run_hooks {
+    void (*second)(void *ctx, const struct run_config *cfg, const struct timeline_row *row);
+    void *ctx;
 };
 
 /* Everything a finished run measured; owned by the caller after run_execute. */
@@ -50,7 +57,7 @@ struct run_result {
 };
 
 /* Runs cfg to the end (or Ctrl-C). Returns 0 or -errno; *out is filled either way. */
-int run_execute(const struct run_config *cfg, struct run_result *out);
+int run_execute(const struct run_config *cfg, const struct run_hooks *hooks, struct run_result *out);
 /* Frees what run_execute allocated; NULL is fine. */
 void run_result_release(struct run_result *r);
 

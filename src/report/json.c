@@ -134,11 +134,13 @@ static json_t *timeline_array(const struct run_result *r)
     json_t *a = json_array();
     for (size_t i = 0; i < r->nrows; i++) {
         const struct timeline_row *t = &r->timeline[i];
-        json_array_append_new(a, json_pack("{s:i,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "t", (int)t->t, "sent",
-                                           (json_int_t)t->sent, "done", (json_int_t)t->done, "errors",
-                                           (json_int_t)t->errors, "p50_us", (json_int_t)t->p50_us, "p99_us",
-                                           (json_int_t)t->p99_us, "max_us", (json_int_t)t->max_us, "inflight",
-                                           (json_int_t)t->inflight, "conns", (json_int_t)t->conns));
+        json_t *row = json_pack("{s:i,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "t", (int)t->t, "sent", (json_int_t)t->sent,
+                                "done", (json_int_t)t->done, "errors", (json_int_t)t->errors, "p50_us",
+                                (json_int_t)t->p50_us, "p99_us", (json_int_t)t->p99_us, "max_us", (json_int_t)t->max_us,
+                                "inflight", (json_int_t)t->inflight, "conns", (json_int_t)t->conns);
+        json_object_set_new(row, "backlog", json_integer((json_int_t)t->backlog));
+        json_object_set_new(row, "send_lag_max_us", json_integer((json_int_t)t->lag_max_us));
+        json_array_append_new(a, row);
     }
     return a;
 }
