@@ -20,6 +20,7 @@
 #include "load/config.h"
 #include "load/run.h"
 #include "report/json.h"
+#include "report/hlog.h"
 #include "report/progress.h"
 #include "report/summary.h"
 #include "report/thresholds.h"
@@ -29,7 +30,7 @@
 
 enum {
     OPT_ARRIVAL = 1000, OPT_TIMEOUT, OPT_CLOSED, OPT_BODY, OPT_BODY_FILE, OPT_JSON, OPT_SPIN, OPT_SEED,
-    OPT_SHARD, OPT_NAME, OPT_MAX_LAG, OPT_ALLOW_INVALID, OPT_NO_KEEPALIVE, OPT_THRESHOLD, OPT_PROGRESS, OPT_HELP
+    OPT_SHARD, OPT_NAME, OPT_MAX_LAG, OPT_ALLOW_INVALID, OPT_NO_KEEPALIVE, OPT_THRESHOLD, OPT_PROGRESS, OPT_HLOG, OPT_HELP
 };
 
 static const struct option long_opts[] = {
@@ -44,7 +45,7 @@ static const struct option long_opts[] = {
     {"shard", required_argument, 0, OPT_SHARD}, {"name", required_argument, 0, OPT_NAME},
     {"max-lag", required_argument, 0, OPT_MAX_LAG}, {"allow-invalid", no_argument, 0, OPT_ALLOW_INVALID},
     {"no-keepalive", no_argument, 0, OPT_NO_KEEPALIVE}, {"threshold", required_argument, 0, OPT_THRESHOLD},
-    {"progress", required_argument, 0, OPT_PROGRESS}, {"help", no_argument, 0, OPT_HELP},         {0, 0, 0, 0},
+    {"progress", required_argument, 0, OPT_PROGRESS}, {"hlog", required_argument, 0, OPT_HLOG}, {"help", no_argument, 0, OPT_HELP},         {0, 0, 0, 0},
 };
 
 static const char usage_text[] =
@@ -72,7 +73,8 @@ static const char usage_text[] =
     "      --allow-invalid   exit 0 even when the run is invalid\n"
     "      --no-keepalive    a new connection for every request (salvo closes first)\n"
     "      --threshold EXPR  pass/fail gate, repeatable, e.g. 'latency.p99 < 250ms' (exit 99)\n"
-    "      --progress MODE   auto (default), tty, plain or off: live progress on stderr\n";
+    "      --progress MODE   auto (default), tty, plain or off: live progress on stderr\n"
+    "      --hlog FILE       HdrHistogram interval log (v1.3) of latency per second\n";
 
 /* One-line usage error naming the culprit; returns the usage exit code. */
 static int usage_error(const char *fmt, const char *a, const char *b)
@@ -122,6 +124,9 @@ struct run_args {
     const char *body, *body_file;
     bool rate_given, conns_given, threads_given;
     enum progress_mode progress;
+    const char *hlog_path;
+    struct hlog hlog;
+    struct progress prog;
     struct threshold thresholds[MAX_THRESHOLDS];
     int nthresholds;
 };
@@ -191,6 +196,7 @@ static int parse_opt(int opt, struct run_config *cfg, struct run_args *a)
     case OPT_NAME: cfg->name = optarg; return -1;
     case OPT_ALLOW_INVALID: cfg->allow_invalid = true; return -1;
     case OPT_NO_KEEPALIVE: cfg->no_keepalive = true; return -1;
+    case OPT_HLOG: a->hlog_path = optarg; return -1;
     case OPT_PROGRESS:
         if (!strcmp(optarg, "auto")) a->progress = PROGRESS_AUTO;
         else if (!strcmp(optarg, "tty")) a->progress = PROGRESS_TTY;
@@ -285,16 +291,31 @@ static void print_thresholds(FILE *out, json_t *doc)
     }
 }
 
+/* run_hooks.second: progress line and HdrHistogram log line. */
+static void on_second(void *ctx, const struct run_config *cfg, const struct timeline_row *row, const struct hist *latency)
+{
+    struct run_args *a = ctx;
+    progress_second(&a->prog, cfg, row);
+    if (a->hlog.f) hlog_interval(&a->hlog, cfg->name, (double)row->t, 1.0, latency);
+}
+
 /* Runs the configured load and reports; returns the exit code. */
 static int execute(struct run_config *cfg, struct run_args *a)
 {
     raise_nofile();
     struct run_result r;
-    struct progress prog;
-    progress_init(&prog, stderr, cfg->quiet ? PROGRESS_OFF : a->progress);
-    struct run_hooks hooks = {.second = progress_second, .ctx = &prog};
+    progress_init(&a->prog, stderr, cfg->quiet ? PROGRESS_OFF : a->progress);
+    if (a->hlog_path) {
+        int hrc = hlog_open(&a->hlog, a->hlog_path, clock_wall_ns());
+        if (hrc < 0) {
+            fprintf(stderr, "salvo: cannot write '%s': %s\n", a->hlog_path, strerror(-hrc));
+            return EXIT_RUNTIME;
+        }
+    }
+    struct run_hooks hooks = {.second = on_second, .ctx = a};
     int rc = run_execute(cfg, &hooks, &r);
-    progress_finish(&prog);
+    progress_finish(&a->prog);
+    if (hlog_close(&a->hlog) < 0) fprintf(stderr, "salvo: cannot write '%s'\n", a->hlog_path);
     if (rc < 0) fprintf(stderr, "salvo: run failed: %s\n", strerror(-rc));
     json_t *doc = report_json_build(cfg, &r);
     int failed = thresholds_apply(a->thresholds, a->nthresholds, doc);

@@ -54,7 +54,7 @@ static void merge_ready(struct run_result *r, struct worker *ws, uint32_t n, uin
         }
         if (!any) return;
         merge_second(r, ws, n, *next_sec, tmp);
-        if (hooks && hooks->second) hooks->second(hooks->ctx, cfg, &r->timeline[r->nrows - 1]);
+        if (hooks && hooks->second) hooks->second(hooks->ctx, cfg, &r->timeline[r->nrows - 1], &tmp->latency);
         (*next_sec)++;
     }
 }

@@ -29,7 +29,8 @@ struct timeline_row {
 
 /* Called by the main thread after each merged second (may be NULL). */
 struct run_hooks {
-    void (*second)(void *ctx, const struct run_config *cfg, const struct timeline_row *row);
+    void (*second)(void *ctx, const struct run_config *cfg, const struct timeline_row *row,
+                   const struct hist *latency);
     void *ctx;
 };
 
