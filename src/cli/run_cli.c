@@ -22,6 +22,7 @@
 #include "report/json.h"
 #include "report/hlog.h"
 #include "report/progress.h"
+#include "report/prom.h"
 #include "report/summary.h"
 #include "report/thresholds.h"
 
@@ -30,7 +31,7 @@
 
 enum {
     OPT_ARRIVAL = 1000, OPT_TIMEOUT, OPT_CLOSED, OPT_BODY, OPT_BODY_FILE, OPT_JSON, OPT_SPIN, OPT_SEED,
-    OPT_SHARD, OPT_NAME, OPT_MAX_LAG, OPT_ALLOW_INVALID, OPT_NO_KEEPALIVE, OPT_THRESHOLD, OPT_PROGRESS, OPT_HLOG, OPT_HELP
+    OPT_SHARD, OPT_NAME, OPT_MAX_LAG, OPT_ALLOW_INVALID, OPT_NO_KEEPALIVE, OPT_THRESHOLD, OPT_PROGRESS, OPT_HLOG, OPT_METRICS, OPT_HELP
 };
 
 static const struct option long_opts[] = {
@@ -45,7 +46,8 @@ static const struct option long_opts[] = {
     {"shard", required_argument, 0, OPT_SHARD}, {"name", required_argument, 0, OPT_NAME},
     {"max-lag", required_argument, 0, OPT_MAX_LAG}, {"allow-invalid", no_argument, 0, OPT_ALLOW_INVALID},
     {"no-keepalive", no_argument, 0, OPT_NO_KEEPALIVE}, {"threshold", required_argument, 0, OPT_THRESHOLD},
-    {"progress", required_argument, 0, OPT_PROGRESS}, {"hlog", required_argument, 0, OPT_HLOG}, {"help", no_argument, 0, OPT_HELP},         {0, 0, 0, 0},
+    {"progress", required_argument, 0, OPT_PROGRESS}, {"hlog", required_argument, 0, OPT_HLOG},
+    {"metrics", required_argument, 0, OPT_METRICS}, {"help", no_argument, 0, OPT_HELP},         {0, 0, 0, 0},
 };
 
 static const char usage_text[] =
@@ -74,7 +76,8 @@ static const char usage_text[] =
     "      --no-keepalive    a new connection for every request (salvo closes first)\n"
     "      --threshold EXPR  pass/fail gate, repeatable, e.g. 'latency.p99 < 250ms' (exit 99)\n"
     "      --progress MODE   auto (default), tty, plain or off: live progress on stderr\n"
-    "      --hlog FILE       HdrHistogram interval log (v1.3) of latency per second\n";
+    "      --hlog FILE       HdrHistogram interval log (v1.3) of latency per second\n"
+    "      --metrics ADDR    serve Prometheus metrics during the run (e.g. 127.0.0.1:9464)\n";
 
 /* One-line usage error naming the culprit; returns the usage exit code. */
 static int usage_error(const char *fmt, const char *a, const char *b)
@@ -125,6 +128,8 @@ struct run_args {
     bool rate_given, conns_given, threads_given;
     enum progress_mode progress;
     const char *hlog_path;
+    const char *metrics_addr;
+    struct prom prom;
     struct hlog hlog;
     struct progress prog;
     struct threshold thresholds[MAX_THRESHOLDS];
@@ -197,6 +202,7 @@ static int parse_opt(int opt, struct run_config *cfg, struct run_args *a)
     case OPT_ALLOW_INVALID: cfg->allow_invalid = true; return -1;
     case OPT_NO_KEEPALIVE: cfg->no_keepalive = true; return -1;
     case OPT_HLOG: a->hlog_path = optarg; return -1;
+    case OPT_METRICS: a->metrics_addr = optarg; return -1;
     case OPT_PROGRESS:
         if (!strcmp(optarg, "auto")) a->progress = PROGRESS_AUTO;
         else if (!strcmp(optarg, "tty")) a->progress = PROGRESS_TTY;
@@ -297,6 +303,7 @@ static void on_second(void *ctx, const struct run_config *cfg, const struct time
     struct run_args *a = ctx;
     progress_second(&a->prog, cfg, row);
     if (a->hlog.f) hlog_interval(&a->hlog, cfg->name, (double)row->t, 1.0, latency);
+    if (a->metrics_addr) prom_second(&a->prom, cfg, row, latency);
 }
 
 /* Runs the configured load and reports; returns the exit code. */
@@ -312,9 +319,20 @@ static int execute(struct run_config *cfg, struct run_args *a)
             return EXIT_RUNTIME;
         }
     }
+    a->prom.fd = -1;
+    if (a->metrics_addr) {
+        int prc = prom_start(&a->prom, a->metrics_addr);
+        if (prc < 0) {
+            fprintf(stderr, "salvo: cannot serve metrics on '%s': %s\n", a->metrics_addr, strerror(-prc));
+            hlog_close(&a->hlog);
+            return EXIT_RUNTIME;
+        }
+        if (!cfg->quiet) fprintf(stderr, "salvo: metrics on http://127.0.0.1:%d/metrics\n", a->prom.port);
+    }
     struct run_hooks hooks = {.second = on_second, .ctx = a};
     int rc = run_execute(cfg, &hooks, &r);
     progress_finish(&a->prog);
+    prom_stop(&a->prom);
     if (hlog_close(&a->hlog) < 0) fprintf(stderr, "salvo: cannot write '%s'\n", a->hlog_path);
     if (rc < 0) fprintf(stderr, "salvo: run failed: %s\n", strerror(-rc));
     json_t *doc = report_json_build(cfg, &r);

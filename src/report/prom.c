@@ -1,0 +1,185 @@
+/*
+ * prom.c — Prometheus text exposition during a run (see prom.h).
+ */
+#include "report/prom.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "load/recorder.h"
+
+/* Parses "host:port" or ":port" (loopback) into sin. */
+static int parse_addr(const char *addr, struct sockaddr_in *sin)
+{
+    const char *colon = strrchr(addr, ':');
+    char host[64] = "127.0.0.1";
+    if (!colon) return -EINVAL;
+    if (colon != addr) {
+        size_t n = (size_t)(colon - addr);
+        if (n >= sizeof(host)) return -EINVAL;
+        memcpy(host, addr, n);
+        host[n] = '\0';
+        if (!strcmp(host, "localhost")) strcpy(host, "127.0.0.1");
+    }
+    char *end;
+    long port = strtol(colon + 1, &end, 10);
+    if (*end || port < 0 || port > 65535 || colon[1] == '\0') return -EINVAL;
+    memset(sin, 0, sizeof(*sin));
+    sin->sin_family = AF_INET;
+    sin->sin_port = htons((uint16_t)port);
+    return inet_pton(AF_INET, host, &sin->sin_addr) == 1 ? 0 : -EINVAL;
+}
+
+/* Answers one connection with the current body. */
+static void serve_one(struct prom *p, int c)
+{
+    char req[2048];
+    struct pollfd pfd = {.fd = c, .events = POLLIN};
+    if (poll(&pfd, 1, 1000) <= 0 || read(c, req, sizeof(req)) <= 0) return;
+    pthread_mutex_lock(&p->mu);
+    char *body = strdup(p->body ? p->body : "");
+    pthread_mutex_unlock(&p->mu);
+    if (!body) abort();
+    char head[256];
+    int n = snprintf(head, sizeof(head),
+                     "HTTP/1.1 200 OK\r\nContent-Type: text/plain; version=0.0.4\r\nContent-Length: %zu\r\n"
+                     "Connection: close\r\n\r\n", strlen(body));
+    if (write(c, head, (size_t)n) == n) {
+        ssize_t w = write(c, body, strlen(body));
+        (void)w;
+    }
+    free(body);
+}
+
+/* The server thread: accept until stopped. */
+static void *prom_main(void *arg)
+{
+    struct prom *p = arg;
+    for (;;) {
+        struct pollfd pfd = {.fd = p->fd, .events = POLLIN};
+        int rc = poll(&pfd, 1, 100);
+        pthread_mutex_lock(&p->mu);
+        bool running = p->running;
+        pthread_mutex_unlock(&p->mu);
+        if (!running) break;
+        if (rc <= 0) continue;
+        int c = accept4(p->fd, NULL, NULL, SOCK_CLOEXEC);
+        if (c < 0) continue;
+        serve_one(p, c);
+        close(c);
+    }
+    return NULL;
+}
+
+int prom_start(struct prom *p, const char *addr)
+{
+    memset(p, 0, sizeof(*p));
+    p->fd = -1;
+    struct sockaddr_in sin;
+    if (parse_addr(addr, &sin) < 0) return -EINVAL;
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return -errno;
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0 || listen(fd, 64) < 0) {
+        int err = errno;
+        close(fd);
+        return -err;
+    }
+    socklen_t len = sizeof(sin);
+    getsockname(fd, (struct sockaddr *)&sin, &len);
+    p->port = ntohs(sin.sin_port);
+    p->fd = fd;
+    hist_init(&p->latency, REC_LOWEST_US, REC_HIGHEST_US, REC_SIGFIG);
+    pthread_mutex_init(&p->mu, NULL);
+    p->running = true;
+    int rc = pthread_create(&p->thread, NULL, prom_main, p);
+    if (rc) {
+        p->running = false;
+        return -rc;
+    }
+    return 0;
+}
+
+/* Copies a label value with \\, \" and newlines escaped (Prometheus text format). */
+static void escape_label(char *out, size_t cap, const char *in)
+{
+    size_t o = 0;
+    for (; *in && o + 3 < cap; in++) {
+        if (*in == '\\' || *in == '"') out[o++] = '\\', out[o++] = *in;
+        else if (*in == '\n') out[o++] = '\\', out[o++] = 'n';
+        else out[o++] = *in;
+    }
+    out[o] = '\0';
+}
+
+/* Renders the exposition text from the totals and the last second. */
+static char *render(struct prom *p, const struct run_config *cfg, const struct timeline_row *row)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    if (!f) abort();
+    char name[512];
+    escape_label(name, sizeof(name), cfg->name);
+    fprintf(f, "# HELP salvo_requests_total Requests by outcome since the start of the run.\n"
+               "# TYPE salvo_requests_total counter\n");
+    fprintf(f, "salvo_requests_total{name=\"%s\",outcome=\"sent\"} %llu\n", name, p->sent);
+    fprintf(f, "salvo_requests_total{name=\"%s\",outcome=\"done\"} %llu\n", name, p->done);
+    fprintf(f, "salvo_requests_total{name=\"%s\",outcome=\"error\"} %llu\n", name, p->errors);
+    fprintf(f, "# HELP salvo_latency_seconds Latency from the intended send time.\n"
+               "# TYPE salvo_latency_seconds summary\n");
+    static const double qs[] = {0.5, 0.9, 0.99, 0.999};
+    for (size_t i = 0; i < sizeof(qs) / sizeof(qs[0]); i++)
+        fprintf(f, "salvo_latency_seconds{name=\"%s\",quantile=\"%g\"} %.6f\n", name, qs[i],
+                (double)hist_value_at_percentile(&p->latency, qs[i] * 100) / 1e6);
+    fprintf(f, "salvo_latency_seconds_sum{name=\"%s\"} %.6f\n", name,
+            p->latency.total_count ? hist_mean(&p->latency) * (double)p->latency.total_count / 1e6 : 0.0);
+    fprintf(f, "salvo_latency_seconds_count{name=\"%s\"} %lld\n", name, (long long)p->latency.total_count);
+    fprintf(f, "# TYPE salvo_inflight gauge\nsalvo_inflight %llu\n", (unsigned long long)row->inflight);
+    fprintf(f, "# TYPE salvo_connections gauge\nsalvo_connections %llu\n", (unsigned long long)row->conns);
+    fprintf(f, "# TYPE salvo_backlog gauge\nsalvo_backlog %llu\n", (unsigned long long)row->backlog);
+    fprintf(f, "# HELP salvo_send_lag_max_seconds The generator's worst lateness in the last second.\n"
+               "# TYPE salvo_send_lag_max_seconds gauge\nsalvo_send_lag_max_seconds %.6f\n",
+            (double)row->lag_max_us / 1e6);
+    fprintf(f, "# TYPE salvo_elapsed_seconds gauge\nsalvo_elapsed_seconds %u\n", row->t + 1);
+    fclose(f);
+    return buf;
+}
+
+void prom_second(struct prom *p, const struct run_config *cfg, const struct timeline_row *row, const struct hist *latency)
+{
+    if (p->fd < 0) return;
+    p->sent += row->sent;
+    p->done += row->done;
+    p->errors += row->errors;
+    hist_add(&p->latency, latency);
+    char *body = render(p, cfg, row);
+    pthread_mutex_lock(&p->mu);
+    free(p->body);
+    p->body = body;
+    pthread_mutex_unlock(&p->mu);
+}
+
+void prom_stop(struct prom *p)
+{
+    if (!p || p->fd < 0) return;
+    pthread_mutex_lock(&p->mu);
+    bool was = p->running;
+    p->running = false;
+    pthread_mutex_unlock(&p->mu);
+    if (was) pthread_join(p->thread, NULL);
+    close(p->fd);
+    p->fd = -1;
+    free(p->body);
+    p->body = NULL;
+    hist_release(&p->latency);
+    pthread_mutex_destroy(&p->mu);
+}

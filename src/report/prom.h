@@ -1,0 +1,39 @@
+/*
+ * prom.h — live Prometheus metrics during a run (`--metrics ADDR`).
+ *
+ * A tiny HTTP server on its own thread answers every GET with the text
+ * the main thread last published (once a second, after it merged the
+ * workers' second). The workers never see it: publishing swaps a string
+ * under a mutex, off the hot path.
+ */
+#ifndef SALVO_PROM_H
+#define SALVO_PROM_H
+
+#include <pthread.h>
+#include <stdbool.h>
+
+#include "core/hist.h"
+#include "load/config.h"
+#include "load/run.h"
+
+/* The server and the running totals it reports; caller-owned. */
+struct prom {
+    int fd;
+    int port;
+    pthread_t thread;
+    pthread_mutex_t mu;
+    char *body; /* guarded by mu */
+    bool running;
+    /* totals, main thread only */
+    unsigned long long sent, done, errors;
+    struct hist latency;
+};
+
+/* Listens on addr ("127.0.0.1:9090", ":9090" = loopback). Returns 0 or -errno. */
+int prom_start(struct prom *p, const char *addr);
+/* Adds one merged second and republishes the text. */
+void prom_second(struct prom *p, const struct run_config *cfg, const struct timeline_row *row, const struct hist *latency);
+/* Stops the server thread and frees everything; safe if never started. */
+void prom_stop(struct prom *p);
+
+#endif
