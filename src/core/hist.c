@@ -70,8 +70,7 @@ static int32_t buckets_to_cover(int64_t smallest_untrackable, int64_t highest)
     int32_t buckets = 1;
 
     while (smallest_untrackable <= highest) {
-        if (smallest_untrackable > INT64_MAX / 2)
-            return buckets + 1;
+        if (smallest_untrackable > INT64_MAX / 2) return buckets + 1;
         smallest_untrackable <<= 1;
         buckets++;
     }
@@ -83,8 +82,7 @@ static int32_t buckets_to_cover(int64_t smallest_untrackable, int64_t highest)
 int hist_init(struct hist *h, int64_t lowest, int64_t highest, int sigfig)
 {
     memset(h, 0, sizeof(*h));
-    if (lowest < 1 || sigfig < 1 || sigfig > 5 || lowest > INT64_MAX / 2 || highest < 2 * lowest)
-        return -EINVAL;
+    if (lowest < 1 || sigfig < 1 || sigfig > 5 || lowest > INT64_MAX / 2 || highest < 2 * lowest) return -EINVAL;
 
     /* Values below 2 * 10^sigfig units must be told apart one by one, so a
      * bucket needs at least that many counters, rounded up to a power of 2. */
@@ -96,8 +94,7 @@ int hist_init(struct hist *h, int64_t lowest, int64_t highest, int sigfig)
     int32_t unit_magnitude = 63 - __builtin_clzll((uint64_t)lowest);
 
     /* The top bucket's sub-bucket values must fit in an int64. */
-    if (unit_magnitude + half_magnitude > 61)
-        return -EINVAL;
+    if (unit_magnitude + half_magnitude > 61) return -EINVAL;
 
     h->lowest_trackable = lowest;
     h->highest_trackable = highest;
@@ -113,15 +110,13 @@ int hist_init(struct hist *h, int64_t lowest, int64_t highest, int sigfig)
     h->min_value = INT64_MAX;
     h->max_value = 0;
     h->counts = calloc((size_t)h->counts_len, sizeof(*h->counts));
-    if (!h->counts)
-        abort();
+    if (!h->counts) abort();
     return 0;
 }
 
 void hist_release(struct hist *h)
 {
-    if (!h)
-        return;
+    if (!h) return;
     free(h->counts);
     memset(h, 0, sizeof(*h));
 }
@@ -144,16 +139,12 @@ bool hist_record(struct hist *h, int64_t value)
 bool hist_record_n(struct hist *h, int64_t value, int64_t n)
 {
     /* One unsigned compare rejects negative values and values above range. */
-    if ((uint64_t)value > (uint64_t)h->highest_trackable || n < 0)
-        return false;
-    if (n == 0)
-        return true;
+    if ((uint64_t)value > (uint64_t)h->highest_trackable || n < 0) return false;
+    if (n == 0) return true;
     h->counts[index_of(h, value)] += n;
     h->total_count += n;
-    if (value < h->min_value)
-        h->min_value = value;
-    if (value > h->max_value)
-        h->max_value = value;
+    if (value < h->min_value) h->min_value = value;
+    if (value > h->max_value) h->max_value = value;
     return true;
 }
 
@@ -176,24 +167,20 @@ static bool same_layout(const struct hist *dst, const struct hist *src)
 
 int64_t hist_add(struct hist *dst, const struct hist *src)
 {
-    if (src->total_count == 0)
-        return 0;
+    if (src->total_count == 0) return 0;
     if (same_layout(dst, src)) {
         for (int32_t i = 0; i < src->counts_len; i++)
             dst->counts[i] += src->counts[i];
         dst->total_count += src->total_count;
-        if (src->min_value < dst->min_value)
-            dst->min_value = src->min_value;
-        if (src->max_value > dst->max_value)
-            dst->max_value = src->max_value;
+        if (src->min_value < dst->min_value) dst->min_value = src->min_value;
+        if (src->max_value > dst->max_value) dst->max_value = src->max_value;
         return 0;
     }
 
     int64_t dropped = 0;
     for (int32_t i = 0; i < src->counts_len; i++) {
         int64_t count = src->counts[i];
-        if (count > 0 && !hist_record_n(dst, hist_value_at_index(src, i), count))
-            dropped += count;
+        if (count > 0 && !hist_record_n(dst, hist_value_at_index(src, i), count)) dropped += count;
     }
     return dropped;
 }
@@ -202,8 +189,7 @@ int64_t hist_add(struct hist *dst, const struct hist *src)
 
 int64_t hist_lowest_equivalent(const struct hist *h, int64_t v)
 {
-    if (v < 0)
-        v = 0;
+    if (v < 0) v = 0;
     int32_t bucket = bucket_of(h, v);
     int32_t shift = bucket + h->unit_magnitude;
     return (v >> shift) << shift;
@@ -211,8 +197,7 @@ int64_t hist_lowest_equivalent(const struct hist *h, int64_t v)
 
 int64_t hist_highest_equivalent(const struct hist *h, int64_t v)
 {
-    if (v < 0)
-        v = 0;
+    if (v < 0) v = 0;
     int32_t shift = bucket_of(h, v) + h->unit_magnitude;
     /* Adding width - 1 (not width, then - 1) cannot overflow at INT64_MAX. */
     return ((v >> shift) << shift) + ((INT64_C(1) << shift) - 1);
@@ -220,8 +205,7 @@ int64_t hist_highest_equivalent(const struct hist *h, int64_t v)
 
 int64_t hist_count_at_index(const struct hist *h, int32_t index)
 {
-    if (index < 0 || index >= h->counts_len)
-        return 0;
+    if (index < 0 || index >= h->counts_len) return 0;
     return h->counts[index];
 }
 
@@ -249,12 +233,10 @@ int64_t hist_max(const struct hist *h)
 
 int64_t hist_value_at_percentile(const struct hist *h, double pct)
 {
-    if (h->total_count == 0)
-        return 0;
+    if (h->total_count == 0) return 0;
     if (!(pct > 0.0)) /* also catches NaN */
         pct = 0.0;
-    if (pct > 100.0)
-        pct = 100.0;
+    if (pct > 100.0) pct = 100.0;
     /* A decimal percentage is rarely exact in binary (99.9 is stored a hair
      * above 99.9), so the product can land a few ulps above the integer rank
      * a person means: 99.9% of 1000 must name the 999th value, not the
@@ -262,35 +244,29 @@ int64_t hist_value_at_percentile(const struct hist *h, double pct)
      * of the product also absorbs the rounding of the division and product. */
     double exact_rank = pct / 100.0 * (double)h->total_count;
     int64_t wanted = (int64_t)ceil(exact_rank - exact_rank * 4 * DBL_EPSILON);
-    if (wanted < 1)
-        wanted = 1;
-    if (wanted > h->total_count)
-        wanted = h->total_count;
+    if (wanted < 1) wanted = 1;
+    if (wanted > h->total_count) wanted = h->total_count;
 
     int64_t cumulative = 0;
     for (int32_t i = 0; i < h->counts_len; i++) {
         cumulative += h->counts[i];
-        if (cumulative >= wanted)
-            return hist_highest_equivalent(h, hist_value_at_index(h, i));
+        if (cumulative >= wanted) return hist_highest_equivalent(h, hist_value_at_index(h, i));
     }
     return 0; /* unreachable while total_count is the sum of the counts */
 }
 
 double hist_mean(const struct hist *h)
 {
-    if (h->total_count == 0)
-        return 0.0;
+    if (h->total_count == 0) return 0.0;
     double sum = 0.0;
     for (int32_t i = 0; i < h->counts_len; i++)
-        if (h->counts[i] > 0)
-            sum += (double)h->counts[i] * (double)median_at_index(h, i);
+        if (h->counts[i] > 0) sum += (double)h->counts[i] * (double)median_at_index(h, i);
     return sum / (double)h->total_count;
 }
 
 double hist_stddev(const struct hist *h)
 {
-    if (h->total_count == 0)
-        return 0.0;
+    if (h->total_count == 0) return 0.0;
     double mean = hist_mean(h);
     double sum_sq = 0.0;
     for (int32_t i = 0; i < h->counts_len; i++) {

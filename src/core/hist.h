@@ -44,8 +44,8 @@
 /* A histogram and its HdrHistogram-compatible layout parameters. */
 struct hist {
     int64_t lowest_trackable, highest_trackable;
-    int32_t significant_figures, unit_magnitude, sub_bucket_half_count_magnitude,
-        sub_bucket_count, sub_bucket_half_count, bucket_count, counts_len;
+    int32_t significant_figures, unit_magnitude, sub_bucket_half_count_magnitude, sub_bucket_count,
+        sub_bucket_half_count, bucket_count, counts_len;
     int64_t sub_bucket_mask;
     int64_t total_count, min_value, max_value; /* min_value = INT64_MAX when empty */
     int64_t *counts;                           /* calloc'd by hist_init */

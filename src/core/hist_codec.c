@@ -79,8 +79,7 @@ static size_t get_zigzag(const unsigned char *p, size_t len, int64_t *v)
     size_t n = 0;
 
     for (;;) {
-        if (n == len)
-            return 0;
+        if (n == len) return 0;
         unsigned char byte = p[n];
         if (n == LEB128_MAX_BYTES - 1) {
             u |= (uint64_t)byte << 56;
@@ -89,8 +88,7 @@ static size_t get_zigzag(const unsigned char *p, size_t len, int64_t *v)
         }
         u |= (uint64_t)(byte & 0x7f) << (7 * n);
         n++;
-        if (!(byte & 0x80))
-            break;
+        if (!(byte & 0x80)) break;
     }
     *v = (int64_t)(u >> 1) ^ -(int64_t)(u & 1);
     return n;
@@ -136,14 +134,12 @@ int hist_encode(const struct hist *h, unsigned char **out, size_t *out_len)
         counts_limit--;
 
     unsigned char *raw = malloc(INNER_HEADER_LEN + (size_t)counts_limit * LEB128_MAX_BYTES);
-    if (!raw)
-        abort();
+    if (!raw) abort();
     size_t raw_len = encode_raw(h, raw, counts_limit);
 
     uLongf zlen = compressBound(raw_len);
     unsigned char *buf = malloc(OUTER_HEADER_LEN + zlen);
-    if (!buf)
-        abort();
+    if (!buf) abort();
     int rc = compress2(buf + OUTER_HEADER_LEN, &zlen, raw, raw_len, Z_DEFAULT_COMPRESSION);
     free(raw);
     if (rc != Z_OK || zlen > INT32_MAX) {
@@ -152,6 +148,9 @@ int hist_encode(const struct hist *h, unsigned char **out, size_t *out_len)
     }
     put_be32(buf, COMPRESSED_COOKIE);
     put_be32(buf + 4, (uint32_t)zlen);
+    /* Hand back exactly what was written, not zlib's worst-case bound. */
+    unsigned char *exact = realloc(buf, OUTER_HEADER_LEN + zlen);
+    if (exact) buf = exact;
     *out = buf;
     *out_len = OUTER_HEADER_LEN + zlen;
     return 0;
@@ -188,12 +187,10 @@ static long parse_inner_header(const unsigned char *hdr, struct hist *out)
     if (get_be32(hdr) != ENCODING_COOKIE || payload_len < 0 || normalizing_offset != 0 ||
         get_be64(hdr + 32) != RATIO_ONE_BITS)
         return -EINVAL;
-    if (hist_init(out, lowest, highest, sigfig) != 0)
-        return -EINVAL;
+    if (hist_init(out, lowest, highest, sigfig) != 0) return -EINVAL;
     /* No valid payload needs more than the worst case of 9 bytes a counter;
      * refusing larger ones also bounds the allocation a liar can cause. */
-    if ((int64_t)payload_len > (int64_t)out->counts_len * LEB128_MAX_BYTES)
-        return -EINVAL;
+    if ((int64_t)payload_len > (int64_t)out->counts_len * LEB128_MAX_BYTES) return -EINVAL;
     return payload_len;
 }
 
@@ -206,18 +203,15 @@ static int apply_counts(struct hist *out, const unsigned char *p, size_t len)
     while (pos < len) {
         int64_t v;
         size_t used = get_zigzag(p + pos, len - pos, &v);
-        if (used == 0)
-            return -EINVAL;
+        if (used == 0) return -EINVAL;
         pos += used;
         if (v < 0) {
             /* Compare before negating: -INT64_MIN would overflow. */
-            if (v < index - out->counts_len)
-                return -EINVAL;
+            if (v < index - out->counts_len) return -EINVAL;
             index -= v;
             continue;
         }
-        if (index >= out->counts_len || __builtin_add_overflow(total, v, &total))
-            return -EINVAL;
+        if (index >= out->counts_len || __builtin_add_overflow(total, v, &total)) return -EINVAL;
         out->counts[index++] = v;
     }
     out->total_count = total;
@@ -231,8 +225,7 @@ static void derive_min_max(struct hist *h)
 
     for (int32_t i = 0; i < h->counts_len; i++) {
         if (h->counts[i] != 0) {
-            if (first < 0)
-                first = i;
+            if (first < 0) first = i;
             last = i;
         }
     }
@@ -246,20 +239,16 @@ static int decode_stream(z_stream *zs, struct hist *out)
     unsigned char hdr[INNER_HEADER_LEN];
     bool ended = false;
 
-    if (inflate_into(zs, hdr, sizeof(hdr), &ended) != INNER_HEADER_LEN)
-        return -EINVAL;
+    if (inflate_into(zs, hdr, sizeof(hdr), &ended) != INNER_HEADER_LEN) return -EINVAL;
     long payload_len = parse_inner_header(hdr, out);
-    if (payload_len < 0)
-        return -EINVAL;
+    if (payload_len < 0) return -EINVAL;
 
     /* One spare byte: filling it means the stream is longer than declared. */
     unsigned char *payload = malloc((size_t)payload_len + 1);
-    if (!payload)
-        abort();
+    if (!payload) abort();
     long got = inflate_into(zs, payload, (size_t)payload_len + 1, &ended);
     int rc = -EINVAL;
-    if (got == payload_len && ended && zs->avail_in == 0)
-        rc = apply_counts(out, payload, (size_t)payload_len);
+    if (got == payload_len && ended && zs->avail_in == 0) rc = apply_counts(out, payload, (size_t)payload_len);
     free(payload);
     return rc;
 }
@@ -267,16 +256,13 @@ static int decode_stream(z_stream *zs, struct hist *out)
 int hist_decode(const unsigned char *buf, size_t len, struct hist *out)
 {
     memset(out, 0, sizeof(*out));
-    if (len < OUTER_HEADER_LEN || get_be32(buf) != COMPRESSED_COOKIE)
-        return -EINVAL;
+    if (len < OUTER_HEADER_LEN || get_be32(buf) != COMPRESSED_COOKIE) return -EINVAL;
     uint32_t zlen = get_be32(buf + 4);
-    if (zlen > INT32_MAX || (size_t)zlen != len - OUTER_HEADER_LEN)
-        return -EINVAL;
+    if (zlen > INT32_MAX || (size_t)zlen != len - OUTER_HEADER_LEN) return -EINVAL;
 
     z_stream zs;
     memset(&zs, 0, sizeof(zs));
-    if (inflateInit(&zs) != Z_OK)
-        return -EINVAL;
+    if (inflateInit(&zs) != Z_OK) return -EINVAL;
     /* zlib's API is not const-correct; it never writes through next_in. */
     zs.next_in = (Bytef *)(uintptr_t)(buf + OUTER_HEADER_LEN);
     zs.avail_in = zlen;
@@ -293,8 +279,7 @@ int hist_decode(const unsigned char *buf, size_t len, struct hist *out)
 
 /* --------------------------------------------------------------- base64 */
 
-static const char b64_alphabet[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+static const char b64_alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 /* Value of a base64 character, or -1 for anything outside the alphabet. */
 static int b64_value(unsigned char c)
@@ -308,18 +293,14 @@ char *hist_encode_base64(const struct hist *h)
     unsigned char *bin;
     size_t len;
 
-    if (hist_encode(h, &bin, &len) != 0)
-        return NULL;
+    if (hist_encode(h, &bin, &len) != 0) return NULL;
     char *text = malloc((len + 2) / 3 * 4 + 1);
-    if (!text)
-        abort();
+    if (!text) abort();
     char *w = text;
     for (size_t i = 0; i < len; i += 3) {
         uint32_t group = (uint32_t)bin[i] << 16;
-        if (i + 1 < len)
-            group |= (uint32_t)bin[i + 1] << 8;
-        if (i + 2 < len)
-            group |= bin[i + 2];
+        if (i + 1 < len) group |= (uint32_t)bin[i + 1] << 8;
+        if (i + 2 < len) group |= bin[i + 2];
         *w++ = b64_alphabet[group >> 18 & 63];
         *w++ = b64_alphabet[group >> 12 & 63];
         *w++ = i + 1 < len ? b64_alphabet[group >> 6 & 63] : '=';
@@ -335,12 +316,10 @@ char *hist_encode_base64(const struct hist *h)
 static int b64_decode(const char *text, unsigned char **out, size_t *out_len)
 {
     size_t len = strlen(text);
-    if (len == 0 || len % 4 != 0)
-        return -EINVAL;
+    if (len == 0 || len % 4 != 0) return -EINVAL;
     size_t pad = (text[len - 1] == '=') + (text[len - 1] == '=' && text[len - 2] == '=');
     unsigned char *bin = malloc(len / 4 * 3);
-    if (!bin)
-        abort();
+    if (!bin) abort();
 
     size_t n = 0;
     for (size_t i = 0; i < len; i += 4) {
@@ -377,8 +356,7 @@ int hist_decode_base64(const char *b64, struct hist *out)
     size_t len;
 
     memset(out, 0, sizeof(*out));
-    if (b64_decode(b64, &bin, &len) != 0)
-        return -EINVAL;
+    if (b64_decode(b64, &bin, &len) != 0) return -EINVAL;
     int rc = hist_decode(bin, len, out);
     free(bin);
     return rc;
