@@ -28,10 +28,11 @@
 
 #define MAX_HEADERS 64
 #define MAX_THRESHOLDS 64
+#define MAX_CHAOS 16
 
 enum {
     OPT_ARRIVAL = 1000, OPT_TIMEOUT, OPT_CLOSED, OPT_BODY, OPT_BODY_FILE, OPT_JSON, OPT_SPIN, OPT_SEED,
-    OPT_SHARD, OPT_NAME, OPT_MAX_LAG, OPT_ALLOW_INVALID, OPT_NO_KEEPALIVE, OPT_THRESHOLD, OPT_PROGRESS, OPT_HLOG, OPT_METRICS, OPT_HELP
+    OPT_SHARD, OPT_NAME, OPT_MAX_LAG, OPT_ALLOW_INVALID, OPT_NO_KEEPALIVE, OPT_THRESHOLD, OPT_PROGRESS, OPT_HLOG, OPT_METRICS, OPT_CHAOS, OPT_HELP
 };
 
 static const struct option long_opts[] = {
@@ -47,7 +48,7 @@ static const struct option long_opts[] = {
     {"max-lag", required_argument, 0, OPT_MAX_LAG}, {"allow-invalid", no_argument, 0, OPT_ALLOW_INVALID},
     {"no-keepalive", no_argument, 0, OPT_NO_KEEPALIVE}, {"threshold", required_argument, 0, OPT_THRESHOLD},
     {"progress", required_argument, 0, OPT_PROGRESS}, {"hlog", required_argument, 0, OPT_HLOG},
-    {"metrics", required_argument, 0, OPT_METRICS}, {"help", no_argument, 0, OPT_HELP},         {0, 0, 0, 0},
+    {"metrics", required_argument, 0, OPT_METRICS}, {"chaos", required_argument, 0, OPT_CHAOS}, {"help", no_argument, 0, OPT_HELP},         {0, 0, 0, 0},
 };
 
 static const char usage_text[] =
@@ -77,7 +78,9 @@ static const char usage_text[] =
     "      --threshold EXPR  pass/fail gate, repeatable, e.g. 'latency.p99 < 250ms' (exit 99)\n"
     "      --progress MODE   auto (default), tty, plain or off: live progress on stderr\n"
     "      --hlog FILE       HdrHistogram interval log (v1.3) of latency per second\n"
-    "      --metrics ADDR    serve Prometheus metrics during the run (e.g. 127.0.0.1:9464)\n";
+    "      --metrics ADDR    serve Prometheus metrics during the run (e.g. 127.0.0.1:9464)\n"
+    "      --chaos SPEC      fault window, repeatable: 'at=4s for=2s pause pid=PID',\n"
+    "                        'at=20s kill pid=PID signal=TERM'\n";
 
 /* One-line usage error naming the culprit; returns the usage exit code. */
 static int usage_error(const char *fmt, const char *a, const char *b)
@@ -130,6 +133,9 @@ struct run_args {
     const char *hlog_path;
     const char *metrics_addr;
     struct prom prom;
+    struct chaos_window chaos[MAX_CHAOS];
+    size_t nchaos;
+    uint64_t chaos_spans[MAX_CHAOS][2];
     struct hlog hlog;
     struct progress prog;
     struct threshold thresholds[MAX_THRESHOLDS];
@@ -203,6 +209,16 @@ static int parse_opt(int opt, struct run_config *cfg, struct run_args *a)
     case OPT_NO_KEEPALIVE: cfg->no_keepalive = true; return -1;
     case OPT_HLOG: a->hlog_path = optarg; return -1;
     case OPT_METRICS: a->metrics_addr = optarg; return -1;
+    case OPT_CHAOS: {
+        const char *why;
+        if (a->nchaos == MAX_CHAOS) return usage_error("too many --chaos windows (at most %s)%s", "16", "");
+        if (chaos_window_parse(&a->chaos[a->nchaos], optarg, &why) < 0)
+            return usage_error("bad --chaos '%s': %s", optarg, why);
+        int rc = chaos_window_check(&a->chaos[a->nchaos]);
+        a->nchaos++;
+        if (rc < 0) return usage_error("bad --chaos '%s': no process %s can signal", optarg, rc == -EPERM ? "salvo may" : "that salvo");
+        return -1;
+    }
     case OPT_PROGRESS:
         if (!strcmp(optarg, "auto")) a->progress = PROGRESS_AUTO;
         else if (!strcmp(optarg, "tty")) a->progress = PROGRESS_TTY;
@@ -329,7 +345,13 @@ static int execute(struct run_config *cfg, struct run_args *a)
         }
         if (!cfg->quiet) fprintf(stderr, "salvo: metrics on http://127.0.0.1:%d/metrics\n", a->prom.port);
     }
-    struct run_hooks hooks = {.second = on_second, .ctx = a};
+    for (size_t i = 0; i < a->nchaos; i++) {
+        a->chaos_spans[i][0] = a->chaos[i].at_ns;
+        a->chaos_spans[i][1] = a->chaos[i].at_ns + (a->chaos[i].for_ns ? a->chaos[i].for_ns : NS_PER_S);
+    }
+    cfg->chaos_spans = (const uint64_t(*)[2])a->chaos_spans;
+    cfg->nchaos_spans = (uint32_t)a->nchaos;
+    struct run_hooks hooks = {.second = on_second, .ctx = a, .chaos = a->chaos, .nchaos = a->nchaos};
     int rc = run_execute(cfg, &hooks, &r);
     progress_finish(&a->prog);
     prom_stop(&a->prom);
@@ -353,6 +375,7 @@ static int execute(struct run_config *cfg, struct run_args *a)
     if (code == EXIT_OK && failed > 0) code = EXIT_THRESHOLD;
     json_decref(doc);
     run_result_release(&r);
+    for (size_t i = 0; i < a->nchaos; i++) chaos_window_release(&a->chaos[i]);
     return code;
 }
 

@@ -35,6 +35,8 @@ struct run_config {
     const char *name;         /* the request name figures are grouped under */
     const char *url_text;     /* the URL as given */
     const char *method;
+    const uint64_t (*chaos_spans)[2]; /* chaos windows [from, to) ns from the start */
+    uint32_t nchaos_spans;
     const char *json_path;
     bool quiet;
     bool allow_invalid;

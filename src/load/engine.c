@@ -128,7 +128,7 @@ static void conn_fail(struct conn *c, enum salvo_err err)
     struct worker *w = c->w;
     bool connecting = c->state == CONN_CONNECTING || c->state == CONN_HANDSHAKE;
     if (c->has_req) {
-        recorder_failure(&w->rec, c->req.group, err);
+        recorder_failure(&w->rec, c->req.group, err, c->req.t_intended_ns);
         cur_interval(w)->done++;
         cur_interval(w)->errors++;
         drop_req(c);
@@ -366,7 +366,7 @@ static void on_conn_timer(struct timer *t, uint64_t now)
         return;
     }
     if (!c->has_req) return;
-    recorder_timeout(&w->rec, c->req.group, w->cfg->timeout_ns);
+    recorder_timeout(&w->rec, c->req.group, w->cfg->timeout_ns, c->req.t_intended_ns);
     struct interval *iv = cur_interval(w);
     iv->done++;
     iv->errors++;
@@ -415,7 +415,7 @@ static void backlog_expire(struct worker *w, uint64_t now)
     while ((head = backlog_peek(&w->backlog)) && head->t_intended_ns + w->cfg->timeout_ns <= now) {
         struct pending p;
         backlog_pop(&w->backlog, &p);
-        recorder_timeout(&w->rec, p.group, w->cfg->timeout_ns);
+        recorder_timeout(&w->rec, p.group, w->cfg->timeout_ns, p.t_intended_ns);
         struct interval *iv = cur_interval(w);
         iv->done++;
         iv->errors++;
@@ -598,6 +598,7 @@ int worker_init(struct worker *w, const struct run_config *cfg, uint32_t id, uin
     }
     backlog_init(&w->backlog, 1024);
     recorder_init(&w->rec, 1);
+    recorder_windows(&w->rec, start_ns, cfg->chaos_spans, cfg->nchaos_spans);
     for (int i = 0; i < WORKER_SLOTS; i++) interval_init(&w->slots[i]);
     timer_init(&w->sched_timer, on_sched_timer);
     timer_init(&w->backlog_timer, on_backlog_timer);
@@ -621,14 +622,14 @@ static void worker_finish(struct worker *w)
     struct pending p;
     while (backlog_pop(&w->backlog, &p)) {
         if (interrupted) w->rec.unsent++;
-        else recorder_timeout(&w->rec, p.group, w->cfg->timeout_ns);
+        else recorder_timeout(&w->rec, p.group, w->cfg->timeout_ns, p.t_intended_ns);
     }
     for (uint32_t i = 0; i < w->conn_cap; i++) {
         struct conn *c = &w->conns[i];
         if (c->has_req) {
             if (c->state == CONN_PACING || c->state == CONN_BACKOFF) w->rec.unsent++;
-            else if (interrupted) recorder_failure(&w->rec, c->req.group, ERR_INTERRUPTED);
-            else recorder_timeout(&w->rec, c->req.group, w->cfg->timeout_ns);
+            else if (interrupted) recorder_failure(&w->rec, c->req.group, ERR_INTERRUPTED, c->req.t_intended_ns);
+            else recorder_timeout(&w->rec, c->req.group, w->cfg->timeout_ns, c->req.t_intended_ns);
             drop_req(c);
         }
         if (c->state == CONN_IDLE) w->pool.idle++;

@@ -47,6 +47,36 @@ void recorder_release(struct recorder *r)
     }
     free(r->groups);
     r->groups = NULL;
+    for (uint32_t i = 0; r->windows && i < r->nwindows; i++) hist_release(&r->windows[i].latency);
+    free(r->windows);
+    r->windows = NULL;
+}
+
+void recorder_windows(struct recorder *r, uint64_t start_ns, const uint64_t (*spans)[2], uint32_t n)
+{
+    r->start_ns = start_ns;
+    r->nwindows = n;
+    r->windows = calloc(n ? n : 1, sizeof(*r->windows));
+    if (!r->windows) abort();
+    for (uint32_t i = 0; i < n; i++) {
+        r->windows[i].from_ns = spans[i][0];
+        r->windows[i].to_ns = spans[i][1];
+        std_hist(&r->windows[i].latency);
+    }
+}
+
+/* Accounts one request in every window its intended time falls in. */
+static void window_note(struct recorder *r, uint64_t t_intended_ns, int64_t latency_us, bool error)
+{
+    if (!r->nwindows || t_intended_ns < r->start_ns) return;
+    uint64_t rel = t_intended_ns - r->start_ns;
+    for (uint32_t i = 0; i < r->nwindows; i++) {
+        struct window_rec *w = &r->windows[i];
+        if (rel < w->from_ns || rel >= w->to_ns) continue;
+        w->requests++;
+        w->errors += error;
+        if (latency_us >= 0) hist_record_clamped(&w->latency, latency_us);
+    }
 }
 
 /* Adds the group counters and histogram of src into dst. */
@@ -81,6 +111,11 @@ void recorder_add(struct recorder *dst, const struct recorder *src)
     for (int i = 0; i < ERR_COUNT; i++) dst->errors[i] += src->errors[i];
     for (int i = 0; i < REC_MAX_ERRNO; i++) dst->connect_errno[i] += src->connect_errno[i];
     for (uint32_t g = 0; g < dst->ngroups && g < src->ngroups; g++) group_add(&dst->groups[g], &src->groups[g]);
+    for (uint32_t i = 0; i < dst->nwindows && i < src->nwindows; i++) {
+        dst->windows[i].requests += src->windows[i].requests;
+        dst->windows[i].errors += src->windows[i].errors;
+        hist_add(&dst->windows[i].latency, &src->windows[i].latency);
+    }
 }
 
 /* Elapsed b - a in µs, 0 when the clock order is inverted. */
@@ -105,10 +140,12 @@ void recorder_response(struct recorder *r, uint32_t group, int status, uint64_t 
     hist_record_clamped(&g->latency, latency);
     if (!g->status && !(g->status = calloc(REC_MAX_STATUS, sizeof(uint64_t)))) abort();
     if (status >= 0 && status < REC_MAX_STATUS) g->status[status]++;
+    window_note(r, t_intended_ns, latency, !ok);
 }
 
-void recorder_failure(struct recorder *r, uint32_t group, enum salvo_err err)
+void recorder_failure(struct recorder *r, uint32_t group, enum salvo_err err, uint64_t t_intended_ns)
 {
+    window_note(r, t_intended_ns, -1, true);
     r->failed++;
     r->errors[err < ERR_COUNT ? err : ERR_CONNECT_OTHER]++;
     struct group_rec *g = &r->groups[group < r->ngroups ? group : 0];
@@ -116,8 +153,9 @@ void recorder_failure(struct recorder *r, uint32_t group, enum salvo_err err)
     g->failed++;
 }
 
-void recorder_timeout(struct recorder *r, uint32_t group, uint64_t timeout_ns)
+void recorder_timeout(struct recorder *r, uint32_t group, uint64_t timeout_ns, uint64_t t_intended_ns)
 {
+    window_note(r, t_intended_ns, ns_to_us(timeout_ns), true);
     r->timeout++;
     r->errors[ERR_TIMEOUT]++;
     hist_record_clamped(&r->latency, ns_to_us(timeout_ns));

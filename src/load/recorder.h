@@ -32,6 +32,13 @@ struct group_rec {
     uint64_t *status; /* REC_MAX_STATUS counters, allocated on first use */
 };
 
+/* Requests whose intended send time fell inside one chaos window. */
+struct window_rec {
+    uint64_t from_ns, to_ns; /* relative to the run start */
+    uint64_t requests, errors;
+    struct hist latency;
+};
+
 /* Everything one worker measured. */
 struct recorder {
     struct hist latency;  /* t_done - t_intended (timeouts at the timeout value) */
@@ -46,6 +53,9 @@ struct recorder {
     uint64_t connect_errno[REC_MAX_ERRNO]; /* failed connects by errno */
     struct group_rec *groups;
     uint32_t ngroups;
+    struct window_rec *windows; /* see recorder_windows */
+    uint32_t nwindows;
+    uint64_t start_ns;          /* run start, to place requests in windows */
 };
 
 /* One second of the timeline as seen by one worker. */
@@ -61,6 +71,8 @@ struct interval {
 int recorder_init(struct recorder *r, uint32_t ngroups);
 /* Frees everything; NULL is fine. */
 void recorder_release(struct recorder *r);
+/* Adds n chaos windows ([from, to) ns relative to start_ns) to account requests in. */
+void recorder_windows(struct recorder *r, uint64_t start_ns, const uint64_t (*spans)[2], uint32_t n);
 /* Adds src into dst (same ngroups). */
 void recorder_add(struct recorder *dst, const struct recorder *src);
 
@@ -71,9 +83,9 @@ static inline int64_t ns_to_us(uint64_t ns) { return (int64_t)((ns + 500) / 1000
 void recorder_response(struct recorder *r, uint32_t group, int status, uint64_t t_intended_ns,
                        uint64_t t_send_ns, uint64_t t_first_ns, uint64_t t_done_ns);
 /* A request that ended without a response. */
-void recorder_failure(struct recorder *r, uint32_t group, enum salvo_err err);
+void recorder_failure(struct recorder *r, uint32_t group, enum salvo_err err, uint64_t t_intended_ns);
 /* A request that got no complete response within timeout_ns of t_intended. */
-void recorder_timeout(struct recorder *r, uint32_t group, uint64_t timeout_ns);
+void recorder_timeout(struct recorder *r, uint32_t group, uint64_t timeout_ns, uint64_t t_intended_ns);
 
 /* Allocates the interval's histogram. */
 int interval_init(struct interval *iv);

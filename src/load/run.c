@@ -15,6 +15,19 @@
 /* Workers start this long after they are created, all on the same instant. */
 #define START_DELAY_NS (50 * NS_PER_MS)
 
+/* Fires chaos edges due by now; returns the next edge (absolute ns) or UINT64_MAX. */
+static uint64_t chaos_fire(const struct run_hooks *hooks, uint64_t start_ns, uint64_t now)
+{
+    uint64_t next = UINT64_MAX;
+    for (size_t i = 0; hooks && i < hooks->nchaos; i++) {
+        struct chaos_window *w = &hooks->chaos[i];
+        if (now >= start_ns) chaos_window_tick(w, now - start_ns);
+        uint64_t edge = chaos_window_next(w);
+        if (edge != UINT64_MAX && start_ns + edge < next) next = start_ns + edge;
+    }
+    return next;
+}
+
 /* Appends the merged second sec of all workers to the timeline. */
 static void merge_second(struct run_result *r, struct worker *ws, uint32_t n, uint64_t sec, struct interval *tmp)
 {
@@ -144,6 +157,7 @@ int run_execute(const struct run_config *cfg, const struct run_hooks *hooks, str
 {
     memset(r, 0, sizeof(*r));
     recorder_init(&r->total, 1);
+    recorder_windows(&r->total, 0, cfg->chaos_spans, cfg->nchaos_spans);
     r->nthreads = cfg->threads;
     r->cpu_pct = calloc(cfg->threads, sizeof(double));
     struct worker *ws = calloc(cfg->threads, sizeof(*ws));
@@ -172,7 +186,9 @@ int run_execute(const struct run_config *cfg, const struct run_hooks *hooks, str
     while (!all_finished(ws, started)) {
         uint64_t now = clock_now_ns();
         uint64_t next = start_ns + (next_sec + 1) * NS_PER_S + 20 * NS_PER_MS;
-        uint64_t wait = next > now ? next - now : NS_PER_MS;
+        uint64_t edge = chaos_fire(hooks, start_ns, now);
+        if (edge < next) next = edge;
+        uint64_t wait = next > now ? next - now : 0;
         if (wait > 100 * NS_PER_MS) wait = 100 * NS_PER_MS;
         if (wait_signal(&set, wait) && !stopping) {
             stopping = true;
@@ -180,6 +196,7 @@ int run_execute(const struct run_config *cfg, const struct run_hooks *hooks, str
         }
         merge_ready(r, ws, started, &next_sec, &tmp, cfg, hooks);
     }
+    for (size_t i = 0; hooks && i < hooks->nchaos; i++) chaos_window_finish(&hooks->chaos[i]);
     for (uint32_t i = 0; i < started; i++) worker_join(&ws[i]);
     merge_ready(r, ws, started, &next_sec, &tmp, cfg, hooks);
     r->elapsed_s = (double)(clock_now_ns() - start_ns) / 1e9;
@@ -191,6 +208,10 @@ int run_execute(const struct run_config *cfg, const struct run_hooks *hooks, str
     }
     interval_release(&tmp);
     free(ws);
+    if (hooks) {
+        r->chaos = hooks->chaos;
+        r->nchaos = hooks->nchaos;
+    }
     judge(cfg, r);
     return rc;
 }

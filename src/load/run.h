@@ -17,6 +17,7 @@
 #include "load/config.h"
 #include "load/engine.h"
 #include "load/recorder.h"
+#include "chaos/window.h"
 #include "sys/kernel.h"
 
 /* One second of the merged timeline. */
@@ -32,6 +33,8 @@ struct run_hooks {
     void (*second)(void *ctx, const struct run_config *cfg, const struct timeline_row *row,
                    const struct hist *latency);
     void *ctx;
+    struct chaos_window *chaos; /* fired by the main thread; may be NULL */
+    size_t nchaos;
 };
 
 /* Everything a finished run measured; owned by the caller after run_execute. */
@@ -55,6 +58,8 @@ struct run_result {
     char reasons[4][160];
     int nreasons;
     char first_error[256];
+    const struct chaos_window *chaos; /* borrowed from the hooks */
+    size_t nchaos;
 };
 
 /* Runs cfg to the end (or Ctrl-C). Returns 0 or -errno; *out is filled either way. */

@@ -145,6 +145,69 @@ static json_t *timeline_array(const struct run_result *r)
     return a;
 }
 
+/* Median of the per-second p99 over seconds that ended before at_s; -1 if none. */
+static double baseline_p99(const struct run_result *r, double at_s)
+{
+    int64_t vals[4096];
+    size_t n = 0;
+    for (size_t i = 0; i < r->nrows && n < 4096; i++)
+        if ((double)r->timeline[i].t + 1 <= at_s && r->timeline[i].done) vals[n++] = r->timeline[i].p99_us;
+    if (!n) return -1;
+    for (size_t i = 1; i < n; i++)
+        for (size_t k = i; k > 0 && vals[k - 1] > vals[k]; k--) {
+            int64_t t = vals[k];
+            vals[k] = vals[k - 1];
+            vals[k - 1] = t;
+        }
+    return (double)vals[n / 2];
+}
+
+/*
+ * Seconds from the end of a window until the per-second p99 is back within
+ * 2x the baseline; -1 when it never was (within the run).
+ */
+static double recovery_s(const struct run_result *r, double end_s, double baseline)
+{
+    if (baseline < 0) return -1;
+    for (size_t i = 0; i < r->nrows; i++) {
+        const struct timeline_row *row = &r->timeline[i];
+        if ((double)row->t + 1 <= end_s || !row->done) continue;
+        if ((double)row->p99_us <= 2 * baseline) {
+            double rec = (double)row->t + 1 - end_s;
+            return rec > 0 ? rec : 0;
+        }
+    }
+    return -1;
+}
+
+/* chaos [{spec, action, start_s, end_s, requests, errors, p99_us, recovery_s}]. */
+static json_t *chaos_array(const struct run_result *r)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; i < r->nchaos; i++) {
+        const struct chaos_window *w = &r->chaos[i];
+        double start = (double)w->at_ns / 1e9, end = start + (double)w->for_ns / 1e9;
+        double base = baseline_p99(r, start), rec = recovery_s(r, end, base);
+        json_t *e = json_object();
+        json_object_set_new(e, "spec", json_string(w->spec));
+        json_object_set_new(e, "action", json_string(w->action == CHAOS_PAUSE ? "pause" : "kill"));
+        json_object_set_new(e, "pid", json_integer(w->pid));
+        json_object_set_new(e, "start_s", json_real(start));
+        json_object_set_new(e, "end_s", json_real(end));
+        json_object_set_new(e, "fired", json_boolean(w->started && !w->failed));
+        const struct window_rec *wr = i < r->total.nwindows ? &r->total.windows[i] : NULL;
+        json_object_set_new(e, "requests", json_integer(wr ? (json_int_t)wr->requests : 0));
+        json_object_set_new(e, "errors", json_integer(wr ? (json_int_t)wr->errors : 0));
+        json_object_set_new(e, "p50_us", json_integer(wr ? hist_value_at_percentile(&wr->latency, 50) : 0));
+        json_object_set_new(e, "p99_us", json_integer(wr ? hist_value_at_percentile(&wr->latency, 99) : 0));
+        json_object_set_new(e, "max_us", json_integer(wr ? hist_max(&wr->latency) : 0));
+        json_object_set_new(e, "baseline_p99_us", base < 0 ? json_null() : json_real(base));
+        json_object_set_new(e, "recovery_s", rec < 0 ? json_null() : json_real(rec));
+        json_array_append_new(a, e);
+    }
+    return a;
+}
+
 /* Embeds h as HdrHistogram V2 base64 under key. */
 static void set_hdr(json_t *o, const char *key, const struct hist *h)
 {
@@ -202,6 +265,7 @@ json_t *report_json_build(const struct run_config *cfg, const struct run_result 
     json_object_set_new(o, "kernel", kernel_object(r));
     json_object_set_new(o, "timeline", timeline_array(r));
     json_object_set_new(o, "thresholds", json_object());
+    json_object_set_new(o, "chaos", chaos_array(r));
     json_t *hdr = json_object();
     set_hdr(hdr, "latency_us", &t->latency);
     set_hdr(hdr, "service_time_us", &t->service);

@@ -1,0 +1,49 @@
+/*
+ * window.h — chaos windows of `salvo run --chaos SPEC`.
+ *
+ * A window is a fault applied to a process the user named, at a time
+ * relative to the run start: `at=4s for=2s pause pid=PID` (SIGSTOP, then
+ * SIGCONT when the window ends) or `at=20s kill pid=PID signal=TERM` (one
+ * signal). The run's main thread fires them on time (it wakes for the next
+ * window edge, not just once a second) and adds each merged second's
+ * latency to the windows it overlaps, so the results can say how the
+ * service behaved during each fault and how long it took to recover.
+ */
+#ifndef SALVO_WINDOW_H
+#define SALVO_WINDOW_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "core/hist.h"
+
+enum chaos_action { CHAOS_PAUSE, CHAOS_KILL };
+
+/* One window and what was measured during it. */
+struct chaos_window {
+    char spec[256];
+    enum chaos_action action;
+    uint64_t at_ns, for_ns;
+    pid_t pid;
+    int signal;
+    bool started, ended;
+    bool failed;      /* the signal could not be sent (process gone) */
+    uint64_t requests, errors;
+    struct hist latency;  /* seconds overlapping the window */
+};
+
+/* Parses spec into w (hist allocated). Returns 0 or -EINVAL (*why set). */
+int chaos_window_parse(struct chaos_window *w, const char *spec, const char **why);
+/* Checks that the target process exists now. Returns 0 or -ESRCH/-EPERM. */
+int chaos_window_check(const struct chaos_window *w);
+/* Fires the window's edges due by now_ns (relative to the run start). */
+void chaos_window_tick(struct chaos_window *w, uint64_t rel_now_ns);
+/* Next edge (relative ns) still to fire, or UINT64_MAX. */
+uint64_t chaos_window_next(const struct chaos_window *w);
+/* Ends a pause early (run over or interrupted): the process is resumed. */
+void chaos_window_finish(struct chaos_window *w);
+/* Frees the histogram; NULL is fine. */
+void chaos_window_release(struct chaos_window *w);
+
+#endif

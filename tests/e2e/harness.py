@@ -1,0 +1,501 @@
+"""harness.py — what every end-to-end test of salvo needs, Python stdlib only.
+
+The e2e tests drive the real binary (env SALVO_BIN, default build/salvo under
+the repository root) against a real nginx on 127.0.0.1 and assert on the
+results JSON. This module gives them:
+
+- free_port(): a loopback TCP port nobody listens on right now;
+- Nginx: a private nginx (its own temp dir, config, pid, logs and temp paths,
+  so it runs as root without touching /var), plain HTTP or TLS with a
+  self-signed certificate made by the openssl CLI;
+- run_salvo() / Salvo: run the binary with `--json FILE` and hand back
+  (exit code, parsed JSON or None, stdout, stderr);
+- a tiny registry (@test, main()) that runs each test function, prints
+  `ok name` or `FAIL name: reason`, then cmocka-style totals that
+  tests/run.sh reads, and exits non-zero if anything failed.
+
+House rules it enforces: every wait is bounded in count and time; only
+processes this module started are signalled, always by PID; everything it
+started is stopped and every temp dir removed, also when a test fails or the
+process is told to stop (SIGTERM from `timeout`).
+"""
+
+import atexit
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+
+REPO_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+SALVO_BIN = os.environ.get("SALVO_BIN") or os.path.join(REPO_ROOT, "build", "salvo")
+if not os.path.isabs(SALVO_BIN):
+    SALVO_BIN = os.path.join(REPO_ROOT, SALVO_BIN)
+NGINX_BIN = os.environ.get("NGINX_BIN", "/usr/sbin/nginx")
+
+OUTCOMES = ("ok", "http_error", "failed", "timeout", "unsent")
+PERCENTILE_KEYS = ("min", "mean", "p50", "p90", "p99", "p99_9", "p99_99", "max", "count")
+
+# Everything started here, so that a failing test or a SIGTERM still cleans up.
+_live_nginx = []
+_live_salvo = []
+_temp_dirs = []
+
+
+def log(msg):
+    """Prints a progress line at once (stdout is a file under tests/run.sh)."""
+    print(msg, flush=True)
+
+
+def free_port():
+    """Returns a loopback TCP port that was free a moment ago."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def make_temp_dir(prefix):
+    """Creates a temp dir that is removed at exit whatever happens."""
+    d = tempfile.mkdtemp(prefix=prefix)
+    _temp_dirs.append(d)
+    return d
+
+
+def remove_temp_dir(d):
+    shutil.rmtree(d, ignore_errors=True)
+    if d in _temp_dirs:
+        _temp_dirs.remove(d)
+
+
+def port_answers(port, timeout=0.2):
+    """True if something accepts TCP connections on 127.0.0.1:port."""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def pid_alive(pid):
+    """True if pid exists and is not a zombie."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            state = f.read().rsplit(")", 1)[1].split()[0]
+        return state not in ("Z", "X")
+    except (OSError, IndexError):
+        return False
+
+
+def children_of(pid):
+    """PIDs of the direct children of pid, read from /proc."""
+    kids = []
+    try:
+        for tid in os.listdir("/proc/%d/task" % pid):
+            try:
+                with open("/proc/%d/task/%s/children" % (pid, tid)) as f:
+                    kids += [int(x) for x in f.read().split()]
+            except OSError:
+                pass
+    except OSError:
+        pass
+    if not kids:  # kernels without CONFIG_PROC_CHILDREN
+        r = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True)
+        kids = [int(x) for x in r.stdout.split()]
+    return kids
+
+
+def rss_kb(pid):
+    """VmRSS of pid in kB, or None once it is gone."""
+    try:
+        with open("/proc/%d/status" % pid) as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return None
+
+
+class Nginx:
+    """A private nginx on 127.0.0.1 with one worker, run in the foreground.
+
+    `location /` answers 200 "hello\\n"; /static.txt is a small file. With
+    tls=True the server speaks TLS with a fresh self-signed certificate for
+    127.0.0.1 and localhost. Use as a context manager or call start()/stop().
+    """
+
+    def __init__(self, tls=False, access_log=True, port=None):
+        self.tls = tls
+        self.access_log_on = access_log
+        self.port = port or free_port()
+        self.dir = None
+        self.proc = None
+
+    @property
+    def scheme(self):
+        return "https" if self.tls else "http"
+
+    @property
+    def url(self):
+        return "%s://127.0.0.1:%d/" % (self.scheme, self.port)
+
+    @property
+    def access_log(self):
+        return os.path.join(self.dir, "access.log")
+
+    @property
+    def error_log(self):
+        return os.path.join(self.dir, "error.log")
+
+    def _make_cert(self):
+        crt = os.path.join(self.dir, "cert.pem")
+        key = os.path.join(self.dir, "key.pem")
+        r = subprocess.run(
+            ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
+             "-keyout", key, "-out", crt, "-days", "2",
+             "-subj", "/CN=127.0.0.1",
+             "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"],
+            capture_output=True, text=True, timeout=60)
+        if r.returncode != 0:
+            raise RuntimeError("openssl req failed: " + r.stderr.strip())
+        return crt, key
+
+    def _write_config(self):
+        d = self.dir
+        for sub in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"):
+            os.mkdir(os.path.join(d, sub))
+        with open(os.path.join(d, "static.txt"), "w") as f:
+            f.write("static file for salvo e2e tests\n" * 8)
+        listen = "listen 127.0.0.1:%d backlog=4096" % self.port
+        tls = ""
+        if self.tls:
+            crt, key = self._make_cert()
+            listen += " ssl"
+            tls = ("        ssl_certificate %s;\n"
+                   "        ssl_certificate_key %s;\n" % (crt, key))
+        access = ("access_log %s;" % self.access_log) if self.access_log_on else "access_log off;"
+        user = "user root;\n" if os.geteuid() == 0 else ""
+        conf = f"""{user}daemon off;
+master_process on;
+worker_processes 1;
+pid {d}/nginx.pid;
+lock_file {d}/nginx.lock;
+error_log {self.error_log} warn;
+events {{
+    worker_connections 16384;
+}}
+http {{
+    {access}
+    client_body_temp_path {d}/client_body;
+    proxy_temp_path {d}/proxy;
+    fastcgi_temp_path {d}/fastcgi;
+    uwsgi_temp_path {d}/uwsgi;
+    scgi_temp_path {d}/scgi;
+    keepalive_requests 100000;
+    keepalive_timeout 75s;
+    default_type text/plain;
+    server {{
+        {listen};
+{tls}        root {d};
+        location = /static.txt {{ }}
+        location / {{ return 200 "hello\\n"; }}
+    }}
+}}
+"""
+        path = os.path.join(d, "nginx.conf")
+        with open(path, "w") as f:
+            f.write(conf)
+        return path
+
+    def start(self, timeout=10.0):
+        """Starts nginx and waits (bounded) until the port answers and a worker runs."""
+        self.dir = make_temp_dir("salvo-e2e-nginx-")
+        conf = self._write_config()
+        self._stderr = open(os.path.join(self.dir, "stderr.log"), "w")
+        self.proc = subprocess.Popen(
+            [NGINX_BIN, "-p", self.dir + "/", "-c", conf, "-e", self.error_log],
+            stdin=subprocess.DEVNULL, stdout=self._stderr, stderr=self._stderr)
+        _live_nginx.append(self)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError("nginx exited with %s: %s" % (self.proc.returncode, self._logs()))
+            if port_answers(self.port) and children_of(self.proc.pid):
+                return self
+            time.sleep(0.02)
+        self.stop()
+        raise RuntimeError("nginx did not answer on port %d within %.0f s" % (self.port, timeout))
+
+    def _logs(self):
+        out = []
+        for p in (os.path.join(self.dir, "stderr.log"), self.error_log):
+            try:
+                with open(p) as f:
+                    out.append(f.read().strip())
+            except OSError:
+                pass
+        return " | ".join(x for x in out if x)
+
+    @property
+    def master_pid(self):
+        return self.proc.pid
+
+    def worker_pid(self):
+        """PID of the single worker (a child of the master we started)."""
+        kids = children_of(self.proc.pid)
+        if len(kids) != 1:
+            raise RuntimeError("expected one nginx worker, found %r" % kids)
+        return kids[0]
+
+    def access_log_size(self):
+        try:
+            return os.path.getsize(self.access_log)
+        except OSError:
+            return 0
+
+    def kill(self):
+        """SIGKILLs master and worker (both ours) and reaps the master."""
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        workers = children_of(self.proc.pid)
+        for pid in [self.proc.pid] + workers:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        try:
+            self.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            pass
+
+    def stop(self):
+        """Stops nginx (TERM, then KILL after 5 s) and removes its temp dir."""
+        if self.proc is not None and self.proc.poll() is None:
+            workers = children_of(self.proc.pid)
+            for pid in workers:  # a stopped worker would never exit
+                try:
+                    os.kill(pid, signal.SIGCONT)
+                except ProcessLookupError:
+                    pass
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.kill()
+            for pid in workers:  # the worker is reparented if the master died first
+                if pid_alive(pid):
+                    try:
+                        os.kill(pid, signal.SIGKILL)
+                    except ProcessLookupError:
+                        pass
+        if getattr(self, "_stderr", None):
+            self._stderr.close()
+            self._stderr = None
+        if self in _live_nginx:
+            _live_nginx.remove(self)
+        if self.dir:
+            remove_temp_dir(self.dir)
+            self.dir = None
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+class Salvo:
+    """One salvo process started by a test, with its output in temp files.
+
+    args are the command line after the binary (e.g. ["run", url, "-r", "100"]);
+    with json=True `--json FILE` is appended. finish() waits (bounded) and
+    returns (exit code, parsed JSON or None, stdout, stderr).
+    """
+
+    def __init__(self, args, json_out=True):
+        if not os.access(SALVO_BIN, os.X_OK):
+            raise AssertionError("salvo binary not found or not executable: " + SALVO_BIN)
+        self.dir = make_temp_dir("salvo-e2e-run-")
+        self.json_path = os.path.join(self.dir, "result.json") if json_out else None
+        cmd = [SALVO_BIN] + [str(a) for a in args]
+        if json_out:
+            cmd += ["--json", self.json_path]
+        self.cmd = cmd
+        self._out = open(os.path.join(self.dir, "stdout"), "w+")
+        self._err = open(os.path.join(self.dir, "stderr"), "w+")
+        self.t_start = time.monotonic()
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL,
+                                     stdout=self._out, stderr=self._err)
+        _live_salvo.append(self)
+
+    @property
+    def pid(self):
+        return self.proc.pid
+
+    def signal(self, sig):
+        if self.proc.poll() is None:
+            os.kill(self.proc.pid, sig)
+
+    def finish(self, timeout):
+        """Waits up to timeout s; on overrun kills salvo and raises AssertionError."""
+        try:
+            rc = self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(timeout=5)
+            self._cleanup()
+            raise AssertionError("salvo did not exit within %.0f s: %s" % (timeout, " ".join(self.cmd)))
+        self.elapsed = time.monotonic() - self.t_start
+        self._out.seek(0)
+        self._err.seek(0)
+        stdout, stderr = self._out.read(), self._err.read()
+        data = None
+        if self.json_path and os.path.exists(self.json_path) and os.path.getsize(self.json_path) > 0:
+            with open(self.json_path) as f:
+                text = f.read()
+            try:
+                data = json.loads(text)
+            except ValueError as e:
+                self._cleanup()
+                raise AssertionError("results JSON does not parse (%s): %.300s" % (e, text))
+        self._cleanup()
+        return rc, data, stdout, stderr
+
+    def _cleanup(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            try:
+                self.proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                pass
+        for f in (self._out, self._err):
+            if not f.closed:
+                f.close()
+        if self in _live_salvo:
+            _live_salvo.remove(self)
+        remove_temp_dir(self.dir)
+
+
+def run_salvo(args, timeout=60, json_out=True):
+    """Runs salvo to completion: returns (exit code, JSON or None, stdout, stderr)."""
+    return Salvo(args, json_out=json_out).finish(timeout)
+
+
+# ---------------------------------------------------------------- assertions
+
+
+def check(cond, msg):
+    if not cond:
+        raise AssertionError(msg)
+
+
+def excerpt(data, *keys):
+    """A short JSON excerpt of the named top-level keys, for failure messages."""
+    if data is None:
+        return "<no JSON>"
+    return json.dumps({k: data.get(k) for k in keys}, sort_keys=True)
+
+
+def outcome_counts(data):
+    req = data["requests"]
+    return {k: req[k] for k in ("scheduled",) + OUTCOMES}
+
+
+def check_counts_add_up(data):
+    """scheduled = ok + http_error + failed + timeout + unsent, all >= 0."""
+    check(data is not None, "no results JSON was written")
+    c = outcome_counts(data)
+    check(all(isinstance(v, int) and v >= 0 for v in c.values()),
+          "request counts must be non-negative integers: %s" % c)
+    total = sum(c[k] for k in OUTCOMES)
+    check(c["scheduled"] == total,
+          "counts do not add up: scheduled=%d but ok+http_error+failed+timeout+unsent=%d (%s)"
+          % (c["scheduled"], total, c))
+    return c
+
+
+def within(value, truth, rel):
+    return abs(value - truth) <= rel * abs(truth)
+
+
+# ---------------------------------------------------------------- runner
+
+_tests = []
+
+
+def test(fn):
+    """Registers a test function (runs in definition order)."""
+    _tests.append(fn)
+    return fn
+
+
+def cleanup_all():
+    """Stops every process and removes every temp dir this module created."""
+    for s in list(_live_salvo):
+        try:
+            s._cleanup()
+        except Exception:
+            pass
+    for n in list(_live_nginx):
+        try:
+            n.stop()
+        except Exception:
+            pass
+    for d in list(_temp_dirs):
+        remove_temp_dir(d)
+
+
+def _on_term(signum, frame):
+    raise SystemExit(128 + signum)
+
+
+atexit.register(cleanup_all)
+signal.signal(signal.SIGTERM, _on_term)
+
+
+def main(setup=None, teardown=None):
+    """Runs the registered tests, prints cmocka-style totals and exits."""
+    passed, failed = [], []
+    started = time.monotonic()
+    try:
+        if setup:
+            setup()
+        for fn in _tests:
+            t0 = time.monotonic()
+            try:
+                fn()
+            except Exception as e:
+                reason = "%s: %s" % (type(e).__name__, e) if not isinstance(e, AssertionError) else str(e)
+                log("FAIL %s: %s" % (fn.__name__, reason))
+                if not isinstance(e, AssertionError):
+                    traceback.print_exc(file=sys.stdout)
+                failed.append(fn.__name__)
+            else:
+                log("ok %s (%.1f s)" % (fn.__name__, time.monotonic() - t0))
+                passed.append(fn.__name__)
+            finally:
+                for s in list(_live_salvo):  # a failed test may leave one running
+                    s._cleanup()
+    except Exception as e:
+        log("FAIL setup: %s" % e)
+        failed += [fn.__name__ for fn in _tests if fn.__name__ not in passed + failed]
+    finally:
+        if teardown:
+            try:
+                teardown()
+            except Exception as e:
+                log("teardown error: %s" % e)
+        cleanup_all()
+    log("[==========] %d test(s) run in %.1f s." % (len(passed) + len(failed), time.monotonic() - started))
+    log("[  PASSED  ] %d test(s)." % len(passed))
+    if failed:
+        log("[  FAILED  ] %d test(s), listed below:" % len(failed))
+        for name in failed:
+            log("  %s" % name)
+        sys.exit(1)
+    sys.exit(0)
