@@ -140,9 +140,14 @@ static int loop_wait(struct loop *loop, struct epoll_event *events, uint64_t unt
         if (n != 0 || loop->spin_ns == 0) return n;
     }
     /* Spin: poll without sleeping until the deadline or an event. */
+    uint64_t spin_start = clock_now_ns();
     for (;;) {
         int n = epoll_wait(loop->epfd, events, LOOP_MAX_EVENTS, 0);
-        if (n != 0 || clock_now_ns() >= until_ns) return n;
+        uint64_t t = clock_now_ns();
+        if (n != 0 || t >= until_ns) {
+            loop->spin_total_ns += t - spin_start;
+            return n;
+        }
     }
 }
 

@@ -170,8 +170,8 @@ static bool try_retry(struct conn *c)
     return true;
 }
 
-/* The response on c is complete: record it and reuse or close c. */
-static void conn_complete(struct conn *c)
+/* The response on c is complete: record it and reuse or close c (always when bytes followed it). */
+static void conn_complete(struct conn *c, bool leftover)
 {
     struct worker *w = c->w;
     uint64_t now = clock_now_ns();
@@ -184,7 +184,7 @@ static void conn_complete(struct conn *c)
     c->served++;
     drop_req(c);
     timer_disarm(&w->loop, &c->timer);
-    if (c->resp.close || c->rlen > 0 || w->cfg->no_keepalive || atomic_load_explicit(&w->stop, memory_order_relaxed)) {
+    if (c->resp.close || leftover || w->cfg->no_keepalive || atomic_load_explicit(&w->stop, memory_order_relaxed)) {
         conn_close(c, c->resp.close ? BY_SERVER : BY_US, false);
         after_request(w, NULL);
     } else {
@@ -193,12 +193,30 @@ static void conn_complete(struct conn *c)
     }
 }
 
+/*
+ * Keeps the unconsumed tail of data (a head that is not complete yet) in c's
+ * own carry buffer, allocated the first time a connection needs one: most
+ * responses arrive whole, so idle connections cost no buffer at all.
+ */
+static bool conn_carry(struct conn *c, const char *data, size_t left)
+{
+    if (left >= CONN_RBUF_SIZE) return false;
+    if (!c->rbuf && !(c->rbuf = malloc(CONN_RBUF_SIZE))) abort();
+    memmove(c->rbuf, data, left);
+    c->rlen = left;
+    return true;
+}
+
 /* Reads and parses until the socket is drained or the response is complete. */
 static void conn_read(struct conn *c)
 {
     struct worker *w = c->w;
     for (;;) {
-        ssize_t n = w->transport->read(c, c->rbuf + c->rlen, CONN_RBUF_SIZE - c->rlen);
+        /* Read after the carried bytes, or into the worker's shared scratch. */
+        bool carried = c->rlen > 0;
+        char *buf = carried ? c->rbuf + c->rlen : w->scratch;
+        size_t cap = carried ? CONN_RBUF_SIZE - c->rlen : WORKER_SCRATCH_SIZE;
+        ssize_t n = w->transport->read(c, buf, cap);
         if (n == CONN_AGAIN) return;
         if (n < 0) {
             if (!try_retry(c)) conn_fail(c, n == -ECONNRESET ? ERR_CONN_RESET : ERR_READ);
@@ -207,25 +225,28 @@ static void conn_read(struct conn *c)
         if (n == 0) {
             if (c->resp.head_done && http_resp_eof(&c->resp) == 0) {
                 c->resp.close = true;
-                conn_complete(c);
+                conn_complete(c, false);
             } else if (!try_retry(c)) {
                 conn_fail(c, ERR_EOF_EARLY);
             }
             return;
         }
         if (!c->t_first_ns) c->t_first_ns = clock_now_ns();
-        c->rlen += (size_t)n;
-        ssize_t used = http_resp_feed(&c->resp, c->rbuf, c->rlen);
-        if (used < 0 || (used == 0 && c->rlen == CONN_RBUF_SIZE)) {
+        const char *data = carried ? c->rbuf : w->scratch;
+        size_t len = carried ? c->rlen + (size_t)n : (size_t)n;
+        ssize_t used = http_resp_feed(&c->resp, data, len);
+        if (used < 0) {
             conn_fail(c, ERR_PARSE);
             return;
         }
-        if (used > 0) {
-            memmove(c->rbuf, c->rbuf + used, c->rlen - (size_t)used);
-            c->rlen -= (size_t)used;
-        }
+        size_t left = len - (size_t)used;
+        c->rlen = 0;
         if (c->resp.done) {
-            conn_complete(c);
+            conn_complete(c, left > 0);
+            return;
+        }
+        if (left && !conn_carry(c, data + used, left)) {
+            conn_fail(c, ERR_PARSE);
             return;
         }
     }
@@ -379,9 +400,6 @@ static void on_conn_timer(struct timer *t, uint64_t now)
 /* Opens connection slot c for its request (or none). False if it failed at once. */
 static bool conn_start(struct worker *w, struct conn *c)
 {
-    /* The read buffer is allocated on a slot's first connection and kept:
-     * memory follows the connections really used, not the cap. */
-    if (!c->rbuf && !(c->rbuf = malloc(CONN_RBUF_SIZE))) abort();
     int rc = conn_socket_open(c, &w->cfg->url);
     c->t_open_ns = clock_now_ns();
     if (rc == 0 && (rc = loop_add(&w->loop, &c->io, EPOLLIN | EPOLLOUT | EPOLLET | EPOLLRDHUP)) < 0)
@@ -597,6 +615,7 @@ int worker_init(struct worker *w, const struct run_config *cfg, uint32_t id, uin
         w->free_stack[w->nfree++] = c;
     }
     backlog_init(&w->backlog, 1024);
+    if (!(w->scratch = malloc(WORKER_SCRATCH_SIZE))) abort();
     recorder_init(&w->rec, 1);
     recorder_windows(&w->rec, start_ns, cfg->chaos_spans, cfg->nchaos_spans);
     for (int i = 0; i < WORKER_SLOTS; i++) interval_init(&w->slots[i]);
@@ -664,6 +683,7 @@ static void *worker_main(void *arg)
     worker_finish(w);
     w->wall_ns = clock_now_ns() - w->start_ns;
     w->cpu_ns = clock_thread_cpu_ns() - cpu0;
+    w->spin_ns = w->loop.spin_total_ns;
     struct interval *iv = cur_interval(w);
     iv->inflight = 0;
     iv->conns = 0;
@@ -693,6 +713,7 @@ void worker_release(struct worker *w)
     for (uint32_t i = 0; w->conns && i < w->conn_cap; i++) free(w->conns[i].rbuf);
     free(w->conns);
     free(w->free_stack);
+    free(w->scratch);
     backlog_release(&w->backlog);
     recorder_release(&w->rec);
     for (int i = 0; i < WORKER_SLOTS; i++) interval_release(&w->slots[i]);

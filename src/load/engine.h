@@ -24,6 +24,7 @@
 #include "load/schedule.h"
 
 #define WORKER_SLOTS 8 /* seconds the main thread may lag behind */
+#define WORKER_SCRATCH_SIZE 65536 /* shared read buffer of a worker */
 
 /* Connection pool statistics, after Go's sql.DBStats. */
 struct pool_stats {
@@ -64,7 +65,8 @@ struct worker {
     struct recorder rec;
     struct pool_stats pool;
     uint64_t inflight_max;
-    uint64_t cpu_ns, wall_ns;
+    uint64_t cpu_ns, wall_ns, spin_ns;
+    char *scratch; /* reads land here; only partial heads are carried per connection */
 
     struct interval slots[WORKER_SLOTS];
     uint64_t cur_sec;

@@ -117,6 +117,9 @@ static void collect(const struct run_config *cfg, struct run_result *r, struct w
         if (w->last_send_ns > last_send) last_send = w->last_send_ns;
         r->interrupted |= w->interrupted;
         double pct = w->wall_ns ? 100.0 * (double)w->cpu_ns / (double)w->wall_ns : 0;
+        uint64_t busy = w->cpu_ns > w->spin_ns ? w->cpu_ns - w->spin_ns : 0;
+        double busy_pct = w->wall_ns ? 100.0 * (double)busy / (double)w->wall_ns : 0;
+        if (busy_pct > r->busy_pct_max) r->busy_pct_max = busy_pct;
         r->cpu_pct[i] = pct;
         r->cpu_pct_total += pct;
         if (pct > r->cpu_pct_max) r->cpu_pct_max = pct;
@@ -151,6 +154,15 @@ static void judge(const struct run_config *cfg, struct run_result *r)
     if (lat_p99_us / 10 > bar_us) bar_us = lat_p99_us / 10;
     if (r->total.send_lag.total_count > 0 && lag_p99_us > bar_us)
         invalidate(r, "generator fell behind its schedule: send lag p99 %.0f us > %.0f us allowed", lag_p99_us, bar_us);
+    /*
+     * A worker thread that was busy (spinning excluded) nearly all the time
+     * while the achieved rate fell short cannot tell its own slowness from
+     * the server's: the shortfall may be the generator's.
+     */
+    if (!r->interrupted && cfg->rate > 0 && r->rate_achieved < 0.99 * cfg->rate && r->busy_pct_max >= 90)
+        invalidate(r, "generator saturated: a worker thread was busy %.0f%% of the time and achieved %.1f%% of the "
+                      "intended rate (add threads or lower the rate)",
+                   r->busy_pct_max, 100 * r->rate_achieved / cfg->rate);
 }
 
 int run_execute(const struct run_config *cfg, const struct run_hooks *hooks, struct run_result *r)

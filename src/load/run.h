@@ -49,6 +49,7 @@ struct run_result {
     uint64_t sent;
     double rate_intended, rate_achieved;
     double cpu_pct_max, cpu_pct_total;
+    double busy_pct_max;     /* busiest worker's CPU minus its spinning */
     double *cpu_pct;         /* per worker thread */
     uint32_t nthreads;
     long max_rss_kb;

@@ -63,7 +63,10 @@ def check_contract(data):
 @test
 def open_run_contract_and_counts():
     rc, data, out, err = h.run_salvo(["run", nginx.url, "-r", "200", "-d", "2s"], timeout=30)
-    check(rc == 0, "exit code %d, want 0; stderr: %s" % (rc, err.strip()[-500:]))
+    # 98 is salvo judging its own run invalid (a busy machine made it late);
+    # that is honest, but then it must say why.
+    check(rc == 0 or (rc == 98 and data and not data["valid"] and data["invalid_reasons"]),
+          "exit code %d, want 0 (or 98 with reasons); stderr: %s" % (rc, err.strip()[-500:]))
     check_contract(data)
     c = check_counts_add_up(data)
     check(data["model"] == "open", "model is %r, want 'open'" % data["model"])
