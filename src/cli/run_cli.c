@@ -18,6 +18,9 @@
 #include "core/clock.h"
 #include "core/units.h"
 #include "load/config.h"
+#include "load/feeder.h"
+#include "load/reqgen.h"
+#include "load/targets.h"
 #include "load/run.h"
 #include "report/json.h"
 #include "report/hlog.h"
@@ -32,7 +35,7 @@
 
 enum {
     OPT_ARRIVAL = 1000, OPT_TIMEOUT, OPT_CLOSED, OPT_BODY, OPT_BODY_FILE, OPT_JSON, OPT_SPIN, OPT_SEED,
-    OPT_SHARD, OPT_NAME, OPT_MAX_LAG, OPT_ALLOW_INVALID, OPT_NO_KEEPALIVE, OPT_THRESHOLD, OPT_PROGRESS, OPT_HLOG, OPT_METRICS, OPT_CHAOS, OPT_HELP
+    OPT_SHARD, OPT_NAME, OPT_MAX_LAG, OPT_ALLOW_INVALID, OPT_NO_KEEPALIVE, OPT_THRESHOLD, OPT_PROGRESS, OPT_HLOG, OPT_METRICS, OPT_CHAOS, OPT_DATA, OPT_PICK, OPT_TARGETS, OPT_MAX_NAMES, OPT_HELP
 };
 
 static const struct option long_opts[] = {
@@ -48,11 +51,13 @@ static const struct option long_opts[] = {
     {"max-lag", required_argument, 0, OPT_MAX_LAG}, {"allow-invalid", no_argument, 0, OPT_ALLOW_INVALID},
     {"no-keepalive", no_argument, 0, OPT_NO_KEEPALIVE}, {"threshold", required_argument, 0, OPT_THRESHOLD},
     {"progress", required_argument, 0, OPT_PROGRESS}, {"hlog", required_argument, 0, OPT_HLOG},
-    {"metrics", required_argument, 0, OPT_METRICS}, {"chaos", required_argument, 0, OPT_CHAOS}, {"help", no_argument, 0, OPT_HELP},         {0, 0, 0, 0},
+    {"metrics", required_argument, 0, OPT_METRICS}, {"chaos", required_argument, 0, OPT_CHAOS},
+    {"data", required_argument, 0, OPT_DATA},   {"pick", required_argument, 0, OPT_PICK},
+    {"targets", required_argument, 0, OPT_TARGETS}, {"max-names", required_argument, 0, OPT_MAX_NAMES}, {"help", no_argument, 0, OPT_HELP},         {0, 0, 0, 0},
 };
 
 static const char usage_text[] =
-    "usage: salvo run URL [options]\n"
+    "usage: salvo run URL [options]   or   salvo run --targets FILE [options]\n"
     "  -r, --rate N          requests per second (required in the open model)\n"
     "      --arrival KIND    constant (default) or poisson\n"
     "  -d, --duration D      run length, e.g. 30s, 2m (default 10s)\n"
@@ -79,6 +84,10 @@ static const char usage_text[] =
     "      --progress MODE   auto (default), tty, plain or off: live progress on stderr\n"
     "      --hlog FILE       HdrHistogram interval log (v1.3) of latency per second\n"
     "      --metrics ADDR    serve Prometheus metrics during the run (e.g. 127.0.0.1:9464)\n"
+    "      --data FILE       CSV (with header) or JSON Lines rows for {column} templates\n"
+    "      --pick MODE       seq (default), random or once (each row at most once, then stop)\n"
+    "      --targets FILE    vegeta-style targets file (METHOD URL, headers, @body; '# name= weight=')\n"
+    "      --max-names N     cap on distinct request names; the rest count as 'other' (default 100)\n"
     "      --chaos SPEC      fault window, repeatable: 'at=4s for=2s pause pid=PID',\n"
     "                        'at=20s kill pid=PID signal=TERM'\n";
 
@@ -130,6 +139,13 @@ struct run_args {
     const char *body, *body_file;
     bool rate_given, conns_given, threads_given;
     enum progress_mode progress;
+    const char *data_path, *targets_path;
+    enum pick_mode pick;
+    uint32_t max_names;
+    struct feeder feeder;
+    struct targets targets;
+    bool has_feeder, has_targets;
+    struct reqgen gen;
     const char *hlog_path;
     const char *metrics_addr;
     struct prom prom;
@@ -209,6 +225,15 @@ static int parse_opt(int opt, struct run_config *cfg, struct run_args *a)
     case OPT_NO_KEEPALIVE: cfg->no_keepalive = true; return -1;
     case OPT_HLOG: a->hlog_path = optarg; return -1;
     case OPT_METRICS: a->metrics_addr = optarg; return -1;
+    case OPT_DATA: a->data_path = optarg; return -1;
+    case OPT_TARGETS: a->targets_path = optarg; return -1;
+    case OPT_PICK:
+        if (pick_mode_parse(optarg, &a->pick) < 0) return usage_error("bad value '%s' for --pick: %s", optarg, "expected seq, random or once");
+        return -1;
+    case OPT_MAX_NAMES:
+        if (!parse_uint(optarg, 100000, &v)) return usage_error("bad value '%s' for --max-names: %s", optarg, "expected an integer from 1 to 100000");
+        a->max_names = (uint32_t)v;
+        return -1;
     case OPT_CHAOS: {
         const char *why;
         if (a->nchaos == MAX_CHAOS) return usage_error("too many --chaos windows (at most %s)%s", "16", "");
@@ -239,11 +264,75 @@ static int parse_opt(int opt, struct run_config *cfg, struct run_args *a)
     }
 }
 
+/* Builds the request generator from one URL or a targets file, with data. */
+static int build_requests(struct run_config *cfg, struct run_args *a, char **body_buf)
+{
+    char why[600];
+    if (a->data_path) {
+        struct feeder_error fe;
+        if (feeder_open(&a->feeder, a->data_path, &fe) < 0) return usage_error("%s%s", fe.msg, "");
+        a->has_feeder = true;
+    }
+    struct reqgen_spec *specs;
+    size_t n = 1;
+    if (a->targets_path) {
+        struct feeder_error fe;
+        if (targets_parse(a->targets_path, &a->targets, &fe) < 0) return usage_error("%s%s", fe.msg, "");
+        a->has_targets = true;
+        n = a->targets.count;
+    }
+    specs = calloc(n, sizeof(*specs));
+    struct url *urls = calloc(n, sizeof(*urls));
+    if (!specs || !urls) abort();
+    int code = -1;
+    for (size_t i = 0; code < 0 && i < n && a->has_targets; i++) {
+        const struct target *t = &a->targets.items[i];
+        const char *uwhy;
+        if (url_parse(&urls[i], t->url, &uwhy) < 0) {
+            snprintf(why, sizeof(why), "'%s' line %zu: bad URL '%s': %s", a->targets_path, t->line, t->url, uwhy);
+            code = usage_error("%s%s", why, "");
+        } else if (i > 0 && (urls[i].tls != urls[0].tls || strcmp(urls[i].host, urls[0].host) || urls[i].port != urls[0].port)) {
+            snprintf(why, sizeof(why), "'%s' line %zu: every target must use the same scheme, host and port as the first",
+                     a->targets_path, t->line);
+            code = usage_error("%s%s", why, "");
+        }
+        specs[i] = (struct reqgen_spec){.method = t->method, .path = urls[i].path,
+                                        .headers = (const char *const *)t->headers, .nheaders = t->nheaders,
+                                        .body = t->body, .body_len = t->body_len,
+                                        .name = cfg->name ? cfg->name : t->name, .weight = t->weight};
+    }
+    if (code < 0 && a->has_targets) cfg->url = urls[0];
+    if (code < 0 && !a->has_targets) {
+        size_t body_len = a->body ? strlen(a->body) : 0;
+        const char *body = a->body;
+        if (a->body_file) {
+            int rc = read_file(a->body_file, body_buf, &body_len);
+            if (rc < 0) code = usage_error("cannot read '%s': %s", a->body_file, strerror(-rc));
+            body = *body_buf;
+        }
+        specs[0] = (struct reqgen_spec){.method = cfg->method, .path = cfg->url.path, .headers = a->headers,
+                                        .nheaders = a->nheaders, .body = body, .body_len = body_len,
+                                        .name = cfg->name, .weight = 1};
+    }
+    if (code < 0 && reqgen_init(&a->gen, specs, n, a->has_feeder ? &a->feeder : NULL, a->pick, cfg->seed,
+                                cfg->url.host_header, a->max_names, why, sizeof(why)) < 0)
+        code = usage_error("%s%s", why, "");
+    free(specs);
+    free(urls);
+    if (code >= 0) return code;
+    cfg->gen = &a->gen;
+    if (!cfg->name) cfg->name = a->gen.names[0];
+    return -1;
+}
+
 /* Fills defaults and checks combinations once all options are known. */
 static int finish_config(struct run_config *cfg, struct run_args *a, char **body_buf)
 {
     const char *why = NULL;
-    if (url_parse(&cfg->url, cfg->url_text, &why) < 0) return usage_error("bad URL '%s': %s", cfg->url_text, why);
+    if (cfg->url_text && url_parse(&cfg->url, cfg->url_text, &why) < 0)
+        return usage_error("bad URL '%s': %s", cfg->url_text, why);
+    if (!cfg->url_text && !a->targets_path) return usage_error("missing URL: salvo run URL [options]%s%s", "", "");
+    if (cfg->url_text && a->targets_path) return usage_error("give a URL or --targets '%s', not both%s", a->targets_path, "");
     if (!cfg->closed && !a->rate_given) return usage_error("the open model needs a rate: add -r N (requests/s)%s%s", "", ", or --closed for a closed loop");
     if (cfg->closed && !a->conns_given) cfg->connections = 10;
     if (!a->threads_given) {
@@ -252,22 +341,11 @@ static int finish_config(struct run_config *cfg, struct run_args *a, char **body
     }
     if (cfg->threads > cfg->connections) cfg->threads = cfg->connections;
     if (a->body && a->body_file) return usage_error("give either --body or --body-file, not both%s%s", "", "");
-    size_t body_len = a->body ? strlen(a->body) : 0;
-    const char *body = a->body;
-    if (a->body_file) {
-        int rc = read_file(a->body_file, body_buf, &body_len);
-        if (rc < 0) return usage_error("cannot read '%s': %s", a->body_file, strerror(-rc));
-        body = *body_buf;
-    }
-    if (!cfg->name) {
-        static char name[256];
-        size_t n = strcspn(cfg->url.path, "?");
-        snprintf(name, sizeof(name), "%.*s", (int)(n < 255 ? n : 255), cfg->url.path);
-        cfg->name = name;
-    }
-    if (request_render(&cfg->request, cfg->method, cfg->url.path, cfg->url.host_header, a->headers, a->nheaders, body,
-                       body_len, &why) < 0)
-        return usage_error("bad request: %s%s", why, "");
+    if (a->targets_path && (a->body || a->body_file || a->nheaders))
+        return usage_error("with --targets '%s', headers and bodies come from the targets file%s", a->targets_path, "");
+    int code = build_requests(cfg, a, body_buf);
+    if (code >= 0) return code;
+    if (!cfg->url_text) cfg->url_text = a->targets_path;
     if (url_resolve(&cfg->url, &why) < 0) return usage_error("cannot resolve '%s': %s", cfg->url.host, why);
     if (cfg->url.tls && tls_init(&cfg->tls, cfg->tls.verify, &why) < 0) {
         fprintf(stderr, "salvo: %s\n", why);
@@ -388,6 +466,8 @@ int cli_run(int argc, char **argv)
     };
     static struct run_args a; /* large (thresholds); one run per process */
     memset(&a, 0, sizeof(a));
+    a.max_names = 100;
+    a.pick = PICK_SEQ;
     keep_command_line(&cfg, argc, argv);
     optind = 1;
     opterr = 0;
@@ -400,13 +480,14 @@ int cli_run(int argc, char **argv)
         int code = parse_opt(opt, &cfg, &a);
         if (code >= 0) return code;
     }
-    if (optind >= argc) return usage_error("missing URL: salvo run URL [options]%s%s", "", "");
     if (optind + 1 < argc) return usage_error("unexpected argument '%s'%s", argv[optind + 1], "");
-    cfg.url_text = argv[optind];
+    cfg.url_text = optind < argc ? argv[optind] : NULL;
     char *body_buf = NULL;
     int code = finish_config(&cfg, &a, &body_buf);
     if (code < 0) code = execute(&cfg, &a);
-    request_release(&cfg.request);
+    reqgen_release(&a.gen);
+    if (a.has_targets) targets_release(&a.targets);
+    if (a.has_feeder) feeder_release(&a.feeder);
     tls_release(&cfg.tls);
     free(body_buf);
     return code;

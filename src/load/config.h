@@ -10,15 +10,15 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "http/request.h"
 #include "http/tls.h"
 #include "http/url.h"
+#include "load/reqgen.h"
 #include "load/schedule.h"
 
 /* Everything a run needs to know. */
 struct run_config {
     struct url url;
-    struct request request;
+    const struct reqgen *gen; /* what each arrival sends */
     struct tls tls;           /* ctx is NULL for http:// */
     bool closed;              /* closed model (coordinated omission!) */
     bool no_keepalive;        /* a new connection per request; salvo closes first */

@@ -54,6 +54,9 @@ struct conn {
     struct pending req;
     uint64_t t_send_ns, t_first_ns;
     size_t written;
+    const char *wbytes; /* the request being written: wbuf or shared static bytes */
+    size_t wlen;
+    char *wbuf;         /* this connection's render buffer (gen->max_len), on demand */
     struct http_resp resp;
     char *rbuf;
     size_t rlen;

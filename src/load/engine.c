@@ -256,9 +256,8 @@ static void conn_read(struct conn *c)
 static void conn_write(struct conn *c)
 {
     struct worker *w = c->w;
-    const struct request *rq = &w->cfg->request;
-    while (c->written < rq->len) {
-        ssize_t n = w->transport->write(c, rq->bytes + c->written, rq->len - c->written);
+    while (c->written < c->wlen) {
+        ssize_t n = w->transport->write(c, c->wbytes + c->written, c->wlen - c->written);
         if (n == CONN_AGAIN) return;
         if (n <= 0) {
             if (!try_retry(c)) conn_fail(c, n == -ECONNRESET || n == -EPIPE ? ERR_CONN_RESET : ERR_WRITE);
@@ -272,19 +271,27 @@ static void conn_write(struct conn *c)
 static void conn_send(struct conn *c)
 {
     struct worker *w = c->w;
+    const struct reqgen *gen = w->cfg->gen;
+    bool head;
+    if (!reqgen_is_static(gen) && !c->wbuf && !(c->wbuf = malloc(gen->max_len))) abort();
+    if (reqgen_render(gen, c->req.index, c->wbuf, gen->max_len, &c->wbytes, &c->wlen, &head) < 0) {
+        /* Cannot happen: exhaustion is checked at dispatch, buffers are sized to max_len. */
+        conn_fail(c, ERR_WRITE);
+        return;
+    }
     c->t_send_ns = clock_now_ns();
     if (w->cfg->closed) c->req.t_intended_ns = c->t_send_ns;
     c->t_first_ns = 0;
     c->written = 0;
     c->rlen = 0;
-    http_resp_init(&c->resp, w->cfg->request.head);
+    http_resp_init(&c->resp, head);
     c->state = CONN_BUSY;
     cur_interval(w)->sent++;
     w->sent++;
     w->last_send_ns = c->t_send_ns;
     timer_arm(&w->loop, &c->timer, req_deadline(c));
     conn_write(c);
-    if (c->state == CONN_BUSY && c->written == w->cfg->request.len) conn_read(c);
+    if (c->state == CONN_BUSY && c->written == c->wlen) conn_read(c);
 }
 
 /* Connected (and TLS done): record connect time and send or go idle. */
@@ -356,8 +363,8 @@ static void on_conn_event(struct loop_io *io, uint32_t events)
     }
     case CONN_HANDSHAKE: conn_handshake_step(c); return;
     case CONN_BUSY:
-        if (c->written < c->w->cfg->request.len) conn_write(c);
-        if (c->state == CONN_BUSY && c->written == c->w->cfg->request.len) conn_read(c);
+        if (c->written < c->wlen) conn_write(c);
+        if (c->state == CONN_BUSY && c->written == c->wlen) conn_read(c);
         return;
     case CONN_IDLE:
     case CONN_PACING:
@@ -494,7 +501,16 @@ static void on_sched_timer(struct timer *t, uint64_t now)
 {
     struct worker *w = container_of(t, struct worker, sched_timer);
     while (!w->sched_done && w->next_due_ns <= now) {
-        struct pending p = {.t_intended_ns = w->next_due_ns, .t_ready_ns = now, .index = w->next_index};
+        if (reqgen_exhausted(w->cfg->gen, w->next_index)) {
+            /* --pick once used every row: this arrival and the rest are not sent. */
+            w->rec.scheduled++;
+            w->rec.unsent++;
+            w->data_exhausted = true;
+            w->sched_done = true;
+            break;
+        }
+        struct pending p = {.t_intended_ns = w->next_due_ns, .t_ready_ns = now, .index = w->next_index,
+                            .group = reqgen_group(w->cfg->gen, w->next_index)};
         int64_t lag_us = ns_to_us(now - p.t_intended_ns);
         hist_record_clamped(&w->rec.send_lag, lag_us);
         struct interval *iv = cur_interval(w);
@@ -540,6 +556,12 @@ static void closed_next(struct worker *w, struct conn *c)
             p.index = w->next_index++;
             p.t_intended_ns = now;
         }
+        if (reqgen_exhausted(w->cfg->gen, p.index)) {
+            w->data_exhausted = true;
+            w->sched_done = true;
+            return;
+        }
+        p.group = reqgen_group(w->cfg->gen, p.index);
         if (!c) {
             if (w->nfree == 0) return;
             c = w->free_stack[--w->nfree];
@@ -616,7 +638,7 @@ int worker_init(struct worker *w, const struct run_config *cfg, uint32_t id, uin
     }
     backlog_init(&w->backlog, 1024);
     if (!(w->scratch = malloc(WORKER_SCRATCH_SIZE))) abort();
-    recorder_init(&w->rec, 1);
+    recorder_init(&w->rec, cfg->gen->nnames);
     recorder_windows(&w->rec, start_ns, cfg->chaos_spans, cfg->nchaos_spans);
     for (int i = 0; i < WORKER_SLOTS; i++) interval_init(&w->slots[i]);
     timer_init(&w->sched_timer, on_sched_timer);
@@ -710,7 +732,10 @@ void worker_join(struct worker *w) { pthread_join(w->thread, NULL); }
 void worker_release(struct worker *w)
 {
     if (!w) return;
-    for (uint32_t i = 0; w->conns && i < w->conn_cap; i++) free(w->conns[i].rbuf);
+    for (uint32_t i = 0; w->conns && i < w->conn_cap; i++) {
+        free(w->conns[i].rbuf);
+        free(w->conns[i].wbuf);
+    }
     free(w->conns);
     free(w->free_stack);
     free(w->scratch);

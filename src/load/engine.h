@@ -79,6 +79,7 @@ struct worker {
     struct loop_io wake_io;
     atomic_bool stop;
     bool interrupted;
+    bool data_exhausted; /* --pick once ran out of rows */
     char first_error[256]; /* first TLS/connect failure, for the summary */
     int rc;
 };

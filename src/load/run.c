@@ -116,6 +116,7 @@ static void collect(const struct run_config *cfg, struct run_result *r, struct w
         r->sent += w->sent;
         if (w->last_send_ns > last_send) last_send = w->last_send_ns;
         r->interrupted |= w->interrupted;
+        r->data_exhausted |= w->data_exhausted;
         double pct = w->wall_ns ? 100.0 * (double)w->cpu_ns / (double)w->wall_ns : 0;
         uint64_t busy = w->cpu_ns > w->spin_ns ? w->cpu_ns - w->spin_ns : 0;
         double busy_pct = w->wall_ns ? 100.0 * (double)busy / (double)w->wall_ns : 0;
@@ -168,7 +169,7 @@ static void judge(const struct run_config *cfg, struct run_result *r)
 int run_execute(const struct run_config *cfg, const struct run_hooks *hooks, struct run_result *r)
 {
     memset(r, 0, sizeof(*r));
-    recorder_init(&r->total, 1);
+    recorder_init(&r->total, cfg->gen->nnames);
     recorder_windows(&r->total, 0, cfg->chaos_spans, cfg->nchaos_spans);
     r->nthreads = cfg->threads;
     r->cpu_pct = calloc(cfg->threads, sizeof(double));

@@ -54,6 +54,7 @@ struct run_result {
     uint32_t nthreads;
     long max_rss_kb;
     bool interrupted;
+    bool data_exhausted;
     struct kernel_counters kernel_before, kernel_after;
     bool valid;
     char reasons[4][160];

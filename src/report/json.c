@@ -86,7 +86,7 @@ static json_t *groups_object(const struct run_config *cfg, const struct recorder
         char *b64 = hist_encode_base64(&gr->latency);
         if (b64) json_object_set_new(e, "hdr_latency_us", json_string(b64));
         free(b64);
-        json_object_set_new(o, g == 0 ? cfg->name : "other", e);
+        json_object_set_new(o, cfg->gen->names[g], e);
     }
     return o;
 }
@@ -234,6 +234,7 @@ json_t *report_json_build(const struct run_config *cfg, const struct run_result 
     for (int i = 0; i < r->nreasons; i++) json_array_append_new(reasons, json_string(r->reasons[i]));
     json_object_set_new(o, "invalid_reasons", reasons);
     json_object_set_new(o, "interrupted", json_boolean(r->interrupted));
+    json_object_set_new(o, "data_exhausted", json_boolean(r->data_exhausted));
     json_object_set_new(o, "start_unix_ms", json_integer((json_int_t)(r->wall_start_ns / 1000000)));
     json_object_set_new(o, "duration_s", json_real(r->duration_s));
     json_object_set_new(o, "elapsed_s", json_real(r->elapsed_s));
