@@ -6,11 +6,12 @@
 # Build:   gcc make pkg-config libssl-dev zlib1g-dev libjansson-dev
 # Tests:   libcmocka-dev, nginx and wrk (test peers, never runtime deps),
 #          python3 (e2e drivers), openssl (self-signed test certificates),
-#          clang + libclang-rt-dev (libFuzzer target; optional at run time)
+#          clang + libclang-rt-dev (libFuzzer target; optional at run time),
+#          chromium (renders the HTML report headless in an e2e test)
 set -eu
 
 PKGS="gcc make pkg-config libssl-dev zlib1g-dev libjansson-dev libcmocka-dev \
-nginx-light wrk python3 openssl clang libclang-rt-dev procps"
+nginx-light wrk python3 openssl clang libclang-rt-dev procps chromium"
 
 missing=""
 for p in $PKGS; do

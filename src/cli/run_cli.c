@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
@@ -35,7 +36,7 @@
 
 enum {
     OPT_ARRIVAL = 1000, OPT_TIMEOUT, OPT_CLOSED, OPT_BODY, OPT_BODY_FILE, OPT_JSON, OPT_SPIN, OPT_SEED,
-    OPT_SHARD, OPT_NAME, OPT_MAX_LAG, OPT_ALLOW_INVALID, OPT_NO_KEEPALIVE, OPT_THRESHOLD, OPT_PROGRESS, OPT_HLOG, OPT_METRICS, OPT_CHAOS, OPT_DATA, OPT_PICK, OPT_TARGETS, OPT_MAX_NAMES, OPT_HELP
+    OPT_SHARD, OPT_NAME, OPT_MAX_LAG, OPT_ALLOW_INVALID, OPT_NO_KEEPALIVE, OPT_THRESHOLD, OPT_PROGRESS, OPT_HLOG, OPT_METRICS, OPT_CHAOS, OPT_DATA, OPT_PICK, OPT_TARGETS, OPT_MAX_NAMES, OPT_STAGES, OPT_START_AT, OPT_HELP
 };
 
 static const struct option long_opts[] = {
@@ -53,7 +54,8 @@ static const struct option long_opts[] = {
     {"progress", required_argument, 0, OPT_PROGRESS}, {"hlog", required_argument, 0, OPT_HLOG},
     {"metrics", required_argument, 0, OPT_METRICS}, {"chaos", required_argument, 0, OPT_CHAOS},
     {"data", required_argument, 0, OPT_DATA},   {"pick", required_argument, 0, OPT_PICK},
-    {"targets", required_argument, 0, OPT_TARGETS}, {"max-names", required_argument, 0, OPT_MAX_NAMES}, {"help", no_argument, 0, OPT_HELP},         {0, 0, 0, 0},
+    {"targets", required_argument, 0, OPT_TARGETS}, {"max-names", required_argument, 0, OPT_MAX_NAMES},
+    {"stages", required_argument, 0, OPT_STAGES}, {"start-at", required_argument, 0, OPT_START_AT}, {"help", no_argument, 0, OPT_HELP},         {0, 0, 0, 0},
 };
 
 static const char usage_text[] =
@@ -76,6 +78,8 @@ static const char usage_text[] =
     "      --spin D          busy-poll this long before each deadline (e.g. 20us; default 0)\n"
     "      --seed N          seed of the Poisson arrivals (default 1)\n"
     "      --shard K/N       run arrivals i = K (mod N) of the whole schedule\n"
+    "      --start-at TIME   start on this wall-clock instant (RFC 3339 or Unix seconds), for shards\n"
+    "      --stages SPEC     piecewise-linear rate, e.g. '30s:100,1m:1000,30s:0' (instead of -r/-d)\n"
     "      --name NAME       name the figures are grouped under (default: URL path)\n"
     "      --max-lag D       send-lag p99 above which the run is invalid (default 1ms)\n"
     "      --allow-invalid   exit 0 even when the run is invalid\n"
@@ -110,6 +114,38 @@ static bool parse_uint(const char *s, unsigned long max, unsigned long *out)
     if (errno || *end || v == 0 || v > max) return false;
     *out = v;
     return true;
+}
+
+/* Parses RFC 3339 ("2026-11-27T10:00:00Z", "...+01:00", fractions) or Unix seconds into wall ns. */
+static int parse_start_at(const char *s, uint64_t *out)
+{
+    char *end;
+    double secs = strtod(s, &end);
+    if (end != s && !*end && secs > 0) {
+        *out = (uint64_t)(secs * 1e9);
+        return 0;
+    }
+    struct tm tm = {0};
+    const char *p = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
+    if (!p) return -EINVAL;
+    double frac = 0;
+    if (*p == '.') {
+        frac = strtod(p, &end);
+        p = end;
+    }
+    long offset = 0;
+    if (*p == 'Z' || *p == 'z') p++;
+    else if (*p == '+' || *p == '-') {
+        int hh, mm;
+        if (sscanf(p + 1, "%2d:%2d", &hh, &mm) != 2) return -EINVAL;
+        offset = (hh * 3600L + mm * 60L) * (*p == '+' ? 1 : -1);
+        p += 6;
+    } else return -EINVAL;
+    if (*p) return -EINVAL;
+    time_t t = timegm(&tm) - offset;
+    if (t <= 0) return -EINVAL;
+    *out = (uint64_t)t * NS_PER_S + (uint64_t)(frac * 1e9);
+    return 0;
 }
 
 /* Reads a whole file into a malloc'd buffer. */
@@ -226,6 +262,17 @@ static int parse_opt(int opt, struct run_config *cfg, struct run_args *a)
     case OPT_HLOG: a->hlog_path = optarg; return -1;
     case OPT_METRICS: a->metrics_addr = optarg; return -1;
     case OPT_DATA: a->data_path = optarg; return -1;
+    case OPT_STAGES: {
+        int rc = schedule_parse_stages(optarg, cfg->stages, SCHEDULE_MAX_STAGES, &cfg->nstages);
+        if (rc < 0 || cfg->nstages == 0)
+            return usage_error("bad value '%s' for --stages: %s", optarg,
+                               rc == -E2BIG ? "too many stages (at most 64)" : "expected DURATION:RATE,… e.g. 30s:100,1m:1000");
+        return -1;
+    }
+    case OPT_START_AT:
+        if (parse_start_at(optarg, &cfg->start_at_wall_ns) < 0)
+            return usage_error("bad value '%s' for --start-at: %s", optarg, "expected RFC 3339 (2026-11-27T10:00:00Z) or Unix seconds");
+        return -1;
     case OPT_TARGETS: a->targets_path = optarg; return -1;
     case OPT_PICK:
         if (pick_mode_parse(optarg, &a->pick) < 0) return usage_error("bad value '%s' for --pick: %s", optarg, "expected seq, random or once");
@@ -333,6 +380,15 @@ static int finish_config(struct run_config *cfg, struct run_args *a, char **body
         return usage_error("bad URL '%s': %s", cfg->url_text, why);
     if (!cfg->url_text && !a->targets_path) return usage_error("missing URL: salvo run URL [options]%s%s", "", "");
     if (cfg->url_text && a->targets_path) return usage_error("give a URL or --targets '%s', not both%s", a->targets_path, "");
+    if (cfg->nstages && a->rate_given) return usage_error("give either -r/--rate or --stages, not both%s%s", "", "");
+    if (cfg->nstages) {
+        struct schedule_cfg sc = {.stages = cfg->stages, .nstages = cfg->nstages, .start_rate = cfg->start_rate, .nshards = 1, .nthreads = 1};
+        cfg->duration_ns = schedule_duration_ns(&sc);
+        cfg->rate = schedule_expected_count(&sc) / ((double)cfg->duration_ns / 1e9);
+        a->rate_given = true;
+    }
+    if (cfg->start_at_wall_ns && cfg->start_at_wall_ns + NS_PER_S < clock_wall_ns())
+        return usage_error("--start-at is in the past%s%s", "", "");
     if (!cfg->closed && !a->rate_given) return usage_error("the open model needs a rate: add -r N (requests/s)%s%s", "", ", or --closed for a closed loop");
     if (cfg->closed && !a->conns_given) cfg->connections = 10;
     if (!a->threads_given) {

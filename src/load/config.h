@@ -22,7 +22,11 @@ struct run_config {
     struct tls tls;           /* ctx is NULL for http:// */
     bool closed;              /* closed model (coordinated omission!) */
     bool no_keepalive;        /* a new connection per request; salvo closes first */
-    double rate;              /* requests/s; 0 = unpaced (closed model only) */
+    double rate;              /* requests/s; 0 = unpaced (closed model only); with stages: the mean */
+    struct stage stages[SCHEDULE_MAX_STAGES]; /* piecewise-linear rate, when nstages > 0 */
+    size_t nstages;
+    double start_rate;
+    uint64_t start_at_wall_ns; /* common wall-clock start of all shards (0: now) */
     enum arrival arrival;
     uint64_t duration_ns;
     uint64_t timeout_ns;

@@ -620,8 +620,9 @@ int worker_init(struct worker *w, const struct run_config *cfg, uint32_t id, uin
     if (rc < 0) return rc;
     if (!cfg->closed || cfg->rate > 0) {
         struct schedule_cfg sc = {.arrival = cfg->arrival, .rate = cfg->rate, .duration_ns = cfg->duration_ns,
-                                  .seed = cfg->seed, .shard = cfg->shard, .nshards = cfg->nshards,
-                                  .thread = id, .nthreads = cfg->threads};
+                                  .start_rate = cfg->start_rate, .stages = cfg->nstages ? cfg->stages : NULL,
+                                  .nstages = cfg->nstages, .seed = cfg->seed, .shard = cfg->shard,
+                                  .nshards = cfg->nshards, .thread = id, .nthreads = cfg->threads};
         if ((rc = schedule_init(&w->sched, &sc)) < 0) return rc;
     }
     w->conn_cap = cfg->connections / cfg->threads + (id < cfg->connections % cfg->threads);

@@ -183,6 +183,12 @@ int run_execute(const struct run_config *cfg, const struct run_hooks *hooks, str
     kernel_counters_read(&r->kernel_before);
     uint64_t start_ns = clock_now_ns() + START_DELAY_NS;
     r->wall_start_ns = clock_wall_ns() + START_DELAY_NS;
+    if (cfg->start_at_wall_ns) {
+        /* Shards on several machines start on the same wall-clock instant. */
+        uint64_t mono = clock_now_ns(), wall = clock_wall_ns();
+        start_ns = cfg->start_at_wall_ns > wall ? mono + (cfg->start_at_wall_ns - wall) : mono;
+        r->wall_start_ns = cfg->start_at_wall_ns;
+    }
     int rc = 0;
     uint32_t started = 0;
     for (; started < cfg->threads; started++) {

@@ -1,0 +1,179 @@
+/*
+ * report_cli.c — `salvo report RESULT.json… --html FILE`: re-render saved
+ * results as the HTML report.
+ *
+ * The results JSON carries everything the report needs (percentiles, the
+ * per-second timeline and the full histograms), so a report can be made
+ * later, elsewhere, or for several runs side by side. A file may hold one
+ * result or salvo demo's {"experiments": [{"name", "result"}]}; each
+ * experiment then becomes a result titled by its name. Usage errors exit 2
+ * naming the culprit; an unreadable input or output exits 1.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "report/html.h"
+
+/* Results from every file, in order, with their titles. */
+struct report_inputs {
+    json_t **results;  /* borrowed from docs */
+    char **titles;     /* malloc'd */
+    size_t n, cap;
+    json_t **docs;     /* one reference per file read */
+    size_t ndocs;
+};
+
+enum { OPT_HTML = 1000, OPT_TITLE, OPT_HELP };
+
+static const struct option long_opts[] = {
+    {"html", required_argument, 0, OPT_HTML},
+    {"title", required_argument, 0, OPT_TITLE},
+    {"help", no_argument, 0, OPT_HELP},
+    {0, 0, 0, 0},
+};
+
+static const char usage_text[] =
+    "usage: salvo report RESULT.json [RESULT.json…] --html FILE\n"
+    "  --html FILE     write one self-contained HTML page with every result\n"
+    "  --title TEXT    title of the next result (repeatable; default: the file name)\n"
+    "A file may hold one result or salvo demo's {\"experiments\": [...]}.\n";
+
+/* strerror, lower case as salvo's messages are. */
+static const char *error_text(char *buf, size_t cap, int err)
+{
+    snprintf(buf, cap, "%s", strerror(err));
+    if (buf[0] >= 'A' && buf[0] <= 'Z' && !(buf[1] >= 'A' && buf[1] <= 'Z')) buf[0] = (char)(buf[0] - 'A' + 'a');
+    return buf;
+}
+
+/* Appends one result with its title (copied). */
+static void inputs_add(struct report_inputs *in, json_t *result, const char *title)
+{
+    if (in->n == in->cap) {
+        in->cap = in->cap ? 2 * in->cap : 4;
+        in->results = realloc(in->results, in->cap * sizeof(*in->results));
+        in->titles = realloc(in->titles, in->cap * sizeof(*in->titles));
+        if (!in->results || !in->titles) abort();
+    }
+    in->results[in->n] = result;
+    in->titles[in->n] = strdup(title);
+    if (!in->titles[in->n]) abort();
+    in->n++;
+}
+
+static void inputs_release(struct report_inputs *in)
+{
+    for (size_t i = 0; i < in->n; i++) free(in->titles[i]);
+    for (size_t i = 0; i < in->ndocs; i++) json_decref(in->docs[i]);
+    free(in->results);
+    free(in->titles);
+    free(in->docs);
+}
+
+/* The file name without directories and without ".json". */
+static void file_title(char *buf, size_t cap, const char *path)
+{
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    snprintf(buf, cap, "%s", base);
+    size_t len = strlen(buf);
+    if (len > 5 && strcmp(buf + len - 5, ".json") == 0) buf[len - 5] = '\0';
+}
+
+/* Reads path and adds its result(s). Prints the error and returns -1 on failure. */
+static int inputs_load(struct report_inputs *in, const char *path, const char *title)
+{
+    char why[256], name[256];
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        fprintf(stderr, "salvo: cannot read '%s': %s\n", path, error_text(why, sizeof(why), errno));
+        return -1;
+    }
+    json_error_t err;
+    json_t *doc = json_loadf(f, 0, &err);
+    fclose(f);
+    if (!doc) {
+        fprintf(stderr, "salvo: cannot read '%s': invalid JSON at line %d: %s\n", path, err.line, err.text);
+        return -1;
+    }
+    in->docs = realloc(in->docs, (in->ndocs + 1) * sizeof(*in->docs));
+    if (!in->docs) abort();
+    in->docs[in->ndocs++] = doc;
+    json_t *experiments = json_object_get(doc, "experiments"), *e;
+    size_t i, before = in->n;
+    json_array_foreach(experiments, i, e) {
+        json_t *result = json_object_get(e, "result");
+        const char *ename = json_string_value(json_object_get(e, "name"));
+        if (!json_is_object(result)) continue;
+        snprintf(name, sizeof(name), "%s", ename ? ename : "experiment");
+        inputs_add(in, result, name);
+    }
+    if (in->n > before) return 0;
+    if (!json_is_object(doc) || !json_is_object(json_object_get(doc, "config"))) {
+        fprintf(stderr, "salvo: cannot read '%s': not a salvo result (no \"config\" object)\n", path);
+        return -1;
+    }
+    file_title(name, sizeof(name), path);
+    inputs_add(in, doc, title ? title : name);
+    return 0;
+}
+
+/* Parses the options; the files are loaded afterwards. Returns an exit code or -1 to go on. */
+static int parse_args(int argc, char **argv, const char **html, const char **titles, size_t *ntitles)
+{
+    int c;
+    opterr = 0;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, ":h", long_opts, NULL)) != -1) {
+        switch (c) {
+        case OPT_HTML: *html = optarg; break;
+        case OPT_TITLE: titles[(*ntitles)++] = optarg; break;
+        case 'h':
+        case OPT_HELP: fputs(usage_text, stdout); return EXIT_OK;
+        case ':': fprintf(stderr, "salvo: option '%s' needs a value\n", argv[optind - 1]); return EXIT_USAGE;
+        default: fprintf(stderr, "salvo: unknown option '%s' for report\n", argv[optind - 1]); return EXIT_USAGE;
+        }
+    }
+    if (optind >= argc) {
+        fputs("salvo: report needs at least one RESULT.json (see 'salvo report --help')\n", stderr);
+        return EXIT_USAGE;
+    }
+    if (!*html) {
+        fputs("salvo: report needs '--html FILE' (see 'salvo report --help')\n", stderr);
+        return EXIT_USAGE;
+    }
+    return -1;
+}
+
+int cli_report(int argc, char **argv)
+{
+    const char *html = NULL;
+    const char **titles = calloc((size_t)argc + 1, sizeof(*titles));
+    size_t ntitles = 0;
+    if (!titles) abort();
+    int rc = parse_args(argc, argv, &html, titles, &ntitles);
+    if (rc >= 0) {
+        free(titles);
+        return rc;
+    }
+    struct report_inputs in = {0};
+    rc = EXIT_OK;
+    for (int i = optind; i < argc && rc == EXIT_OK; i++) {
+        size_t k = (size_t)(i - optind);
+        if (inputs_load(&in, argv[i], k < ntitles ? titles[k] : NULL) < 0) rc = EXIT_RUNTIME;
+    }
+    if (rc == EXIT_OK) {
+        int err = report_html_file(html, in.results, (const char *const *)in.titles, in.n);
+        char why[256];
+        if (err < 0) fprintf(stderr, "salvo: cannot write '%s': %s\n", html, error_text(why, sizeof(why), -err));
+        if (err < 0) rc = EXIT_RUNTIME;
+    }
+    inputs_release(&in);
+    free(titles);
+    return rc;
+}
