@@ -25,6 +25,7 @@
 #include "load/run.h"
 #include "report/json.h"
 #include "report/hlog.h"
+#include "report/html.h"
 #include "report/progress.h"
 #include "report/prom.h"
 #include "report/summary.h"
@@ -36,7 +37,7 @@
 
 enum {
     OPT_ARRIVAL = 1000, OPT_TIMEOUT, OPT_CLOSED, OPT_BODY, OPT_BODY_FILE, OPT_JSON, OPT_SPIN, OPT_SEED,
-    OPT_SHARD, OPT_NAME, OPT_MAX_LAG, OPT_ALLOW_INVALID, OPT_NO_KEEPALIVE, OPT_THRESHOLD, OPT_PROGRESS, OPT_HLOG, OPT_METRICS, OPT_CHAOS, OPT_DATA, OPT_PICK, OPT_TARGETS, OPT_MAX_NAMES, OPT_STAGES, OPT_START_AT, OPT_HELP
+    OPT_SHARD, OPT_NAME, OPT_MAX_LAG, OPT_ALLOW_INVALID, OPT_NO_KEEPALIVE, OPT_THRESHOLD, OPT_PROGRESS, OPT_HLOG, OPT_METRICS, OPT_CHAOS, OPT_DATA, OPT_PICK, OPT_TARGETS, OPT_MAX_NAMES, OPT_STAGES, OPT_START_AT, OPT_HTML, OPT_HELP
 };
 
 static const struct option long_opts[] = {
@@ -55,7 +56,8 @@ static const struct option long_opts[] = {
     {"metrics", required_argument, 0, OPT_METRICS}, {"chaos", required_argument, 0, OPT_CHAOS},
     {"data", required_argument, 0, OPT_DATA},   {"pick", required_argument, 0, OPT_PICK},
     {"targets", required_argument, 0, OPT_TARGETS}, {"max-names", required_argument, 0, OPT_MAX_NAMES},
-    {"stages", required_argument, 0, OPT_STAGES}, {"start-at", required_argument, 0, OPT_START_AT}, {"help", no_argument, 0, OPT_HELP},         {0, 0, 0, 0},
+    {"stages", required_argument, 0, OPT_STAGES}, {"start-at", required_argument, 0, OPT_START_AT},
+    {"html", required_argument, 0, OPT_HTML}, {"help", no_argument, 0, OPT_HELP},         {0, 0, 0, 0},
 };
 
 static const char usage_text[] =
@@ -74,6 +76,7 @@ static const char usage_text[] =
     "      --body-file FILE  request body from a file\n"
     "  -k, --insecure        do not verify the TLS certificate\n"
     "      --json FILE       write the results JSON to FILE ('-' for stdout)\n"
+    "      --html FILE       write a self-contained HTML report\n"
     "  -q, --quiet           no terminal summary\n"
     "      --spin D          busy-poll this long before each deadline (e.g. 20us; default 0)\n"
     "      --seed N          seed of the Poisson arrivals (default 1)\n"
@@ -175,7 +178,7 @@ struct run_args {
     const char *body, *body_file;
     bool rate_given, conns_given, threads_given;
     enum progress_mode progress;
-    const char *data_path, *targets_path;
+    const char *data_path, *targets_path, *html_path;
     enum pick_mode pick;
     uint32_t max_names;
     struct feeder feeder;
@@ -262,6 +265,7 @@ static int parse_opt(int opt, struct run_config *cfg, struct run_args *a)
     case OPT_HLOG: a->hlog_path = optarg; return -1;
     case OPT_METRICS: a->metrics_addr = optarg; return -1;
     case OPT_DATA: a->data_path = optarg; return -1;
+    case OPT_HTML: a->html_path = optarg; return -1;
     case OPT_STAGES: {
         int rc = schedule_parse_stages(optarg, cfg->stages, SCHEDULE_MAX_STAGES, &cfg->nstages);
         if (rc < 0 || cfg->nstages == 0)
@@ -420,6 +424,25 @@ static void raise_nofile(void)
     }
 }
 
+/*
+ * The run id: a hash of what every shard of one run must share (target,
+ * requests, schedule, shard count, start instant), so `salvo merge` can
+ * refuse results of different runs. The shard index is left out.
+ */
+static void compute_run_id(struct run_config *cfg, const struct run_args *a)
+{
+    char buf[2048];
+    int n = snprintf(buf, sizeof(buf), "%s|%s|%s|%s|%.6f|%d|%llu|%llu|%u|%llu|%d|%u|%s", cfg->url_text ? cfg->url_text : "",
+                     cfg->method, a->data_path ? a->data_path : "", a->targets_path ? a->targets_path : "", cfg->rate,
+                     (int)cfg->arrival, (unsigned long long)cfg->duration_ns, (unsigned long long)cfg->seed, cfg->nshards,
+                     (unsigned long long)cfg->start_at_wall_ns, cfg->closed, (unsigned)cfg->nstages, cfg->name ? cfg->name : "");
+    uint64_t h = 1469598103934665603ull; /* FNV-1a */
+    for (int i = 0; i < n && i < (int)sizeof(buf); i++) h = (h ^ (unsigned char)buf[i]) * 1099511628211ull;
+    for (size_t i = 0; i < cfg->nstages; i++)
+        h = (h ^ (cfg->stages[i].duration_ns + (uint64_t)(cfg->stages[i].target_rate * 1000))) * 1099511628211ull;
+    snprintf(cfg->run_id, sizeof(cfg->run_id), "%016llx", (unsigned long long)h);
+}
+
 /* Joins argv into cfg->command_line for provenance. */
 static void keep_command_line(struct run_config *cfg, int argc, char **argv)
 {
@@ -505,6 +528,13 @@ static int execute(struct run_config *cfg, struct run_args *a)
         fprintf(stderr, "salvo: cannot write '%s': %s\n", cfg->json_path, strerror(errno ? errno : EIO));
         code = EXIT_RUNTIME;
     }
+    if (a->html_path) {
+        int hrc = report_html_file(a->html_path, &doc, NULL, 1);
+        if (hrc < 0) {
+            fprintf(stderr, "salvo: cannot write '%s': %s\n", a->html_path, strerror(-hrc));
+            code = EXIT_RUNTIME;
+        }
+    }
     if (code == EXIT_OK && !r.valid && !cfg->allow_invalid) code = EXIT_INVALID;
     if (code == EXIT_OK && failed > 0) code = EXIT_THRESHOLD;
     json_decref(doc);
@@ -540,7 +570,10 @@ int cli_run(int argc, char **argv)
     cfg.url_text = optind < argc ? argv[optind] : NULL;
     char *body_buf = NULL;
     int code = finish_config(&cfg, &a, &body_buf);
-    if (code < 0) code = execute(&cfg, &a);
+    if (code < 0) {
+        compute_run_id(&cfg, &a);
+        code = execute(&cfg, &a);
+    }
     reqgen_release(&a.gen);
     if (a.has_targets) targets_release(&a.targets);
     if (a.has_feeder) feeder_release(&a.feeder);

@@ -45,6 +45,7 @@ struct run_config {
     bool quiet;
     bool allow_invalid;
     char command_line[1024];
+    char run_id[20];          /* shared by every shard of one run */
 };
 
 #endif

@@ -58,6 +58,13 @@ static json_t *config_object(const struct run_config *cfg)
     json_object_set_new(o, "shard", json_integer(cfg->shard));
     json_object_set_new(o, "shards", json_integer(cfg->nshards));
     json_object_set_new(o, "spin_us", json_real((double)cfg->spin_ns / 1e3));
+    json_object_set_new(o, "start_at_unix_ms", json_integer((json_int_t)(cfg->start_at_wall_ns / 1000000)));
+    json_object_set_new(o, "model", json_string(cfg->closed ? "closed" : "open"));
+    json_t *stages = json_array();
+    for (size_t i = 0; i < cfg->nstages; i++)
+        json_array_append_new(stages, json_pack("{s:f,s:f}", "duration_s", (double)cfg->stages[i].duration_ns / 1e9,
+                                                "target_rate", cfg->stages[i].target_rate));
+    json_object_set_new(o, "stages", stages);
     json_object_set_new(o, "insecure", json_boolean(!cfg->tls.verify));
     json_object_set_new(o, "keepalive", json_boolean(!cfg->no_keepalive));
     json_object_set_new(o, "command", json_string(cfg->command_line));
@@ -224,6 +231,7 @@ json_t *report_json_build(const struct run_config *cfg, const struct run_result 
     json_t *o = json_object();
     json_object_set_new(o, "tool", json_string("salvo"));
     json_object_set_new(o, "version", json_string(SALVO_VERSION));
+    json_object_set_new(o, "run_id", json_string(cfg->run_id));
     json_object_set_new(o, "config", config_object(cfg));
     json_object_set_new(o, "model", json_string(cfg->closed ? "closed" : "open"));
     if (cfg->closed)
