@@ -14,4 +14,18 @@
 /* `salvo run URL [options]`. */
 int cli_run(int argc, char **argv);
 
+/* `salvo demo`: the naive test and the honest test side by side. */
+int cli_demo(int argc, char **argv);
+int cli_doctor(int argc, char **argv);
+
+/* `salvo report RESULT.json… --html FILE`. */
+int cli_report(int argc, char **argv);
+
+/* `salvo merge RESULT.json… [--json OUT] [--html OUT] [--threshold EXPR]…`. */
+int cli_merge(int argc, char **argv);
+
+/* `salvo target [options]`: the demo route-planning service. */
+int cli_target(int argc, char **argv);
+int cli_chaos(int argc, char **argv);
+
 #endif

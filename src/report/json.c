@@ -269,6 +269,12 @@ json_t *report_json_build(const struct run_config *cfg, const struct run_result 
     }
     json_object_set_new(o, "connect_errors", cerr);
     json_object_set_new(o, "first_error", json_string(r->first_error));
+    json_t *hints = json_array();
+    if (cfg->closed)
+        json_array_append_new(hints, json_string("closed model: latency excludes the queueing users would see"));
+    if (reqgen_is_static(cfg->gen) && t->scheduled > 1)
+        json_array_append_new(hints, json_string("every request was identical: a cache may have answered them all; use --data"));
+    json_object_set_new(o, "hints", hints);
     json_object_set_new(o, "groups", groups_object(cfg, t));
     json_object_set_new(o, "pool", pool_object(&r->pool));
     json_object_set_new(o, "generator", generator_object(r));

@@ -102,7 +102,13 @@ static void print_health(FILE *out, const struct run_config *cfg, const struct r
         if (!d || strcmp(kernel_counter_name(i), "TcpExt.TW") == 0) continue;
         fprintf(out, "%s %s %+lld", shown++ ? "," : "kernel     ", kernel_counter_name(i), (long long)d);
     }
-    if (shown) fprintf(out, "  (machine-wide deltas)\n");
+    if (shown) fprintf(out, "  (deltas for this network namespace, all processes)\n");
+    for (int i = 0; i < KERNEL_NCOUNTERS; i++) {
+        int64_t d = kernel_counter_delta(&r->kernel_before, &r->kernel_after, i);
+        if (!d || strcmp(kernel_counter_name(i), "TcpExt.TW") == 0 || strcmp(kernel_counter_name(i), "Tcp.OutRsts") == 0)
+            continue;
+        fprintf(out, "  %-27s %s\n", kernel_counter_name(i), kernel_counter_meaning(i));
+    }
 }
 
 void report_summary(FILE *out, const struct run_config *cfg, const struct run_result *r)
@@ -123,6 +129,9 @@ void report_summary(FILE *out, const struct run_config *cfg, const struct run_re
     print_outcomes(out, r);
     print_health(out, cfg, r);
     if (cfg->closed) fprintf(out, "note        * %s\n", co);
+    if (cfg->closed) fprintf(out, "hint        a closed loop's latency excludes the queueing users would see; run the open model (-r N)\n");
+    if (reqgen_is_static(cfg->gen) && r->total.scheduled > 1)
+        fprintf(out, "hint        every request was identical: a cache may have answered them all; feed varied requests with --data\n");
     if (r->valid) fprintf(out, "verdict     valid\n");
     for (int i = 0; i < r->nreasons; i++) fprintf(out, "verdict     INVALID: %s\n", r->reasons[i]);
 }

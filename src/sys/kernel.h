@@ -6,7 +6,7 @@
  * /proc/net/netstat and /proc/net/snmp before and after a run and keeping
  * the deltas of the counters that reveal drops, overflows and resets makes
  * that visible in every result. Counters are machine-wide (they include
- * other traffic), which the report says.
+ * other traffic) and per network namespace, which the report says.
  */
 #ifndef SALVO_KERNEL_H
 #define SALVO_KERNEL_H
@@ -14,7 +14,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define KERNEL_NCOUNTERS 20
+#define KERNEL_NCOUNTERS 21 /* the last is softnet drops, summed over CPUs */
 
 /* A snapshot of the watched counters. */
 struct kernel_counters {
@@ -24,6 +24,8 @@ struct kernel_counters {
 
 /* The name of watched counter i (e.g. "TcpExt.ListenOverflows"). */
 const char *kernel_counter_name(int i);
+/* One line on what a rise of counter i means. */
+const char *kernel_counter_meaning(int i);
 /* Reads the counters now. Returns 0 or -errno. */
 int kernel_counters_read(struct kernel_counters *k);
 /* after - before for counter i, or 0 when either is missing. */

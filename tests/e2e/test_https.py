@@ -37,7 +37,7 @@ def self_signed_fails_without_insecure():
 
 @test
 def self_signed_ok_with_insecure():
-    rc, data, out, err = h.run_salvo(["run", nginx.url, "-r", "200", "-d", "2s", "-k"], timeout=30)
+    rc, data, out, err = h.run_salvo(["run", nginx.url, "-r", "200", "-d", "2s", "-k", "--allow-invalid"], timeout=30)
     check(data is not None, "no results JSON (rc %d); stderr: %s" % (rc, err.strip()[-500:]))
     c = check_counts_add_up(data)
     check(c["scheduled"] > 0 and c["ok"] == c["scheduled"],

@@ -1,0 +1,288 @@
+/*
+ * target_cli.c — `salvo target [options]`: the demo route-planning service,
+ * or with --gen-trips a CSV of random trips for it.
+ *
+ * Every option is checked before anything starts; a bad one gets a
+ * one-line error naming it and exit 2. When serving, the first line on
+ * stdout is "listening on HOST:PORT", flushed at once, because callers that
+ * ask for port 0 (the demo, the tests) read the chosen port from it.
+ * SIGTERM and SIGINT stop the server cleanly with exit 0.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <netdb.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+
+#include "cli/cli.h"
+#include "core/clock.h"
+#include "target/roadmap.h"
+#include "target/route_cache.h"
+#include "target/server.h"
+#include "target/trips.h"
+
+#define MAX_CONNS 10000
+#define SPARE_FDS 64 /* listener, epoll, eventfd, stdio, and one to accept-and-close with */
+#define MAX_TRIPS 100000000ull
+
+enum { OPT_LISTEN = 1000, OPT_SEED, OPT_CACHE, OPT_WORKERS, OPT_QUEUE, OPT_GEN_TRIPS, OPT_OUT, OPT_HELP };
+
+static const struct option long_opts[] = {
+    {"listen", required_argument, 0, OPT_LISTEN},
+    {"seed", required_argument, 0, OPT_SEED},
+    {"cache", required_argument, 0, OPT_CACHE},
+    {"workers", required_argument, 0, OPT_WORKERS},
+    {"queue", required_argument, 0, OPT_QUEUE},
+    {"gen-trips", required_argument, 0, OPT_GEN_TRIPS},
+    {"out", required_argument, 0, OPT_OUT},
+    {"help", no_argument, 0, OPT_HELP},
+    {0, 0, 0, 0},
+};
+
+static const char usage_text[] =
+    "usage: salvo target [options]\n"
+    "  a route-planning HTTP service to load-test: GET /api/route?from=LAT,LNG&to=LAT,LNG,\n"
+    "  GET /health, GET /metrics (Prometheus)\n"
+    "      --listen HOST:PORT  address to serve on (default 127.0.0.1:8080; port 0 picks a free one)\n"
+    "      --seed N            seed of the generated city (default 1)\n"
+    "      --cache N           route cache entries, 0 disables it (default 10000)\n"
+    "      --workers N         threads computing routes (default 2)\n"
+    "      --queue N           route jobs that may wait for a worker; more get 503 (default 128)\n"
+    "      --gen-trips N       write N random trips as CSV and exit (no server)\n"
+    "      --out FILE          where --gen-trips writes (default stdout)\n";
+
+/* Set by the signal handler; the only global the server looks at. */
+static volatile sig_atomic_t stop_requested;
+
+/* The parsed command line. */
+struct target_args {
+    const char *listen, *out;
+    uint64_t seed, trips;
+    uint32_t cache, workers, queue;
+    bool gen_trips;
+};
+
+/* One-line usage error naming the culprit; returns the usage exit code. */
+static int usage_error(const char *fmt, const char *a, const char *b)
+{
+    fputs("salvo: ", stderr);
+    fprintf(stderr, fmt, a, b);
+    fputs("\n", stderr);
+    return EXIT_USAGE;
+}
+
+/* strerror, lower-cased as our messages are. */
+static const char *error_text(int err, char *buf, size_t cap)
+{
+    snprintf(buf, cap, "%s", strerror(err));
+    if (buf[0] >= 'A' && buf[0] <= 'Z' && !(buf[1] >= 'A' && buf[1] <= 'Z')) buf[0] = (char)(buf[0] - 'A' + 'a');
+    return buf;
+}
+
+/* Parses a decimal integer in [min, max]. */
+static bool parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
+{
+    char *end;
+    if (!*s || *s == '-' || *s == '+' || *s == ' ') return false;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || *end || v < min || v > max) return false;
+    *out = v;
+    return true;
+}
+
+/* Parses a bounded 32-bit option value, or prints the error. Returns -1 to go on, or an exit code. */
+static int parse_u32_opt(const char *name, const char *text, uint32_t min, uint32_t max, uint32_t *out)
+{
+    uint64_t v;
+    char why[96];
+    if (parse_u64(text, min, max, &v)) {
+        *out = (uint32_t)v;
+        return -1;
+    }
+    snprintf(why, sizeof(why), "expected an integer from %u to %u", min, max);
+    fprintf(stderr, "salvo: bad value '%s' for --%s: %s\n", text, name, why);
+    return EXIT_USAGE;
+}
+
+/* Handles one option; returns -1 to continue or an exit code. */
+static int parse_opt(int opt, char **argv, struct target_args *a)
+{
+    switch (opt) {
+    case OPT_LISTEN: a->listen = optarg; return -1;
+    case OPT_SEED:
+        if (!parse_u64(optarg, 0, UINT64_MAX, &a->seed))
+            return usage_error("bad value '%s' for --seed: %s", optarg, "expected an unsigned integer");
+        return -1;
+    case OPT_CACHE: return parse_u32_opt("cache", optarg, 0, ROUTE_CACHE_MAX, &a->cache);
+    case OPT_WORKERS: return parse_u32_opt("workers", optarg, 1, TARGET_MAX_WORKERS, &a->workers);
+    case OPT_QUEUE: return parse_u32_opt("queue", optarg, 0, TARGET_MAX_QUEUE, &a->queue);
+    case OPT_GEN_TRIPS:
+        if (!parse_u64(optarg, 1, MAX_TRIPS, &a->trips))
+            return usage_error("bad value '%s' for --gen-trips: %s", optarg, "expected an integer from 1 to 100000000");
+        a->gen_trips = true;
+        return -1;
+    case OPT_OUT: a->out = optarg; return -1;
+    case OPT_HELP: fputs(usage_text, stdout); return EXIT_OK;
+    case ':': return usage_error("option '%s' needs a value%s", argv[optind - 1], "");
+    default: return usage_error("unknown option '%s' (try 'salvo target --help')%s", argv[optind - 1], "");
+    }
+}
+
+/* Resolves HOST:PORT (IPv6 hosts in brackets) into cfg. Returns 0, or -1 with *why set. */
+static int parse_listen(const char *text, struct target_config *cfg, const char **why)
+{
+    char host[256];
+    const char *colon = strrchr(text, ':');
+    uint64_t port;
+    *why = "expected HOST:PORT, e.g. 127.0.0.1:8080";
+    if (!colon || colon == text || (size_t)(colon - text) >= sizeof(host)) return -1;
+    if (!parse_u64(colon + 1, 0, 65535, &port)) return -1;
+    size_t host_len = (size_t)(colon - text);
+    if (text[0] == '[' && text[host_len - 1] == ']')
+        snprintf(host, sizeof(host), "%.*s", (int)host_len - 2, text + 1);
+    else
+        snprintf(host, sizeof(host), "%.*s", (int)host_len, text);
+    struct addrinfo hints = {
+        .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
+    struct addrinfo *res;
+    int rc = getaddrinfo(host, colon + 1, &hints, &res);
+    if (rc != 0) {
+        *why = gai_strerror(rc);
+        return -1;
+    }
+    memcpy(&cfg->listen_addr, res->ai_addr, res->ai_addrlen);
+    cfg->listen_len = res->ai_addrlen;
+    freeaddrinfo(res);
+    return 0;
+}
+
+/* --gen-trips: writes the CSV and returns the exit code. */
+static int write_trips(const struct target_args *a)
+{
+    FILE *f = a->out ? fopen(a->out, "w") : stdout;
+    char buf[128];
+    if (!f) {
+        fprintf(stderr, "salvo: cannot write '%s': %s\n", a->out, error_text(errno, buf, sizeof(buf)));
+        return EXIT_RUNTIME;
+    }
+    struct geo_bounds box;
+    struct trip_gen gen;
+    struct trip t;
+    roadmap_default_bounds(&box);
+    trip_gen_init(&gen, &box, a->seed);
+    fputs("from_lat,from_lng,to_lat,to_lng\n", f);
+    for (uint64_t i = 0; i < a->trips; i++) {
+        trip_gen_next(&gen, &t);
+        fprintf(f, "%.6f,%.6f,%.6f,%.6f\n", t.from_lat, t.from_lng, t.to_lat, t.to_lng);
+    }
+    int failed = ferror(f) ? (errno ? errno : EIO) : 0;
+    if ((f != stdout ? fclose(f) : fflush(f)) != 0 && !failed) failed = errno ? errno : EIO;
+    if (!failed) return EXIT_OK;
+    fprintf(stderr, "salvo: cannot write '%s': %s\n", a->out ? a->out : "stdout", error_text(failed, buf, sizeof(buf)));
+    return EXIT_RUNTIME;
+}
+
+/* Signal handler: asks the event loop to stop. */
+static void on_stop_signal(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+}
+
+/* Routes SIGTERM and SIGINT to the stop flag (no SA_RESTART, so epoll wakes up). */
+static void install_signals(void)
+{
+    struct sigaction sa = {.sa_handler = on_stop_signal};
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+}
+
+/* Prints "listening on HOST:PORT" with the port actually bound. */
+static void announce(const struct target_server *srv, const struct roadmap *map, const struct target_args *a,
+                     uint64_t gen_ns)
+{
+    struct sockaddr_storage addr;
+    socklen_t len;
+    char host[NI_MAXHOST] = "?", port[NI_MAXSERV] = "?";
+    if (target_server_address(srv, &addr, &len) == 0)
+        getnameinfo((struct sockaddr *)&addr, len, host, sizeof(host), port, sizeof(port),
+                    NI_NUMERICHOST | NI_NUMERICSERV);
+    bool v6 = addr.ss_family == AF_INET6;
+    printf("listening on %s%s%s:%s\n", v6 ? "[" : "", host, v6 ? "]" : "", port);
+    printf("salvo target: %ux%u city (seed %" PRIu64 "), %u of %u intersections routable, %u roads, built in %.0f ms; "
+           "%u workers, queue %u, cache %u\n",
+           map->rows, map->cols, a->seed, map->routable_count, map->node_count, map->road_count, gen_ns / 1e6,
+           a->workers, a->queue, a->cache);
+    fflush(stdout);
+}
+
+/*
+ * Raises the soft open-file limit to the hard one (every connection is a
+ * file) and returns how many connections fit, so that connections beyond
+ * it are refused cleanly instead of waiting in the backlog on EMFILE.
+ */
+static uint32_t connection_cap(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0) return 1000;
+    if (rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &rl) != 0) getrlimit(RLIMIT_NOFILE, &rl);
+    }
+    if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= MAX_CONNS + SPARE_FDS) return MAX_CONNS;
+    return rl.rlim_cur > 2 * SPARE_FDS ? (uint32_t)(rl.rlim_cur - SPARE_FDS) : SPARE_FDS;
+}
+
+/* Builds the city, serves until a stop signal, and returns the exit code. */
+static int serve(const struct target_args *a, struct target_config *cfg)
+{
+    struct roadmap map;
+    struct target_server srv;
+    char buf[128];
+    install_signals();
+    uint64_t start_ns = clock_now_ns();
+    roadmap_generate(&map, ROADMAP_DEFAULT_ROWS, ROADMAP_DEFAULT_COLS, a->seed);
+    uint64_t gen_ns = clock_now_ns() - start_ns;
+    int rc = target_server_init(&srv, cfg, &map);
+    if (rc < 0) {
+        fprintf(stderr, "salvo: cannot listen on '%s': %s\n", a->listen, error_text(-rc, buf, sizeof(buf)));
+        roadmap_release(&map);
+        return EXIT_RUNTIME;
+    }
+    announce(&srv, &map, a, gen_ns);
+    rc = target_server_run(&srv, &stop_requested);
+    target_server_release(&srv);
+    roadmap_release(&map);
+    if (rc < 0) {
+        fprintf(stderr, "salvo: target stopped: %s\n", error_text(-rc, buf, sizeof(buf)));
+        return EXIT_RUNTIME;
+    }
+    return EXIT_OK;
+}
+
+int cli_target(int argc, char **argv)
+{
+    struct target_args a = {.listen = "127.0.0.1:8080", .seed = 1, .cache = 10000, .workers = 2, .queue = 128};
+    int opt;
+    opterr = 0;
+    while ((opt = getopt_long(argc, argv, ":", long_opts, NULL)) != -1) {
+        int rc = parse_opt(opt, argv, &a);
+        if (rc >= 0) return rc;
+    }
+    if (optind < argc) return usage_error("unexpected argument '%s' (try 'salvo target --help')%s", argv[optind], "");
+    if (a.out && !a.gen_trips) return usage_error("--out needs --gen-trips%s%s", "", "");
+    if (a.gen_trips) return write_trips(&a);
+    struct target_config cfg = {
+        .workers = a.workers, .queue = a.queue, .cache = a.cache, .max_conns = connection_cap()};
+    const char *why;
+    if (parse_listen(a.listen, &cfg, &why) < 0) return usage_error("bad value '%s' for --listen: %s", a.listen, why);
+    return serve(&a, &cfg);
+}

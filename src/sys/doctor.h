@@ -1,0 +1,101 @@
+/*
+ * doctor.h — is this machine fit for the planned run?
+ *
+ * An untuned kernel drops SYNs, runs out of local ports or file
+ * descriptors, and the generator runs out of CPU; the run then measures the
+ * machine, not the server. doctor_check_all() reads the kernel settings and
+ * limits that cause these failures and judges each against a plan (rate,
+ * connections, keep-alive, threads, target): ok, warn (the run may be
+ * distorted) or fail (the run will hit the limit). Every check carries the
+ * current value, the recommended value, the symptom when it is too low and
+ * the exact command that fixes it.
+ *
+ * `salvo doctor` prints the whole report; `salvo run` can call
+ * doctor_check_all() with its own plan and print doctor_findings() with
+ * doctor_format_line(), one line each.
+ *
+ * Everything is read under plan->root ("/" by default), so tests point the
+ * checks at recorded /proc and /sys trees. The only live inputs are the
+ * target's name resolution and its listener (sock_diag), and only when a
+ * target is given. Nothing here prints, and nothing outlives the call but
+ * the report: a caller-owned struct of fixed-size strings (about 30 KB, so
+ * better on the heap than on a worker's stack).
+ */
+#ifndef SALVO_DOCTOR_H
+#define SALVO_DOCTOR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* salvo run's cap on open connections when --connections is not given. */
+#define DOCTOR_DEFAULT_CONNECTIONS 10000u
+#define DOCTOR_MAX_CHECKS 40
+
+enum doctor_status { DOCTOR_OK, DOCTOR_WARN, DOCTOR_FAIL, DOCTOR_NSTATUS };
+
+/* The run being planned. Pointers are borrowed for the call only. */
+struct doctor_plan {
+    double rate;             /* requests/s; 0 when not planned (rate checks then only inform) */
+    uint32_t connections;    /* concurrent connections; 0 means DOCTOR_DEFAULT_CONNECTIONS */
+    uint32_t threads;        /* generator threads; 0 means one per usable CPU */
+    bool keepalive;          /* false: a new connection per request, salvo closes first */
+    const char *target_host; /* NULL: no target; name or address, IPv6 without brackets */
+    uint16_t target_port;
+    const char *root; /* NULL or "/": this machine; else a recorded tree */
+};
+
+/* One judgement. Strings are NUL-terminated and never NULL. */
+struct doctor_check {
+    char name[48]; /* "net.core.somaxconn", "RLIMIT_NOFILE", "target 127.0.0.1:8080" */
+    enum doctor_status status;
+    char value[160]; /* the current value, with what it means for the plan */
+    char recommended[128];
+    char symptom[192]; /* what a run shows when the value is too low */
+    char fix[256];     /* a shell command, or what to change; "" when nothing to do */
+};
+
+/* All judgements, in a fixed order. Caller-owned. */
+struct doctor_report {
+    struct doctor_check checks[DOCTOR_MAX_CHECKS];
+    size_t n;
+    unsigned count[DOCTOR_NSTATUS]; /* checks per status */
+};
+
+/* Fills a plan with defaults: no rate, default connections, keep-alive. */
+void doctor_plan_init(struct doctor_plan *plan);
+
+/*
+ * Runs every check of plan into *out (which it overwrites). A setting that
+ * cannot be read becomes a warn check saying so; a missing optional file
+ * (the conntrack table, cpufreq) is reported as absent or skipped.
+ * Returns 0, or -ENAMETOOLONG for an overlong root.
+ */
+int doctor_check_all(const struct doctor_plan *plan, struct doctor_report *out);
+
+/*
+ * Stores pointers to the checks whose status is at least min (DOCTOR_WARN
+ * for "everything that matters to this run") into found[0 .. max-1], fails
+ * first. Returns how many there are (which may exceed max). The pointers
+ * stay valid while *r does.
+ */
+size_t doctor_findings(const struct doctor_report *r, enum doctor_status min, const struct doctor_check **found,
+                       size_t max);
+
+/*
+ * Writes one line (no newline) for a finding:
+ * "warn net.ipv4.tcp_max_syn_backlog = 2048 (recommended >= 4096): <symptom>; fix: <fix>".
+ * Returns what snprintf returns.
+ */
+int doctor_format_line(const struct doctor_check *c, char *buf, size_t cap);
+
+/* "ok", "warn" or "fail". */
+const char *doctor_status_name(enum doctor_status s);
+
+/*
+ * Splits "HOST:PORT" or "[V6ADDR]:PORT" into host (without brackets) and a
+ * port from 1 to 65535. Returns 0 or -EINVAL.
+ */
+int doctor_parse_target(const char *text, char *host, size_t host_cap, uint16_t *port);
+
+#endif
