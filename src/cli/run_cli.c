@@ -30,6 +30,7 @@
 #include "report/prom.h"
 #include "report/summary.h"
 #include "report/thresholds.h"
+#include "sys/doctor.h"
 
 #define MAX_HEADERS 64
 #define MAX_THRESHOLDS 64
@@ -479,11 +480,37 @@ static void on_second(void *ctx, const struct run_config *cfg, const struct time
     if (a->metrics_addr) prom_second(&a->prom, cfg, row, latency);
 }
 
+/* Prints one line per doctor finding (warn or fail) that matters to this run. */
+static void doctor_preflight(const struct run_config *cfg)
+{
+    struct doctor_plan plan;
+    doctor_plan_init(&plan);
+    plan.rate = cfg->closed ? 0 : cfg->rate;
+    plan.connections = cfg->connections;
+    plan.threads = cfg->threads;
+    plan.keepalive = !cfg->no_keepalive;
+    plan.target_host = cfg->url.host;
+    plan.target_port = (uint16_t)cfg->url.port;
+    struct doctor_report *rep = malloc(sizeof(*rep));
+    if (!rep) abort();
+    if (doctor_check_all(&plan, rep) == 0) {
+        const struct doctor_check *found[DOCTOR_MAX_CHECKS];
+        size_t n = doctor_findings(rep, DOCTOR_WARN, found, DOCTOR_MAX_CHECKS);
+        for (size_t i = 0; i < n && i < DOCTOR_MAX_CHECKS; i++) {
+            char line[1024];
+            doctor_format_line(found[i], line, sizeof(line));
+            fprintf(stderr, "salvo: doctor: %s\n", line);
+        }
+    }
+    free(rep);
+}
+
 /* Runs the configured load and reports; returns the exit code. */
 static int execute(struct run_config *cfg, struct run_args *a)
 {
     raise_nofile();
     struct run_result r;
+    if (!cfg->quiet) doctor_preflight(cfg);
     progress_init(&a->prog, stderr, cfg->quiet ? PROGRESS_OFF : a->progress);
     if (a->hlog_path) {
         int hrc = hlog_open(&a->hlog, a->hlog_path, clock_wall_ns());
