@@ -136,6 +136,35 @@ static void collect(const struct run_config *cfg, struct run_result *r, struct w
     r->max_rss_kb = ru.ru_maxrss;
 }
 
+/*
+ * The knee of a ramp: the first second from which the per-second p99 stays
+ * above 3x its floor for two seconds in a row, where the floor is the
+ * lowest per-second p99 of the seconds before it (seconds with fewer than
+ * 20 responses are too noisy and skipped). The intended rate there is the
+ * highest load the service took before latency left its floor.
+ */
+static void find_knee(const struct run_config *cfg, struct run_result *r)
+{
+    if (!cfg->nstages || cfg->closed) return;
+    struct schedule_cfg sc = {.stages = cfg->stages, .nstages = cfg->nstages, .start_rate = cfg->start_rate,
+                              .nshards = 1, .nthreads = 1};
+    double floor = -1;
+    for (size_t i = 0; i + 1 < r->nrows; i++) {
+        const struct timeline_row *row = &r->timeline[i], *next = &r->timeline[i + 1];
+        if (row->done < 20) continue;
+        if (floor >= 0 && row->p99_us > 3 * floor && next->p99_us > 3 * floor) {
+            r->knee.found = true;
+            r->knee.t = row->t;
+            r->knee.rate_intended = schedule_rate_at(&sc, (uint64_t)row->t * NS_PER_S);
+            r->knee.rate_sent = row->sent;
+            r->knee.p99_us = row->p99_us;
+            r->knee.floor_p99_us = (int64_t)floor;
+            return;
+        }
+        if (floor < 0 || row->p99_us < floor) floor = (double)row->p99_us;
+    }
+}
+
 /* Applies the validity rules (docs/measurement.md). */
 static void judge(const struct run_config *cfg, struct run_result *r)
 {
@@ -231,6 +260,7 @@ int run_execute(const struct run_config *cfg, const struct run_hooks *hooks, str
         r->chaos = hooks->chaos;
         r->nchaos = hooks->nchaos;
     }
+    find_knee(cfg, r);
     judge(cfg, r);
     return rc;
 }

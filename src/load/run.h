@@ -60,6 +60,13 @@ struct run_result {
     char reasons[4][160];
     int nreasons;
     char first_error[256];
+    struct {
+        bool found;
+        uint32_t t;
+        double rate_intended;
+        uint64_t rate_sent;
+        int64_t p99_us, floor_p99_us;
+    } knee; /* ramps only: where latency left its floor (run.c find_knee) */
     const struct chaos_window *chaos; /* borrowed from the hooks */
     size_t nchaos;
 };

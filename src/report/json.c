@@ -216,6 +216,19 @@ static json_t *chaos_array(const struct run_result *r)
     return a;
 }
 
+/* The knee of a ramp (see run.c find_knee), or null. */
+static json_t *knee_object(const struct run_config *cfg, const struct run_result *r)
+{
+    if (!cfg->nstages || cfg->closed || !r->knee.found) return json_null();
+    json_t *k = json_object();
+    json_object_set_new(k, "t", json_integer(r->knee.t));
+    json_object_set_new(k, "rate_intended", json_real(r->knee.rate_intended));
+    json_object_set_new(k, "rate_sent", json_integer((json_int_t)r->knee.rate_sent));
+    json_object_set_new(k, "p99_us", json_integer(r->knee.p99_us));
+    json_object_set_new(k, "floor_p99_us", json_integer(r->knee.floor_p99_us));
+    return k;
+}
+
 /* Embeds h as HdrHistogram V2 base64 under key. */
 static void set_hdr(json_t *o, const char *key, const struct hist *h)
 {
@@ -282,6 +295,7 @@ json_t *report_json_build(const struct run_config *cfg, const struct run_result 
     json_object_set_new(o, "timeline", timeline_array(r));
     json_object_set_new(o, "thresholds", json_object());
     json_object_set_new(o, "chaos", chaos_array(r));
+    json_object_set_new(o, "knee", knee_object(cfg, r));
     json_t *hdr = json_object();
     set_hdr(hdr, "latency_us", &t->latency);
     set_hdr(hdr, "service_time_us", &t->service);

@@ -111,6 +111,20 @@ static void print_health(FILE *out, const struct run_config *cfg, const struct r
     }
 }
 
+/* Prints the knee of a ramp (see run.c find_knee). */
+static void print_knee(FILE *out, const struct run_config *cfg, const struct run_result *r)
+{
+    char b1[32], b2[32];
+    if (!cfg->nstages || cfg->closed) return;
+    if (!r->knee.found) {
+        fprintf(out, "knee        none: latency stayed near its floor for the whole ramp\n");
+        return;
+    }
+    fprintf(out, "knee        latency left its floor at %.0f/s (second %u: p99 %s, floor %s)\n", r->knee.rate_intended,
+            r->knee.t, report_fmt_us(b1, sizeof(b1), (double)r->knee.p99_us),
+            report_fmt_us(b2, sizeof(b2), (double)r->knee.floor_p99_us));
+}
+
 void report_summary(FILE *out, const struct run_config *cfg, const struct run_result *r)
 {
     const char *co = "latency is measured from the send time and is subject to coordinated omission: "
@@ -125,9 +139,16 @@ void report_summary(FILE *out, const struct run_config *cfg, const struct run_re
         fprintf(out, "latency = done - intended send time (what a user arriving on schedule waited)\n");
     }
     if (r->interrupted) fprintf(out, "interrupted: partial results of %.2fs\n", r->duration_s);
+    if (cfg->nstages) {
+        fprintf(out, "stages     ");
+        for (size_t i = 0; i < cfg->nstages; i++)
+            fprintf(out, " %.0fs->%.0f/s", (double)cfg->stages[i].duration_ns / 1e9, cfg->stages[i].target_rate);
+        fprintf(out, "\n");
+    }
     print_tables(out, cfg, r);
     print_outcomes(out, r);
     print_health(out, cfg, r);
+    print_knee(out, cfg, r);
     if (cfg->closed) fprintf(out, "note        * %s\n", co);
     if (cfg->closed) fprintf(out, "hint        a closed loop's latency excludes the queueing users would see; run the open model (-r N)\n");
     if (reqgen_is_static(cfg->gen) && r->total.scheduled > 1)
