@@ -1,0 +1,97 @@
+"""test_stages.py — ramps (--stages) and the knee, against `salvo target`.
+
+A ramp's arrival count must be the integral of its rate, and the knee —
+the rate at which latency left its floor — must land near the capacity of
+the service, measured independently (a closed loop of cache misses). The
+target runs with its cache off and one worker, so its capacity is a few
+hundred routes per second and the ramp crosses it well inside the run.
+"""
+import os
+import subprocess
+import time
+
+import harness as h
+from harness import check, test
+
+TARGET = {}
+
+
+def start_target():
+    """Starts `salvo target` (1 worker, no cache) on a free port; returns (proc, port, trips)."""
+    d = h.make_temp_dir("salvo-stages-")
+    port = h.free_port()
+    proc = subprocess.Popen([h.SALVO_BIN, "target", "--listen", "127.0.0.1:%d" % port, "--workers", "1",
+                             "--cache", "0", "--queue", "64"],
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    line = proc.stdout.readline()
+    check("listening on" in line, "target did not start: %r" % line)
+    trips = os.path.join(d, "trips.csv")
+    subprocess.run([h.SALVO_BIN, "target", "--gen-trips", "5000", "--out", trips], check=True, timeout=30)
+    return proc, port, trips
+
+
+def stop_target(proc):
+    """Ends the target this test started, by PID."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=5)
+
+
+def url(port):
+    return "http://127.0.0.1:%d/api/route?from={from_lat},{from_lng}&to={to_lat},{to_lng}" % port
+
+
+@test
+def ramp_count_is_the_integral():
+    with h.Nginx(access_log=False) as nginx:
+        rc, data, out, err = h.run_salvo(["run", nginx.url, "--stages", "2s:400,2s:400,2s:0", "--allow-invalid"],
+                                         timeout=40)
+    check(data is not None, "no JSON (rc %d): %s" % (rc, err[-300:]))
+    c = h.check_counts_add_up(data)
+    # 0->400 over 2 s (400) + 400 for 2 s (800) + 400->0 over 2 s (400) = 1600 exactly.
+    check(c["scheduled"] == 1600, "scheduled %d, want exactly 1600" % c["scheduled"])
+    check(abs(data["duration_s"] - 6.0) < 0.2, "duration_s %s, want ~6" % data["duration_s"])
+    check(len(data["config"]["stages"]) == 3, "config.stages: %s" % data["config"]["stages"])
+
+
+@test
+def bad_stages_are_usage_errors():
+    for spec in ("30s", "abc:10", "10s:-5", "", "1s:10,"):
+        rc, data, out, err = h.run_salvo(["run", "http://127.0.0.1:9/", "--stages", spec], timeout=10)
+        check(rc == 2, "--stages %r: exit %d, want 2" % (spec, rc))
+        check(err.startswith("salvo:") and "--stages" in err, "--stages %r: stderr %r" % (spec, err))
+    rc, data, out, err = h.run_salvo(["run", "http://127.0.0.1:9/", "--stages", "1s:10", "-r", "5"], timeout=10)
+    check(rc == 2, "-r with --stages: exit %d, want 2" % rc)
+
+
+@test
+def knee_is_near_capacity():
+    proc, port, trips = start_target()
+    try:
+        # Capacity: a closed loop of cache misses, 8 connections, 3 s.
+        rc, cap, out, err = h.run_salvo(["run", url(port), "--data", trips, "--pick", "random", "--closed",
+                                         "-c", "8", "-d", "3s", "--allow-invalid"], timeout=30)
+        check(cap is not None, "capacity run failed: %s" % err[-300:])
+        capacity = cap["requests"]["ok"] / cap["duration_s"]
+        h.log("  capacity %.0f/s" % capacity)
+        top = max(4 * capacity, 200)
+        rc, data, out, err = h.run_salvo(["run", url(port), "--data", trips, "--pick", "random",
+                                          "--stages", "12s:%d" % top, "--timeout", "3s", "--allow-invalid"],
+                                         timeout=60)
+        check(data is not None, "ramp run failed: %s" % err[-300:])
+        knee = data["knee"]
+        h.log("  knee %s" % knee)
+        check(knee is not None, "no knee found on a ramp to %d/s over a capacity of %.0f/s: %s"
+              % (top, capacity, [(r["t"], r["sent"], r["p99_us"]) for r in data["timeline"]]))
+        check(0.4 * capacity <= knee["rate_intended"] <= 1.6 * capacity,
+              "knee at %.0f/s, capacity %.0f/s" % (knee["rate_intended"], capacity))
+        check("knee" in out, "summary does not mention the knee")
+    finally:
+        stop_target(proc)
+
+
+if __name__ == "__main__":
+    h.main()
