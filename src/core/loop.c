@@ -2,9 +2,10 @@
  * loop.c — epoll plus a timer min-heap; see loop.h for the why.
  *
  * Invariants: heap[i]->heap_index == i for every armed timer; the heap is
- * ordered by deadline_ns. Dispatch order per iteration: fd events first,
- * then every timer whose deadline has passed (read the clock once after the
- * wait, so a timer armed by a callback for "now" fires in the next pass).
+ * ordered by deadline_ns. Dispatch order per iteration: expired timers (so
+ * a due send is not delayed by a batch of reads), fd events, then timers
+ * again. Each pass reads the clock once, so a timer a callback arms for
+ * "now" fires in the next pass.
  */
 #include "core/loop.h"
 
@@ -151,6 +152,17 @@ static int loop_wait(struct loop *loop, struct epoll_event *events, uint64_t unt
     }
 }
 
+/* Fires every timer whose deadline has passed. */
+static void fire_timers(struct loop *loop)
+{
+    uint64_t now = clock_now_ns();
+    while (loop->heap_len > 0 && loop->heap[0]->deadline_ns <= now) {
+        struct timer *t = loop->heap[0];
+        timer_disarm(loop, t);
+        t->on_fire(t, now);
+    }
+}
+
 int loop_run_once(struct loop *loop, uint64_t limit_ns)
 {
     struct epoll_event events[LOOP_MAX_EVENTS];
@@ -158,17 +170,14 @@ int loop_run_once(struct loop *loop, uint64_t limit_ns)
     if (loop->heap_len > 0 && loop->heap[0]->deadline_ns < until) until = loop->heap[0]->deadline_ns;
     int n = loop_wait(loop, events, until);
     if (n < 0) return errno == EINTR ? 0 : -errno;
+    /* Deadlines first: a due send must not wait behind a batch of reads. */
+    fire_timers(loop);
     for (int i = 0; i < n; i++) {
         uint64_t tag = events[i].data.u64;
         struct loop_io *io = (struct loop_io *)(uintptr_t)(tag & ((1ull << 48) - 1));
         if (io->gen != (uint16_t)(tag >> 48)) continue; /* closed earlier in this batch */
         io->on_event(io, events[i].events);
     }
-    uint64_t now = clock_now_ns();
-    while (loop->heap_len > 0 && loop->heap[0]->deadline_ns <= now) {
-        struct timer *t = loop->heap[0];
-        timer_disarm(loop, t);
-        t->on_fire(t, now);
-    }
+    fire_timers(loop);
     return 0;
 }
