@@ -66,6 +66,7 @@ struct worker {
     struct pool_stats pool;
     uint64_t inflight_max;
     uint64_t cpu_ns, wall_ns, spin_ns;
+    uint64_t runq_wait_ns; /* time runnable but without a CPU: the machine was overloaded */
     char *scratch; /* reads land here; only partial heads are carried per connection */
 
     struct interval slots[WORKER_SLOTS];

@@ -121,6 +121,8 @@ static void collect(const struct run_config *cfg, struct run_result *r, struct w
         uint64_t busy = w->cpu_ns > w->spin_ns ? w->cpu_ns - w->spin_ns : 0;
         double busy_pct = w->wall_ns ? 100.0 * (double)busy / (double)w->wall_ns : 0;
         if (busy_pct > r->busy_pct_max) r->busy_pct_max = busy_pct;
+        double wait_pct = w->wall_ns ? 100.0 * (double)w->runq_wait_ns / (double)w->wall_ns : 0;
+        if (wait_pct > r->runq_wait_pct_max) r->runq_wait_pct_max = wait_pct;
         r->cpu_pct[i] = pct;
         r->cpu_pct_total += pct;
         if (pct > r->cpu_pct_max) r->cpu_pct_max = pct;
@@ -185,14 +187,27 @@ static void judge(const struct run_config *cfg, struct run_result *r)
     if (r->total.send_lag.total_count > 0 && lag_p99_us > bar_us)
         invalidate(r, "generator fell behind its schedule: send lag p99 %.0f us > %.0f us allowed", lag_p99_us, bar_us);
     /*
-     * A worker thread that was busy (spinning excluded) nearly all the time
-     * while the achieved rate fell short cannot tell its own slowness from
-     * the server's: the shortfall may be the generator's.
+     * When the achieved rate fell short, was it the generator? Work per
+     * request is roughly constant, so a busiest thread that was busy b of
+     * the time at the achieved rate a could not have sent more than about
+     * a / b: if the intended rate is beyond that, the generator itself was
+     * (or would have been) the bottleneck, whatever the server did.
      */
-    if (!r->interrupted && cfg->rate > 0 && r->rate_achieved < 0.99 * cfg->rate && r->busy_pct_max >= 90)
-        invalidate(r, "generator saturated: a worker thread was busy %.0f%% of the time and achieved %.1f%% of the "
-                      "intended rate (add threads or lower the rate)",
-                   r->busy_pct_max, 100 * r->rate_achieved / cfg->rate);
+    double busy = r->busy_pct_max / 100;
+    if (!r->interrupted && cfg->rate > 0 && r->rate_achieved < 0.99 * cfg->rate && busy > 0.05) {
+        double capacity = r->rate_achieved / busy;
+        if (cfg->rate > 0.95 * capacity)
+            invalidate(r, "generator saturated: at %.0f/s its busiest thread was busy %.0f%% of the time, so it "
+                          "cannot send the intended rate (add threads or lower the rate)",
+                       r->rate_achieved, r->busy_pct_max);
+    }
+    /*
+     * A worker that waited for a CPU for a good share of the run sent late
+     * and read responses late: its figures describe the machine.
+     */
+    if (!r->interrupted && r->runq_wait_pct_max > 15)
+        invalidate(r, "the machine was overloaded: a worker thread waited for a CPU %.0f%% of the time (>%.0f%%)",
+                   r->runq_wait_pct_max, 15);
 }
 
 int run_execute(const struct run_config *cfg, const struct run_hooks *hooks, struct run_result *r)

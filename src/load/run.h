@@ -50,6 +50,7 @@ struct run_result {
     double rate_intended, rate_achieved;
     double cpu_pct_max, cpu_pct_total;
     double busy_pct_max;     /* busiest worker's CPU minus its spinning */
+    double runq_wait_pct_max; /* worst worker's share of time waiting for a CPU */
     double *cpu_pct;         /* per worker thread */
     uint32_t nthreads;
     long max_rss_kb;

@@ -120,6 +120,7 @@ static json_t *generator_object(const struct run_result *r)
     json_object_set_new(o, "cpu_pct", json_real(r->cpu_pct_total));
     json_object_set_new(o, "cpu_pct_max_thread", json_real(r->cpu_pct_max));
     json_object_set_new(o, "busy_pct_max_thread", json_real(r->busy_pct_max));
+    json_object_set_new(o, "runq_wait_pct_max_thread", json_real(r->runq_wait_pct_max));
     json_object_set_new(o, "cpu_pct_per_thread", per);
     json_object_set_new(o, "max_rss_kb", json_integer(r->max_rss_kb));
     json_object_set_new(o, "send_lag_us", percentiles(&r->total.send_lag));
