@@ -13,6 +13,7 @@ static void usage(FILE *out)
     fputs("usage: salvo VERB [options]\n"
           "\n"
           "  run URL      generate load and measure it (open model by default)\n"
+          "  chaos        fault proxy: toxiproxy's toxics and API, plus HTTP-aware toxics\n"
           "  demo         the naive test and the honest test of a demo service, side by side\n"
           "  doctor       audit this machine's kernel and limits for a planned run\n"
           "  report FILE  render saved results as one HTML page (--html OUT)\n"
@@ -31,6 +32,7 @@ int main(int argc, char **argv)
     }
     const char *verb = argv[1];
     if (strcmp(verb, "run") == 0) return cli_run(argc - 1, argv + 1);
+    if (strcmp(verb, "chaos") == 0) return cli_chaos(argc - 1, argv + 1);
     if (strcmp(verb, "demo") == 0) return cli_demo(argc - 1, argv + 1);
     if (strcmp(verb, "target") == 0) return cli_target(argc - 1, argv + 1);
     if (strcmp(verb, "doctor") == 0) return cli_doctor(argc - 1, argv + 1);

@@ -1,0 +1,164 @@
+#!/usr/bin/env bash
+# chaos-overhead.sh — what `salvo chaos` costs when it injects nothing.
+#
+# Starts its own nginx (1 worker, access_log off, `return 200`) and a
+# `salvo chaos` proxy without toxics in front of it, both on free loopback
+# ports, and prints one table measured in this run on this machine:
+#   1. closed-model throughput (50 connections, 1 salvo thread, 5 s) through
+#      the proxy vs direct, as a ratio (goal: >= 0.7);
+#   2. p99 latency of an open-model run at half the slower closed rate
+#      (capped at 20000/s, 5 s), through the proxy vs direct;
+#   3. the same two through toxiproxy when `toxiproxy-server` is on PATH
+#      (goal: salvo chaos costs less than toxiproxy).
+# It is a report, not a test: it exits 0 whatever it measured. Loopback only;
+# every wait is bounded; it kills only the processes it started, by PID.
+set -u
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+SALVO=${SALVO_BIN:-$ROOT/build/salvo}
+case $SALVO in /*) ;; *) SALVO=$ROOT/$SALVO ;; esac
+NGINX=${NGINX_BIN:-/usr/sbin/nginx}
+DURATION=${BENCH_DURATION:-5s}
+
+WORK=$(mktemp -d /tmp/salvo-chaos-bench.XXXXXX)
+PIDS=()
+
+cleanup() {
+    local pid
+    for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null; done
+    for pid in "${PIDS[@]}"; do
+        for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+        kill -KILL "$pid" 2>/dev/null
+    done
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+die() { echo "chaos-overhead: $*" >&2; exit 0; }
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+# wait_port PORT — bounded wait until something accepts on 127.0.0.1:PORT.
+wait_port() {
+    for _ in $(seq 100); do
+        python3 -c 'import socket,sys; socket.create_connection(("127.0.0.1",int(sys.argv[1])),0.2).close()' "$1" \
+            2>/dev/null && return 0
+        sleep 0.1
+    done
+    return 1
+}
+jget() { python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2" 2>/dev/null || echo nan; }
+calc() { python3 -c 'import sys
+try: print(eval(sys.argv[1]))
+except Exception: print("nan")' "$1"; }
+fmt() { python3 -c 'import sys
+try: print("%.2f" % float(sys.argv[1]))
+except Exception: print(sys.argv[1])' "$1"; }
+verdict() { python3 -c 'import sys
+try: print("PASS" if eval(sys.argv[1]) else "MISS")
+except Exception: print("n/a")' "$1"; }
+
+[ -x "$SALVO" ] || die "no salvo binary at $SALVO (run make first)"
+[ -x "$NGINX" ] || die "no nginx at $NGINX"
+
+# ---------------------------------------------------------------- servers
+NGINX_PORT=$(free_port)
+mkdir -p "$WORK"/{client_body,proxy,fastcgi,uwsgi,scgi}
+USER_LINE=; [ "$(id -u)" = 0 ] && USER_LINE="user root;"
+cat >"$WORK/nginx.conf" <<EOF
+$USER_LINE
+daemon off;
+master_process on;
+worker_processes 1;
+pid $WORK/nginx.pid;
+lock_file $WORK/nginx.lock;
+error_log $WORK/error.log warn;
+events { worker_connections 16384; }
+http {
+    access_log off;
+    client_body_temp_path $WORK/client_body;
+    proxy_temp_path $WORK/proxy;
+    fastcgi_temp_path $WORK/fastcgi;
+    uwsgi_temp_path $WORK/uwsgi;
+    scgi_temp_path $WORK/scgi;
+    keepalive_requests 100000;
+    server {
+        listen 127.0.0.1:$NGINX_PORT backlog=4096;
+        location / { return 200 "hello\n"; }
+    }
+}
+EOF
+"$NGINX" -p "$WORK/" -c "$WORK/nginx.conf" -e "$WORK/error.log" </dev/null >"$WORK/nginx.out" 2>&1 &
+PIDS+=($!)
+wait_port "$NGINX_PORT" || die "nginx did not start: $(cat "$WORK/nginx.out" "$WORK/error.log" 2>/dev/null)"
+
+CHAOS_PORT=$(free_port)
+"$SALVO" chaos --listen "127.0.0.1:$CHAOS_PORT" --upstream "127.0.0.1:$NGINX_PORT" --api off \
+    </dev/null >"$WORK/chaos.out" 2>&1 &
+PIDS+=($!)
+wait_port "$CHAOS_PORT" || die "salvo chaos did not start: $(cat "$WORK/chaos.out")"
+
+TOXI_PORT=
+if command -v toxiproxy-server >/dev/null; then
+    TOXI_API=$(free_port)
+    TOXI_PORT=$(free_port)
+    toxiproxy-server -host 127.0.0.1 -port "$TOXI_API" </dev/null >"$WORK/toxiproxy.out" 2>&1 &
+    PIDS+=($!)
+    if wait_port "$TOXI_API"; then
+        python3 -c 'import json,sys,urllib.request as u
+r=u.Request("http://127.0.0.1:%s/proxies"%sys.argv[1],data=json.dumps({"name":"bench","listen":"127.0.0.1:"+sys.argv[2],"upstream":"127.0.0.1:"+sys.argv[3]}).encode(),method="POST")
+u.urlopen(r,timeout=5).read()' "$TOXI_API" "$TOXI_PORT" "$NGINX_PORT" 2>/dev/null && wait_port "$TOXI_PORT" || TOXI_PORT=
+    else
+        TOXI_PORT=
+    fi
+fi
+
+# salvo_run URL JSONFILE ARGS... — one salvo run, bounded by `timeout`.
+salvo_run() {
+    local url=$1 json=$2; shift 2
+    rm -f "$json"
+    timeout -k 5 120 "$SALVO" run "$url" "$@" -q --progress off --allow-invalid --json "$json" </dev/null \
+        >"$WORK/salvo.out" 2>&1
+    [ -s "$json" ] || { echo "  (salvo run wrote no JSON: $(tail -n 2 "$WORK/salvo.out"))" >&2; echo '{}' >"$json"; }
+}
+closed_rps() {
+    salvo_run "$1" "$WORK/closed.json" --closed -c 50 -t 1 -d "$DURATION"
+    jget "$WORK/closed.json" '(d["requests"]["ok"]+d["requests"]["http_error"])/d["duration_s"]'
+}
+# open_p50_p99 URL RATE — "p50 p99" of an open-model run, in µs.
+open_p50_p99() {
+    salvo_run "$1" "$WORK/open.json" -r "$2" -t 1 -d "$DURATION"
+    jget "$WORK/open.json" '"%s %s" % (d["latency_us"]["p50"], d["latency_us"]["p99"])'
+}
+
+echo "salvo chaos overhead ($(nproc) cores; $("$SALVO" --version 2>/dev/null | head -n 1))" >&2
+DIRECT=http://127.0.0.1:$NGINX_PORT/
+PROXY=http://127.0.0.1:$CHAOS_PORT/
+
+echo "1/2 closed-model throughput, direct and through the proxy..." >&2
+D_RPS=$(closed_rps "$DIRECT")
+P_RPS=$(closed_rps "$PROXY")
+RATE=$(calc "min(20000, max(100, int(min($D_RPS, $P_RPS)/2)))")
+echo "2/2 open-model p99 at $RATE/s, direct and through the proxy..." >&2
+read -r D_P50 D_P99 <<<"$(open_p50_p99 "$DIRECT" "$RATE")"
+read -r P_P50 P_P99 <<<"$(open_p50_p99 "$PROXY" "$RATE")"
+
+R1=$(calc "$P_RPS/$D_RPS")
+printf '%-46s %12s %12s %8s  %-8s %s\n' "measure" "via proxy" "direct" "ratio" "goal" "verdict"
+printf '%-46s %12s %12s %8s  %-8s %s\n' "closed req/s, 50 conns, 1 thread" "$(fmt "$P_RPS")" "$(fmt "$D_RPS")" \
+    "$(fmt "$R1")" ">= 0.7" "$(verdict "$R1 >= 0.7")"
+printf '%-46s %12s %12s %8s  %-8s %s\n' "open p50 us at $RATE/s" "$(fmt "$P_P50")" "$(fmt "$D_P50")" \
+    "$(fmt "$(calc "$P_P50/$D_P50")")" "-" "-"
+printf '%-46s %12s %12s %8s  %-8s %s\n' "open p99 us at $RATE/s" "$(fmt "$P_P99")" "$(fmt "$D_P99")" \
+    "$(fmt "$(calc "$P_P99/$D_P99")")" "-" "-"
+if [ -n "$TOXI_PORT" ]; then
+    TOXI=http://127.0.0.1:$TOXI_PORT/
+    T_RPS=$(closed_rps "$TOXI")
+    read -r _ T_P99 <<<"$(open_p50_p99 "$TOXI" "$RATE")"
+    printf '%-46s %12s %12s %8s  %-8s %s\n' "closed req/s: salvo chaos vs toxiproxy" "$(fmt "$P_RPS")" "$(fmt "$T_RPS")" \
+        "$(fmt "$(calc "$P_RPS/$T_RPS")")" ">= 1.0" "$(verdict "$P_RPS >= $T_RPS")"
+    printf '%-46s %12s %12s %8s  %-8s %s\n' "open p99 us: salvo chaos vs toxiproxy" "$(fmt "$P_P99")" "$(fmt "$T_P99")" \
+        "$(fmt "$(calc "$P_P99/$T_P99")")" "<= 1.0" "$(verdict "$P_P99 <= $T_P99")"
+else
+    echo "(toxiproxy-server is not on PATH: no comparison with toxiproxy)"
+fi
+exit 0

@@ -1,0 +1,44 @@
+/*
+ * api.h — the control API's transport: a small HTTP/1.1 server on the
+ * chaos server's loop that hands each request to routes_handle.
+ *
+ * It serves a few requests per test, from toxiproxy clients and scripts,
+ * so it is simple rather than fast: a request (head plus Content-Length
+ * body, at most API_MAX_REQUEST bytes) is buffered whole, answered with a
+ * Content-Length response, and the connection is kept alive unless the
+ * client asks otherwise. Chunked request bodies are refused (411): the
+ * known toxiproxy clients send Content-Length. Loopback by default.
+ *
+ * Ownership: caller-owned struct api (api_init / api_release); it owns its
+ * listener and its connections. Single-threaded.
+ */
+#ifndef SALVO_CHAOS_API_H
+#define SALVO_CHAOS_API_H
+
+#include <stddef.h>
+
+#include "chaos/endpoint.h"
+#include "core/loop.h"
+
+#define API_MAX_REQUEST (1024 * 1024)
+
+struct chaos;
+struct api_conn;
+
+/* The API server. */
+struct api {
+    struct chaos *chaos;
+    struct endpoint ep;
+    struct loop_io listener;
+    struct api_conn *conns;
+};
+
+/*
+ * Listens on addr ("127.0.0.1:8474"). Returns 0, -EINVAL / -ENOENT for a
+ * bad address, or -errno from bind/listen (e.g. -EADDRINUSE).
+ */
+int api_init(struct api *api, struct chaos *chaos, const char *addr);
+/* Closes the listener and every connection. NULL is fine. */
+void api_release(struct api *api);
+
+#endif

@@ -1,0 +1,79 @@
+/*
+ * proxy.h — one named fault proxy: a listener, an upstream, a list of
+ * toxics and the connections it carries; toxiproxy's "proxy" resource.
+ *
+ * A disabled proxy has no listener (new clients get ECONNREFUSED, as with
+ * toxiproxy) and no connections: disabling closes them. Toxic names are
+ * unique within a proxy. Changing the toxic list re-evaluates every live
+ * connection at once (link_refresh) and touches nothing else, so changing
+ * a toxic under load drops no connection the toxic does not hit.
+ *
+ * Ownership: the chaos server owns its proxies (chaos_add_proxy /
+ * chaos_remove_proxy); a proxy owns its toxic array and its links. The
+ * toxic pointers handed out by proxy_find_toxic stay valid until the next
+ * change of the proxy's toxic list. Single-threaded.
+ */
+#ifndef SALVO_CHAOS_PROXY_H
+#define SALVO_CHAOS_PROXY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "chaos/endpoint.h"
+#include "chaos/toxic.h"
+#include "core/loop.h"
+
+struct chaos;
+struct link;
+
+/* One proxy. */
+struct proxy {
+    struct chaos *chaos;
+    struct proxy *next_dead; /* in the server's list of proxies to free */
+    char name[TOXIC_NAME_MAX];
+    struct endpoint listen, upstream;
+    bool enabled;
+    struct loop_io listener; /* fd -1 while disabled */
+    bool listener_watched;
+    struct timer pause_timer; /* re-arms the listener after running out of fds */
+    struct toxic *toxics;
+    size_t ntoxics, toxics_cap;
+    struct link *links; /* live connections */
+    size_t nlinks;
+    uint64_t accepted; /* connections accepted since creation */
+};
+
+/*
+ * Allocates a proxy (not yet listening). Returns 0 and *out, -EINVAL for
+ * an unusable name or address, -ENOENT for a host that does not resolve.
+ */
+int proxy_new(struct chaos *chaos, const char *name, const char *listen, const char *upstream, struct proxy **out);
+/* Stops the proxy and frees it. NULL is fine. Only the server calls this. */
+void proxy_free(struct proxy *p);
+
+/* Opens the listener (enabled = true). 0 or -errno (e.g. -EADDRINUSE). */
+int proxy_start(struct proxy *p);
+/* Closes the listener and every connection (enabled = false). */
+void proxy_stop(struct proxy *p);
+
+/* Changes the listen address (restarting a running proxy). 0 or -errno; unchanged on error. */
+int proxy_set_listen(struct proxy *p, const char *listen);
+/* Changes the upstream for new connections. 0, -EINVAL or -ENOENT. */
+int proxy_set_upstream(struct proxy *p, const char *upstream);
+
+/* The toxic called name, or NULL. */
+struct toxic *proxy_find_toxic(struct proxy *p, const char *name);
+/* Adds a copy of t (with a fresh id). 0 or -EEXIST when the name is taken. */
+int proxy_add_toxic(struct proxy *p, const struct toxic *t);
+/* Replaces the toxic called name by t, keeping its id (and dice). 0 or -ENOENT. */
+int proxy_update_toxic(struct proxy *p, const char *name, const struct toxic *t);
+/* Removes the toxic called name. 0 or -ENOENT. */
+int proxy_remove_toxic(struct proxy *p, const char *name);
+/* Removes every toxic. */
+void proxy_clear_toxics(struct proxy *p);
+
+/* Unlinks a closing link from the proxy's list. */
+void proxy_detach_link(struct proxy *p, struct link *l);
+
+#endif
