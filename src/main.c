@@ -16,6 +16,7 @@ static void usage(FILE *out)
           "  chaos        fault proxy: toxiproxy's toxics and API, plus HTTP-aware toxics\n"
           "  demo         the naive test and the honest test of a demo service, side by side\n"
           "  doctor       audit this machine's kernel and limits for a planned run\n"
+          "  merge FILE…  add the results of the shards of one run into one result\n"
           "  report FILE  render saved results as one HTML page (--html OUT)\n"
           "  target       run the demo route-planning service to load-test\n"
           "  version      print the version\n"
@@ -37,6 +38,7 @@ int main(int argc, char **argv)
     if (strcmp(verb, "target") == 0) return cli_target(argc - 1, argv + 1);
     if (strcmp(verb, "doctor") == 0) return cli_doctor(argc - 1, argv + 1);
     if (strcmp(verb, "report") == 0) return cli_report(argc - 1, argv + 1);
+    if (strcmp(verb, "merge") == 0) return cli_merge(argc - 1, argv + 1);
     if (strcmp(verb, "version") == 0 || strcmp(verb, "--version") == 0) {
         printf("salvo %s\n", SALVO_VERSION);
         return EXIT_OK;

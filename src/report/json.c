@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/hist_codec.h"
 #include "core/version.h"
@@ -301,6 +302,7 @@ json_t *report_json_build(const struct run_config *cfg, const struct run_result 
     set_hdr(hdr, "latency_us", &t->latency);
     set_hdr(hdr, "service_time_us", &t->service);
     set_hdr(hdr, "wait_us", &t->wait);
+    set_hdr(hdr, "ttfb_us", &t->ttfb);
     set_hdr(hdr, "connect_us", &t->connect);
     set_hdr(hdr, "send_lag_us", &t->send_lag);
     json_object_set_new(o, "hdr", hdr);
@@ -309,7 +311,22 @@ json_t *report_json_build(const struct run_config *cfg, const struct run_result 
 
 int report_json_save(json_t *doc, const char *path)
 {
-    int rc = path[0] == '-' && !path[1] ? json_dumpf(doc, stdout, JSON_INDENT(2)) : json_dump_file(doc, path, JSON_INDENT(2));
-    if (rc == 0 && path[0] == '-' && !path[1]) fputc('\n', stdout);
-    return rc == 0 ? 0 : -EIO;
+    if (path[0] == '-' && !path[1]) {
+        int rc = json_dumpf(doc, stdout, JSON_INDENT(2));
+        fputc('\n', stdout);
+        return rc == 0 ? 0 : -EIO;
+    }
+    /* Write aside and rename, so a reader (a merge job) never sees half a file. */
+    char tmp[4096];
+    if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid()) >= sizeof(tmp)) return -ENAMETOOLONG;
+    if (json_dump_file(doc, tmp, JSON_INDENT(2)) != 0) {
+        unlink(tmp);
+        return -EIO;
+    }
+    if (rename(tmp, path) < 0) {
+        int err = errno;
+        unlink(tmp);
+        return -err;
+    }
+    return 0;
 }

@@ -138,14 +138,24 @@ int threshold_parse(struct threshold *t, const char *text, const char **why)
     return parse_value(t, q, why);
 }
 
+/* A JSON number's value; NaN (no data) for null or anything else. */
+static double number_or_nan(json_t *v)
+{
+    return json_is_number(v) ? json_number_value(v) : NAN;
+}
+
 /* A percentile aggregate's value from the stored figures or the embedded histogram. */
 static double trend_percentile(json_t *obj, json_t *hdr_b64, double pct)
 {
     static const struct { double p; const char *key; } stored[] = {
         {50, "p50"}, {90, "p90"}, {99, "p99"}, {99.9, "p99_9"}, {99.99, "p99_99"},
     };
-    for (size_t i = 0; i < sizeof(stored) / sizeof(stored[0]); i++)
-        if (fabs(stored[i].p - pct) < 1e-9) return json_number_value(json_object_get(obj, stored[i].key));
+    for (size_t i = 0; i < sizeof(stored) / sizeof(stored[0]); i++) {
+        if (fabs(stored[i].p - pct) >= 1e-9) continue;
+        json_t *v = json_object_get(obj, stored[i].key);
+        if (json_is_number(v)) return json_number_value(v);
+        break; /* null (e.g. a merged figure without histograms): try the histogram, else no data */
+    }
     struct hist h;
     if (!json_is_string(hdr_b64) || hist_decode_base64(json_string_value(hdr_b64), &h) < 0) return NAN;
     double v = (double)hist_value_at_percentile(&h, pct);
@@ -171,9 +181,9 @@ static double trend_value(const struct threshold *t, json_t *result)
     if (!obj || count <= 0) return NAN;
     const char *a = t->agg;
     if (!strcmp(a, "count")) return count;
-    if (!strcmp(a, "min") || !strcmp(a, "max")) return json_number_value(json_object_get(obj, a));
-    if (!strcmp(a, "mean") || !strcmp(a, "avg")) return json_number_value(json_object_get(obj, "mean"));
-    if (!strcmp(a, "med")) return json_number_value(json_object_get(obj, "p50"));
+    if (!strcmp(a, "min") || !strcmp(a, "max")) return number_or_nan(json_object_get(obj, a));
+    if (!strcmp(a, "mean") || !strcmp(a, "avg")) return number_or_nan(json_object_get(obj, "mean"));
+    if (!strcmp(a, "med")) return trend_percentile(obj, hdr, 50);
     return trend_percentile(obj, hdr, strtod(a[1] == '(' ? a + 2 : a + 1, NULL));
 }
 

@@ -1,0 +1,312 @@
+/*
+ * merge_cli.c — `salvo merge RESULT.json… [--json OUT] [--html OUT]
+ * [--threshold EXPR]…`: one result from the shards of a run.
+ *
+ * Each shard of a `--shard K/N` run writes its own results JSON; this verb
+ * adds them (src/report/merge.c) into one result in the same contract, so
+ * thresholds are judged once on the whole run and the HTML report shows the
+ * whole run. Exit codes: 0 done; 2 a usage error or an input that is not a
+ * shard of the same run (the message names the file); 1 a file that cannot
+ * be read or written; 99 a threshold failed. A missing shard is a warning,
+ * not an error: the merged result then says which shards it lacks.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "report/html.h"
+#include "report/json.h"
+#include "report/merge.h"
+#include "report/summary.h"
+#include "report/thresholds.h"
+
+#define MAX_THRESHOLDS 64
+#define MAX_LISTED 16 /* shard indices named in one warning line */
+
+/* What the command line asked for. */
+struct merge_args {
+    const char *json_path, *html_path;
+    struct threshold thresholds[MAX_THRESHOLDS];
+    int nthresholds;
+    int quiet;
+};
+
+enum { OPT_JSON = 1000, OPT_HTML, OPT_THRESHOLD, OPT_HELP };
+
+static const struct option long_opts[] = {
+    {"json", required_argument, 0, OPT_JSON},
+    {"html", required_argument, 0, OPT_HTML},
+    {"threshold", required_argument, 0, OPT_THRESHOLD},
+    {"quiet", no_argument, 0, 'q'},
+    {"help", no_argument, 0, OPT_HELP},
+    {0, 0, 0, 0},
+};
+
+static const char usage_text[] = "usage: salvo merge RESULT.json… [--json OUT] [--html OUT] [--threshold EXPR]…\n"
+                                 "Adds the results of the shards of one run (salvo run --shard K/N) into one result:\n"
+                                 "counts add, percentiles are recomputed from the summed histograms.\n"
+                                 "  --json FILE       write the merged results JSON ('-' for stdout)\n"
+                                 "  --html FILE       write the merged result as a self-contained HTML report\n"
+                                 "  --threshold EXPR  pass/fail gate on the merged result, repeatable (exit 99)\n"
+                                 "  -q, --quiet       no summary on stdout (implied by --json -)\n"
+                                 "Results of different runs or a shard given twice are refused (exit 2);\n"
+                                 "a missing shard is a warning and is listed in \"missing_shards\".\n";
+
+/* strerror, lower case as salvo's messages are. */
+static const char *error_text(char *buf, size_t cap, int err)
+{
+    snprintf(buf, cap, "%s", strerror(err));
+    if (buf[0] >= 'A' && buf[0] <= 'Z' && !(buf[1] >= 'A' && buf[1] <= 'Z')) buf[0] = (char)(buf[0] - 'A' + 'a');
+    return buf;
+}
+
+/* Parses the options; returns an exit code, or -1 to go on with argv[optind..]. */
+static int parse_args(int argc, char **argv, struct merge_args *a)
+{
+    const char *why;
+    int c;
+    opterr = 0;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, ":qh", long_opts, NULL)) != -1) {
+        switch (c) {
+        case OPT_JSON: a->json_path = optarg; break;
+        case OPT_HTML: a->html_path = optarg; break;
+        case 'q': a->quiet = 1; break;
+        case OPT_THRESHOLD:
+            if (a->nthresholds == MAX_THRESHOLDS) {
+                fprintf(stderr, "salvo: too many thresholds (at most %d)\n", MAX_THRESHOLDS);
+                return EXIT_USAGE;
+            }
+            if (threshold_parse(&a->thresholds[a->nthresholds], optarg, &why) < 0) {
+                fprintf(stderr, "salvo: bad threshold '%s': %s\n", optarg, why);
+                return EXIT_USAGE;
+            }
+            a->nthresholds++;
+            break;
+        case 'h':
+        case OPT_HELP: fputs(usage_text, stdout); return EXIT_OK;
+        case ':': fprintf(stderr, "salvo: option '%s' needs a value\n", argv[optind - 1]); return EXIT_USAGE;
+        default: fprintf(stderr, "salvo: unknown option '%s' for merge\n", argv[optind - 1]); return EXIT_USAGE;
+        }
+    }
+    if (optind >= argc) {
+        fputs("salvo: merge needs at least one RESULT.json (see 'salvo merge --help')\n", stderr);
+        return EXIT_USAGE;
+    }
+    return -1;
+}
+
+/* Reads path and adds it to m. Prints the error and returns an exit code, or -1 on success. */
+static int load_shard(struct merge *m, const char *path)
+{
+    char why[512];
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        fprintf(stderr, "salvo: cannot read '%s': %s\n", path, error_text(why, sizeof(why), errno));
+        return EXIT_RUNTIME;
+    }
+    json_error_t err;
+    json_t *doc = json_loadf(f, 0, &err);
+    fclose(f);
+    if (!doc) {
+        fprintf(stderr, "salvo: cannot merge '%s': not a salvo result (invalid JSON at line %d: %s)\n", path, err.line,
+                err.text);
+        return EXIT_USAGE;
+    }
+    int rc = merge_add(m, doc, path, why, sizeof(why));
+    json_decref(doc);
+    if (rc < 0) {
+        fprintf(stderr, "salvo: cannot merge '%s': %s\n", path, why);
+        return EXIT_USAGE;
+    }
+    return -1;
+}
+
+/* Writes "a, b, c" for the integers of an array (at most MAX_LISTED, then "…"). */
+static void print_indices(FILE *out, json_t *list)
+{
+    size_t i;
+    json_t *v;
+    json_array_foreach(list, i, v) {
+        if (i == MAX_LISTED) {
+            fputs(", …", out);
+            break;
+        }
+        fprintf(out, "%s%lld", i ? ", " : "", (long long)json_integer_value(v));
+    }
+}
+
+/* Warns on stderr about the shards no file was given for. */
+static void warn_missing(json_t *merged)
+{
+    json_t *missing = json_object_get(merged, "missing_shards");
+    if (!json_array_size(missing)) return;
+    fprintf(stderr, "salvo: warning: %zu of %lld shards missing (", json_array_size(missing),
+            (long long)json_integer_value(json_object_get(json_object_get(merged, "config"), "shards")));
+    print_indices(stderr, missing);
+    fputs("): the merged result covers part of the run only\n", stderr);
+}
+
+/* The merge's own command line, for provenance in config.command; words
+ * with spaces or quotes are single-quoted so that it can be run again. */
+static void set_command(json_t *merged, int argc, char **argv)
+{
+    size_t len = strlen("salvo") + 1;
+    for (int i = 0; i < argc; i++)
+        len += 3 + 4 * strlen(argv[i]);
+    char *line = malloc(len), *p = line;
+    if (!line) abort();
+    p += sprintf(p, "salvo");
+    for (int i = 0; i < argc; i++) {
+        bool quote = argv[i][strcspn(argv[i], " \t'\"<>|&;$*?")] != '\0';
+        *p++ = ' ';
+        if (quote) *p++ = '\'';
+        for (const char *c = argv[i]; *c; c++) {
+            if (*c == '\'')
+                p += sprintf(p, "'\\''"); /* ends the quote, an escaped ', reopens */
+            else
+                *p++ = *c;
+        }
+        if (quote) *p++ = '\'';
+    }
+    *p = '\0';
+    json_object_set_new(json_object_get(merged, "config"), "command", json_string(line));
+    free(line);
+}
+
+/* A trend figure in µs for the summary; "n/a" when the merge left it null. */
+static const char *fmt_trend(char *buf, size_t cap, json_t *trend, const char *key)
+{
+    json_t *v = json_object_get(trend, key);
+    if (!json_is_number(v)) return snprintf(buf, cap, "n/a"), buf;
+    return report_fmt_us(buf, cap, json_number_value(v));
+}
+
+/* requests, latency and rate lines of the summary. */
+static void print_figures(FILE *out, json_t *merged)
+{
+    static const char *const outcomes[] = {"ok", "http_error", "failed", "timeout", "unsent"};
+    static const char *const pct[][2] = {{"min", "min"}, {"p50", "p50"},     {"p90", "p90"},
+                                         {"p99", "p99"}, {"p99_9", "p99.9"}, {"max", "max"}};
+    json_t *req = json_object_get(merged, "requests"), *lat = json_object_get(merged, "latency_us");
+    json_t *rate = json_object_get(merged, "rate");
+    char b[32];
+    fprintf(out, "requests    scheduled %lld:", (long long)json_integer_value(json_object_get(req, "scheduled")));
+    for (size_t i = 0; i < sizeof(outcomes) / sizeof(outcomes[0]); i++)
+        fprintf(out, "%s %s %lld", i ? "," : "", outcomes[i],
+                (long long)json_integer_value(json_object_get(req, outcomes[i])));
+    fputs("\nlatency    ", out);
+    for (size_t i = 0; i < sizeof(pct) / sizeof(pct[0]); i++)
+        fprintf(out, " %s %s", pct[i][1], fmt_trend(b, sizeof(b), lat, pct[i][0]));
+    fprintf(out, "  (%lld recorded%s)\n", (long long)json_integer_value(json_object_get(lat, "count")),
+            json_is_true(json_object_get(lat, "lower_bounds"))
+                ? "; with timeouts, percentiles at the timeout are lower bounds"
+                : "");
+    fprintf(out, "rate        intended %.1f/s, achieved %.1f/s (%lld sent in %.2fs)\n",
+            json_number_value(json_object_get(rate, "intended")), json_number_value(json_object_get(rate, "achieved")),
+            (long long)json_integer_value(json_object_get(rate, "sent")),
+            json_number_value(json_object_get(merged, "duration_s")));
+}
+
+/* verdict and threshold lines of the summary. */
+static void print_verdict(FILE *out, json_t *merged)
+{
+    json_t *reasons = json_object_get(merged, "invalid_reasons"), *v, *e;
+    size_t i;
+    if (json_is_true(json_object_get(merged, "valid")))
+        fputs("verdict     valid", out);
+    else
+        fputs("verdict     INVALID", out);
+    json_array_foreach(reasons, i, v)
+        fprintf(out, "%s%s", i ? "; " : ": ", json_string_value(v));
+    fputc('\n', out);
+    const char *expr;
+    json_object_foreach(json_object_get(merged, "thresholds"), expr, e) {
+        json_t *obs = json_object_get(e, "observed");
+        const char *unit = json_string_value(json_object_get(e, "unit"));
+        char val[48];
+        if (!json_is_number(obs))
+            snprintf(val, sizeof(val), "no data");
+        else if (unit && !strcmp(unit, "us"))
+            report_fmt_us(val, sizeof(val), json_number_value(obs));
+        else if (unit && (!strcmp(unit, "ratio") || !strcmp(unit, "ratio_of_intended")))
+            snprintf(val, sizeof(val), "%.3f%%", 100 * json_number_value(obs));
+        else
+            snprintf(val, sizeof(val), "%.2f", json_number_value(obs));
+        fprintf(out, "threshold   %-4s %s (observed %s)\n", json_is_true(json_object_get(e, "pass")) ? "ok" : "FAIL",
+                expr, val);
+    }
+}
+
+/* The short text summary of the merged result. */
+static void print_summary(FILE *out, json_t *merged)
+{
+    json_t *config = json_object_get(merged, "config");
+    fprintf(out, "salvo merge: run %s, %zu of %lld shards (", json_string_value(json_object_get(merged, "run_id")),
+            json_array_size(json_object_get(merged, "shards_merged")),
+            (long long)json_integer_value(json_object_get(config, "shards")));
+    print_indices(out, json_object_get(merged, "shards_merged"));
+    fprintf(out, "), %s model\n", json_string_value(json_object_get(merged, "model")) ?: "open");
+    print_figures(out, merged);
+    json_t *missing = json_object_get(merged, "missing_shards");
+    if (json_array_size(missing)) {
+        fputs("missing     shards ", out);
+        print_indices(out, missing);
+        fputs(" (the merged result covers part of the run only)\n", out);
+    }
+    print_verdict(out, merged);
+}
+
+/* Writes the requested files; returns EXIT_OK or EXIT_RUNTIME. */
+static int write_outputs(json_t *merged, const struct merge_args *a)
+{
+    char why[256];
+    int code = EXIT_OK;
+    if (a->json_path && report_json_save(merged, a->json_path) < 0) {
+        fprintf(stderr, "salvo: cannot write '%s': %s\n", a->json_path,
+                error_text(why, sizeof(why), errno ? errno : EIO));
+        code = EXIT_RUNTIME;
+    }
+    if (a->html_path) {
+        const char *title = "merged";
+        int rc = report_html_file(a->html_path, &merged, &title, 1);
+        if (rc < 0) {
+            fprintf(stderr, "salvo: cannot write '%s': %s\n", a->html_path, error_text(why, sizeof(why), -rc));
+            code = EXIT_RUNTIME;
+        }
+    }
+    return code;
+}
+
+int cli_merge(int argc, char **argv)
+{
+    static struct merge_args a; /* large (thresholds); one merge per process */
+    memset(&a, 0, sizeof(a));
+    int code = parse_args(argc, argv, &a);
+    if (code >= 0) return code;
+    struct merge m;
+    merge_init(&m);
+    for (int i = optind; i < argc && code < 0; i++)
+        code = load_shard(&m, argv[i]);
+    if (code >= 0) {
+        merge_release(&m);
+        return code;
+    }
+    json_t *merged = merge_result(&m);
+    warn_missing(merged);
+    set_command(merged, argc, argv);
+    int failed = merge_apply_thresholds(merged, a.thresholds, a.nthresholds);
+    bool json_on_stdout = a.json_path && strcmp(a.json_path, "-") == 0;
+    if (!a.quiet && !json_on_stdout) print_summary(stdout, merged);
+    fflush(stdout);
+    code = write_outputs(merged, &a);
+    if (code == EXIT_OK && failed > 0) code = EXIT_THRESHOLD;
+    json_decref(merged);
+    merge_release(&m);
+    return code;
+}
