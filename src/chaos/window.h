@@ -4,7 +4,10 @@
  * A window is a fault applied to a process the user named, at a time
  * relative to the run start: `at=4s for=2s pause pid=PID` (SIGSTOP, then
  * SIGCONT when the window ends) or `at=20s kill pid=PID signal=TERM` (one
- * signal). The run's main thread fires them on time (it wakes for the next
+ * signal), `at=5s for=10s toxic=latency latency=200ms api=HOST:PORT
+ * proxy=NAME` (a toxic added through a toxiproxy-compatible API, removed
+ * at the end) or `at=5s for=5s exec CMD undo CMD` (shell commands). The
+ * run's main thread fires them on time (it wakes for the next
  * window edge, not just once a second) and adds each merged second's
  * latency to the windows it overlaps, so the results can say how the
  * service behaved during each fault and how long it took to recover.
@@ -18,7 +21,7 @@
 
 #include "core/hist.h"
 
-enum chaos_action { CHAOS_PAUSE, CHAOS_KILL };
+enum chaos_action { CHAOS_PAUSE, CHAOS_KILL, CHAOS_TOXIC, CHAOS_EXEC };
 
 /* One window and what was measured during it. */
 struct chaos_window {
@@ -27,6 +30,12 @@ struct chaos_window {
     uint64_t at_ns, for_ns;
     pid_t pid;
     int signal;
+    char api[64];         /* toxic: control API host:port of a salvo chaos / toxiproxy */
+    char proxy[64];       /* toxic: proxy name */
+    char toxic_json[512]; /* toxic: the POST body */
+    char toxic_name[48];
+    char cmd[512], undo[512]; /* exec: shell commands at start and end */
+    pid_t children[2];
     bool started, ended;
     bool failed;      /* the signal could not be sent (process gone) */
     uint64_t requests, errors;
@@ -35,7 +44,7 @@ struct chaos_window {
 
 /* Parses spec into w (hist allocated). Returns 0 or -EINVAL (*why set). */
 int chaos_window_parse(struct chaos_window *w, const char *spec, const char **why);
-/* Checks that the target process exists now. Returns 0 or -ESRCH/-EPERM. */
+/* Checks that the target exists now (process, or proxy behind the API). Returns 0 or -errno. */
 int chaos_window_check(const struct chaos_window *w);
 /* Fires the window's edges due by now_ns (relative to the run start). */
 void chaos_window_tick(struct chaos_window *w, uint64_t rel_now_ns);

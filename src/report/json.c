@@ -200,7 +200,8 @@ static json_t *chaos_array(const struct run_result *r)
         double base = baseline_p99(r, start), rec = recovery_s(r, end, base);
         json_t *e = json_object();
         json_object_set_new(e, "spec", json_string(w->spec));
-        json_object_set_new(e, "action", json_string(w->action == CHAOS_PAUSE ? "pause" : "kill"));
+        static const char *const actions[] = {"pause", "kill", "toxic", "exec"};
+        json_object_set_new(e, "action", json_string(actions[w->action]));
         json_object_set_new(e, "pid", json_integer(w->pid));
         json_object_set_new(e, "start_s", json_real(start));
         json_object_set_new(e, "end_s", json_real(end));
