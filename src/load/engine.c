@@ -16,7 +16,8 @@
  * are paced by the same schedule, like wrk2's -R.
  *
  * Hot path: timer → pump → write → read → parse → record; no malloc, no
- * locks, no syscalls beyond epoll/read/write/clock.
+ * locks, no syscalls beyond epoll/read/write/clock. What happens on one
+ * connection (connect, TLS, write, read, outcome) is in exchange.c.
  */
 #include "load/engine.h"
 
@@ -32,398 +33,7 @@
 #include <unistd.h>
 
 #include "core/clock.h"
-
-#define container_of(ptr, type, member) ((type *)((char *)(ptr) - offsetof(type, member)))
-#define CLOSED_BACKOFF_NS (10 * NS_PER_MS)
-
-enum close_reason { BY_SERVER, BY_US, BY_ERROR };
-
-static void pump(struct worker *w, uint64_t now);
-static void closed_next(struct worker *w, struct conn *c);
-static void conn_send(struct conn *c);
-static void conn_fail(struct conn *c, enum salvo_err err);
-
-/* The interval slot of the current second. */
-static struct interval *cur_interval(struct worker *w) { return &w->slots[w->cur_sec % WORKER_SLOTS]; }
-
-/* Deadline of the request on c: from its intended time (open) or send/connect start (closed). */
-static uint64_t req_deadline(const struct conn *c)
-{
-    const struct run_config *cfg = c->w->cfg;
-    uint64_t from = cfg->closed ? (c->state == CONN_BUSY ? c->t_send_ns : c->t_open_ns) : c->req.t_intended_ns;
-    return from + cfg->timeout_ns;
-}
-
-/* Remembers the first failure description for the summary. */
-static void note_error(struct worker *w, const char *what)
-{
-    if (!w->first_error[0]) snprintf(w->first_error, sizeof(w->first_error), "%s", what);
-}
-
-/* Takes c's request off it (the caller records its outcome). */
-static void drop_req(struct conn *c)
-{
-    if (!c->has_req) return;
-    c->has_req = false;
-    c->w->nbusy--;
-}
-
-/* Puts c at the head of the idle list (LIFO keeps few connections warm). */
-static void idle_push(struct worker *w, struct conn *c)
-{
-    c->state = CONN_IDLE;
-    c->prev = NULL;
-    c->next = w->idle_head;
-    if (w->idle_head) w->idle_head->prev = c;
-    w->idle_head = c;
-}
-
-/* Unlinks c from the idle list. */
-static void idle_unlink(struct worker *w, struct conn *c)
-{
-    if (c->prev) c->prev->next = c->next;
-    else w->idle_head = c->next;
-    if (c->next) c->next->prev = c->prev;
-    c->prev = c->next = NULL;
-}
-
-/* Closes c's socket; the slot goes back to the free stack unless keep_slot. */
-static void conn_close(struct conn *c, enum close_reason why, bool keep_slot)
-{
-    struct worker *w = c->w;
-    if (c->state == CONN_IDLE) idle_unlink(w, c);
-    timer_disarm(&w->loop, &c->timer);
-    if (c->io.fd >= 0) {
-        loop_del(&w->loop, &c->io);
-        conn_close_fd(c);
-        w->nopen--;
-    }
-    if (c->established) {
-        if (why == BY_SERVER) w->pool.closed_by_server++;
-        else if (why == BY_US) w->pool.closed_by_us++;
-        else w->pool.closed_by_error++;
-        c->established = false;
-    }
-    c->state = CONN_FREE;
-    if (!keep_slot) w->free_stack[w->nfree++] = c;
-}
-
-/* What to do after c's request ended: next arrival (closed) or backlog (open). */
-static void after_request(struct worker *w, struct conn *c)
-{
-    if (w->cfg->closed) closed_next(w, c && c->state == CONN_IDLE ? c : NULL);
-    else pump(w, clock_now_ns());
-}
-
-/* Counts a failed connect by its errno, then fails c's request. */
-static void conn_fail_connect(struct conn *c, int err)
-{
-    if (err > 0 && err < REC_MAX_ERRNO) c->w->rec.connect_errno[err]++;
-    conn_fail(c, salvo_err_from_connect(err));
-}
-
-/* Records a failure for c's request, closes c and moves on. */
-static void conn_fail(struct conn *c, enum salvo_err err)
-{
-    struct worker *w = c->w;
-    bool connecting = c->state == CONN_CONNECTING || c->state == CONN_HANDSHAKE;
-    if (c->has_req) {
-        recorder_failure(&w->rec, c->req.group, err, c->req.t_intended_ns);
-        cur_interval(w)->done++;
-        cur_interval(w)->errors++;
-        drop_req(c);
-    }
-    note_error(w, salvo_err_name(err));
-    if (connecting) w->pool.connect_errors++;
-    if (w->cfg->closed && connecting && !atomic_load_explicit(&w->stop, memory_order_relaxed)) {
-        /* Back off briefly so a dead server is not hammered in a tight loop. */
-        conn_close(c, BY_ERROR, true);
-        c->state = CONN_BACKOFF;
-        timer_arm(&w->loop, &c->timer, clock_now_ns() + CLOSED_BACKOFF_NS);
-        return;
-    }
-    conn_close(c, BY_ERROR, false);
-    after_request(w, NULL);
-}
-
-/* Retries c's request once after a keep-alive race (server closed a reused connection). */
-static bool try_retry(struct conn *c)
-{
-    struct worker *w = c->w;
-    if (!c->has_req || c->served == 0 || c->t_first_ns || c->req.retries > 0) return false;
-    struct pending p = c->req;
-    p.retries++;
-    w->pool.retries++;
-    drop_req(c);
-    conn_close(c, BY_SERVER, false);
-    if (w->cfg->closed) {
-        /* Reopen a connection for the same request. */
-        struct conn *n = w->free_stack[--w->nfree];
-        n->req = p;
-        n->has_req = true;
-        w->nbusy++;
-        closed_next(w, n); /* n is FREE with a request: it connects */
-    } else {
-        backlog_push_front(&w->backlog, &p);
-        pump(w, clock_now_ns());
-    }
-    return true;
-}
-
-/* The response on c is complete: record it and reuse or close c (always when bytes followed it). */
-static void conn_complete(struct conn *c, bool leftover)
-{
-    struct worker *w = c->w;
-    uint64_t now = clock_now_ns();
-    int status = c->resp.status;
-    recorder_response(&w->rec, c->req.group, status, c->req.t_intended_ns, c->t_send_ns, c->t_first_ns, now);
-    struct interval *iv = cur_interval(w);
-    iv->done++;
-    if (status >= 400) iv->errors++;
-    hist_record_clamped(&iv->latency, ns_to_us(now - c->req.t_intended_ns));
-    c->served++;
-    drop_req(c);
-    timer_disarm(&w->loop, &c->timer);
-    if (c->resp.close || leftover || w->cfg->no_keepalive || atomic_load_explicit(&w->stop, memory_order_relaxed)) {
-        conn_close(c, c->resp.close ? BY_SERVER : BY_US, false);
-        after_request(w, NULL);
-    } else {
-        idle_push(w, c);
-        after_request(w, c);
-    }
-}
-
-/*
- * Keeps the unconsumed tail of data (a head that is not complete yet) in c's
- * own carry buffer, allocated the first time a connection needs one: most
- * responses arrive whole, so idle connections cost no buffer at all.
- */
-static bool conn_carry(struct conn *c, const char *data, size_t left)
-{
-    if (left >= CONN_RBUF_SIZE) return false;
-    if (!c->rbuf && !(c->rbuf = malloc(CONN_RBUF_SIZE))) abort();
-    memmove(c->rbuf, data, left);
-    c->rlen = left;
-    return true;
-}
-
-/* Reads and parses until the socket is drained or the response is complete. */
-static void conn_read(struct conn *c)
-{
-    struct worker *w = c->w;
-    for (;;) {
-        /* Read after the carried bytes, or into the worker's shared scratch. */
-        bool carried = c->rlen > 0;
-        char *buf = carried ? c->rbuf + c->rlen : w->scratch;
-        size_t cap = carried ? CONN_RBUF_SIZE - c->rlen : WORKER_SCRATCH_SIZE;
-        ssize_t n = w->transport->read(c, buf, cap);
-        if (n == CONN_AGAIN) return;
-        if (n < 0) {
-            if (!try_retry(c)) conn_fail(c, n == -ECONNRESET ? ERR_CONN_RESET : ERR_READ);
-            return;
-        }
-        if (n == 0) {
-            if (c->resp.head_done && http_resp_eof(&c->resp) == 0) {
-                c->resp.close = true;
-                conn_complete(c, false);
-            } else if (!try_retry(c)) {
-                conn_fail(c, ERR_EOF_EARLY);
-            }
-            return;
-        }
-        if (!c->t_first_ns) c->t_first_ns = clock_now_ns();
-        const char *data = carried ? c->rbuf : w->scratch;
-        size_t len = carried ? c->rlen + (size_t)n : (size_t)n;
-        ssize_t used = http_resp_feed(&c->resp, data, len);
-        if (used < 0) {
-            conn_fail(c, ERR_PARSE);
-            return;
-        }
-        size_t left = len - (size_t)used;
-        c->rlen = 0;
-        if (c->resp.done) {
-            conn_complete(c, left > 0);
-            return;
-        }
-        if (left && !conn_carry(c, data + used, left)) {
-            conn_fail(c, ERR_PARSE);
-            return;
-        }
-    }
-}
-
-/* Writes what is left of the request; reads once it is all out. */
-static void conn_write(struct conn *c)
-{
-    struct worker *w = c->w;
-    while (c->written < c->wlen) {
-        ssize_t n = w->transport->write(c, c->wbytes + c->written, c->wlen - c->written);
-        if (n == CONN_AGAIN) return;
-        if (n <= 0) {
-            if (!try_retry(c)) conn_fail(c, n == -ECONNRESET || n == -EPIPE ? ERR_CONN_RESET : ERR_WRITE);
-            return;
-        }
-        c->written += (size_t)n;
-    }
-}
-
-/* Sends c's request now (c is connected and c->req is set). */
-static void conn_send(struct conn *c)
-{
-    struct worker *w = c->w;
-    const struct reqgen *gen = w->cfg->gen;
-    bool head;
-    if (!reqgen_is_static(gen) && !c->wbuf && !(c->wbuf = malloc(gen->max_len))) abort();
-    if (reqgen_render(gen, c->req.index, c->wbuf, gen->max_len, &c->wbytes, &c->wlen, &head) < 0) {
-        /* Cannot happen: exhaustion is checked at dispatch, buffers are sized to max_len. */
-        conn_fail(c, ERR_WRITE);
-        return;
-    }
-    c->t_send_ns = clock_now_ns();
-    if (w->cfg->closed) c->req.t_intended_ns = c->t_send_ns;
-    c->t_first_ns = 0;
-    c->written = 0;
-    c->rlen = 0;
-    http_resp_init(&c->resp, head);
-    c->state = CONN_BUSY;
-    cur_interval(w)->sent++;
-    w->sent++;
-    w->last_send_ns = c->t_send_ns;
-    timer_arm(&w->loop, &c->timer, req_deadline(c));
-    conn_write(c);
-    if (c->state == CONN_BUSY && c->written == c->wlen) conn_read(c);
-}
-
-/* Connected (and TLS done): record connect time and send or go idle. */
-static void conn_ready(struct conn *c)
-{
-    struct worker *w = c->w;
-    uint64_t now = clock_now_ns();
-    hist_record_clamped(&w->rec.connect, ns_to_us(now - c->t_open_ns));
-    w->pool.opened++;
-    c->established = true;
-    timer_disarm(&w->loop, &c->timer);
-    if (!c->has_req) {
-        idle_push(w, c);
-        after_request(w, c);
-    } else if (w->cfg->closed && w->cfg->rate > 0 && c->req.t_intended_ns > now) {
-        c->state = CONN_PACING;
-        timer_arm(&w->loop, &c->timer, c->req.t_intended_ns);
-    } else {
-        conn_send(c);
-    }
-}
-
-/* Advances the TLS handshake of c. */
-static void conn_handshake_step(struct conn *c)
-{
-    struct worker *w = c->w;
-    char why[200];
-    bool verify;
-    int rc = conn_handshake(c, &w->cfg->tls, w->cfg->url.host, why, sizeof(why), &verify);
-    if (rc == 0) return;
-    if (rc > 0) {
-        conn_ready(c);
-        return;
-    }
-    note_error(w, why);
-    conn_fail(c, verify ? ERR_TLS_VERIFY : ERR_TLS);
-}
-
-/* Drains an idle connection: anything but "no data" means it is closed. */
-static void conn_idle_event(struct conn *c)
-{
-    char buf[512];
-    ssize_t n = c->w->transport->read(c, buf, sizeof(buf));
-    if (n == CONN_AGAIN) return;
-    struct worker *w = c->w;
-    conn_close(c, n > 0 ? BY_ERROR : BY_SERVER, false);
-    if (w->cfg->closed) closed_next(w, NULL);
-}
-
-/* epoll callback of every connection. */
-static void on_conn_event(struct loop_io *io, uint32_t events)
-{
-    struct conn *c = container_of(io, struct conn, io);
-    switch (c->state) {
-    case CONN_CONNECTING: {
-        if (!(events & (EPOLLOUT | EPOLLERR | EPOLLHUP))) return;
-        int rc = conn_connect_result(c);
-        if (rc < 0) {
-            conn_fail_connect(c, -rc);
-            return;
-        }
-        if (c->w->cfg->url.tls) {
-            c->state = CONN_HANDSHAKE;
-            conn_handshake_step(c);
-        } else {
-            conn_ready(c);
-        }
-        return;
-    }
-    case CONN_HANDSHAKE: conn_handshake_step(c); return;
-    case CONN_BUSY:
-        if (c->written < c->wlen) conn_write(c);
-        if (c->state == CONN_BUSY && c->written == c->wlen) conn_read(c);
-        return;
-    case CONN_IDLE:
-    case CONN_PACING:
-        if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) conn_idle_event(c);
-        return;
-    default: return;
-    }
-}
-
-/* A connection's timer: request deadline, pacing or backoff. */
-static void on_conn_timer(struct timer *t, uint64_t now)
-{
-    struct conn *c = container_of(t, struct conn, timer);
-    struct worker *w = c->w;
-    (void)now;
-    if (c->state == CONN_PACING) {
-        conn_send(c);
-        return;
-    }
-    if (c->state == CONN_BACKOFF) {
-        c->state = CONN_FREE;
-        if (c->has_req) closed_next(w, c);
-        else {
-            w->free_stack[w->nfree++] = c;
-            closed_next(w, NULL);
-        }
-        return;
-    }
-    if (!c->has_req) return;
-    recorder_timeout(&w->rec, c->req.group, w->cfg->timeout_ns, c->req.t_intended_ns);
-    struct interval *iv = cur_interval(w);
-    iv->done++;
-    iv->errors++;
-    hist_record_clamped(&iv->latency, ns_to_us(w->cfg->timeout_ns));
-    drop_req(c);
-    conn_close(c, BY_US, false);
-    after_request(w, NULL);
-}
-
-/* Opens connection slot c for its request (or none). False if it failed at once. */
-static bool conn_start(struct worker *w, struct conn *c)
-{
-    int rc = conn_socket_open(c, &w->cfg->url);
-    c->t_open_ns = clock_now_ns();
-    if (rc == 0 && (rc = loop_add(&w->loop, &c->io, EPOLLIN | EPOLLOUT | EPOLLET | EPOLLRDHUP)) < 0)
-        conn_close_fd(c);
-    if (rc < 0) {
-        c->state = CONN_CONNECTING; /* so conn_fail counts a connect error */
-        c->io.fd = -1;
-        conn_fail_connect(c, -rc);
-        return false;
-    }
-    c->state = CONN_CONNECTING;
-    c->served = 0;
-    w->nopen++;
-    if (w->nopen > w->pool.max_open) w->pool.max_open = w->nopen;
-    timer_arm(&w->loop, &c->timer, req_deadline(c));
-    return true;
-}
+#include "load/exchange.h"
 
 /* Counts the time p waited for a connection, if it had to. */
 static void note_wait(struct worker *w, const struct pending *p, uint64_t now)
@@ -449,7 +59,7 @@ static void backlog_expire(struct worker *w, uint64_t now)
 }
 
 /* Open model: hands backlog entries to idle or new connections. */
-static void pump(struct worker *w, uint64_t now)
+void engine_pump(struct worker *w, uint64_t now)
 {
     if (w->in_pump) {
         w->pump_again = true;
@@ -463,7 +73,7 @@ static void pump(struct worker *w, uint64_t now)
         while (w->backlog.len) {
             struct conn *c = w->idle_head;
             if (c) {
-                idle_unlink(w, c);
+                exchange_idle_unlink(w, c);
             } else if (w->nfree > 0 && !atomic_load_explicit(&w->stop, memory_order_relaxed)) {
                 c = w->free_stack[--w->nfree];
             } else {
@@ -474,8 +84,8 @@ static void pump(struct worker *w, uint64_t now)
             c->req = p;
             c->has_req = true;
             w->nbusy++;
-            if (c->state == CONN_IDLE) conn_send(c);
-            else conn_start(w, c);
+            if (c->state == CONN_IDLE) exchange_send(c);
+            else exchange_start(w, c);
         }
     } while (w->pump_again);
     w->in_pump = false;
@@ -496,7 +106,7 @@ static void schedule_advance(struct worker *w)
     w->next_index = index;
 }
 
-/* Open model: every arrival due by now enters the backlog, then pump. */
+/* Open model: every arrival due by now enters the backlog, then engine_pump. */
 static void on_sched_timer(struct timer *t, uint64_t now)
 {
     struct worker *w = container_of(t, struct worker, sched_timer);
@@ -520,21 +130,21 @@ static void on_sched_timer(struct timer *t, uint64_t now)
         backlog_push(&w->backlog, &p);
         schedule_advance(w);
     }
-    pump(w, now);
+    engine_pump(w, now);
     if (!w->sched_done) timer_arm(&w->loop, &w->sched_timer, w->next_due_ns);
 }
 
 /* The backlog head timed out. */
 static void on_backlog_timer(struct timer *t, uint64_t now)
 {
-    pump(container_of(t, struct worker, backlog_timer), now);
+    engine_pump(container_of(t, struct worker, backlog_timer), now);
 }
 
 /*
  * Closed model: gives connection c (idle, or a FREE slot holding a request,
  * or NULL for any free slot) its next request.
  */
-static void closed_next(struct worker *w, struct conn *c)
+void engine_closed_next(struct worker *w, struct conn *c)
 {
     if (atomic_load_explicit(&w->stop, memory_order_relaxed)) return;
     uint64_t now = clock_now_ns();
@@ -566,7 +176,7 @@ static void closed_next(struct worker *w, struct conn *c)
             if (w->nfree == 0) return;
             c = w->free_stack[--w->nfree];
         } else {
-            idle_unlink(w, c);
+            exchange_idle_unlink(w, c);
         }
         w->rec.scheduled++;
         c->req = p;
@@ -574,12 +184,12 @@ static void closed_next(struct worker *w, struct conn *c)
         w->nbusy++;
     }
     if (c->state == CONN_FREE) {
-        conn_start(w, c);
+        exchange_start(w, c);
     } else if (w->cfg->rate > 0 && c->req.t_intended_ns > now) {
         c->state = CONN_PACING;
         timer_arm(&w->loop, &c->timer, c->req.t_intended_ns);
     } else {
-        conn_send(c);
+        exchange_send(c);
     }
 }
 
@@ -633,8 +243,8 @@ int worker_init(struct worker *w, const struct run_config *cfg, uint32_t id, uin
         struct conn *c = &w->conns[i];
         c->w = w;
         c->io.fd = -1;
-        c->io.on_event = on_conn_event;
-        timer_init(&c->timer, on_conn_timer);
+        c->io.on_event = exchange_on_event;
+        timer_init(&c->timer, exchange_on_timer);
         w->free_stack[w->nfree++] = c;
     }
     backlog_init(&w->backlog, 1024);
@@ -672,10 +282,10 @@ static void worker_finish(struct worker *w)
             if (c->state == CONN_PACING || c->state == CONN_BACKOFF) w->rec.unsent++;
             else if (interrupted) recorder_failure(&w->rec, c->req.group, ERR_INTERRUPTED, c->req.t_intended_ns);
             else recorder_timeout(&w->rec, c->req.group, w->cfg->timeout_ns, c->req.t_intended_ns);
-            drop_req(c);
+            exchange_drop_req(c);
         }
         if (c->state == CONN_IDLE) w->pool.idle++;
-        if (c->state != CONN_FREE) conn_close(c, BY_US, true);
+        if (c->state != CONN_FREE) exchange_close(c, BY_US, true);
     }
     w->interrupted = interrupted;
     w->pool.backlog_max = w->backlog.max_len;
@@ -706,7 +316,7 @@ static void *worker_main(void *arg)
         schedule_advance(w);
         if (!w->sched_done) timer_arm(&w->loop, &w->sched_timer, w->next_due_ns);
     } else {
-        for (uint32_t i = 0; i < w->conn_cap; i++) closed_next(w, NULL);
+        for (uint32_t i = 0; i < w->conn_cap; i++) engine_closed_next(w, NULL);
     }
     timer_arm(&w->loop, &w->second_timer, w->start_ns + NS_PER_S);
     while (!atomic_load_explicit(&w->stop, memory_order_relaxed) && !worker_finished(w)) {
