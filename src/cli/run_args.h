@@ -1,0 +1,56 @@
+/*
+ * run_args.h — what `salvo run`'s command line holds beyond the frozen
+ * config (private to run_cli.c, which parses it, and run_exec.c, which
+ * runs and reports): request sources, report outputs, gates, chaos.
+ */
+#ifndef SALVO_RUN_ARGS_H
+#define SALVO_RUN_ARGS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "chaos/window.h"
+#include "load/config.h"
+#include "load/feeder.h"
+#include "load/reqgen.h"
+#include "load/targets.h"
+#include "report/hlog.h"
+#include "report/progress.h"
+#include "report/prom.h"
+#include "report/thresholds.h"
+
+#define MAX_HEADERS 64
+#define MAX_THRESHOLDS 64
+#define MAX_CHAOS 16
+
+/* Parsed command line state that is not part of the frozen config. */
+struct run_args {
+    const char *headers[MAX_HEADERS];
+    size_t nheaders;
+    const char *body, *body_file;
+    bool rate_given, conns_given, threads_given;
+    enum progress_mode progress;
+    const char *data_path, *targets_path, *html_path;
+    enum pick_mode pick;
+    uint32_t max_names;
+    struct feeder feeder;
+    struct targets targets;
+    bool has_feeder, has_targets;
+    struct reqgen gen;
+    const char *hlog_path;
+    const char *metrics_addr;
+    struct prom prom;
+    struct chaos_window chaos[MAX_CHAOS];
+    size_t nchaos;
+    uint64_t chaos_spans[MAX_CHAOS][2];
+    struct hlog hlog;
+    struct progress prog;
+    struct threshold thresholds[MAX_THRESHOLDS];
+    int nthresholds;
+};
+
+/* Runs the configured load, reports it and returns the exit code. */
+int run_cli_execute(struct run_config *cfg, struct run_args *a);
+
+#endif

@@ -1,0 +1,147 @@
+/*
+ * run_exec.c — run a parsed `salvo run` and report it: doctor findings
+ * first, live progress, HdrHistogram log and Prometheus metrics each
+ * second, then the summary, thresholds, JSON and HTML, and the exit code
+ * (0 ok, 1 runtime error, 98 invalid, 99 threshold failed).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+
+#include "cli/cli.h"
+#include "cli/run_args.h"
+#include "core/clock.h"
+#include "load/run.h"
+#include "report/html.h"
+#include "report/json.h"
+#include "report/summary.h"
+#include "sys/doctor.h"
+
+/* Raises the soft open-file limit to the hard limit: every connection is a file. */
+static void raise_nofile(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+}
+
+/* Prints one line per threshold with its observed value and verdict. */
+static void print_thresholds(FILE *out, json_t *doc)
+{
+    const char *expr;
+    json_t *e;
+    json_object_foreach(json_object_get(doc, "thresholds"), expr, e) {
+        json_t *obs = json_object_get(e, "observed");
+        const char *unit = json_string_value(json_object_get(e, "unit"));
+        char val[48];
+        if (json_is_null(obs)) snprintf(val, sizeof(val), "no data");
+        else if (!strcmp(unit, "us")) report_fmt_us(val, sizeof(val), json_number_value(obs));
+        else if (!strcmp(unit, "ratio") || !strcmp(unit, "ratio_of_intended"))
+            snprintf(val, sizeof(val), "%.3f%%", 100 * json_number_value(obs));
+        else snprintf(val, sizeof(val), "%.2f", json_number_value(obs));
+        fprintf(out, "threshold   %-4s %s (observed %s)\n", json_is_true(json_object_get(e, "pass")) ? "ok" : "FAIL", expr, val);
+    }
+}
+
+/* run_hooks.second: progress line and HdrHistogram log line. */
+static void on_second(void *ctx, const struct run_config *cfg, const struct timeline_row *row, const struct hist *latency)
+{
+    struct run_args *a = ctx;
+    progress_second(&a->prog, cfg, row);
+    if (a->hlog.f) hlog_interval(&a->hlog, cfg->name, (double)row->t, 1.0, latency);
+    if (a->metrics_addr) prom_second(&a->prom, cfg, row, latency);
+}
+
+/* Prints one line per doctor finding (warn or fail) that matters to this run. */
+static void doctor_preflight(const struct run_config *cfg)
+{
+    struct doctor_plan plan;
+    doctor_plan_init(&plan);
+    plan.rate = cfg->closed ? 0 : cfg->rate;
+    plan.connections = cfg->connections;
+    plan.threads = cfg->threads;
+    plan.keepalive = !cfg->no_keepalive;
+    plan.target_host = cfg->url.host;
+    plan.target_port = (uint16_t)cfg->url.port;
+    struct doctor_report *rep = malloc(sizeof(*rep));
+    if (!rep) abort();
+    if (doctor_check_all(&plan, rep) == 0) {
+        const struct doctor_check *found[DOCTOR_MAX_CHECKS];
+        size_t n = doctor_findings(rep, DOCTOR_WARN, found, DOCTOR_MAX_CHECKS);
+        for (size_t i = 0; i < n && i < DOCTOR_MAX_CHECKS; i++) {
+            char line[1024];
+            doctor_format_line(found[i], line, sizeof(line));
+            fprintf(stderr, "salvo: doctor: %s\n", line);
+        }
+    }
+    free(rep);
+}
+
+/* Runs the configured load and reports; returns the exit code. */
+int run_cli_execute(struct run_config *cfg, struct run_args *a)
+{
+    raise_nofile();
+    struct run_result r;
+    if (!cfg->quiet) doctor_preflight(cfg);
+    progress_init(&a->prog, stderr, cfg->quiet ? PROGRESS_OFF : a->progress);
+    if (a->hlog_path) {
+        int hrc = hlog_open(&a->hlog, a->hlog_path, clock_wall_ns());
+        if (hrc < 0) {
+            fprintf(stderr, "salvo: cannot write '%s': %s\n", a->hlog_path, strerror(-hrc));
+            return EXIT_RUNTIME;
+        }
+    }
+    a->prom.fd = -1;
+    if (a->metrics_addr) {
+        int prc = prom_start(&a->prom, a->metrics_addr);
+        if (prc < 0) {
+            fprintf(stderr, "salvo: cannot serve metrics on '%s': %s\n", a->metrics_addr, strerror(-prc));
+            hlog_close(&a->hlog);
+            return EXIT_RUNTIME;
+        }
+        if (!cfg->quiet) fprintf(stderr, "salvo: metrics on http://127.0.0.1:%d/metrics\n", a->prom.port);
+    }
+    for (size_t i = 0; i < a->nchaos; i++) {
+        a->chaos_spans[i][0] = a->chaos[i].at_ns;
+        a->chaos_spans[i][1] = a->chaos[i].at_ns + (a->chaos[i].for_ns ? a->chaos[i].for_ns : NS_PER_S);
+    }
+    cfg->chaos_spans = (const uint64_t(*)[2])a->chaos_spans;
+    cfg->nchaos_spans = (uint32_t)a->nchaos;
+    struct run_hooks hooks = {.second = on_second, .ctx = a, .chaos = a->chaos, .nchaos = a->nchaos};
+    int rc = run_execute(cfg, &hooks, &r);
+    progress_finish(&a->prog);
+    prom_stop(&a->prom);
+    if (hlog_close(&a->hlog) < 0) fprintf(stderr, "salvo: cannot write '%s'\n", a->hlog_path);
+    if (rc < 0) fprintf(stderr, "salvo: run failed: %s\n", strerror(-rc));
+    json_t *doc = report_json_build(cfg, &r);
+    int failed = thresholds_apply(a->thresholds, a->nthresholds, doc);
+    if (!cfg->quiet) {
+        report_summary(stdout, cfg, &r);
+        print_thresholds(stdout, doc);
+    }
+    fflush(stdout);
+    if (r.total.errors[ERR_TLS_VERIFY])
+        fprintf(stderr, "salvo: TLS %s for '%s' (use -k to skip verification)\n", r.first_error, cfg->url.host);
+    int code = rc < 0 ? EXIT_RUNTIME : EXIT_OK;
+    if (cfg->json_path && report_json_save(doc, cfg->json_path) < 0) {
+        fprintf(stderr, "salvo: cannot write '%s': %s\n", cfg->json_path, strerror(errno ? errno : EIO));
+        code = EXIT_RUNTIME;
+    }
+    if (a->html_path) {
+        int hrc = report_html_file(a->html_path, &doc, NULL, 1);
+        if (hrc < 0) {
+            fprintf(stderr, "salvo: cannot write '%s': %s\n", a->html_path, strerror(-hrc));
+            code = EXIT_RUNTIME;
+        }
+    }
+    if (code == EXIT_OK && !r.valid && !cfg->allow_invalid) code = EXIT_INVALID;
+    if (code == EXIT_OK && failed > 0) code = EXIT_THRESHOLD;
+    json_decref(doc);
+    run_result_release(&r);
+    for (size_t i = 0; i < a->nchaos; i++) chaos_window_release(&a->chaos[i]);
+    return code;
+}
