@@ -48,12 +48,17 @@ static void print_thresholds(FILE *out, json_t *doc)
 }
 
 /* run_hooks.second: progress line and HdrHistogram log line. */
-static void on_second(void *ctx, const struct run_config *cfg, const struct timeline_row *row, const struct hist *latency)
+static void on_second(void *ctx, const struct run_config *cfg, const struct timeline_row *row,
+                      const struct interval *merged)
 {
     struct run_args *a = ctx;
     progress_second(&a->prog, cfg, row);
-    if (a->hlog.f) hlog_interval(&a->hlog, cfg->name, (double)row->t, 1.0, latency);
-    if (a->metrics_addr) prom_second(&a->prom, cfg, row, latency);
+    /* One log line per request name (the tag) and second. */
+    for (uint32_t g = 0; a->hlog.f && g < merged->ngroups; g++) {
+        const struct interval_group *ig = &merged->groups[g];
+        hlog_interval(&a->hlog, cfg->gen->names[g], (double)row->t, 1.0, ig->has_hist ? &ig->latency : NULL);
+    }
+    if (a->metrics_addr) prom_second(&a->prom, cfg, row, merged);
 }
 
 /* Prints one line per doctor finding (warn or fail) that matters to this run. */

@@ -51,10 +51,7 @@ static void backlog_expire(struct worker *w, uint64_t now)
         struct pending p;
         backlog_pop(&w->backlog, &p);
         recorder_timeout(&w->rec, p.group, w->cfg->timeout_ns, p.t_intended_ns);
-        struct interval *iv = cur_interval(w);
-        iv->done++;
-        iv->errors++;
-        hist_record_clamped(&iv->latency, ns_to_us(w->cfg->timeout_ns));
+        interval_done(cur_interval(w), p.group, ns_to_us(w->cfg->timeout_ns), true);
     }
 }
 
@@ -251,7 +248,7 @@ int worker_init(struct worker *w, const struct run_config *cfg, uint32_t id, uin
     if (!(w->scratch = malloc(WORKER_SCRATCH_SIZE))) abort();
     recorder_init(&w->rec, cfg->gen->nnames);
     recorder_windows(&w->rec, start_ns, cfg->chaos_spans, cfg->nchaos_spans);
-    for (int i = 0; i < WORKER_SLOTS; i++) interval_init(&w->slots[i]);
+    for (int i = 0; i < WORKER_SLOTS; i++) interval_init(&w->slots[i], cfg->gen->nnames);
     timer_init(&w->sched_timer, on_sched_timer);
     timer_init(&w->backlog_timer, on_backlog_timer);
     timer_init(&w->second_timer, on_second_timer);

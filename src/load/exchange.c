@@ -106,8 +106,7 @@ static void conn_fail(struct conn *c, enum salvo_err err)
     bool connecting = c->state == CONN_CONNECTING || c->state == CONN_HANDSHAKE;
     if (c->has_req) {
         recorder_failure(&w->rec, c->req.group, err, c->req.t_intended_ns);
-        cur_interval(w)->done++;
-        cur_interval(w)->errors++;
+        interval_done(cur_interval(w), c->req.group, -1, true);
         exchange_drop_req(c);
     }
     note_error(w, salvo_err_name(err));
@@ -154,10 +153,7 @@ static void conn_complete(struct conn *c, bool leftover)
     uint64_t now = clock_now_ns();
     int status = c->resp.status;
     recorder_response(&w->rec, c->req.group, status, c->req.t_intended_ns, c->t_send_ns, c->t_first_ns, now);
-    struct interval *iv = cur_interval(w);
-    iv->done++;
-    if (status >= 400) iv->errors++;
-    hist_record_clamped(&iv->latency, ns_to_us(now - c->req.t_intended_ns));
+    interval_done(cur_interval(w), c->req.group, ns_to_us(now - c->req.t_intended_ns), status >= 400);
     c->served++;
     exchange_drop_req(c);
     timer_disarm(&w->loop, &c->timer);
@@ -263,7 +259,7 @@ void exchange_send(struct conn *c)
     c->rlen = 0;
     http_resp_init(&c->resp, head);
     c->state = CONN_BUSY;
-    cur_interval(w)->sent++;
+    interval_sent(cur_interval(w), c->req.group);
     w->sent++;
     w->last_send_ns = c->t_send_ns;
     timer_arm(&w->loop, &c->timer, req_deadline(c));
@@ -372,10 +368,7 @@ void exchange_on_timer(struct timer *t, uint64_t now)
     }
     if (!c->has_req) return;
     recorder_timeout(&w->rec, c->req.group, w->cfg->timeout_ns, c->req.t_intended_ns);
-    struct interval *iv = cur_interval(w);
-    iv->done++;
-    iv->errors++;
-    hist_record_clamped(&iv->latency, ns_to_us(w->cfg->timeout_ns));
+    interval_done(cur_interval(w), c->req.group, ns_to_us(w->cfg->timeout_ns), true);
     exchange_drop_req(c);
     exchange_close(c, BY_US, false);
     after_request(w, NULL);

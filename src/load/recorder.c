@@ -165,21 +165,70 @@ void recorder_timeout(struct recorder *r, uint32_t group, uint64_t timeout_ns, u
     hist_record_clamped(&g->latency, ns_to_us(timeout_ns));
 }
 
-int interval_init(struct interval *iv)
+int interval_init(struct interval *iv, uint32_t ngroups)
 {
     memset(iv, 0, sizeof(*iv));
     std_hist(&iv->latency);
+    iv->ngroups = ngroups;
+    iv->groups = calloc(ngroups ? ngroups : 1, sizeof(*iv->groups));
+    if (!iv->groups) abort();
     return 0;
+}
+
+/* The slot of group g (out-of-range names count as the first). */
+static struct interval_group *interval_group(struct interval *iv, uint32_t g)
+{
+    return &iv->groups[g < iv->ngroups ? g : 0];
+}
+
+void interval_sent(struct interval *iv, uint32_t g)
+{
+    iv->sent++;
+    interval_group(iv, g)->sent++;
+}
+
+void interval_done(struct interval *iv, uint32_t g, int64_t latency_us, bool error)
+{
+    struct interval_group *ig = interval_group(iv, g);
+    iv->done++;
+    ig->done++;
+    iv->errors += error;
+    ig->errors += error;
+    if (latency_us < 0) return;
+    hist_record_clamped(&iv->latency, latency_us);
+    if (!ig->has_hist) {
+        std_hist(&ig->latency); /* once per name and slot for the whole run */
+        ig->has_hist = true;
+    }
+    hist_record_clamped(&ig->latency, latency_us);
 }
 
 void interval_reset(struct interval *iv)
 {
     iv->sent = iv->done = iv->errors = iv->inflight = iv->conns = iv->backlog = iv->lag_max_us = iv->late = 0;
-    hist_reset(&iv->latency);
+    if (iv->latency.total_count) hist_reset(&iv->latency);
+    for (uint32_t g = 0; g < iv->ngroups; g++) {
+        struct interval_group *ig = &iv->groups[g];
+        ig->sent = ig->done = ig->errors = 0;
+        if (ig->has_hist && ig->latency.total_count) hist_reset(&ig->latency);
+    }
 }
 
 void interval_add(struct interval *dst, const struct interval *src)
 {
+    for (uint32_t g = 0; g < dst->ngroups && g < src->ngroups; g++) {
+        const struct interval_group *s = &src->groups[g];
+        struct interval_group *d = &dst->groups[g];
+        d->sent += s->sent;
+        d->done += s->done;
+        d->errors += s->errors;
+        if (!s->has_hist || !s->latency.total_count) continue;
+        if (!d->has_hist) {
+            std_hist(&d->latency);
+            d->has_hist = true;
+        }
+        hist_add(&d->latency, &s->latency);
+    }
     dst->sent += src->sent;
     dst->done += src->done;
     dst->errors += src->errors;
@@ -188,10 +237,15 @@ void interval_add(struct interval *dst, const struct interval *src)
     dst->backlog += src->backlog;
     dst->late += src->late;
     if (src->lag_max_us > dst->lag_max_us) dst->lag_max_us = src->lag_max_us;
-    hist_add(&dst->latency, &src->latency);
+    if (src->latency.total_count) hist_add(&dst->latency, &src->latency);
 }
 
 void interval_release(struct interval *iv)
 {
-    if (iv) hist_release(&iv->latency);
+    if (!iv) return;
+    hist_release(&iv->latency);
+    for (uint32_t g = 0; iv->groups && g < iv->ngroups; g++)
+        if (iv->groups[g].has_hist) hist_release(&iv->groups[g].latency);
+    free(iv->groups);
+    iv->groups = NULL;
 }

@@ -58,9 +58,18 @@ struct recorder {
     uint64_t start_ns;          /* run start, to place requests in windows */
 };
 
+/* One second of one request name. */
+struct interval_group {
+    uint64_t sent, done, errors;
+    bool has_hist;     /* latency allocated (first use of the name in this slot) */
+    struct hist latency;
+};
+
 /* One second of the timeline as seen by one worker. */
 struct interval {
     uint64_t sent, done, errors;
+    uint32_t ngroups;
+    struct interval_group *groups; /* per request name */
     uint64_t inflight, conns, backlog; /* snapshots at the end of the second */
     uint64_t lag_max_us;               /* the generator's worst lateness this second */
     uint64_t late;                     /* arrivals dispatched later than --max-lag */
@@ -87,8 +96,12 @@ void recorder_failure(struct recorder *r, uint32_t group, enum salvo_err err, ui
 /* A request that got no complete response within timeout_ns of t_intended. */
 void recorder_timeout(struct recorder *r, uint32_t group, uint64_t timeout_ns, uint64_t t_intended_ns);
 
-/* Allocates the interval's histogram. */
-int interval_init(struct interval *iv);
+/* Allocates the interval's histogram and ngroups per-name slots. */
+int interval_init(struct interval *iv, uint32_t ngroups);
+/* A request of group g was sent. */
+void interval_sent(struct interval *iv, uint32_t g);
+/* A request of group g ended: latency_us < 0 when there is none to record. */
+void interval_done(struct interval *iv, uint32_t g, int64_t latency_us, bool error);
 /* Zeroes counters and histogram. */
 void interval_reset(struct interval *iv);
 /* Adds src into dst. */

@@ -67,7 +67,7 @@ static void merge_ready(struct run_result *r, struct worker *ws, uint32_t n, uin
         }
         if (!any) return;
         merge_second(r, ws, n, *next_sec, tmp);
-        if (hooks && hooks->second) hooks->second(hooks->ctx, cfg, &r->timeline[r->nrows - 1], &tmp->latency);
+        if (hooks && hooks->second) hooks->second(hooks->ctx, cfg, &r->timeline[r->nrows - 1], tmp);
         (*next_sec)++;
     }
 }
@@ -242,7 +242,7 @@ int run_execute(const struct run_config *cfg, const struct run_hooks *hooks, str
         }
     }
     struct interval tmp;
-    interval_init(&tmp);
+    interval_init(&tmp, cfg->gen->nnames);
     uint64_t next_sec = 0;
     bool stopping = started < cfg->threads;
     for (uint32_t i = 0; stopping && i < started; i++) worker_stop(&ws[i]);

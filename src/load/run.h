@@ -31,7 +31,7 @@ struct timeline_row {
 /* Called by the main thread after each merged second (may be NULL). */
 struct run_hooks {
     void (*second)(void *ctx, const struct run_config *cfg, const struct timeline_row *row,
-                   const struct hist *latency);
+                   const struct interval *merged); /* merged: all workers' second, per name too */
     void *ctx;
     struct chaos_window *chaos; /* fired by the main thread; may be NULL */
     size_t nchaos;

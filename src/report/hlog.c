@@ -27,20 +27,29 @@ int hlog_open(struct hlog *l, const char *path, uint64_t start_wall_ns)
     return 0;
 }
 
-/* True if tag can appear in "Tag=..," (no separators or whitespace). */
-static bool tag_ok(const char *tag)
+/* Copies tag with separators and whitespace (not allowed in "Tag=..,") replaced by '_'. */
+static void clean_tag(char *out, size_t cap, const char *tag)
 {
-    return tag && *tag && !strpbrk(tag, ", \t\r\n");
+    size_t n = 0;
+    for (; tag && *tag && n + 1 < cap; tag++) out[n++] = strchr(", \t\r\n", *tag) ? '_' : *tag;
+    out[n] = '\0';
 }
 
 int hlog_interval(struct hlog *l, const char *tag, double start_s, double len_s, const struct hist *h)
 {
     if (!l->f) return -EBADF;
+    if (!h) {
+        /* An interval without data is an empty histogram, so every tag has a line every second. */
+        if (!l->empty.counts && hist_init(&l->empty, HIST_STD_LOWEST, HIST_STD_HIGHEST, HIST_STD_SIGFIG) < 0) return -EINVAL;
+        h = &l->empty;
+    }
     char *b64 = hist_encode_base64(h);
     if (!b64) return -ENOMEM;
     /* Interval_Max is informational; like jHiccup's logs it is in ms. */
     double max_ms = h->total_count ? (double)hist_max(h) / 1e3 : 0.0;
-    if (tag_ok(tag)) fprintf(l->f, "Tag=%s,", tag);
+    char clean[256];
+    clean_tag(clean, sizeof(clean), tag);
+    if (clean[0]) fprintf(l->f, "Tag=%s,", clean);
     fprintf(l->f, "%.3f,%.3f,%.3f,%s\n", start_s, len_s, max_ms, b64);
     free(b64);
     return 0;
@@ -48,6 +57,7 @@ int hlog_interval(struct hlog *l, const char *tag, double start_s, double len_s,
 
 int hlog_close(struct hlog *l)
 {
+    if (l) hist_release(&l->empty);
     if (!l || !l->f) return 0;
     int rc = fclose(l->f);
     l->f = NULL;

@@ -17,11 +17,15 @@
 /* An open log; owns f. */
 struct hlog {
     FILE *f;
+    struct hist empty; /* encoded for a tag without data in an interval */
 };
 
 /* Creates path and writes the header. Returns 0 or -errno. */
 int hlog_open(struct hlog *l, const char *path, uint64_t start_wall_ns);
-/* Appends one interval (start and length in seconds, relative to StartTime). */
+/*
+ * Appends one interval (start and length in seconds, relative to
+ * StartTime) tagged tag (separators become '_'); h NULL is an empty one.
+ */
 int hlog_interval(struct hlog *l, const char *tag, double start_s, double len_s, const struct hist *h);
 /* Flushes and closes; NULL or unopened is fine. Returns 0 or -EIO. */
 int hlog_close(struct hlog *l);

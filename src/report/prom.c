@@ -97,7 +97,6 @@ int prom_start(struct prom *p, const char *addr)
     getsockname(fd, (struct sockaddr *)&sin, &len);
     p->port = ntohs(sin.sin_port);
     p->fd = fd;
-    hist_init(&p->latency, REC_LOWEST_US, REC_HIGHEST_US, REC_SIGFIG);
     pthread_mutex_init(&p->mu, NULL);
     p->running = true;
     int rc = pthread_create(&p->thread, NULL, prom_main, p);
@@ -120,6 +119,40 @@ static void escape_label(char *out, size_t cap, const char *in)
     out[o] = '\0';
 }
 
+/* Grows the per-name totals to n names. */
+static void prom_groups(struct prom *p, uint32_t n)
+{
+    if (n <= p->ngroups) return;
+    p->sent = realloc(p->sent, n * sizeof(*p->sent));
+    p->done = realloc(p->done, n * sizeof(*p->done));
+    p->errors = realloc(p->errors, n * sizeof(*p->errors));
+    p->latency = realloc(p->latency, n * sizeof(*p->latency));
+    p->has_hist = realloc(p->has_hist, n * sizeof(*p->has_hist));
+    if (!p->sent || !p->done || !p->errors || !p->latency || !p->has_hist) abort();
+    for (uint32_t g = p->ngroups; g < n; g++) {
+        p->sent[g] = p->done[g] = p->errors[g] = 0;
+        p->has_hist[g] = false;
+    }
+    p->ngroups = n;
+}
+
+/* One request name's series. */
+static void render_group(FILE *f, struct prom *p, uint32_t g, const char *name)
+{
+    fprintf(f, "salvo_requests_total{name=\"%s\",outcome=\"sent\"} %llu\n", name, p->sent[g]);
+    fprintf(f, "salvo_requests_total{name=\"%s\",outcome=\"done\"} %llu\n", name, p->done[g]);
+    fprintf(f, "salvo_requests_total{name=\"%s\",outcome=\"error\"} %llu\n", name, p->errors[g]);
+    if (!p->has_hist[g]) return;
+    const struct hist *h = &p->latency[g];
+    static const double qs[] = {0.5, 0.9, 0.99, 0.999};
+    for (size_t i = 0; i < sizeof(qs) / sizeof(qs[0]); i++)
+        fprintf(f, "salvo_latency_seconds{name=\"%s\",quantile=\"%g\"} %.6f\n", name, qs[i],
+                (double)hist_value_at_percentile(h, qs[i] * 100) / 1e6);
+    fprintf(f, "salvo_latency_seconds_sum{name=\"%s\"} %.6f\n", name,
+            h->total_count ? hist_mean(h) * (double)h->total_count / 1e6 : 0.0);
+    fprintf(f, "salvo_latency_seconds_count{name=\"%s\"} %lld\n", name, (long long)h->total_count);
+}
+
 /* Renders the exposition text from the totals and the last second. */
 static char *render(struct prom *p, const struct run_config *cfg, const struct timeline_row *row)
 {
@@ -127,22 +160,15 @@ static char *render(struct prom *p, const struct run_config *cfg, const struct t
     size_t len = 0;
     FILE *f = open_memstream(&buf, &len);
     if (!f) abort();
-    char name[512];
-    escape_label(name, sizeof(name), cfg->name);
-    fprintf(f, "# HELP salvo_requests_total Requests by outcome since the start of the run.\n"
-               "# TYPE salvo_requests_total counter\n");
-    fprintf(f, "salvo_requests_total{name=\"%s\",outcome=\"sent\"} %llu\n", name, p->sent);
-    fprintf(f, "salvo_requests_total{name=\"%s\",outcome=\"done\"} %llu\n", name, p->done);
-    fprintf(f, "salvo_requests_total{name=\"%s\",outcome=\"error\"} %llu\n", name, p->errors);
-    fprintf(f, "# HELP salvo_latency_seconds Latency from the intended send time.\n"
+    fprintf(f, "# HELP salvo_requests_total Requests by name and outcome since the start of the run.\n"
+               "# TYPE salvo_requests_total counter\n"
+               "# HELP salvo_latency_seconds Latency from the intended send time, by name.\n"
                "# TYPE salvo_latency_seconds summary\n");
-    static const double qs[] = {0.5, 0.9, 0.99, 0.999};
-    for (size_t i = 0; i < sizeof(qs) / sizeof(qs[0]); i++)
-        fprintf(f, "salvo_latency_seconds{name=\"%s\",quantile=\"%g\"} %.6f\n", name, qs[i],
-                (double)hist_value_at_percentile(&p->latency, qs[i] * 100) / 1e6);
-    fprintf(f, "salvo_latency_seconds_sum{name=\"%s\"} %.6f\n", name,
-            p->latency.total_count ? hist_mean(&p->latency) * (double)p->latency.total_count / 1e6 : 0.0);
-    fprintf(f, "salvo_latency_seconds_count{name=\"%s\"} %lld\n", name, (long long)p->latency.total_count);
+    for (uint32_t g = 0; g < p->ngroups; g++) {
+        char name[512];
+        escape_label(name, sizeof(name), cfg->gen->names[g]);
+        render_group(f, p, g, name);
+    }
     fprintf(f, "# TYPE salvo_inflight gauge\nsalvo_inflight %llu\n", (unsigned long long)row->inflight);
     fprintf(f, "# TYPE salvo_connections gauge\nsalvo_connections %llu\n", (unsigned long long)row->conns);
     fprintf(f, "# TYPE salvo_backlog gauge\nsalvo_backlog %llu\n", (unsigned long long)row->backlog);
@@ -154,13 +180,23 @@ static char *render(struct prom *p, const struct run_config *cfg, const struct t
     return buf;
 }
 
-void prom_second(struct prom *p, const struct run_config *cfg, const struct timeline_row *row, const struct hist *latency)
+void prom_second(struct prom *p, const struct run_config *cfg, const struct timeline_row *row,
+                 const struct interval *merged)
 {
     if (p->fd < 0) return;
-    p->sent += row->sent;
-    p->done += row->done;
-    p->errors += row->errors;
-    hist_add(&p->latency, latency);
+    prom_groups(p, merged->ngroups);
+    for (uint32_t g = 0; g < merged->ngroups; g++) {
+        const struct interval_group *ig = &merged->groups[g];
+        p->sent[g] += ig->sent;
+        p->done[g] += ig->done;
+        p->errors[g] += ig->errors;
+        if (!ig->has_hist || !ig->latency.total_count) continue;
+        if (!p->has_hist[g]) {
+            hist_init(&p->latency[g], REC_LOWEST_US, REC_HIGHEST_US, REC_SIGFIG);
+            p->has_hist[g] = true;
+        }
+        hist_add(&p->latency[g], &ig->latency);
+    }
     char *body = render(p, cfg, row);
     pthread_mutex_lock(&p->mu);
     free(p->body);
@@ -180,6 +216,13 @@ void prom_stop(struct prom *p)
     p->fd = -1;
     free(p->body);
     p->body = NULL;
-    hist_release(&p->latency);
+    for (uint32_t g = 0; g < p->ngroups; g++)
+        if (p->has_hist[g]) hist_release(&p->latency[g]);
+    free(p->sent);
+    free(p->done);
+    free(p->errors);
+    free(p->latency);
+    free(p->has_hist);
+    p->ngroups = 0;
     pthread_mutex_destroy(&p->mu);
 }

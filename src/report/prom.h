@@ -14,6 +14,7 @@
 
 #include "core/hist.h"
 #include "load/config.h"
+#include "load/recorder.h"
 #include "load/run.h"
 
 /* The server and the running totals it reports; caller-owned. */
@@ -24,15 +25,18 @@ struct prom {
     pthread_mutex_t mu;
     char *body; /* guarded by mu */
     bool running;
-    /* totals, main thread only */
-    unsigned long long sent, done, errors;
-    struct hist latency;
+    /* totals per request name, main thread only */
+    uint32_t ngroups;
+    unsigned long long *sent, *done, *errors;
+    struct hist *latency; /* ngroups; allocated at the first data of a name */
+    bool *has_hist;
 };
 
 /* Listens on addr ("127.0.0.1:9090", ":9090" = loopback). Returns 0 or -errno. */
 int prom_start(struct prom *p, const char *addr);
-/* Adds one merged second and republishes the text. */
-void prom_second(struct prom *p, const struct run_config *cfg, const struct timeline_row *row, const struct hist *latency);
+/* Adds one merged second (per name) and republishes the text. */
+void prom_second(struct prom *p, const struct run_config *cfg, const struct timeline_row *row,
+                 const struct interval *merged);
 /* Stops the server thread and frees everything; safe if never started. */
 void prom_stop(struct prom *p);
 
