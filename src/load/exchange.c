@@ -222,6 +222,13 @@ static void conn_read(struct conn *c)
             conn_fail(c, ERR_PARSE);
             return;
         }
+        /*
+         * A short plain read drained the socket: more data will come with a
+         * new edge (every arrival wakes an edge-triggered epoll), so skip the
+         * read that would only say EAGAIN. TLS may hold decrypted bytes, so
+         * it reads on until the transport says so.
+         */
+        if ((size_t)n < cap && !c->ssl) return;
     }
 }
 
@@ -263,8 +270,8 @@ void exchange_send(struct conn *c)
     w->sent++;
     w->last_send_ns = c->t_send_ns;
     timer_arm(&w->loop, &c->timer, req_deadline(c));
+    /* No read here: the response cannot be there yet, and its arrival is an edge. */
     conn_write(c);
-    if (c->state == CONN_BUSY && c->written == c->wlen) conn_read(c);
 }
 
 /* Connected (and TLS done): record connect time and send or go idle. */
