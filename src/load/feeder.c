@@ -13,6 +13,11 @@
  * few tens of milliseconds, the page faults of MAP_POPULATE included.
  * feeder_field rescans the row from its start: rows are short, so that is
  * cheaper than keeping per-field offsets for every row.
+ *
+ * The CSV grammar is small enough to live here; JSON's is in
+ * feeder_jsonl.c, a tokenizer that knows nothing of the index: the JSON
+ * Lines section below drives it and does the feeder's bookkeeping (columns
+ * in order of first appearance, repeated keys, maximum lengths).
  */
 #include "load/feeder.h"
 
@@ -27,6 +32,8 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include "load/feeder_jsonl.h"
 
 /* ---- Building ----------------------------------------------------------- */
 
@@ -263,221 +270,6 @@ static int csv_index(struct feeder *f, const char *p, const char *end, struct fe
 
 /* ---- JSON Lines ---------------------------------------------------------- */
 
-/* What a member's value is; numbers and booleans are kept as their text. */
-enum json_kind { JSON_STRING, JSON_LITERAL, JSON_NULL, JSON_NESTED };
-
-/* One "key": value member of a flat object, as raw spans into the map. */
-struct json_member {
-    const char *key; /* NULL once the object has no more members */
-    size_t key_len;
-    bool key_escaped;
-    enum json_kind kind;
-    const char *value; /* string content without quotes, or the literal */
-    size_t value_len;
-    bool value_escaped;
-};
-
-/* Skips blanks within a line. */
-static const char *json_ws(const char *p, const char *end)
-{
-    while (p < end && (*p == ' ' || *p == '\t'))
-        p++;
-    return p;
-}
-
-/* The value of 4 hex digits at p, or -1. */
-static long hex4(const char *p, const char *end)
-{
-    long v = 0;
-    if (end - p < 4) return -1;
-    for (int i = 0; i < 4; i++) {
-        int c = (unsigned char)p[i], d = isdigit(c) ? c - '0' : isxdigit(c) ? (c | 0x20) - 'a' + 10 : -1;
-        if (d < 0) return -1;
-        v = v * 16 + d;
-    }
-    return v;
-}
-
-/*
- * The length of the escape at p (a backslash) and its code point in *cp
- * (a byte for the short escapes); 0 when malformed. A UTF-16 surrogate
- * pair is one 12-byte escape; a lone surrogate is malformed.
- */
-static int json_escape(const char *p, const char *end, long *cp)
-{
-    static const char from[] = "\"\\/bfnrt", to[] = "\"\\/\b\f\n\r\t";
-    if (end - p < 2) return 0;
-    const char *short_esc = p[1] ? strchr(from, p[1]) : NULL;
-    if (short_esc) return *cp = to[short_esc - from], 2;
-    if (p[1] != 'u' || (*cp = hex4(p + 2, end)) < 0) return 0;
-    if (*cp >= 0xdc00 && *cp < 0xe000) return 0;
-    if (*cp < 0xd800 || *cp >= 0xdc00) return 6;
-    long low = end - p >= 12 && p[6] == '\\' && p[7] == 'u' ? hex4(p + 8, end) : -1;
-    if (low < 0xdc00 || low >= 0xe000) return 0;
-    *cp = 0x10000 + ((*cp - 0xd800) << 10) + (low - 0xdc00);
-    return 12;
-}
-
-/* Bytes a JSON string scan must stop at: the quote, backslash, controls. */
-static const bool json_special[256] = {
-    [0x00 ... 0x1f] = true,
-    ['"'] = true,
-    ['\\'] = true,
-};
-
-/* p at '"': returns the byte after the closing quote, or NULL with *why. */
-static const char *json_string(const char *p, const char *end, const char **s, size_t *n, bool *escaped,
-                               const char **why)
-{
-    long cp;
-    *s = ++p;
-    *escaped = false;
-    for (;;) {
-        while (p < end && !json_special[(unsigned char)*p])
-            p++;
-        if (p == end || *p == '"' || *p == '\n' || *p == '\r') break;
-        if (*p != '\\') return *why = "raw control character in a string", NULL;
-        int step = json_escape(p, end, &cp);
-        if (step == 0) return *why = "bad escape in a string", NULL;
-        *escaped = true;
-        p += step;
-    }
-    if (p == end || *p != '"') return *why = "unterminated string", NULL;
-    *n = (size_t)(p - *s);
-    return p + 1;
-}
-
-/* True if p is before end and at an ASCII digit (no locale lookup). */
-static bool digit_at(const char *p, const char *end)
-{
-    return p < end && (unsigned)(*p - '0') < 10;
-}
-
-/* p at a number: returns its end, or NULL when it is not JSON's grammar. */
-static const char *json_number(const char *p, const char *end)
-{
-    if (p < end && *p == '-') p++;
-    if (!digit_at(p, end)) return NULL;
-    if (*p == '0')
-        p++;
-    else
-        while (digit_at(p, end))
-            p++;
-    if (p < end && *p == '.') {
-        if (!digit_at(++p, end)) return NULL;
-        while (digit_at(p, end))
-            p++;
-    }
-    if (p < end && (*p == 'e' || *p == 'E')) {
-        if (++p < end && (*p == '+' || *p == '-')) p++;
-        if (!digit_at(p, end)) return NULL;
-        while (digit_at(p, end))
-            p++;
-    }
-    return p;
-}
-
-/* True if [p, end) starts with word. */
-static bool starts_with(const char *p, const char *end, const char *word)
-{
-    size_t n = strlen(word);
-    return (size_t)(end - p) >= n && memcmp(p, word, n) == 0;
-}
-
-/* Reads the value at p into m; nested values are reported, not read. */
-static const char *json_value(const char *p, const char *end, struct json_member *m, const char **why)
-{
-    const char *q = NULL;
-    m->value = p, m->value_len = 0, m->value_escaped = false;
-    if (p < end && *p == '"') {
-        m->kind = JSON_STRING;
-        return json_string(p, end, &m->value, &m->value_len, &m->value_escaped, why);
-    }
-    if (p < end && (*p == '{' || *p == '[')) return m->kind = JSON_NESTED, p;
-    m->kind = JSON_LITERAL;
-    if (starts_with(p, end, "true"))
-        q = p + 4;
-    else if (starts_with(p, end, "false"))
-        q = p + 5;
-    else if (starts_with(p, end, "null"))
-        q = p + 4, m->kind = JSON_NULL;
-    else
-        q = json_number(p, end);
-    if (!q) return *why = "expected a string, number, true, false or null", NULL;
-    m->value_len = (size_t)(q - p);
-    return q;
-}
-
-/*
- * Reads the member after p, which is at the object's '{' (first call), at
- * the ',' after the previous member, or at its final '}' (then m->key is
- * NULL and the byte after the object is returned). Returns the position
- * for the next call, or NULL with *why. Stops at a nested value.
- */
-static const char *json_member_next(const char *p, const char *end, struct json_member *m, const char **why)
-{
-    bool first = *p == '{';
-    m->key = NULL;
-    if (*p == '}') return p + 1;
-    p = json_ws(p + 1, end);
-    if (first && p < end && *p == '}') return p + 1;
-    if (p == end || *p != '"') return *why = "expected a quoted key", NULL;
-    if (!(p = json_string(p, end, &m->key, &m->key_len, &m->key_escaped, why))) return NULL;
-    p = json_ws(p, end);
-    if (p == end || *p != ':') return *why = "expected ':' after a key", NULL;
-    if (!(p = json_value(json_ws(p + 1, end), end, m, why)) || m->kind == JSON_NESTED) return p;
-    p = json_ws(p, end);
-    if (p == end || (*p != ',' && *p != '}')) return *why = "expected ',' or '}'", NULL;
-    return p;
-}
-
-/* Decodes a JSON string's content into buf. Returns 0 or -ENOSPC. */
-static int json_decode(const char *s, size_t n, char *buf, size_t cap, size_t *len)
-{
-    const char *end = s + n;
-    size_t out = 0;
-    while (s < end) {
-        unsigned char tmp[4];
-        long cp = (unsigned char)*s;
-        int step = *s == '\\' ? json_escape(s, end, &cp) : 1;
-        size_t k = 1;
-        if (step == 0) step = 1; /* unreachable once validated; copy the byte */
-        if (step >= 6) {
-            if (cp < 0x80)
-                tmp[0] = (unsigned char)cp;
-            else if (cp < 0x800)
-                k = 2, tmp[0] = 0xc0 | (cp >> 6);
-            else if (cp < 0x10000)
-                k = 3, tmp[0] = 0xe0 | (cp >> 12);
-            else
-                k = 4, tmp[0] = 0xf0 | (cp >> 18);
-            for (size_t i = 1; i < k; i++)
-                tmp[i] = 0x80 | ((cp >> (6 * (k - 1 - i))) & 0x3f);
-        } else
-            tmp[0] = (unsigned char)cp;
-        if (cap - out < k) return -ENOSPC;
-        memcpy(buf + out, tmp, k);
-        out += k, s += step;
-    }
-    *len = out;
-    return 0;
-}
-
-/* Skips to the '{' of an object, or NULL with *why. */
-static const char *json_object_open(const char *p, const char *end, const char **why)
-{
-    p = json_ws(p, end);
-    return p < end && *p == '{' ? p : (*why = "expected a JSON object", NULL);
-}
-
-/* The decoded key of m: a pointer into the map, or into key[]. */
-static const char *member_key(const struct json_member *m, char key[FEEDER_NAME_MAX], size_t *n)
-{
-    *n = m->key_len;
-    if (!m->key_escaped) return m->key;
-    return json_decode(m->key, m->key_len, key, FEEDER_NAME_MAX, n) == 0 ? key : NULL;
-}
-
 /* True if the NUL-terminated name is the n bytes at key. */
 static bool name_is(const char *name, const char *key, size_t n)
 {
@@ -506,14 +298,14 @@ struct jsonl_seen {
 static const char *jsonl_index_row(struct feeder *f, const char *p, const char *end, struct jsonl_seen *seen, char *why,
                                    size_t why_cap)
 {
-    struct json_member m;
+    struct jsonl_member m;
     const char *err = NULL;
     size_t k = 0;
-    p = json_object_open(p, end, &err);
-    while (p && (p = json_member_next(p, end, &m, &err)) && m.key) {
+    p = jsonl_object_open(p, end, &err);
+    while (p && (p = jsonl_member_next(p, end, &m, &err)) && m.key) {
         char buf[FEEDER_NAME_MAX];
         size_t n;
-        const char *key = member_key(&m, buf, &n);
+        const char *key = jsonl_member_key(&m, buf, &n);
         if (!key || n > FEEDER_NAME_MAX)
             return snprintf(why, why_cap, "a key is longer than %d bytes", FEEDER_NAME_MAX), NULL;
         if (m.key_escaped && memchr(key, '\0', n)) return snprintf(why, why_cap, "a key holds a NUL"), NULL;
@@ -521,12 +313,12 @@ static const char *jsonl_index_row(struct feeder *f, const char *p, const char *
         if (c == seen->n) seen->row = grow(seen->row, ++seen->n, sizeof(uint64_t)), seen->row[c] = 0;
         if (seen->row[c] == f->rows) return snprintf(why, why_cap, "key '%s' appears twice", f->names[c]), NULL;
         seen->row[c] = f->rows;
-        if (m.kind == JSON_NESTED)
+        if (m.kind == JSONL_NESTED)
             return snprintf(why, why_cap, "'%s' holds an object or array; values must be flat", f->names[c]), NULL;
         if (m.value_len > f->max_len[c]) f->max_len[c] = m.value_len;
     }
     if (!p) return snprintf(why, why_cap, "%s", err), NULL;
-    p = json_ws(p, end);
+    p = jsonl_skip_blanks(p, end);
     if (p < end && !at_line_end(p, end)) return snprintf(why, why_cap, "text after the object"), NULL;
     return p;
 }
@@ -538,7 +330,7 @@ static int jsonl_index(struct feeder *f, const char *p, const char *end, struct 
     struct jsonl_seen seen = {0};
     char why[320];
     while (p < end) {
-        const char *q = json_ws(p, end);
+        const char *q = jsonl_skip_blanks(p, end);
         if (q == end) break;
         if (at_line_end(q, end)) {
             p = skip_line_end(q, end, &line);
@@ -553,32 +345,6 @@ static int jsonl_index(struct feeder *f, const char *p, const char *end, struct 
         p = skip_line_end(p, end, &line);
     }
     free(seen.row);
-    return 0;
-}
-
-/* Finds column col in the object at p and reads its value. */
-static int jsonl_field(const struct feeder *f, const char *p, const char *end, int col, char *buf, size_t cap,
-                       const char **val, size_t *len)
-{
-    const char *name = f->names[col], *err = NULL;
-    size_t name_len = strlen(name);
-    struct json_member m;
-    p = json_object_open(p, end, &err);
-    while (p && (p = json_member_next(p, end, &m, &err)) && m.key) {
-        char key_buf[FEEDER_NAME_MAX];
-        size_t n;
-        const char *key = member_key(&m, key_buf, &n);
-        if (!key || n != name_len || memcmp(key, name, n) != 0) continue;
-        if (m.kind == JSON_NULL || m.kind == JSON_NESTED) break;
-        if (!m.value_escaped) {
-            *val = m.value, *len = m.value_len;
-            return 0;
-        }
-        int rc = json_decode(m.value, m.value_len, buf, cap, len);
-        if (rc == 0) *val = buf;
-        return rc;
-    }
-    *val = "", *len = 0;
     return 0;
 }
 
@@ -706,7 +472,7 @@ int feeder_field(const struct feeder *f, size_t row, int col, char *buf, size_t 
 {
     if (row >= f->rows || col < 0 || (size_t)col >= f->ncols) return -ERANGE;
     const char *p = f->map + row_start(f, row), *end = f->map + f->map_len;
-    if (f->format == FEEDER_JSONL) return jsonl_field(f, p, end, col, buf, cap, val, len);
+    if (f->format == FEEDER_JSONL) return jsonl_lookup(p, end, f->names[col], buf, cap, val, len);
     const char *s;
     size_t n;
     bool escaped;

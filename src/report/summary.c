@@ -84,12 +84,13 @@ static void print_health(FILE *out, const struct run_config *cfg, const struct r
                 r->rate_achieved, (unsigned long long)r->sent, r->duration_s);
     const struct pool_stats *p = &r->pool;
     fprintf(out, "pool        opened %llu, closed %llu (server %llu, us %llu, error %llu), connect errors %llu, "
-                 "max open %llu, waited %llu (total %s), backlog max %llu\n",
+                 "max open %llu, waited %llu (total %s), backlog max %llu, %.1f requests/connection\n",
             (unsigned long long)p->opened, (unsigned long long)(p->closed_by_server + p->closed_by_us + p->closed_by_error),
             (unsigned long long)p->closed_by_server, (unsigned long long)p->closed_by_us,
             (unsigned long long)p->closed_by_error, (unsigned long long)p->connect_errors,
             (unsigned long long)p->max_open, (unsigned long long)p->wait_count,
-            report_fmt_us(b1, sizeof(b1), (double)p->wait_ns / 1e3), (unsigned long long)p->backlog_max);
+            report_fmt_us(b1, sizeof(b1), (double)p->wait_ns / 1e3), (unsigned long long)p->backlog_max,
+            p->opened ? (double)(r->total.ok + r->total.http_error) / (double)p->opened : 0.0);
     fprintf(out, "generator   cpu %.0f%% (busiest thread %.0f%%), max RSS %.1f MB", r->cpu_pct_total, r->cpu_pct_max,
             (double)r->max_rss_kb / 1024.0);
     if (!cfg->closed)
