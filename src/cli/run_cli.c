@@ -88,7 +88,9 @@ static const char usage_text[] =
     "      --targets FILE    vegeta-style targets file (METHOD URL, headers, @body; '# name= weight=')\n"
     "      --max-names N     cap on distinct request names; the rest count as 'other' (default 100)\n"
     "      --chaos SPEC      fault window, repeatable: 'at=4s for=2s pause pid=PID',\n"
-    "                        'at=20s kill pid=PID signal=TERM'\n";
+    "                        'at=20s kill pid=PID signal=TERM',\n"
+    "                        'at=5s for=10s toxic=latency latency=200ms api=HOST:PORT proxy=NAME',\n"
+    "                        'at=5s for=5s exec CMD undo CMD'\n";
 
 /* One-line usage error naming the culprit; returns the usage exit code. */
 static int usage_error(const char *fmt, const char *a, const char *b)
