@@ -347,10 +347,26 @@ static int build_requests(struct run_config *cfg, struct run_args *a, char **bod
     return -1;
 }
 
+/* True if path's directory exists and is writable (checked before the run, not after). */
+static bool dir_writable(const char *path)
+{
+    if (!path || (path[0] == '-' && !path[1])) return true;
+    char dir[4096];
+    snprintf(dir, sizeof(dir), "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (!slash) return access(".", W_OK) == 0;
+    if (slash == dir) slash[1] = '\0';
+    else *slash = '\0';
+    return access(dir, W_OK) == 0;
+}
+
 /* Fills defaults and checks combinations once all options are known. */
 static int finish_config(struct run_config *cfg, struct run_args *a, char **body_buf)
 {
     const char *why = NULL;
+    const char *outs[] = {cfg->json_path, a->html_path, a->hlog_path};
+    for (size_t i = 0; i < sizeof(outs) / sizeof(outs[0]); i++)
+        if (!dir_writable(outs[i])) return usage_error("cannot write '%s': %s", outs[i], "no such directory or not writable");
     if (cfg->url_text && url_parse(&cfg->url, cfg->url_text, &why) < 0)
         return usage_error("bad URL '%s': %s", cfg->url_text, why);
     if (!cfg->url_text && !a->targets_path) return usage_error("missing URL: salvo run URL [options]%s%s", "", "");

@@ -307,8 +307,9 @@ static void *worker_main(void *arg)
 {
     struct worker *w = arg;
     prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0); /* wake-ups within ~µs, not 50 µs */
-    uint64_t cpu0 = clock_thread_cpu_ns(), wait0 = runq_wait_ns();
     while (clock_now_ns() < w->start_ns && !atomic_load(&w->stop)) loop_run_once(&w->loop, w->start_ns);
+    /* CPU and run-queue time are counted from the common start, like wall time. */
+    uint64_t cpu0 = clock_thread_cpu_ns(), wait0 = runq_wait_ns();
     if (!w->cfg->closed) {
         schedule_advance(w);
         if (!w->sched_done) timer_arm(&w->loop, &w->sched_timer, w->next_due_ns);

@@ -85,15 +85,39 @@ static uint32_t group_of(struct reqgen *g, const char *name)
     return g->nnames++;
 }
 
+/* A method is 1-20 upper-case letters (the request line allows no more). */
+static bool method_valid(const char *m)
+{
+    size_t n = strlen(m);
+    if (n == 0 || n > 20) return false;
+    for (; *m; m++)
+        if (*m < 'A' || *m > 'Z') return false;
+    return true;
+}
+
+/* "Name: value" with a token name and no CR/LF (a template may follow the colon). */
+static bool header_valid(const char *h)
+{
+    const char *colon = strchr(h, ':');
+    if (!colon || colon == h) return false;
+    for (const char *p = h; p < colon; p++)
+        if (*p <= ' ' || *p >= 0x7f || strchr("()<>@,;\\\"/[]?={}", *p)) return false;
+    return strpbrk(h, "\r\n") == NULL;
+}
+
 /* Compiles one spec into t. */
 static int compile_target(struct reqgen *g, struct reqgen_target *t, const struct reqgen_spec *s, char *why,
                           size_t cap)
 {
     struct template_error err;
     const char *ct = NULL;
+    if (!method_valid(s->method)) return snprintf(why, cap, "bad method '%.40s': expected upper-case letters", s->method), -EINVAL;
     snprintf(t->method, sizeof(t->method), "%s", s->method);
     t->head = !strcmp(s->method, "HEAD");
     if (s->nheaders > REQGEN_MAX_HEADERS) return snprintf(why, cap, "too many headers"), -EINVAL;
+    for (size_t i = 0; i < s->nheaders; i++)
+        if (!header_valid(s->headers[i]))
+            return snprintf(why, cap, "bad header '%.80s': expected 'Name: value'", s->headers[i]), -EINVAL;
     int rc = template_compile(&t->path, s->path, strlen(s->path), TPL_URL, g->data, &err);
     for (size_t i = 0; rc == 0 && i < s->nheaders; i++) {
         if (header_named(s->headers[i], "content-type")) ct = strchr(s->headers[i], ':') + 1;
