@@ -55,8 +55,7 @@ static void on_second(void *ctx, const struct run_config *cfg, const struct time
     progress_second(&a->prog, cfg, row);
     /* One log line per request name (the tag) and second. */
     for (uint32_t g = 0; a->hlog.f && g < merged->ngroups; g++) {
-        const struct interval_group *ig = &merged->groups[g];
-        hlog_interval(&a->hlog, cfg->gen->names[g], (double)row->t, 1.0, ig->has_hist ? &ig->latency : NULL);
+        hlog_interval(&a->hlog, cfg->gen->names[g], (double)row->t, 1.0, interval_group_latency(merged, g));
     }
     if (a->metrics_addr) prom_second(&a->prom, cfg, row, merged);
 }

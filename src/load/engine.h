@@ -23,7 +23,7 @@
 #include "load/recorder.h"
 #include "load/schedule.h"
 
-#define WORKER_SLOTS 8 /* seconds the main thread may lag behind */
+#define WORKER_SLOTS 4 /* seconds in flight between a worker and the main thread (it merges within ~20 ms) */
 #define WORKER_SCRATCH_SIZE 65536 /* shared read buffer of a worker */
 
 /* Connection pool statistics, after Go's sql.DBStats. */

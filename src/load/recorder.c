@@ -169,6 +169,8 @@ int interval_init(struct interval *iv, uint32_t ngroups)
 {
     memset(iv, 0, sizeof(*iv));
     std_hist(&iv->latency);
+    /* Touch the pages now, so RSS is flat from the first second on. */
+    memset(iv->latency.counts, 0, (size_t)iv->latency.counts_len * sizeof(*iv->latency.counts));
     iv->ngroups = ngroups;
     iv->groups = calloc(ngroups ? ngroups : 1, sizeof(*iv->groups));
     if (!iv->groups) abort();
@@ -196,11 +198,19 @@ void interval_done(struct interval *iv, uint32_t g, int64_t latency_us, bool err
     ig->errors += error;
     if (latency_us < 0) return;
     hist_record_clamped(&iv->latency, latency_us);
+    if (iv->ngroups <= 1) return; /* one name: its histogram is the interval's */
     if (!ig->has_hist) {
         std_hist(&ig->latency); /* once per name and slot for the whole run */
         ig->has_hist = true;
     }
     hist_record_clamped(&ig->latency, latency_us);
+}
+
+const struct hist *interval_group_latency(const struct interval *iv, uint32_t g)
+{
+    if (iv->ngroups <= 1) return &iv->latency;
+    if (g >= iv->ngroups || !iv->groups[g].has_hist) return NULL;
+    return &iv->groups[g].latency;
 }
 
 void interval_reset(struct interval *iv)

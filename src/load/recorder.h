@@ -98,6 +98,8 @@ void recorder_timeout(struct recorder *r, uint32_t group, uint64_t timeout_ns, u
 
 /* Allocates the interval's histogram and ngroups per-name slots. */
 int interval_init(struct interval *iv, uint32_t ngroups);
+/* The latency histogram of group g this second, or NULL when it has none. */
+const struct hist *interval_group_latency(const struct interval *iv, uint32_t g);
 /* A request of group g was sent. */
 void interval_sent(struct interval *iv, uint32_t g);
 /* A request of group g ended: latency_us < 0 when there is none to record. */

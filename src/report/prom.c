@@ -190,12 +190,13 @@ void prom_second(struct prom *p, const struct run_config *cfg, const struct time
         p->sent[g] += ig->sent;
         p->done[g] += ig->done;
         p->errors[g] += ig->errors;
-        if (!ig->has_hist || !ig->latency.total_count) continue;
+        const struct hist *h = interval_group_latency(merged, g);
+        if (!h || !h->total_count) continue;
         if (!p->has_hist[g]) {
             hist_init(&p->latency[g], REC_LOWEST_US, REC_HIGHEST_US, REC_SIGFIG);
             p->has_hist[g] = true;
         }
-        hist_add(&p->latency[g], &ig->latency);
+        hist_add(&p->latency[g], h);
     }
     char *body = render(p, cfg, row);
     pthread_mutex_lock(&p->mu);
