@@ -62,31 +62,8 @@ except Exception: print("n/a")' "$1"; }
 
 # ---------------------------------------------------------------- servers
 NGINX_PORT=$(free_port)
-mkdir -p "$WORK"/{client_body,proxy,fastcgi,uwsgi,scgi}
-USER_LINE=; [ "$(id -u)" = 0 ] && USER_LINE="user root;"
-cat >"$WORK/nginx.conf" <<EOF
-$USER_LINE
-daemon off;
-master_process on;
-worker_processes 1;
-pid $WORK/nginx.pid;
-lock_file $WORK/nginx.lock;
-error_log $WORK/error.log warn;
-events { worker_connections 16384; }
-http {
-    access_log off;
-    client_body_temp_path $WORK/client_body;
-    proxy_temp_path $WORK/proxy;
-    fastcgi_temp_path $WORK/fastcgi;
-    uwsgi_temp_path $WORK/uwsgi;
-    scgi_temp_path $WORK/scgi;
-    keepalive_requests 100000;
-    server {
-        listen 127.0.0.1:$NGINX_PORT backlog=4096;
-        location / { return 200 "hello\n"; }
-    }
-}
-EOF
+. "$(dirname "$0")/nginx.sh"
+write_nginx_conf "$WORK" "$NGINX_PORT"
 "$NGINX" -p "$WORK/" -c "$WORK/nginx.conf" -e "$WORK/error.log" </dev/null >"$WORK/nginx.out" 2>&1 &
 PIDS+=($!)
 wait_port "$NGINX_PORT" || die "nginx did not start: $(cat "$WORK/nginx.out" "$WORK/error.log" 2>/dev/null)"

@@ -50,31 +50,8 @@ PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); pr
 URL=http://127.0.0.1:$PORT/
 
 # ---------------------------------------------------------------- nginx
-mkdir -p "$WORK"/{client_body,proxy,fastcgi,uwsgi,scgi}
-USER_LINE=; [ "$(id -u)" = 0 ] && USER_LINE="user root;"
-cat >"$WORK/nginx.conf" <<EOF
-$USER_LINE
-daemon off;
-master_process on;
-worker_processes 1;
-pid $WORK/nginx.pid;
-lock_file $WORK/nginx.lock;
-error_log $WORK/error.log warn;
-events { worker_connections 16384; }
-http {
-    access_log off;
-    client_body_temp_path $WORK/client_body;
-    proxy_temp_path $WORK/proxy;
-    fastcgi_temp_path $WORK/fastcgi;
-    uwsgi_temp_path $WORK/uwsgi;
-    scgi_temp_path $WORK/scgi;
-    keepalive_requests 100000;
-    server {
-        listen 127.0.0.1:$PORT backlog=4096;
-        location / { return 200 "hello\n"; }
-    }
-}
-EOF
+. "$(dirname "$0")/nginx.sh"
+write_nginx_conf "$WORK" "$PORT"
 "$NGINX" -p "$WORK/" -c "$WORK/nginx.conf" -e "$WORK/error.log" </dev/null >"$WORK/nginx.out" 2>&1 &
 NGINX_PID=$!
 for _ in $(seq 100); do
