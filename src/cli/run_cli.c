@@ -372,7 +372,17 @@ static int finish_config(struct run_config *cfg, struct run_args *a, char **body
     if (!cfg->url_text && !a->targets_path) return usage_error("missing URL: salvo run URL [options]%s%s", "", "");
     if (cfg->url_text && a->targets_path) return usage_error("give a URL or --targets '%s', not both%s", a->targets_path, "");
     if (cfg->nstages && a->rate_given) return usage_error("give either -r/--rate or --stages, not both%s%s", "", "");
-    if (cfg->nstages) {
+    if (cfg->nstages && cfg->closed) {
+        /* Closed model: the stages ramp the number of connections (k6's ramping-vus). */
+        struct schedule_cfg sc = {.stages = cfg->stages, .nstages = cfg->nstages, .nshards = 1, .nthreads = 1};
+        cfg->duration_ns = schedule_duration_ns(&sc);
+        cfg->conn_ramp = true;
+        double top = 0;
+        for (size_t i = 0; i < cfg->nstages; i++)
+            if (cfg->stages[i].target_rate > top) top = cfg->stages[i].target_rate;
+        if (!a->conns_given) cfg->connections = top < 1 ? 1 : (uint32_t)(top + 0.5);
+        a->conns_given = true;
+    } else if (cfg->nstages) {
         struct schedule_cfg sc = {.stages = cfg->stages, .nstages = cfg->nstages, .start_rate = cfg->start_rate, .nshards = 1, .nthreads = 1};
         cfg->duration_ns = schedule_duration_ns(&sc);
         cfg->rate = schedule_expected_count(&sc) / ((double)cfg->duration_ns / 1e9);

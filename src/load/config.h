@@ -22,6 +22,7 @@ struct run_config {
     struct tls tls;           /* ctx is NULL for http:// */
     bool closed;              /* closed model (coordinated omission!) */
     bool no_keepalive;        /* a new connection per request; salvo closes first */
+    bool conn_ramp;           /* closed model with stages: they ramp the connection count */
     double rate;              /* requests/s; 0 = unpaced (closed model only); with stages: the mean */
     struct stage stages[SCHEDULE_MAX_STAGES]; /* piecewise-linear rate, when nstages > 0 */
     size_t nstages;

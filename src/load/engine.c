@@ -141,8 +141,44 @@ static void on_backlog_timer(struct timer *t, uint64_t now)
  * Closed model: gives connection c (idle, or a FREE slot holding a request,
  * or NULL for any free slot) its next request.
  */
+/*
+ * Closed model with --stages: the stages give the number of connections
+ * over time (k6's ramping VUs); this worker's share of the target now.
+ */
+static uint32_t ramp_share(const struct worker *w, uint64_t now)
+{
+    const struct run_config *cfg = w->cfg;
+    struct schedule_cfg sc = {.stages = cfg->stages, .nstages = cfg->nstages, .start_rate = cfg->start_rate,
+                              .nshards = 1, .nthreads = 1};
+    uint64_t t = now > w->start_ns ? now - w->start_ns : 0;
+    uint32_t total = (uint32_t)(schedule_rate_at(&sc, t) + 0.5);
+    return total / cfg->threads + (w->id < total % cfg->threads);
+}
+
+/* Closed ramp: every 100 ms, open connections up to this worker's share. */
+static void on_ramp_timer(struct timer *t, uint64_t now)
+{
+    struct worker *w = container_of(t, struct worker, ramp_timer);
+    if (now >= w->end_ns) {
+        w->sched_done = true;
+        return;
+    }
+    uint32_t target = ramp_share(w, now);
+    while (!w->sched_done && w->nbusy < target && w->nfree > 0) {
+        uint32_t before = w->nbusy;
+        engine_closed_next(w, NULL);
+        if (w->nbusy == before) break;
+    }
+    if (!w->sched_done && now < w->end_ns) timer_arm(&w->loop, &w->ramp_timer, now + 100 * NS_PER_MS);
+}
+
 void engine_closed_next(struct worker *w, struct conn *c)
 {
+    if (w->cfg->conn_ramp && (!c || !c->has_req) && w->nbusy >= ramp_share(w, clock_now_ns())) {
+        /* Above the ramp's target: this connection retires. */
+        if (c && c->state == CONN_IDLE) exchange_close(c, BY_US, false);
+        return;
+    }
     if (atomic_load_explicit(&w->stop, memory_order_relaxed)) return;
     uint64_t now = clock_now_ns();
     if (!c || !c->has_req) {
@@ -252,6 +288,7 @@ int worker_init(struct worker *w, const struct run_config *cfg, uint32_t id, uin
     timer_init(&w->sched_timer, on_sched_timer);
     timer_init(&w->backlog_timer, on_backlog_timer);
     timer_init(&w->second_timer, on_second_timer);
+    timer_init(&w->ramp_timer, on_ramp_timer);
     w->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (w->wake_fd < 0) return -errno;
     w->wake_io = (struct loop_io){.fd = w->wake_fd, .on_event = on_wake};
@@ -313,6 +350,8 @@ static void *worker_main(void *arg)
     if (!w->cfg->closed) {
         schedule_advance(w);
         if (!w->sched_done) timer_arm(&w->loop, &w->sched_timer, w->next_due_ns);
+    } else if (w->cfg->conn_ramp) {
+        timer_arm(&w->loop, &w->ramp_timer, w->start_ns);
     } else {
         for (uint32_t i = 0; i < w->conn_cap; i++) engine_closed_next(w, NULL);
     }

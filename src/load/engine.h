@@ -53,7 +53,7 @@ struct worker {
     struct schedule sched;
     bool sched_done;
     uint64_t next_due_ns, next_index;
-    struct timer sched_timer, backlog_timer, second_timer;
+    struct timer sched_timer, backlog_timer, second_timer, ramp_timer;
 
     struct conn *conns; /* conn_cap entries */
     uint32_t conn_cap, nopen, nbusy, nfree;

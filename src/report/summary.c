@@ -143,7 +143,8 @@ void report_summary(FILE *out, const struct run_config *cfg, const struct run_re
     if (cfg->nstages) {
         fprintf(out, "stages     ");
         for (size_t i = 0; i < cfg->nstages; i++)
-            fprintf(out, " %.0fs->%.0f/s", (double)cfg->stages[i].duration_ns / 1e9, cfg->stages[i].target_rate);
+            fprintf(out, " %.0fs->%.0f%s", (double)cfg->stages[i].duration_ns / 1e9, cfg->stages[i].target_rate,
+                    cfg->conn_ramp ? " conns" : "/s");
         fprintf(out, "\n");
     }
     print_tables(out, cfg, r);

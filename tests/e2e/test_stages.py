@@ -58,6 +58,22 @@ def ramp_count_is_the_integral():
 
 
 @test
+def closed_stages_ramp_connections():
+    with h.Nginx(access_log=False) as nginx:
+        rc, data, out, err = h.run_salvo(["run", nginx.url, "--closed", "--stages", "2s:20,2s:20,2s:0", "-t", "1",
+                                          "--allow-invalid"], timeout=40)
+    check(data is not None and data["model"] == "closed", "closed ramp failed: %s" % err[-300:])
+    conns = [r["conns"] for r in data["timeline"]]
+    h.log("  connections per second: %s" % conns)
+    # 0 -> 20 over 2 s, 20 for 2 s, 20 -> 0 over 2 s (snapshots at the end of each second).
+    check(5 <= conns[0] <= 14 and 17 <= conns[1] <= 20, "ramp up: %s" % conns)
+    check(all(c == 20 for c in conns[2:4]), "hold at 20: %s" % conns)
+    check(5 <= conns[4] <= 14, "ramp down: %s" % conns)
+    check(data["pool"]["max_open"] == 20, "max_open %s, want 20" % data["pool"]["max_open"])
+    check(abs(data["duration_s"] - 6.0) < 0.3, "duration_s %s" % data["duration_s"])
+
+
+@test
 def bad_stages_are_usage_errors():
     for spec in ("30s", "abc:10", "10s:-5", "", "1s:10,"):
         rc, data, out, err = h.run_salvo(["run", "http://127.0.0.1:9/", "--stages", spec], timeout=10)
