@@ -183,6 +183,19 @@ void exchange_upstream_eof(struct exchange *ex)
     if (http_frame_eof(&ex->resp) == 1 && ex->len > 0) fifo_pop(ex);
 }
 
+bool exchange_quiet(const struct exchange *ex)
+{
+    return !ex->opaque && !ex->finished && ex->len == 0 && http_frame_idle(&ex->req) && http_frame_idle(&ex->resp);
+}
+
+void exchange_restart(struct exchange *ex)
+{
+    uint64_t next_seq = ex->next_seq;
+    exchange_release(ex);
+    exchange_init(ex);
+    ex->next_seq = next_seq;
+}
+
 /* The reason phrase of a status we synthesize. */
 static const char *reason(int status)
 {

@@ -90,6 +90,19 @@ void exchange_step(struct exchange *ex, int dir, const char *buf, size_t len, co
 /* The server closed its side: completes a response delimited by the end of the stream. */
 void exchange_upstream_eof(struct exchange *ex);
 
+/*
+ * True when no request or response is in flight and nothing is being
+ * swallowed or tunnelled: the link may stop feeding the exchange here
+ * (no HTTP toxic left) and start again later with a fresh exchange.
+ */
+bool exchange_quiet(const struct exchange *ex);
+
+/*
+ * Starts over at what the caller believes is a request boundary, keeping
+ * the request numbering (so the dice of later requests stay fresh).
+ */
+void exchange_restart(struct exchange *ex);
+
 /* True when exchange_next_synth has a response to give. */
 bool exchange_synth_due(const struct exchange *ex);
 

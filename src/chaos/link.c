@@ -42,6 +42,7 @@ struct effects {
     int64_t reset_ms;
     int64_t limit; /* limit_data: bytes, -1 none */
     int64_t rate;  /* bandwidth KB/s, 0 unpaced */
+    int64_t shared_rate; /* bandwidth_shared KB/s: drawn from the proxy's bucket, 0 none */
     int64_t slow_close_ms;
     int64_t latency_ms, jitter_ms;
     const struct toxic *slicer;
@@ -86,6 +87,9 @@ static void effects_of(const struct link *l, int d, struct effects *e)
             break;
         case TOXIC_BANDWIDTH:
             if (a > 0 && (e->rate == 0 || a < e->rate)) e->rate = a;
+            break;
+        case TOXIC_BANDWIDTH_SHARED:
+            if (a > 0 && (e->shared_rate == 0 || a < e->shared_rate)) e->shared_rate = a;
             break;
         case TOXIC_SLOW_CLOSE:
             if (a > e->slow_close_ms) e->slow_close_ms = a;
@@ -161,7 +165,8 @@ static void l4_push(struct link *l, int d, const char *buf, size_t len, uint64_t
     uint64_t release = now + extra_ns;
     if (e.latency_ms || e.jitter_ms) release += toxic_latency_ns(e.latency_ms, e.jitter_ms, roll(l, d));
     struct link_side *dst = dst_of(l, d);
-    if (dir->queue.bytes == 0 && release <= now && dir->pace_ns <= now && e.rate == 0 && !e.slicer && dst->writable) {
+    if (dir->queue.bytes == 0 && release <= now && dir->pace_ns <= now && e.rate == 0 && e.shared_rate == 0 && !e.slicer &&
+        dst->writable) {
         ssize_t w = side_write(l, dst, buf, len); /* the fast path: no queue */
         if (w < 0) return;
         buf += w;
@@ -189,9 +194,28 @@ static void emit_synth(struct link *l, uint64_t now)
  * Consecutive forwarded steps with the same delay are pushed as one run, so
  * a response whose head and body came in one read leaves in one write.
  */
+/* Starts or stops feeding the exchange before bytes of direction d (see link.h). */
+static void framing_update(struct link *l, int d)
+{
+    bool wanted = l->proxy->nhttp_toxics > 0;
+    if (!l->framing && wanted && d == UP && l->last_in != UP && l->dir[UP].queue.bytes == 0 &&
+        l->dir[DOWN].queue.bytes == 0) {
+        exchange_restart(&l->ex);
+        l->framing = true;
+    } else if (l->framing && !wanted && exchange_quiet(&l->ex)) {
+        l->framing = false;
+    }
+}
+
 static void dir_ingest(struct link *l, int d, const char *buf, size_t len, uint64_t now)
 {
     const struct proxy *p = l->proxy;
+    framing_update(l, d);
+    l->last_in = (int8_t)d;
+    if (!l->framing) { /* no HTTP toxic: the bytes are only bytes */
+        l4_push(l, d, buf, len, 0, now);
+        return;
+    }
     struct exchange_dice dice = {p->toxics, p->ntoxics, seed_of(l), l->id};
     const char *run = buf;
     size_t run_len = 0;
@@ -239,7 +263,7 @@ static bool dir_read(struct link *l, int d, uint64_t now)
         } else if (n == 0) {
             dir->src_eof = true;
             src->readable = false;
-            if (d == DOWN) {
+            if (d == DOWN && l->framing) {
                 exchange_upstream_eof(&l->ex);
                 emit_synth(l, now);
             }
@@ -283,12 +307,14 @@ static bool dir_flush(struct link *l, int d, uint64_t now)
     struct link_side *dst = dst_of(l, d);
     struct effects e;
     effects_of(l, d, &e);
+    struct toxic_pace *shared = &l->proxy->shared_pace[d];
     bool moved = false;
     while (dir->queue.bytes > 0) {
         const char *p;
         uint64_t release;
         size_t n = chaos_queue_peek(&dir->queue, &p, &release);
         uint64_t due = release > dir->pace_ns ? release : dir->pace_ns;
+        if (e.shared_rate > 0 && toxic_pace_due(shared) > due) due = toxic_pace_due(shared);
         if (due > now) {
             dir_wake(l, d, due);
             return moved;
@@ -296,6 +322,8 @@ static bool dir_flush(struct link *l, int d, uint64_t now)
         if (!dst->writable) return moved;
         size_t chunk = n;
         if (e.rate > 0 && chunk > toxic_bandwidth_quantum(e.rate)) chunk = toxic_bandwidth_quantum(e.rate);
+        if (e.shared_rate > 0 && chunk > toxic_bandwidth_quantum(e.shared_rate))
+            chunk = toxic_bandwidth_quantum(e.shared_rate);
         if (e.slicer) {
             size_t slice = toxic_slice_len(e.slicer->attr[ATTR_AVG], e.slicer->attr[ATTR_VARIATION], roll(l, d));
             if (chunk > slice) chunk = slice;
@@ -308,6 +336,7 @@ static bool dir_flush(struct link *l, int d, uint64_t now)
             if (dir->pace_ns + PACE_SLACK_NS < now) dir->pace_ns = now;
             dir->pace_ns += toxic_bandwidth_ns(e.rate, (size_t)w);
         }
+        toxic_pace_charge(shared, e.shared_rate, (size_t)w, now, PACE_SLACK_NS);
         if (e.slicer) {
             uint64_t next = now + (uint64_t)e.slicer->attr[ATTR_SLICE_DELAY] * NS_PER_US;
             if (next > dir->pace_ns) dir->pace_ns = next;
@@ -459,6 +488,7 @@ int link_new(struct proxy *p, int client_fd)
     timer_init(&l->dir[DOWN].timer, on_down_timer);
     timer_init(&l->tox_timer, on_tox_timer);
     exchange_init(&l->ex);
+    l->last_in = -1;
     int one = 1;
     setsockopt(client_fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     l->next = p->links;

@@ -10,6 +10,14 @@
  * FIN on (after slow_close). With no toxic and a ready peer, bytes go from
  * read() straight to write() without being queued.
  *
+ * HTTP framing costs CPU on every read, so a link feeds its exchange only
+ * while the proxy has an HTTP toxic. A link that did not frame starts at
+ * the next point that is a request boundary for a client that does not
+ * pipeline: the first client bytes, or client bytes that follow a response
+ * with nothing queued. Should that guess be wrong, the framer turns the
+ * exchange opaque and the HTTP toxics skip that connection. A link stops
+ * framing when the last HTTP toxic is gone and no message is in flight.
+ *
  * Toxics are not copied into the link: every decision reads the proxy's
  * current list, so a toxic added, changed or removed through the API takes
  * effect on live connections at once, and connections it does not hit are
@@ -72,6 +80,8 @@ struct link {
     struct link_dir dir[2]; /* indexed by enum toxic_stream */
     struct timer tox_timer; /* handshake start, timeout close, reset_peer */
     struct exchange ex;
+    bool framing;      /* bytes go through the exchange (the proxy has an HTTP toxic) */
+    int8_t last_in;    /* direction of the last bytes read, -1 before any */
     bool connected; /* the upstream connect completed */
     bool closed;
 };

@@ -155,6 +155,9 @@ struct toxic *proxy_find_toxic(struct proxy *p, const char *name)
 /* Every live connection re-reads the toxic list. */
 static void toxics_changed(struct proxy *p)
 {
+    p->nhttp_toxics = 0;
+    for (size_t i = 0; i < p->ntoxics; i++)
+        if (toxic_type_is_http(p->toxics[i].type)) p->nhttp_toxics++;
     struct link *l = p->links;
     while (l) {
         struct link *next = l->next; /* a refresh may close l (an expired timeout) */

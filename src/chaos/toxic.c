@@ -61,6 +61,7 @@ static const struct type_def types[TOXIC_TYPE_COUNT] = {
                             {{"latency", UNIT_MS, 0, 0, DAY_MS}, {"jitter", UNIT_MS, 0, 0, DAY_MS}}},
     [TOXIC_HTTP_CUT] = {"http_cut", true, 1, {{"bytes", UNIT_BYTES, -1, -1, BIG}}},
     [TOXIC_HANDSHAKE] = {"handshake", false, 1, {{"delay", UNIT_MS, 0, 0, DAY_MS}}},
+    [TOXIC_BANDWIDTH_SHARED] = {"bandwidth_shared", false, 1, {{"rate", UNIT_KBS, 0, 0, BIG}}},
 };
 
 const char *toxic_type_name(enum toxic_type type)
@@ -396,4 +397,11 @@ size_t toxic_slice_len(int64_t average, int64_t variation, double u)
     if (average <= 0) return SIZE_MAX;
     int64_t len = average + (int64_t)floor((2.0 * u - 1.0) * (double)variation + 0.5);
     return len >= 1 ? (size_t)len : 1;
+}
+
+void toxic_pace_charge(struct toxic_pace *p, int64_t rate_kbs, size_t bytes, uint64_t now_ns, uint64_t slack_ns)
+{
+    if (rate_kbs <= 0) return;
+    if (p->next_ns + slack_ns < now_ns) p->next_ns = now_ns;
+    p->next_ns += toxic_bandwidth_ns(rate_kbs, bytes);
 }

@@ -39,6 +39,7 @@ enum toxic_type {
     TOXIC_HTTP_LATENCY, /* latency, jitter (ms): delay a share of responses */
     TOXIC_HTTP_CUT,     /* bytes: cut a share of responses after the head + bytes */
     TOXIC_HANDSHAKE,    /* delay (ms): accept a share of connections late */
+    TOXIC_BANDWIDTH_SHARED, /* rate (KB/s): pace all connections of the proxy together */
     TOXIC_TYPE_COUNT
 };
 
@@ -149,6 +150,29 @@ uint64_t toxic_bandwidth_ns(int64_t rate_kbs, size_t bytes);
 
 /* Bytes per write that keep a paced stream smooth: 10 ms of rate, at least 1. */
 size_t toxic_bandwidth_quantum(int64_t rate_kbs);
+
+/*
+ * A token bucket kept as a virtual clock: the time at which the bytes
+ * already granted will have drained at the rate. A writer may start when
+ * that time has come (toxic_pace_due <= now); each write then pushes it on
+ * by the write's duration at the rate. A clock that fell behind by more
+ * than `slack_ns` (the bucket's depth: an idle stream may burst this much
+ * time's worth) restarts from now. One per paced stream: a connection's
+ * direction (bandwidth), or a proxy's direction shared by all its
+ * connections (bandwidth_shared). Caller-owned; zero is an empty bucket.
+ */
+struct toxic_pace {
+    uint64_t next_ns;
+};
+
+/* When the next write may start. */
+static inline uint64_t toxic_pace_due(const struct toxic_pace *p)
+{
+    return p->next_ns;
+}
+
+/* Accounts for `bytes` written at `now_ns` at rate_kbs (no-op when rate <= 0). */
+void toxic_pace_charge(struct toxic_pace *p, int64_t rate_kbs, size_t bytes, uint64_t now_ns, uint64_t slack_ns);
 
 /* A slice length average ± variation for a die u in [0, 1), at least 1. */
 size_t toxic_slice_len(int64_t average, int64_t variation, double u);

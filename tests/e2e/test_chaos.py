@@ -25,6 +25,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -238,6 +239,38 @@ def test_bandwidth_within_ten_percent():
     rate = len(body) / took / 1000.0
     h.log("  %d bytes in %.3f s: %.0f KB/s at a cap of 400 KB/s" % (len(body), took, rate))
     check(abs(rate - 400) <= 40, "bandwidth %.0f KB/s, want 400 ± 10 %%" % rate)
+
+
+@test
+def test_shared_bandwidth_within_ten_percent():
+    """bandwidth_shared: three concurrent downloads together stay within ± 10 % of one cap."""
+    reset()
+    size, conns = 200000, 3
+    with open(os.path.join(nginx.dir, "static.txt"), "w") as f:  # the harness serves only this file
+        f.write("y" * size)
+    add_toxic({"type": "bandwidth_shared", "attributes": {"rate": 300}})  # 600 kB at 300 KB/s: two seconds
+    sizes, errors = [0] * conns, []
+
+    def fetch(i):
+        try:
+            with urllib.request.urlopen(chaos.url + "static.txt", timeout=15) as r:
+                sizes[i] = len(r.read())
+        except Exception as e:  # reported below
+            errors.append(repr(e))
+
+    threads = [threading.Thread(target=fetch, args=(i,)) for i in range(conns)]
+    t0 = time.monotonic()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(20)
+    took = time.monotonic() - t0
+    reset()
+    check(not errors and sizes == [size] * conns, "shared downloads: sizes %s, errors %s" % (sizes, errors))
+    rate = sum(sizes) / took / 1000.0
+    h.log("  %d connections, %d bytes in %.3f s: %.0f KB/s together at a shared cap of 300 KB/s"
+          % (conns, sum(sizes), took, rate))
+    check(abs(rate - 300) <= 30, "shared bandwidth %.0f KB/s, want 300 ± 10 %%" % rate)
 
 
 def raw_exchange(port, request, wait=2.0):

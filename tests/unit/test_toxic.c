@@ -75,6 +75,8 @@ static void test_spec_valid(void **state)
         {"http_cut", TOXIC_HTTP_CUT, STREAM_DOWNSTREAM, 1, "http_cut_downstream", {-1}},
         {"http_cut bytes=10", TOXIC_HTTP_CUT, STREAM_DOWNSTREAM, 1, "http_cut_downstream", {10}},
         {"handshake delay=50ms", TOXIC_HANDSHAKE, STREAM_DOWNSTREAM, 1, "handshake_downstream", {50}},
+        {"bandwidth_shared rate=1MB stream=upstream", TOXIC_BANDWIDTH_SHARED, STREAM_UPSTREAM, 1,
+         "bandwidth_shared_upstream", {1000}},
         {"latency toxicity=0", TOXIC_LATENCY, STREAM_DOWNSTREAM, 0, "latency_downstream", {0, 0}},
     };
     (void)state;
@@ -235,6 +237,46 @@ static void test_math(void **state)
     assert_true(fabs(sum / 10000 - 100) < 2);
 }
 
+/*
+ * The shared bucket against a naive model: several writers take turns,
+ * each writing one quantum whenever the bucket is due; over a simulated
+ * second the bytes written together stay at the rate, an idle bucket
+ * bursts at most its slack, and a late clock does not owe a backlog.
+ */
+static void test_pace_bucket(void **state)
+{
+    (void)state;
+    const int64_t rate = 400; /* KB/s */
+    const uint64_t slack = 10 * NS_PER_MS;
+    const size_t quantum = toxic_bandwidth_quantum(rate);
+    struct toxic_pace bucket = {0};
+    uint64_t bytes = 0, now = 5 * NS_PER_S;
+    const uint64_t end = now + NS_PER_S;
+    while (now < end) { /* writers woken 1 ms after the bucket is due (a late loop) */
+        if (toxic_pace_due(&bucket) <= now) {
+            toxic_pace_charge(&bucket, rate, quantum, now, slack);
+            bytes += quantum;
+        }
+        uint64_t next = toxic_pace_due(&bucket) + NS_PER_MS;
+        now = next > now ? next : now + NS_PER_MS;
+    }
+    assert_true(bytes >= 380000 && bytes <= 404000 + quantum);
+    /* Idle for a second: the clock restarts from now, no burst of a second's worth. */
+    now += NS_PER_S;
+    int writes = 0;
+    while (toxic_pace_due(&bucket) <= now) {
+        toxic_pace_charge(&bucket, rate, quantum, now, slack);
+        writes++;
+    }
+    assert_int_equal(writes, 1);
+    /* Within the slack, a late write is not penalised: the clock keeps its phase. */
+    struct toxic_pace b2 = {.next_ns = 1000 * NS_PER_MS};
+    toxic_pace_charge(&b2, rate, quantum, 1005 * NS_PER_MS, slack);
+    assert_int_equal(b2.next_ns, 1010 * NS_PER_MS);
+    toxic_pace_charge(&b2, 0, quantum, 2000 * NS_PER_MS, slack); /* rate 0: unpaced, untouched */
+    assert_int_equal(b2.next_ns, 1010 * NS_PER_MS);
+}
+
 static void test_names(void **state)
 {
     (void)state;
@@ -256,7 +298,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_spec_valid), cmocka_unit_test(test_spec_invalid), cmocka_unit_test(test_json_round_trip),
-        cmocka_unit_test(test_dice),       cmocka_unit_test(test_math),         cmocka_unit_test(test_names),
+        cmocka_unit_test(test_dice),       cmocka_unit_test(test_math), cmocka_unit_test(test_pace_bucket),         cmocka_unit_test(test_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
