@@ -136,7 +136,6 @@ static int loop_wait(struct loop *loop, struct epoll_event *events, uint64_t unt
     uint64_t left = until_ns - now;
     if (left > loop->spin_ns) {
         struct timespec ts = clock_ns_to_timespec(left - loop->spin_ns);
-        loop->wakeups++;
         int n = epoll_pwait2(loop->epfd, events, LOOP_MAX_EVENTS, &ts, NULL);
         if (n != 0 || loop->spin_ns == 0) return n;
     }

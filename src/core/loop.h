@@ -47,7 +47,6 @@ struct loop {
     struct timer **heap;
     uint32_t heap_len, heap_cap;
     uint64_t spin_ns;   /* busy-poll this long before a deadline (0: never) */
-    uint64_t wakeups;   /* number of blocking waits, for self-monitoring */
     uint64_t spin_total_ns; /* time spent busy-polling (CPU that is not work) */
 };
 
