@@ -8,7 +8,11 @@
 #      the proxy vs direct, as a ratio (goal: >= 0.7);
 #   2. p99 latency of an open-model run at half the slower closed rate
 #      (capped at 20000/s, 5 s), through the proxy vs direct;
-#   3. the same two through toxiproxy when `toxiproxy-server` is on PATH
+#   3. the closed rate through bench/floor-forwarder.c, the least an epoll
+#      proxy can do (one read, one write per chunk): salvo chaos against it
+#      says what salvo itself costs, the floor against direct what the
+#      kernel's second TCP hop costs on this machine;
+#   4. the same two through toxiproxy when `toxiproxy-server` is on PATH
 #      (goal: salvo chaos costs less than toxiproxy).
 # It is a report, not a test: it exits 0 whatever it measured. Loopback only;
 # every wait is bounded; it kills only the processes it started, by PID.
@@ -74,6 +78,14 @@ CHAOS_PORT=$(free_port)
 PIDS+=($!)
 wait_port "$CHAOS_PORT" || die "salvo chaos did not start: $(cat "$WORK/chaos.out")"
 
+FLOOR_PORT=
+if cc -std=gnu11 -O2 -o "$WORK/floor-forwarder" "$ROOT/bench/floor-forwarder.c" 2>"$WORK/floor.out"; then
+    FLOOR_PORT=$(free_port)
+    "$WORK/floor-forwarder" "$FLOOR_PORT" "$NGINX_PORT" </dev/null >>"$WORK/floor.out" 2>&1 &
+    PIDS+=($!)
+    wait_port "$FLOOR_PORT" || FLOOR_PORT=
+fi
+
 TOXI_PORT=
 if command -v toxiproxy-server >/dev/null; then
     TOXI_API=$(free_port)
@@ -127,6 +139,15 @@ printf '%-46s %12s %12s %8s  %-8s %s\n' "open p50 us at $RATE/s" "$(fmt "$P_P50"
     "$(fmt "$(calc "$P_P50/$D_P50")")" "-" "-"
 printf '%-46s %12s %12s %8s  %-8s %s\n' "open p99 us at $RATE/s" "$(fmt "$P_P99")" "$(fmt "$D_P99")" \
     "$(fmt "$(calc "$P_P99/$D_P99")")" "-" "-"
+if [ -n "$FLOOR_PORT" ]; then
+    F_RPS=$(closed_rps "http://127.0.0.1:$FLOOR_PORT/")
+    printf '%-46s %12s %12s %8s  %-8s %s\n' "closed req/s: bare forwarder (floor) vs direct" "$(fmt "$F_RPS")" "$(fmt "$D_RPS")" \
+        "$(fmt "$(calc "$F_RPS/$D_RPS")")" "-" "-"
+    printf '%-46s %12s %12s %8s  %-8s %s\n' "closed req/s: salvo chaos vs bare forwarder" "$(fmt "$P_RPS")" "$(fmt "$F_RPS")" \
+        "$(fmt "$(calc "$P_RPS/$F_RPS")")" "-" "-"
+else
+    echo "(could not build bench/floor-forwarder.c: $(head -n 1 "$WORK/floor.out"))"
+fi
 if [ -n "$TOXI_PORT" ]; then
     TOXI=http://127.0.0.1:$TOXI_PORT/
     T_RPS=$(closed_rps "$TOXI")
