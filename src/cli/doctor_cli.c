@@ -179,6 +179,7 @@ int cli_doctor(int argc, char **argv)
     struct doctor_args a;
     memset(&a, 0, sizeof(a));
     doctor_plan_init(&a.plan);
+    a.plan.sample_ms = 250; /* the verb may take a moment to sample steal; a run's preflight does not */
     opterr = 0;
     optind = 1;
     for (int opt; (opt = getopt_long(argc, argv, ":r:c:t:h", long_opts, NULL)) != -1;) {

@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,8 @@
 
 /* Workers start this long after they are created, all on the same instant. */
 #define START_DELAY_NS (50 * NS_PER_MS)
+#define STEAL_NOTE_PCT 2.0 /* hypervisor steal worth naming in a late-generator verdict */
+#define STEAL_HINT_PCT 5.0 /* ... and worth a hint in any run */
 
 /* Fires chaos edges due by now; returns the next edge (absolute ns) or UINT64_MAX. */
 static uint64_t chaos_fire(const struct run_hooks *hooks, uint64_t start_ns, uint64_t now)
@@ -88,10 +91,14 @@ static bool wait_signal(const sigset_t *set, uint64_t wait_ns)
 }
 
 /* Adds one reason why the run is not valid. */
-static void invalidate(struct run_result *r, const char *fmt, double a, double b)
+__attribute__((format(printf, 2, 3))) static void invalidate(struct run_result *r, const char *fmt, ...)
 {
     r->valid = false;
-    if (r->nreasons < 4) snprintf(r->reasons[r->nreasons++], sizeof(r->reasons[0]), fmt, a, b);
+    if (r->nreasons >= 4) return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(r->reasons[r->nreasons++], sizeof(r->reasons[0]), fmt, ap);
+    va_end(ap);
 }
 
 /* Collects recorders, pool statistics and health figures after join. */
@@ -184,8 +191,14 @@ static void judge(const struct run_config *cfg, struct run_result *r)
     double lat_p99_us = (double)hist_value_at_percentile(&r->total.latency, 99);
     double bar_us = (double)cfg->max_lag_ns / 1e3;
     if (lat_p99_us / 10 > bar_us) bar_us = lat_p99_us / 10;
-    if (r->total.send_lag.total_count > 0 && lag_p99_us > bar_us)
-        invalidate(r, "generator fell behind its schedule: send lag p99 %.0f us > %.0f us allowed", lag_p99_us, bar_us);
+    if (r->total.send_lag.total_count > 0 && lag_p99_us > bar_us) {
+        if (r->machine.ok && r->machine.steal_pct >= STEAL_NOTE_PCT)
+            invalidate(r, "generator fell behind its schedule: send lag p99 %.0f us > %.0f us allowed (the hypervisor "
+                          "stole %.0f%% of this machine's CPU time)",
+                       lag_p99_us, bar_us, r->machine.steal_pct);
+        else
+            invalidate(r, "generator fell behind its schedule: send lag p99 %.0f us > %.0f us allowed", lag_p99_us, bar_us);
+    }
     /*
      * When the achieved rate fell short, was it the generator? Work per
      * request is roughly constant, so a busiest thread that was busy b of
@@ -208,7 +221,7 @@ static void judge(const struct run_config *cfg, struct run_result *r)
      * and read responses late: its figures describe the machine.
      */
     if (!r->interrupted && r->runq_wait_pct_max > 15)
-        invalidate(r, "the machine was overloaded: a worker thread waited for a CPU %.0f%% of the time (>%.0f%%)",
+        invalidate(r, "the machine was overloaded: a worker thread waited for a CPU %.0f%% of the time (>%d%%)",
                    r->runq_wait_pct_max, 15);
 }
 
@@ -227,6 +240,7 @@ int run_execute(const struct run_config *cfg, const struct run_hooks *hooks, str
     sigaddset(&set, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &set, NULL); /* workers inherit the mask */
     kernel_counters_read(&r->kernel_before);
+    cpu_times_read(&r->machine_before);
     uint64_t start_ns = clock_now_ns() + START_DELAY_NS;
     r->wall_start_ns = clock_wall_ns() + START_DELAY_NS;
     if (cfg->start_at_wall_ns) {
@@ -266,6 +280,8 @@ int run_execute(const struct run_config *cfg, const struct run_hooks *hooks, str
     merge_ready(r, ws, started, &next_sec, &tmp, cfg, hooks);
     r->elapsed_s = (double)(clock_now_ns() - start_ns) / 1e9;
     kernel_counters_read(&r->kernel_after);
+    cpu_times_read(&r->machine_after);
+    r->machine = cpu_times_share(&r->machine_before, &r->machine_after);
     if (started == cfg->threads) collect(cfg, r, ws, start_ns);
     for (uint32_t i = 0; i < started; i++) {
         if (ws[i].rc < 0 && rc == 0) rc = ws[i].rc;
@@ -290,4 +306,14 @@ void run_result_release(struct run_result *r)
     free(r->cpu_pct);
     r->timeline = NULL;
     r->cpu_pct = NULL;
+}
+
+bool run_steal_hint(const struct run_result *r, char *buf, size_t n)
+{
+    if (!r->machine.ok || r->machine.steal_pct < STEAL_HINT_PCT) return false;
+    snprintf(buf, n,
+             "the hypervisor took %.0f%% of this machine's CPU time (steal) during the run: everything on it, the "
+             "generator included, ran slower than its hardware allows",
+             r->machine.steal_pct);
+    return true;
 }

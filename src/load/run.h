@@ -18,6 +18,7 @@
 #include "load/engine.h"
 #include "load/recorder.h"
 #include "chaos/window.h"
+#include "sys/cpustat.h"
 #include "sys/kernel.h"
 
 /* One second of the merged timeline. */
@@ -57,8 +58,10 @@ struct run_result {
     bool interrupted;
     bool data_exhausted;
     struct kernel_counters kernel_before, kernel_after;
+    struct cpu_times machine_before, machine_after; /* whole machine, /proc/stat */
+    struct cpu_share machine; /* shares between the two */
     bool valid;
-    char reasons[4][160];
+    char reasons[4][256];
     int nreasons;
     char first_error[256];
     struct {
@@ -76,5 +79,11 @@ struct run_result {
 int run_execute(const struct run_config *cfg, const struct run_hooks *hooks, struct run_result *out);
 /* Frees what run_execute allocated; NULL is fine. */
 void run_result_release(struct run_result *r);
+
+/*
+ * The hint for a run during which the hypervisor took a noticeable share of
+ * the machine's CPU (steal >= 5 %): writes it into buf and returns true.
+ */
+bool run_steal_hint(const struct run_result *r, char *buf, size_t n);
 
 #endif

@@ -129,6 +129,11 @@ static json_t *generator_object(const struct run_result *r)
     json_object_set_new(o, "cpu_pct_per_thread", per);
     json_object_set_new(o, "max_rss_kb", json_integer(r->max_rss_kb));
     json_object_set_new(o, "send_lag_us", report_json_percentiles(&r->total.send_lag));
+    const struct cpu_share *m = &r->machine;
+    json_object_set_new(o, "machine_cpu",
+                        m->ok ? json_pack("{s:f, s:f, s:f, s:f}", "busy_pct", m->busy_pct, "softirq_pct", m->softirq_pct,
+                                          "iowait_pct", m->iowait_pct, "steal_pct", m->steal_pct)
+                              : json_null());
     return o;
 }
 
@@ -297,6 +302,8 @@ json_t *report_json_build(const struct run_config *cfg, const struct run_result 
         json_array_append_new(hints, json_string("closed model: latency excludes the queueing users would see"));
     if (reqgen_is_static(cfg->gen) && t->scheduled > 1)
         json_array_append_new(hints, json_string("every request was identical: a cache may have answered them all; use --data"));
+    char steal[256];
+    if (run_steal_hint(r, steal, sizeof steal)) json_array_append_new(hints, json_string(steal));
     json_object_set_new(o, "hints", hints);
     json_object_set_new(o, "groups", groups_object(cfg, t));
     json_object_set_new(o, "pool", pool_object(&r->pool, t));

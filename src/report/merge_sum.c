@@ -225,6 +225,25 @@ json_t *merge_groups(const struct merge *m)
     return out;
 }
 
+/* machine_cpu: the worst shard's share of each kind (shards may share a
+ * machine or not, so shares neither add up nor average); null when none has it. */
+static json_t *merge_machine_cpu(const struct merge *m)
+{
+    static const char *const keys[] = {"busy_pct", "softirq_pct", "iowait_pct", "steal_pct"};
+    json_t *out = NULL;
+    for (size_t i = 0; i < m->n; i++) {
+        json_t *mc = json_object_get(json_object_get(m->results[i], "generator"), "machine_cpu");
+        if (!json_is_object(mc)) continue;
+        if (!out) out = json_object();
+        for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) {
+            json_t *v = json_object_get(mc, keys[k]), *have = json_object_get(out, keys[k]);
+            if (json_is_number(v) && (!have || json_number_value(v) > json_number_value(have)))
+                json_object_set_new(out, keys[k], json_real(json_number_value(v)));
+        }
+    }
+    return out ? out : json_null();
+}
+
 /* generator: CPU adds up over processes, per-process peaks take the max,
  * threads are listed shard after shard, send lag comes from its histograms. */
 json_t *merge_generator(const struct merge *m, json_t *hdr)
@@ -246,6 +265,7 @@ json_t *merge_generator(const struct merge *m, json_t *hdr)
                         json_integer((json_int_t)merge_over_shards(m, "generator", "max_rss_kb", FOLD_MAX)));
     json_t *lag = merge_named_trend(m, "generator", "send_lag_us", hdr);
     if (lag) json_object_set_new(o, "send_lag_us", lag);
+    json_object_set_new(o, "machine_cpu", merge_machine_cpu(m));
     return o;
 }
 

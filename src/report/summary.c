@@ -96,6 +96,9 @@ static void print_health(FILE *out, const struct run_config *cfg, const struct r
     if (!cfg->closed)
         fprintf(out, ", send lag p99 %s",
                 report_fmt_us(b2, sizeof(b2), (double)hist_value_at_percentile(&r->total.send_lag, 99)));
+    if (r->machine.ok)
+        fprintf(out, "; machine busy %.0f%% (softirq %.0f%%), steal %.0f%%", r->machine.busy_pct, r->machine.softirq_pct,
+                r->machine.steal_pct);
     fprintf(out, "\n");
     int shown = 0;
     for (int i = 0; i < KERNEL_NCOUNTERS; i++) {
@@ -155,6 +158,8 @@ void report_summary(FILE *out, const struct run_config *cfg, const struct run_re
     if (cfg->closed) fprintf(out, "hint        a closed loop's latency excludes the queueing users would see; run the open model (-r N)\n");
     if (reqgen_is_static(cfg->gen) && r->total.scheduled > 1)
         fprintf(out, "hint        every request was identical: a cache may have answered them all; feed varied requests with --data\n");
+    char steal[256];
+    if (run_steal_hint(r, steal, sizeof steal)) fprintf(out, "hint        %s\n", steal);
     if (r->valid) fprintf(out, "verdict     valid\n");
     for (int i = 0; i < r->nreasons; i++) fprintf(out, "verdict     INVALID: %s\n", r->reasons[i]);
 }

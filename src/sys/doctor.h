@@ -43,6 +43,7 @@ struct doctor_plan {
     const char *target_host; /* NULL: no target; name or address, IPv6 without brackets */
     uint16_t target_port;
     const char *root; /* NULL or "/": this machine; else a recorded tree */
+    uint32_t sample_ms; /* > 0: sample machine-wide CPU (steal) this long; 0 skips it */
 };
 
 /* One judgement. Strings are NUL-terminated and never NULL. */

@@ -12,16 +12,21 @@
  * salvo run starts one thread per online CPU, but a process may be allowed
  * fewer (its affinity mask) or be throttled to fewer by a cgroup quota,
  * which is the usual case in containers; threads beyond the usable CPUs
- * wait for a CPU and send late.
+ * wait for a CPU and send late. On a virtual machine the hypervisor may
+ * also take CPU time away from all of them (steal), sampled by `salvo doctor`.
  */
 #include <dirent.h>
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "sys/cpustat.h"
 #include "sys/doctor_checks.h"
 
 #define FD_ROUND 1048576 /* a round limit that leaves room for any plan below it */
+#define DOCTOR_STEAL_WARN_PCT 5
 
 /* Writes a limit value, "unlimited" for INT64_MAX. */
 static const char *limit_text(int64_t v, char *buf, size_t cap)
@@ -231,9 +236,39 @@ static void check_timer_slack(struct doctor_ctx *ctx, struct doctor_report *r)
     if (ns > 1) DOCTOR_SET(c->fix, "echo 1 > /proc/$$/timerslack_ns (programs started from this shell inherit it)");
 }
 
+/* Hypervisor steal over a short sample (salvo doctor only: a run measures its own). */
+static void check_steal(struct doctor_ctx *ctx, struct doctor_report *r)
+{
+    char text[1024];
+    struct cpu_times before, after;
+    if (ctx->plan->sample_ms == 0) return;
+    if (sysctl_read_file(&ctx->sys, "proc/stat", text, sizeof(text)) < 0 || cpu_times_parse(text, &before) < 0)
+        return;
+    struct timespec pause = {.tv_sec = ctx->plan->sample_ms / 1000,
+                             .tv_nsec = (long)(ctx->plan->sample_ms % 1000) * 1000000L};
+    while (nanosleep(&pause, &pause) < 0 && errno == EINTR) {
+    }
+    if (sysctl_read_file(&ctx->sys, "proc/stat", text, sizeof(text)) < 0 || cpu_times_parse(text, &after) < 0)
+        return;
+    struct cpu_share s = cpu_times_share(&before, &after);
+    if (!s.ok) return; /* a recorded tree does not move */
+    struct doctor_check *c = doctor_add(r, "cpu steal");
+    DOCTOR_SET(c->value, "%.1f%% of the machine's CPU time over %u ms (busy %.0f%%)", s.steal_pct,
+               ctx->plan->sample_ms, s.busy_pct);
+    DOCTOR_SET(c->recommended, "< %d%%", DOCTOR_STEAL_WARN_PCT);
+    DOCTOR_SET(c->symptom, "the hypervisor runs other guests on these cores: everything here runs late, and "
+                           "runs show send lag and latency the server did not cause");
+    if (s.steal_pct >= DOCTOR_STEAL_WARN_PCT) {
+        c->status = DOCTOR_WARN;
+        DOCTOR_SET(c->fix, "use dedicated cores (or a quieter host); compare runs only at similar steal, which "
+                           "salvo run reports under generator.machine_cpu");
+    }
+}
+
 void doctor_check_cpu(struct doctor_ctx *ctx, struct doctor_report *r)
 {
     check_cpus(ctx, r);
+    check_steal(ctx, r);
     check_governor(ctx, r);
     check_timer_slack(ctx, r);
 }
