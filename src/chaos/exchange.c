@@ -86,13 +86,17 @@ static void step_request(struct exchange *ex, const char *buf, size_t len, const
                          struct exchange_step *out)
 {
     if (http_frame_idle(&ex->req)) {
-        struct exchange_entry e = {.seq = ex->next_seq++};
+        struct exchange_entry e = {.seq = ex->next_seq};
         const struct toxic *t = pick(d, TOXIC_HTTP_STATUS, e.seq);
         if (t) {
             e.synth = true;
             e.status = (uint16_t)t->attr[ATTR_STATUS];
         }
-        if (!fifo_push(ex, &e)) return go_opaque(ex, len, out);
+        if (!fifo_push(ex, &e)) { /* full: nothing consumed until a response completes */
+            *out = (struct exchange_step){.len = 0};
+            return;
+        }
+        ex->next_seq++;
         ex->req_dropping = e.synth;
     }
     bool dropping = ex->req_dropping;

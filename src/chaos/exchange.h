@@ -18,8 +18,9 @@
  * it cannot frame (not HTTP, an upgrade, a confused peer) turns it opaque:
  * from then on every byte is forwarded untouched and no HTTP toxic applies.
  *
- * Ownership: the exchange owns its FIFO (grown with realloc, capped at
- * EXCHANGE_MAX_PIPELINE requests in flight: beyond that it turns opaque).
+ * Ownership: the exchange owns its FIFO (grown on demand, capped at
+ * EXCHANGE_MAX_PIPELINE requests in flight: beyond that it takes no more
+ * request bytes until a response completes, and the link holds them).
  */
 #ifndef SALVO_CHAOS_EXCHANGE_H
 #define SALVO_CHAOS_EXCHANGE_H
@@ -82,7 +83,9 @@ void exchange_release(struct exchange *ex);
 /*
  * Looks at input bytes read from the client (dir STREAM_UPSTREAM) or from
  * the server (STREAM_DOWNSTREAM) and fills *out for the first out->len of
- * them; call again with the rest. len must be > 0.
+ * them; call again with the rest. len must be > 0. out->len is 0 only for
+ * client bytes that start a request while EXCHANGE_MAX_PIPELINE requests
+ * are in flight: offer them again after a response has completed.
  */
 void exchange_step(struct exchange *ex, int dir, const char *buf, size_t len, const struct exchange_dice *dice,
                    struct exchange_step *out);

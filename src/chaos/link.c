@@ -189,11 +189,6 @@ static void emit_synth(struct link *l, uint64_t now)
     }
 }
 
-/*
- * Bytes read from the source of direction d: HTTP toxics, then byte toxics.
- * Consecutive forwarded steps with the same delay are pushed as one run, so
- * a response whose head and body came in one read leaves in one write.
- */
 /* Starts or stops feeding the exchange before bytes of direction d (see link.h). */
 static void framing_update(struct link *l, int d)
 {
@@ -207,6 +202,22 @@ static void framing_update(struct link *l, int d)
     }
 }
 
+/* Keeps client bytes the exchange could not take yet (they are read again before the socket). */
+static void hold(struct link *l, const char *buf, size_t len)
+{
+    char *grown = malloc(len);
+    if (!grown) abort();
+    memcpy(grown, buf, len); /* buf may point into the old held bytes */
+    free(l->held);
+    l->held = grown;
+    l->held_len = len;
+}
+
+/*
+ * Bytes read from the source of direction d: HTTP toxics, then byte toxics.
+ * Consecutive forwarded steps with the same delay are pushed as one run, so
+ * a response whose head and body came in one read leaves in one write.
+ */
 static void dir_ingest(struct link *l, int d, const char *buf, size_t len, uint64_t now)
 {
     const struct proxy *p = l->proxy;
@@ -223,6 +234,11 @@ static void dir_ingest(struct link *l, int d, const char *buf, size_t len, uint6
     while (len > 0 && !l->closed) {
         struct exchange_step st;
         exchange_step(&l->ex, d, buf, len, &dice, &st);
+        if (st.len == 0) { /* the pipeline is full: keep the rest for later, read no more */
+            if (run_len > 0) l4_push(l, d, run, run_len, run_delay, now);
+            hold(l, buf, len);
+            return;
+        }
         bool extends = st.forward && run_len > 0 && st.delay_ns == run_delay;
         if (run_len > 0 && !extends) {
             l4_push(l, d, run, run_len, run_delay, now);
@@ -244,6 +260,19 @@ static void dir_ingest(struct link *l, int d, const char *buf, size_t len, uint6
     if (run_len > 0 && !l->closed) l4_push(l, d, run, run_len, run_delay, now);
 }
 
+/* Offers held client bytes again. True when some were taken. */
+static bool feed_held(struct link *l, uint64_t now)
+{
+    char *buf = l->held;
+    size_t len = l->held_len;
+    l->held = NULL;
+    l->held_len = 0;
+    dir_ingest(l, UP, buf, len, now); /* may hold a shorter tail again */
+    bool moved = l->held_len != len;
+    free(buf);
+    return moved;
+}
+
 /* Reads direction d's source while its queue has room. True when anything happened. */
 static bool dir_read(struct link *l, int d, uint64_t now)
 {
@@ -252,8 +281,13 @@ static bool dir_read(struct link *l, int d, uint64_t now)
     char *scratch = l->proxy->chaos->scratch;
     bool moved = false;
     if (d == DOWN && !l->connected) return false;
+    if (d == UP && l->held_len > 0) {
+        moved = feed_held(l, now);
+        if (l->held_len > 0) return moved; /* still full: the socket waits */
+    }
     for (int i = 0; i < READ_BUDGET; i++) {
-        if (l->closed || !src->readable || dir->src_eof || dir->queue.bytes >= LINK_QUEUE_CAP) break;
+        if (l->closed || !src->readable || dir->src_eof || dir->queue.bytes >= LINK_QUEUE_CAP || (d == UP && l->held_len))
+            break;
         ssize_t n = read(src->io.fd, scratch, CHAOS_SCRATCH);
         if (n > 0) {
             /* A short read drained the socket; new data brings a new edge. */
@@ -287,6 +321,13 @@ static bool dir_finish(struct link *l, int d, const struct effects *e, uint64_t 
         return true;
     }
     if (!dir->src_eof || dir->dst_shut || (d == UP && !l->connected)) return false;
+    if (e->reset) { /* reset_peer: the peer gets a reset, never a clean FIN */
+        if (!dir->reset_at_ns) {
+            dir->reset_at_ns = now + (uint64_t)e->reset_ms * NS_PER_MS;
+            tox_arm(l);
+        }
+        return false;
+    }
     if (e->slow_close_ms > 0) {
         if (!dir->eof_at_ns) dir->eof_at_ns = now + (uint64_t)e->slow_close_ms * NS_PER_MS;
         if (now < dir->eof_at_ns) {
@@ -360,7 +401,8 @@ static void link_pump(struct link *l)
     for (int d = 0; d < 2 && !l->closed; d++) {
         struct link_side *src = d == UP ? &l->client : &l->server;
         bool can_read = d == UP || l->connected;
-        if (can_read && src->readable && !l->dir[d].src_eof && l->dir[d].queue.bytes < LINK_QUEUE_CAP)
+        bool held = d == UP && l->held_len > 0; /* waits for a response, not for a timer */
+        if (can_read && src->readable && !held && !l->dir[d].src_eof && l->dir[d].queue.bytes < LINK_QUEUE_CAP)
             dir_wake(l, d, now); /* budget spent: continue in the next iteration */
     }
 }
@@ -565,8 +607,14 @@ void link_refresh(struct link *l)
         if (e.rate == 0 && !e.slicer) l->dir[d].pace_ns = 0;
         if (e.slow_close_ms == 0) l->dir[d].eof_at_ns = 0;
     }
+    if (l->start_at_ns) { /* a handshake delay follows its toxic too: shortened, lengthened or gone */
+        l->start_at_ns = l->start_ns + handshake_delay(l);
+        if (clock_now_ns() >= l->start_at_ns) link_start(l);
+        else tox_arm(l);
+        return;
+    }
     tox_arm(l);
-    if (!l->start_at_ns) link_pump(l);
+    link_pump(l);
 }
 
 void link_free(struct link *l)
@@ -575,5 +623,6 @@ void link_free(struct link *l)
     chaos_queue_release(&l->dir[UP].queue);
     chaos_queue_release(&l->dir[DOWN].queue);
     exchange_release(&l->ex);
+    free(l->held);
     free(l);
 }

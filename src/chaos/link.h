@@ -81,6 +81,8 @@ struct link {
     struct timer tox_timer; /* handshake start, timeout close, reset_peer */
     struct exchange ex;
     bool framing;      /* bytes go through the exchange (the proxy has an HTTP toxic) */
+    char *held;        /* client bytes read but not yet taken by a full exchange (malloc'd) */
+    size_t held_len;
     int8_t last_in;    /* direction of the last bytes read, -1 before any */
     bool connected; /* the upstream connect completed */
     bool closed;

@@ -186,10 +186,10 @@ int proxy_update_toxic(struct proxy *p, const char *name, const struct toxic *t)
 {
     struct toxic *old = proxy_find_toxic(p, name);
     if (!old) return -ENOENT;
-    uint64_t id = old->id, added = old->added_ns;
+    uint64_t id = old->id; /* the same dice: toxicity keeps hitting the same connections */
     *old = *t;
     old->id = id;
-    old->added_ns = added;
+    old->added_ns = clock_now_ns(); /* toxiproxy restarts an updated toxic: a timeout counts from now */
     toxics_changed(p);
     return 0;
 }

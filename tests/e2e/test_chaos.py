@@ -211,6 +211,34 @@ def test_http_status_share():
 
 
 @test
+def test_deep_pipeline_keeps_every_answer():
+    """More pipelined requests than the exchange tracks (1024): it waits, never drops an owed 503."""
+    reset()
+    add_toxic({"type": "http_status", "toxicity": 0.5, "attributes": {"status": 503}})
+    n, req = 3000, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"
+    sock = socket.create_connection(("127.0.0.1", chaos.port), timeout=5)
+    sender = threading.Thread(target=lambda: sock.sendall(req * n), daemon=True)
+    sender.start()
+    got, deadline = b"", time.monotonic() + 15
+    try:
+        while got.count(b"HTTP/1.1 ") < n and time.monotonic() < deadline:
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            got += chunk
+    except socket.timeout:
+        pass
+    finally:
+        sock.close()
+        sender.join(5)
+    answers, injected = got.count(b"HTTP/1.1 "), got.count(b"HTTP/1.1 503")
+    h.log("  %d pipelined requests: %d answers, %d injected 503s" % (n, answers, injected))
+    check(answers == n, "every pipelined request needs an answer: %d of %d" % (answers, n))
+    check(abs(injected / float(n) - 0.5) <= 0.05, "503 share %d/%d, want 0.5 ± 0.05" % (injected, n))
+    reset()
+
+
+@test
 def test_reset_peer_counts_connection_errors():
     reset()
     add_toxic({"type": "reset_peer", "attributes": {"timeout": 0}})
@@ -337,6 +365,52 @@ def test_byte_toxics():
     got, how = raw_exchange(chaos.port, GET)
     took = time.monotonic() - t0
     check(got.endswith(b"hello\n") and 0.28 < took < 1.0, "handshake 300: %.2f s" % took)
+    reset()
+
+
+def timed_exchange_with(request, at, action):
+    """raw_exchange on a fresh connection while action() runs `at` s in: (bytes, how, seconds)."""
+    timer = threading.Timer(at, action)
+    t0 = time.monotonic()
+    timer.start()
+    try:
+        got, how = raw_exchange(chaos.port, request, wait=4.0)
+    finally:
+        timer.join(5)
+    return got, how, time.monotonic() - t0
+
+
+@test
+def test_reset_peer_beats_a_clean_close():
+    """reset_peer: the client gets a reset even when the server closes first (toxiproxy's behaviour)."""
+    reset()
+    add_toxic({"type": "reset_peer", "attributes": {"timeout": 200}})
+    t0 = time.monotonic()
+    got, how = raw_exchange(chaos.port, GET)  # Connection: close: nginx sends its FIN at once
+    took = time.monotonic() - t0
+    check(how == "reset" and got == b"" and 0.15 < took < 1.5,
+          "reset_peer 200 with a server close: got %r, %s after %.2f s" % (got[:40], how, took))
+    reset()
+
+
+@test
+def test_toxic_changes_reach_open_connections():
+    """A held handshake follows its toxic's removal; an updated timeout counts from the update."""
+    reset()
+    add_toxic({"type": "handshake", "attributes": {"delay": 3000}})
+    got, how, took = timed_exchange_with(GET, 0.3, reset)
+    check(got.endswith(b"hello\n") and took < 1.5,
+          "handshake removed after 0.3 s: the waiting connection should start then, took %.2f s (%s)" % (took, how))
+    reset()
+    toxic = add_toxic({"type": "timeout", "attributes": {"timeout": 0}})
+
+    def shorten():
+        status, data = chaos.api("POST", "/proxies/salvo/toxics/%s" % toxic["name"], {"attributes": {"timeout": 500}})
+        check(status == 200, "updating the timeout toxic: %s %s" % (status, data))
+
+    got, how, took = timed_exchange_with(KEEP_ALIVE_GET, 0.8, shorten)
+    check(got == b"" and how == "eof" and 1.2 < took < 2.5,
+          "timeout 0 updated to 500 ms at 0.8 s should close near 1.3 s, closed after %.2f s (%s)" % (took, how))
     reset()
 
 

@@ -189,6 +189,40 @@ static void test_cut_and_latency(void **state)
     exchange_release(&ex);
 }
 
+/* A full pipeline takes no more request bytes until a response completes; owed answers still leave. */
+static void test_full_pipeline_waits(void **state)
+{
+    (void)state;
+    struct toxic t = make(TOXIC_HTTP_STATUS, 0.5, 503);
+    struct exchange_dice d = {&t, 1, 1, 1};
+    struct exchange ex;
+    exchange_init(&ex);
+    struct outcome o;
+    for (int i = 0; i < EXCHANGE_MAX_PIPELINE; i++)
+        feed(&ex, STREAM_UPSTREAM, GET, &d, 0, &o);
+    struct exchange_step st;
+    exchange_step(&ex, STREAM_UPSTREAM, GET, strlen(GET), &d, &st);
+    assert_int_equal(st.len, 0); /* full: nothing consumed */
+    assert_false(ex.opaque);     /* and still framing, so the owed 503s are not lost */
+    char buf[EXCHANGE_SYNTH_MAX];
+    bool close;
+    size_t answered = 0, forwarded = 0;
+    while (ex.len > 0) { /* the server answers what was forwarded, the proxy the rest, in order */
+        if (exchange_next_synth(&ex, buf, &close) > 0) {
+            answered++;
+            continue;
+        }
+        feed(&ex, STREAM_DOWNSTREAM, OK, &d, 0, &o);
+        assert_int_equal(o.forwarded, strlen(OK));
+        forwarded++;
+    }
+    assert_int_equal(answered + forwarded, EXCHANGE_MAX_PIPELINE);
+    assert_true(answered > EXCHANGE_MAX_PIPELINE / 3 && forwarded > EXCHANGE_MAX_PIPELINE / 3);
+    exchange_step(&ex, STREAM_UPSTREAM, GET, strlen(GET), &d, &st);
+    assert_int_equal(st.len, strlen(GET)); /* room again */
+    exchange_release(&ex);
+}
+
 static void test_opaque(void **state)
 {
     (void)state;
@@ -243,6 +277,7 @@ int main(void)
         cmocka_unit_test(test_synth_waits_for_body),
         cmocka_unit_test(test_head_pipelined),
         cmocka_unit_test(test_cut_and_latency),
+        cmocka_unit_test(test_full_pipeline_waits),
         cmocka_unit_test(test_opaque),
         cmocka_unit_test(test_share_of_requests),
     };
