@@ -43,7 +43,7 @@ int endpoint_parse(struct endpoint *ep, const char *text)
     char host[ENDPOINT_TEXT_MAX], port[8];
     if (strlen(text) >= ENDPOINT_TEXT_MAX || split(text, host, sizeof host, port, sizeof port) != 0) return -EINVAL;
     struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM}, *res = NULL;
-    if (getaddrinfo(host, port, &hints, &res) != 0 || !res) return -ENOENT;
+    if (getaddrinfo(host, port, &hints, &res) != 0 || !res) return -EHOSTUNREACH;
     memcpy(&ep->addr, res->ai_addr, res->ai_addrlen);
     ep->len = res->ai_addrlen;
     freeaddrinfo(res);

@@ -24,7 +24,8 @@ struct endpoint {
 
 /*
  * Parses and resolves text. Returns 0, -EINVAL when it is not host:port,
- * or -ENOENT when the host does not resolve.
+ * or -EHOSTUNREACH when the host does not resolve (not -ENOENT, which the
+ * API answers with 404 for a missing proxy or toxic).
  */
 int endpoint_parse(struct endpoint *ep, const char *text);
 

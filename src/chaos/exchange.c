@@ -231,10 +231,12 @@ size_t exchange_next_synth(struct exchange *ex, char *buf, bool *close)
     struct exchange_entry *e = entry_at(ex, 0);
     static const char body[] = "injected by salvo chaos\n";
     bool no_body = e->head_request || e->status == 204 || e->status == 304;
-    int n = snprintf(buf, EXCHANGE_SYNTH_MAX,
-                     "HTTP/1.1 %u %s\r\ncontent-type: text/plain\r\ncontent-length: %zu\r\n%s\r\n%s",
-                     (unsigned)e->status, reason(e->status), e->status == 204 ? 0 : sizeof body - 1,
-                     e->close ? "connection: close\r\n" : "", no_body ? "" : body);
+    char length[48] = ""; /* a 204 or 304 carries no content-length (RFC 9110 8.6) */
+    if (e->status != 204 && e->status != 304)
+        snprintf(length, sizeof length, "content-length: %zu\r\n", sizeof body - 1);
+    int n = snprintf(buf, EXCHANGE_SYNTH_MAX, "HTTP/1.1 %u %s\r\ncontent-type: text/plain\r\n%s%s\r\n%s",
+                     (unsigned)e->status, reason(e->status), length, e->close ? "connection: close\r\n" : "",
+                     no_body ? "" : body);
     *close = e->close;
     if (e->close) ex->finished = true;
     fifo_pop(ex);

@@ -24,7 +24,7 @@
 static void reply_json(struct api_reply *out, int status, json_t *v)
 {
     out->status = status;
-    out->body = json_dumps(v, JSON_COMPACT);
+    out->body = json_dumps(v, JSON_COMPACT | JSON_REAL_PRECISION(12)); /* toxicity 0.3, not 0.29999999999999999 */
     json_decref(v);
 }
 
@@ -42,9 +42,11 @@ static void reply_errno(struct api_reply *out, int rc, const char *what)
         snprintf(msg, sizeof msg, "%s already exists", what);
     else if (rc == -ENOENT)
         snprintf(msg, sizeof msg, "%s not found", what);
+    else if (rc == -EHOSTUNREACH)
+        snprintf(msg, sizeof msg, "%s: the listen or upstream host does not resolve", what);
     else
         snprintf(msg, sizeof msg, "%s: %s", what, strerror(-rc));
-    int status = rc == -EEXIST ? 409 : rc == -ENOENT ? 404 : rc == -EINVAL ? 400 : 500;
+    int status = rc == -EEXIST ? 409 : rc == -ENOENT ? 404 : rc == -EINVAL || rc == -EHOSTUNREACH ? 400 : 500;
     reply_error(out, status, msg);
 }
 

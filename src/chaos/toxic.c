@@ -249,7 +249,11 @@ static int text_to_units(const char *key, const char *text, enum unit unit, int6
         return -EINVAL;
     }
     double whole = nearbyint(units);
-    if (fabs(units - whole) > 1e-9 * (whole > 1 ? whole : 1) || whole > (double)BIG) {
+    if (whole > (double)BIG) {
+        if (err) snprintf(err, errlen, "%s='%s' is too large (at most %lld %s)", key, text, (long long)BIG, unit_word(unit));
+        return -EINVAL;
+    }
+    if (fabs(units - whole) > 1e-9 * (whole > 1 ? whole : 1)) {
         if (err) snprintf(err, errlen, "%s='%s' is not a whole number of %s", key, text, unit_word(unit));
         return -EINVAL;
     }

@@ -81,6 +81,10 @@ int toxic_from_json(struct toxic *t, const json_t *obj, char *err, size_t errlen
     }
     toxic_default_name(t);
     const json_t *name = json_object_get(obj, "name");
+    if (name && !json_is_null(name) && !json_is_string(name)) {
+        snprintf(err, errlen, "toxic name must be a string");
+        return -EINVAL;
+    }
     if (name && json_is_string(name) && *json_string_value(name) != '\0') {
         if (!toxic_name_valid(json_string_value(name))) {
             snprintf(err, errlen, "toxic name must be 1..63 of A-Z a-z 0-9 _ - .");

@@ -495,6 +495,10 @@ def test_api_contract():
                                                    "upstream": "127.0.0.1:%d" % nginx.port}])
     check(status == 201 and pop["proxies"][0]["name"] == "pop", "populate: %s %s" % (status, pop))
     chaos.api("DELETE", "/proxies/pop")
+    status, e = chaos.api("POST", "/proxies", {"name": "nowhere", "listen": "127.0.0.1:0",
+                                               "upstream": "nosuchhost.invalid:80"})
+    check(status == 400 and "does not resolve" in e.get("error", ""),
+          "an upstream that does not resolve is a bad request, not a missing proxy: %s %s" % (status, e))
 
 
 # ---------------------------------------------------------------- leaks

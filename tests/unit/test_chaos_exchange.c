@@ -85,6 +85,14 @@ static void test_status_answers_without_upstream(void **state)
         assert_non_null(strstr(buf, "content-length: 24\r\n"));
         assert_int_equal(exchange_next_synth(&ex, buf, &close), 0);
         exchange_release(&ex);
+        t = make(TOXIC_HTTP_STATUS, 1, 204); /* no body, and no content-length either */
+        exchange_init(&ex);
+        feed(&ex, STREAM_UPSTREAM, GET, &d, piece, &o);
+        n = exchange_next_synth(&ex, buf, &close);
+        assert_memory_equal(buf, "HTTP/1.1 204 ", 13);
+        assert_null(strstr(buf, "content-length"));
+        assert_memory_equal(buf + n - 4, "\r\n\r\n", 4);
+        exchange_release(&ex);
     }
 }
 

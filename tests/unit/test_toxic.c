@@ -127,6 +127,7 @@ static void test_spec_invalid(void **state)
         {"slicer average_size=10 size_variation=10", "size_variation"},
         {"latency latency=2d", "2d"},
         {"limit_data bytes=1.5", "whole number"},
+        {"bandwidth rate=99999999999999999999999", "too large"},
     };
     (void)state;
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
