@@ -7,9 +7,8 @@
  */
 #include "chaos/window.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
-#include <netinet/in.h>
+#include <jansson.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -19,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "chaos/toxic_json.h"
 #include "core/units.h"
 #include "load/recorder.h"
 
@@ -37,45 +37,26 @@ static int parse_signal(const char *s)
     return *s && !*end && n > 0 && n < 65 ? (int)n : -1;
 }
 
-/* A toxic attribute's value as toxiproxy wants it: "200ms" → 200, "2s" → 2000, "512KB" → 512. */
-static bool attr_value(const char *val, double *out)
-{
-    char *end;
-    double v = strtod(val, &end);
-    if (end == val) return false;
-    if (!strcmp(end, "s")) v *= 1000;
-    else if (!strcmp(end, "us")) v /= 1000;
-    else if (*end && strcmp(end, "ms") && strcmp(end, "KB") && strcmp(end, "B") && strcmp(end, "kb")) return false;
-    *out = v;
-    return true;
-}
+/* The words of a toxic window that are the toxic's, for toxic_parse_spec. */
+struct toxic_words {
+    char type[TOXIC_NAME_MAX];
+    char rest[512]; /* " key=value …": every word that is not the window's */
+    bool named;     /* a name= among them */
+};
 
-/* Appends one toxic attribute (or a top-level field) to the POST body being built. */
-static int add_toxic_field(struct chaos_window *w, char *attrs, size_t cap, const char *key, const char *val,
-                           const char **why)
+/* Keeps a key=value word the window does not know (split at eq) for the toxic. */
+static int keep_toxic_word(struct toxic_words *tw, char *word, char *eq, const char **why)
 {
-    size_t n = strlen(attrs);
-    if (!strcmp(key, "stream")) {
-        if (strcmp(val, "upstream") && strcmp(val, "downstream")) return *why = "stream= must be upstream or downstream", -EINVAL;
-        snprintf(w->toxic_json + strlen(w->toxic_json), sizeof(w->toxic_json) - strlen(w->toxic_json),
-                 ",\"stream\":\"%s\"", val);
-        return 0;
-    }
-    double v;
-    if (!attr_value(val, &v)) return *why = "bad toxic attribute value", -EINVAL;
-    if (!strcmp(key, "toxicity")) {
-        snprintf(w->toxic_json + strlen(w->toxic_json), sizeof(w->toxic_json) - strlen(w->toxic_json),
-                 ",\"toxicity\":%g", v);
-        return 0;
-    }
-    for (const char *p = key; *p; p++)
-        if (!((*p >= 'a' && *p <= 'z') || *p == '_')) return *why = "bad toxic attribute name", -EINVAL;
-    snprintf(attrs + n, cap - n, "%s\"%s\":%.0f", n ? "," : "", key, v);
+    size_t n = strlen(tw->rest);
+    tw->named |= !strcmp(word, "name");
+    *eq = '=';
+    if (snprintf(tw->rest + n, sizeof(tw->rest) - n, " %s", word) >= (int)(sizeof(tw->rest) - n))
+        return *why = "toxic spec too long", -EINVAL;
     return 0;
 }
 
-/* Applies one key=value word to w; attrs collects toxic attributes. */
-static int parse_word(struct chaos_window *w, char *word, char *attrs, size_t cap, const char **why)
+/* Applies one window word to w; the others are kept in tw. */
+static int parse_word(struct chaos_window *w, char *word, struct toxic_words *tw, const char **why)
 {
     char *eq = strchr(word, '=');
     if (!eq) {
@@ -98,13 +79,71 @@ static int parse_word(struct chaos_window *w, char *word, char *attrs, size_t ca
     if (!strcmp(word, "signal")) return (w->signal = parse_signal(val)) < 0 ? (*why = "bad signal=", -EINVAL) : 0;
     if (!strcmp(word, "toxic")) {
         w->action = CHAOS_TOXIC;
-        snprintf(w->toxic_json, sizeof(w->toxic_json), "{\"type\":\"%.40s\",\"name\":\"%s\"", val, w->toxic_name);
+        if (!*val || strlen(val) >= sizeof(tw->type))
+            return *why = "toxic= needs a toxic type (see salvo chaos --help)", -EINVAL;
+        memcpy(tw->type, val, strlen(val) + 1);
         return 0;
     }
     if (!strcmp(word, "api")) return snprintf(w->api, sizeof(w->api), "%s", val) >= (int)sizeof(w->api) ? (*why = "api= too long", -EINVAL) : 0;
     if (!strcmp(word, "proxy")) return snprintf(w->proxy, sizeof(w->proxy), "%s", val) >= (int)sizeof(w->proxy) ? (*why = "proxy= too long", -EINVAL) : 0;
-    if (w->action == CHAOS_TOXIC) return add_toxic_field(w, attrs, cap, word, val, why);
-    return *why = "unknown key (at, for, pid, signal, toxic, api, proxy)", -EINVAL;
+    return keep_toxic_word(tw, word, eq, why);
+}
+
+/*
+ * Builds the POST body with the proxy's own spec parser and serialiser, so
+ * a window takes exactly the words, units and checks of `salvo chaos
+ * --toxic`. Unnamed, the toxic gets a name of its own (two windows of one
+ * type must not collide, nor delete a toxic someone else added).
+ */
+static int build_toxic(struct chaos_window *w, const struct toxic_words *tw, const char **why)
+{
+    char spec[sizeof(tw->type) + sizeof(tw->rest)];
+    struct toxic t;
+    snprintf(spec, sizeof(spec), "%s%s", tw->type, tw->rest);
+    if (toxic_parse_spec(&t, spec, w->error, sizeof(w->error)) < 0) return *why = w->error, -EINVAL;
+    if (tw->named) memcpy(w->toxic_name, t.name, sizeof(t.name));
+    else memcpy(t.name, w->toxic_name, sizeof(t.name));
+    json_t *obj = toxic_to_json(&t);
+    char *body = json_dumps(obj, JSON_COMPACT | JSON_REAL_PRECISION(12));
+    json_decref(obj);
+    int n = body ? snprintf(w->toxic_json, sizeof(w->toxic_json), "%s", body) : -1;
+    free(body);
+    if (n < 0 || n >= (int)sizeof(w->toxic_json)) return *why = "toxic spec too long", -EINVAL;
+    return 0;
+}
+
+/*
+ * Resolves api= once, now, rather than on the run's main thread. localhost
+ * means 127.0.0.1, where toxiproxy's default localhost:8474 listens, even
+ * when the resolver would answer ::1 first.
+ */
+static int resolve_api(struct chaos_window *w, const char **why)
+{
+    char text[sizeof(w->api) + 8];
+    if (!strncmp(w->api, "localhost:", 10)) snprintf(text, sizeof(text), "127.0.0.1%s", w->api + 9);
+    else snprintf(text, sizeof(text), "%s", w->api);
+    int rc = endpoint_parse(&w->api_ep, text);
+    if (rc == 0) return 0;
+    snprintf(w->error, sizeof(w->error),
+             rc == -EINVAL ? "api='%s': expected HOST:PORT, e.g. 127.0.0.1:8474 or [::1]:8474"
+                           : "api='%s': host does not resolve", w->api);
+    return *why = w->error, -EINVAL;
+}
+
+/* Finishes a toxic window, or refuses toxic words left over in another kind. */
+static int finish_toxic(struct chaos_window *w, const struct toxic_words *tw, const char **why)
+{
+    if (w->action != CHAOS_TOXIC) {
+        if (!tw->rest[0]) return 0;
+        snprintf(w->error, sizeof(w->error), "unknown key '%.*s' (at, for, pid, signal, toxic, api, proxy)",
+                 (int)strcspn(tw->rest + 1, "="), tw->rest + 1);
+        return *why = w->error, -EINVAL;
+    }
+    if (!w->proxy[0]) return *why = "toxic needs proxy=NAME", -EINVAL;
+    if (!toxic_name_valid(w->proxy)) return *why = "proxy= must be 1..63 of A-Z a-z 0-9 _ - .", -EINVAL;
+    if (!w->for_ns) return *why = "toxic needs for=DURATION", -EINVAL;
+    int rc = build_toxic(w, tw, why);
+    return rc < 0 ? rc : resolve_api(w, why);
 }
 
 /* Splits "... exec CMD [undo CMD]" off spec into w; the rest stays in head. */
@@ -137,25 +176,21 @@ int chaos_window_parse(struct chaos_window *w, const char *spec, const char **wh
     snprintf(w->api, sizeof(w->api), "127.0.0.1:8474");
     snprintf(w->toxic_name, sizeof(w->toxic_name), "salvo_chaos_%u_%d", serial++, (int)getpid());
     snprintf(w->spec, sizeof(w->spec), "%s", spec);
-    char buf[1024], attrs[256] = "", *save = NULL;
+    char buf[1024], *save = NULL;
+    struct toxic_words tw = {.type = ""};
     snprintf(buf, sizeof(buf), "%s", spec);
     int rc = split_exec(w, buf, why);
     if (rc < 0) return rc;
     bool has_at = false;
     for (char *word = strtok_r(buf, " \t", &save); word; word = strtok_r(NULL, " \t", &save)) {
         has_at |= !strncmp(word, "at=", 3);
-        if ((rc = parse_word(w, word, attrs, sizeof(attrs), why)) < 0) return rc;
+        if ((rc = parse_word(w, word, &tw, why)) < 0) return rc;
     }
     if ((int)w->action < 0) return *why = "missing action (pause, kill, toxic=TYPE or exec CMD)", -EINVAL;
     if (!has_at) return *why = "missing at=TIME", -EINVAL;
     if ((w->action == CHAOS_PAUSE || w->action == CHAOS_KILL) && !w->pid) return *why = "missing pid=PID", -EINVAL;
     if (w->action == CHAOS_PAUSE && !w->for_ns) return *why = "pause needs for=DURATION", -EINVAL;
-    if (w->action == CHAOS_TOXIC && !w->proxy[0]) return *why = "toxic needs proxy=NAME", -EINVAL;
-    if (w->action == CHAOS_TOXIC && !w->for_ns) return *why = "toxic needs for=DURATION", -EINVAL;
-    if (w->action == CHAOS_TOXIC) {
-        size_t n = strlen(w->toxic_json);
-        snprintf(w->toxic_json + n, sizeof(w->toxic_json) - n, ",\"attributes\":{%s}}", attrs);
-    }
+    if ((rc = finish_toxic(w, &tw, why)) < 0) return rc;
     hist_init(&w->latency, REC_LOWEST_US, REC_HIGHEST_US, REC_SIGFIG);
     return 0;
 }
@@ -164,22 +199,14 @@ int chaos_window_parse(struct chaos_window *w, const char *spec, const char **wh
  * One blocking HTTP/1.1 exchange with the control API (loopback, short
  * bodies): returns the status code, or -errno.
  */
-static int api_call(const char *api, const char *method, const char *path, const char *body)
+static int api_call(const struct chaos_window *w, const char *method, const char *path, const char *body)
 {
-    char host[64];
-    snprintf(host, sizeof(host), "%s", api);
-    char *colon = strrchr(host, ':');
-    if (!colon) return -EINVAL;
-    *colon = '\0';
-    struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(colon + 1))};
-    if (!strcmp(host, "localhost")) snprintf(host, sizeof(host), "127.0.0.1");
-    if (inet_pton(AF_INET, host, &sin.sin_addr) != 1) return -EINVAL;
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int fd = socket(w->api_ep.addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0) return -errno;
     struct timeval tv = {2, 0};
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
     setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-    if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0) {
+    if (connect(fd, (const struct sockaddr *)&w->api_ep.addr, w->api_ep.len) < 0) {
         int err = errno;
         close(fd);
         return -err;
@@ -187,7 +214,7 @@ static int api_call(const char *api, const char *method, const char *path, const
     char req[1024];
     int n = snprintf(req, sizeof(req),
                      "%s %s HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\nContent-Length: %zu\r\n"
-                     "Connection: close\r\n\r\n%s", method, path, api, body ? strlen(body) : 0, body ? body : "");
+                     "Connection: close\r\n\r\n%s", method, path, w->api, body ? strlen(body) : 0, body ? body : "");
     char resp[64] = "";
     int status = -EIO;
     if (write(fd, req, (size_t)n) == n && read(fd, resp, sizeof(resp) - 1) > 12 && !strncmp(resp, "HTTP/1.", 7))
@@ -213,7 +240,7 @@ int chaos_window_check(const struct chaos_window *w)
     if (w->action == CHAOS_TOXIC) {
         char path[128];
         snprintf(path, sizeof(path), "/proxies/%s", w->proxy);
-        int status = api_call(w->api, "GET", path, NULL);
+        int status = api_call(w, "GET", path, NULL);
         return status == 200 ? 0 : status < 0 ? status : -ENOENT;
     }
     return kill(w->pid, 0) == 0 ? 0 : -errno;
@@ -228,7 +255,7 @@ static void window_begin(struct chaos_window *w)
     case CHAOS_KILL: w->failed = kill(w->pid, w->signal) < 0; break;
     case CHAOS_TOXIC:
         snprintf(path, sizeof(path), "/proxies/%s/toxics", w->proxy);
-        w->failed = api_call(w->api, "POST", path, w->toxic_json) / 100 != 2;
+        w->failed = api_call(w, "POST", path, w->toxic_json) / 100 != 2;
         break;
     case CHAOS_EXEC: w->failed = (w->children[0] = spawn_shell(w->cmd)) < 0; break;
     }
@@ -258,7 +285,7 @@ void chaos_window_finish(struct chaos_window *w)
         if (w->action == CHAOS_PAUSE) kill(w->pid, SIGCONT);
         if (w->action == CHAOS_TOXIC) {
             snprintf(path, sizeof(path), "/proxies/%s/toxics/%s", w->proxy, w->toxic_name);
-            api_call(w->api, "DELETE", path, NULL);
+            api_call(w, "DELETE", path, NULL);
         }
         if (w->action == CHAOS_EXEC && w->undo[0]) w->children[1] = spawn_shell(w->undo);
     }

@@ -6,11 +6,13 @@
  * SIGCONT when the window ends) or `at=20s kill pid=PID signal=TERM` (one
  * signal), `at=5s for=10s toxic=latency latency=200ms api=HOST:PORT
  * proxy=NAME` (a toxic added through a toxiproxy-compatible API, removed
- * at the end) or `at=5s for=5s exec CMD undo CMD` (shell commands). The
- * run's main thread fires them on time (it wakes for the next
- * window edge, not just once a second) and adds each merged second's
- * latency to the windows it overlaps, so the results can say how the
- * service behaved during each fault and how long it took to recover.
+ * at the end; the words that are not the window's are a `salvo chaos
+ * --toxic` spec, read by the same parser) or `at=5s for=5s exec CMD undo
+ * CMD` (shell commands). The run's main thread fires them on time (it
+ * wakes for the next window edge, not just once a second) and adds each
+ * merged second's latency to the windows it overlaps, so the results can
+ * say how the service behaved during each fault and how long it took to
+ * recover.
  */
 #ifndef SALVO_WINDOW_H
 #define SALVO_WINDOW_H
@@ -19,6 +21,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "chaos/endpoint.h"
+#include "chaos/toxic.h"
 #include "core/hist.h"
 
 enum chaos_action { CHAOS_PAUSE, CHAOS_KILL, CHAOS_TOXIC, CHAOS_EXEC };
@@ -30,10 +34,12 @@ struct chaos_window {
     uint64_t at_ns, for_ns;
     pid_t pid;
     int signal;
-    char api[64];         /* toxic: control API host:port of a salvo chaos / toxiproxy */
-    char proxy[64];       /* toxic: proxy name */
-    char toxic_json[512]; /* toxic: the POST body */
-    char toxic_name[48];
+    char api[64];            /* toxic: control API host:port of a salvo chaos / toxiproxy, as written */
+    struct endpoint api_ep;  /* toxic: api resolved when parsed, so no lookup blocks the run */
+    char proxy[64];          /* toxic: proxy name */
+    char toxic_json[512];    /* toxic: the POST body, serialised by toxic_to_json */
+    char toxic_name[TOXIC_NAME_MAX];
+    char error[192];         /* why chaos_window_parse failed, when a fixed string cannot say */
     char cmd[512], undo[512]; /* exec: shell commands at start and end */
     pid_t children[2];
     bool started, ended;
@@ -42,7 +48,11 @@ struct chaos_window {
     struct hist latency;  /* seconds overlapping the window */
 };
 
-/* Parses spec into w (hist allocated). Returns 0 or -EINVAL (*why set). */
+/*
+ * Parses spec into w (hist allocated). A toxic is checked in full here
+ * (type, attributes, units), so a typo fails before the run. Returns 0 or
+ * -EINVAL with *why set (it may point into w).
+ */
 int chaos_window_parse(struct chaos_window *w, const char *spec, const char **why);
 /* Checks that the target exists now (process, or proxy behind the API). Returns 0 or -errno. */
 int chaos_window_check(const struct chaos_window *w);

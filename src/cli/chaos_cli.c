@@ -44,6 +44,7 @@ static const char usage_text[] =
     "                    'latency latency=100ms jitter=10ms', 'bandwidth rate=512KB stream=upstream',\n"
     "                    'http_status status=503 toxicity=0.2'; types: latency bandwidth slow_close\n"
     "                    timeout reset_peer slicer limit_data http_status http_latency http_cut handshake\n"
+    "                    bandwidth_shared\n"
     "  --api ADDR        control API, toxiproxy's paths (default 127.0.0.1:8474; 'off' for none)\n"
     "  --name NAME       name of the --listen proxy in the API (default salvo)\n"
     "  --seed N          seed of the toxicity dice (default: random)\n"

@@ -263,7 +263,8 @@ static int parse_opt(int opt, struct run_config *cfg, struct run_args *a)
         a->nchaos++;
         if (rc < 0 && a->chaos[a->nchaos - 1].action == CHAOS_TOXIC)
             return usage_error("bad --chaos '%s': %s", optarg, "the proxy is not reachable through api= (is salvo chaos or toxiproxy running?)");
-        if (rc < 0) return usage_error("bad --chaos '%s': no process %s can signal", optarg, rc == -EPERM ? "salvo may" : "that salvo");
+        if (rc == -EPERM) return usage_error("bad --chaos '%s': the process exists but salvo may not signal it (EPERM)%s", optarg, "");
+        if (rc < 0) return usage_error("bad --chaos '%s': no process %s can signal", optarg, "that salvo");
         return -1;
     }
     case OPT_PROGRESS:

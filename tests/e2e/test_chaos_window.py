@@ -9,23 +9,90 @@
 - a window naming a PID that does not exist is a usage error (exit 2) before
   any traffic;
 - `at=1s kill pid=<a sleep 30 this test started> signal=TERM` ends that
-  process with SIGTERM during the run.
+  process with SIGTERM during the run;
+- toxic windows against a `salvo chaos` this test starts: the toxics read
+  back from its API during the window carry the units of `salvo chaos
+  --toxic` (slicer delay=2ms is 2000 µs, limit_data bytes=10KB is 10000,
+  rate=64000B is 64 KB/s), take its words (toxicity=20%, stream=, name=)
+  and are gone afterwards;
+  an unknown type, a misspelt attribute or a value off the unit is a usage
+  error (exit 2, one line naming it) before any traffic; `api=[::1]:PORT`
+  reaches an API listening on IPv6 loopback and its latency shows in the
+  window.
 """
 
+import json
 import os
 import signal
+import socket
 import subprocess
 import time
+import urllib.error
+import urllib.request
 
 import harness as h
 from harness import check, check_counts_add_up, excerpt, test
 
 nginx = None
+_live_chaos = []
+
+
+class ChaosProxy:
+    """A `salvo chaos` proxy named salvo in front of nginx; reads the API address it prints."""
+
+    def __init__(self, api="127.0.0.1:0"):
+        self.dir = h.make_temp_dir("salvo-e2e-window-")
+        self.out_path = os.path.join(self.dir, "stdout")
+        self._out = open(self.out_path, "w")
+        self.proc = subprocess.Popen([h.SALVO_BIN, "chaos", "--api", api, "--listen", "127.0.0.1:0",
+                                      "--upstream", "127.0.0.1:%d" % nginx.port],
+                                     stdin=subprocess.DEVNULL, stdout=self._out, stderr=subprocess.DEVNULL)
+        _live_chaos.append(self)
+        self.api = self.port = None
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and self.proc.poll() is None and not (self.api and self.port):
+            time.sleep(0.02)
+            with open(self.out_path) as f:
+                for line in f:
+                    if line.startswith("salvo chaos: api on "):
+                        self.api = line.split(" on ")[1].strip()  # "127.0.0.1:PORT" or "[::1]:PORT"
+                    if line.startswith("salvo chaos: proxy "):
+                        self.port = int(line.split(" on ")[1].split(" ")[0].rsplit(":", 1)[1])
+        if not (self.api and self.port):
+            self.stop()
+            raise AssertionError("salvo chaos --api %s did not start" % api)
+
+    @property
+    def url(self):
+        return "http://127.0.0.1:%d/" % self.port
+
+    def toxics(self):
+        """The proxy's toxics, by name, as its API reports them now."""
+        with urllib.request.urlopen("http://%s/proxies/salvo/toxics" % self.api, timeout=5) as r:
+            return {t["name"]: t for t in json.loads(r.read())}
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=5)
+        self._out.close()
+        if self in _live_chaos:
+            _live_chaos.remove(self)
+        h.remove_temp_dir(self.dir)
 
 
 def setup():
     global nginx
     nginx = h.Nginx(access_log=True).start()
+
+
+def teardown():
+    for c in list(_live_chaos):
+        c.stop()
 
 
 def proc_state(pid):
@@ -110,5 +177,113 @@ def kill_window_signals_the_process():
     check_counts_add_up(data)
 
 
+def toxics_during_windows(specs):
+    """Runs 5 s of load with `at=1s for=3s` toxic windows against a fresh salvo chaos; returns
+    (exit code, results JSON, stderr, toxics seen through the API during the windows, toxics after)."""
+    chaos = ChaosProxy()
+    try:
+        args = ["run", nginx.url, "-r", "50", "-d", "5s", "-t", "1", "-q", "--allow-invalid", "--progress", "off"]
+        for spec in specs:
+            args += ["--chaos", "at=1s for=3s toxic=%s api=%s proxy=salvo" % (spec, chaos.api)]
+        run = h.Salvo(args)
+        seen, deadline = {}, time.monotonic() + 4
+        while len(seen) < len(specs) and time.monotonic() < deadline and run.proc.poll() is None:
+            seen = chaos.toxics()
+            time.sleep(0.1)
+        rc, data, out, err = run.finish(30)
+        after = chaos.toxics()
+    finally:
+        chaos.stop()
+    h.log("  toxics during the windows %s" % seen)
+    check(rc == 0 and data is not None, "rc %d: %s" % (rc, err.strip()[-400:]))
+    check(len(seen) == len(specs), "want %d toxics during the windows, saw %s" % (len(specs), seen))
+    check(after == {}, "the toxics outlived their windows: %s" % after)
+    fired = [w.get("fired") for w in data.get("chaos", [])]
+    check(fired == [True] * len(specs), "windows not all fired: %s" % data.get("chaos"))
+    return {t["type"]: t for t in seen.values()}
+
+
+@test
+def toxic_window_attributes_keep_their_units():
+    by_type = toxics_during_windows(["slicer average_size=1000 size_variation=100 delay=2ms",
+                                     "limit_data bytes=10KB", "bandwidth rate=64000B"])
+    slicer = by_type.get("slicer", {}).get("attributes")
+    check(slicer == {"average_size": 1000, "size_variation": 100, "delay": 2000},
+          "slicer delay=2ms should be 2000 us: %s" % slicer)
+    limit = by_type.get("limit_data", {}).get("attributes")
+    check(limit == {"bytes": 10000}, "limit_data bytes=10KB should be 10000 bytes: %s" % limit)
+    rate = by_type.get("bandwidth", {}).get("attributes")
+    check(rate == {"rate": 64}, "bandwidth rate=64000B should be 64 KB/s: %s" % rate)
+
+
+@test
+def toxic_window_takes_the_words_of_salvo_chaos_toxic():
+    by_type = toxics_during_windows(["latency latency=0.1s toxicity=20% stream=upstream name=win_lat",
+                                     "slicer average_size=1KB size_variation=100 delay=500us"])
+    lat, slicer = by_type.get("latency", {}), by_type.get("slicer", {})
+    check(lat.get("name") == "win_lat" and lat.get("stream") == "upstream", "name=/stream= not passed on: %s" % lat)
+    check(abs(lat.get("toxicity", 0) - 0.2) < 1e-9 and lat.get("attributes", {}).get("latency") == 100,
+          "toxicity=20%% latency=0.1s should be 0.2 and 100 ms: %s" % lat)
+    check(slicer.get("attributes") == {"average_size": 1000, "size_variation": 100, "delay": 500},
+          "slicer 1KB/500us should be 1000 bytes and 500 us: %s" % slicer)
+
+
+@test
+def toxic_window_typos_are_refused_before_the_run():
+    chaos = ChaosProxy()
+    try:
+        for spec, culprit in (("toxic=nosuch", "nosuch"), ("toxic=latency latncy=100ms", "latncy"),
+                              ("toxic=latency latency=1500us", "1500us")):
+            offset = nginx.access_log_size()
+            t0 = time.monotonic()
+            rc, data, out, err = h.run_salvo(["run", nginx.url, "-r", "100", "-d", "3s", "-t", "1", "-q",
+                                              "--chaos", "at=1s for=1s %s api=%s proxy=salvo" % (spec, chaos.api)],
+                                             timeout=30)
+            elapsed = time.monotonic() - t0
+            h.log("  %s: rc %d, %s" % (spec, rc, err.strip()))
+            check(rc == 2, "want exit 2 for %r, got %d; stderr %r" % (spec, rc, err))
+            check(culprit in err and len(err.strip().splitlines()) == 1,
+                  "want one line naming %r, got %r" % (culprit, err))
+            check(elapsed < 2.0, "the refusal of %r took %.1f s: it should come before the run" % (spec, elapsed))
+            time.sleep(0.2)
+            check(nginx.access_log_size() == offset, "requests were sent before refusing %r" % spec)
+            check(chaos.toxics() == {}, "a toxic was added for %r" % spec)
+    finally:
+        chaos.stop()
+
+
+def ipv6_loopback():
+    try:
+        with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as s:
+            s.bind(("::1", 0))
+        return True
+    except OSError:
+        return False
+
+
+@test
+def toxic_window_over_ipv6_api():
+    if not ipv6_loopback():
+        h.log("  skipped: no IPv6 loopback here")
+        return
+    chaos = ChaosProxy(api="[::1]:0")
+    try:
+        check(chaos.api.startswith("[::1]:"), "salvo chaos printed api %r" % chaos.api)
+        rc, data, out, err = h.run_salvo(["run", chaos.url, "-r", "50", "-d", "4s", "-t", "2", "-q",
+                                          "--allow-invalid", "--progress", "off", "--chaos",
+                                          "at=1s for=2s toxic=latency latency=100ms api=%s proxy=salvo" % chaos.api],
+                                         timeout=30)
+        after = chaos.toxics()
+    finally:
+        chaos.stop()
+    check(rc == 0 and data is not None, "rc %d: %s" % (rc, err.strip()[-400:]))
+    w = (data.get("chaos") or [{}])[0]
+    h.log("  chaos %s; run p50 %s us" % (w, data["latency_us"]["p50"]))
+    check(w.get("fired") is True, "the window did not fire: %s" % w)
+    check(w["requests"] > 50 and w["p50_us"] >= 100000, "100 ms of latency not seen in the window: %s" % w)
+    check(data["latency_us"]["p50"] < 100000, "the latency outlived its window: p50 %s us" % data["latency_us"]["p50"])
+    check(after == {}, "the toxic outlived its window: %s" % after)
+
+
 if __name__ == "__main__":
-    h.main(setup=setup)
+    h.main(setup=setup, teardown=teardown)
