@@ -32,8 +32,8 @@ static int peer_of[MAX_FD];
 
 static struct sockaddr_in loopback(int port)
 {
-    return (struct sockaddr_in){.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
-                                .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    return (struct sockaddr_in){
+        .sin_family = AF_INET, .sin_port = htons((uint16_t)port), .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
 }
 
 /* Writes all n bytes, waiting for room when the peer is slow. */

@@ -16,9 +16,9 @@ int cpu_times_parse(const char *text, struct cpu_times *t)
 {
     *t = (struct cpu_times){0};
     if (strncmp(text, "cpu ", 4) != 0) return -EINVAL;
-    int n = sscanf(text + 4, "%" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNu64
-                   " %" SCNu64,
-                   &t->user, &t->nice, &t->system, &t->idle, &t->iowait, &t->irq, &t->softirq, &t->steal);
+    int n =
+        sscanf(text + 4, "%" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNu64,
+               &t->user, &t->nice, &t->system, &t->idle, &t->iowait, &t->irq, &t->softirq, &t->steal);
     if (n < 4) {
         *t = (struct cpu_times){0};
         return -EINVAL;

@@ -22,11 +22,11 @@ struct cpu_times {
 
 /* Shares of the machine's CPU time between two readings, in percent. */
 struct cpu_share {
-    bool ok; /* false when either reading failed or no time passed */
+    bool ok;            /* false when either reading failed or no time passed */
     double busy_pct;    /* user + nice + system + irq + softirq */
     double softirq_pct; /* packet processing, part of busy */
     double iowait_pct;
-    double steal_pct;   /* taken by the hypervisor for other guests */
+    double steal_pct; /* taken by the hypervisor for other guests */
 };
 
 /* Parses the "cpu " line of a /proc/stat text. Returns 0 or -EINVAL. */

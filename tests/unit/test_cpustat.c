@@ -56,8 +56,8 @@ static void test_share_degenerate(void **state)
 {
     (void)state;
     struct cpu_times b = {.ok = true, .idle = 10}, bad = {0};
-    assert_false(cpu_times_share(&b, &b).ok);   /* no time passed */
-    assert_false(cpu_times_share(&bad, &b).ok); /* a failed reading */
+    assert_false(cpu_times_share(&b, &b).ok);                    /* no time passed */
+    assert_false(cpu_times_share(&bad, &b).ok);                  /* a failed reading */
     struct cpu_times back = {.ok = true, .idle = 5, .user = 20}; /* idle stepped back: counted as 0 */
     struct cpu_share s = cpu_times_share(&b, &back);
     assert_true(s.ok);
@@ -76,11 +76,8 @@ static void test_read_this_machine(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_parse_full_line),
-        cmocka_unit_test(test_parse_rejects),
-        cmocka_unit_test(test_share),
-        cmocka_unit_test(test_share_degenerate),
-        cmocka_unit_test(test_read_this_machine),
+        cmocka_unit_test(test_parse_full_line),  cmocka_unit_test(test_parse_rejects),     cmocka_unit_test(test_share),
+        cmocka_unit_test(test_share_degenerate), cmocka_unit_test(test_read_this_machine),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
