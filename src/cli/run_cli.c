@@ -74,7 +74,7 @@ static const char usage_text[] =
     "      --seed N          seed of the Poisson arrivals (default 1)\n"
     "      --shard K/N       run arrivals i = K (mod N) of the whole schedule\n"
     "      --start-at TIME   start on this wall-clock instant (RFC 3339 or Unix seconds), for shards\n"
-    "      --stages SPEC     piecewise-linear rate, e.g. '30s:100,1m:1000,30s:0' (instead of -r/-d)\n"
+    "      --stages SPEC     piecewise-linear rate, e.g. '30s:100,1m:1000,30s:0' (instead of -d; starts from -r or 0)\n"
     "      --name NAME       name the figures are grouped under (default: URL path)\n"
     "      --max-lag D       send-lag p99 above which the run is invalid (default 1ms)\n"
     "      --allow-invalid   exit 0 even when the run is invalid\n"
@@ -113,12 +113,16 @@ static bool parse_uint(const char *s, unsigned long max, unsigned long *out)
     return true;
 }
 
+#define START_AT_MAX_UNIX_S 1e10 /* year 2286: a larger "Unix time" is milliseconds or a typo */
+#define MAX_RATE 1e7             /* per process: beyond it the backlog alone would exhaust memory */
+
 /* Parses RFC 3339 ("2026-11-27T10:00:00Z", "...+01:00", fractions) or Unix seconds into wall ns. */
 static int parse_start_at(const char *s, uint64_t *out)
 {
     char *end;
     double secs = strtod(s, &end);
     if (end != s && !*end && secs > 0) {
+        if (secs >= START_AT_MAX_UNIX_S) return -ERANGE; /* milliseconds, most likely: refuse, never guess */
         *out = (uint64_t)(secs * 1e9);
         return 0;
     }
@@ -242,10 +246,15 @@ static int parse_opt(int opt, struct run_config *cfg, struct run_args *a)
                                rc == -E2BIG ? "too many stages (at most 64)" : "expected DURATION:RATE,… e.g. 30s:100,1m:1000");
         return -1;
     }
-    case OPT_START_AT:
-        if (parse_start_at(optarg, &cfg->start_at_wall_ns) < 0)
+    case OPT_START_AT: {
+        int bad = parse_start_at(optarg, &cfg->start_at_wall_ns);
+        if (bad == -ERANGE)
+            return usage_error("bad value '%s' for --start-at: %s", optarg,
+                               "too large for Unix seconds (milliseconds?); e.g. 1795752613 or 2026-11-27T10:00:00Z");
+        if (bad < 0)
             return usage_error("bad value '%s' for --start-at: %s", optarg, "expected RFC 3339 (2026-11-27T10:00:00Z) or Unix seconds");
         return -1;
+    }
     case OPT_TARGETS: a->targets_path = optarg; return -1;
     case OPT_PICK:
         if (pick_mode_parse(optarg, &a->pick) < 0) return usage_error("bad value '%s' for --pick: %s", optarg, "expected seq, random or once");
@@ -361,6 +370,26 @@ static bool dir_writable(const char *path)
     return access(dir, W_OK) == 0;
 }
 
+/* Refuses rates one process cannot send and ramps that last no time. Returns -1 or an exit code. */
+static int check_rates(const struct run_config *cfg)
+{
+    double top = cfg->nstages ? cfg->start_rate : cfg->rate;
+    uint64_t total_ns = 0;
+    for (size_t i = 0; i < cfg->nstages; i++) {
+        if (cfg->stages[i].target_rate > top) top = cfg->stages[i].target_rate;
+        total_ns += cfg->stages[i].duration_ns;
+    }
+    if (!cfg->closed && top > MAX_RATE) {
+        char rate[32], max[32];
+        snprintf(rate, sizeof rate, "%.0f", top);
+        snprintf(max, sizeof max, "%.0f", MAX_RATE);
+        return usage_error("rate %s/s is beyond one salvo process (at most %s/s): split it with --shard", rate, max);
+    }
+    if (cfg->nstages && total_ns == 0)
+        return usage_error("--stages lasts 0 s: give at least one stage a duration, e.g. 0s:100,30s:100%s%s", "", "");
+    return -1;
+}
+
 /* Fills defaults and checks combinations once all options are known. */
 static int finish_config(struct run_config *cfg, struct run_args *a, char **body_buf)
 {
@@ -372,7 +401,14 @@ static int finish_config(struct run_config *cfg, struct run_args *a, char **body
         return usage_error("bad URL '%s': %s", cfg->url_text, why);
     if (!cfg->url_text && !a->targets_path) return usage_error("missing URL: salvo run URL [options]%s%s", "", "");
     if (cfg->url_text && a->targets_path) return usage_error("give a URL or --targets '%s', not both%s", a->targets_path, "");
-    if (cfg->nstages && a->rate_given) return usage_error("give either -r/--rate or --stages, not both%s%s", "", "");
+    if (cfg->nstages && cfg->closed && a->rate_given)
+        return usage_error("--closed --stages ramps connections: -r/--rate has no meaning there%s%s", "", "");
+    if (cfg->nstages && a->rate_given) { /* k6's startRate: the ramp starts from -r instead of 0 */
+        cfg->start_rate = cfg->rate;
+        a->rate_given = false;
+    }
+    int code = check_rates(cfg);
+    if (code >= 0) return code;
     if (cfg->nstages && cfg->closed) {
         /* Closed model: the stages ramp the number of connections (k6's ramping-vus). */
         struct schedule_cfg sc = {.stages = cfg->stages, .nstages = cfg->nstages, .nshards = 1, .nthreads = 1};
@@ -401,7 +437,7 @@ static int finish_config(struct run_config *cfg, struct run_args *a, char **body
     if (a->body && a->body_file) return usage_error("give either --body or --body-file, not both%s%s", "", "");
     if (a->targets_path && (a->body || a->body_file || a->nheaders))
         return usage_error("with --targets '%s', headers and bodies come from the targets file%s", a->targets_path, "");
-    int code = build_requests(cfg, a, body_buf);
+    code = build_requests(cfg, a, body_buf);
     if (code >= 0) return code;
     if (!cfg->url_text) cfg->url_text = a->targets_path;
     if (url_resolve(&cfg->url, &why) < 0) return usage_error("cannot resolve '%s': %s", cfg->url.host, why);
@@ -412,10 +448,20 @@ static int finish_config(struct run_config *cfg, struct run_args *a, char **body
     return -1;
 }
 
+/* FNV-1a of a string (with its terminator, so "ab"+"c" differs from "a"+"bc") into h. */
+static uint64_t fnv_add(uint64_t h, const char *s)
+{
+    if (!s) s = "";
+    do h = (h ^ (unsigned char)*s) * 1099511628211ull;
+    while (*s++);
+    return h;
+}
+
 /*
  * The run id: a hash of what every shard of one run must share (target,
- * requests, schedule, shard count, start instant), so `salvo merge` can
- * refuse results of different runs. The shard index is left out.
+ * requests and how they are picked, headers, body, schedule, shard count,
+ * start instant), so `salvo merge` can refuse results of different runs.
+ * The shard index is left out.
  */
 static void compute_run_id(struct run_config *cfg, const struct run_args *a)
 {
@@ -428,6 +474,12 @@ static void compute_run_id(struct run_config *cfg, const struct run_args *a)
     for (int i = 0; i < n && i < (int)sizeof(buf); i++) h = (h ^ (unsigned char)buf[i]) * 1099511628211ull;
     for (size_t i = 0; i < cfg->nstages; i++)
         h = (h ^ (cfg->stages[i].duration_ns + (uint64_t)(cfg->stages[i].target_rate * 1000))) * 1099511628211ull;
+    char extra[96];
+    snprintf(extra, sizeof extra, "%d|%u|%.6f|%llu", (int)a->pick, (unsigned)a->max_names, cfg->start_rate,
+             (unsigned long long)cfg->timeout_ns);
+    h = fnv_add(h, extra);
+    for (size_t i = 0; i < a->nheaders; i++) h = fnv_add(h, a->headers[i]);
+    h = fnv_add(fnv_add(h, a->body), a->body_file);
     snprintf(cfg->run_id, sizeof(cfg->run_id), "%016llx", (unsigned long long)h);
 }
 

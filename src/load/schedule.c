@@ -297,6 +297,35 @@ double schedule_expected_count(const struct schedule_cfg *cfg)
     return (double)total;
 }
 
+/* The integral of a linear rate from r0 at s0 to r1 at s1 over [lo, hi] within it. */
+static long double ramp_area(double r0, double r1, uint64_t s0, uint64_t s1, uint64_t lo, uint64_t hi)
+{
+    long double span = (long double)(s1 - s0);
+    long double at_lo = r0 + (r1 - r0) * (long double)(lo - s0) / span;
+    long double at_hi = r0 + (r1 - r0) * (long double)(hi - s0) / span;
+    return (at_lo + at_hi) / 2 * (long double)(hi - lo) / 1e9L;
+}
+
+double schedule_expected_between(const struct schedule_cfg *cfg, uint64_t from_ns, uint64_t to_ns)
+{
+    uint64_t end = schedule_duration_ns(cfg);
+    if (to_ns > end) to_ns = end;
+    if (to_ns <= from_ns) return 0;
+    if (cfg->nstages == 0) return (double)((long double)cfg->rate * (long double)(to_ns - from_ns) / 1e9L);
+    long double total = 0;
+    double rate = cfg->start_rate;
+    uint64_t s0 = 0;
+    for (size_t k = 0; k < cfg->nstages && s0 < to_ns; k++) {
+        const struct stage *st = &cfg->stages[k];
+        uint64_t s1 = s0 + st->duration_ns;
+        uint64_t lo = from_ns > s0 ? from_ns : s0, hi = to_ns < s1 ? to_ns : s1;
+        if (hi > lo) total += ramp_area(rate, st->target_rate, s0, s1, lo, hi);
+        s0 = s1;
+        rate = st->target_rate;
+    }
+    return (double)total;
+}
+
 /* ---- Parsing ----------------------------------------------------------- */
 
 /* Copies [begin, end) without surrounding spaces into buf; false if too long. */

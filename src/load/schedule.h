@@ -129,6 +129,9 @@ double schedule_rate_at(const struct schedule_cfg *cfg, uint64_t t_ns);
 /* Λ(D): the expected number of arrivals of the whole run (all shares). */
 double schedule_expected_count(const struct schedule_cfg *cfg);
 
+/* Λ(to) − Λ(from): the expected arrivals in [from_ns, to_ns) of the whole run (all shares). */
+double schedule_expected_between(const struct schedule_cfg *cfg, uint64_t from_ns, uint64_t to_ns);
+
 /*
  * Parses a k6-like stage list "30s:100,1m:1000,30s:0" (duration as in
  * parse_duration_ns, then the target rate as in parse_rate_or_zero; spaces

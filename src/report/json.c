@@ -10,8 +10,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/clock.h"
 #include "core/hist_codec.h"
 #include "core/version.h"
+#include "load/schedule.h"
 
 /* {min, mean, p50, ..., max, count} of a histogram in µs. */
 json_t *report_json_percentiles(const struct hist *h)
@@ -147,9 +149,17 @@ static json_t *kernel_object(const struct run_result *r)
     return o;
 }
 
-/* timeline [{t, sent, done, errors, p50_us, p99_us, max_us, inflight, conns}]. */
-static json_t *timeline_array(const struct run_result *r)
+/*
+ * timeline [{t, intended, sent, done, errors, p50_us, p99_us, max_us,
+ * inflight, conns, …}]. intended: the arrivals this process's schedule
+ * meant to send in that second (open model; null in the closed model), so
+ * a ramp's achieved rate can be read against it second by second.
+ */
+static json_t *timeline_array(const struct run_config *cfg, const struct run_result *r)
 {
+    struct schedule_cfg sc = {.rate = cfg->rate, .duration_ns = cfg->duration_ns, .stages = cfg->stages,
+                              .nstages = cfg->nstages, .start_rate = cfg->start_rate, .nshards = 1, .nthreads = 1};
+    double share = cfg->nshards > 1 ? 1.0 / cfg->nshards : 1.0;
     json_t *a = json_array();
     for (size_t i = 0; i < r->nrows; i++) {
         const struct timeline_row *t = &r->timeline[i];
@@ -159,6 +169,10 @@ static json_t *timeline_array(const struct run_result *r)
                                 "inflight", (json_int_t)t->inflight, "conns", (json_int_t)t->conns);
         json_object_set_new(row, "backlog", json_integer((json_int_t)t->backlog));
         json_object_set_new(row, "send_lag_max_us", json_integer((json_int_t)t->lag_max_us));
+        uint64_t from = (uint64_t)t->t * NS_PER_S;
+        json_object_set_new(row, "intended",
+                            cfg->closed ? json_null()
+                                        : json_real(share * schedule_expected_between(&sc, from, from + NS_PER_S)));
         json_array_append_new(a, row);
     }
     return a;
@@ -309,7 +323,7 @@ json_t *report_json_build(const struct run_config *cfg, const struct run_result 
     json_object_set_new(o, "pool", pool_object(&r->pool, t));
     json_object_set_new(o, "generator", generator_object(r));
     json_object_set_new(o, "kernel", kernel_object(r));
-    json_object_set_new(o, "timeline", timeline_array(r));
+    json_object_set_new(o, "timeline", timeline_array(cfg, r));
     json_object_set_new(o, "thresholds", json_object());
     json_object_set_new(o, "chaos", chaos_array(r));
     json_object_set_new(o, "knee", knee_object(cfg, r));

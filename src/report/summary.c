@@ -136,6 +136,13 @@ void report_summary(FILE *out, const struct run_config *cfg, const struct run_re
     if (cfg->closed) {
         fprintf(out, "salvo: closed model with %u connections%s — WARNING: %s\n", cfg->connections,
                 cfg->rate > 0 ? " (rate capped)" : "", co);
+    } else if (cfg->nstages) {
+        fprintf(out, "salvo: open model, %s arrivals ramped over %zu stage%s from %.1f/s (mean %.1f/s) for %.1fs, "
+                     "%u thread%s, up to %u connections\n",
+                cfg->arrival == ARRIVAL_POISSON ? "poisson" : "evenly spaced", cfg->nstages,
+                cfg->nstages == 1 ? "" : "s", cfg->start_rate, cfg->rate, (double)cfg->duration_ns / 1e9, cfg->threads,
+                cfg->threads == 1 ? "" : "s", cfg->connections);
+        fprintf(out, "latency = done - intended send time (what a user arriving on schedule waited)\n");
     } else {
         fprintf(out, "salvo: open model, %s arrivals at %.1f/s for %.1fs, %u thread%s, up to %u connections\n",
                 cfg->arrival == ARRIVAL_POISSON ? "poisson" : "constant", cfg->rate, (double)cfg->duration_ns / 1e9,

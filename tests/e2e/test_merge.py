@@ -201,6 +201,25 @@ def refuses_results_of_another_run():
 
 
 @test
+def refuses_shards_that_asked_for_other_requests():
+    """A shard with another header, body or --max-names sent other traffic: another run, whatever the schedule."""
+    for name, extra in (("header", ["-H", "X-Variant: b"]), ("body", ["-m", "POST", "--body", "x"]),
+                        ("names", ["--max-names", "7"])):
+        other = merged_path("other-%s.json" % name)
+        rc, _, _, err = h.Salvo(run_args(state["nginx"].url, other, "--shard", "1/2", "-d", "1s", *extra),
+                                json_out=False).finish(timeout=30)
+        check(rc == 0 and os.path.exists(other), "the %s shard run exited %d: %s" % (name, rc, err.strip()))
+        plain = merged_path("plain-%s.json" % name)
+        rc, _, _, err = h.Salvo(run_args(state["nginx"].url, plain, "--shard", "0/2", "-d", "1s"),
+                                json_out=False).finish(timeout=30)
+        check(rc == 0, "the plain shard run exited %d: %s" % (rc, err.strip()))
+        check(load(other)["run_id"] != load(plain)["run_id"],
+              "a shard with another %s must get another run_id" % name)
+        rc, out, err = merge(plain, other)
+        check(rc == 2 and "run_id" in err, "shards differing in %s merged (exit %d): %s" % (name, rc, err.strip()))
+
+
+@test
 def refuses_a_shard_given_twice():
     rc, out, err = merge(state["shards"][0], state["shards"][1], state["shards"][1])
     check(rc == 2, "duplicate shard: exit %d, expected 2" % rc)

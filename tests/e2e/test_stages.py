@@ -75,12 +75,27 @@ def closed_stages_ramp_connections():
 
 @test
 def bad_stages_are_usage_errors():
-    for spec in ("30s", "abc:10", "10s:-5", "", "1s:10,"):
+    for spec in ("30s", "abc:10", "10s:-5", "", "1s:10,", "0s:100"):
         rc, data, out, err = h.run_salvo(["run", "http://127.0.0.1:9/", "--stages", spec], timeout=10)
         check(rc == 2, "--stages %r: exit %d, want 2" % (spec, rc))
-        check(err.startswith("salvo:") and "--stages" in err, "--stages %r: stderr %r" % (spec, err))
-    rc, data, out, err = h.run_salvo(["run", "http://127.0.0.1:9/", "--stages", "1s:10", "-r", "5"], timeout=10)
-    check(rc == 2, "-r with --stages: exit %d, want 2" % rc)
+        check(err.startswith("salvo:") and "--stages" in err and err.count("\n") == 1,
+              "--stages %r: stderr %r" % (spec, err))
+    for args in (["--stages", "1s:10", "-r", "5", "--closed"], ["--stages", "1s:2e7"], ["-r", "1e9"],
+                 ["-r", "10", "--start-at", "1795752613000"]):  # milliseconds: refused, not misread
+        rc, data, out, err = h.run_salvo(["run", "http://127.0.0.1:9/"] + args, timeout=10)
+        check(rc == 2 and err.startswith("salvo:") and err.count("\n") == 1, "%s: exit %d, %r" % (args, rc, err))
+
+
+@test
+def rate_is_where_a_ramp_starts():
+    """-r with --stages is k6's startRate; a 0 s stage is a step change."""
+    with h.Nginx(access_log=False) as nginx:
+        rc, data, out, err = h.run_salvo(["run", nginx.url, "-r", "100", "--stages", "2s:300,0s:50,1s:50",
+                                          "--allow-invalid"], timeout=40)
+    check(data is not None, "no JSON (rc %d): %s" % (rc, err[-300:]))
+    c = h.check_counts_add_up(data)
+    # 100 -> 300 over 2 s (400), then a step to 50 held for 1 s (50) = 450 exactly.
+    check(c["scheduled"] == 450, "scheduled %d, want exactly 450" % c["scheduled"])
 
 
 @test

@@ -623,6 +623,28 @@ static void test_invalid_configs(void **state)
     schedule_release(NULL);
 }
 
+/* Expected arrivals per interval agree with the naive model, across stage corners and steps. */
+static void test_expected_between(void **state)
+{
+    static const struct stage st[] = {{2 * NS_PER_S, 300}, {0, 50}, {NS_PER_S + NS_PER_S / 2, 50}, {NS_PER_S, 0}};
+    struct schedule_cfg cfg = stages_cfg(ARRIVAL_CONSTANT, 100, st, 4, 1);
+    long double sum = 0;
+
+    (void)state;
+    for (uint64_t w = 0; w < 5; w++) {
+        double got = schedule_expected_between(&cfg, w * NS_PER_S, (w + 1) * NS_PER_S);
+        long double want = model_lambda(&cfg, w + 1) - model_lambda(&cfg, w);
+        assert_true(fabsl(got - want) < 1e-6);
+        sum += got;
+    }
+    assert_true(fabsl(sum - schedule_expected_count(&cfg)) < 1e-6);
+    assert_true(fabs(schedule_expected_between(&cfg, 0, NS_PER_S) - 150) < 1e-9); /* 100 -> 200/s over 1 s */
+    assert_true(schedule_expected_between(&cfg, 3 * NS_PER_S, 3 * NS_PER_S) == 0);
+    struct schedule_cfg flat = {.arrival = ARRIVAL_CONSTANT, .rate = 250, .duration_ns = 2 * NS_PER_S,
+                                .nshards = 1, .nthreads = 1};
+    assert_true(fabs(schedule_expected_between(&flat, NS_PER_S / 2, 5 * NS_PER_S) - 375) < 1e-9);
+}
+
 static void test_cfg_queries(void **state)
 {
     static const struct stage stages[] = {
@@ -709,6 +731,7 @@ int main(void)
         cmocka_unit_test(test_split_merges_to_whole),
         cmocka_unit_test(test_invalid_configs),
         cmocka_unit_test(test_cfg_queries),
+        cmocka_unit_test(test_expected_between),
         cmocka_unit_test(test_parse_stages),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
