@@ -17,6 +17,7 @@
 #define START_DELAY_NS (50 * NS_PER_MS)
 #define STEAL_NOTE_PCT 2.0 /* hypervisor steal worth naming in a late-generator verdict */
 #define STEAL_HINT_PCT 5.0 /* ... and worth a hint in any run */
+#define MIN_JUDGED_WALL_NS (100 * NS_PER_MS) /* a worker's CPU shares mean something from this long */
 
 /* Fires chaos edges due by now; returns the next edge (absolute ns) or UINT64_MAX. */
 static uint64_t chaos_fire(const struct run_hooks *hooks, uint64_t start_ns, uint64_t now)
@@ -126,9 +127,11 @@ static void collect(const struct run_config *cfg, struct run_result *r, struct w
         r->data_exhausted |= w->data_exhausted;
         double pct = w->wall_ns ? 100.0 * (double)w->cpu_ns / (double)w->wall_ns : 0;
         uint64_t busy = w->cpu_ns > w->spin_ns ? w->cpu_ns - w->spin_ns : 0;
-        double busy_pct = w->wall_ns ? 100.0 * (double)busy / (double)w->wall_ns : 0;
+        /* A worker with nothing to send (a small shard) is done in microseconds: its shares are noise. */
+        bool judged = w->wall_ns > 0 && (w->wall_ns >= MIN_JUDGED_WALL_NS || w->wall_ns >= cfg->duration_ns / 2);
+        double busy_pct = judged ? 100.0 * (double)busy / (double)w->wall_ns : 0;
         if (busy_pct > r->busy_pct_max) r->busy_pct_max = busy_pct;
-        double wait_pct = w->wall_ns ? 100.0 * (double)w->runq_wait_ns / (double)w->wall_ns : 0;
+        double wait_pct = judged ? 100.0 * (double)w->runq_wait_ns / (double)w->wall_ns : 0;
         if (wait_pct > r->runq_wait_pct_max) r->runq_wait_pct_max = wait_pct;
         r->cpu_pct[i] = pct;
         r->cpu_pct_total += pct;
@@ -209,9 +212,10 @@ static void judge(const struct run_config *cfg, struct run_result *r)
      * server's, e.g. refused connections that never get sent).
      */
     double busy = r->busy_pct_max / 100;
-    if (!r->interrupted && cfg->rate > 0 && r->rate_achieved < 0.99 * cfg->rate && busy >= 0.5) {
+    double share = cfg->rate / (cfg->nshards ? cfg->nshards : 1); /* -r is the whole run's; a shard sends its part */
+    if (!r->interrupted && r->total.scheduled > 0 && share > 0 && r->rate_achieved < 0.99 * share && busy >= 0.5) {
         double capacity = r->rate_achieved / busy;
-        if (cfg->rate > 0.95 * capacity)
+        if (share > 0.95 * capacity)
             invalidate(r, "generator saturated: at %.0f/s its busiest thread was busy %.0f%% of the time, so it "
                           "cannot send the intended rate (add threads or lower the rate)",
                        r->rate_achieved, r->busy_pct_max);

@@ -76,7 +76,12 @@ static void print_outcomes(FILE *out, const struct run_result *r)
 static void print_health(FILE *out, const struct run_config *cfg, const struct run_result *r)
 {
     char b1[32], b2[32];
-    if (r->rate_intended > 0)
+    if (r->rate_intended > 0 && cfg->nshards > 1)
+        fprintf(out, "rate        intended %.1f/s for the whole run, %.1f/s for this shard (%u of %u); "
+                     "achieved %.1f/s (%llu sent in %.2fs)\n",
+                r->rate_intended, r->rate_intended / cfg->nshards, cfg->shard, cfg->nshards, r->rate_achieved,
+                (unsigned long long)r->sent, r->duration_s);
+    else if (r->rate_intended > 0)
         fprintf(out, "rate        intended %.1f/s, achieved %.1f/s (%llu sent in %.2fs)\n", r->rate_intended,
                 r->rate_achieved, (unsigned long long)r->sent, r->duration_s);
     else

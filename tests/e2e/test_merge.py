@@ -220,6 +220,18 @@ def refuses_shards_that_asked_for_other_requests():
 
 
 @test
+def a_shard_with_no_arrivals_is_valid():
+    """-r 10 over 1000 shards leaves most shards nothing to send: that is not a saturated generator."""
+    path = merged_path("empty-shard.json")
+    rc, _, _, err = h.Salvo(["run", state["nginx"].url, "-r", "10", "-d", "2s", "--shard", "999/1000", "-q",
+                             "--json", path], json_out=False).finish(timeout=30)
+    data = load(path)
+    check(data["requests"]["scheduled"] == 0, "shard 999/1000 of 10/s x 2 s should have no arrivals: %s"
+          % data["requests"])
+    check(rc == 0 and data["valid"], "an empty shard must be valid (exit %d): %s" % (rc, data["invalid_reasons"]))
+
+
+@test
 def refuses_a_shard_given_twice():
     rc, out, err = merge(state["shards"][0], state["shards"][1], state["shards"][1])
     check(rc == 2, "duplicate shard: exit %d, expected 2" % rc)
