@@ -24,6 +24,7 @@
     X(TLS, "tls_error")                                                  \
     X(PARSE, "bad_response")                                             \
     X(INTERRUPTED, "interrupted")          /* in flight at Ctrl-C */     \
+    X(BACKLOG_FULL, "backlog_full")        /* backlog cap: never sent */ \
     X(TIMEOUT, "timeout")
 
 enum salvo_err {

@@ -39,11 +39,13 @@ static void backlog_grow(struct backlog *b)
     b->head = 0;
 }
 
-void backlog_push(struct backlog *b, const struct pending *p)
+bool backlog_push(struct backlog *b, const struct pending *p)
 {
+    if (b->len >= BACKLOG_LIMIT) return false;
     if (b->len == b->cap) backlog_grow(b);
     b->items[(b->head + b->len) & (b->cap - 1)] = *p;
     if (++b->len > b->max_len) b->max_len = b->len;
+    return true;
 }
 
 void backlog_push_front(struct backlog *b, const struct pending *p)

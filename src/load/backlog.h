@@ -5,7 +5,10 @@
  * that a request that waits for a connection is still measured from when it
  * should have left. The ring doubles when full (rare: only while the server
  * is slower than the schedule); entries older than --timeout leave it as
- * timeouts, which bounds its size by rate × timeout.
+ * timeouts, which bounds its size by rate × timeout. That bound can be
+ * gigabytes (10M/s × 10 s), so appends also stop at BACKLOG_LIMIT entries:
+ * the caller fails what does not fit (docs/measurement.md, "Backlog
+ * overflow") rather than the process running out of memory.
  */
 #ifndef SALVO_BACKLOG_H
 #define SALVO_BACKLOG_H
@@ -13,6 +16,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+/* Most entries backlog_push accepts: 32 MiB of pending requests per worker. */
+#define BACKLOG_LIMIT ((size_t)1 << 20)
 
 /* A request that is due: when it should be sent and which arrival it is. */
 struct pending {
@@ -34,9 +40,13 @@ struct backlog {
 void backlog_init(struct backlog *b, size_t cap);
 /* Frees the ring; NULL is fine. */
 void backlog_release(struct backlog *b);
-/* Appends p at the tail. */
-void backlog_push(struct backlog *b, const struct pending *p);
-/* Puts p back at the head (a retried request keeps its place). */
+/* Appends p at the tail; false (p not stored) when BACKLOG_LIMIT entries wait. */
+bool backlog_push(struct backlog *b, const struct pending *p);
+/*
+ * Puts p back at the head (a retried request keeps its place). Never
+ * refuses: p left the backlog before, and retries are bounded by the
+ * connections, so this may exceed BACKLOG_LIMIT only by that many.
+ */
 void backlog_push_front(struct backlog *b, const struct pending *p);
 /* Removes the head into *out; false when empty. */
 bool backlog_pop(struct backlog *b, struct pending *out);

@@ -91,6 +91,84 @@ void engine_pump(struct worker *w, uint64_t now)
     else timer_disarm(&w->loop, &w->backlog_timer);
 }
 
+/* True when arrivals come off a schedule: the open model, or the closed one paced by --rate. */
+static bool uses_schedule(const struct run_config *cfg)
+{
+    return !cfg->closed || cfg->rate > 0;
+}
+
+/* True when the share has an arrival m steps after its next one (constant arrivals only). */
+static bool share_has(const struct schedule *s, uint64_t m)
+{
+    struct schedule probe = *s;
+    uint64_t due, index;
+    if (m > (UINT64_MAX - s->next_index) / s->stride) return false;
+    probe.next_index = s->next_index + m * s->stride;
+    return schedule_next(&probe, &due, &index);
+}
+
+/*
+ * How many arrivals s has left, consuming them. With constant arrivals
+ * (u_i = i) an arrival exists exactly for the indices below a bound, and a
+ * copy of the schedule moved to any later index of the share says whether
+ * that one exists; so galloping and bisecting find the count in O(log n)
+ * probes even for billions of arrivals. Poisson draws must be summed in
+ * index order, so those arrivals are stepped through (~20 ns each per
+ * thread), checking *stop now and then: after Ctrl-C, arrivals not yet
+ * due are not scheduled (docs/measurement.md).
+ */
+static uint64_t schedule_rest(struct schedule *s, atomic_bool *stop)
+{
+    uint64_t due, index, lo = 0, hi = 1;
+    if (s->arrival == ARRIVAL_POISSON) {
+        uint64_t n = 0;
+        while (schedule_next(s, &due, &index))
+            if ((++n & 0xffff) == 0 && atomic_load_explicit(stop, memory_order_relaxed)) break;
+        return n;
+    }
+    if (s->done || !share_has(s, 0)) return 0;
+    while (hi < UINT64_MAX / 2 && share_has(s, hi)) lo = hi, hi *= 2; /* has(lo), !has(hi) */
+    while (hi - lo > 1) {
+        uint64_t mid = lo + (hi - lo) / 2;
+        if (share_has(s, mid)) lo = mid;
+        else hi = mid;
+    }
+    s->done = true;
+    return hi;
+}
+
+/*
+ * --pick once has used every row by the arrival at hand: the run ends for
+ * this worker. With a schedule, that arrival and the rest of this worker's
+ * share count as scheduled and unsent, so the outcomes still describe the
+ * whole run that was asked for (docs/data.md).
+ */
+static void data_used_up(struct worker *w)
+{
+    w->data_exhausted = true;
+    w->sched_done = true;
+    if (!uses_schedule(w->cfg)) return;
+    uint64_t rest = 1 + schedule_rest(&w->sched, &w->stop);
+    w->rec.scheduled += rest;
+    w->rec.unsent += rest;
+}
+
+/*
+ * Arrival p found BACKLOG_LIMIT requests already waiting for a connection:
+ * the schedule is far ahead of what the pool or the server completes, and
+ * keeping every such arrival would take memory without bound. It fails now,
+ * never sent, so the outcomes still add up (docs/measurement.md).
+ */
+static void backlog_overflow(struct worker *w, const struct pending *p)
+{
+    recorder_failure(&w->rec, p->group, ERR_BACKLOG_FULL, p->t_intended_ns);
+    interval_done(cur_interval(w), p->group, -1, true);
+    if (!w->first_error[0])
+        snprintf(w->first_error, sizeof(w->first_error),
+                 "backlog_full: %zu requests per thread were waiting for a connection, later arrivals were never sent",
+                 BACKLOG_LIMIT);
+}
+
 /* Takes the next arrival of this worker's share, or marks the schedule done. */
 static void schedule_advance(struct worker *w)
 {
@@ -109,11 +187,7 @@ static void on_sched_timer(struct timer *t, uint64_t now)
     struct worker *w = container_of(t, struct worker, sched_timer);
     while (!w->sched_done && w->next_due_ns <= now) {
         if (reqgen_exhausted(w->cfg->gen, w->next_index)) {
-            /* --pick once used every row: this arrival and the rest are not sent. */
-            w->rec.scheduled++;
-            w->rec.unsent++;
-            w->data_exhausted = true;
-            w->sched_done = true;
+            data_used_up(w);
             break;
         }
         struct pending p = {.t_intended_ns = w->next_due_ns, .t_ready_ns = now, .index = w->next_index,
@@ -124,7 +198,7 @@ static void on_sched_timer(struct timer *t, uint64_t now)
         if ((uint64_t)lag_us > iv->lag_max_us) iv->lag_max_us = (uint64_t)lag_us;
         if ((uint64_t)lag_us * 1000 > w->cfg->max_lag_ns) iv->late++;
         w->rec.scheduled++;
-        backlog_push(&w->backlog, &p);
+        if (!backlog_push(&w->backlog, &p)) backlog_overflow(w, &p);
         schedule_advance(w);
     }
     engine_pump(w, now);
@@ -137,10 +211,6 @@ static void on_backlog_timer(struct timer *t, uint64_t now)
     engine_pump(container_of(t, struct worker, backlog_timer), now);
 }
 
-/*
- * Closed model: gives connection c (idle, or a FREE slot holding a request,
- * or NULL for any free slot) its next request.
- */
 /*
  * Closed model with --stages: the stages give the number of connections
  * over time (k6's ramping VUs); this worker's share of the target now.
@@ -172,6 +242,21 @@ static void on_ramp_timer(struct timer *t, uint64_t now)
     if (!w->sched_done && now < w->end_ns) timer_arm(&w->loop, &w->ramp_timer, now + 100 * NS_PER_MS);
 }
 
+/*
+ * Closed model without --rate: the next arrival's global index. No schedule
+ * numbers these arrivals, so all threads draw from one counter (rows and
+ * targets then follow one sequence, and --pick once sends each row once),
+ * and shard s of S takes i ≡ s (mod S) as in the open model.
+ */
+static uint64_t closed_index(const struct worker *w)
+{
+    return w->cfg->shard + reqgen_claim(w->cfg->gen) * w->cfg->nshards;
+}
+
+/*
+ * Closed model: gives connection c (idle, or a FREE slot holding a request,
+ * or NULL for any free slot) its next request.
+ */
 void engine_closed_next(struct worker *w, struct conn *c)
 {
     if (w->cfg->conn_ramp && (!c || !c->has_req) && w->nbusy >= ramp_share(w, clock_now_ns())) {
@@ -196,12 +281,11 @@ void engine_closed_next(struct worker *w, struct conn *c)
                 w->sched_done = true;
                 return;
             }
-            p.index = w->next_index++;
+            p.index = closed_index(w);
             p.t_intended_ns = now;
         }
         if (reqgen_exhausted(w->cfg->gen, p.index)) {
-            w->data_exhausted = true;
-            w->sched_done = true;
+            data_used_up(w);
             return;
         }
         p.group = reqgen_group(w->cfg->gen, p.index);
@@ -261,7 +345,7 @@ int worker_init(struct worker *w, const struct run_config *cfg, uint32_t id, uin
     w->hard_end_ns = w->end_ns + cfg->timeout_ns + 2 * NS_PER_S;
     int rc = loop_init(&w->loop, cfg->spin_ns);
     if (rc < 0) return rc;
-    if (!cfg->closed || cfg->rate > 0) {
+    if (uses_schedule(cfg)) {
         struct schedule_cfg sc = {.arrival = cfg->arrival, .rate = cfg->rate, .duration_ns = cfg->duration_ns,
                                   .start_rate = cfg->start_rate, .stages = cfg->nstages ? cfg->stages : NULL,
                                   .nstages = cfg->nstages, .seed = cfg->seed, .shard = cfg->shard,

@@ -52,7 +52,7 @@ struct worker {
     struct loop loop;
     struct schedule sched;
     bool sched_done;
-    uint64_t next_due_ns, next_index;
+    uint64_t next_due_ns, next_index; /* open model: the share's next arrival */
     struct timer sched_timer, backlog_timer, second_timer, ramp_timer;
 
     struct conn *conns; /* conn_cap entries */

@@ -169,6 +169,8 @@ int reqgen_init(struct reqgen *g, const struct reqgen_spec *specs, size_t n, con
                 size_t cap)
 {
     memset(g, 0, sizeof(*g));
+    if (!(g->claimed = malloc(sizeof(*g->claimed)))) abort();
+    atomic_init(g->claimed, 0);
     g->data = data;
     g->seed = seed;
     g->max_names = max_names ? max_names : 1;
@@ -206,6 +208,7 @@ void reqgen_release(struct reqgen *g)
     free(g->cumulative);
     for (uint32_t i = 0; i < g->nnames; i++) free(g->names[i]);
     free(g->names);
+    free((void *)g->claimed);
     memset(g, 0, sizeof(*g));
 }
 
@@ -226,6 +229,12 @@ size_t reqgen_pick(const struct reqgen *g, uint64_t index)
 bool reqgen_exhausted(const struct reqgen *g, uint64_t index)
 {
     return g->data && picker_row(&g->picker, index) == PICK_NONE;
+}
+
+uint64_t reqgen_claim(const struct reqgen *g)
+{
+    /* Relaxed: only uniqueness matters; the rows and targets are read-only. */
+    return atomic_fetch_add_explicit(g->claimed, 1, memory_order_relaxed);
 }
 
 bool reqgen_is_static(const struct reqgen *g)

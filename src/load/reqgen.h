@@ -6,7 +6,10 @@
  * (templates against the data file's columns, names into group indexes)
  * and read-only afterwards, so workers share it without locks. Choosing
  * the target and the row is a pure function of the global arrival index,
- * so threads and shards split the work exactly like the schedule.
+ * so threads and shards split the work exactly like the schedule. The one
+ * thing that changes during a run is the closed model's arrival counter:
+ * without a schedule to number its arrivals, its threads take numbers from
+ * one shared atomic counter (reqgen_claim), so they follow one sequence.
  *
  * Rendering writes into a caller buffer of at least reqgen.max_len bytes
  * and never allocates; a request without placeholders is rendered once
@@ -15,6 +18,7 @@
 #ifndef SALVO_REQGEN_H
 #define SALVO_REQGEN_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -52,6 +56,7 @@ struct reqgen {
     char **names;             /* group names; the last is "other" on overflow */
     uint32_t nnames;
     uint32_t max_names;
+    _Atomic uint64_t *claimed; /* closed model: arrival numbers handed out so far */
 };
 
 /* One target as written on the command line or in a targets file. */
@@ -86,6 +91,12 @@ static inline uint32_t reqgen_group(const struct reqgen *g, uint64_t index)
 }
 /* True when arrival index has no data row left (--pick once used it up). */
 bool reqgen_exhausted(const struct reqgen *g, uint64_t index);
+/*
+ * Closed model: the next arrival number of this process (0, 1, 2, ... from
+ * reqgen_init, one run per reqgen), each handed out once whichever thread
+ * asks. Safe from any thread.
+ */
+uint64_t reqgen_claim(const struct reqgen *g);
 /* True when every request is the same bytes (a cache may answer them all). */
 bool reqgen_is_static(const struct reqgen *g);
 

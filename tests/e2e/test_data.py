@@ -6,7 +6,11 @@
   urllib.parse.quote with only RFC 3986 unreserved characters kept) makes
   from the rows, each row as often as `--pick seq` implies;
 - `--pick once`: each row exactly once, then the run stops (unsent >= 1,
-  data_exhausted true);
+  data_exhausted true); the rest of an open schedule counts as unsent
+  (constant, stages, Poisson), and in the closed model the threads share
+  the rows (each row once across threads);
+- closed model: threads follow one arrival sequence (`--pick seq` and
+  weighted targets do not repeat the same rows on every thread);
 - a template naming a missing column and a malformed CSV row are refused
   with exit 2 before any traffic, naming the column and file / line;
 - `--targets FILE` (vegeta format with `# name= weight=` comments, a header,
@@ -171,6 +175,99 @@ def pick_once_sends_each_row_once_then_stops():
           "data_exhausted should be true: %s" % excerpt(data, "data_exhausted", "requests"))
     entries = log_entries(offset, 300)
     check_rendered(entries, rows, 1, "--pick once")
+
+
+def write_numbered_rows(name, n):
+    """A one-column CSV whose row k holds k, so a logged URI names its row."""
+    with open(path(name), "w") as f:
+        f.write("v\n")
+        f.writelines("%d\n" % k for k in range(n))
+    return path(name)
+
+
+def rows_seen(entries, prefix):
+    """How often nginx saw each row number in URIs prefix<row>."""
+    return collections.Counter(int(u[len(prefix):]) for _, u, _, _ in entries if u.startswith(prefix))
+
+
+@test
+def pick_once_closed_model_sends_each_row_once_across_threads():
+    # Two threads with two connections each: the rows are shared, not read once per thread.
+    data_file = write_numbered_rows("once100.csv", 100)
+    offset = nginx.access_log_size()
+    t0 = time.monotonic()
+    rc, data, out, err = run(["http://127.0.0.1:%d/once/{v}" % nginx.port, "--data", data_file, "--pick", "once",
+                              "--closed", "-c", "4", "-t", "2", "-d", "3s"])
+    elapsed = time.monotonic() - t0
+    check(rc == 0 and data is not None, "rc %d, stderr: %s" % (rc, err.strip()[-400:]))
+    c = check_counts_add_up(data)
+    h.log("  closed pick once: %s in %.1f s" % (c, elapsed))
+    check(c["ok"] == c["scheduled"] == 100, "100 rows, each once: want 100 ok of 100 scheduled: %s" % c)
+    check(data.get("data_exhausted") is True, "data_exhausted: %s" % excerpt(data, "data_exhausted"))
+    check(elapsed < 2.5, "the run should end when the rows are used up, not after 3 s (%.1f s)" % elapsed)
+    seen = rows_seen(log_entries(offset, 100), "/once/")
+    check(seen == collections.Counter(range(100)),
+          "nginx must see rows 0-99 once each: repeated %s, missing %s"
+          % (sorted(k for k, v in seen.items() if v > 1)[:10], sorted(set(range(100)) - set(seen))[:10]))
+
+
+@test
+def closed_model_threads_follow_one_arrival_sequence():
+    # --pick seq over more rows than the run sends: one global sequence sends
+    # rows 0..K-1 once each; a sequence per thread would repeat the first rows.
+    data_file = write_numbered_rows("seq100k.csv", 100000)
+    with open(path("two.txt"), "w") as f:
+        f.write("# name=a weight=3\nGET http://127.0.0.1:%d/a/{v}\n\n"
+                "# name=b\nGET http://127.0.0.1:%d/b/{v}\n" % (nginx.port, nginx.port))
+    offset = nginx.access_log_size()
+    rc, data, out, err = run(["--targets", path("two.txt"), "--data", data_file, "--pick", "seq",
+                              "--closed", "-c", "4", "-t", "2", "-d", "1s"])
+    check(rc == 0 and data is not None, "rc %d, stderr: %s" % (rc, err.strip()[-400:]))
+    c = check_counts_add_up(data)
+    k = c["ok"]
+    check(0 < k == c["scheduled"] < 100000, "want every request ok and fewer than the rows: %s" % c)
+    entries = log_entries(offset, k)
+    seen = rows_seen(entries, "/a/") + rows_seen(entries, "/b/")
+    h.log("  closed seq: %d requests, groups %s" % (k, {g: v["requests"] for g, v in data["groups"].items()}))
+    check(seen == collections.Counter(range(k)),
+          "threads must share one sequence (rows 0..%d once each): %d rows repeated (first %s), %d missing"
+          % (k - 1, sum(1 for v in seen.values() if v > 1), sorted(r for r, v in seen.items() if v > 1)[:5],
+             len(set(range(k)) - set(seen))))
+    check(set(data["groups"]) == {"a", "b"}, "both targets should be picked: %s" % sorted(data["groups"]))
+
+
+def scheduled_of(args):
+    rc, data, out, err = run(args)
+    check(data is not None, "rc %d, stderr: %s" % (rc, err.strip()[-400:]))
+    return check_counts_add_up(data), data
+
+
+@test
+def pick_once_open_model_counts_the_rest_of_the_schedule_unsent():
+    data_file = write_numbered_rows("once100.csv", 100)
+    url = "http://127.0.0.1:%d/open/{v}" % nginx.port
+    offset = nginx.access_log_size()
+    t0 = time.monotonic()
+    c, data = scheduled_of([url, "--data", data_file, "--pick", "once", "-r", "200", "-d", "3s", "-t", "2",
+                            "--allow-invalid"])
+    elapsed = time.monotonic() - t0
+    h.log("  open pick once, 200/s for 3 s: %s in %.1f s" % (c, elapsed))
+    check(c["scheduled"] == 600 and c["ok"] == 100 and c["unsent"] == 500,
+          "the schedule holds 600 arrivals, 100 rows: want 600 scheduled = 100 ok + 500 unsent: %s" % c)
+    check(data.get("data_exhausted") is True, "data_exhausted: %s" % excerpt(data, "data_exhausted"))
+    check(elapsed < 2.5, "the run should end when the rows are used up, not after 3 s (%.1f s)" % elapsed)
+    check(rows_seen(log_entries(offset, 100), "/open/") == collections.Counter(range(100)),
+          "nginx must see rows 0-99 once each")
+    # Stages and Poisson arrivals: the same schedule as the run without --pick once.
+    for shape in (["--stages", "1s:100,1s:300"], ["-r", "150", "-d", "2s", "--arrival", "poisson", "--seed", "7"]):
+        args = [url, "--data", data_file, "-t", "2", "--allow-invalid"] + shape
+        full, _ = scheduled_of(args + ["--pick", "seq"])
+        once, _ = scheduled_of(args + ["--pick", "once"])
+        h.log("  %s: seq %s, once %s" % (" ".join(shape), full, once))
+        check(once["scheduled"] == full["scheduled"] and once["ok"] == 100
+              and once["unsent"] == full["scheduled"] - 100,
+              "%s: want the %d arrivals of the schedule = 100 ok + the rest unsent: %s"
+              % (" ".join(shape), full["scheduled"], once))
 
 
 @test
