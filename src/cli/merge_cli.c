@@ -216,7 +216,7 @@ static void print_figures(FILE *out, json_t *merged)
 /* verdict and threshold lines of the summary. */
 static void print_verdict(FILE *out, json_t *merged)
 {
-    json_t *reasons = json_object_get(merged, "invalid_reasons"), *v, *e;
+    json_t *reasons = json_object_get(merged, "invalid_reasons"), *v;
     size_t i;
     if (json_is_true(json_object_get(merged, "valid")))
         fputs("verdict     valid", out);
@@ -225,22 +225,7 @@ static void print_verdict(FILE *out, json_t *merged)
     json_array_foreach(reasons, i, v)
         fprintf(out, "%s%s", i ? "; " : ": ", json_string_value(v));
     fputc('\n', out);
-    const char *expr;
-    json_object_foreach(json_object_get(merged, "thresholds"), expr, e) {
-        json_t *obs = json_object_get(e, "observed");
-        const char *unit = json_string_value(json_object_get(e, "unit"));
-        char val[48];
-        if (!json_is_number(obs))
-            snprintf(val, sizeof(val), "no data");
-        else if (unit && !strcmp(unit, "us"))
-            report_fmt_us(val, sizeof(val), json_number_value(obs));
-        else if (unit && (!strcmp(unit, "ratio") || !strcmp(unit, "ratio_of_intended")))
-            snprintf(val, sizeof(val), "%.3f%%", 100 * json_number_value(obs));
-        else
-            snprintf(val, sizeof(val), "%.2f", json_number_value(obs));
-        fprintf(out, "threshold   %-4s %s (observed %s)\n", json_is_true(json_object_get(e, "pass")) ? "ok" : "FAIL",
-                expr, val);
-    }
+    thresholds_print(out, merged);
 }
 
 /* The short text summary of the merged result. */

@@ -29,24 +29,6 @@ static void raise_nofile(void)
     }
 }
 
-/* Prints one line per threshold with its observed value and verdict. */
-static void print_thresholds(FILE *out, json_t *doc)
-{
-    const char *expr;
-    json_t *e;
-    json_object_foreach(json_object_get(doc, "thresholds"), expr, e) {
-        json_t *obs = json_object_get(e, "observed");
-        const char *unit = json_string_value(json_object_get(e, "unit"));
-        char val[48];
-        if (json_is_null(obs)) snprintf(val, sizeof(val), "no data");
-        else if (!strcmp(unit, "us")) report_fmt_us(val, sizeof(val), json_number_value(obs));
-        else if (!strcmp(unit, "ratio") || !strcmp(unit, "ratio_of_intended"))
-            snprintf(val, sizeof(val), "%.3f%%", 100 * json_number_value(obs));
-        else snprintf(val, sizeof(val), "%.2f", json_number_value(obs));
-        fprintf(out, "threshold   %-4s %s (observed %s)\n", json_is_true(json_object_get(e, "pass")) ? "ok" : "FAIL", expr, val);
-    }
-}
-
 /* run_hooks.second: progress line and HdrHistogram log line. */
 static void on_second(void *ctx, const struct run_config *cfg, const struct timeline_row *row,
                       const struct interval *merged)
@@ -125,7 +107,7 @@ int run_cli_execute(struct run_config *cfg, struct run_args *a)
     int failed = thresholds_apply(a->thresholds, a->nthresholds, doc);
     if (!cfg->quiet) {
         report_summary(stdout, cfg, &r);
-        print_thresholds(stdout, doc);
+        thresholds_print(stdout, doc);
     }
     fflush(stdout);
     if (r.total.errors[ERR_TLS_VERIFY])

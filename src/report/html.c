@@ -6,9 +6,11 @@
  *
  * The verdict comes first and a closed-model warning is as loud as an
  * invalid run, because both mean "do not quote these percentiles as what
- * users saw". The style sheet is inline and uses only the system font stack
- * and a handful of colours, so the page looks the same offline, printed or
- * served from any static host. Write errors are checked once, at the end,
+ * users saw". Failed thresholds lead the verdict box: validity says the
+ * generator measured faithfully, not that the server passed its gate. The
+ * style sheet is inline and uses only the system font stack and a handful
+ * of colours, so the page looks the same offline, printed or served from
+ * any static host. Write errors are checked once, at the end,
  * through the stream's error flag.
  */
 #include "report/html.h"
@@ -35,9 +37,10 @@ static const char style_sheet[] =
     "padding:22px 24px;margin:22px 0}\n"
     "nav ol{margin:6px 0 0;padding-left:22px}a{color:#1d4ed8}\n"
     ".verdict,.warning{border-radius:8px;padding:12px 16px;margin:0 0 12px;border:1px solid}\n"
-    ".verdict.valid{background:#ecfdf5;border-color:#a7f3d0}.verdict.invalid{background:#fef2f2;"
+    ".verdict.valid{background:#ecfdf5;border-color:#a7f3d0}.verdict.invalid,.verdict.failed{background:#fef2f2;"
     "border-color:#fecaca}\n"
-    ".verdict strong{font-size:17px}.verdict.valid strong{color:var(--ok)}.verdict.invalid strong{color:var(--bad)}"
+    ".verdict strong{font-size:17px}.verdict.valid strong{color:var(--ok)}"
+    ".verdict.invalid strong,.verdict.failed strong{color:var(--bad)}"
     "\n.verdict ul{margin:6px 0 0;padding-left:20px}\n"
     ".warning{background:#fffbeb;border-color:#fcd34d}.warning strong{color:var(--warn)}\n"
     ".cards{display:flex;flex-wrap:wrap;gap:10px;margin:12px 0}\n"
@@ -104,6 +107,12 @@ static const char *start_time(char *buf, size_t cap, const json_t *result)
     return buf;
 }
 
+/* True when threshold entry t (an object, or a bare boolean) passed. */
+static bool threshold_passed(const json_t *t)
+{
+    return json_is_true(json_is_object(t) ? json_object_get(t, "pass") : t);
+}
+
 /* Counts the thresholds that passed and failed. */
 static void threshold_counts(const json_t *result, size_t *passed, size_t *failed)
 {
@@ -111,17 +120,43 @@ static void threshold_counts(const json_t *result, size_t *passed, size_t *faile
     json_t *t;
     *passed = *failed = 0;
     json_object_foreach(html_obj(result, "thresholds"), expr, t) {
-        if (json_is_true(json_is_object(t) ? json_object_get(t, "pass") : t)) (*passed)++;
+        if (threshold_passed(t)) (*passed)++;
         else (*failed)++;
     }
 }
 
-/* Valid or invalid and why, thresholds, interruption, closed-model warning. */
-static void verdict(FILE *out, const json_t *result)
+/*
+ * The failed thresholds, first and loud: a run can be valid (the generator
+ * measured faithfully) and still fail its gate (exit 99), and a green
+ * "valid" alone would read as "passed".
+ */
+static void failed_thresholds(FILE *out, const json_t *result, size_t failed)
+{
+    const char *expr;
+    json_t *t;
+    fprintf(out, "<strong>✗ %zu threshold%s failed</strong><ul>", failed, failed == 1 ? "" : "s");
+    json_object_foreach(html_obj(result, "thresholds"), expr, t) {
+        if (threshold_passed(t)) continue;
+        fputs("<li><code>", out);
+        html_esc(out, expr);
+        fputs("</code>", out);
+        if (*html_str(t, "note")) {
+            fputs(" — ", out);
+            html_esc(out, html_str(t, "note"));
+        }
+        fputs("</li>", out);
+    }
+    fputs("</ul>", out);
+}
+
+/* Valid or invalid and why: whether the generator and its host measured faithfully. */
+static void validity(FILE *out, const json_t *result, bool headline)
 {
     bool valid = json_is_true(json_object_get(result, "valid"));
-    fprintf(out, "<div class=\"verdict %s\"><strong>%s</strong> ", valid ? "valid" : "invalid",
-            valid ? "✓ Valid run" : "✗ Invalid run");
+    const char *label = valid ? "✓ Valid run" : "✗ Invalid run";
+    /* Under failed thresholds validity is the second verdict: a line, not the heading. */
+    if (headline) fprintf(out, "<strong>%s</strong> ", label);
+    else fprintf(out, "<div><b class=\"%s\">%s</b> ", valid ? "ok" : "bad", label);
     fputs(valid ? "— no sign that the generator or its host distorted the measurement."
                 : "— these figures describe the load generator as much as the server:",
           out);
@@ -134,8 +169,19 @@ static void verdict(FILE *out, const json_t *result)
         fputs("</li>", out);
     }
     if (json_array_size(reasons)) fputs("</ul>", out);
+    if (!headline) fputs("</div>", out);
+}
+
+/* Failed thresholds, valid or invalid and why, interruption, closed-model warning. */
+static void verdict(FILE *out, const json_t *result)
+{
+    bool valid = json_is_true(json_object_get(result, "valid"));
     size_t passed, failed;
     threshold_counts(result, &passed, &failed);
+    /* "failed": valid, but a threshold failed; styled like "invalid", named apart for readers of the page. */
+    fprintf(out, "<div class=\"verdict %s\">", !valid ? "invalid" : failed ? "failed" : "valid");
+    if (failed) failed_thresholds(out, result, failed);
+    validity(out, result, failed == 0);
     if (passed + failed)
         fprintf(out, "<div>Thresholds: <span class=\"ok\">%zu passed</span>, <span class=\"%s\">%zu failed</span>"
                      "</div>", passed, failed ? "bad" : "muted", failed);
@@ -297,6 +343,24 @@ static void compare_row(FILE *out, json_t *const *results, size_t n, const char 
     fputs("</tr>\n", out);
 }
 
+/* The thresholds row of the comparison, when any result has thresholds: a
+ * valid run that failed its gate must not read as a pass. */
+static void compare_thresholds(FILE *out, json_t *const *results, size_t n)
+{
+    size_t any = 0;
+    for (size_t i = 0; i < n; i++) any += json_object_size(html_obj(results[i], "thresholds"));
+    if (!any) return;
+    fputs("<tr><th>thresholds</th>", out);
+    for (size_t i = 0; i < n; i++) {
+        size_t passed, failed;
+        threshold_counts(results[i], &passed, &failed);
+        if (!(passed + failed)) fputs("<td class=\"num muted\">—</td>", out);
+        else if (failed) fprintf(out, "<td class=\"num bad\">✗ %zu of %zu failed</td>", failed, passed + failed);
+        else fprintf(out, "<td class=\"num ok\">✓ %zu passed</td>", passed);
+    }
+    fputs("</tr>\n", out);
+}
+
 /* The results side by side: a table of key figures and one overlaid spectrum. */
 static void comparison(FILE *out, json_t *const *results, const char *const *titles, size_t n)
 {
@@ -318,6 +382,7 @@ static void comparison(FILE *out, json_t *const *results, const char *const *tit
         fprintf(out, "<td class=\"num %s\">%s</td>", valid ? "ok" : "bad", valid ? "valid" : "invalid");
     }
     fputs("</tr>\n", out);
+    compare_thresholds(out, results, n);
     compare_row(out, results, n, "intended rate /s", "rate", "intended", intended_rate);
     compare_row(out, results, n, "achieved rate /s", "rate", "achieved", html_fmt_rate);
     compare_row(out, results, n, "requests", "requests", "scheduled", html_fmt_count);

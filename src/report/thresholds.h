@@ -13,6 +13,7 @@
 
 #include <jansson.h>
 #include <stdbool.h>
+#include <stddef.h>
 
 /* One parsed threshold; owns no heap memory. */
 struct threshold {
@@ -27,20 +28,38 @@ struct threshold {
 
 enum { THR_LT, THR_LE, THR_GT, THR_GE, THR_EQ, THR_NE };
 
-/* Parses text. Returns 0 or -EINVAL with *why naming the problem. */
+/*
+ * Parses text. Returns 0 or -EINVAL with *why naming the problem (a unit
+ * that does not fit the metric is one: `latency.p99 < 10%`). *why may
+ * point to a static buffer that the next call overwrites.
+ */
 int threshold_parse(struct threshold *t, const char *text, const char **why);
 
 /*
  * Evaluates t on result; sets *observed (NaN when there is no data) and
- * returns true when it passes.
+ * returns true when it passes. A latency figure that timed-out requests
+ * make only a lower bound (latency_us.lower_bounds, at or above the
+ * timeout) fails `<`, `<=`, `==` and `!=`: it cannot show the true value
+ * is low. Timed-out requests are missing from ttfb, service_time and wait,
+ * so a percentile of those is judged at the rank it has among all requests.
  */
 bool threshold_eval(const struct threshold *t, json_t *result, double *observed);
 
+/* threshold_eval, and writes to note (cap bytes) why the figure is censored
+ * or how it was judged; "" when it is plainly the JSON's figure. */
+bool threshold_judge(const struct threshold *t, json_t *result, double *observed, char *note, size_t cap);
+
 /*
  * Evaluates all n thresholds, stores {"expr": {"pass", "observed",
- * "limit", "unit"}} under result["thresholds"] and returns the number that
- * failed.
+ * "limit", "unit", "note"?}} under result["thresholds"] and returns the
+ * number that failed.
  */
 int thresholds_apply(const struct threshold *t, int n, json_t *result);
+
+/*
+ * Prints one "threshold   ok|FAIL EXPR (observed V)[: note]" line per entry
+ * of result["thresholds"] (what thresholds_apply wrote).
+ */
+void thresholds_print(FILE *out, json_t *result);
 
 #endif

@@ -2,8 +2,13 @@
 
 - `--threshold` that pass exit 0 and report pass true with the observed
   figure equal to the JSON's own number; one that fails exits 99; one on a
-  name that never occurred fails with observed null; a malformed one is a
-  usage error (exit 2) that names the expression and sends nothing;
+  name that never occurred fails with observed null; a malformed one, or one
+  whose unit does not fit its metric (`latency.p99 < 10%`), is a usage error
+  (exit 2) that names the expression and sends nothing;
+- while the server is frozen past the timeout, latency figures are lower
+  bounds: `latency.p99 < 1s` fails (exit 99) with a note saying why, while
+  `latency.p99 > 100ms` still passes;
+- `requests{name=N}.rate` is that name's rate, not the whole run's;
 - `--html FILE` writes a self-contained HTML report with an SVG chart;
 - `--metrics ADDR` serves Prometheus text during the run:
   salvo_requests_total{...,outcome="sent"} rises between two scrapes 2 s apart;
@@ -12,6 +17,7 @@
 
 import os
 import re
+import signal
 import time
 import urllib.request
 
@@ -95,6 +101,107 @@ def malformed_threshold_is_a_usage_error():
 
 
 @test
+def units_that_do_not_fit_the_metric_are_usage_errors():
+    cases = (("latency.p99 < 10%", "'%'"), ("errors.rate < 1/s", "'/s'"), ("requests.count > 50%", "'%'"),
+             ("rate.intended >= 50%", "'%'"), ("errors.rate < 5ms", "'ms'"))
+    for e, unit in cases:
+        offset = nginx.access_log_size()
+        rc, data, out, err = run(["--threshold", e], duration="3s")
+        check(rc == 2, "%r: want exit 2, got %d; stderr %r" % (e, rc, err))
+        check(e in err and unit in err, "stderr does not name the expression %r and the unit %s: %r" % (e, unit, err))
+        time.sleep(0.1)
+        check(nginx.access_log_size() == offset, "%r: requests were sent despite the usage error" % e)
+    # the units that do fit still parse and run
+    rc, data, out, err = run(["--threshold", "errors.rate < 1%", "--threshold", "rate.achieved >= 50%",
+                              "--threshold", "rate.intended >= 100/s", "--threshold", "latency.p99 < 5s"])
+    check(rc == 0, "fitting units should pass (rc %d): %s %s" % (rc, excerpt(data or {}, "thresholds"), err[-300:]))
+
+
+def run_frozen(extra, freeze_at=1.0, freeze_s=2.0):
+    """Runs salvo while the nginx worker (ours) is stopped for freeze_s s, freeze_at s into the run."""
+    worker = nginx.worker_pid()
+    size0 = nginx.access_log_size()
+    s = h.Salvo(["run", nginx.url, "-t", "1", "-q", "--allow-invalid"] + extra)
+    try:
+        deadline = time.monotonic() + 5.0
+        while nginx.access_log_size() == size0 and time.monotonic() < deadline and s.proc.poll() is None:
+            time.sleep(0.005)
+        check(nginx.access_log_size() > size0, "nginx served nothing within 5 s (salvo rc %s)" % s.proc.poll())
+        time.sleep(freeze_at)
+        check(s.proc.poll() is None, "salvo exited before the freeze (rc %s)" % s.proc.returncode)
+        os.kill(worker, signal.SIGSTOP)
+        try:
+            time.sleep(freeze_s)
+        finally:
+            os.kill(worker, signal.SIGCONT)
+    finally:
+        rc, data, out, err = s.finish(timeout=40)
+    return rc, data, out, err
+
+
+@test
+def timed_out_latency_cannot_pass_a_less_than_gate():
+    lt = ("latency.p99 < 1s", "latency.max < 2s", "latency{name=/}.p99 < 1s")
+    gt, p50 = "latency.p99 > 100ms", "latency.p50 < 1s"
+    extra = ["-r", "200", "-d", "4s", "--timeout", "500ms"]
+    for e in lt + (gt, p50):
+        extra += ["--threshold", e]
+    rc, data, out, err = run_frozen(extra)
+    check(data is not None, "no JSON (rc %d): %s" % (rc, err.strip()[-400:]))
+    c = check_counts_add_up(data)
+    lat, th = data["latency_us"], data.get("thresholds") or {}
+    h.log("  %d of %d timed out; p99 %s us, max %s us, lower_bounds %s"
+          % (c["timeout"], c["scheduled"], lat["p99"], lat["max"], lat.get("lower_bounds")))
+    check(c["timeout"] >= 0.02 * c["scheduled"] and lat.get("lower_bounds") is True,
+          "the 2 s freeze should time out well over 1%% of the requests: %s" % excerpt(data, "requests", "latency_us"))
+    check(rc == 99, "latency gates on timed-out requests must fail (exit 99), got %d: %s"
+          % (rc, excerpt(data, "thresholds")))
+    for e in lt:
+        t = th.get(e) or {}
+        check(t.get("pass") is False, "%r must fail: its figure is only a lower bound: %s" % (e, t))
+        check(t.get("observed") is not None and t["observed"] >= lat["timeout_us"],
+              "%r observed %r, want the censored figure >= the timeout" % (e, t.get("observed")))
+        check("timed out" in (t.get("note") or ""), "%r has no note saying requests timed out: %s" % (e, t))
+        check(set(t) == {"pass", "observed", "limit", "unit", "note"}, "%r entry keys changed: %s" % (e, sorted(t)))
+    check(th[gt].get("pass") is True, "%r is proven by a lower bound and must pass: %s" % (gt, th[gt]))
+    if lat["p50"] < lat["timeout_us"]:
+        check(th[p50].get("pass") is True and "note" not in th[p50],
+              "p50 %s us is below the timeout, exact, and must pass: %s" % (lat["p50"], th[p50]))
+
+
+def targets_file(*named):
+    """A --targets file of GETs to nginx, one per (name, weight); returns (dir, path)."""
+    d = h.make_temp_dir("salvo-e2e-gates-")
+    path = os.path.join(d, "targets.txt")
+    with open(path, "w") as f:
+        f.write("\n".join("# name=%s weight=%d\nGET http://127.0.0.1:%d/%s\n" % (n, w, nginx.port, n) for n, w in named))
+    return d, path
+
+
+@test
+def per_name_request_rate_is_the_names_own():
+    d, targets = targets_file(("alpha", 2), ("gamma", 1), ("beta", 2))
+    e_lt, e_gt = "requests{name=gamma}.rate < 100/s", "requests{name=gamma}.rate > 10/s"
+    try:
+        rc, data, out, err = h.run_salvo(["run", "--targets", targets, "-r", "200", "-d", "3s", "-t", "1", "-q",
+                                          "--allow-invalid", "--threshold", e_lt, "--threshold", e_gt], timeout=40)
+    finally:
+        h.remove_temp_dir(d)
+    check(data is not None, "no JSON (rc %d): %s" % (rc, err.strip()[-400:]))
+    th = data.get("thresholds") or {}
+    gamma = data["groups"]["gamma"]["requests"]
+    want = gamma / data["duration_s"]
+    h.log("  gamma: %d requests in %.2f s = %.1f/s; run %.1f/s; observed %s"
+          % (gamma, data["duration_s"], want, data["rate"]["achieved"], th.get(e_lt, {}).get("observed")))
+    check(abs(th[e_lt]["observed"] - want) < 1e-6,
+          "gamma's rate should be its %d requests / %.2f s = %.2f/s, observed %r (the run's rate is %.1f/s)"
+          % (gamma, data["duration_s"], want, th[e_lt]["observed"], data["rate"]["achieved"]))
+    check(h.within(want, 40, 0.3), "gamma (weight 1 of 5 at 200/s) should run at about 40/s, ran at %.1f/s" % want)
+    check(rc == 0 and th[e_lt]["pass"] and th[e_gt]["pass"] and th[e_lt]["unit"] == "req/s",
+          "both per-name rate gates should pass (rc %d): %s" % (rc, excerpt(data, "thresholds")))
+
+
+@test
 def html_report_contains_svg():
     d = h.make_temp_dir("salvo-e2e-html-")
     try:
@@ -155,11 +262,7 @@ def metrics_endpoint_is_live_during_the_run():
 
 @test
 def metrics_label_each_request_name():
-    d = h.make_temp_dir("salvo-e2e-gates-")
-    targets = os.path.join(d, "targets.txt")
-    with open(targets, "w") as f:
-        f.write("# name=alpha\nGET http://127.0.0.1:%d/alpha\n\n# name=beta weight=2\nGET http://127.0.0.1:%d/beta\n"
-                % (nginx.port, nginx.port))
+    d, targets = targets_file(("alpha", 1), ("beta", 2))
     port = h.free_port()
     s = h.Salvo(["run", "--targets", targets, "-r", "300", "-d", "5s", "-t", "1", "-q", "--allow-invalid",
                  "--metrics", "127.0.0.1:%d" % port])

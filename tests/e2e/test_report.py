@@ -140,6 +140,38 @@ def test_demo_experiments_file():
 
 
 @test
+def test_failed_thresholds_lead_a_valid_runs_verdict():
+    with open(CLOSED) as f:
+        result = json.load(f)
+    check(result["valid"] is True, "the closed sample should be a valid run")
+    result["thresholds"] = {
+        "latency.p99 < 1s": {"pass": False, "observed": 500223.0, "limit": 1e6, "unit": "us",
+                             "note": "p99 >= 500.22ms: requests timed out, so the true value is unknown"},
+        "errors.rate < 1%": {"pass": False, "observed": 0.3, "limit": 0.01, "unit": "ratio"},
+        "requests.count > 10": {"pass": True, "observed": 800.0, "limit": 10.0, "unit": "count"},
+    }
+    path = os.path.join(h.make_temp_dir("salvo-report-"), "gated.json")
+    with open(path, "w") as f:
+        json.dump(result, f)
+    _, page = render(path)
+    start = page.find('<div class="verdict')
+    box = page[start:page.find('<div class="cards">', start)]
+    check(box.startswith('<div class="verdict failed"><strong>✗ 2 thresholds failed</strong>'),
+          "the verdict box should lead with the failed thresholds: %r" % box[:200])
+    for expr in ("latency.p99 &lt; 1s", "errors.rate &lt; 1%"):
+        check("<code>%s</code>" % expr in box, "the verdict box does not list %r: %r" % (expr, box))
+    check("requests timed out" in box, "the failed threshold's note is not in the box")
+    check("requests.count" not in box, "a passed threshold is listed among the failed ones")
+    check("✓ Valid run" in box and "<strong>✓ Valid run" not in page,
+          "validity should stay 'valid', as a second verdict: %r" % box)
+    _, page = render(path, OPEN)
+    row = page[page.find("<tr><th>thresholds</th>"):]
+    check(row.startswith('<tr><th>thresholds</th><td class="num bad">✗ 2 of 3 failed</td>'),
+          "the side-by-side table has no failed-thresholds row: %r" % row[:200])
+    check('<tr><th>verdict</th><td class="num ok">valid</td>' in page, "side by side: validity should stay 'valid'")
+
+
+@test
 def test_usage_and_input_errors():
     d = h.make_temp_dir("salvo-report-")
     out = os.path.join(d, "x.html")

@@ -159,6 +159,65 @@ static void test_several_results(void **state)
     for (int i = 0; i < 3; i++) json_decref(r[i]);
 }
 
+/* Adds thresholds to r as thresholds_apply writes them: two failed, one passed. */
+static void add_thresholds(json_t *r)
+{
+    json_t *th = json_object();
+    json_object_set_new(th, "latency.p99 < 1s",
+                        json_pack("{s:b,s:f,s:f,s:s,s:s}", "pass", 0, "observed", 500223.0, "limit", 1e6, "unit", "us",
+                                  "note", "p99 >= 500.22ms: requests timed out, so the true value is unknown"));
+    json_object_set_new(th, "errors.rate < 1%",
+                        json_pack("{s:b,s:f,s:f,s:s}", "pass", 0, "observed", 0.3, "limit", 0.01, "unit", "ratio"));
+    json_object_set_new(th, "requests.count > 10",
+                        json_pack("{s:b,s:f,s:f,s:s}", "pass", 1, "observed", 800.0, "limit", 10.0, "unit", "count"));
+    json_object_set_new(r, "thresholds", th);
+}
+
+/* A valid run that failed thresholds: validity stays "valid", but the
+ * failures lead the verdict box and the comparison has a thresholds row. */
+static void test_failed_thresholds_lead_the_verdict(void **state)
+{
+    (void)state;
+    json_t *r[2] = {load_sample("sample-closed-freeze.json"), load_sample("sample-closed-freeze.json")};
+    assert_true(json_is_true(json_object_get(r[0], "valid")));
+    int rc;
+    char *html = render(r, NULL, 1, &rc);
+    assert_int_equal(rc, 0);
+    assert_non_null(strstr(html, "<div class=\"verdict valid\"><strong>✓ Valid run</strong>"));
+    assert_null(strstr(html, "thresholds failed"));
+    assert_null(strstr(html, "<th>thresholds</th>"));
+    free(html);
+
+    add_thresholds(r[0]);
+    html = render(r, NULL, 1, &rc);
+    assert_int_equal(rc, 0);
+    assert_sane_page(html);
+    const char *box = strstr(html, "<div class=\"verdict failed\"><strong>✗ 2 thresholds failed</strong>");
+    assert_non_null(box);
+    const char *end = strstr(box, "<div class=\"cards\">"); /* the box ends before the headline figures */
+    assert_non_null(end);
+    const char *p99 = strstr(box, "<code>latency.p99 &lt; 1s</code> — p99 &gt;= 500.22ms: requests timed out");
+    const char *rate = strstr(box, "<code>errors.rate &lt; 1%</code>");
+    assert_true(p99 && p99 < end && rate && rate < end);
+    const char *passed = strstr(box, "requests.count");
+    assert_true(!passed || passed > end); /* only the failed ones in the box */
+    const char *valid = strstr(box, "<b class=\"ok\">✓ Valid run</b>"); /* still valid, as a second verdict */
+    assert_true(valid && valid < end);
+    assert_null(strstr(html, "<strong>✓ Valid run</strong>"));
+    free(html);
+
+    html = render(r, NULL, 2, &rc);
+    assert_int_equal(rc, 0);
+    assert_sane_page(html);
+    const char *row = strstr(html, "<tr><th>thresholds</th><td class=\"num bad\">✗ 2 of 3 failed</td>"
+                                   "<td class=\"num muted\">—</td></tr>");
+    assert_non_null(row);
+    assert_non_null(strstr(html, "<tr><th>verdict</th><td class=\"num ok\">valid</td>"));
+    free(html);
+    json_decref(r[0]);
+    json_decref(r[1]);
+}
+
 /* A result with a hostile string everywhere the contract carries text. */
 static const char hostile_json[] =
     "{\"tool\":\"<zb>t</zb>\",\"version\":\"\\\"v\",\"model\":\"open<zi>\",\"valid\":false,"
@@ -300,6 +359,7 @@ int main(void)
         cmocka_unit_test(test_open_sample),
         cmocka_unit_test(test_closed_sample),
         cmocka_unit_test(test_several_results),
+        cmocka_unit_test(test_failed_thresholds_lead_the_verdict),
         cmocka_unit_test(test_hostile_strings_are_escaped),
         cmocka_unit_test(test_degenerate_results),
         cmocka_unit_test(test_bad_arguments),

@@ -25,6 +25,7 @@
 #include "core/hist_codec.h"
 #include "report/merge.h"
 #include "report/thresholds.h"
+#include "result_fixtures.h"
 
 #define NSHARDS 3
 #define PER_SHARD 5000
@@ -46,26 +47,6 @@ static int64_t sample(uint64_t *seed, int64_t scale)
     double u = (double)(xorshift(seed) % 1000000) / 1e6;
     int64_t v = (int64_t)(scale * (0.5 + u));
     if (xorshift(seed) % 100 == 0) v *= 40; /* one in a hundred is slow */
-    return v;
-}
-
-/* {min, mean, p50, ..., count} of h, as a run writes it. */
-static json_t *percentiles(const struct hist *h)
-{
-    return json_pack("{s:I,s:f,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "min", (json_int_t)hist_min(h), "mean",
-                     h->total_count ? hist_mean(h) : 0.0, "p50", (json_int_t)hist_value_at_percentile(h, 50), "p90",
-                     (json_int_t)hist_value_at_percentile(h, 90), "p99", (json_int_t)hist_value_at_percentile(h, 99),
-                     "p99_9", (json_int_t)hist_value_at_percentile(h, 99.9), "p99_99",
-                     (json_int_t)hist_value_at_percentile(h, 99.99), "max", (json_int_t)hist_max(h), "count",
-                     (json_int_t)h->total_count);
-}
-
-static json_t *b64(const struct hist *h)
-{
-    char *s = hist_encode_base64(h);
-    assert_non_null(s);
-    json_t *v = json_string(s);
-    free(s);
     return v;
 }
 

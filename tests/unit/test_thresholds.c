@@ -1,6 +1,9 @@
 /*
- * test_thresholds.c — threshold grammar and evaluation on a results JSON.
+ * test_thresholds.c — threshold grammar and evaluation on a results JSON:
+ * units must fit the metric, a per-name rate is the name's own, and a
+ * figure that timed-out requests make only a lower bound cannot pass `<`.
  */
+#include <errno.h>
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -8,20 +11,25 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <jansson.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "core/hist.h"
+#include "core/hist_codec.h"
 #include "report/thresholds.h"
+#include "result_fixtures.h"
 
 static const char result_text[] =
     "{\"requests\":{\"scheduled\":1000,\"ok\":990,\"http_error\":4,\"failed\":3,\"timeout\":3,\"unsent\":0},"
-    "\"rate\":{\"intended\":100,\"achieved\":99.5},"
+    "\"rate\":{\"intended\":100,\"achieved\":99.5},\"duration_s\":10,"
     "\"latency_us\":{\"min\":10,\"mean\":300,\"p50\":200,\"p90\":500,\"p99\":900,\"p99_9\":2000,\"p99_99\":3000,"
-    "\"max\":4000,\"count\":1000},"
+    "\"max\":4000,\"count\":1000,\"timeout_us\":10000000,\"lower_bounds\":true},"
     "\"service_time_us\":{\"min\":5,\"mean\":100,\"p50\":90,\"p90\":150,\"p99\":300,\"p99_9\":400,\"p99_99\":500,"
     "\"max\":600,\"count\":1000},"
     "\"connect_us\":{\"count\":0},"
     "\"groups\":{\"route\":{\"requests\":1000,\"ok\":990,\"http_error\":4,\"failed\":3,\"timeout\":3,"
-    "\"latency_us\":{\"p50\":200,\"p99\":900,\"count\":1000}}}}";
+    "\"latency_us\":{\"p50\":200,\"p99\":900,\"count\":1000}},"
+    "\"small\":{\"requests\":200,\"ok\":200,\"latency_us\":{\"p50\":200,\"count\":200}}}}";
 
 struct row {
     const char *expr;
@@ -38,7 +46,10 @@ static const struct row rows[] = {
     {"latency.med == 200", 1, 1, 200},
     {"latency.avg > 299", 1, 1, 300},
     {"latency.max < 4s", 1, 1, 4000},
-    {"service_time.p99.9 < 1ms", 1, 1, 400},
+    /* 3 timed-out requests are missing from service_time: its p99.9 may be one of them */
+    {"service_time.p99.9 < 1ms", 1, 0, 400},
+    {"service_time.p99.9 > 100us", 1, 1, 400},
+    {"service_time.min < 1ms", 1, 1, 5},
     {"errors.rate < 1.5%", 1, 1, 0.01},
     {"errors.rate < 1%", 1, 0, 0.01},
     {"errors.rate < 0.5%", 1, 0, 0.01},
@@ -46,6 +57,12 @@ static const struct row rows[] = {
     {"rate.achieved >= 99%", 1, 1, 0.995},
     {"rate.achieved >= 100/s", 1, 0, 99.5},
     {"requests.count == 1000", 1, 1, 1000},
+    {"requests.rate > 90/s", 1, 1, 99.5},
+    /* a name's rate is its own requests over the run's duration, not the run's rate */
+    {"requests{name=small}.rate < 30/s", 1, 1, 20},
+    {"requests{name=small}.rate >= 20", 1, 1, 20},
+    {"errors.rate < 0.015", 1, 1, 0.01},
+    {"rate.intended == 100/s", 1, 1, 100},
     {"latency{name=route}.p99 < 1s", 1, 1, 900},
     {"errors{name=route}.rate < 2%", 1, 1, 0.01},
     {"latency{name=missing}.p99 < 1s", 1, 0, NAN},
@@ -58,6 +75,18 @@ static const struct row rows[] = {
     {"latency.p101 < 1s", 0, 0, 0},
     {"latency{nam=x}.p99 < 1s", 0, 0, 0},
     {"latency.p99 < abc", 0, 0, 0},
+    /* units that do not fit the metric */
+    {"latency.p99 < 10%", 0, 0, 0},
+    {"latency.p99 < 5/s", 0, 0, 0},
+    {"latency.count > 5ms", 0, 0, 0},
+    {"errors.rate < 1/s", 0, 0, 0},
+    {"errors.rate < 1ms", 0, 0, 0},
+    {"errors.count < 1%", 0, 0, 0},
+    {"requests.count > 50%", 0, 0, 0},
+    {"requests.count > 50/s", 0, 0, 0},
+    {"requests.rate > 50%", 0, 0, 0},
+    {"rate.intended >= 50%", 0, 0, 0},
+    {"rate.achieved >= 1s", 0, 0, 0},
 };
 
 static void test_table(void **state)
@@ -100,11 +129,150 @@ static void test_apply_counts_failures(void **state)
     json_decref(result);
 }
 
+/* A refused unit is named in the reason, with the units that fit. */
+static void test_unit_reason_names_the_unit(void **state)
+{
+    (void)state;
+    struct threshold t;
+    const char *why = NULL;
+    assert_int_equal(threshold_parse(&t, "latency.p99 < 10%", &why), -EINVAL);
+    assert_non_null(strstr(why, "'%'"));
+    assert_non_null(strstr(why, "latency.p99"));
+    assert_int_equal(threshold_parse(&t, "errors.rate < 1/s", &why), -EINVAL);
+    assert_non_null(strstr(why, "'/s'"));
+    assert_int_equal(threshold_parse(&t, "rate.achieved >= 99%", &why), 0);
+    assert_true(t.percent_of_intended);
+    assert_true(fabs(t.limit - 0.99) < 1e-12);
+}
+
+/* ------------------------------------------------ timed-out requests */
+
+#define TIMEOUT_US 500000
+
+/*
+ * A run like the acceptance tester's frozen server: of 1000 requests 700
+ * answered in about 10 ms (TTFB 5 ms) and 300 timed out at 500 ms, recorded
+ * in latency at the timeout and missing from TTFB; all under one name.
+ */
+static json_t *timed_out_run(void)
+{
+    struct hist lat, ttfb;
+    assert_int_equal(hist_init(&lat, HIST_STD_LOWEST, HIST_STD_HIGHEST, HIST_STD_SIGFIG), 0);
+    assert_int_equal(hist_init(&ttfb, HIST_STD_LOWEST, HIST_STD_HIGHEST, HIST_STD_SIGFIG), 0);
+    for (int i = 0; i < 700; i++) {
+        hist_record(&lat, 10000 + i);
+        hist_record(&ttfb, 5000 + i);
+    }
+    hist_record_n(&lat, TIMEOUT_US, 300);
+    json_t *l = percentiles(&lat);
+    json_object_set_new(l, "timeout_us", json_integer(TIMEOUT_US));
+    json_object_set_new(l, "lower_bounds", json_true());
+    json_t *g = json_pack("{s:i,s:i,s:i,s:i,s:i,s:o,s:o}", "requests", 1000, "ok", 700, "http_error", 0, "failed", 0,
+                          "timeout", 300, "latency_us", percentiles(&lat), "hdr_latency_us", b64(&lat));
+    json_t *r = json_pack("{s:{s:i,s:i,s:i,s:i,s:i},s:f,s:o,s:o,s:{s:o,s:o},s:{s:o}}", "requests", "scheduled", 1000,
+                          "ok", 700, "http_error", 0, "failed", 0, "timeout", 300, "duration_s", 5.0, "latency_us", l,
+                          "ttfb_us", percentiles(&ttfb), "hdr", "latency_us", b64(&lat), "ttfb_us", b64(&ttfb),
+                          "groups", "slow", g);
+    hist_release(&lat);
+    hist_release(&ttfb);
+    return r;
+}
+
+/* Judges expr on result; fails unless it passes as want. Returns the note. */
+static const char *judge(json_t *result, const char *expr, bool want, char *note, size_t cap)
+{
+    struct threshold t;
+    const char *why;
+    if (threshold_parse(&t, expr, &why) != 0) fail_msg("'%s' should parse: %s", expr, why);
+    double observed;
+    bool pass = threshold_judge(&t, result, &observed, note, cap);
+    if (pass != want) fail_msg("'%s': pass=%d observed=%g note '%s'", expr, pass, observed, note);
+    return note;
+}
+
+/* A percentile at or above the timeout is a lower bound: `<` fails, `>` may pass. */
+static void test_timed_out_latency_is_a_lower_bound(void **state)
+{
+    (void)state;
+    json_t *r = timed_out_run();
+    char note[256];
+    judge(r, "latency.p99 < 1s", false, note, sizeof(note));
+    assert_non_null(strstr(note, "p99 >= "));
+    assert_non_null(strstr(note, "timed out"));
+    assert_non_null(strstr(note, "may exceed 1.000s"));
+    judge(r, "latency.max < 2s", false, note, sizeof(note));
+    judge(r, "latency.p99.9 <= 10s", false, note, sizeof(note));
+    judge(r, "latency.mean < 1s", false, note, sizeof(note)); /* counts the timeouts at 500 ms */
+    judge(r, "latency.p99 == 500223", false, note, sizeof(note));
+    judge(r, "latency.p99 > 100ms", true, note, sizeof(note));
+    judge(r, "latency.max >= 500ms", true, note, sizeof(note));
+    judge(r, "latency.p50 < 1s", true, note, sizeof(note)); /* 10 ms: below the timeout, exact */
+    assert_string_equal(note, "");
+    judge(r, "latency.count == 1000", true, note, sizeof(note));
+    /* one name: the group's own timeouts censor its latency */
+    judge(r, "latency{name=slow}.p99 < 1s", false, note, sizeof(note));
+    assert_non_null(strstr(note, "timed out"));
+    judge(r, "latency{name=slow}.p50 < 1s", true, note, sizeof(note));
+    judge(r, "latency{name=slow}.p99 > 100ms", true, note, sizeof(note));
+    /* the same figures without timeouts are exact */
+    json_object_set_new(json_object_get(r, "latency_us"), "lower_bounds", json_false());
+    json_object_set_new(json_object_get(r, "requests"), "timeout", json_integer(0));
+    judge(r, "latency.p99 < 1s", true, note, sizeof(note));
+    json_decref(r);
+}
+
+/* Timed-out requests are missing from TTFB: a percentile is judged at its rank among all requests. */
+static void test_timed_out_requests_missing_from_ttfb(void **state)
+{
+    (void)state;
+    json_t *r = timed_out_run();
+    char note[256];
+    struct threshold t;
+    const char *why;
+    double observed;
+    /* p50 of 1000 requests is at most p71.4 of the 700 responses: 5 ms + 500 µs */
+    assert_int_equal(threshold_parse(&t, "ttfb.p50 < 1s", &why), 0);
+    assert_true(threshold_judge(&t, r, &observed, note, sizeof(note)));
+    assert_true(observed > 5400 && observed < 5600);
+    assert_non_null(strstr(note, "p71.43"));
+    /* p99 of all may be a request that never got a first byte */
+    judge(r, "ttfb.p99 < 1s", false, note, sizeof(note));
+    assert_non_null(strstr(note, "300 requests timed out with no ttfb"));
+    judge(r, "ttfb.max < 1s", false, note, sizeof(note));
+    judge(r, "ttfb.mean < 1s", false, note, sizeof(note));
+    judge(r, "ttfb.min < 1s", true, note, sizeof(note));
+    judge(r, "ttfb.p99 > 1ms", true, note, sizeof(note));
+    json_decref(r);
+}
+
+/* thresholds_apply keeps the entry's shape and adds the note. */
+static void test_apply_notes_the_censoring(void **state)
+{
+    (void)state;
+    json_t *r = timed_out_run();
+    struct threshold t[2];
+    const char *why;
+    assert_int_equal(threshold_parse(&t[0], "latency.p99 < 1s", &why), 0);
+    assert_int_equal(threshold_parse(&t[1], "latency.p99 > 100ms", &why), 0);
+    assert_int_equal(thresholds_apply(t, 2, r), 1);
+    json_t *e = json_object_get(json_object_get(r, "thresholds"), "latency.p99 < 1s");
+    assert_true(json_is_false(json_object_get(e, "pass")));
+    assert_true(json_number_value(json_object_get(e, "observed")) >= TIMEOUT_US);
+    assert_true(json_number_value(json_object_get(e, "limit")) == 1e6);
+    assert_string_equal(json_string_value(json_object_get(e, "unit")), "us");
+    assert_non_null(strstr(json_string_value(json_object_get(e, "note")), "may exceed"));
+    json_decref(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_table),
         cmocka_unit_test(test_apply_counts_failures),
+        cmocka_unit_test(test_unit_reason_names_the_unit),
+        cmocka_unit_test(test_timed_out_latency_is_a_lower_bound),
+        cmocka_unit_test(test_timed_out_requests_missing_from_ttfb),
+        cmocka_unit_test(test_apply_notes_the_censoring),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
