@@ -220,6 +220,11 @@ static void judge(const struct run_config *cfg, struct run_result *r)
                           "cannot send the intended rate (add threads or lower the rate)",
                        r->rate_achieved, r->busy_pct_max);
     }
+    /* Arrivals dropped because the backlog was full were never sent: the generator lost its schedule. */
+    if (r->total.errors[ERR_BACKLOG_FULL])
+        invalidate(r, "generator overwhelmed: %llu arrivals found its backlog full and were never sent (lower the "
+                      "rate, raise -c, or add threads)",
+                   (unsigned long long)r->total.errors[ERR_BACKLOG_FULL]);
     /*
      * A worker that waited for a CPU for a good share of the run sent late
      * and read responses late: its figures describe the machine.

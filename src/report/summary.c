@@ -155,6 +155,9 @@ void report_summary(FILE *out, const struct run_config *cfg, const struct run_re
         fprintf(out, "latency = done - intended send time (what a user arriving on schedule waited)\n");
     }
     if (r->interrupted) fprintf(out, "interrupted: partial results of %.2fs\n", r->duration_s);
+    if (r->data_exhausted)
+        fprintf(out, "data        --pick once used every row: the run ended early, the rest of the schedule "
+                     "counts as unsent\n");
     if (cfg->nstages) {
         fprintf(out, "stages     ");
         for (size_t i = 0; i < cfg->nstages; i++)

@@ -74,6 +74,8 @@ def backlog_overflow_fails_arrivals_and_bounds_memory():
     check(c["timeout"] >= BACKLOG_CAP, "the backlog itself should time out: %s" % c)
     check("backlog" in (data.get("first_error") or ""), "first_error should say why: %r" % data.get("first_error"))
     check(rss_mb < 100, "max RSS %.0f MB: the backlog must not grow with rate x timeout" % rss_mb)
+    check(data["valid"] is False and any("overwhelmed" in r for r in data["invalid_reasons"]),
+          "a run that dropped arrivals unsent must be invalid, saying so: %s" % data["invalid_reasons"])
 
 
 if __name__ == "__main__":
