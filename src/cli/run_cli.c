@@ -82,7 +82,7 @@ static const char usage_text[] =
     "      --threshold EXPR  pass/fail gate, repeatable, e.g. 'latency.p99 < 250ms' (exit 99)\n"
     "      --progress MODE   auto (default), tty, plain or off: live progress on stderr\n"
     "      --hlog FILE       HdrHistogram interval log (v1.3) of latency per second\n"
-    "      --metrics ADDR    serve Prometheus metrics during the run (e.g. 127.0.0.1:9464)\n"
+    "      --metrics ADDR    serve Prometheus metrics during the run (9464, 127.0.0.1:9464, [::1]:9464)\n"
     "      --data FILE       CSV (with header) or JSON Lines rows for {column} templates\n"
     "      --pick MODE       seq (default), random or once (each row at most once, then stop)\n"
     "      --targets FILE    vegeta-style targets file (METHOD URL, headers, @body; '# name= weight=')\n"
@@ -236,7 +236,15 @@ static int parse_opt(int opt, struct run_config *cfg, struct run_args *a)
     case OPT_ALLOW_INVALID: cfg->allow_invalid = true; return -1;
     case OPT_NO_KEEPALIVE: cfg->no_keepalive = true; return -1;
     case OPT_HLOG: a->hlog_path = optarg; return -1;
-    case OPT_METRICS: a->metrics_addr = optarg; return -1;
+    case OPT_METRICS: {
+        int bad = prom_check_addr(optarg);
+        if (bad == -EHOSTUNREACH) return usage_error("bad value '%s' for --metrics: %s", optarg, "host does not resolve");
+        if (bad < 0)
+            return usage_error("bad value '%s' for --metrics: %s", optarg,
+                               "expected PORT, HOST:PORT or [v6]:PORT, e.g. 9464 or 127.0.0.1:9464");
+        a->metrics_addr = optarg;
+        return -1;
+    }
     case OPT_DATA: a->data_path = optarg; return -1;
     case OPT_HTML: a->html_path = optarg; return -1;
     case OPT_STAGES: {

@@ -89,7 +89,10 @@ int run_cli_execute(struct run_config *cfg, struct run_args *a)
             hlog_close(&a->hlog);
             return EXIT_RUNTIME;
         }
-        if (!cfg->quiet) fprintf(stderr, "salvo: metrics on http://127.0.0.1:%d/metrics\n", a->prom.port);
+        /* -q hides it, unless the kernel chose the port: then nobody else can know it. */
+        size_t n = strlen(a->metrics_addr);
+        bool chosen = !strcmp(a->metrics_addr, "0") || (n >= 2 && !strcmp(a->metrics_addr + n - 2, ":0"));
+        if (!cfg->quiet || chosen) fprintf(stderr, "salvo: metrics on %s\n", a->prom.url);
     }
     for (size_t i = 0; i < a->nchaos; i++) {
         a->chaos_spans[i][0] = a->chaos[i].at_ns;

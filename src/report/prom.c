@@ -13,28 +13,28 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "chaos/endpoint.h"
 #include "load/recorder.h"
 
-/* Parses "host:port" or ":port" (loopback) into sin. */
-static int parse_addr(const char *addr, struct sockaddr_in *sin)
+/*
+ * Where --metrics serves, as the chaos endpoints take it: "HOST:PORT",
+ * "[v6]:PORT", ":PORT" or a bare "PORT" (loopback), "localhost:PORT"
+ * meaning 127.0.0.1 (a scrape target should not move with the resolver).
+ */
+static int metrics_endpoint(const char *addr, struct endpoint *ep)
 {
-    const char *colon = strrchr(addr, ':');
-    char host[64] = "127.0.0.1";
-    if (!colon) return -EINVAL;
-    if (colon != addr) {
-        size_t n = (size_t)(colon - addr);
-        if (n >= sizeof(host)) return -EINVAL;
-        memcpy(host, addr, n);
-        host[n] = '\0';
-        if (!strcmp(host, "localhost")) strcpy(host, "127.0.0.1");
-    }
-    char *end;
-    long port = strtol(colon + 1, &end, 10);
-    if (*end || port < 0 || port > 65535 || colon[1] == '\0') return -EINVAL;
-    memset(sin, 0, sizeof(*sin));
-    sin->sin_family = AF_INET;
-    sin->sin_port = htons((uint16_t)port);
-    return inet_pton(AF_INET, host, &sin->sin_addr) == 1 ? 0 : -EINVAL;
+    char text[ENDPOINT_TEXT_MAX + 16];
+    if (!*addr) return -EINVAL;
+    if (strspn(addr, "0123456789") == strlen(addr)) snprintf(text, sizeof(text), "127.0.0.1:%s", addr);
+    else if (!strncmp(addr, "localhost:", 10)) snprintf(text, sizeof(text), "127.0.0.1%s", addr + 9);
+    else snprintf(text, sizeof(text), "%s", addr);
+    return endpoint_parse(ep, text);
+}
+
+int prom_check_addr(const char *addr)
+{
+    struct endpoint ep;
+    return metrics_endpoint(addr, &ep);
 }
 
 /* Answers one connection with the current body. */
@@ -82,24 +82,17 @@ int prom_start(struct prom *p, const char *addr)
 {
     memset(p, 0, sizeof(*p));
     p->fd = -1;
-    struct sockaddr_in sin;
-    if (parse_addr(addr, &sin) < 0) return -EINVAL;
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) return -errno;
-    int one = 1;
-    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-    if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0 || listen(fd, 64) < 0) {
-        int err = errno;
-        close(fd);
-        return -err;
-    }
-    socklen_t len = sizeof(sin);
-    getsockname(fd, (struct sockaddr *)&sin, &len);
-    p->port = ntohs(sin.sin_port);
+    struct endpoint ep;
+    int rc = metrics_endpoint(addr, &ep);
+    if (rc < 0) return rc;
+    int fd = endpoint_listen(&ep);
+    if (fd < 0) return fd;
+    endpoint_bound(&ep, fd);
+    snprintf(p->url, sizeof(p->url), "http://%s/metrics", ep.text);
     p->fd = fd;
     pthread_mutex_init(&p->mu, NULL);
     p->running = true;
-    int rc = pthread_create(&p->thread, NULL, prom_main, p);
+    rc = pthread_create(&p->thread, NULL, prom_main, p);
     if (rc) {
         p->running = false;
         return -rc;

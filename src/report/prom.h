@@ -20,7 +20,7 @@
 /* The server and the running totals it reports; caller-owned. */
 struct prom {
     int fd;
-    int port;
+    char url[160]; /* http://HOST:PORT/metrics, with the port the kernel chose for port 0 */
     pthread_t thread;
     pthread_mutex_t mu;
     char *body; /* guarded by mu */
@@ -32,8 +32,13 @@ struct prom {
     bool *has_hist;
 };
 
-/* Listens on addr ("127.0.0.1:9090", ":9090" = loopback). Returns 0 or -errno. */
+/*
+ * Listens on addr ("127.0.0.1:9090", "[::1]:9090", ":9090" or "9090" =
+ * loopback; port 0 lets the kernel choose, p->url tells). Returns 0 or -errno.
+ */
 int prom_start(struct prom *p, const char *addr);
+/* Checks a --metrics address without opening anything: 0, -EINVAL (not HOST:PORT) or -EHOSTUNREACH. */
+int prom_check_addr(const char *addr);
 /* Adds one merged second (per name) and republishes the text. */
 void prom_second(struct prom *p, const struct run_config *cfg, const struct timeline_row *row,
                  const struct interval *merged);

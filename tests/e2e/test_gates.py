@@ -18,6 +18,7 @@
 import os
 import re
 import signal
+import socket
 import time
 import urllib.request
 
@@ -223,13 +224,52 @@ def html_report_contains_svg():
 SENT = re.compile(r'^salvo_requests_total\{[^}]*outcome="sent"[^}]*\}\s+([0-9.eE+]+)\s*$', re.M)
 
 
-def scrape(port):
-    with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port, timeout=3) as r:
+def scrape(port, host="127.0.0.1"):
+    with urllib.request.urlopen("http://%s:%d/metrics" % (host, port), timeout=3) as r:
         check(r.status == 200, "/metrics answered %d" % r.status)
         text = r.read().decode()
     m = SENT.findall(text)
     check(m, "no salvo_requests_total{...outcome=\"sent\"} sample in:\n%s" % text[:1500])
     return sum(float(x) for x in m), text
+
+
+def free_v6_port():
+    """A free port on [::1], or None without IPv6 loopback."""
+    try:
+        with socket.socket(socket.AF_INET6) as s:
+            s.bind(("::1", 0))
+            return s.getsockname()[1]
+    except OSError:
+        return None
+
+
+@test
+def metrics_address_forms():
+    """--metrics takes a bare port and [::1]:PORT, and refuses what it cannot serve with exit 2."""
+    for form, host in (("%d", "127.0.0.1"), ("[::1]:%d", "[::1]")):
+        port = h.free_port() if host == "127.0.0.1" else free_v6_port()
+        if port is None:
+            h.log("  note: no IPv6 loopback here; [::1] skipped")
+            continue
+        s = h.Salvo(["run", nginx.url, "-r", "100", "-d", "3s", "-t", "1", "-q", "--allow-invalid",
+                     "--metrics", form % port])
+        try:
+            deadline = time.monotonic() + 5
+            sent = 0
+            while time.monotonic() < deadline and sent == 0:
+                time.sleep(0.3)
+                try:
+                    sent, _ = scrape(port, host)
+                except (OSError, AssertionError):  # not listening yet, or no second merged yet
+                    pass
+        finally:
+            rc, _, _, err = s.finish(timeout=30)
+        check(sent > 0, "--metrics %s: nothing scraped at %s:%d" % (form % port, host, port))
+        check(rc == 0, "--metrics %s: run exited %d: %s" % (form % port, rc, err.strip()[-300:]))
+    for bad in ("bad:x", "nosuch.invalid:9464", "127.0.0.1:99999"):
+        rc, data, out, err = h.run_salvo(["run", nginx.url, "-r", "10", "-d", "1s", "--metrics", bad], timeout=10)
+        check(rc == 2 and err.startswith("salvo:") and bad in err and err.count("\n") == 1,
+              "--metrics %r: exit %d, %r" % (bad, rc, err))
 
 
 @test
