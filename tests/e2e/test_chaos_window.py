@@ -271,7 +271,7 @@ def toxic_window_over_ipv6_api():
         check(chaos.api.startswith("[::1]:"), "salvo chaos printed api %r" % chaos.api)
         rc, data, out, err = h.run_salvo(["run", chaos.url, "-r", "50", "-d", "4s", "-t", "2", "-q",
                                           "--allow-invalid", "--progress", "off", "--chaos",
-                                          "at=1s for=2s toxic=latency latency=100ms api=%s proxy=salvo" % chaos.api],
+                                          "at=1s for=1s toxic=latency latency=100ms api=%s proxy=salvo" % chaos.api],
                                          timeout=30)
         after = chaos.toxics()
     finally:
@@ -280,7 +280,8 @@ def toxic_window_over_ipv6_api():
     w = (data.get("chaos") or [{}])[0]
     h.log("  chaos %s; run p50 %s us" % (w, data["latency_us"]["p50"]))
     check(w.get("fired") is True, "the window did not fire: %s" % w)
-    check(w["requests"] > 50 and w["p50_us"] >= 100000, "100 ms of latency not seen in the window: %s" % w)
+    check(w["requests"] >= 40 and w["p50_us"] >= 100000, "100 ms of latency not seen in the window: %s" % w)
+    # A quarter of the run was in the window, so the run's p50 must be from outside it.
     check(data["latency_us"]["p50"] < 100000, "the latency outlived its window: p50 %s us" % data["latency_us"]["p50"])
     check(after == {}, "the toxic outlived its window: %s" % after)
 
