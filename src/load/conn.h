@@ -51,6 +51,7 @@ struct conn {
     uint32_t served; /* responses completed on this connection */
     bool established; /* counted in pool.opened, so its close is counted too */
     bool has_req;
+    bool peer_hup; /* epoll said the peer closed or reset: no further edge will come */
     struct pending req;
     uint64_t t_send_ns, t_first_ns;
     size_t written;

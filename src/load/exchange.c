@@ -122,6 +122,16 @@ static void conn_fail(struct conn *c, enum salvo_err err)
     after_request(w, NULL);
 }
 
+/* Closed model: gives request p a fresh connection slot, which connects. */
+static void reopen_for(struct worker *w, const struct pending *p)
+{
+    struct conn *n = w->free_stack[--w->nfree];
+    n->req = *p;
+    n->has_req = true;
+    w->nbusy++;
+    engine_closed_next(w, n); /* n is FREE with a request: it connects */
+}
+
 /* Retries c's request once after a keep-alive race (server closed a reused connection). */
 static bool try_retry(struct conn *c)
 {
@@ -133,12 +143,7 @@ static bool try_retry(struct conn *c)
     exchange_drop_req(c);
     exchange_close(c, BY_SERVER, false);
     if (w->cfg->closed) {
-        /* Reopen a connection for the same request. */
-        struct conn *n = w->free_stack[--w->nfree];
-        n->req = p;
-        n->has_req = true;
-        w->nbusy++;
-        engine_closed_next(w, n); /* n is FREE with a request: it connects */
+        reopen_for(w, &p);
     } else {
         backlog_push_front(&w->backlog, &p);
         engine_pump(w, clock_now_ns());
@@ -225,10 +230,12 @@ static void conn_read(struct conn *c)
         /*
          * A short plain read drained the socket: more data will come with a
          * new edge (every arrival wakes an edge-triggered epoll), so skip the
-         * read that would only say EAGAIN. TLS may hold decrypted bytes, so
-         * it reads on until the transport says so.
+         * read that would only say EAGAIN. Not when the peer's FIN or RST
+         * came in the same edge as the data: no edge follows, and the next
+         * read is the one that says how the response ended. TLS may hold
+         * decrypted bytes, so it reads on until the transport says so.
          */
-        if ((size_t)n < cap && !c->ssl) return;
+        if ((size_t)n < cap && !c->ssl && !c->peer_hup) return;
     }
 }
 
@@ -311,12 +318,26 @@ static void conn_handshake_step(struct conn *c)
 }
 
 /* Drains an idle connection: anything but "no data" means it is closed. */
+/*
+ * The server closed the connection a paced request was waiting on (closed
+ * model with -r): the request was never sent, so it takes a new connection
+ * and keeps its intended time; it is not a retry.
+ */
+static void repace(struct conn *c, enum close_reason why)
+{
+    struct pending p = c->req;
+    exchange_drop_req(c);
+    exchange_close(c, why, false);
+    reopen_for(c->w, &p);
+}
+
 static void conn_idle_event(struct conn *c)
 {
     char buf[512];
     ssize_t n = c->w->transport->read(c, buf, sizeof(buf));
     if (n == CONN_AGAIN) return;
     struct worker *w = c->w;
+    if (c->state == CONN_PACING && c->has_req) return repace(c, n > 0 ? BY_ERROR : BY_SERVER);
     exchange_close(c, n > 0 ? BY_ERROR : BY_SERVER, false);
     if (w->cfg->closed) engine_closed_next(w, NULL);
 }
@@ -325,6 +346,7 @@ static void conn_idle_event(struct conn *c)
 void exchange_on_event(struct loop_io *io, uint32_t events)
 {
     struct conn *c = container_of(io, struct conn, io);
+    if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) c->peer_hup = true;
     switch (c->state) {
     case CONN_CONNECTING: {
         if (!(events & (EPOLLOUT | EPOLLERR | EPOLLHUP))) return;
@@ -396,6 +418,7 @@ bool exchange_start(struct worker *w, struct conn *c)
     }
     c->state = CONN_CONNECTING;
     c->served = 0;
+    c->peer_hup = false;
     w->nopen++;
     if (w->nopen > w->pool.max_open) w->pool.max_open = w->nopen;
     timer_arm(&w->loop, &c->timer, req_deadline(c));
