@@ -292,11 +292,28 @@ void chaos_window_finish(struct chaos_window *w)
     w->ended = true;
 }
 
+/* Reaps child within about budget_ms; true when it has exited. */
+static bool reap_within(pid_t child, int budget_ms)
+{
+    for (int waited = 0;; waited += 10) {
+        pid_t rc = waitpid(child, NULL, WNOHANG);
+        if (rc == child || (rc < 0 && errno == ECHILD)) return true;
+        if (waited >= budget_ms) return false;
+        poll(NULL, 0, 10);
+    }
+}
+
 void chaos_window_release(struct chaos_window *w)
 {
     if (!w) return;
-    /* Reap the shell commands (they had the whole run to finish). */
+    /*
+     * Reap the shell commands: they had the whole run to finish. One still
+     * running is not waited for (a run must end on time): it is left to
+     * finish on its own, and said so.
+     */
     for (int i = 0; i < 2; i++)
-        if (w->children[i] > 0) waitpid(w->children[i], NULL, 0);
+        if (w->children[i] > 0 && !reap_within(w->children[i], 500))
+            fprintf(stderr, "salvo: chaos %s command '%s' (pid %d) still running: not waited for\n",
+                    i ? "undo" : "exec", i ? w->undo : w->cmd, (int)w->children[i]);
     hist_release(&w->latency);
 }

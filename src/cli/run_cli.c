@@ -433,6 +433,9 @@ static int finish_config(struct run_config *cfg, struct run_args *a, char **body
         cfg->rate = schedule_expected_count(&sc) / ((double)cfg->duration_ns / 1e9);
         a->rate_given = true;
     }
+    for (size_t i = 0; i < a->nchaos; i++) /* a window that cannot fire is a mistake, not a no-op */
+        if (a->chaos[i].at_ns >= cfg->duration_ns)
+            return usage_error("bad --chaos '%s': %s", a->chaos[i].spec, "at= is at or after the end of the run (-d)");
     if (cfg->start_at_wall_ns && cfg->start_at_wall_ns + NS_PER_S < clock_wall_ns())
         return usage_error("--start-at is in the past%s%s", "", "");
     if (!cfg->closed && !a->rate_given) return usage_error("the open model needs a rate: add -r N (requests/s)%s%s", "", ", or --closed for a closed loop");

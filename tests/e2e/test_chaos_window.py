@@ -155,6 +155,28 @@ def chaos_on_a_missing_pid_is_refused_before_traffic():
 
 
 @test
+def exec_window_is_not_waited_for():
+    """A long exec command does not hold the run past its end; salvo says it left it running."""
+    d = h.make_temp_dir("salvo-e2e-exec-")
+    marker = os.path.join(d, "started")
+    t0 = time.monotonic()
+    rc, data, out, err = h.run_salvo(["run", nginx.url, "-r", "50", "-d", "2s", "-q", "--allow-invalid",
+                                      "--chaos", "at=500ms exec touch %s; sleep 5" % marker], timeout=30)
+    took = time.monotonic() - t0
+    fired = os.path.exists(marker)
+    h.remove_temp_dir(d)
+    h.log("  took %.1f s; stderr %r" % (took, err.strip()[-200:]))
+    check(rc == 0 and data is not None and data["chaos"][0]["fired"] and fired, "the exec window did not run: %s"
+          % err.strip()[-300:])
+    check(took < 4.5, "a 2 s run waited %.1f s for its exec command" % took)
+    check("not waited for" in err, "salvo should say it left the command running: %r" % err)
+    rc, data, out, err = h.run_salvo(["run", nginx.url, "-r", "50", "-d", "1s", "--chaos", "at=30s exec true"],
+                                     timeout=10)
+    check(rc == 2 and "at=30s" in err and err.count("\n") == 1, "a window after the run must be refused: %d %r"
+          % (rc, err))
+
+
+@test
 def kill_window_signals_the_process():
     victim = subprocess.Popen(["sleep", "30"])
     try:
