@@ -178,36 +178,74 @@ static json_t *timeline_array(const struct run_config *cfg, const struct run_res
     return a;
 }
 
-/* Median of the per-second p99 over seconds that ended before at_s; -1 if none. */
-static double baseline_p99(const struct run_result *r, double at_s)
+/* The seconds window w covers: [start, end); an instant action (kill) counts the second after it. */
+static void window_span(const struct chaos_window *w, double *start, double *end)
+{
+    *start = (double)w->at_ns / 1e9;
+    *end = *start + (double)(w->for_ns ? w->for_ns : NS_PER_S) / 1e9;
+}
+
+/* True when second t overlaps any chaos window of the run. */
+static bool in_any_window(const struct run_result *r, uint32_t t)
+{
+    for (size_t i = 0; i < r->nchaos; i++) {
+        double start, end;
+        window_span(&r->chaos[i], &start, &end);
+        if ((double)t < end && (double)t + 1 > start) return true;
+    }
+    return false;
+}
+
+/* What the seconds before a window looked like: median per-second p99 and the error share. */
+struct baseline {
+    double p99_us;      /* -1 when no second qualifies */
+    double error_share; /* errors / responses over those seconds */
+};
+
+/*
+ * The baseline of a window starting at at_s: the seconds that ended before
+ * it, had responses, and were not inside any chaos window (an earlier
+ * fault is not the normal the service should come back to).
+ */
+static struct baseline baseline_of(const struct run_result *r, double at_s)
 {
     int64_t vals[4096];
     size_t n = 0;
-    for (size_t i = 0; i < r->nrows && n < 4096; i++)
-        if ((double)r->timeline[i].t + 1 <= at_s && r->timeline[i].done) vals[n++] = r->timeline[i].p99_us;
-    if (!n) return -1;
+    uint64_t done = 0, errors = 0;
+    for (size_t i = 0; i < r->nrows && n < 4096; i++) {
+        const struct timeline_row *row = &r->timeline[i];
+        if ((double)row->t + 1 > at_s || !row->done || in_any_window(r, row->t)) continue;
+        vals[n++] = row->p99_us;
+        done += row->done;
+        errors += row->errors;
+    }
+    if (!n) return (struct baseline){.p99_us = -1};
     for (size_t i = 1; i < n; i++)
         for (size_t k = i; k > 0 && vals[k - 1] > vals[k]; k--) {
             int64_t t = vals[k];
             vals[k] = vals[k - 1];
             vals[k - 1] = t;
         }
-    return (double)vals[n / 2];
+    return (struct baseline){.p99_us = (double)vals[n / 2], .error_share = (double)errors / (double)done};
 }
 
 /*
  * Seconds from the end of a window until the per-second p99 is back within
- * 2x the baseline; -1 when it never was (within the run).
+ * 2x the baseline; -1 when it never was (within the run). Failed requests
+ * have no latency, so a second only counts as back when its error share is
+ * back too (within 2x the baseline's, or 1 %): a dead server is not a fast one.
  */
-static double recovery_s(const struct run_result *r, double end_s, double baseline)
+static double recovery_s(const struct run_result *r, double end_s, struct baseline base)
 {
-    if (baseline < 0) return -1;
+    if (base.p99_us < 0) return -1;
+    double baseline = base.p99_us;
+    double error_bar = 2 * base.error_share > 0.01 ? 2 * base.error_share : 0.01;
     for (size_t i = 0; i < r->nrows; i++) {
         const struct timeline_row *row = &r->timeline[i];
         if ((double)row->t + 1 <= end_s || !row->done) continue;
         /* Within 2x the baseline, or 1 ms above it for sub-millisecond baselines (noise). */
         double bar = 2 * baseline > baseline + 1000 ? 2 * baseline : baseline + 1000;
-        if ((double)row->p99_us <= bar) {
+        if ((double)row->p99_us <= bar && (double)row->errors <= error_bar * (double)row->done) {
             /* Every second from this one on is back: recovered by its start (1 s resolution). */
             double rec = (double)row->t - end_s;
             return rec > 0 ? rec : 0;
@@ -222,8 +260,10 @@ static json_t *chaos_array(const struct run_result *r)
     json_t *a = json_array();
     for (size_t i = 0; i < r->nchaos; i++) {
         const struct chaos_window *w = &r->chaos[i];
-        double start = (double)w->at_ns / 1e9, end = start + (double)w->for_ns / 1e9;
-        double base = baseline_p99(r, start), rec = recovery_s(r, end, base);
+        double start, end;
+        window_span(w, &start, &end);
+        struct baseline base = baseline_of(r, start);
+        double rec = recovery_s(r, end, base);
         json_t *e = json_object();
         json_object_set_new(e, "spec", json_string(w->spec));
         static const char *const actions[] = {"pause", "kill", "toxic", "exec"};
@@ -238,7 +278,8 @@ static json_t *chaos_array(const struct run_result *r)
         json_object_set_new(e, "p50_us", json_integer(wr ? hist_value_at_percentile(&wr->latency, 50) : 0));
         json_object_set_new(e, "p99_us", json_integer(wr ? hist_value_at_percentile(&wr->latency, 99) : 0));
         json_object_set_new(e, "max_us", json_integer(wr ? hist_max(&wr->latency) : 0));
-        json_object_set_new(e, "baseline_p99_us", base < 0 ? json_null() : json_real(base));
+        json_object_set_new(e, "baseline_p99_us", base.p99_us < 0 ? json_null() : json_real(base.p99_us));
+        json_object_set_new(e, "baseline_error_share", base.p99_us < 0 ? json_null() : json_real(base.error_share));
         json_object_set_new(e, "recovery_s", rec < 0 ? json_null() : json_real(rec));
         json_array_append_new(a, e);
     }

@@ -199,6 +199,30 @@ def kill_window_signals_the_process():
     check_counts_add_up(data)
 
 
+@test
+def killed_server_never_recovers():
+    """After a kill window the server stays dead: its errors, not its (absent) latency, say so."""
+    port = h.free_port()
+    target = subprocess.Popen([h.SALVO_BIN, "target", "--listen", "127.0.0.1:%d" % port], stdout=subprocess.PIPE,
+                              stderr=subprocess.DEVNULL, text=True)
+    try:
+        line = target.stdout.readline()
+        check("listening on" in line, "target did not start: %r" % line)
+        rc, data, out, err = h.run_salvo(["run", "http://127.0.0.1:%d/health" % port, "-r", "200", "-d", "4s",
+                                          "-t", "1", "-q", "--allow-invalid", "--chaos",
+                                          "at=2s kill pid=%d signal=KILL" % target.pid], timeout=40)
+    finally:
+        if target.poll() is None:
+            target.kill()
+        target.wait(timeout=5)
+    check(rc == 0 and data is not None, "rc %d: %s" % (rc, err.strip()[-400:]))
+    w = (data.get("chaos") or [{}])[0]
+    h.log("  chaos %s" % w)
+    check(w.get("fired") is True and w["end_s"] == w["start_s"] + 1, "a kill window covers the second after it: %s" % w)
+    check(w["errors"] > 0, "requests after the kill must fail: %s" % w)
+    check(w["recovery_s"] is None, "a server that stayed dead never recovered: %s" % w)
+
+
 def toxics_during_windows(specs):
     """Runs 5 s of load with `at=1s for=3s` toxic windows against a fresh salvo chaos; returns
     (exit code, results JSON, stderr, toxics seen through the API during the windows, toxics after)."""
