@@ -42,7 +42,11 @@ static void on_second(void *ctx, const struct run_config *cfg, const struct time
     if (a->metrics_addr) prom_second(&a->prom, cfg, row, merged);
 }
 
-/* Prints one line per doctor finding (warn or fail) that matters to this run. */
+/*
+ * Prints one line per doctor finding that matters to this run: warnings and
+ * failures, or with -q only failures (a limit the run will hit is never
+ * hidden).
+ */
 static void doctor_preflight(const struct run_config *cfg)
 {
     struct doctor_plan plan;
@@ -57,7 +61,7 @@ static void doctor_preflight(const struct run_config *cfg)
     if (!rep) abort();
     if (doctor_check_all(&plan, rep) == 0) {
         const struct doctor_check *found[DOCTOR_MAX_CHECKS];
-        size_t n = doctor_findings(rep, DOCTOR_WARN, found, DOCTOR_MAX_CHECKS);
+        size_t n = doctor_findings(rep, cfg->quiet ? DOCTOR_FAIL : DOCTOR_WARN, found, DOCTOR_MAX_CHECKS);
         for (size_t i = 0; i < n && i < DOCTOR_MAX_CHECKS; i++) {
             char line[1024];
             doctor_format_line(found[i], line, sizeof(line));
@@ -72,7 +76,7 @@ int run_cli_execute(struct run_config *cfg, struct run_args *a)
 {
     raise_nofile();
     struct run_result r;
-    if (!cfg->quiet) doctor_preflight(cfg);
+    doctor_preflight(cfg);
     progress_init(&a->prog, stderr, cfg->quiet ? PROGRESS_OFF : a->progress);
     if (a->hlog_path) {
         int hrc = hlog_open(&a->hlog, a->hlog_path, clock_wall_ns());
