@@ -159,7 +159,8 @@ static int print_json(const struct doctor_args *a, const struct doctor_report *r
                                                 c->recommended, "symptom", c->symptom, "fix", c->fix));
     }
     char target[300];
-    snprintf(target, sizeof(target), "%s:%u", p->target_host ? p->target_host : "", p->target_port);
+    bool v6 = p->target_host && strchr(p->target_host, ':'); /* an IPv6 literal needs its brackets back */
+    snprintf(target, sizeof(target), v6 ? "[%s]:%u" : "%s:%u", p->target_host ? p->target_host : "", p->target_port);
     json_t *plan = json_pack("{s:o, s:I, s:o, s:b, s:o}", "rate", p->rate > 0 ? json_real(p->rate) : json_null(),
                              "connections", (json_int_t)(p->connections ? p->connections : DOCTOR_DEFAULT_CONNECTIONS),
                              "threads", p->threads ? json_integer(p->threads) : json_null(), "keepalive", p->keepalive,

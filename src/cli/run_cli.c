@@ -210,7 +210,7 @@ static int parse_opt(int opt, struct run_config *cfg, struct run_args *a)
         char *end;
         errno = 0;
         cfg->seed = strtoull(optarg, &end, 10);
-        if (errno || *end || !*optarg) return usage_error("bad value '%s' for --seed: %s", optarg, "expected an unsigned integer");
+        if (errno || *end || !*optarg || *optarg == '-') return usage_error("bad value '%s' for --seed: %s", optarg, "expected an unsigned integer");
         return -1;
     }
     case OPT_SHARD: {

@@ -96,6 +96,9 @@ def test_json_contract():
     for c in doc["checks"]:
         if c["status"] == "fail":
             check(c["fix"], "failing %s has no fix" % c["name"])
+    for target in ("[::1]:8080", "127.0.0.1:8080"):  # the plan echoes a target as it can be typed again
+        rc, doc = doctor_json("--target", target)
+        check(doc["plan"]["target"] == target, "plan.target %r for --target %s" % (doc["plan"]["target"], target))
 
 
 @test
