@@ -14,7 +14,10 @@
 #      proxy can do (one read, one write per chunk): salvo chaos against it
 #      says what salvo itself costs, the floor against direct what the
 #      kernel's second TCP hop costs on this machine;
-#   4. the same two through toxiproxy when `toxiproxy-server` is on PATH
+#   4. the closed rate against the demo routing service (`salvo target
+#      --cache 0`, random trips: milliseconds of A* per request), direct and
+#      through a second proxy: the overhead a real service sees;
+#   5. the same two through toxiproxy when `toxiproxy-server` is on PATH
 #      (goal: salvo chaos costs less than toxiproxy).
 # It is a report, not a test: it exits 0 whatever it measured. Loopback only;
 # every wait is bounded; it kills only the processes it started, by PID.
@@ -156,6 +159,27 @@ if [ -n "$FLOOR_PORT" ]; then
         "$(fmt "$(calc "$P_RPS/$F_RPS")")" "-" "-"
 else
     echo "(could not build bench/floor-forwarder.c: $(head -n 1 "$WORK/floor.out"))"
+fi
+TARGET_PORT=$(free_port)
+ROUTE_PORT=$(free_port)
+"$SALVO" target --listen "127.0.0.1:$TARGET_PORT" --cache 0 --workers 1 </dev/null >"$WORK/target.out" 2>&1 &
+PIDS+=($!)
+"$SALVO" chaos --listen "127.0.0.1:$ROUTE_PORT" --upstream "127.0.0.1:$TARGET_PORT" --api off \
+    </dev/null >"$WORK/chaos2.out" 2>&1 &
+PIDS+=($!)
+if "$SALVO" target --gen-trips 20000 --out "$WORK/trips.csv" >/dev/null 2>&1 && wait_port "$TARGET_PORT" &&
+    wait_port "$ROUTE_PORT"; then
+    route_rps() {
+        salvo_run "http://127.0.0.1:$1/api/route?from={from_lat},{from_lng}&to={to_lat},{to_lng}" "$WORK/route.json" \
+            --data "$WORK/trips.csv" --closed -c 16 -t 1 -d "$DURATION"
+        jget "$WORK/route.json" '(d["requests"]["ok"]+d["requests"]["http_error"])/d["duration_s"]'
+    }
+    RD_RPS=$(route_rps "$TARGET_PORT")
+    RP_RPS=$(route_rps "$ROUTE_PORT")
+    printf '%-46s %12s %12s %8s  %-8s %s\n' "closed req/s, routing service (uncached A*)" "$(fmt "$RP_RPS")" \
+        "$(fmt "$RD_RPS")" "$(fmt "$(calc "$RP_RPS/$RD_RPS")")" ">= 0.7" "$(verdict "$RP_RPS/$RD_RPS >= 0.7")"
+else
+    echo "(salvo target did not start: no routing-service row)"
 fi
 if [ -n "$TOXI_PORT" ]; then
     TOXI=http://127.0.0.1:$TOXI_PORT/
