@@ -31,6 +31,8 @@ import sys
 import tempfile
 import time
 import traceback
+import urllib.error
+import urllib.request
 
 REPO_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 SALVO_BIN = os.environ.get("SALVO_BIN") or os.path.join(REPO_ROOT, "build", "salvo")
@@ -44,6 +46,7 @@ PERCENTILE_KEYS = ("min", "mean", "p50", "p90", "p99", "p99_9", "p99_99", "max",
 # Everything started here, so that a failing test or a SIGTERM still cleans up.
 _live_nginx = []
 _live_salvo = []
+_live_chaos = []
 _temp_dirs = []
 
 
@@ -324,6 +327,102 @@ http {{
         self.stop()
 
 
+class Chaos:
+    """One `salvo chaos` process started by a test, on free loopback ports.
+
+    A proxy named salvo listens on 127.0.0.1:0 in front of upstream_port
+    (with --toxic SPEC for each of toxics); the control API on `api` (port 0
+    by default). The bound addresses are read from what it prints: api_addr
+    ("127.0.0.1:PORT" or "[::1]:PORT") and port (the proxy's).
+    """
+
+    def __init__(self, upstream_port, toxics=(), api="127.0.0.1:0", seed=None):
+        self.dir = make_temp_dir("salvo-e2e-chaos-")
+        args = [SALVO_BIN, "chaos", "--api", api, "--listen", "127.0.0.1:0",
+                "--upstream", "127.0.0.1:%d" % upstream_port]
+        if seed is not None:
+            args += ["--seed", str(seed)]
+        for t in toxics:
+            args += ["--toxic", t]
+        self.out_path = os.path.join(self.dir, "stdout")
+        self._out = open(self.out_path, "w")
+        self._err = open(os.path.join(self.dir, "stderr"), "w")
+        self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=self._out, stderr=self._err)
+        _live_chaos.append(self)
+        self.api_addr = self.port = None
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            with open(self.out_path) as f:
+                for line in f.read().splitlines():
+                    if line.startswith("salvo chaos: api on "):
+                        self.api_addr = line.split(" on ")[1].strip()
+                    if line.startswith("salvo chaos: proxy "):
+                        self.port = int(line.split(" on ")[1].split(" ")[0].rsplit(":", 1)[1])
+            if self.api_addr and self.port:
+                return
+            if self.proc.poll() is not None:
+                break
+            time.sleep(0.02)
+        self.stop()
+        raise AssertionError("salvo chaos --api %s did not start: %s" % (api, self.stderr()))
+
+    @property
+    def url(self):
+        return "http://127.0.0.1:%d/" % self.port
+
+    @property
+    def api_port(self):
+        return int(self.api_addr.rsplit(":", 1)[1])
+
+    def stderr(self):
+        try:
+            with open(os.path.join(self.dir, "stderr")) as f:
+                return f.read().strip()
+        except OSError:
+            return ""
+
+    def api(self, method, path, body=None):
+        """One API call: returns (status, parsed JSON or None)."""
+        data = json.dumps(body).encode() if body is not None else None
+        req = urllib.request.Request("http://%s%s" % (self.api_addr, path), data=data, method=method)
+        if data is not None:
+            req.add_header("Content-Type", "application/json")
+        try:
+            with urllib.request.urlopen(req, timeout=5) as r:
+                text = r.read()
+                return r.status, (json.loads(text) if text else None)
+        except urllib.error.HTTPError as e:
+            text = e.read()
+            return e.code, (json.loads(text) if text else None)
+
+    def toxics(self, proxy="salvo"):
+        """The proxy's toxics, by name, as its API reports them now."""
+        status, data = self.api("GET", "/proxies/%s/toxics" % proxy)
+        check(status == 200, "GET toxics of %s answered %s" % (proxy, status))
+        return {t["name"]: t for t in data}
+
+    def fd_count(self):
+        return len(os.listdir("/proc/%d/fd" % self.proc.pid))
+
+    def stop(self):
+        """SIGTERM, then SIGKILL after 5 s; returns (exit code, stderr)."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=5)
+        for f in (self._out, self._err):
+            if not f.closed:
+                f.close()
+        err = self.stderr()
+        if self in _live_chaos:
+            _live_chaos.remove(self)
+        remove_temp_dir(self.dir)
+        return self.proc.returncode, err
+
+
 class Salvo:
     """One salvo process started by a test, with its output in temp files.
 
@@ -461,7 +560,7 @@ def cleanup_all():
             s._cleanup()
         except Exception:
             pass
-    for n in list(_live_nginx):
+    for n in list(_live_nginx) + list(_live_chaos):
         try:
             n.stop()
         except Exception:

@@ -19,15 +19,12 @@ Python stdlib only. Every wait is bounded; only processes started here are
 signalled, by PID.
 """
 
-import json
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import threading
 import time
-import urllib.error
 import urllib.request
 
 import harness as h
@@ -38,98 +35,12 @@ CLIENT_DIR = os.path.join(HERE, "chaos_client")
 
 nginx = None
 chaos = None
-_live_chaos = []
-
-
-class Chaos:
-    """One `salvo chaos` process on free loopback ports; reads the bound addresses it prints."""
-
-    def __init__(self, upstream_port, toxics=(), listen=True):
-        self.dir = h.make_temp_dir("salvo-e2e-chaos-")
-        args = [h.SALVO_BIN, "chaos", "--api", "127.0.0.1:0", "--seed", "7"]
-        if listen:
-            args += ["--listen", "127.0.0.1:0", "--upstream", "127.0.0.1:%d" % upstream_port]
-        for t in toxics:
-            args += ["--toxic", t]
-        self.out_path = os.path.join(self.dir, "stdout")
-        self._out = open(self.out_path, "w")
-        self._err = open(os.path.join(self.dir, "stderr"), "w")
-        self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=self._out, stderr=self._err)
-        _live_chaos.append(self)
-        self.api_port = self.port = None
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            with open(self.out_path) as f:
-                lines = f.read().splitlines()
-            for line in lines:
-                if line.startswith("salvo chaos: api on "):
-                    self.api_port = int(line.rsplit(":", 1)[1])
-                if line.startswith("salvo chaos: proxy "):
-                    self.port = int(line.split(" on ")[1].split(" ")[0].rsplit(":", 1)[1])
-            if self.api_port and (self.port or not listen):
-                return
-            if self.proc.poll() is not None:
-                break
-            time.sleep(0.02)
-        self.stop()
-        raise AssertionError("salvo chaos did not start: %s" % self.stderr())
-
-    @property
-    def url(self):
-        return "http://127.0.0.1:%d/" % self.port
-
-    def stderr(self):
-        try:
-            with open(os.path.join(self.dir, "stderr")) as f:
-                return f.read().strip()
-        except OSError:
-            return ""
-
-    def api(self, method, path, body=None):
-        """One API call: returns (status, parsed JSON or None)."""
-        data = json.dumps(body).encode() if body is not None else None
-        req = urllib.request.Request("http://127.0.0.1:%d%s" % (self.api_port, path), data=data, method=method)
-        if data is not None:
-            req.add_header("Content-Type", "application/json")
-        try:
-            with urllib.request.urlopen(req, timeout=5) as r:
-                text = r.read()
-                return r.status, (json.loads(text) if text else None)
-        except urllib.error.HTTPError as e:
-            text = e.read()
-            return e.code, (json.loads(text) if text else None)
-
-    def fd_count(self):
-        return len(os.listdir("/proc/%d/fd" % self.proc.pid))
-
-    def stop(self):
-        """SIGTERM, then SIGKILL after 5 s; returns (exit code, stderr)."""
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=5)
-        for f in (self._out, self._err):
-            if not f.closed:
-                f.close()
-        err = self.stderr()
-        if self in _live_chaos:
-            _live_chaos.remove(self)
-        h.remove_temp_dir(self.dir)
-        return self.proc.returncode, err
 
 
 def setup():
     global nginx, chaos
     nginx = h.Nginx(access_log=False).start()
-    chaos = Chaos(nginx.port)
-
-
-def teardown():
-    for c in list(_live_chaos):
-        c.stop()
+    chaos = h.Chaos(nginx.port, seed=7)
 
 
 def add_toxic(body, proxy="salvo"):
@@ -561,4 +472,4 @@ def test_clean_exit():
 
 
 if __name__ == "__main__":
-    h.main(setup, teardown)
+    h.main(setup)

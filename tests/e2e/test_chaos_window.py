@@ -21,78 +21,21 @@
   window.
 """
 
-import json
 import os
 import signal
 import socket
 import subprocess
 import time
-import urllib.error
-import urllib.request
 
 import harness as h
 from harness import check, check_counts_add_up, excerpt, test
 
 nginx = None
-_live_chaos = []
-
-
-class ChaosProxy:
-    """A `salvo chaos` proxy named salvo in front of nginx; reads the API address it prints."""
-
-    def __init__(self, api="127.0.0.1:0"):
-        self.dir = h.make_temp_dir("salvo-e2e-window-")
-        self.out_path = os.path.join(self.dir, "stdout")
-        self._out = open(self.out_path, "w")
-        self.proc = subprocess.Popen([h.SALVO_BIN, "chaos", "--api", api, "--listen", "127.0.0.1:0",
-                                      "--upstream", "127.0.0.1:%d" % nginx.port],
-                                     stdin=subprocess.DEVNULL, stdout=self._out, stderr=subprocess.DEVNULL)
-        _live_chaos.append(self)
-        self.api = self.port = None
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline and self.proc.poll() is None and not (self.api and self.port):
-            time.sleep(0.02)
-            with open(self.out_path) as f:
-                for line in f:
-                    if line.startswith("salvo chaos: api on "):
-                        self.api = line.split(" on ")[1].strip()  # "127.0.0.1:PORT" or "[::1]:PORT"
-                    if line.startswith("salvo chaos: proxy "):
-                        self.port = int(line.split(" on ")[1].split(" ")[0].rsplit(":", 1)[1])
-        if not (self.api and self.port):
-            self.stop()
-            raise AssertionError("salvo chaos --api %s did not start" % api)
-
-    @property
-    def url(self):
-        return "http://127.0.0.1:%d/" % self.port
-
-    def toxics(self):
-        """The proxy's toxics, by name, as its API reports them now."""
-        with urllib.request.urlopen("http://%s/proxies/salvo/toxics" % self.api, timeout=5) as r:
-            return {t["name"]: t for t in json.loads(r.read())}
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=5)
-        self._out.close()
-        if self in _live_chaos:
-            _live_chaos.remove(self)
-        h.remove_temp_dir(self.dir)
 
 
 def setup():
     global nginx
     nginx = h.Nginx(access_log=True).start()
-
-
-def teardown():
-    for c in list(_live_chaos):
-        c.stop()
 
 
 def proc_state(pid):
@@ -226,11 +169,11 @@ def killed_server_never_recovers():
 def toxics_during_windows(specs):
     """Runs 5 s of load with `at=1s for=3s` toxic windows against a fresh salvo chaos; returns
     (exit code, results JSON, stderr, toxics seen through the API during the windows, toxics after)."""
-    chaos = ChaosProxy()
+    chaos = h.Chaos(nginx.port)
     try:
         args = ["run", nginx.url, "-r", "50", "-d", "5s", "-t", "1", "-q", "--allow-invalid", "--progress", "off"]
         for spec in specs:
-            args += ["--chaos", "at=1s for=3s toxic=%s api=%s proxy=salvo" % (spec, chaos.api)]
+            args += ["--chaos", "at=1s for=3s toxic=%s api=%s proxy=salvo" % (spec, chaos.api_addr)]
         run = h.Salvo(args)
         seen, deadline = {}, time.monotonic() + 4
         while len(seen) < len(specs) and time.monotonic() < deadline and run.proc.poll() is None:
@@ -276,14 +219,14 @@ def toxic_window_takes_the_words_of_salvo_chaos_toxic():
 
 @test
 def toxic_window_typos_are_refused_before_the_run():
-    chaos = ChaosProxy()
+    chaos = h.Chaos(nginx.port)
     try:
         for spec, culprit in (("toxic=nosuch", "nosuch"), ("toxic=latency latncy=100ms", "latncy"),
                               ("toxic=latency latency=1500us", "1500us")):
             offset = nginx.access_log_size()
             t0 = time.monotonic()
             rc, data, out, err = h.run_salvo(["run", nginx.url, "-r", "100", "-d", "3s", "-t", "1", "-q",
-                                              "--chaos", "at=1s for=1s %s api=%s proxy=salvo" % (spec, chaos.api)],
+                                              "--chaos", "at=1s for=1s %s api=%s proxy=salvo" % (spec, chaos.api_addr)],
                                              timeout=30)
             elapsed = time.monotonic() - t0
             h.log("  %s: rc %d, %s" % (spec, rc, err.strip()))
@@ -312,12 +255,12 @@ def toxic_window_over_ipv6_api():
     if not ipv6_loopback():
         h.log("  skipped: no IPv6 loopback here")
         return
-    chaos = ChaosProxy(api="[::1]:0")
+    chaos = h.Chaos(nginx.port, api="[::1]:0")
     try:
-        check(chaos.api.startswith("[::1]:"), "salvo chaos printed api %r" % chaos.api)
+        check(chaos.api_addr.startswith("[::1]:"), "salvo chaos printed api %r" % chaos.api_addr)
         rc, data, out, err = h.run_salvo(["run", chaos.url, "-r", "50", "-d", "4s", "-t", "2", "-q",
                                           "--allow-invalid", "--progress", "off", "--chaos",
-                                          "at=1s for=1s toxic=latency latency=100ms api=%s proxy=salvo" % chaos.api],
+                                          "at=1s for=1s toxic=latency latency=100ms api=%s proxy=salvo" % chaos.api_addr],
                                          timeout=30)
         after = chaos.toxics()
     finally:
@@ -333,4 +276,4 @@ def toxic_window_over_ipv6_api():
 
 
 if __name__ == "__main__":
-    h.main(setup=setup, teardown=teardown)
+    h.main(setup=setup)

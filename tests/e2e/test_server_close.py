@@ -88,21 +88,23 @@ class Server:
         self.sock.close()
 
 
-def run(server, *args, timeout=40):
-    t0 = time.monotonic()
-    rc, data, out, err = h.run_salvo(["run", "http://127.0.0.1:%d/" % server.port, "-q", "--allow-invalid",
-                                      "--progress", "off"] + list(args), timeout=timeout)
+def run_against(mode, *args, timeout=40):
+    """One salvo run against a Server in mode; returns (results JSON, seconds it took)."""
+    server = Server(mode)
+    try:
+        t0 = time.monotonic()
+        rc, data, out, err = h.run_salvo(["run", "http://127.0.0.1:%d/" % server.port, "-q", "--allow-invalid",
+                                          "--progress", "off"] + list(args), timeout=timeout)
+        took = time.monotonic() - t0
+    finally:
+        server.stop()
     check(data is not None, "no JSON (rc %d): %s" % (rc, err.strip()[-400:]))
-    return data, time.monotonic() - t0
+    return data, took
 
 
 @test
 def close_delimited_bodies_are_ok():
-    server = Server("close")
-    try:
-        data, _ = run(server, "-r", "100", "-d", "2s", "-t", "1", "--timeout", "1s")
-    finally:
-        server.stop()
+    data, _ = run_against("close", "-r", "100", "-d", "2s", "-t", "1", "--timeout", "1s")
     c = check_counts_add_up(data)
     h.log("  %s errors %s" % (c, data["errors"]))
     check(c["timeout"] == 0, "a body ended by the server's close is complete, not a timeout: %s" % c)
@@ -112,11 +114,7 @@ def close_delimited_bodies_are_ok():
 
 @test
 def reset_mid_response_is_a_failure_not_a_timeout():
-    server = Server("reset")
-    try:
-        data, _ = run(server, "-r", "100", "-d", "2s", "-t", "1", "--timeout", "1s")
-    finally:
-        server.stop()
+    data, _ = run_against("reset", "-r", "100", "-d", "2s", "-t", "1", "--timeout", "1s")
     c = check_counts_add_up(data)
     h.log("  %s errors %s" % (c, data["errors"]))
     check(c["timeout"] == 0, "a reset mid-response must fail at once, not time out: %s" % c)
@@ -126,11 +124,7 @@ def reset_mid_response_is_a_failure_not_a_timeout():
 
 @test
 def closed_paced_connection_closed_by_server_keeps_its_request():
-    server = Server("drop2")
-    try:
-        data, took = run(server, "--closed", "-c", "4", "-r", "20", "-d", "3s", "-t", "1", "--timeout", "2s")
-    finally:
-        server.stop()
+    data, took = run_against("drop2", "--closed", "-c", "4", "-r", "20", "-d", "3s", "-t", "1", "--timeout", "2s")
     c = check_counts_add_up(data)
     h.log("  %s in %.1f s; pool %s" % (c, took, excerpt(data, "pool")))
     check(c["scheduled"] >= 55, "20/s for 3 s should schedule about 60: %s" % c)
