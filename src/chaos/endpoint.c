@@ -51,6 +51,16 @@ int endpoint_parse(struct endpoint *ep, const char *text)
     return 0;
 }
 
+int endpoint_parse_local(struct endpoint *ep, const char *text)
+{
+    char full[ENDPOINT_TEXT_MAX + 16];
+    if (!*text) return -EINVAL;
+    if (strspn(text, "0123456789") == strlen(text)) snprintf(full, sizeof(full), "127.0.0.1:%s", text);
+    else if (!strncmp(text, "localhost:", 10)) snprintf(full, sizeof(full), "127.0.0.1%s", text + 9);
+    else snprintf(full, sizeof(full), "%s", text);
+    return endpoint_parse(ep, full);
+}
+
 int endpoint_listen(const struct endpoint *ep)
 {
     int fd = socket(ep->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);

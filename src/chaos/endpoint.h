@@ -29,6 +29,14 @@ struct endpoint {
  */
 int endpoint_parse(struct endpoint *ep, const char *text);
 
+/*
+ * endpoint_parse for a local control address (a --metrics port, a chaos
+ * API a client calls): a bare "PORT" and "localhost:PORT" both mean
+ * 127.0.0.1:PORT, where toxiproxy's default localhost:8474 listens, even
+ * when the resolver would answer ::1 first.
+ */
+int endpoint_parse_local(struct endpoint *ep, const char *text);
+
 /* Opens a non-blocking listening socket on ep. Returns the fd or -errno. */
 int endpoint_listen(const struct endpoint *ep);
 

@@ -112,17 +112,10 @@ static int build_toxic(struct chaos_window *w, const struct toxic_words *tw, con
     return 0;
 }
 
-/*
- * Resolves api= once, now, rather than on the run's main thread. localhost
- * means 127.0.0.1, where toxiproxy's default localhost:8474 listens, even
- * when the resolver would answer ::1 first.
- */
+/* Resolves api= once, now, rather than on the run's main thread. */
 static int resolve_api(struct chaos_window *w, const char **why)
 {
-    char text[sizeof(w->api) + 8];
-    if (!strncmp(w->api, "localhost:", 10)) snprintf(text, sizeof(text), "127.0.0.1%s", w->api + 9);
-    else snprintf(text, sizeof(text), "%s", w->api);
-    int rc = endpoint_parse(&w->api_ep, text);
+    int rc = endpoint_parse_local(&w->api_ep, w->api);
     if (rc == 0) return 0;
     snprintf(w->error, sizeof(w->error),
              rc == -EINVAL ? "api='%s': expected HOST:PORT, e.g. 127.0.0.1:8474 or [::1]:8474"

@@ -16,25 +16,10 @@
 #include "chaos/endpoint.h"
 #include "load/recorder.h"
 
-/*
- * Where --metrics serves, as the chaos endpoints take it: "HOST:PORT",
- * "[v6]:PORT", ":PORT" or a bare "PORT" (loopback), "localhost:PORT"
- * meaning 127.0.0.1 (a scrape target should not move with the resolver).
- */
-static int metrics_endpoint(const char *addr, struct endpoint *ep)
-{
-    char text[ENDPOINT_TEXT_MAX + 16];
-    if (!*addr) return -EINVAL;
-    if (strspn(addr, "0123456789") == strlen(addr)) snprintf(text, sizeof(text), "127.0.0.1:%s", addr);
-    else if (!strncmp(addr, "localhost:", 10)) snprintf(text, sizeof(text), "127.0.0.1%s", addr + 9);
-    else snprintf(text, sizeof(text), "%s", addr);
-    return endpoint_parse(ep, text);
-}
-
 int prom_check_addr(const char *addr)
 {
     struct endpoint ep;
-    return metrics_endpoint(addr, &ep);
+    return endpoint_parse_local(&ep, addr); /* PORT, HOST:PORT, [v6]:PORT; localhost = 127.0.0.1 */
 }
 
 /* Answers one connection with the current body. */
@@ -83,7 +68,7 @@ int prom_start(struct prom *p, const char *addr)
     memset(p, 0, sizeof(*p));
     p->fd = -1;
     struct endpoint ep;
-    int rc = metrics_endpoint(addr, &ep);
+    int rc = endpoint_parse_local(&ep, addr);
     if (rc < 0) return rc;
     int fd = endpoint_listen(&ep);
     if (fd < 0) return fd;
