@@ -55,9 +55,12 @@ int endpoint_parse_local(struct endpoint *ep, const char *text)
 {
     char full[ENDPOINT_TEXT_MAX + 16];
     if (!*text) return -EINVAL;
-    if (strspn(text, "0123456789") == strlen(text)) snprintf(full, sizeof(full), "127.0.0.1:%s", text);
-    else if (!strncmp(text, "localhost:", 10)) snprintf(full, sizeof(full), "127.0.0.1%s", text + 9);
-    else snprintf(full, sizeof(full), "%s", text);
+    if (strspn(text, "0123456789") == strlen(text))
+        snprintf(full, sizeof(full), "127.0.0.1:%s", text);
+    else if (!strncmp(text, "localhost:", 10))
+        snprintf(full, sizeof(full), "127.0.0.1%s", text + 9);
+    else
+        snprintf(full, sizeof(full), "%s", text);
     return endpoint_parse(ep, full);
 }
 

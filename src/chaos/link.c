@@ -40,8 +40,8 @@ struct effects {
     bool timeout; /* swallow data (timeout toxic) */
     bool reset;   /* reset_peer: reset reset_ms after data */
     int64_t reset_ms;
-    int64_t limit; /* limit_data: bytes, -1 none */
-    int64_t rate;  /* bandwidth KB/s, 0 unpaced */
+    int64_t limit;       /* limit_data: bytes, -1 none */
+    int64_t rate;        /* bandwidth KB/s, 0 unpaced */
     int64_t shared_rate; /* bandwidth_shared KB/s: drawn from the proxy's bucket, 0 none */
     int64_t slow_close_ms;
     int64_t latency_ms, jitter_ms;
@@ -165,8 +165,8 @@ static void l4_push(struct link *l, int d, const char *buf, size_t len, uint64_t
     uint64_t release = now + extra_ns;
     if (e.latency_ms || e.jitter_ms) release += toxic_latency_ns(e.latency_ms, e.jitter_ms, roll(l, d));
     struct link_side *dst = dst_of(l, d);
-    if (dir->queue.bytes == 0 && release <= now && dir->pace_ns <= now && e.rate == 0 && e.shared_rate == 0 && !e.slicer &&
-        dst->writable) {
+    if (dir->queue.bytes == 0 && release <= now && dir->pace_ns <= now && e.rate == 0 && e.shared_rate == 0 &&
+        !e.slicer && dst->writable) {
         ssize_t w = side_write(l, dst, buf, len); /* the fast path: no queue */
         if (w < 0) return;
         buf += w;
@@ -286,7 +286,8 @@ static bool dir_read(struct link *l, int d, uint64_t now)
         if (l->held_len > 0) return moved; /* still full: the socket waits */
     }
     for (int i = 0; i < READ_BUDGET; i++) {
-        if (l->closed || !src->readable || dir->src_eof || dir->queue.bytes >= LINK_QUEUE_CAP || (d == UP && l->held_len))
+        if (l->closed || !src->readable || dir->src_eof || dir->queue.bytes >= LINK_QUEUE_CAP ||
+            (d == UP && l->held_len))
             break;
         ssize_t n = read(src->io.fd, scratch, CHAOS_SCRATCH);
         if (n > 0) {
@@ -609,8 +610,10 @@ void link_refresh(struct link *l)
     }
     if (l->start_at_ns) { /* a handshake delay follows its toxic too: shortened, lengthened or gone */
         l->start_at_ns = l->start_ns + handshake_delay(l);
-        if (clock_now_ns() >= l->start_at_ns) link_start(l);
-        else tox_arm(l);
+        if (clock_now_ns() >= l->start_at_ns)
+            link_start(l);
+        else
+            tox_arm(l);
         return;
     }
     tox_arm(l);

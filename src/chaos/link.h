@@ -80,10 +80,10 @@ struct link {
     struct link_dir dir[2]; /* indexed by enum toxic_stream */
     struct timer tox_timer; /* handshake start, timeout close, reset_peer */
     struct exchange ex;
-    bool framing;      /* bytes go through the exchange (the proxy has an HTTP toxic) */
-    char *held;        /* client bytes read but not yet taken by a full exchange (malloc'd) */
+    bool framing; /* bytes go through the exchange (the proxy has an HTTP toxic) */
+    char *held;   /* client bytes read but not yet taken by a full exchange (malloc'd) */
     size_t held_len;
-    int8_t last_in;    /* direction of the last bytes read, -1 before any */
+    int8_t last_in; /* direction of the last bytes read, -1 before any */
     bool connected; /* the upstream connect completed */
     bool closed;
 };

@@ -39,9 +39,9 @@ struct proxy {
     struct timer pause_timer; /* re-arms the listener after running out of fds */
     struct toxic *toxics;
     size_t ntoxics, toxics_cap;
-    size_t nhttp_toxics; /* HTTP-aware toxics in the list: links frame HTTP only while > 0 */
+    size_t nhttp_toxics;              /* HTTP-aware toxics in the list: links frame HTTP only while > 0 */
     struct toxic_pace shared_pace[2]; /* bandwidth_shared, per direction: every link draws from it */
-    struct link *links; /* live connections */
+    struct link *links;               /* live connections */
     size_t nlinks;
     uint64_t accepted; /* connections accepted since creation */
 };

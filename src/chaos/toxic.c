@@ -250,7 +250,8 @@ static int text_to_units(const char *key, const char *text, enum unit unit, int6
     }
     double whole = nearbyint(units);
     if (whole > (double)BIG) {
-        if (err) snprintf(err, errlen, "%s='%s' is too large (at most %lld %s)", key, text, (long long)BIG, unit_word(unit));
+        if (err)
+            snprintf(err, errlen, "%s='%s' is too large (at most %lld %s)", key, text, (long long)BIG, unit_word(unit));
         return -EINVAL;
     }
     if (fabs(units - whole) > 1e-9 * (whole > 1 ? whole : 1)) {

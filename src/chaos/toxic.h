@@ -28,17 +28,17 @@
 
 /* The kinds of fault; the order is the order of toxic_type_name. */
 enum toxic_type {
-    TOXIC_LATENCY,      /* latency, jitter (ms): delay every chunk */
-    TOXIC_BANDWIDTH,    /* rate (KB/s): pace one connection */
-    TOXIC_SLOW_CLOSE,   /* delay (ms): hold the FIN back */
-    TOXIC_TIMEOUT,      /* timeout (ms): swallow data, close after timeout (0: never) */
-    TOXIC_RESET_PEER,   /* timeout (ms): on data, reset after timeout */
-    TOXIC_SLICER,       /* average_size, size_variation (bytes), delay (µs) */
-    TOXIC_LIMIT_DATA,   /* bytes: close once this many bytes went through */
-    TOXIC_HTTP_STATUS,  /* status: answer a share of requests without upstream */
-    TOXIC_HTTP_LATENCY, /* latency, jitter (ms): delay a share of responses */
-    TOXIC_HTTP_CUT,     /* bytes: cut a share of responses after the head + bytes */
-    TOXIC_HANDSHAKE,    /* delay (ms): accept a share of connections late */
+    TOXIC_LATENCY,          /* latency, jitter (ms): delay every chunk */
+    TOXIC_BANDWIDTH,        /* rate (KB/s): pace one connection */
+    TOXIC_SLOW_CLOSE,       /* delay (ms): hold the FIN back */
+    TOXIC_TIMEOUT,          /* timeout (ms): swallow data, close after timeout (0: never) */
+    TOXIC_RESET_PEER,       /* timeout (ms): on data, reset after timeout */
+    TOXIC_SLICER,           /* average_size, size_variation (bytes), delay (µs) */
+    TOXIC_LIMIT_DATA,       /* bytes: close once this many bytes went through */
+    TOXIC_HTTP_STATUS,      /* status: answer a share of requests without upstream */
+    TOXIC_HTTP_LATENCY,     /* latency, jitter (ms): delay a share of responses */
+    TOXIC_HTTP_CUT,         /* bytes: cut a share of responses after the head + bytes */
+    TOXIC_HANDSHAKE,        /* delay (ms): accept a share of connections late */
     TOXIC_BANDWIDTH_SHARED, /* rate (KB/s): pace all connections of the proxy together */
     TOXIC_TYPE_COUNT
 };

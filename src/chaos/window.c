@@ -25,8 +25,11 @@
 /* Maps "TERM", "SIGKILL", "9" to a signal number, or -1. */
 static int parse_signal(const char *s)
 {
-    static const struct { const char *name; int sig; } sigs[] = {
-        {"TERM", SIGTERM}, {"KILL", SIGKILL}, {"INT", SIGINT}, {"HUP", SIGHUP},
+    static const struct {
+        const char *name;
+        int sig;
+    } sigs[] = {
+        {"TERM", SIGTERM}, {"KILL", SIGKILL}, {"INT", SIGINT},   {"HUP", SIGHUP},
         {"STOP", SIGSTOP}, {"CONT", SIGCONT}, {"USR1", SIGUSR1}, {"USR2", SIGUSR2},
     };
     if (!strncmp(s, "SIG", 3)) s += 3;
@@ -60,9 +63,12 @@ static int parse_word(struct chaos_window *w, char *word, struct toxic_words *tw
 {
     char *eq = strchr(word, '=');
     if (!eq) {
-        if (!strcmp(word, "pause")) w->action = CHAOS_PAUSE;
-        else if (!strcmp(word, "kill")) w->action = CHAOS_KILL;
-        else return *why = "unknown action (pause, kill, toxic=TYPE or exec CMD)", -EINVAL;
+        if (!strcmp(word, "pause"))
+            w->action = CHAOS_PAUSE;
+        else if (!strcmp(word, "kill"))
+            w->action = CHAOS_KILL;
+        else
+            return *why = "unknown action (pause, kill, toxic=TYPE or exec CMD)", -EINVAL;
         return 0;
     }
     *eq = '\0';
@@ -84,8 +90,13 @@ static int parse_word(struct chaos_window *w, char *word, struct toxic_words *tw
         memcpy(tw->type, val, strlen(val) + 1);
         return 0;
     }
-    if (!strcmp(word, "api")) return snprintf(w->api, sizeof(w->api), "%s", val) >= (int)sizeof(w->api) ? (*why = "api= too long", -EINVAL) : 0;
-    if (!strcmp(word, "proxy")) return snprintf(w->proxy, sizeof(w->proxy), "%s", val) >= (int)sizeof(w->proxy) ? (*why = "proxy= too long", -EINVAL) : 0;
+    if (!strcmp(word, "api"))
+        return snprintf(w->api, sizeof(w->api), "%s", val) >= (int)sizeof(w->api) ? (*why = "api= too long", -EINVAL)
+                                                                                  : 0;
+    if (!strcmp(word, "proxy"))
+        return snprintf(w->proxy, sizeof(w->proxy), "%s", val) >= (int)sizeof(w->proxy)
+                   ? (*why = "proxy= too long", -EINVAL)
+                   : 0;
     return keep_toxic_word(tw, word, eq, why);
 }
 
@@ -101,8 +112,10 @@ static int build_toxic(struct chaos_window *w, const struct toxic_words *tw, con
     struct toxic t;
     snprintf(spec, sizeof(spec), "%s%s", tw->type, tw->rest);
     if (toxic_parse_spec(&t, spec, w->error, sizeof(w->error)) < 0) return *why = w->error, -EINVAL;
-    if (tw->named) memcpy(w->toxic_name, t.name, sizeof(t.name));
-    else memcpy(t.name, w->toxic_name, sizeof(t.name));
+    if (tw->named)
+        memcpy(w->toxic_name, t.name, sizeof(t.name));
+    else
+        memcpy(t.name, w->toxic_name, sizeof(t.name));
     json_t *obj = toxic_to_json(&t);
     char *body = json_dumps(obj, JSON_COMPACT | JSON_REAL_PRECISION(12));
     json_decref(obj);
@@ -119,7 +132,8 @@ static int resolve_api(struct chaos_window *w, const char **why)
     if (rc == 0) return 0;
     snprintf(w->error, sizeof(w->error),
              rc == -EINVAL ? "api='%s': expected HOST:PORT, e.g. 127.0.0.1:8474 or [::1]:8474"
-                           : "api='%s': host does not resolve", w->api);
+                           : "api='%s': host does not resolve",
+             w->api);
     return *why = w->error, -EINVAL;
 }
 
@@ -155,8 +169,10 @@ static int split_exec(struct chaos_window *w, char *head, const char **why)
     }
     if (strlen(cmd) >= sizeof(w->cmd)) return *why = "exec command too long", -EINVAL;
     memcpy(w->cmd, cmd, strlen(cmd) + 1);
-    if (ex >= head) *ex = '\0';
-    else *head = '\0';
+    if (ex >= head)
+        *ex = '\0';
+    else
+        *head = '\0';
     return w->cmd[0] ? 0 : (*why = "exec needs a command", -EINVAL);
 }
 
@@ -207,7 +223,8 @@ static int api_call(const struct chaos_window *w, const char *method, const char
     char req[1024];
     int n = snprintf(req, sizeof(req),
                      "%s %s HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\nContent-Length: %zu\r\n"
-                     "Connection: close\r\n\r\n%s", method, path, w->api, body ? strlen(body) : 0, body ? body : "");
+                     "Connection: close\r\n\r\n%s",
+                     method, path, w->api, body ? strlen(body) : 0, body ? body : "");
     char resp[64] = "";
     int status = -EIO;
     if (write(fd, req, (size_t)n) == n && read(fd, resp, sizeof(resp) - 1) > 12 && !strncmp(resp, "HTTP/1.", 7))

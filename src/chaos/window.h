@@ -34,18 +34,18 @@ struct chaos_window {
     uint64_t at_ns, for_ns;
     pid_t pid;
     int signal;
-    char api[64];            /* toxic: control API host:port of a salvo chaos / toxiproxy, as written */
-    struct endpoint api_ep;  /* toxic: api resolved when parsed, so no lookup blocks the run */
-    char proxy[64];          /* toxic: proxy name */
-    char toxic_json[512];    /* toxic: the POST body, serialised by toxic_to_json */
+    char api[64];           /* toxic: control API host:port of a salvo chaos / toxiproxy, as written */
+    struct endpoint api_ep; /* toxic: api resolved when parsed, so no lookup blocks the run */
+    char proxy[64];         /* toxic: proxy name */
+    char toxic_json[512];   /* toxic: the POST body, serialised by toxic_to_json */
     char toxic_name[TOXIC_NAME_MAX];
-    char error[192];         /* why chaos_window_parse failed, when a fixed string cannot say */
+    char error[192];          /* why chaos_window_parse failed, when a fixed string cannot say */
     char cmd[512], undo[512]; /* exec: shell commands at start and end */
     pid_t children[2];
     bool started, ended;
-    bool failed;      /* the signal could not be sent (process gone) */
+    bool failed; /* the signal could not be sent (process gone) */
     uint64_t requests, errors;
-    struct hist latency;  /* seconds overlapping the window */
+    struct hist latency; /* seconds overlapping the window */
 };
 
 /*

@@ -53,8 +53,8 @@ static int start_target(struct demo *d)
         close(fds[0]);
         int devnull = open("/dev/null", O_WRONLY);
         if (devnull >= 0) dup2(devnull, STDERR_FILENO);
-        execl(d->self, d->self, "target", "--listen", "127.0.0.1:0", "--workers", "2", "--queue", "256",
-              "--cache", "10000", (char *)NULL);
+        execl(d->self, d->self, "target", "--listen", "127.0.0.1:0", "--workers", "2", "--queue", "256", "--cache",
+              "10000", (char *)NULL);
         _exit(127);
     }
     close(fds[1]);
@@ -79,7 +79,8 @@ static int run_child(const char *self, char *const argv[])
         _exit(127);
     }
     int status;
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
 }
 
@@ -92,7 +93,8 @@ static json_t *experiment(struct demo *d, const char *title, char **args, size_t
     size_t n = 0;
     argv[n++] = d->self;
     argv[n++] = "run";
-    for (size_t i = 0; i < nargs && n < 34; i++) argv[n++] = args[i];
+    for (size_t i = 0; i < nargs && n < 34; i++)
+        argv[n++] = args[i];
     argv[n++] = "--json";
     argv[n++] = json_path;
     argv[n++] = "-q";
@@ -118,8 +120,8 @@ static double measure_capacity(struct demo *d)
 {
     char json_path[128];
     snprintf(json_path, sizeof(json_path), "%s/capacity.json", d->dir);
-    char *argv[] = {d->self, "run", d->url_tpl, "--data", d->trips, "--pick", "random", "--closed", "-c", "16",
-                    "-d", "3s", "-q", "--allow-invalid", "--seed", "7", "--json", json_path, NULL};
+    char *argv[] = {d->self, "run", d->url_tpl, "--data",          d->trips, "--pick", "random", "--closed", "-c", "16",
+                    "-d",    "3s",  "-q",       "--allow-invalid", "--seed", "7",      "--json", json_path,  NULL};
     run_child(d->self, argv);
     json_t *doc = json_load_file(json_path, 0, NULL);
     double cap = doc ? fig(doc, "rate", "achieved") : 0;
@@ -130,7 +132,10 @@ static double measure_capacity(struct demo *d)
 /* Prints the side-by-side table. */
 static void print_table(struct demo *d, const char *const titles[NEXP])
 {
-    static const struct { const char *label, *obj, *key; bool us; } rows[] = {
+    static const struct {
+        const char *label, *obj, *key;
+        bool us;
+    } rows[] = {
         {"model", NULL, NULL, false},
         {"requests", "requests", "scheduled", false},
         {"achieved rate /s", "rate", "achieved", false},
@@ -141,19 +146,24 @@ static void print_table(struct demo *d, const char *const titles[NEXP])
         {"errors", NULL, NULL, false},
     };
     printf("\n%-18s", "");
-    for (int i = 0; i < NEXP; i++) printf(" | %-26s", titles[i]);
+    for (int i = 0; i < NEXP; i++)
+        printf(" | %-26s", titles[i]);
     printf("\n");
     for (size_t r = 0; r < sizeof(rows) / sizeof(rows[0]); r++) {
         printf("%-18s", rows[r].label);
         for (int i = 0; i < NEXP; i++) {
             char cell[48] = "-";
             json_t *doc = d->results[i];
-            if (doc && r == 0) snprintf(cell, sizeof(cell), "%s", json_string_value(json_object_get(doc, "model")));
+            if (doc && r == 0)
+                snprintf(cell, sizeof(cell), "%s", json_string_value(json_object_get(doc, "model")));
             else if (doc && !rows[r].obj) {
-                double errs = fig(doc, "requests", "failed") + fig(doc, "requests", "timeout") + fig(doc, "requests", "http_error");
+                double errs = fig(doc, "requests", "failed") + fig(doc, "requests", "timeout") +
+                              fig(doc, "requests", "http_error");
                 snprintf(cell, sizeof(cell), "%.0f", errs);
-            } else if (doc && rows[r].us) report_fmt_us(cell, sizeof(cell), fig(doc, rows[r].obj, rows[r].key));
-            else if (doc) snprintf(cell, sizeof(cell), "%.0f", fig(doc, rows[r].obj, rows[r].key));
+            } else if (doc && rows[r].us)
+                report_fmt_us(cell, sizeof(cell), fig(doc, rows[r].obj, rows[r].key));
+            else if (doc)
+                snprintf(cell, sizeof(cell), "%.0f", fig(doc, rows[r].obj, rows[r].key));
             printf(" | %-26s", cell);
         }
         printf("\n");
@@ -173,7 +183,8 @@ static void print_reading(struct demo *d)
     printf("\nWhat this says:\n");
     printf("- The naive test (closed loop, one route) reports p99 %s: the route cache answered every request.\n", a);
     printf("- Freezing the service for 2 s barely shows (p99 %s): the closed loop stopped sending while the\n"
-           "  server was stuck, so the users who would have waited were never measured (coordinated omission).\n", b);
+           "  server was stuck, so the users who would have waited were never measured (coordinated omission).\n",
+           b);
     printf("- The honest test sends on schedule (%.0f/s, near the measured capacity of %.0f/s) with varied\n"
            "  routes and measures from when each request should have left: p99 %s, %.0fx the naive figure.\n",
            fig(d->results[2], "rate", "intended"), d->capacity, c, naive > 0 ? honest / naive : 0);
@@ -187,7 +198,8 @@ static int write_outputs(struct demo *d, const char *const titles[NEXP], const c
     if (json_path) {
         json_t *all = json_object(), *list = json_array();
         for (int i = 0; i < NEXP; i++)
-            if (d->results[i]) json_array_append_new(list, json_pack("{s:s,s:O}", "name", titles[i], "result", d->results[i]));
+            if (d->results[i])
+                json_array_append_new(list, json_pack("{s:s,s:O}", "name", titles[i], "result", d->results[i]));
         json_object_set_new(all, "experiments", list);
         if (json_dump_file(all, json_path, JSON_INDENT(2)) < 0) {
             fprintf(stderr, "salvo: cannot write '%s'\n", json_path);
@@ -225,7 +237,8 @@ static void cleanup(struct demo *d)
         unlink(path);
     }
     rmdir(d->dir);
-    for (int i = 0; i < NEXP; i++) json_decref(d->results[i]);
+    for (int i = 0; i < NEXP; i++)
+        json_decref(d->results[i]);
 }
 
 /* Runs the three experiments. */
@@ -238,8 +251,8 @@ static void run_experiments(struct demo *d, const char *const titles[NEXP])
     d->results[0] = experiment(d, titles[0], naive, 6, 0);
     d->results[1] = experiment(d, titles[1], frozen, 8, 1);
     snprintf(rate, sizeof(rate), "%.0f", d->capacity * 0.7);
-    char *honest[] = {d->url_tpl, "-r", rate, "--data", d->trips, "--pick", "random", "-d", DEMO_SECONDS,
-                      "--chaos", pause, "--timeout", "10s"};
+    char *honest[] = {d->url_tpl, "-r",         rate,      "--data", d->trips,    "--pick", "random",
+                      "-d",       DEMO_SECONDS, "--chaos", pause,    "--timeout", "10s"};
     d->results[2] = experiment(d, titles[2], honest, 13, 2);
 }
 
@@ -247,8 +260,10 @@ int cli_demo(int argc, char **argv)
 {
     const char *json_path = NULL, *html_path = "salvo-demo.html";
     for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--json") && i + 1 < argc) json_path = argv[++i];
-        else if (!strcmp(argv[i], "--html") && i + 1 < argc) html_path = argv[++i];
+        if (!strcmp(argv[i], "--json") && i + 1 < argc)
+            json_path = argv[++i];
+        else if (!strcmp(argv[i], "--html") && i + 1 < argc)
+            html_path = argv[++i];
         else {
             fprintf(stderr, "salvo: unknown demo option '%s' (use --json FILE, --html FILE)\n", argv[i]);
             return EXIT_USAGE;
@@ -272,7 +287,8 @@ int cli_demo(int argc, char **argv)
     char *gen[] = {d.self, "target", "--gen-trips", "20000", "--out", d.trips, NULL};
     run_child(d.self, gen);
     snprintf(d.url_fixed, sizeof(d.url_fixed), "http://%s/api/route?from=52.5200,13.4050&to=52.4800,13.3300", d.host);
-    snprintf(d.url_tpl, sizeof(d.url_tpl), "http://%s/api/route?from={from_lat},{from_lng}&to={to_lat},{to_lng}", d.host);
+    snprintf(d.url_tpl, sizeof(d.url_tpl), "http://%s/api/route?from={from_lat},{from_lng}&to={to_lat},{to_lng}",
+             d.host);
     printf("  target on %s; measuring its capacity on cache misses ...\n", d.host);
     fflush(stdout);
     d.capacity = measure_capacity(&d);

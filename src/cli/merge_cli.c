@@ -132,7 +132,8 @@ static void print_indices(FILE *out, json_t *list)
 {
     size_t i;
     json_t *v;
-    json_array_foreach(list, i, v) {
+    json_array_foreach(list, i, v)
+    {
         if (i == MAX_LISTED) {
             fputs(", …", out);
             break;
@@ -222,8 +223,7 @@ static void print_verdict(FILE *out, json_t *merged)
         fputs("verdict     valid", out);
     else
         fputs("verdict     INVALID", out);
-    json_array_foreach(reasons, i, v)
-        fprintf(out, "%s%s", i ? "; " : ": ", json_string_value(v));
+    json_array_foreach(reasons, i, v) fprintf(out, "%s%s", i ? "; " : ": ", json_string_value(v));
     fputc('\n', out);
     thresholds_print(out, merged);
 }

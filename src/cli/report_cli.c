@@ -21,10 +21,10 @@
 
 /* Results from every file, in order, with their titles. */
 struct report_inputs {
-    json_t **results;  /* borrowed from docs */
-    char **titles;     /* malloc'd */
+    json_t **results; /* borrowed from docs */
+    char **titles;    /* malloc'd */
     size_t n, cap;
-    json_t **docs;     /* one reference per file read */
+    json_t **docs; /* one reference per file read */
     size_t ndocs;
 };
 
@@ -37,11 +37,10 @@ static const struct option long_opts[] = {
     {0, 0, 0, 0},
 };
 
-static const char usage_text[] =
-    "usage: salvo report RESULT.json [RESULT.json…] --html FILE\n"
-    "  --html FILE     write one self-contained HTML page with every result\n"
-    "  --title TEXT    title of the next result (repeatable; default: the file name)\n"
-    "A file may hold one result or salvo demo's {\"experiments\": [...]}.\n";
+static const char usage_text[] = "usage: salvo report RESULT.json [RESULT.json…] --html FILE\n"
+                                 "  --html FILE     write one self-contained HTML page with every result\n"
+                                 "  --title TEXT    title of the next result (repeatable; default: the file name)\n"
+                                 "A file may hold one result or salvo demo's {\"experiments\": [...]}.\n";
 
 /* strerror, lower case as salvo's messages are. */
 static const char *error_text(char *buf, size_t cap, int err)
@@ -68,8 +67,10 @@ static void inputs_add(struct report_inputs *in, json_t *result, const char *tit
 
 static void inputs_release(struct report_inputs *in)
 {
-    for (size_t i = 0; i < in->n; i++) free(in->titles[i]);
-    for (size_t i = 0; i < in->ndocs; i++) json_decref(in->docs[i]);
+    for (size_t i = 0; i < in->n; i++)
+        free(in->titles[i]);
+    for (size_t i = 0; i < in->ndocs; i++)
+        json_decref(in->docs[i]);
     free(in->results);
     free(in->titles);
     free(in->docs);
@@ -106,7 +107,8 @@ static int inputs_load(struct report_inputs *in, const char *path, const char *t
     in->docs[in->ndocs++] = doc;
     json_t *experiments = json_object_get(doc, "experiments"), *e;
     size_t i, before = in->n;
-    json_array_foreach(experiments, i, e) {
+    json_array_foreach(experiments, i, e)
+    {
         json_t *result = json_object_get(e, "result");
         const char *ename = json_string_value(json_object_get(e, "name"));
         if (!json_is_object(result)) continue;

@@ -26,30 +26,71 @@
 #include "report/progress.h"
 #include "report/thresholds.h"
 
-
 enum {
-    OPT_ARRIVAL = 1000, OPT_TIMEOUT, OPT_CLOSED, OPT_BODY, OPT_BODY_FILE, OPT_JSON, OPT_SPIN, OPT_SEED,
-    OPT_SHARD, OPT_NAME, OPT_MAX_LAG, OPT_ALLOW_INVALID, OPT_NO_KEEPALIVE, OPT_THRESHOLD, OPT_PROGRESS, OPT_HLOG, OPT_METRICS, OPT_CHAOS, OPT_DATA, OPT_PICK, OPT_TARGETS, OPT_MAX_NAMES, OPT_STAGES, OPT_START_AT, OPT_HTML, OPT_HELP
+    OPT_ARRIVAL = 1000,
+    OPT_TIMEOUT,
+    OPT_CLOSED,
+    OPT_BODY,
+    OPT_BODY_FILE,
+    OPT_JSON,
+    OPT_SPIN,
+    OPT_SEED,
+    OPT_SHARD,
+    OPT_NAME,
+    OPT_MAX_LAG,
+    OPT_ALLOW_INVALID,
+    OPT_NO_KEEPALIVE,
+    OPT_THRESHOLD,
+    OPT_PROGRESS,
+    OPT_HLOG,
+    OPT_METRICS,
+    OPT_CHAOS,
+    OPT_DATA,
+    OPT_PICK,
+    OPT_TARGETS,
+    OPT_MAX_NAMES,
+    OPT_STAGES,
+    OPT_START_AT,
+    OPT_HTML,
+    OPT_HELP
 };
 
 static const struct option long_opts[] = {
-    {"rate", required_argument, 0, 'r'},        {"arrival", required_argument, 0, OPT_ARRIVAL},
-    {"duration", required_argument, 0, 'd'},    {"connections", required_argument, 0, 'c'},
-    {"threads", required_argument, 0, 't'},     {"timeout", required_argument, 0, OPT_TIMEOUT},
-    {"closed", no_argument, 0, OPT_CLOSED},     {"method", required_argument, 0, 'm'},
-    {"header", required_argument, 0, 'H'},      {"body", required_argument, 0, OPT_BODY},
-    {"body-file", required_argument, 0, OPT_BODY_FILE}, {"insecure", no_argument, 0, 'k'},
-    {"json", required_argument, 0, OPT_JSON},   {"quiet", no_argument, 0, 'q'},
-    {"spin", required_argument, 0, OPT_SPIN},   {"seed", required_argument, 0, OPT_SEED},
-    {"shard", required_argument, 0, OPT_SHARD}, {"name", required_argument, 0, OPT_NAME},
-    {"max-lag", required_argument, 0, OPT_MAX_LAG}, {"allow-invalid", no_argument, 0, OPT_ALLOW_INVALID},
-    {"no-keepalive", no_argument, 0, OPT_NO_KEEPALIVE}, {"threshold", required_argument, 0, OPT_THRESHOLD},
-    {"progress", required_argument, 0, OPT_PROGRESS}, {"hlog", required_argument, 0, OPT_HLOG},
-    {"metrics", required_argument, 0, OPT_METRICS}, {"chaos", required_argument, 0, OPT_CHAOS},
-    {"data", required_argument, 0, OPT_DATA},   {"pick", required_argument, 0, OPT_PICK},
-    {"targets", required_argument, 0, OPT_TARGETS}, {"max-names", required_argument, 0, OPT_MAX_NAMES},
-    {"stages", required_argument, 0, OPT_STAGES}, {"start-at", required_argument, 0, OPT_START_AT},
-    {"html", required_argument, 0, OPT_HTML}, {"help", no_argument, 0, OPT_HELP},         {0, 0, 0, 0},
+    {"rate", required_argument, 0, 'r'},
+    {"arrival", required_argument, 0, OPT_ARRIVAL},
+    {"duration", required_argument, 0, 'd'},
+    {"connections", required_argument, 0, 'c'},
+    {"threads", required_argument, 0, 't'},
+    {"timeout", required_argument, 0, OPT_TIMEOUT},
+    {"closed", no_argument, 0, OPT_CLOSED},
+    {"method", required_argument, 0, 'm'},
+    {"header", required_argument, 0, 'H'},
+    {"body", required_argument, 0, OPT_BODY},
+    {"body-file", required_argument, 0, OPT_BODY_FILE},
+    {"insecure", no_argument, 0, 'k'},
+    {"json", required_argument, 0, OPT_JSON},
+    {"quiet", no_argument, 0, 'q'},
+    {"spin", required_argument, 0, OPT_SPIN},
+    {"seed", required_argument, 0, OPT_SEED},
+    {"shard", required_argument, 0, OPT_SHARD},
+    {"name", required_argument, 0, OPT_NAME},
+    {"max-lag", required_argument, 0, OPT_MAX_LAG},
+    {"allow-invalid", no_argument, 0, OPT_ALLOW_INVALID},
+    {"no-keepalive", no_argument, 0, OPT_NO_KEEPALIVE},
+    {"threshold", required_argument, 0, OPT_THRESHOLD},
+    {"progress", required_argument, 0, OPT_PROGRESS},
+    {"hlog", required_argument, 0, OPT_HLOG},
+    {"metrics", required_argument, 0, OPT_METRICS},
+    {"chaos", required_argument, 0, OPT_CHAOS},
+    {"data", required_argument, 0, OPT_DATA},
+    {"pick", required_argument, 0, OPT_PICK},
+    {"targets", required_argument, 0, OPT_TARGETS},
+    {"max-names", required_argument, 0, OPT_MAX_NAMES},
+    {"stages", required_argument, 0, OPT_STAGES},
+    {"start-at", required_argument, 0, OPT_START_AT},
+    {"html", required_argument, 0, OPT_HTML},
+    {"help", no_argument, 0, OPT_HELP},
+    {0, 0, 0, 0},
 };
 
 static const char usage_text[] =
@@ -135,13 +176,15 @@ static int parse_start_at(const char *s, uint64_t *out)
         p = end;
     }
     long offset = 0;
-    if (*p == 'Z' || *p == 'z') p++;
+    if (*p == 'Z' || *p == 'z')
+        p++;
     else if (*p == '+' || *p == '-') {
         int hh, mm;
         if (sscanf(p + 1, "%2d:%2d", &hh, &mm) != 2) return -EINVAL;
         offset = (hh * 3600L + mm * 60L) * (*p == '+' ? 1 : -1);
         p += 6;
-    } else return -EINVAL;
+    } else
+        return -EINVAL;
     if (*p) return -EINVAL;
     time_t t = timegm(&tm) - offset;
     if (t <= 0) return -EINVAL;
@@ -164,11 +207,12 @@ static int read_file(const char *path, char **out, size_t *len)
     }
     int err = ferror(f) ? -EIO : 0;
     fclose(f);
-    if (err) free(buf);
-    else *out = buf, *len = n;
+    if (err)
+        free(buf);
+    else
+        *out = buf, *len = n;
     return err;
 }
-
 
 /* Handles one option; returns -1 to continue or an exit code. */
 static int parse_opt(int opt, struct run_config *cfg, struct run_args *a)
@@ -176,47 +220,60 @@ static int parse_opt(int opt, struct run_config *cfg, struct run_args *a)
     unsigned long v;
     switch (opt) {
     case 'r':
-        if (parse_rate(optarg, &cfg->rate) < 0) return usage_error("bad value '%s' for --rate: %s", optarg, "expected a positive number of requests per second");
+        if (parse_rate(optarg, &cfg->rate) < 0)
+            return usage_error("bad value '%s' for --rate: %s", optarg,
+                               "expected a positive number of requests per second");
         a->rate_given = true;
         return -1;
     case OPT_ARRIVAL:
-        if (strcmp(optarg, "constant") == 0) cfg->arrival = ARRIVAL_CONSTANT;
-        else if (strcmp(optarg, "poisson") == 0) cfg->arrival = ARRIVAL_POISSON;
-        else return usage_error("bad value '%s' for --arrival: %s", optarg, "expected constant or poisson");
+        if (strcmp(optarg, "constant") == 0)
+            cfg->arrival = ARRIVAL_CONSTANT;
+        else if (strcmp(optarg, "poisson") == 0)
+            cfg->arrival = ARRIVAL_POISSON;
+        else
+            return usage_error("bad value '%s' for --arrival: %s", optarg, "expected constant or poisson");
         return -1;
     case 'd':
-        if (parse_duration_ns(optarg, &cfg->duration_ns) < 0 || cfg->duration_ns == 0) return usage_error("bad value '%s' for --duration: %s", optarg, "expected a duration like 500ms, 30s, 2m");
+        if (parse_duration_ns(optarg, &cfg->duration_ns) < 0 || cfg->duration_ns == 0)
+            return usage_error("bad value '%s' for --duration: %s", optarg, "expected a duration like 500ms, 30s, 2m");
         return -1;
     case 'c':
-        if (!parse_uint(optarg, 1000000, &v)) return usage_error("bad value '%s' for --connections: %s", optarg, "expected an integer from 1 to 1000000");
+        if (!parse_uint(optarg, 1000000, &v))
+            return usage_error("bad value '%s' for --connections: %s", optarg, "expected an integer from 1 to 1000000");
         cfg->connections = (uint32_t)v;
         a->conns_given = true;
         return -1;
     case 't':
-        if (!parse_uint(optarg, 1024, &v)) return usage_error("bad value '%s' for --threads: %s", optarg, "expected an integer from 1 to 1024");
+        if (!parse_uint(optarg, 1024, &v))
+            return usage_error("bad value '%s' for --threads: %s", optarg, "expected an integer from 1 to 1024");
         cfg->threads = (uint32_t)v;
         a->threads_given = true;
         return -1;
     case OPT_TIMEOUT:
-        if (parse_duration_ns(optarg, &cfg->timeout_ns) < 0 || cfg->timeout_ns == 0) return usage_error("bad value '%s' for --timeout: %s", optarg, "expected a duration like 2s");
+        if (parse_duration_ns(optarg, &cfg->timeout_ns) < 0 || cfg->timeout_ns == 0)
+            return usage_error("bad value '%s' for --timeout: %s", optarg, "expected a duration like 2s");
         return -1;
     case OPT_SPIN:
-        if (parse_duration_ns(optarg, &cfg->spin_ns) < 0 || cfg->spin_ns > NS_PER_S) return usage_error("bad value '%s' for --spin: %s", optarg, "expected a duration up to 1s, like 20us");
+        if (parse_duration_ns(optarg, &cfg->spin_ns) < 0 || cfg->spin_ns > NS_PER_S)
+            return usage_error("bad value '%s' for --spin: %s", optarg, "expected a duration up to 1s, like 20us");
         return -1;
     case OPT_MAX_LAG:
-        if (parse_duration_ns(optarg, &cfg->max_lag_ns) < 0) return usage_error("bad value '%s' for --max-lag: %s", optarg, "expected a duration like 1ms");
+        if (parse_duration_ns(optarg, &cfg->max_lag_ns) < 0)
+            return usage_error("bad value '%s' for --max-lag: %s", optarg, "expected a duration like 1ms");
         return -1;
     case OPT_SEED: {
         char *end;
         errno = 0;
         cfg->seed = strtoull(optarg, &end, 10);
-        if (errno || *end || !*optarg || *optarg == '-') return usage_error("bad value '%s' for --seed: %s", optarg, "expected an unsigned integer");
+        if (errno || *end || !*optarg || *optarg == '-')
+            return usage_error("bad value '%s' for --seed: %s", optarg, "expected an unsigned integer");
         return -1;
     }
     case OPT_SHARD: {
         unsigned k, n;
         char extra;
-        if (sscanf(optarg, "%u/%u%c", &k, &n, &extra) != 2 || n == 0 || k >= n || n > 100000) return usage_error("bad value '%s' for --shard: %s", optarg, "expected K/N with 0 <= K < N");
+        if (sscanf(optarg, "%u/%u%c", &k, &n, &extra) != 2 || n == 0 || k >= n || n > 100000)
+            return usage_error("bad value '%s' for --shard: %s", optarg, "expected K/N with 0 <= K < N");
         cfg->shard = k;
         cfg->nshards = n;
         return -1;
@@ -238,7 +295,8 @@ static int parse_opt(int opt, struct run_config *cfg, struct run_args *a)
     case OPT_HLOG: a->hlog_path = optarg; return -1;
     case OPT_METRICS: {
         int bad = prom_check_addr(optarg);
-        if (bad == -EHOSTUNREACH) return usage_error("bad value '%s' for --metrics: %s", optarg, "host does not resolve");
+        if (bad == -EHOSTUNREACH)
+            return usage_error("bad value '%s' for --metrics: %s", optarg, "host does not resolve");
         if (bad < 0)
             return usage_error("bad value '%s' for --metrics: %s", optarg,
                                "expected PORT, HOST:PORT or [v6]:PORT, e.g. 9464 or 127.0.0.1:9464");
@@ -251,7 +309,8 @@ static int parse_opt(int opt, struct run_config *cfg, struct run_args *a)
         int rc = schedule_parse_stages(optarg, cfg->stages, SCHEDULE_MAX_STAGES, &cfg->nstages);
         if (rc < 0 || cfg->nstages == 0)
             return usage_error("bad value '%s' for --stages: %s", optarg,
-                               rc == -E2BIG ? "too many stages (at most 64)" : "expected DURATION:RATE,… e.g. 30s:100,1m:1000");
+                               rc == -E2BIG ? "too many stages (at most 64)"
+                                            : "expected DURATION:RATE,… e.g. 30s:100,1m:1000");
         return -1;
     }
     case OPT_START_AT: {
@@ -260,15 +319,18 @@ static int parse_opt(int opt, struct run_config *cfg, struct run_args *a)
             return usage_error("bad value '%s' for --start-at: %s", optarg,
                                "too large for Unix seconds (milliseconds?); e.g. 1795752613 or 2026-11-27T10:00:00Z");
         if (bad < 0)
-            return usage_error("bad value '%s' for --start-at: %s", optarg, "expected RFC 3339 (2026-11-27T10:00:00Z) or Unix seconds");
+            return usage_error("bad value '%s' for --start-at: %s", optarg,
+                               "expected RFC 3339 (2026-11-27T10:00:00Z) or Unix seconds");
         return -1;
     }
     case OPT_TARGETS: a->targets_path = optarg; return -1;
     case OPT_PICK:
-        if (pick_mode_parse(optarg, &a->pick) < 0) return usage_error("bad value '%s' for --pick: %s", optarg, "expected seq, random or once");
+        if (pick_mode_parse(optarg, &a->pick) < 0)
+            return usage_error("bad value '%s' for --pick: %s", optarg, "expected seq, random or once");
         return -1;
     case OPT_MAX_NAMES:
-        if (!parse_uint(optarg, 100000, &v)) return usage_error("bad value '%s' for --max-names: %s", optarg, "expected an integer from 1 to 100000");
+        if (!parse_uint(optarg, 100000, &v))
+            return usage_error("bad value '%s' for --max-names: %s", optarg, "expected an integer from 1 to 100000");
         a->max_names = (uint32_t)v;
         return -1;
     case OPT_CHAOS: {
@@ -279,17 +341,25 @@ static int parse_opt(int opt, struct run_config *cfg, struct run_args *a)
         int rc = chaos_window_check(&a->chaos[a->nchaos]);
         a->nchaos++;
         if (rc < 0 && a->chaos[a->nchaos - 1].action == CHAOS_TOXIC)
-            return usage_error("bad --chaos '%s': %s", optarg, "the proxy is not reachable through api= (is salvo chaos or toxiproxy running?)");
-        if (rc == -EPERM) return usage_error("bad --chaos '%s': the process exists but salvo may not signal it (EPERM)%s", optarg, "");
+            return usage_error("bad --chaos '%s': %s", optarg,
+                               "the proxy is not reachable through api= (is salvo chaos or toxiproxy running?)");
+        if (rc == -EPERM)
+            return usage_error("bad --chaos '%s': the process exists but salvo may not signal it (EPERM)%s", optarg,
+                               "");
         if (rc < 0) return usage_error("bad --chaos '%s': no process %s can signal", optarg, "that salvo");
         return -1;
     }
     case OPT_PROGRESS:
-        if (!strcmp(optarg, "auto")) a->progress = PROGRESS_AUTO;
-        else if (!strcmp(optarg, "tty")) a->progress = PROGRESS_TTY;
-        else if (!strcmp(optarg, "plain")) a->progress = PROGRESS_PLAIN;
-        else if (!strcmp(optarg, "off")) a->progress = PROGRESS_OFF;
-        else return usage_error("bad value '%s' for --progress: %s", optarg, "expected auto, tty, plain or off");
+        if (!strcmp(optarg, "auto"))
+            a->progress = PROGRESS_AUTO;
+        else if (!strcmp(optarg, "tty"))
+            a->progress = PROGRESS_TTY;
+        else if (!strcmp(optarg, "plain"))
+            a->progress = PROGRESS_PLAIN;
+        else if (!strcmp(optarg, "off"))
+            a->progress = PROGRESS_OFF;
+        else
+            return usage_error("bad value '%s' for --progress: %s", optarg, "expected auto, tty, plain or off");
         return -1;
     case OPT_THRESHOLD: {
         const char *why;
@@ -331,15 +401,21 @@ static int build_requests(struct run_config *cfg, struct run_args *a, char **bod
         if (url_parse(&urls[i], t->url, &uwhy) < 0) {
             snprintf(why, sizeof(why), "'%s' line %zu: bad URL '%s': %s", a->targets_path, t->line, t->url, uwhy);
             code = usage_error("%s%s", why, "");
-        } else if (i > 0 && (urls[i].tls != urls[0].tls || strcmp(urls[i].host, urls[0].host) || urls[i].port != urls[0].port)) {
-            snprintf(why, sizeof(why), "'%s' line %zu: every target must use the same scheme, host and port as the first",
+        } else if (i > 0 &&
+                   (urls[i].tls != urls[0].tls || strcmp(urls[i].host, urls[0].host) || urls[i].port != urls[0].port)) {
+            snprintf(why, sizeof(why),
+                     "'%s' line %zu: every target must use the same scheme, host and port as the first",
                      a->targets_path, t->line);
             code = usage_error("%s%s", why, "");
         }
-        specs[i] = (struct reqgen_spec){.method = t->method, .path = urls[i].path,
-                                        .headers = (const char *const *)t->headers, .nheaders = t->nheaders,
-                                        .body = t->body, .body_len = t->body_len,
-                                        .name = cfg->name ? cfg->name : t->name, .weight = t->weight};
+        specs[i] = (struct reqgen_spec){.method = t->method,
+                                        .path = urls[i].path,
+                                        .headers = (const char *const *)t->headers,
+                                        .nheaders = t->nheaders,
+                                        .body = t->body,
+                                        .body_len = t->body_len,
+                                        .name = cfg->name ? cfg->name : t->name,
+                                        .weight = t->weight};
     }
     if (code < 0 && a->has_targets) cfg->url = urls[0];
     if (code < 0 && !a->has_targets) {
@@ -350,9 +426,14 @@ static int build_requests(struct run_config *cfg, struct run_args *a, char **bod
             if (rc < 0) code = usage_error("cannot read '%s': %s", a->body_file, strerror(-rc));
             body = *body_buf;
         }
-        specs[0] = (struct reqgen_spec){.method = cfg->method, .path = cfg->url.path, .headers = a->headers,
-                                        .nheaders = a->nheaders, .body = body, .body_len = body_len,
-                                        .name = cfg->name, .weight = 1};
+        specs[0] = (struct reqgen_spec){.method = cfg->method,
+                                        .path = cfg->url.path,
+                                        .headers = a->headers,
+                                        .nheaders = a->nheaders,
+                                        .body = body,
+                                        .body_len = body_len,
+                                        .name = cfg->name,
+                                        .weight = 1};
     }
     if (code < 0 && reqgen_init(&a->gen, specs, n, a->has_feeder ? &a->feeder : NULL, a->pick, cfg->seed,
                                 cfg->url.host_header, a->max_names, why, sizeof(why)) < 0)
@@ -373,8 +454,10 @@ static bool dir_writable(const char *path)
     snprintf(dir, sizeof(dir), "%s", path);
     char *slash = strrchr(dir, '/');
     if (!slash) return access(".", W_OK) == 0;
-    if (slash == dir) slash[1] = '\0';
-    else *slash = '\0';
+    if (slash == dir)
+        slash[1] = '\0';
+    else
+        *slash = '\0';
     return access(dir, W_OK) == 0;
 }
 
@@ -404,11 +487,13 @@ static int finish_config(struct run_config *cfg, struct run_args *a, char **body
     const char *why = NULL;
     const char *outs[] = {cfg->json_path, a->html_path, a->hlog_path};
     for (size_t i = 0; i < sizeof(outs) / sizeof(outs[0]); i++)
-        if (!dir_writable(outs[i])) return usage_error("cannot write '%s': %s", outs[i], "no such directory or not writable");
+        if (!dir_writable(outs[i]))
+            return usage_error("cannot write '%s': %s", outs[i], "no such directory or not writable");
     if (cfg->url_text && url_parse(&cfg->url, cfg->url_text, &why) < 0)
         return usage_error("bad URL '%s': %s", cfg->url_text, why);
     if (!cfg->url_text && !a->targets_path) return usage_error("missing URL: salvo run URL [options]%s%s", "", "");
-    if (cfg->url_text && a->targets_path) return usage_error("give a URL or --targets '%s', not both%s", a->targets_path, "");
+    if (cfg->url_text && a->targets_path)
+        return usage_error("give a URL or --targets '%s', not both%s", a->targets_path, "");
     if (cfg->nstages && cfg->closed && a->rate_given)
         return usage_error("--closed --stages ramps connections: -r/--rate has no meaning there%s%s", "", "");
     if (cfg->nstages && a->rate_given) { /* k6's startRate: the ramp starts from -r instead of 0 */
@@ -428,7 +513,8 @@ static int finish_config(struct run_config *cfg, struct run_args *a, char **body
         if (!a->conns_given) cfg->connections = top < 1 ? 1 : (uint32_t)(top + 0.5);
         a->conns_given = true;
     } else if (cfg->nstages) {
-        struct schedule_cfg sc = {.stages = cfg->stages, .nstages = cfg->nstages, .start_rate = cfg->start_rate, .nshards = 1, .nthreads = 1};
+        struct schedule_cfg sc = {
+            .stages = cfg->stages, .nstages = cfg->nstages, .start_rate = cfg->start_rate, .nshards = 1, .nthreads = 1};
         cfg->duration_ns = schedule_duration_ns(&sc);
         cfg->rate = schedule_expected_count(&sc) / ((double)cfg->duration_ns / 1e9);
         a->rate_given = true;
@@ -438,7 +524,9 @@ static int finish_config(struct run_config *cfg, struct run_args *a, char **body
             return usage_error("bad --chaos '%s': %s", a->chaos[i].spec, "at= is at or after the end of the run (-d)");
     if (cfg->start_at_wall_ns && cfg->start_at_wall_ns + NS_PER_S < clock_wall_ns())
         return usage_error("--start-at is in the past%s%s", "", "");
-    if (!cfg->closed && !a->rate_given) return usage_error("the open model needs a rate: add -r N (requests/s)%s%s", "", ", or --closed for a closed loop");
+    if (!cfg->closed && !a->rate_given)
+        return usage_error("the open model needs a rate: add -r N (requests/s)%s%s", "",
+                           ", or --closed for a closed loop");
     if (cfg->closed && !a->conns_given) cfg->connections = 10;
     if (!a->threads_given) {
         long n = sysconf(_SC_NPROCESSORS_ONLN);
@@ -463,7 +551,8 @@ static int finish_config(struct run_config *cfg, struct run_args *a, char **body
 static uint64_t fnv_add(uint64_t h, const char *s)
 {
     if (!s) s = "";
-    do h = (h ^ (unsigned char)*s) * 1099511628211ull;
+    do
+        h = (h ^ (unsigned char)*s) * 1099511628211ull;
     while (*s++);
     return h;
 }
@@ -477,19 +566,22 @@ static uint64_t fnv_add(uint64_t h, const char *s)
 static void compute_run_id(struct run_config *cfg, const struct run_args *a)
 {
     char buf[2048];
-    int n = snprintf(buf, sizeof(buf), "%s|%s|%s|%s|%.6f|%d|%llu|%llu|%u|%llu|%d|%u|%s", cfg->url_text ? cfg->url_text : "",
-                     cfg->method, a->data_path ? a->data_path : "", a->targets_path ? a->targets_path : "", cfg->rate,
-                     (int)cfg->arrival, (unsigned long long)cfg->duration_ns, (unsigned long long)cfg->seed, cfg->nshards,
-                     (unsigned long long)cfg->start_at_wall_ns, cfg->closed, (unsigned)cfg->nstages, cfg->name ? cfg->name : "");
+    int n = snprintf(
+        buf, sizeof(buf), "%s|%s|%s|%s|%.6f|%d|%llu|%llu|%u|%llu|%d|%u|%s", cfg->url_text ? cfg->url_text : "",
+        cfg->method, a->data_path ? a->data_path : "", a->targets_path ? a->targets_path : "", cfg->rate,
+        (int)cfg->arrival, (unsigned long long)cfg->duration_ns, (unsigned long long)cfg->seed, cfg->nshards,
+        (unsigned long long)cfg->start_at_wall_ns, cfg->closed, (unsigned)cfg->nstages, cfg->name ? cfg->name : "");
     uint64_t h = 1469598103934665603ull; /* FNV-1a */
-    for (int i = 0; i < n && i < (int)sizeof(buf); i++) h = (h ^ (unsigned char)buf[i]) * 1099511628211ull;
+    for (int i = 0; i < n && i < (int)sizeof(buf); i++)
+        h = (h ^ (unsigned char)buf[i]) * 1099511628211ull;
     for (size_t i = 0; i < cfg->nstages; i++)
         h = (h ^ (cfg->stages[i].duration_ns + (uint64_t)(cfg->stages[i].target_rate * 1000))) * 1099511628211ull;
     char extra[96];
     snprintf(extra, sizeof extra, "%d|%u|%.6f|%llu", (int)a->pick, (unsigned)a->max_names, cfg->start_rate,
              (unsigned long long)cfg->timeout_ns);
     h = fnv_add(h, extra);
-    for (size_t i = 0; i < a->nheaders; i++) h = fnv_add(h, a->headers[i]);
+    for (size_t i = 0; i < a->nheaders; i++)
+        h = fnv_add(h, a->headers[i]);
     h = fnv_add(fnv_add(h, a->body), a->body_file);
     snprintf(cfg->run_id, sizeof(cfg->run_id), "%016llx", (unsigned long long)h);
 }
@@ -506,8 +598,14 @@ static void keep_command_line(struct run_config *cfg, int argc, char **argv)
 int cli_run(int argc, char **argv)
 {
     struct run_config cfg = {
-        .arrival = ARRIVAL_CONSTANT, .duration_ns = 10 * NS_PER_S, .timeout_ns = 10 * NS_PER_S,
-        .max_lag_ns = NS_PER_MS, .connections = 10000, .seed = 1, .nshards = 1, .method = "GET",
+        .arrival = ARRIVAL_CONSTANT,
+        .duration_ns = 10 * NS_PER_S,
+        .timeout_ns = 10 * NS_PER_S,
+        .max_lag_ns = NS_PER_MS,
+        .connections = 10000,
+        .seed = 1,
+        .nshards = 1,
+        .method = "GET",
         .tls = {.verify = true},
     };
     static struct run_args a; /* large (thresholds); one run per process */

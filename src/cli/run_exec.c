@@ -135,6 +135,7 @@ int run_cli_execute(struct run_config *cfg, struct run_args *a)
     if (code == EXIT_OK && failed > 0) code = EXIT_THRESHOLD;
     json_decref(doc);
     run_result_release(&r);
-    for (size_t i = 0; i < a->nchaos; i++) chaos_window_release(&a->chaos[i]);
+    for (size_t i = 0; i < a->nchaos; i++)
+        chaos_window_release(&a->chaos[i]);
     return code;
 }

@@ -10,28 +10,28 @@
 
 #include <errno.h>
 
-#define SALVO_ERRORS(X)                                                  \
-    X(CONNECT_REFUSED, "connect_refused")                                \
-    X(CONNECT_TIMEOUT, "connect_timeout")                                \
-    X(ADDR_NOT_AVAIL, "addr_not_avail")    /* out of local ports */      \
-    X(NO_FD, "fd_exhausted")               /* EMFILE / ENFILE */         \
-    X(CONNECT_OTHER, "connect_error")                                    \
-    X(CONN_RESET, "conn_reset")                                          \
-    X(EOF_EARLY, "eof")                    /* closed mid-response */     \
-    X(WRITE, "write_error")                                              \
-    X(READ, "read_error")                                                \
-    X(TLS_VERIFY, "tls_verify_failed")                                   \
-    X(TLS, "tls_error")                                                  \
-    X(PARSE, "bad_response")                                             \
-    X(INTERRUPTED, "interrupted")          /* in flight at Ctrl-C */     \
-    X(BACKLOG_FULL, "backlog_full")        /* backlog cap: never sent */ \
+#define SALVO_ERRORS(X)                                                                                                \
+    X(CONNECT_REFUSED, "connect_refused")                                                                              \
+    X(CONNECT_TIMEOUT, "connect_timeout")                                                                              \
+    X(ADDR_NOT_AVAIL, "addr_not_avail") /* out of local ports */                                                       \
+    X(NO_FD, "fd_exhausted")            /* EMFILE / ENFILE */                                                          \
+    X(CONNECT_OTHER, "connect_error")                                                                                  \
+    X(CONN_RESET, "conn_reset")                                                                                        \
+    X(EOF_EARLY, "eof") /* closed mid-response */                                                                      \
+    X(WRITE, "write_error")                                                                                            \
+    X(READ, "read_error")                                                                                              \
+    X(TLS_VERIFY, "tls_verify_failed")                                                                                 \
+    X(TLS, "tls_error")                                                                                                \
+    X(PARSE, "bad_response")                                                                                           \
+    X(INTERRUPTED, "interrupted")   /* in flight at Ctrl-C */                                                          \
+    X(BACKLOG_FULL, "backlog_full") /* backlog cap: never sent */                                                      \
     X(TIMEOUT, "timeout")
 
 enum salvo_err {
 #define X(id, name) ERR_##id,
     SALVO_ERRORS(X)
 #undef X
-    ERR_COUNT
+        ERR_COUNT
 };
 
 /* The JSON key of an error kind. */

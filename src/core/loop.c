@@ -87,9 +87,7 @@ static void heap_down(struct loop *loop, uint32_t i)
     for (;;) {
         uint32_t child = 2 * i + 1;
         if (child >= loop->heap_len) break;
-        if (child + 1 < loop->heap_len &&
-            loop->heap[child + 1]->deadline_ns < loop->heap[child]->deadline_ns)
-            child++;
+        if (child + 1 < loop->heap_len && loop->heap[child + 1]->deadline_ns < loop->heap[child]->deadline_ns) child++;
         if (t->deadline_ns <= loop->heap[child]->deadline_ns) break;
         heap_set(loop, i, loop->heap[child]);
         i = child;
@@ -114,8 +112,10 @@ void timer_arm(struct loop *loop, struct timer *t, uint64_t deadline_ns)
     if (timer_armed(t)) {
         uint64_t old = t->deadline_ns;
         t->deadline_ns = deadline_ns;
-        if (deadline_ns < old) heap_up(loop, t->heap_index);
-        else heap_down(loop, t->heap_index);
+        if (deadline_ns < old)
+            heap_up(loop, t->heap_index);
+        else
+            heap_down(loop, t->heap_index);
         return;
     }
     if (loop->heap_len == loop->heap_cap) {

@@ -46,7 +46,7 @@ struct loop {
     int epfd;
     struct timer **heap;
     uint32_t heap_len, heap_cap;
-    uint64_t spin_ns;   /* busy-poll this long before a deadline (0: never) */
+    uint64_t spin_ns;       /* busy-poll this long before a deadline (0: never) */
     uint64_t spin_total_ns; /* time spent busy-polling (CPU that is not work) */
 };
 
@@ -67,7 +67,10 @@ void timer_arm(struct loop *loop, struct timer *t, uint64_t deadline_ns);
 /* Disarms t if armed. */
 void timer_disarm(struct loop *loop, struct timer *t);
 /* True while t is armed. */
-static inline bool timer_armed(const struct timer *t) { return t->heap_index != UINT32_MAX; }
+static inline bool timer_armed(const struct timer *t)
+{
+    return t->heap_index != UINT32_MAX;
+}
 
 /*
  * Waits for events or the earliest deadline, but no longer than until

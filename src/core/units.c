@@ -27,13 +27,8 @@ struct duration_unit {
 };
 
 static const struct duration_unit duration_units[] = {
-    {"ns", 1},
-    {"us", NS_PER_US},
-    {"\xc2\xb5s", NS_PER_US}, /* "µs" in UTF-8 */
-    {"ms", NS_PER_MS},
-    {"s", NS_PER_S},
-    {"m", 60 * NS_PER_S},
-    {"h", 3600 * NS_PER_S},
+    {"ns", 1},         {"us", NS_PER_US}, {"\xc2\xb5s", NS_PER_US}, /* "µs" in UTF-8 */
+    {"ms", NS_PER_MS}, {"s", NS_PER_S},   {"m", 60 * NS_PER_S},     {"h", 3600 * NS_PER_S},
 };
 
 static bool is_digit(char c)
@@ -46,8 +41,7 @@ static bool is_digit(char c)
  * part and a fraction numerator/denominator. Advances *p. Returns false on
  * a missing number or an integer part above UINT64_MAX.
  */
-static bool read_decimal(const char **p, uint64_t *integer, uint64_t *frac_num,
-                         uint64_t *frac_den)
+static bool read_decimal(const char **p, uint64_t *integer, uint64_t *frac_num, uint64_t *frac_den)
 {
     const char *c = *p;
     int ndigits = 0;
@@ -63,8 +57,7 @@ static bool read_decimal(const char **p, uint64_t *integer, uint64_t *frac_num,
     if (*c == '.') {
         int kept = 0;
         for (c++; is_digit(*c); c++, ndigits++) {
-            if (kept == FRACTION_DIGITS_MAX)
-                continue;
+            if (kept == FRACTION_DIGITS_MAX) continue;
             *frac_num = *frac_num * 10 + (uint64_t)(*c - '0');
             *frac_den *= 10;
             kept++;
@@ -75,15 +68,12 @@ static bool read_decimal(const char **p, uint64_t *integer, uint64_t *frac_num,
 }
 
 /* Returns integer.frac × unit_ns rounded to the nearest ns, or false on overflow. */
-static bool scale_decimal(uint64_t integer, uint64_t frac_num, uint64_t frac_den,
-                          uint64_t unit_ns, uint64_t *out)
+static bool scale_decimal(uint64_t integer, uint64_t frac_num, uint64_t frac_den, uint64_t unit_ns, uint64_t *out)
 {
-    unsigned __int128 frac_ns =
-        ((unsigned __int128)frac_num * unit_ns + frac_den / 2) / frac_den;
+    unsigned __int128 frac_ns = ((unsigned __int128)frac_num * unit_ns + frac_den / 2) / frac_den;
     uint64_t whole;
 
-    if (__builtin_mul_overflow(integer, unit_ns, &whole) || frac_ns > UINT64_MAX)
-        return false;
+    if (__builtin_mul_overflow(integer, unit_ns, &whole) || frac_ns > UINT64_MAX) return false;
     return !__builtin_add_overflow(whole, (uint64_t)frac_ns, out);
 }
 
@@ -110,23 +100,20 @@ int parse_duration_ns(const char *s, uint64_t *out)
     const char *p = s;
     uint64_t total = 0;
 
-    if (s == NULL || *s == '\0')
-        return -EINVAL;
+    if (s == NULL || *s == '\0') return -EINVAL;
     do {
         uint64_t integer, frac_num, frac_den, term;
         const struct duration_unit *unit;
         bool first = p == s;
 
-        if (!read_decimal(&p, &integer, &frac_num, &frac_den))
-            return -EINVAL;
+        if (!read_decimal(&p, &integer, &frac_num, &frac_den)) return -EINVAL;
         /* A number without a unit means seconds, but only on its own. */
         if (first && *p == '\0') {
             unit = &seconds;
         } else if ((unit = read_unit(&p)) == NULL) {
             return -EINVAL;
         }
-        if (!scale_decimal(integer, frac_num, frac_den, unit->ns, &term) ||
-            __builtin_add_overflow(total, term, &total))
+        if (!scale_decimal(integer, frac_num, frac_den, unit->ns, &term) || __builtin_add_overflow(total, term, &total))
             return -EINVAL;
     } while (*p != '\0');
     *out = total;
@@ -141,33 +128,26 @@ static int parse_rate_common(const char *s, bool allow_zero, double *out)
     double value;
     int ndigits = 0;
 
-    if (s == NULL)
-        return -EINVAL;
+    if (s == NULL) return -EINVAL;
     /* Check the shape first: strtod alone would take "inf", "0x1p4", " 5". */
     for (; is_digit(*p); p++)
         ndigits++;
     if (*p == '.')
         for (p++; is_digit(*p); p++)
             ndigits++;
-    if (ndigits == 0)
-        return -EINVAL;
+    if (ndigits == 0) return -EINVAL;
     if (*p == 'e' || *p == 'E') {
         p++;
-        if (*p == '+' || *p == '-')
-            p++;
-        if (!is_digit(*p))
-            return -EINVAL;
+        if (*p == '+' || *p == '-') p++;
+        if (!is_digit(*p)) return -EINVAL;
         while (is_digit(*p))
             p++;
     }
-    if (strcmp(p, "") != 0 && strcmp(p, "/s") != 0)
-        return -EINVAL;
+    if (strcmp(p, "") != 0 && strcmp(p, "/s") != 0) return -EINVAL;
     errno = 0;
     value = strtod(s, &end);
-    if (end != p || errno == ERANGE || !isfinite(value))
-        return -EINVAL;
-    if (value < 0 || (value == 0 && !allow_zero))
-        return -EINVAL;
+    if (end != p || errno == ERANGE || !isfinite(value)) return -EINVAL;
+    if (value < 0 || (value == 0 && !allow_zero)) return -EINVAL;
     *out = value;
     return 0;
 }

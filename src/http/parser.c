@@ -72,10 +72,9 @@ static const char err_eof_body[] = "truncated body";
 
 /* RFC 9110 token characters, the only ones allowed in a header name. */
 static const unsigned char tchar[256] = {
-    ['0' ... '9'] = 1, ['A' ... 'Z'] = 1, ['a' ... 'z'] = 1,
-    ['!'] = 1, ['#'] = 1, ['$'] = 1, ['%'] = 1, ['&'] = 1, ['\''] = 1,
-    ['*'] = 1, ['+'] = 1, ['-'] = 1, ['.'] = 1, ['^'] = 1, ['_'] = 1,
-    ['`'] = 1, ['|'] = 1, ['~'] = 1,
+    ['0' ... '9'] = 1, ['A' ... 'Z'] = 1, ['a' ... 'z'] = 1, ['!'] = 1, ['#'] = 1, ['$'] = 1,
+    ['%'] = 1,         ['&'] = 1,         ['\''] = 1,        ['*'] = 1, ['+'] = 1, ['-'] = 1,
+    ['.'] = 1,         ['^'] = 1,         ['_'] = 1,         ['`'] = 1, ['|'] = 1, ['~'] = 1,
 };
 
 /* Records the error, makes it sticky and returns -1 for the caller to pass on. */
@@ -107,11 +106,9 @@ static char lower(char c)
 /* Whether s[0..n) equals the lower-case word, ignoring ASCII case. */
 static bool equals_nocase(const char *s, size_t n, const char *word, size_t word_len)
 {
-    if (n != word_len)
-        return false;
+    if (n != word_len) return false;
     for (size_t i = 0; i < n; i++)
-        if (lower(s[i]) != word[i])
-            return false;
+        if (lower(s[i]) != word[i]) return false;
     return true;
 }
 
@@ -122,8 +119,7 @@ static bool equals_nocase(const char *s, size_t n, const char *word, size_t word
  */
 static bool next_element(const char **p, const char *end, const char **elem, size_t *elem_len)
 {
-    if (*p > end)
-        return false;
+    if (*p > end) return false;
     const char *start = *p;
     const char *comma = memchr(start, ',', (size_t)(end - start));
     const char *stop = comma ? comma : end;
@@ -170,16 +166,12 @@ void http_resp_init(struct http_resp *r, bool head_request)
  */
 static int parse_status_line(struct http_resp *r, const char *p, size_t n)
 {
-    if (n < 12 || memcmp(p, "HTTP/1.", 7) != 0 || !is_digit(p[7]) || p[8] != ' ')
-        return fail(r, err_status);
-    if (p[9] < '1' || p[9] > '9' || !is_digit(p[10]) || !is_digit(p[11]))
-        return fail(r, err_status);
-    if (n > 12 && p[12] != ' ')
-        return fail(r, err_status);
+    if (n < 12 || memcmp(p, "HTTP/1.", 7) != 0 || !is_digit(p[7]) || p[8] != ' ') return fail(r, err_status);
+    if (p[9] < '1' || p[9] > '9' || !is_digit(p[10]) || !is_digit(p[11])) return fail(r, err_status);
+    if (n > 12 && p[12] != ' ') return fail(r, err_status);
     for (size_t i = 13; i < n; i++) {
         unsigned char c = (unsigned char)p[i];
-        if ((c < 0x20 && c != '\t') || c == 0x7f)
-            return fail(r, err_status);
+        if ((c < 0x20 && c != '\t') || c == 0x7f) return fail(r, err_status);
     }
     r->minor_version = p[7] - '0';
     r->status = (p[9] - '0') * 100 + (p[10] - '0') * 10 + (p[11] - '0');
@@ -199,18 +191,14 @@ static int parse_content_length(struct http_resp *r, const char *v, const char *
     size_t elem_len;
     while (next_element(&v, end, &elem, &elem_len)) {
         uint64_t value = 0;
-        if (elem_len == 0)
-            return fail(r, err_length);
+        if (elem_len == 0) return fail(r, err_length);
         for (size_t i = 0; i < elem_len; i++) {
-            if (!is_digit(elem[i]))
-                return fail(r, err_length);
+            if (!is_digit(elem[i])) return fail(r, err_length);
             unsigned digit = (unsigned)(elem[i] - '0');
-            if (value > (LENGTH_LIMIT - digit) / 10)
-                return fail(r, err_length);
+            if (value > (LENGTH_LIMIT - digit) / 10) return fail(r, err_length);
             value = value * 10 + digit;
         }
-        if (r->cl_seen && (uint64_t)r->content_length != value)
-            return fail(r, err_length);
+        if (r->cl_seen && (uint64_t)r->content_length != value) return fail(r, err_length);
         r->content_length = (int64_t)value;
         r->cl_seen = true;
     }
@@ -228,17 +216,14 @@ static int parse_transfer_encoding(struct http_resp *r, const char *v, const cha
     size_t elem_len;
     bool any = false;
     while (next_element(&v, end, &elem, &elem_len)) {
-        if (elem_len == 0)
-            continue;
+        if (elem_len == 0) continue;
         any = true;
         bool is_chunked = equals_nocase(elem, elem_len, "chunked", 7);
-        if (is_chunked && r->te_chunked_seen)
-            return fail(r, err_te);
+        if (is_chunked && r->te_chunked_seen) return fail(r, err_te);
         r->te_chunked_seen |= is_chunked;
         r->chunked = is_chunked;
     }
-    if (!any)
-        return fail(r, err_te);
+    if (!any) return fail(r, err_te);
     r->te_seen = true;
     return 0;
 }
@@ -263,13 +248,11 @@ static void parse_connection(struct http_resp *r, const char *v, const char *end
  */
 static int parse_header(struct http_resp *r, const char *p, size_t n)
 {
-    if (is_ows(p[0]))
-        return r->fold_forbidden ? fail(r, err_header) : 0;
+    if (is_ows(p[0])) return r->fold_forbidden ? fail(r, err_header) : 0;
     size_t name_len = 0;
     while (name_len < n && tchar[(unsigned char)p[name_len]])
         name_len++;
-    if (name_len == 0 || name_len == n || p[name_len] != ':')
-        return fail(r, err_header);
+    if (name_len == 0 || name_len == n || p[name_len] != ':') return fail(r, err_header);
 
     const char *v = p + name_len + 1, *end = p + n;
     while (v < end && is_ows(*v))
@@ -280,23 +263,19 @@ static int parse_header(struct http_resp *r, const char *p, size_t n)
     r->fold_forbidden = false;
     switch (name_len) {
     case 10:
-        if (!equals_nocase(p, name_len, "connection", 10))
-            return 0;
+        if (!equals_nocase(p, name_len, "connection", 10)) return 0;
         r->fold_forbidden = true;
         parse_connection(r, v, end);
         return 0;
     case 14:
-        if (!equals_nocase(p, name_len, "content-length", 14))
-            return 0;
+        if (!equals_nocase(p, name_len, "content-length", 14)) return 0;
         r->fold_forbidden = true;
         return parse_content_length(r, v, end);
     case 17:
-        if (!equals_nocase(p, name_len, "transfer-encoding", 17))
-            return 0;
+        if (!equals_nocase(p, name_len, "transfer-encoding", 17)) return 0;
         r->fold_forbidden = true;
         return parse_transfer_encoding(r, v, end);
-    default:
-        return 0;
+    default: return 0;
     }
 }
 
@@ -322,15 +301,12 @@ static int scan_head(struct http_resp *r, const char *head, size_t avail)
     while (r->scan < limit) {
         const char *line = head + r->scan;
         const char *lf = memchr(line, '\n', limit - r->scan);
-        if (!lf)
-            break;
+        if (!lf) break;
         size_t n = (size_t)(lf - line);
         r->scan += n + 1;
-        if (n > 0 && line[n - 1] == '\r')
-            n--;
+        if (n > 0 && line[n - 1] == '\r') n--;
         if (!r->status_seen) {
-            if (parse_status_line(r, line, n) < 0)
-                return -1;
+            if (parse_status_line(r, line, n) < 0) return -1;
         } else if (n == 0) {
             r->head_len = r->scan;
             return 1;
@@ -338,10 +314,8 @@ static int scan_head(struct http_resp *r, const char *head, size_t avail)
             return -1;
         }
     }
-    if (!r->status_seen && check_status_prefix(r, head, avail) < 0)
-        return -1;
-    if (avail >= HTTP_MAX_HEAD)
-        return fail(r, err_too_large);
+    if (!r->status_seen && check_status_prefix(r, head, avail) < 0) return -1;
+    if (avail >= HTTP_MAX_HEAD) return fail(r, err_too_large);
     return 0;
 }
 
@@ -361,8 +335,7 @@ static void finish_head(struct http_resp *r)
     } else {
         r->state = ST_BODY_EOF;
     }
-    if (r->state == ST_BODY_EOF)
-        r->close = true;
+    if (r->state == ST_BODY_EOF) r->close = true;
     r->done = r->state == ST_DONE;
 }
 
@@ -375,14 +348,11 @@ static ssize_t feed_head(struct http_resp *r, const char *buf, size_t len)
     size_t base = 0;
     for (;;) {
         size_t avail = len - base;
-        if (avail < r->scan)
-            return fail(r, err_shrank);
+        if (avail < r->scan) return fail(r, err_shrank);
         r->seen = avail;
         int rc = scan_head(r, buf + base, avail);
-        if (rc < 0)
-            return -1;
-        if (rc == 0)
-            return (ssize_t)base;
+        if (rc < 0) return -1;
+        if (rc == 0) return (ssize_t)base;
         base += r->head_len;
         if (r->status >= 200 || r->status == 101) {
             finish_head(r);
@@ -406,11 +376,9 @@ static void end_size_line(struct http_resp *r)
 /* The value of a hex digit, or -1. */
 static int hex_value(unsigned char c)
 {
-    if (c >= '0' && c <= '9')
-        return c - '0';
+    if (c >= '0' && c <= '9') return c - '0';
     c |= 0x20;
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
     return -1;
 }
 
@@ -419,14 +387,12 @@ static ssize_t chunk_size_byte(struct http_resp *r, unsigned char c)
 {
     int digit = hex_value(c);
     if (digit >= 0 && !r->size_ws) {
-        if (r->remaining > (LENGTH_LIMIT - (unsigned)digit) / 16)
-            return fail(r, err_chunk_size);
+        if (r->remaining > (LENGTH_LIMIT - (unsigned)digit) / 16) return fail(r, err_chunk_size);
         r->remaining = r->remaining * 16 + (unsigned)digit;
         r->size_digits = true;
         return 1;
     }
-    if (!r->size_digits)
-        return fail(r, err_chunk_size);
+    if (!r->size_digits) return fail(r, err_chunk_size);
     if (is_ows((char)c))
         r->size_ws = true;
     else if (c == ';')
@@ -448,11 +414,9 @@ static ssize_t chunk_size_byte(struct http_resp *r, unsigned char c)
 static ssize_t chunk_byte(struct http_resp *r, unsigned char c)
 {
     switch (r->state) {
-    case ST_CHUNK_SIZE:
-        return chunk_size_byte(r, c);
+    case ST_CHUNK_SIZE: return chunk_size_byte(r, c);
     case ST_CHUNK_SIZE_LF:
-        if (c != '\n')
-            return fail(r, err_chunk_size);
+        if (c != '\n') return fail(r, err_chunk_size);
         end_size_line(r);
         return 1;
     case ST_CHUNK_DATA_CR:
@@ -464,8 +428,7 @@ static ssize_t chunk_byte(struct http_resp *r, unsigned char c)
             return fail(r, err_chunk_crlf);
         return 1;
     case ST_CHUNK_DATA_LF:
-        if (c != '\n')
-            return fail(r, err_chunk_crlf);
+        if (c != '\n') return fail(r, err_chunk_crlf);
         r->state = ST_CHUNK_SIZE;
         return 1;
     case ST_TRAILER_START:
@@ -477,8 +440,7 @@ static ssize_t chunk_byte(struct http_resp *r, unsigned char c)
             r->state = ST_TRAILER_LINE;
         return c == '\r' || c == '\n';
     default: /* ST_TRAILER_LF */
-        if (c != '\n')
-            return fail(r, err_trailer);
+        if (c != '\n') return fail(r, err_trailer);
         r->state = ST_DONE;
         return 1;
     }
@@ -494,8 +456,7 @@ static ssize_t skip_line(struct http_resp *r, const char *p, size_t n)
     const char *lf = memchr(p, '\n', n);
     size_t used = lf ? (size_t)(lf - p) + 1 : n;
     r->line_bytes += used;
-    if (r->line_bytes > HTTP_MAX_HEAD)
-        return fail(r, r->state == ST_CHUNK_EXT ? err_chunk_ext : err_trailers_large);
+    if (r->line_bytes > HTTP_MAX_HEAD) return fail(r, r->state == ST_CHUNK_EXT ? err_chunk_ext : err_trailers_large);
     if (lf && r->state == ST_CHUNK_EXT)
         end_size_line(r);
     else if (lf)
@@ -514,15 +475,13 @@ static ssize_t feed_chunked(struct http_resp *r, const char *buf, size_t len)
             used = (ssize_t)(r->remaining < left ? r->remaining : left);
             r->remaining -= (uint64_t)used;
             r->body_bytes += (uint64_t)used;
-            if (r->remaining == 0)
-                r->state = ST_CHUNK_DATA_CR;
+            if (r->remaining == 0) r->state = ST_CHUNK_DATA_CR;
         } else if (r->state == ST_CHUNK_EXT || r->state == ST_TRAILER_LINE) {
             used = skip_line(r, buf + i, len - i);
         } else {
             used = chunk_byte(r, (unsigned char)buf[i]);
         }
-        if (used < 0)
-            return -1;
+        if (used < 0) return -1;
         i += (size_t)used;
     }
     r->done = r->state == ST_DONE;
@@ -533,11 +492,8 @@ static ssize_t feed_chunked(struct http_resp *r, const char *buf, size_t len)
 static ssize_t feed_body(struct http_resp *r, const char *buf, size_t len)
 {
     switch (r->state) {
-    case ST_DONE:
-        return 0;
-    case ST_BODY_EOF:
-        r->body_bytes += len;
-        return (ssize_t)len;
+    case ST_DONE: return 0;
+    case ST_BODY_EOF: r->body_bytes += len; return (ssize_t)len;
     case ST_BODY_LENGTH: {
         size_t used = r->remaining < len ? (size_t)r->remaining : len;
         r->remaining -= used;
@@ -548,26 +504,21 @@ static ssize_t feed_body(struct http_resp *r, const char *buf, size_t len)
         }
         return (ssize_t)used;
     }
-    default:
-        return feed_chunked(r, buf, len);
+    default: return feed_chunked(r, buf, len);
     }
 }
 
 /* Head first (consuming nothing until it completes), then body; see parser.h. */
 ssize_t http_resp_feed(struct http_resp *r, const char *buf, size_t len)
 {
-    if (r->state == ST_ERROR)
-        return -1;
-    if (len == 0)
-        return 0;
+    if (r->state == ST_ERROR) return -1;
+    if (len == 0) return 0;
     size_t used = 0;
     if (r->state == ST_HEAD) {
         ssize_t n = feed_head(r, buf, len);
-        if (n < 0 || r->state == ST_HEAD)
-            return n;
+        if (n < 0 || r->state == ST_HEAD) return n;
         used = (size_t)n;
-        if (used == len)
-            return (ssize_t)used;
+        if (used == len) return (ssize_t)used;
     }
     ssize_t n = feed_body(r, buf + used, len - used);
     return n < 0 ? -1 : (ssize_t)used + n;
@@ -577,17 +528,13 @@ ssize_t http_resp_feed(struct http_resp *r, const char *buf, size_t len)
 int http_resp_eof(struct http_resp *r)
 {
     switch (r->state) {
-    case ST_ERROR:
-        return -1;
-    case ST_DONE:
-        return 0;
+    case ST_ERROR: return -1;
+    case ST_DONE: return 0;
     case ST_BODY_EOF:
         r->state = ST_DONE;
         r->done = true;
         return 0;
-    case ST_HEAD:
-        return fail(r, r->seen == 0 && !r->got_interim ? err_eof_before : err_eof_head);
-    default:
-        return fail(r, err_eof_body);
+    case ST_HEAD: return fail(r, r->seen == 0 && !r->got_interim ? err_eof_before : err_eof_head);
+    default: return fail(r, err_eof_body);
     }
 }

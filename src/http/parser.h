@@ -66,17 +66,17 @@ struct http_resp {
     const char *error;   /* static string naming the problem when a call returned -1 */
 
     /* Private parse state: callers read only the fields above. */
-    int state;           /* where the parser is: an enum in parser.c */
-    size_t scan;         /* head: offset from the head's start of the first unparsed line */
-    size_t seen;         /* head: bytes presented by the last call, to name an EOF */
-    uint64_t remaining;  /* body bytes left (length body, current chunk); the chunk
-                            size while its line is read */
-    size_t line_bytes;   /* chunk-extension or trailer bytes so far, against their cap */
-    bool head_request;   /* the request was HEAD: no body whatever the headers say */
-    bool status_seen;    /* the status line of the current head has been parsed */
-    bool got_interim;    /* an interim 1xx head was consumed */
-    bool cl_seen;        /* a Content-Length header was seen in the current head */
-    bool te_seen;        /* a Transfer-Encoding header was seen in the current head */
+    int state;            /* where the parser is: an enum in parser.c */
+    size_t scan;          /* head: offset from the head's start of the first unparsed line */
+    size_t seen;          /* head: bytes presented by the last call, to name an EOF */
+    uint64_t remaining;   /* body bytes left (length body, current chunk); the chunk
+                             size while its line is read */
+    size_t line_bytes;    /* chunk-extension or trailer bytes so far, against their cap */
+    bool head_request;    /* the request was HEAD: no body whatever the headers say */
+    bool status_seen;     /* the status line of the current head has been parsed */
+    bool got_interim;     /* an interim 1xx head was consumed */
+    bool cl_seen;         /* a Content-Length header was seen in the current head */
+    bool te_seen;         /* a Transfer-Encoding header was seen in the current head */
     bool te_chunked_seen; /* "chunked" appeared among the transfer codings */
     bool conn_close;      /* Connection held "close" */
     bool conn_keep_alive; /* Connection held "keep-alive" */

@@ -53,8 +53,10 @@ SSL *tls_session_new(const struct tls *t, int fd, const char *host)
     if (!is_ip_literal(host)) SSL_set_tlsext_host_name(s, host);
     if (t->verify) {
         X509_VERIFY_PARAM *param = SSL_get0_param(s);
-        if (is_ip_literal(host)) X509_VERIFY_PARAM_set1_ip_asc(param, host);
-        else SSL_set1_host(s, host);
+        if (is_ip_literal(host))
+            X509_VERIFY_PARAM_set1_ip_asc(param, host);
+        else
+            SSL_set1_host(s, host);
     }
     return s;
 }
@@ -68,8 +70,10 @@ bool tls_describe_failure(SSL *s, char *buf, size_t cap)
         return true;
     }
     unsigned long e = ERR_get_error();
-    if (e) ERR_error_string_n(e, buf, cap);
-    else snprintf(buf, cap, "handshake failed");
+    if (e)
+        ERR_error_string_n(e, buf, cap);
+    else
+        snprintf(buf, cap, "handshake failed");
     ERR_clear_error();
     return false;
 }

@@ -50,8 +50,10 @@ static int parse_authority(struct url *u, const char *s, size_t n, const char **
     }
     bool v6 = strchr(u->host, ':') != NULL;
     bool default_port = u->port == (u->tls ? 443u : 80u);
-    if (default_port) snprintf(u->host_header, sizeof(u->host_header), v6 ? "[%s]" : "%s", u->host);
-    else snprintf(u->host_header, sizeof(u->host_header), v6 ? "[%s]:%u" : "%s:%u", u->host, u->port);
+    if (default_port)
+        snprintf(u->host_header, sizeof(u->host_header), v6 ? "[%s]" : "%s", u->host);
+    else
+        snprintf(u->host_header, sizeof(u->host_header), v6 ? "[%s]:%u" : "%s:%u", u->host, u->port);
     return 0;
 }
 
@@ -59,17 +61,22 @@ int url_parse(struct url *u, const char *text, const char **why)
 {
     memset(u, 0, sizeof(*u));
     const char *rest;
-    if (strncasecmp(text, "http://", 7) == 0) rest = text + 7;
-    else if (strncasecmp(text, "https://", 8) == 0) rest = text + 8, u->tls = true;
-    else return *why = "scheme must be http:// or https://", -EINVAL;
+    if (strncasecmp(text, "http://", 7) == 0)
+        rest = text + 7;
+    else if (strncasecmp(text, "https://", 8) == 0)
+        rest = text + 8, u->tls = true;
+    else
+        return *why = "scheme must be http:// or https://", -EINVAL;
     size_t auth_len = strcspn(rest, "/?#");
     int rc = parse_authority(u, rest, auth_len, why);
     if (rc < 0) return rc;
     const char *path = rest + auth_len;
     size_t path_len = strcspn(path, "#");
     for (size_t i = 0; i < path_len; i++)
-        if ((unsigned char)path[i] <= ' ' || path[i] == 0x7f) return *why = "space or control character in path", -EINVAL;
-    if (path_len == 0) strcpy(u->path, "/");
+        if ((unsigned char)path[i] <= ' ' || path[i] == 0x7f)
+            return *why = "space or control character in path", -EINVAL;
+    if (path_len == 0)
+        strcpy(u->path, "/");
     else if (path[0] == '?') {
         if (path_len + 1 >= sizeof(u->path)) return *why = "path too long", -EINVAL;
         u->path[0] = '/';

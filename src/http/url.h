@@ -16,7 +16,7 @@ struct url {
     char host[256];        /* as written, without IPv6 brackets */
     char host_header[300]; /* host[:port] as it goes in the Host header */
     unsigned port;
-    char path[4096];       /* path and query, "/" when empty */
+    char path[4096]; /* path and query, "/" when empty */
     struct sockaddr_storage addr;
     socklen_t addr_len;
 };

@@ -9,7 +9,8 @@
 void backlog_init(struct backlog *b, size_t cap)
 {
     size_t c = 16;
-    while (c < cap) c *= 2;
+    while (c < cap)
+        c *= 2;
     b->items = malloc(c * sizeof(*b->items));
     if (!b->items) abort();
     b->cap = c;

@@ -18,12 +18,12 @@
 /* Everything a run needs to know. */
 struct run_config {
     struct url url;
-    const struct reqgen *gen; /* what each arrival sends */
-    struct tls tls;           /* ctx is NULL for http:// */
-    bool closed;              /* closed model (coordinated omission!) */
-    bool no_keepalive;        /* a new connection per request; salvo closes first */
-    bool conn_ramp;           /* closed model with stages: they ramp the connection count */
-    double rate;              /* requests/s; 0 = unpaced (closed model only); with stages: the mean */
+    const struct reqgen *gen;                 /* what each arrival sends */
+    struct tls tls;                           /* ctx is NULL for http:// */
+    bool closed;                              /* closed model (coordinated omission!) */
+    bool no_keepalive;                        /* a new connection per request; salvo closes first */
+    bool conn_ramp;                           /* closed model with stages: they ramp the connection count */
+    double rate;                              /* requests/s; 0 = unpaced (closed model only); with stages: the mean */
     struct stage stages[SCHEDULE_MAX_STAGES]; /* piecewise-linear rate, when nstages > 0 */
     size_t nstages;
     double start_rate;
@@ -32,13 +32,13 @@ struct run_config {
     uint64_t duration_ns;
     uint64_t timeout_ns;
     uint64_t spin_ns;
-    uint64_t max_lag_ns;      /* send-lag p99 above this makes a run invalid */
-    uint32_t connections;     /* open: cap; closed: number of connections */
+    uint64_t max_lag_ns;  /* send-lag p99 above this makes a run invalid */
+    uint32_t connections; /* open: cap; closed: number of connections */
     uint32_t threads;
     uint64_t seed;
     uint32_t shard, nshards;
-    const char *name;         /* the request name figures are grouped under */
-    const char *url_text;     /* the URL as given */
+    const char *name;     /* the request name figures are grouped under */
+    const char *url_text; /* the URL as given */
     const char *method;
     const uint64_t (*chaos_spans)[2]; /* chaos windows [from, to) ns from the start */
     uint32_t nchaos_spans;
@@ -46,7 +46,7 @@ struct run_config {
     bool quiet;
     bool allow_invalid;
     char command_line[1024];
-    char run_id[20];          /* shared by every shard of one run */
+    char run_id[20]; /* shared by every shard of one run */
 };
 
 #endif

@@ -34,8 +34,7 @@ int conn_connect_result(struct conn *c)
     return -err;
 }
 
-int conn_handshake(struct conn *c, const struct tls *tls, const char *host, char *why, size_t cap,
-                   bool *verify)
+int conn_handshake(struct conn *c, const struct tls *tls, const char *host, char *why, size_t cap, bool *verify)
 {
     *verify = false;
     if (!c->ssl) {

@@ -48,7 +48,7 @@ struct conn {
     SSL *ssl;
     struct conn *prev, *next; /* idle list links */
     uint64_t t_open_ns;
-    uint32_t served; /* responses completed on this connection */
+    uint32_t served;  /* responses completed on this connection */
     bool established; /* counted in pool.opened, so its close is counted too */
     bool has_req;
     bool peer_hup; /* epoll said the peer closed or reset: no further edge will come */
@@ -57,7 +57,7 @@ struct conn {
     size_t written;
     const char *wbytes; /* the request being written: wbuf or shared static bytes */
     size_t wlen;
-    char *wbuf;         /* this connection's render buffer (gen->max_len), on demand */
+    char *wbuf; /* this connection's render buffer (gen->max_len), on demand */
     struct http_resp resp;
     char *rbuf;
     size_t rlen;
@@ -83,8 +83,7 @@ int conn_connect_result(struct conn *c);
  * Advances the TLS handshake. Returns 1 when done, 0 to wait for I/O, or -1
  * on failure with a description in why (verify set for certificate errors).
  */
-int conn_handshake(struct conn *c, const struct tls *tls, const char *host, char *why, size_t cap,
-                   bool *verify);
+int conn_handshake(struct conn *c, const struct tls *tls, const char *host, char *why, size_t cap, bool *verify);
 /* Closes the socket and frees the TLS session; the struct stays reusable. */
 void conn_close_fd(struct conn *c);
 

@@ -81,14 +81,18 @@ void engine_pump(struct worker *w, uint64_t now)
             c->req = p;
             c->has_req = true;
             w->nbusy++;
-            if (c->state == CONN_IDLE) exchange_send(c);
-            else exchange_start(w, c);
+            if (c->state == CONN_IDLE)
+                exchange_send(c);
+            else
+                exchange_start(w, c);
         }
     } while (w->pump_again);
     w->in_pump = false;
     const struct pending *head = backlog_peek(&w->backlog);
-    if (head) timer_arm(&w->loop, &w->backlog_timer, head->t_intended_ns + w->cfg->timeout_ns);
-    else timer_disarm(&w->loop, &w->backlog_timer);
+    if (head)
+        timer_arm(&w->loop, &w->backlog_timer, head->t_intended_ns + w->cfg->timeout_ns);
+    else
+        timer_disarm(&w->loop, &w->backlog_timer);
 }
 
 /* True when arrivals come off a schedule: the open model, or the closed one paced by --rate. */
@@ -127,11 +131,14 @@ static uint64_t schedule_rest(struct schedule *s, atomic_bool *stop)
         return n;
     }
     if (s->done || !share_has(s, 0)) return 0;
-    while (hi < UINT64_MAX / 2 && share_has(s, hi)) lo = hi, hi *= 2; /* has(lo), !has(hi) */
+    while (hi < UINT64_MAX / 2 && share_has(s, hi))
+        lo = hi, hi *= 2; /* has(lo), !has(hi) */
     while (hi - lo > 1) {
         uint64_t mid = lo + (hi - lo) / 2;
-        if (share_has(s, mid)) lo = mid;
-        else hi = mid;
+        if (share_has(s, mid))
+            lo = mid;
+        else
+            hi = mid;
     }
     s->done = true;
     return hi;
@@ -190,7 +197,9 @@ static void on_sched_timer(struct timer *t, uint64_t now)
             data_used_up(w);
             break;
         }
-        struct pending p = {.t_intended_ns = w->next_due_ns, .t_ready_ns = now, .index = w->next_index,
+        struct pending p = {.t_intended_ns = w->next_due_ns,
+                            .t_ready_ns = now,
+                            .index = w->next_index,
                             .group = reqgen_group(w->cfg->gen, w->next_index)};
         int64_t lag_us = ns_to_us(now - p.t_intended_ns);
         hist_record_clamped(&w->rec.send_lag, lag_us);
@@ -218,8 +227,8 @@ static void on_backlog_timer(struct timer *t, uint64_t now)
 static uint32_t ramp_share(const struct worker *w, uint64_t now)
 {
     const struct run_config *cfg = w->cfg;
-    struct schedule_cfg sc = {.stages = cfg->stages, .nstages = cfg->nstages, .start_rate = cfg->start_rate,
-                              .nshards = 1, .nthreads = 1};
+    struct schedule_cfg sc = {
+        .stages = cfg->stages, .nstages = cfg->nstages, .start_rate = cfg->start_rate, .nshards = 1, .nthreads = 1};
     uint64_t t = now > w->start_ns ? now - w->start_ns : 0;
     uint32_t total = (uint32_t)(schedule_rate_at(&sc, t) + 0.5);
     return total / cfg->threads + (w->id < total % cfg->threads);
@@ -346,10 +355,17 @@ int worker_init(struct worker *w, const struct run_config *cfg, uint32_t id, uin
     int rc = loop_init(&w->loop, cfg->spin_ns);
     if (rc < 0) return rc;
     if (uses_schedule(cfg)) {
-        struct schedule_cfg sc = {.arrival = cfg->arrival, .rate = cfg->rate, .duration_ns = cfg->duration_ns,
-                                  .start_rate = cfg->start_rate, .stages = cfg->nstages ? cfg->stages : NULL,
-                                  .nstages = cfg->nstages, .seed = cfg->seed, .shard = cfg->shard,
-                                  .nshards = cfg->nshards, .thread = id, .nthreads = cfg->threads};
+        struct schedule_cfg sc = {.arrival = cfg->arrival,
+                                  .rate = cfg->rate,
+                                  .duration_ns = cfg->duration_ns,
+                                  .start_rate = cfg->start_rate,
+                                  .stages = cfg->nstages ? cfg->stages : NULL,
+                                  .nstages = cfg->nstages,
+                                  .seed = cfg->seed,
+                                  .shard = cfg->shard,
+                                  .nshards = cfg->nshards,
+                                  .thread = id,
+                                  .nthreads = cfg->threads};
         if ((rc = schedule_init(&w->sched, &sc)) < 0) return rc;
     }
     w->conn_cap = cfg->connections / cfg->threads + (id < cfg->connections % cfg->threads);
@@ -368,7 +384,8 @@ int worker_init(struct worker *w, const struct run_config *cfg, uint32_t id, uin
     if (!(w->scratch = malloc(WORKER_SCRATCH_SIZE))) abort();
     recorder_init(&w->rec, cfg->gen->nnames);
     recorder_windows(&w->rec, start_ns, cfg->chaos_spans, cfg->nchaos_spans);
-    for (int i = 0; i < WORKER_SLOTS; i++) interval_init(&w->slots[i], cfg->gen->nnames);
+    for (int i = 0; i < WORKER_SLOTS; i++)
+        interval_init(&w->slots[i], cfg->gen->nnames);
     timer_init(&w->sched_timer, on_sched_timer);
     timer_init(&w->backlog_timer, on_backlog_timer);
     timer_init(&w->second_timer, on_second_timer);
@@ -391,15 +408,20 @@ static void worker_finish(struct worker *w)
     bool interrupted = atomic_load(&w->stop);
     struct pending p;
     while (backlog_pop(&w->backlog, &p)) {
-        if (interrupted) w->rec.unsent++;
-        else recorder_timeout(&w->rec, p.group, w->cfg->timeout_ns, p.t_intended_ns);
+        if (interrupted)
+            w->rec.unsent++;
+        else
+            recorder_timeout(&w->rec, p.group, w->cfg->timeout_ns, p.t_intended_ns);
     }
     for (uint32_t i = 0; i < w->conn_cap; i++) {
         struct conn *c = &w->conns[i];
         if (c->has_req) {
-            if (c->state == CONN_PACING || c->state == CONN_BACKOFF) w->rec.unsent++;
-            else if (interrupted) recorder_failure(&w->rec, c->req.group, ERR_INTERRUPTED, c->req.t_intended_ns);
-            else recorder_timeout(&w->rec, c->req.group, w->cfg->timeout_ns, c->req.t_intended_ns);
+            if (c->state == CONN_PACING || c->state == CONN_BACKOFF)
+                w->rec.unsent++;
+            else if (interrupted)
+                recorder_failure(&w->rec, c->req.group, ERR_INTERRUPTED, c->req.t_intended_ns);
+            else
+                recorder_timeout(&w->rec, c->req.group, w->cfg->timeout_ns, c->req.t_intended_ns);
             exchange_drop_req(c);
         }
         if (c->state == CONN_IDLE) w->pool.idle++;
@@ -428,7 +450,8 @@ static void *worker_main(void *arg)
 {
     struct worker *w = arg;
     prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0); /* wake-ups within ~µs, not 50 µs */
-    while (clock_now_ns() < w->start_ns && !atomic_load(&w->stop)) loop_run_once(&w->loop, w->start_ns);
+    while (clock_now_ns() < w->start_ns && !atomic_load(&w->stop))
+        loop_run_once(&w->loop, w->start_ns);
     /* CPU and run-queue time are counted from the common start, like wall time. */
     uint64_t cpu0 = clock_thread_cpu_ns(), wait0 = runq_wait_ns();
     if (!w->cfg->closed) {
@@ -437,7 +460,8 @@ static void *worker_main(void *arg)
     } else if (w->cfg->conn_ramp) {
         timer_arm(&w->loop, &w->ramp_timer, w->start_ns);
     } else {
-        for (uint32_t i = 0; i < w->conn_cap; i++) engine_closed_next(w, NULL);
+        for (uint32_t i = 0; i < w->conn_cap; i++)
+            engine_closed_next(w, NULL);
     }
     timer_arm(&w->loop, &w->second_timer, w->start_ns + NS_PER_S);
     while (!atomic_load_explicit(&w->stop, memory_order_relaxed) && !worker_finished(w)) {
@@ -474,7 +498,10 @@ void worker_stop(struct worker *w)
     if (write(w->wake_fd, &one, sizeof(one)) < 0) return;
 }
 
-void worker_join(struct worker *w) { pthread_join(w->thread, NULL); }
+void worker_join(struct worker *w)
+{
+    pthread_join(w->thread, NULL);
+}
 
 void worker_release(struct worker *w)
 {
@@ -488,7 +515,8 @@ void worker_release(struct worker *w)
     free(w->scratch);
     backlog_release(&w->backlog);
     recorder_release(&w->rec);
-    for (int i = 0; i < WORKER_SLOTS; i++) interval_release(&w->slots[i]);
+    for (int i = 0; i < WORKER_SLOTS; i++)
+        interval_release(&w->slots[i]);
     schedule_release(&w->sched);
     if (w->wake_fd >= 0) close(w->wake_fd);
     loop_release(&w->loop);

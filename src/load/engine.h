@@ -23,7 +23,7 @@
 #include "load/recorder.h"
 #include "load/schedule.h"
 
-#define WORKER_SLOTS 4 /* seconds in flight between a worker and the main thread (it merges within ~20 ms) */
+#define WORKER_SLOTS 4            /* seconds in flight between a worker and the main thread (it merges within ~20 ms) */
 #define WORKER_SCRATCH_SIZE 65536 /* shared read buffer of a worker */
 
 /* Connection pool statistics, after Go's sql.DBStats. */
@@ -67,7 +67,7 @@ struct worker {
     uint64_t inflight_max;
     uint64_t cpu_ns, wall_ns, spin_ns;
     uint64_t runq_wait_ns; /* time runnable but without a CPU: the machine was overloaded */
-    char *scratch; /* reads land here; only partial heads are carried per connection */
+    char *scratch;         /* reads land here; only partial heads are carried per connection */
 
     struct interval slots[WORKER_SLOTS];
     uint64_t cur_sec;
@@ -80,7 +80,7 @@ struct worker {
     struct loop_io wake_io;
     atomic_bool stop;
     bool interrupted;
-    bool data_exhausted; /* --pick once ran out of rows */
+    bool data_exhausted;   /* --pick once ran out of rows */
     char first_error[256]; /* first TLS/connect failure, for the summary */
     int rc;
 };

@@ -58,8 +58,10 @@ static void idle_push(struct worker *w, struct conn *c)
 /* Unlinks c from the idle list. */
 void exchange_idle_unlink(struct worker *w, struct conn *c)
 {
-    if (c->prev) c->prev->next = c->next;
-    else w->idle_head = c->next;
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        w->idle_head = c->next;
     if (c->next) c->next->prev = c->prev;
     c->prev = c->next = NULL;
 }
@@ -76,9 +78,12 @@ void exchange_close(struct conn *c, enum close_reason why, bool keep_slot)
         w->nopen--;
     }
     if (c->established) {
-        if (why == BY_SERVER) w->pool.closed_by_server++;
-        else if (why == BY_US) w->pool.closed_by_us++;
-        else w->pool.closed_by_error++;
+        if (why == BY_SERVER)
+            w->pool.closed_by_server++;
+        else if (why == BY_US)
+            w->pool.closed_by_us++;
+        else
+            w->pool.closed_by_error++;
         c->established = false;
     }
     c->state = CONN_FREE;
@@ -88,8 +93,10 @@ void exchange_close(struct conn *c, enum close_reason why, bool keep_slot)
 /* What to do after c's request ended: next arrival (closed) or backlog (open). */
 static void after_request(struct worker *w, struct conn *c)
 {
-    if (w->cfg->closed) engine_closed_next(w, c && c->state == CONN_IDLE ? c : NULL);
-    else engine_pump(w, clock_now_ns());
+    if (w->cfg->closed)
+        engine_closed_next(w, c && c->state == CONN_IDLE ? c : NULL);
+    else
+        engine_pump(w, clock_now_ns());
 }
 
 /* Counts a failed connect by its errno, then fails c's request. */
@@ -388,7 +395,8 @@ void exchange_on_timer(struct timer *t, uint64_t now)
     }
     if (c->state == CONN_BACKOFF) {
         c->state = CONN_FREE;
-        if (c->has_req) engine_closed_next(w, c);
+        if (c->has_req)
+            engine_closed_next(w, c);
         else {
             w->free_stack[w->nfree++] = c;
             engine_closed_next(w, NULL);
@@ -408,8 +416,7 @@ bool exchange_start(struct worker *w, struct conn *c)
 {
     int rc = conn_socket_open(c, &w->cfg->url);
     c->t_open_ns = clock_now_ns();
-    if (rc == 0 && (rc = loop_add(&w->loop, &c->io, EPOLLIN | EPOLLOUT | EPOLLET | EPOLLRDHUP)) < 0)
-        conn_close_fd(c);
+    if (rc == 0 && (rc = loop_add(&w->loop, &c->io, EPOLLIN | EPOLLOUT | EPOLLET | EPOLLRDHUP)) < 0) conn_close_fd(c);
     if (rc < 0) {
         c->state = CONN_CONNECTING; /* so conn_fail counts a connect error */
         c->io.fd = -1;

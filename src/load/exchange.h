@@ -16,13 +16,16 @@
 #include "load/conn.h"
 #include "load/engine.h"
 
-#define container_of(ptr, type, member) ((type *)((char *)(ptr) - offsetof(type, member)))
+#define container_of(ptr, type, member) ((type *)((char *)(ptr)-offsetof(type, member)))
 
 /* Why a connection was closed (pool statistics). */
 enum close_reason { BY_SERVER, BY_US, BY_ERROR };
 
 /* The interval slot of the current second. */
-static inline struct interval *cur_interval(struct worker *w) { return &w->slots[w->cur_sec % WORKER_SLOTS]; }
+static inline struct interval *cur_interval(struct worker *w)
+{
+    return &w->slots[w->cur_sec % WORKER_SLOTS];
+}
 
 /* Sends c's request now (c is connected and c->req is set). */
 void exchange_send(struct conn *c);

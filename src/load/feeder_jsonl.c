@@ -196,8 +196,7 @@ int jsonl_decode(const char *s, size_t n, char *buf, size_t cap, size_t *len)
 }
 
 /* Walks the members of the object at p until one is called name. */
-int jsonl_lookup(const char *p, const char *end, const char *name, char *buf, size_t cap, const char **val,
-                 size_t *len)
+int jsonl_lookup(const char *p, const char *end, const char *name, char *buf, size_t cap, const char **val, size_t *len)
 {
     const char *err = NULL;
     size_t name_len = strlen(name);

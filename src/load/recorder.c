@@ -28,7 +28,8 @@ int recorder_init(struct recorder *r, uint32_t ngroups)
     r->ngroups = ngroups;
     r->groups = calloc(ngroups ? ngroups : 1, sizeof(*r->groups));
     if (!r->groups) abort();
-    for (uint32_t g = 0; g < ngroups; g++) std_hist(&r->groups[g].latency);
+    for (uint32_t g = 0; g < ngroups; g++)
+        std_hist(&r->groups[g].latency);
     return 0;
 }
 
@@ -47,7 +48,8 @@ void recorder_release(struct recorder *r)
     }
     free(r->groups);
     r->groups = NULL;
-    for (uint32_t i = 0; r->windows && i < r->nwindows; i++) hist_release(&r->windows[i].latency);
+    for (uint32_t i = 0; r->windows && i < r->nwindows; i++)
+        hist_release(&r->windows[i].latency);
     free(r->windows);
     r->windows = NULL;
 }
@@ -90,7 +92,8 @@ static void group_add(struct group_rec *dst, const struct group_rec *src)
     hist_add(&dst->latency, &src->latency);
     if (!src->status) return;
     if (!dst->status && !(dst->status = calloc(REC_MAX_STATUS, sizeof(uint64_t)))) abort();
-    for (int i = 0; i < REC_MAX_STATUS; i++) dst->status[i] += src->status[i];
+    for (int i = 0; i < REC_MAX_STATUS; i++)
+        dst->status[i] += src->status[i];
 }
 
 void recorder_add(struct recorder *dst, const struct recorder *src)
@@ -107,10 +110,14 @@ void recorder_add(struct recorder *dst, const struct recorder *src)
     dst->failed += src->failed;
     dst->timeout += src->timeout;
     dst->unsent += src->unsent;
-    for (int i = 0; i < REC_MAX_STATUS; i++) dst->status[i] += src->status[i];
-    for (int i = 0; i < ERR_COUNT; i++) dst->errors[i] += src->errors[i];
-    for (int i = 0; i < REC_MAX_ERRNO; i++) dst->connect_errno[i] += src->connect_errno[i];
-    for (uint32_t g = 0; g < dst->ngroups && g < src->ngroups; g++) group_add(&dst->groups[g], &src->groups[g]);
+    for (int i = 0; i < REC_MAX_STATUS; i++)
+        dst->status[i] += src->status[i];
+    for (int i = 0; i < ERR_COUNT; i++)
+        dst->errors[i] += src->errors[i];
+    for (int i = 0; i < REC_MAX_ERRNO; i++)
+        dst->connect_errno[i] += src->connect_errno[i];
+    for (uint32_t g = 0; g < dst->ngroups && g < src->ngroups; g++)
+        group_add(&dst->groups[g], &src->groups[g]);
     for (uint32_t i = 0; i < dst->nwindows && i < src->nwindows; i++) {
         dst->windows[i].requests += src->windows[i].requests;
         dst->windows[i].errors += src->windows[i].errors;
@@ -119,10 +126,13 @@ void recorder_add(struct recorder *dst, const struct recorder *src)
 }
 
 /* Elapsed b - a in µs, 0 when the clock order is inverted. */
-static int64_t span_us(uint64_t a, uint64_t b) { return b > a ? ns_to_us(b - a) : 0; }
+static int64_t span_us(uint64_t a, uint64_t b)
+{
+    return b > a ? ns_to_us(b - a) : 0;
+}
 
-void recorder_response(struct recorder *r, uint32_t group, int status, uint64_t t_intended_ns,
-                       uint64_t t_send_ns, uint64_t t_first_ns, uint64_t t_done_ns)
+void recorder_response(struct recorder *r, uint32_t group, int status, uint64_t t_intended_ns, uint64_t t_send_ns,
+                       uint64_t t_first_ns, uint64_t t_done_ns)
 {
     int64_t latency = span_us(t_intended_ns, t_done_ns);
     hist_record_clamped(&r->latency, latency);
@@ -130,13 +140,17 @@ void recorder_response(struct recorder *r, uint32_t group, int status, uint64_t 
     hist_record_clamped(&r->wait, span_us(t_intended_ns, t_send_ns));
     hist_record_clamped(&r->ttfb, span_us(t_send_ns, t_first_ns));
     bool ok = status < 400;
-    if (ok) r->ok++;
-    else r->http_error++;
+    if (ok)
+        r->ok++;
+    else
+        r->http_error++;
     if (status >= 0 && status < REC_MAX_STATUS) r->status[status]++;
     struct group_rec *g = &r->groups[group < r->ngroups ? group : 0];
     g->requests++;
-    if (ok) g->ok++;
-    else g->http_error++;
+    if (ok)
+        g->ok++;
+    else
+        g->http_error++;
     hist_record_clamped(&g->latency, latency);
     if (!g->status && !(g->status = calloc(REC_MAX_STATUS, sizeof(uint64_t)))) abort();
     if (status >= 0 && status < REC_MAX_STATUS) g->status[status]++;

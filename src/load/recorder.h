@@ -55,13 +55,13 @@ struct recorder {
     uint32_t ngroups;
     struct window_rec *windows; /* see recorder_windows */
     uint32_t nwindows;
-    uint64_t start_ns;          /* run start, to place requests in windows */
+    uint64_t start_ns; /* run start, to place requests in windows */
 };
 
 /* One second of one request name. */
 struct interval_group {
     uint64_t sent, done, errors;
-    bool has_hist;     /* latency allocated (first use of the name in this slot) */
+    bool has_hist; /* latency allocated (first use of the name in this slot) */
     struct hist latency;
 };
 
@@ -69,7 +69,7 @@ struct interval_group {
 struct interval {
     uint64_t sent, done, errors;
     uint32_t ngroups;
-    struct interval_group *groups; /* per request name */
+    struct interval_group *groups;     /* per request name */
     uint64_t inflight, conns, backlog; /* snapshots at the end of the second */
     uint64_t lag_max_us;               /* the generator's worst lateness this second */
     uint64_t late;                     /* arrivals dispatched later than --max-lag */
@@ -86,11 +86,14 @@ void recorder_windows(struct recorder *r, uint64_t start_ns, const uint64_t (*sp
 void recorder_add(struct recorder *dst, const struct recorder *src);
 
 /* Nanoseconds to whole microseconds, rounded to nearest. */
-static inline int64_t ns_to_us(uint64_t ns) { return (int64_t)((ns + 500) / 1000); }
+static inline int64_t ns_to_us(uint64_t ns)
+{
+    return (int64_t)((ns + 500) / 1000);
+}
 
 /* A complete response (2xx/3xx: ok; 4xx/5xx: http_error). */
-void recorder_response(struct recorder *r, uint32_t group, int status, uint64_t t_intended_ns,
-                       uint64_t t_send_ns, uint64_t t_first_ns, uint64_t t_done_ns);
+void recorder_response(struct recorder *r, uint32_t group, int status, uint64_t t_intended_ns, uint64_t t_send_ns,
+                       uint64_t t_first_ns, uint64_t t_done_ns);
 /* A request that ended without a response. */
 void recorder_failure(struct recorder *r, uint32_t group, enum salvo_err err, uint64_t t_intended_ns);
 /* A request that got no complete response within timeout_ns of t_intended. */

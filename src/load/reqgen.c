@@ -106,12 +106,12 @@ static bool header_valid(const char *h)
 }
 
 /* Compiles one spec into t. */
-static int compile_target(struct reqgen *g, struct reqgen_target *t, const struct reqgen_spec *s, char *why,
-                          size_t cap)
+static int compile_target(struct reqgen *g, struct reqgen_target *t, const struct reqgen_spec *s, char *why, size_t cap)
 {
     struct template_error err;
     const char *ct = NULL;
-    if (!method_valid(s->method)) return snprintf(why, cap, "bad method '%.40s': expected upper-case letters", s->method), -EINVAL;
+    if (!method_valid(s->method))
+        return snprintf(why, cap, "bad method '%.40s': expected upper-case letters", s->method), -EINVAL;
     snprintf(t->method, sizeof(t->method), "%s", s->method);
     t->head = !strcmp(s->method, "HEAD");
     if (s->nheaders > REQGEN_MAX_HEADERS) return snprintf(why, cap, "too many headers"), -EINVAL;
@@ -129,7 +129,8 @@ static int compile_target(struct reqgen *g, struct reqgen_target *t, const struc
         t->nheaders = i + 1;
     }
     if (rc == 0 && s->body) {
-        while (ct && *ct == ' ') ct++;
+        while (ct && *ct == ' ')
+            ct++;
         t->has_body = true;
         rc = template_compile(&t->body, s->body, s->body_len, template_body_mode(ct, s->body, s->body_len), g->data,
                               &err);
@@ -146,7 +147,8 @@ static int compile_target(struct reqgen *g, struct reqgen_target *t, const struc
 static size_t target_max_len(const struct reqgen *g, const struct reqgen_target *t)
 {
     size_t n = strlen(t->method) + 64 + strlen(g->host_header) + template_max_len(&t->path, g->data);
-    for (size_t i = 0; i < t->nheaders; i++) n += template_max_len(&t->headers[i], g->data) + 2;
+    for (size_t i = 0; i < t->nheaders; i++)
+        n += template_max_len(&t->headers[i], g->data) + 2;
     if (t->has_body) n += template_max_len(&t->body, g->data) + 64;
     return n + 64;
 }
@@ -155,7 +157,8 @@ static size_t target_max_len(const struct reqgen *g, const struct reqgen_target 
 static void prerender(struct reqgen *g, struct reqgen_target *t)
 {
     bool is_static = template_is_static(&t->path) && (!t->has_body || template_is_static(&t->body));
-    for (size_t i = 0; i < t->nheaders; i++) is_static &= template_is_static(&t->headers[i]);
+    for (size_t i = 0; i < t->nheaders; i++)
+        is_static &= template_is_static(&t->headers[i]);
     if (!is_static) return;
     size_t cap = target_max_len(g, t);
     if (!(t->static_bytes = malloc(cap))) abort();
@@ -165,8 +168,7 @@ static void prerender(struct reqgen *g, struct reqgen_target *t)
 }
 
 int reqgen_init(struct reqgen *g, const struct reqgen_spec *specs, size_t n, const struct feeder *data,
-                enum pick_mode pick, uint64_t seed, const char *host_header, uint32_t max_names, char *why,
-                size_t cap)
+                enum pick_mode pick, uint64_t seed, const char *host_header, uint32_t max_names, char *why, size_t cap)
 {
     memset(g, 0, sizeof(*g));
     if (!(g->claimed = malloc(sizeof(*g->claimed)))) abort();
@@ -200,13 +202,15 @@ void reqgen_release(struct reqgen *g)
     for (size_t i = 0; g->targets && i < g->ntargets; i++) {
         struct reqgen_target *t = &g->targets[i];
         template_release(&t->path);
-        for (size_t k = 0; k < t->nheaders; k++) template_release(&t->headers[k]);
+        for (size_t k = 0; k < t->nheaders; k++)
+            template_release(&t->headers[k]);
         template_release(&t->body);
         free(t->static_bytes);
     }
     free(g->targets);
     free(g->cumulative);
-    for (uint32_t i = 0; i < g->nnames; i++) free(g->names[i]);
+    for (uint32_t i = 0; i < g->nnames; i++)
+        free(g->names[i]);
     free(g->names);
     free((void *)g->claimed);
     memset(g, 0, sizeof(*g));
@@ -220,8 +224,10 @@ size_t reqgen_pick(const struct reqgen *g, uint64_t index)
     size_t lo = 0, hi = g->ntargets - 1;
     while (lo < hi) {
         size_t mid = (lo + hi) / 2;
-        if (u < g->cumulative[mid]) hi = mid;
-        else lo = mid + 1;
+        if (u < g->cumulative[mid])
+            hi = mid;
+        else
+            lo = mid + 1;
     }
     return lo;
 }

@@ -47,13 +47,13 @@ struct reqgen_target {
 struct reqgen {
     struct reqgen_target *targets;
     size_t ntargets;
-    double *cumulative;       /* weights for picking, NULL for one target */
+    double *cumulative;        /* weights for picking, NULL for one target */
     const struct feeder *data; /* borrowed; NULL without --data */
     struct picker picker;
     uint64_t seed;
     char host_header[300];
-    size_t max_len;           /* bound on any rendered request */
-    char **names;             /* group names; the last is "other" on overflow */
+    size_t max_len; /* bound on any rendered request */
+    char **names;   /* group names; the last is "other" on overflow */
     uint32_t nnames;
     uint32_t max_names;
     _Atomic uint64_t *claimed; /* closed model: arrival numbers handed out so far */
@@ -62,12 +62,12 @@ struct reqgen {
 /* One target as written on the command line or in a targets file. */
 struct reqgen_spec {
     const char *method;
-    const char *path;  /* path and query of the URL (template) */
+    const char *path; /* path and query of the URL (template) */
     const char *const *headers;
     size_t nheaders;
-    const char *body;  /* NULL: no body */
+    const char *body; /* NULL: no body */
     size_t body_len;
-    const char *name;  /* NULL: the path without its query */
+    const char *name; /* NULL: the path without its query */
     double weight;
 };
 
@@ -77,8 +77,7 @@ struct reqgen_spec {
  * "template uses column 'x' that 'trips.csv' lacks".
  */
 int reqgen_init(struct reqgen *g, const struct reqgen_spec *specs, size_t n, const struct feeder *data,
-                enum pick_mode pick, uint64_t seed, const char *host_header, uint32_t max_names, char *why,
-                size_t cap);
+                enum pick_mode pick, uint64_t seed, const char *host_header, uint32_t max_names, char *why, size_t cap);
 /* Frees everything; NULL is fine. */
 void reqgen_release(struct reqgen *g);
 

@@ -15,8 +15,8 @@
 
 /* Workers start this long after they are created, all on the same instant. */
 #define START_DELAY_NS (50 * NS_PER_MS)
-#define STEAL_NOTE_PCT 2.0 /* hypervisor steal worth naming in a late-generator verdict */
-#define STEAL_HINT_PCT 5.0 /* ... and worth a hint in any run */
+#define STEAL_NOTE_PCT 2.0                   /* hypervisor steal worth naming in a late-generator verdict */
+#define STEAL_HINT_PCT 5.0                   /* ... and worth a hint in any run */
 #define MIN_JUDGED_WALL_NS (100 * NS_PER_MS) /* a worker's CPU shares mean something from this long */
 
 /* Fires chaos edges due by now; returns the next edge (absolute ns) or UINT64_MAX. */
@@ -47,13 +47,18 @@ static void merge_second(struct run_result *r, struct worker *ws, uint32_t n, ui
         r->timeline = realloc(r->timeline, r->cap_rows * sizeof(*r->timeline));
         if (!r->timeline) abort();
     }
-    r->timeline[r->nrows++] = (struct timeline_row){
-        .t = (uint32_t)sec, .sent = tmp->sent, .done = tmp->done, .errors = tmp->errors,
-        .inflight = tmp->inflight, .conns = tmp->conns, .backlog = tmp->backlog,
-        .lag_max_us = (int64_t)tmp->lag_max_us, .late = tmp->late,
-        .p50_us = hist_value_at_percentile(&tmp->latency, 50),
-        .p99_us = hist_value_at_percentile(&tmp->latency, 99),
-        .max_us = hist_max(&tmp->latency)};
+    r->timeline[r->nrows++] = (struct timeline_row){.t = (uint32_t)sec,
+                                                    .sent = tmp->sent,
+                                                    .done = tmp->done,
+                                                    .errors = tmp->errors,
+                                                    .inflight = tmp->inflight,
+                                                    .conns = tmp->conns,
+                                                    .backlog = tmp->backlog,
+                                                    .lag_max_us = (int64_t)tmp->lag_max_us,
+                                                    .late = tmp->late,
+                                                    .p50_us = hist_value_at_percentile(&tmp->latency, 50),
+                                                    .p99_us = hist_value_at_percentile(&tmp->latency, 99),
+                                                    .max_us = hist_max(&tmp->latency)};
 }
 
 /* Merges every second that all workers have published. */
@@ -136,7 +141,8 @@ static void collect(const struct run_config *cfg, struct run_result *r, struct w
         r->cpu_pct[i] = pct;
         r->cpu_pct_total += pct;
         if (pct > r->cpu_pct_max) r->cpu_pct_max = pct;
-        if (!r->first_error[0] && w->first_error[0]) snprintf(r->first_error, sizeof(r->first_error), "%s", w->first_error);
+        if (!r->first_error[0] && w->first_error[0])
+            snprintf(r->first_error, sizeof(r->first_error), "%s", w->first_error);
     }
     double send_phase = (double)(last_send - start_ns) / 1e9;
     double planned = (double)cfg->duration_ns / 1e9;
@@ -158,8 +164,8 @@ static void collect(const struct run_config *cfg, struct run_result *r, struct w
 static void find_knee(const struct run_config *cfg, struct run_result *r)
 {
     if (!cfg->nstages || cfg->closed) return;
-    struct schedule_cfg sc = {.stages = cfg->stages, .nstages = cfg->nstages, .start_rate = cfg->start_rate,
-                              .nshards = 1, .nthreads = 1};
+    struct schedule_cfg sc = {
+        .stages = cfg->stages, .nstages = cfg->nstages, .start_rate = cfg->start_rate, .nshards = 1, .nthreads = 1};
     double floor = -1;
     for (size_t i = 0; i + 1 < r->nrows; i++) {
         const struct timeline_row *row = &r->timeline[i], *next = &r->timeline[i + 1];
@@ -196,11 +202,13 @@ static void judge(const struct run_config *cfg, struct run_result *r)
     if (lat_p99_us / 10 > bar_us) bar_us = lat_p99_us / 10;
     if (r->total.send_lag.total_count > 0 && lag_p99_us > bar_us) {
         if (r->machine.ok && r->machine.steal_pct >= STEAL_NOTE_PCT)
-            invalidate(r, "generator fell behind its schedule: send lag p99 %.0f us > %.0f us allowed (the hypervisor "
-                          "stole %.0f%% of this machine's CPU time)",
+            invalidate(r,
+                       "generator fell behind its schedule: send lag p99 %.0f us > %.0f us allowed (the hypervisor "
+                       "stole %.0f%% of this machine's CPU time)",
                        lag_p99_us, bar_us, r->machine.steal_pct);
         else
-            invalidate(r, "generator fell behind its schedule: send lag p99 %.0f us > %.0f us allowed", lag_p99_us, bar_us);
+            invalidate(r, "generator fell behind its schedule: send lag p99 %.0f us > %.0f us allowed", lag_p99_us,
+                       bar_us);
     }
     /*
      * When the achieved rate fell short, was it the generator? Work per
@@ -216,14 +224,16 @@ static void judge(const struct run_config *cfg, struct run_result *r)
     if (!r->interrupted && r->total.scheduled > 0 && share > 0 && r->rate_achieved < 0.99 * share && busy >= 0.5) {
         double capacity = r->rate_achieved / busy;
         if (share > 0.95 * capacity)
-            invalidate(r, "generator saturated: at %.0f/s its busiest thread was busy %.0f%% of the time, so it "
-                          "cannot send the intended rate (add threads or lower the rate)",
+            invalidate(r,
+                       "generator saturated: at %.0f/s its busiest thread was busy %.0f%% of the time, so it "
+                       "cannot send the intended rate (add threads or lower the rate)",
                        r->rate_achieved, r->busy_pct_max);
     }
     /* Arrivals dropped because the backlog was full were never sent: the generator lost its schedule. */
     if (r->total.errors[ERR_BACKLOG_FULL])
-        invalidate(r, "generator overwhelmed: %llu arrivals found its backlog full and were never sent (lower the "
-                      "rate, raise -c, or add threads)",
+        invalidate(r,
+                   "generator overwhelmed: %llu arrivals found its backlog full and were never sent (lower the "
+                   "rate, raise -c, or add threads)",
                    (unsigned long long)r->total.errors[ERR_BACKLOG_FULL]);
     /*
      * A worker that waited for a CPU for a good share of the run sent late
@@ -270,7 +280,8 @@ int run_execute(const struct run_config *cfg, const struct run_hooks *hooks, str
     interval_init(&tmp, cfg->gen->nnames);
     uint64_t next_sec = 0;
     bool stopping = started < cfg->threads;
-    for (uint32_t i = 0; stopping && i < started; i++) worker_stop(&ws[i]);
+    for (uint32_t i = 0; stopping && i < started; i++)
+        worker_stop(&ws[i]);
     while (!all_finished(ws, started)) {
         uint64_t now = clock_now_ns();
         uint64_t next = start_ns + (next_sec + 1) * NS_PER_S + 20 * NS_PER_MS;
@@ -280,12 +291,15 @@ int run_execute(const struct run_config *cfg, const struct run_hooks *hooks, str
         if (wait > 100 * NS_PER_MS) wait = 100 * NS_PER_MS;
         if (wait_signal(&set, wait) && !stopping) {
             stopping = true;
-            for (uint32_t i = 0; i < started; i++) worker_stop(&ws[i]);
+            for (uint32_t i = 0; i < started; i++)
+                worker_stop(&ws[i]);
         }
         merge_ready(r, ws, started, &next_sec, &tmp, cfg, hooks);
     }
-    for (size_t i = 0; hooks && i < hooks->nchaos; i++) chaos_window_finish(&hooks->chaos[i]);
-    for (uint32_t i = 0; i < started; i++) worker_join(&ws[i]);
+    for (size_t i = 0; hooks && i < hooks->nchaos; i++)
+        chaos_window_finish(&hooks->chaos[i]);
+    for (uint32_t i = 0; i < started; i++)
+        worker_join(&ws[i]);
     merge_ready(r, ws, started, &next_sec, &tmp, cfg, hooks);
     r->elapsed_s = (double)(clock_now_ns() - start_ns) / 1e9;
     kernel_counters_read(&r->kernel_after);

@@ -45,21 +45,21 @@ struct run_result {
     struct timeline_row *timeline;
     size_t nrows, cap_rows;
     uint64_t wall_start_ns;
-    double duration_s;       /* sending phase: start until the last send (≥ D unless interrupted) */
-    double elapsed_s;        /* start until every outcome was known */
+    double duration_s; /* sending phase: start until the last send (≥ D unless interrupted) */
+    double elapsed_s;  /* start until every outcome was known */
     uint64_t sent;
     double rate_intended, rate_achieved;
     double cpu_pct_max, cpu_pct_total;
-    double busy_pct_max;     /* busiest worker's CPU minus its spinning */
+    double busy_pct_max;      /* busiest worker's CPU minus its spinning */
     double runq_wait_pct_max; /* worst worker's share of time waiting for a CPU */
-    double *cpu_pct;         /* per worker thread */
+    double *cpu_pct;          /* per worker thread */
     uint32_t nthreads;
     long max_rss_kb;
     bool interrupted;
     bool data_exhausted;
     struct kernel_counters kernel_before, kernel_after;
     struct cpu_times machine_before, machine_after; /* whole machine, /proc/stat */
-    struct cpu_share machine; /* shares between the two */
+    struct cpu_share machine;                       /* shares between the two */
     bool valid;
     char reasons[4][256];
     int nreasons;
@@ -70,7 +70,7 @@ struct run_result {
         double rate_intended;
         uint64_t rate_sent;
         int64_t p99_us, floor_p99_us;
-    } knee; /* ramps only: where latency left its floor (run.c find_knee) */
+    } knee;                           /* ramps only: where latency left its floor (run.c find_knee) */
     const struct chaos_window *chaos; /* borrowed from the hooks */
     size_t nchaos;
 };

@@ -68,8 +68,7 @@ static bool exact_due(const struct schedule *s, uint64_t index, uint64_t *due_ns
         long double t_ns = floorl((long double)index * 1e9L / s->rate);
         quotient = t_ns < 0x1p64L ? (unsigned __int128)t_ns : (unsigned __int128)UINT64_MAX;
     }
-    if (quotient >= s->duration_ns)
-        return false;
+    if (quotient >= s->duration_ns) return false;
     *due_ns = (uint64_t)quotient;
     return true;
 }
@@ -79,14 +78,11 @@ static long double segment_inverse(const struct schedule_segment *seg, long doub
 {
     long double a = seg->rate_start, disc;
 
-    if (v <= 0)
-        return 0;
-    if (seg->slope == 0)
-        return v / a;
+    if (v <= 0) return 0;
+    if (seg->slope == 0) return v / a;
     /* Root of slope/2 τ² + a τ - v = 0 in the form that does not cancel. */
     disc = a * a + 2 * seg->slope * v;
-    if (disc < 0)
-        disc = 0;
+    if (disc < 0) disc = 0;
     return 2 * v / (a + sqrtl(disc));
 }
 
@@ -97,8 +93,7 @@ static bool lambda_due(struct schedule *s, long double u, uint64_t *due_ns)
     long double lambda_start, offset_ns;
     uint64_t offset;
 
-    if (!(u < s->lambda_total))
-        return false;
+    if (!(u < s->lambda_total)) return false;
     /*
      * The first segment whose end is beyond u; it exists because the last
      * one ends at lambda_total. Zero-rate stretches are skipped here.
@@ -109,8 +104,7 @@ static bool lambda_due(struct schedule *s, long double u, uint64_t *due_ns)
     lambda_start = s->cursor == 0 ? 0 : s->segments[s->cursor - 1].lambda_end;
     offset_ns = floorl(segment_inverse(seg, u - lambda_start) * 1e9L);
     /* Mathematically inside the segment; keep rounding from leaving it. */
-    offset = offset_ns < (long double)seg->duration_ns ? (uint64_t)offset_ns
-                                                       : seg->duration_ns - 1;
+    offset = offset_ns < (long double)seg->duration_ns ? (uint64_t)offset_ns : seg->duration_ns - 1;
     *due_ns = seg->start_ns + offset;
     return true;
 }
@@ -118,8 +112,7 @@ static bool lambda_due(struct schedule *s, long double u, uint64_t *due_ns)
 /* u_index: the index itself, or E_0 + ... + E_index summed in order. */
 static long double cumulative_draw(struct schedule *s, uint64_t index)
 {
-    if (s->arrival == ARRIVAL_CONSTANT)
-        return (long double)index;
+    if (s->arrival == ARRIVAL_CONSTANT) return (long double)index;
     while (s->summed <= index) {
         s->u_sum += exponential_draw(s->hash_key, s->summed);
         s->summed++;
@@ -137,26 +130,20 @@ static bool rate_ok(double rate)
 /* Checks everything but the stages themselves. */
 static bool cfg_shape_ok(const struct schedule_cfg *cfg)
 {
-    if (cfg->arrival != ARRIVAL_CONSTANT && cfg->arrival != ARRIVAL_POISSON)
+    if (cfg->arrival != ARRIVAL_CONSTANT && cfg->arrival != ARRIVAL_POISSON) return false;
+    if (cfg->nshards == 0 || cfg->shard >= cfg->nshards || cfg->nthreads == 0 || cfg->thread >= cfg->nthreads)
         return false;
-    if (cfg->nshards == 0 || cfg->shard >= cfg->nshards || cfg->nthreads == 0 ||
-        cfg->thread >= cfg->nthreads)
-        return false;
-    if (cfg->nstages == 0)
-        return rate_ok(cfg->rate) && cfg->rate > 0 && cfg->duration_ns > 0;
-    return cfg->stages != NULL && cfg->nstages <= SCHEDULE_MAX_STAGES &&
-           rate_ok(cfg->start_rate);
+    if (cfg->nstages == 0) return rate_ok(cfg->rate) && cfg->rate > 0 && cfg->duration_ns > 0;
+    return cfg->stages != NULL && cfg->nstages <= SCHEDULE_MAX_STAGES && rate_ok(cfg->start_rate);
 }
 
 /* Appends a segment from rate_start to rate_end; zero-length ones add nothing. */
-static void add_segment(struct schedule *s, uint64_t start_ns, uint64_t duration_ns,
-                        double rate_start, double rate_end)
+static void add_segment(struct schedule *s, uint64_t start_ns, uint64_t duration_ns, double rate_start, double rate_end)
 {
     struct schedule_segment *seg = &s->segments[s->nsegments];
     long double seconds = (long double)duration_ns / 1e9L;
 
-    if (duration_ns == 0)
-        return;
+    if (duration_ns == 0) return;
     seg->start_ns = start_ns;
     seg->duration_ns = duration_ns;
     seg->rate_start = rate_start;
@@ -174,11 +161,9 @@ static bool build_stages(struct schedule *s, const struct schedule_cfg *cfg)
 
     for (size_t k = 0; k < cfg->nstages; k++) {
         const struct stage *st = &cfg->stages[k];
-        if (!rate_ok(st->target_rate))
-            return false;
+        if (!rate_ok(st->target_rate)) return false;
         add_segment(s, t_ns, st->duration_ns, rate, st->target_rate);
-        if (__builtin_add_overflow(t_ns, st->duration_ns, &t_ns))
-            return false;
+        if (__builtin_add_overflow(t_ns, st->duration_ns, &t_ns)) return false;
         rate = st->target_rate;
     }
     s->duration_ns = t_ns;
@@ -205,8 +190,7 @@ int schedule_init(struct schedule *s, const struct schedule_cfg *cfg)
 {
     uint64_t first;
 
-    if (s == NULL || cfg == NULL || !cfg_shape_ok(cfg))
-        return -EINVAL;
+    if (s == NULL || cfg == NULL || !cfg_shape_ok(cfg)) return -EINVAL;
     memset(s, 0, sizeof *s);
     s->arrival = cfg->arrival;
     s->hash_key = mix64(cfg->seed);
@@ -214,8 +198,7 @@ int schedule_init(struct schedule *s, const struct schedule_cfg *cfg)
     if (cfg->nstages == 0) {
         s->duration_ns = cfg->duration_ns;
         add_segment(s, 0, cfg->duration_ns, cfg->rate, cfg->rate);
-        if (cfg->arrival == ARRIVAL_CONSTANT)
-            prepare_exact(s, cfg->rate);
+        if (cfg->arrival == ARRIVAL_CONSTANT) prepare_exact(s, cfg->rate);
     } else if (!build_stages(s, cfg)) {
         return -EINVAL;
     }
@@ -234,8 +217,7 @@ bool schedule_next(struct schedule *s, uint64_t *due_ns, uint64_t *index)
     uint64_t i = s->next_index, due;
     bool exists;
 
-    if (s->done)
-        return false;
+    if (s->done) return false;
     if (s->exact)
         exists = exact_due(s, i, &due);
     else
@@ -256,11 +238,9 @@ uint64_t schedule_duration_ns(const struct schedule_cfg *cfg)
 {
     uint64_t total = 0;
 
-    if (cfg->nstages == 0)
-        return cfg->duration_ns;
+    if (cfg->nstages == 0) return cfg->duration_ns;
     for (size_t k = 0; k < cfg->nstages; k++)
-        if (__builtin_add_overflow(total, cfg->stages[k].duration_ns, &total))
-            return UINT64_MAX;
+        if (__builtin_add_overflow(total, cfg->stages[k].duration_ns, &total)) return UINT64_MAX;
     return total;
 }
 
@@ -269,8 +249,7 @@ double schedule_rate_at(const struct schedule_cfg *cfg, uint64_t t_ns)
     double rate = cfg->start_rate;
     uint64_t start_ns = 0;
 
-    if (cfg->nstages == 0)
-        return t_ns < cfg->duration_ns ? cfg->rate : 0;
+    if (cfg->nstages == 0) return t_ns < cfg->duration_ns ? cfg->rate : 0;
     for (size_t k = 0; k < cfg->nstages; k++) {
         const struct stage *st = &cfg->stages[k];
         if (t_ns - start_ns < st->duration_ns) {
@@ -287,8 +266,7 @@ double schedule_expected_count(const struct schedule_cfg *cfg)
 {
     long double total = 0, rate = cfg->start_rate;
 
-    if (cfg->nstages == 0)
-        return (double)((long double)cfg->rate * cfg->duration_ns / 1e9L);
+    if (cfg->nstages == 0) return (double)((long double)cfg->rate * cfg->duration_ns / 1e9L);
     for (size_t k = 0; k < cfg->nstages; k++) {
         const struct stage *st = &cfg->stages[k];
         total += (rate + st->target_rate) / 2 * st->duration_ns / 1e9L;
@@ -335,8 +313,7 @@ static bool copy_field(const char *begin, const char *end, char buf[STAGE_FIELD_
         begin++;
     while (end > begin && end[-1] == ' ')
         end--;
-    if ((size_t)(end - begin) >= STAGE_FIELD_MAX)
-        return false;
+    if ((size_t)(end - begin) >= STAGE_FIELD_MAX) return false;
     memcpy(buf, begin, (size_t)(end - begin));
     buf[end - begin] = '\0';
     return true;
@@ -348,11 +325,8 @@ static int parse_stage(const char *begin, const char *end, struct stage *out)
     const char *colon = memchr(begin, ':', (size_t)(end - begin));
     char duration[STAGE_FIELD_MAX], target[STAGE_FIELD_MAX];
 
-    if (colon == NULL || !copy_field(begin, colon, duration) ||
-        !copy_field(colon + 1, end, target))
-        return -EINVAL;
-    if (parse_duration_ns(duration, &out->duration_ns) < 0 ||
-        parse_rate_or_zero(target, &out->target_rate) < 0)
+    if (colon == NULL || !copy_field(begin, colon, duration) || !copy_field(colon + 1, end, target)) return -EINVAL;
+    if (parse_duration_ns(duration, &out->duration_ns) < 0 || parse_rate_or_zero(target, &out->target_rate) < 0)
         return -EINVAL;
     return 0;
 }
@@ -362,21 +336,17 @@ int schedule_parse_stages(const char *spec, struct stage *out, size_t max, size_
     const char *item = spec;
     size_t count = 0;
 
-    if (spec == NULL || out == NULL || n == NULL)
-        return -EINVAL;
+    if (spec == NULL || out == NULL || n == NULL) return -EINVAL;
     for (;;) {
         const char *comma = strchr(item, ',');
         const char *end = comma != NULL ? comma : item + strlen(item);
         int rc;
 
-        if (count == max)
-            return -E2BIG;
+        if (count == max) return -E2BIG;
         rc = parse_stage(item, end, &out[count]);
-        if (rc < 0)
-            return rc;
+        if (rc < 0) return rc;
         count++;
-        if (comma == NULL)
-            break;
+        if (comma == NULL) break;
         item = comma + 1;
     }
     *n = count;

@@ -57,9 +57,9 @@ struct stage {
 /* What to schedule, and which share of it this schedule produces. */
 struct schedule_cfg {
     enum arrival arrival;
-    double rate;          /* constant rate (> 0) when nstages == 0 */
-    uint64_t duration_ns; /* run length (> 0) when nstages == 0 */
-    double start_rate;    /* rate at t = 0 when stages are used (>= 0) */
+    double rate;                /* constant rate (> 0) when nstages == 0 */
+    uint64_t duration_ns;       /* run length (> 0) when nstages == 0 */
+    double start_rate;          /* rate at t = 0 when stages are used (>= 0) */
     const struct stage *stages; /* borrowed until schedule_init returns */
     size_t nstages;             /* 0 .. SCHEDULE_MAX_STAGES */
     uint64_t seed;              /* Poisson draws; every share uses the same */
@@ -79,22 +79,22 @@ struct schedule_segment {
 struct schedule {
     enum arrival arrival;
     uint64_t duration_ns;
-    uint64_t hash_key;   /* derived from the seed */
+    uint64_t hash_key; /* derived from the seed */
     /* Constant rate, constant arrivals: due = i·1e9/rate, exactly. */
-    bool exact;          /* this fast path applies */
-    uint64_t rate_odd;   /* rate = rate_odd · 2^rate_exp2, rate_odd odd */
+    bool exact;        /* this fast path applies */
+    uint64_t rate_odd; /* rate = rate_odd · 2^rate_exp2, rate_odd odd */
     int rate_exp2;
     double rate;
     /* Everything else: Λ⁻¹ over the segments. */
     struct schedule_segment segments[SCHEDULE_MAX_STAGES];
     size_t nsegments;
-    size_t cursor;       /* segment of the last arrival; only moves forward */
+    size_t cursor; /* segment of the last arrival; only moves forward */
     long double lambda_total;
     /* Walking state. */
     uint64_t next_index; /* global index of this share's next arrival */
     uint64_t stride;     /* nshards · nthreads */
     bool done;
-    long double u_sum;   /* Poisson: E_0 + ... + E_(summed - 1) */
+    long double u_sum; /* Poisson: E_0 + ... + E_(summed - 1) */
     uint64_t summed;
 };
 

@@ -31,7 +31,8 @@ int hlog_open(struct hlog *l, const char *path, uint64_t start_wall_ns)
 static void clean_tag(char *out, size_t cap, const char *tag)
 {
     size_t n = 0;
-    for (; tag && *tag && n + 1 < cap; tag++) out[n++] = strchr(", \t\r\n", *tag) ? '_' : *tag;
+    for (; tag && *tag && n + 1 < cap; tag++)
+        out[n++] = strchr(", \t\r\n", *tag) ? '_' : *tag;
     out[n] = '\0';
 }
 
@@ -40,7 +41,8 @@ int hlog_interval(struct hlog *l, const char *tag, double start_s, double len_s,
     if (!l->f) return -EBADF;
     if (!h) {
         /* An interval without data is an empty histogram, so every tag has a line every second. */
-        if (!l->empty.counts && hist_init(&l->empty, HIST_STD_LOWEST, HIST_STD_HIGHEST, HIST_STD_SIGFIG) < 0) return -EINVAL;
+        if (!l->empty.counts && hist_init(&l->empty, HIST_STD_LOWEST, HIST_STD_HIGHEST, HIST_STD_SIGFIG) < 0)
+            return -EINVAL;
         h = &l->empty;
     }
     char *b64 = hist_encode_base64(h);

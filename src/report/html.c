@@ -31,7 +31,8 @@ static const char style_sheet[] =
     "Roboto,'Helvetica Neue',Arial,sans-serif}\n"
     "main{max-width:1360px;margin:0 auto;padding:24px 28px 48px}\n"
     "h1{font-size:26px;margin:0 0 2px}h2{font-size:22px;margin:0 0 12px}"
-    "p.run{margin:-6px 0 12px;color:var(--muted)}h3{font-size:15px;margin:26px 0 8px;color:var(--muted);text-transform:uppercase;letter-spacing:.06em}\n"
+    "p.run{margin:-6px 0 12px;color:var(--muted)}h3{font-size:15px;margin:26px 0 "
+    "8px;color:var(--muted);text-transform:uppercase;letter-spacing:.06em}\n"
     "header p,.muted,.note{color:var(--muted)}.note{font-size:13px;margin:6px 0 0}\n"
     "section.result,section.compare{background:var(--card);border:1px solid var(--line);border-radius:10px;"
     "padding:22px 24px;margin:22px 0}\n"
@@ -91,9 +92,12 @@ static const char style_sheet[] =
 static void result_title(char *buf, size_t cap, const json_t *result, const char *const *titles, size_t i)
 {
     const char *name = html_str(html_obj(result, "config"), "name");
-    if (titles && titles[i] && *titles[i]) snprintf(buf, cap, "%s", titles[i]);
-    else if (*name) snprintf(buf, cap, "%s", name);
-    else snprintf(buf, cap, "result %zu", i + 1);
+    if (titles && titles[i] && *titles[i])
+        snprintf(buf, cap, "%s", titles[i]);
+    else if (*name)
+        snprintf(buf, cap, "%s", name);
+    else
+        snprintf(buf, cap, "result %zu", i + 1);
 }
 
 /* The run's start as "2026-11-27 14:02:38 UTC", or "" when unknown. */
@@ -119,9 +123,12 @@ static void threshold_counts(const json_t *result, size_t *passed, size_t *faile
     const char *expr;
     json_t *t;
     *passed = *failed = 0;
-    json_object_foreach(html_obj(result, "thresholds"), expr, t) {
-        if (threshold_passed(t)) (*passed)++;
-        else (*failed)++;
+    json_object_foreach(html_obj(result, "thresholds"), expr, t)
+    {
+        if (threshold_passed(t))
+            (*passed)++;
+        else
+            (*failed)++;
     }
 }
 
@@ -135,7 +142,8 @@ static void failed_thresholds(FILE *out, const json_t *result, size_t failed)
     const char *expr;
     json_t *t;
     fprintf(out, "<strong>✗ %zu threshold%s failed</strong><ul>", failed, failed == 1 ? "" : "s");
-    json_object_foreach(html_obj(result, "thresholds"), expr, t) {
+    json_object_foreach(html_obj(result, "thresholds"), expr, t)
+    {
         if (threshold_passed(t)) continue;
         fputs("<li><code>", out);
         html_esc(out, expr);
@@ -155,15 +163,18 @@ static void validity(FILE *out, const json_t *result, bool headline)
     bool valid = json_is_true(json_object_get(result, "valid"));
     const char *label = valid ? "✓ Valid run" : "✗ Invalid run";
     /* Under failed thresholds validity is the second verdict: a line, not the heading. */
-    if (headline) fprintf(out, "<strong>%s</strong> ", label);
-    else fprintf(out, "<div><b class=\"%s\">%s</b> ", valid ? "ok" : "bad", label);
+    if (headline)
+        fprintf(out, "<strong>%s</strong> ", label);
+    else
+        fprintf(out, "<div><b class=\"%s\">%s</b> ", valid ? "ok" : "bad", label);
     fputs(valid ? "— no sign that the generator or its host distorted the measurement."
                 : "— these figures describe the load generator as much as the server:",
           out);
     json_t *reasons = html_arr(result, "invalid_reasons"), *r;
     size_t i;
     if (json_array_size(reasons)) fputs("<ul>", out);
-    json_array_foreach(reasons, i, r) {
+    json_array_foreach(reasons, i, r)
+    {
         fputs("<li>", out);
         html_esc(out, json_string_value(r));
         fputs("</li>", out);
@@ -183,8 +194,10 @@ static void verdict(FILE *out, const json_t *result)
     if (failed) failed_thresholds(out, result, failed);
     validity(out, result, failed == 0);
     if (passed + failed)
-        fprintf(out, "<div>Thresholds: <span class=\"ok\">%zu passed</span>, <span class=\"%s\">%zu failed</span>"
-                     "</div>", passed, failed ? "bad" : "muted", failed);
+        fprintf(out,
+                "<div>Thresholds: <span class=\"ok\">%zu passed</span>, <span class=\"%s\">%zu failed</span>"
+                "</div>",
+                passed, failed ? "bad" : "muted", failed);
     if (json_is_true(json_object_get(result, "interrupted")))
         fprintf(out, "<div class=\"bad\">Interrupted after %.1f s of the planned %.1f s.</div>",
                 html_num(result, "elapsed_s"), html_num(result, "duration_s"));
@@ -223,13 +236,15 @@ static void headline(FILE *out, const json_t *result)
     }
     double intended = html_num(rate, "intended");
     snprintf(v, sizeof(v), "%s/s", html_fmt_rate(a, sizeof(a), html_num(rate, "achieved")));
-    if (intended > 0) snprintf(v + strlen(v), sizeof(v) - strlen(v), " <span>of %s</span>",
-                               html_fmt_rate(b, sizeof(b), intended));
+    if (intended > 0)
+        snprintf(v + strlen(v), sizeof(v) - strlen(v), " <span>of %s</span>", html_fmt_rate(b, sizeof(b), intended));
     card(out, "achieved rate", v);
     double scheduled = html_num(requests, "scheduled"), ok = html_num(requests, "ok");
     card(out, "requests", html_fmt_count(a, sizeof(a), scheduled));
-    if (scheduled > 0) snprintf(v, sizeof(v), "%.2f%%", 100 * (scheduled - ok) / scheduled);
-    else snprintf(v, sizeof(v), "—");
+    if (scheduled > 0)
+        snprintf(v, sizeof(v), "%.2f%%", 100 * (scheduled - ok) / scheduled);
+    else
+        snprintf(v, sizeof(v), "—");
     card(out, "not ok", v);
     fputs("</div>\n", out);
 }
@@ -267,7 +282,8 @@ static void configuration(FILE *out, const json_t *result)
     html_esc(out, html_str(result, "model"));
     fputs("</dd></div>\n", out);
     if (*start_time(b, sizeof(b), result)) fprintf(out, "<div><dt>started</dt><dd>%s</dd></div>\n", b);
-    json_object_foreach(config, key, v) {
+    json_object_foreach(config, key, v)
+    {
         if (strcmp(key, "command") == 0) continue;
         fputs("<div><dt>", out);
         html_esc(out, key);
@@ -348,15 +364,19 @@ static void compare_row(FILE *out, json_t *const *results, size_t n, const char 
 static void compare_thresholds(FILE *out, json_t *const *results, size_t n)
 {
     size_t any = 0;
-    for (size_t i = 0; i < n; i++) any += json_object_size(html_obj(results[i], "thresholds"));
+    for (size_t i = 0; i < n; i++)
+        any += json_object_size(html_obj(results[i], "thresholds"));
     if (!any) return;
     fputs("<tr><th>thresholds</th>", out);
     for (size_t i = 0; i < n; i++) {
         size_t passed, failed;
         threshold_counts(results[i], &passed, &failed);
-        if (!(passed + failed)) fputs("<td class=\"num muted\">—</td>", out);
-        else if (failed) fprintf(out, "<td class=\"num bad\">✗ %zu of %zu failed</td>", failed, passed + failed);
-        else fprintf(out, "<td class=\"num ok\">✓ %zu passed</td>", passed);
+        if (!(passed + failed))
+            fputs("<td class=\"num muted\">—</td>", out);
+        else if (failed)
+            fprintf(out, "<td class=\"num bad\">✗ %zu of %zu failed</td>", failed, passed + failed);
+        else
+            fprintf(out, "<td class=\"num ok\">✓ %zu passed</td>", passed);
     }
     fputs("</tr>\n", out);
 }
@@ -406,8 +426,10 @@ static void page_head(FILE *out, const json_t *first, const char *title, size_t 
     html_esc(out, title);
     fprintf(out, "</title>\n<style>\n%s</style>\n</head>\n<body>\n<main>\n<header>\n<h1>salvo report</h1>\n<p>",
             style_sheet);
-    if (n > 1) fprintf(out, "%zu results", n);
-    else html_esc(out, title);
+    if (n > 1)
+        fprintf(out, "%zu results", n);
+    else
+        html_esc(out, title);
     if (*start_time(b, sizeof(b), first)) fprintf(out, " · started %s", b);
     fputs(" · ", out);
     html_esc(out, html_str(first, "tool"));
@@ -430,7 +452,8 @@ int report_html_write(FILE *out, json_t *const *results, const char *const *titl
     }
     page_head(out, results[0], names[0], n);
     if (n > 1) comparison(out, results, name_ptrs, n);
-    for (size_t i = 0; i < n; i++) result_section(out, results[i], names[i], i);
+    for (size_t i = 0; i < n; i++)
+        result_section(out, results[i], names[i], i);
     fputs("<footer>Written by salvo. One self-contained file: no scripts, no external resources; hover over a "
           "chart for the figures of each second.</footer>\n</main>\n</body>\n</html>\n",
           out);

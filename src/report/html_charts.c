@@ -88,7 +88,8 @@ static void clip_label(char *dst, size_t cap, const char *src, size_t max_bytes)
         memcpy(dst, src, len + 1);
         return;
     }
-    while (max_bytes > 0 && ((unsigned char)src[max_bytes] & 0xC0) == 0x80) max_bytes--;
+    while (max_bytes > 0 && ((unsigned char)src[max_bytes] & 0xC0) == 0x80)
+        max_bytes--;
     memcpy(dst, src, max_bytes);
     memcpy(dst + max_bytes, "\xe2\x80\xa6", 4);
 }
@@ -111,7 +112,8 @@ static struct svg_axis y_axis(const struct tl_chart *c, const json_t *rows)
     double lo = INFINITY, hi = 0;
     size_t i;
     json_t *row;
-    json_array_foreach(rows, i, row) {
+    json_array_foreach(rows, i, row)
+    {
         for (size_t s = 0; s < c->nseries; s++) {
             double v = html_num(row, c->series[s].key);
             if (v > 0 && v < lo) lo = v;
@@ -139,8 +141,8 @@ static void draw_chaos(struct svg_plot *p, const json_t *result)
 {
     json_t *chaos = html_arr(result, "chaos"), *w;
     size_t i;
-    json_array_foreach(chaos, i, w) svg_plot_band(p, html_num(w, "start_s"), html_num(w, "end_s"), "band-chaos",
-                                                  html_str(w, "action"));
+    json_array_foreach(chaos, i, w)
+        svg_plot_band(p, html_num(w, "start_s"), html_num(w, "end_s"), "band-chaos", html_str(w, "action"));
 }
 
 /* One invisible strip per second whose tooltip lists that second's values. */
@@ -149,7 +151,8 @@ static void draw_hover(struct svg_plot *p, const struct tl_chart *c, const json_
     if (json_array_size(rows) > MAX_HOVER_ROWS) return;
     size_t i;
     json_t *row;
-    json_array_foreach(rows, i, row) {
+    json_array_foreach(rows, i, row)
+    {
         char text[512], v[HTML_FMT_MAX];
         double t = html_num(row, "t");
         int at = snprintf(text, sizeof(text), "%g–%gs", t, t + 1);
@@ -178,12 +181,14 @@ static void timeline_chart(FILE *out, const json_t *result, const struct tl_char
     svg_plot_begin(&p, out, CHART_W, c->height, x, y, c->name);
     svg_plot_axes(&p, xt, nx, yt, ny, "seconds since start", c->ytitle);
     draw_chaos(&p, result);
-    for (size_t r = 0; r < c->nrefs; r++) svg_plot_hline(&p, c->refs[r].y, c->refs[r].cls, c->refs[r].label);
+    for (size_t r = 0; r < c->nrefs; r++)
+        svg_plot_hline(&p, c->refs[r].y, c->refs[r].cls, c->refs[r].label);
     for (size_t s = 0; s < c->nseries; s++) {
         size_t i;
         json_t *row;
         svg_plot_line_begin(&p, c->series[s].cls);
-        json_array_foreach(rows, i, row) {
+        json_array_foreach(rows, i, row)
+        {
             json_t *v = json_object_get(row, c->series[s].key);
             svg_plot_line_to(&p, html_num(row, "t") + 0.5, json_is_number(v) ? json_number_value(v) : NAN);
         }
@@ -218,7 +223,8 @@ static void add_threshold_refs(struct tl_chart *c, const json_t *result, const c
 {
     json_t *thresholds = html_obj(result, "thresholds"), *t;
     const char *expr;
-    json_object_foreach(thresholds, expr, t) {
+    json_object_foreach(thresholds, expr, t)
+    {
         if (!threshold_on(expr, metric) || strcmp(html_str(t, "unit"), unit) != 0) continue;
         json_t *pass = json_object_get(t, "pass");
         struct ref_line *r = add_ref(c, html_num(t, "limit") * scale, json_is_true(pass) ? "thr-pass" : "thr-fail");
@@ -230,9 +236,14 @@ void html_chart_latency(FILE *out, const json_t *result)
 {
     static const struct tl_series series[] = {
         {"p50_us", "s-p50", "p50"}, {"p99_us", "s-p99", "p99"}, {"max_us", "s-max", "max"}};
-    struct tl_chart c = {.name = "Latency per second: p50, p99 and max (log scale)", .ytitle = "latency",
-                         .height = CHART_H, .yscale = SVG_LOG, .tick_label = html_fmt_us_short,
-                         .value_label = html_fmt_us, .series = series, .nseries = 3};
+    struct tl_chart c = {.name = "Latency per second: p50, p99 and max (log scale)",
+                         .ytitle = "latency",
+                         .height = CHART_H,
+                         .yscale = SVG_LOG,
+                         .tick_label = html_fmt_us_short,
+                         .value_label = html_fmt_us,
+                         .series = series,
+                         .nseries = 3};
     add_threshold_refs(&c, result, "latency", "us", 1);
     json_t *requests = html_obj(result, "requests"), *latency = html_obj(result, "latency_us");
     double timeout_us = html_num(latency, "timeout_us");
@@ -273,8 +284,13 @@ void html_chart_rate(FILE *out, const json_t *result)
     bool per_row = timeline_has(result, "intended");
     if (per_row) series[n++] = (struct tl_series){"intended", "s-intended", "intended"};
     struct tl_chart c = {.name = "Requests per second: sent and completed against the intended rate",
-                         .ytitle = "requests per second", .height = CHART_H, .yscale = SVG_LINEAR,
-                         .tick_label = html_fmt_si, .value_label = per_second, .series = series, .nseries = n};
+                         .ytitle = "requests per second",
+                         .height = CHART_H,
+                         .yscale = SVG_LINEAR,
+                         .tick_label = html_fmt_si,
+                         .value_label = per_second,
+                         .series = series,
+                         .nseries = n};
     double intended = html_num(html_obj(result, "rate"), "intended");
     if (!(intended > 0)) intended = html_num(html_obj(result, "config"), "rate");
     if (!per_row) {
@@ -291,9 +307,14 @@ void html_chart_concurrency(FILE *out, const json_t *result)
 {
     static const struct tl_series series[] = {{"inflight", "s-inflight", "in flight"},
                                               {"conns", "s-conns", "open connections"}};
-    struct tl_chart c = {.name = "Requests in flight and open connections, per second", .ytitle = "count",
-                         .height = 220, .yscale = SVG_LINEAR, .tick_label = html_fmt_si,
-                         .value_label = html_fmt_count, .series = series, .nseries = 2};
+    struct tl_chart c = {.name = "Requests in flight and open connections, per second",
+                         .ytitle = "count",
+                         .height = 220,
+                         .yscale = SVG_LINEAR,
+                         .tick_label = html_fmt_si,
+                         .value_label = html_fmt_count,
+                         .series = series,
+                         .nseries = 2};
     timeline_chart(out, result, &c);
 }
 
@@ -470,5 +491,6 @@ void html_chart_spectrum_compare(FILE *out, const json_t *const *results, const 
         spectrum_load(&lines[i], results[i], "latency_us", classes[i], label);
     }
     spectrum_draw(out, lines, n, COMPARE_W, "Latency percentile spectrum of every result", NULL);
-    for (size_t i = 0; i < n; i++) hist_release(&lines[i].h);
+    for (size_t i = 0; i < n; i++)
+        hist_release(&lines[i].h);
 }

@@ -33,26 +33,34 @@ void html_esc(FILE *out, const char *s)
 /* Three significant digits of v followed by unit, with sep between. */
 static const char *sig3(char *buf, size_t cap, double v, const char *sep, const char *unit)
 {
-    if (v >= 100) snprintf(buf, cap, "%.0f%s%s", v, sep, unit);
-    else if (v >= 10) snprintf(buf, cap, "%.1f%s%s", v, sep, unit);
-    else snprintf(buf, cap, "%.2f%s%s", v, sep, unit);
+    if (v >= 100)
+        snprintf(buf, cap, "%.0f%s%s", v, sep, unit);
+    else if (v >= 10)
+        snprintf(buf, cap, "%.1f%s%s", v, sep, unit);
+    else
+        snprintf(buf, cap, "%.2f%s%s", v, sep, unit);
     return buf;
 }
 
 const char *html_fmt_us(char *buf, size_t cap, double us)
 {
     if (!isfinite(us)) return snprintf(buf, cap, "—"), buf;
-    if (us < 1000) snprintf(buf, cap, "%.0f" NBSP "µs", us);
-    else if (us < 999500) sig3(buf, cap, us / 1e3, NBSP, "ms");
-    else sig3(buf, cap, us / 1e6, NBSP, "s");
+    if (us < 1000)
+        snprintf(buf, cap, "%.0f" NBSP "µs", us);
+    else if (us < 999500)
+        sig3(buf, cap, us / 1e3, NBSP, "ms");
+    else
+        sig3(buf, cap, us / 1e6, NBSP, "s");
     return buf;
 }
 
 /* Drops a trailing ".0" so that tick labels read "2ms", not "2.0ms". */
 static const char *short_num(char *buf, size_t cap, double v, const char *unit)
 {
-    if (fabs(v - round(v)) < 1e-9) snprintf(buf, cap, "%.0f%s", v, unit);
-    else snprintf(buf, cap, "%.3g%s", v, unit);
+    if (fabs(v - round(v)) < 1e-9)
+        snprintf(buf, cap, "%.0f%s", v, unit);
+    else
+        snprintf(buf, cap, "%.3g%s", v, unit);
     return buf;
 }
 
@@ -84,17 +92,23 @@ const char *html_fmt_count(char *buf, size_t cap, double n)
 
 const char *html_fmt_num(char *buf, size_t cap, double v)
 {
-    if (!isfinite(v)) snprintf(buf, cap, "—");
-    else if (fabs(v - round(v)) < 1e-9 && fabs(v) < 1e15) html_fmt_count(buf, cap, v);
-    else if (fabs(v) >= 100 && fabs(v) < 1e9) snprintf(buf, cap, "%.1f", v);
-    else snprintf(buf, cap, "%.3g", v);
+    if (!isfinite(v))
+        snprintf(buf, cap, "—");
+    else if (fabs(v - round(v)) < 1e-9 && fabs(v) < 1e15)
+        html_fmt_count(buf, cap, v);
+    else if (fabs(v) >= 100 && fabs(v) < 1e9)
+        snprintf(buf, cap, "%.1f", v);
+    else
+        snprintf(buf, cap, "%.3g", v);
     return buf;
 }
 
 const char *html_fmt_rate(char *buf, size_t cap, double v)
 {
-    if (fabs(v) >= 100) html_fmt_count(buf, cap, round(v));
-    else snprintf(buf, cap, "%.1f", v);
+    if (fabs(v) >= 100)
+        html_fmt_count(buf, cap, round(v));
+    else
+        snprintf(buf, cap, "%.1f", v);
     return buf;
 }
 

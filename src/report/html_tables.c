@@ -29,13 +29,17 @@ static void table_open(FILE *out, const char *caption, const char *const *heads,
     fprintf(out, "<table>\n<caption>%s</caption>\n", caption);
     if (heads) {
         fputs("<thead><tr>", out);
-        for (size_t i = 0; i < n; i++) fprintf(out, "<th%s>%s</th>", i ? " class=\"num\"" : "", heads[i]);
+        for (size_t i = 0; i < n; i++)
+            fprintf(out, "<th%s>%s</th>", i ? " class=\"num\"" : "", heads[i]);
         fputs("</tr></thead>\n", out);
     }
     fputs("<tbody>\n", out);
 }
 
-static void table_close(FILE *out) { fputs("</tbody>\n</table>\n", out); }
+static void table_close(FILE *out)
+{
+    fputs("</tbody>\n</table>\n", out);
+}
 
 /* A right-aligned cell holding a count. */
 static void count_cell(FILE *out, double n)
@@ -47,8 +51,10 @@ static void count_cell(FILE *out, double n)
 /* A right-aligned cell holding n as a share of total. */
 static void share_cell(FILE *out, double n, double total)
 {
-    if (total > 0) fprintf(out, "<td class=\"num\">%.2f%%</td>", 100 * n / total);
-    else fputs("<td class=\"num\">—</td>", out);
+    if (total > 0)
+        fprintf(out, "<td class=\"num\">%.2f%%</td>", 100 * n / total);
+    else
+        fputs("<td class=\"num\">—</td>", out);
 }
 
 /* One row of percentiles; values at or above censor_us (if > 0) are lower bounds. */
@@ -72,7 +78,8 @@ static void pct_row(FILE *out, const char *label, const json_t *lat, double cens
 void html_table_percentiles(FILE *out, const json_t *result)
 {
     const char *heads[NPCT + 2] = {""};
-    for (size_t i = 0; i < NPCT; i++) heads[i + 1] = pct_heads[i];
+    for (size_t i = 0; i < NPCT; i++)
+        heads[i + 1] = pct_heads[i];
     heads[NPCT + 1] = "count";
     table_open(out, "Percentiles", heads, NPCT + 2);
     json_t *lat = html_obj(result, "latency_us");
@@ -113,7 +120,8 @@ static void count_table(FILE *out, const char *caption, const char *head, const 
     table_open(out, caption, heads, 3);
     const char *key;
     json_t *v;
-    json_object_foreach((json_t *)obj, key, v) {
+    json_object_foreach((json_t *)obj, key, v)
+    {
         const char *cls = key[0] == '2' ? "ok" : key[0] == '4' || key[0] == '5' ? "bad" : "";
         fprintf(out, "<tr><th class=\"%s\">", strcmp(head, "status") == 0 ? cls : "");
         html_esc(out, key);
@@ -148,8 +156,10 @@ void html_table_outcomes(FILE *out, const json_t *result)
     fputs("</div>\n<div>\n", out);
     json_t *status = html_obj(result, "status");
     double responses = html_num(requests, "ok") + html_num(requests, "http_error");
-    if (json_object_size(status)) count_table(out, "Status codes", "status", status, responses);
-    else fputs("<p class=\"muted\">No HTTP responses.</p>\n", out);
+    if (json_object_size(status))
+        count_table(out, "Status codes", "status", status, responses);
+    else
+        fputs("<p class=\"muted\">No HTTP responses.</p>\n", out);
     count_table(out, "Errors", "kind", html_obj(result, "errors"), total);
     count_table(out, "Connect errors", "errno", html_obj(result, "connect_errors"), total);
     const char *first = html_str(result, "first_error");
@@ -168,7 +178,8 @@ static void status_list(FILE *out, const json_t *status)
     const char *code;
     json_t *n;
     size_t i = 0;
-    json_object_foreach((json_t *)status, code, n) {
+    json_object_foreach((json_t *)status, code, n)
+    {
         fputs(i++ ? ", " : "", out);
         html_esc(out, code);
         fprintf(out, ": %s", html_fmt_count(b, sizeof(b), json_number_value(n)));
@@ -182,24 +193,27 @@ void html_table_groups(FILE *out, const json_t *result)
         fputs("<p class=\"muted\">No per-name figures in this result.</p>\n", out);
         return;
     }
-    static const char *const heads[] = {"name", "requests", "ok", "http_error", "failed", "timeout",
-                                        "p50",  "p90",      "p99", "p99.9",     "max",    "status"};
+    static const char *const heads[] = {"name", "requests", "ok",  "http_error", "failed", "timeout",
+                                        "p50",  "p90",      "p99", "p99.9",      "max",    "status"};
     static const char *const counts[] = {"requests", "ok", "http_error", "failed", "timeout"};
     static const char *const pcts[] = {"p50", "p90", "p99", "p99_9", "max"};
     table_open(out, "Figures per request name", heads, sizeof(heads) / sizeof(heads[0]));
     const char *name;
     json_t *g;
     char b[HTML_FMT_MAX];
-    json_object_foreach(groups, name, g) {
+    json_object_foreach(groups, name, g)
+    {
         fputs("<tr><th class=\"name\">", out);
         html_esc(out, name);
         fputs("</th>", out);
-        for (size_t i = 0; i < sizeof(counts) / sizeof(counts[0]); i++) count_cell(out, html_num(g, counts[i]));
+        for (size_t i = 0; i < sizeof(counts) / sizeof(counts[0]); i++)
+            count_cell(out, html_num(g, counts[i]));
         json_t *lat = html_obj(g, "latency_us");
         for (size_t i = 0; i < sizeof(pcts) / sizeof(pcts[0]); i++) {
             if (html_num(lat, "count") > 0)
                 fprintf(out, "<td class=\"num\">%s</td>", html_fmt_us(b, sizeof(b), html_num(lat, pcts[i])));
-            else fputs("<td class=\"num muted\">—</td>", out);
+            else
+                fputs("<td class=\"num muted\">—</td>", out);
         }
         fputs("<td class=\"num\">", out);
         status_list(out, html_obj(g, "status"));
@@ -217,11 +231,16 @@ static void threshold_value(FILE *out, const json_t *v, const char *unit)
         return;
     }
     double x = json_number_value(v);
-    if (strcmp(unit, "us") == 0) fputs(html_fmt_us(b, sizeof(b), x), out);
-    else if (strcmp(unit, "ratio") == 0) fprintf(out, "%.3g%%", 100 * x);
-    else if (strcmp(unit, "ratio_of_intended") == 0) fprintf(out, "%.3g%% of intended", 100 * x);
-    else if (strcmp(unit, "req/s") == 0) fprintf(out, "%s/s", html_fmt_num(b, sizeof(b), x));
-    else fputs(html_fmt_num(b, sizeof(b), x), out);
+    if (strcmp(unit, "us") == 0)
+        fputs(html_fmt_us(b, sizeof(b), x), out);
+    else if (strcmp(unit, "ratio") == 0)
+        fprintf(out, "%.3g%%", 100 * x);
+    else if (strcmp(unit, "ratio_of_intended") == 0)
+        fprintf(out, "%.3g%% of intended", 100 * x);
+    else if (strcmp(unit, "req/s") == 0)
+        fprintf(out, "%s/s", html_fmt_num(b, sizeof(b), x));
+    else
+        fputs(html_fmt_num(b, sizeof(b), x), out);
 }
 
 void html_table_thresholds(FILE *out, const json_t *result)
@@ -232,7 +251,8 @@ void html_table_thresholds(FILE *out, const json_t *result)
     table_open(out, "Thresholds", heads, 4);
     const char *expr;
     json_t *t;
-    json_object_foreach(thresholds, expr, t) {
+    json_object_foreach(thresholds, expr, t)
+    {
         /* Either {"pass": bool, "observed", "limit", "unit"} or a bare boolean. */
         bool pass = json_is_true(json_is_object(t) ? json_object_get(t, "pass") : t);
         const char *unit = html_str(t, "unit");
@@ -260,7 +280,8 @@ void html_table_chaos(FILE *out, const json_t *result)
     static const char *const heads[] = {"action", "from", "to", "figures during the window"};
     table_open(out, "Chaos windows (shaded on the timelines)", heads, 4);
     size_t i;
-    json_array_foreach(chaos, i, w) {
+    json_array_foreach(chaos, i, w)
+    {
         char b[HTML_FMT_MAX];
         fputs("<tr><th>", out);
         html_esc(out, html_str(w, "action"));
@@ -269,7 +290,8 @@ void html_table_chaos(FILE *out, const json_t *result)
         const char *key;
         json_t *v;
         size_t shown = 0;
-        json_object_foreach(w, key, v) {
+        json_object_foreach(w, key, v)
+        {
             if (!strcmp(key, "action") || !strcmp(key, "start_s") || !strcmp(key, "end_s")) continue;
             fputs(shown++ ? ", " : "", out);
             html_esc(out, key);
@@ -286,7 +308,8 @@ static void kv_rows(FILE *out, const json_t *obj, const char *prefix)
 {
     const char *key;
     json_t *v;
-    json_object_foreach((json_t *)obj, key, v) {
+    json_object_foreach((json_t *)obj, key, v)
+    {
         if (json_is_object(v) && !prefix) {
             kv_rows(out, v, key);
             continue;
@@ -332,7 +355,8 @@ static void kernel_rows(FILE *out, const json_t *kernel)
     const char *key;
     json_t *v;
     size_t shown = 0;
-    json_object_foreach((json_t *)kernel, key, v) {
+    json_object_foreach((json_t *)kernel, key, v)
+    {
         if (!json_is_number(v) || json_number_value(v) == 0) continue;
         fputs("<tr><th>", out);
         html_esc(out, key);
@@ -352,8 +376,10 @@ void html_table_health(FILE *out, const json_t *result)
     fputs("<div class=\"cols three\">\n<div>\n", out);
     json_t *pool = html_obj(result, "pool");
     table_open(out, "Connection pool", NULL, 2);
-    if (pool) kv_rows(out, pool, NULL);
-    else fputs("<tr><td colspan=\"2\" class=\"muted\">not in this result</td></tr>\n", out);
+    if (pool)
+        kv_rows(out, pool, NULL);
+    else
+        fputs("<tr><td colspan=\"2\" class=\"muted\">not in this result</td></tr>\n", out);
     table_close(out);
     fputs("</div>\n<div>\n", out);
     table_open(out, "Generator", NULL, 2);

@@ -105,13 +105,13 @@ static json_t *groups_object(const struct run_config *cfg, const struct recorder
 static json_t *pool_object(const struct pool_stats *p, const struct recorder *t)
 {
     uint64_t closed = p->closed_by_server + p->closed_by_us + p->closed_by_error;
-    json_t *o = json_pack("{s:I,s:I,s:{s:I,s:I,s:I},s:I,s:I,s:I,s:I,s:f,s:I,s:I}", "opened", (json_int_t)p->opened,
-                     "closed", (json_int_t)closed, "closed_by", "server", (json_int_t)p->closed_by_server, "us",
-                     (json_int_t)p->closed_by_us, "error", (json_int_t)p->closed_by_error, "connect_errors",
-                     (json_int_t)p->connect_errors, "max_open", (json_int_t)p->max_open, "idle",
-                     (json_int_t)p->idle, "wait_count", (json_int_t)p->wait_count, "wait_duration_us",
-                     (double)p->wait_ns / 1e3, "retries", (json_int_t)p->retries, "backlog_max",
-                     (json_int_t)p->backlog_max);
+    json_t *o =
+        json_pack("{s:I,s:I,s:{s:I,s:I,s:I},s:I,s:I,s:I,s:I,s:f,s:I,s:I}", "opened", (json_int_t)p->opened, "closed",
+                  (json_int_t)closed, "closed_by", "server", (json_int_t)p->closed_by_server, "us",
+                  (json_int_t)p->closed_by_us, "error", (json_int_t)p->closed_by_error, "connect_errors",
+                  (json_int_t)p->connect_errors, "max_open", (json_int_t)p->max_open, "idle", (json_int_t)p->idle,
+                  "wait_count", (json_int_t)p->wait_count, "wait_duration_us", (double)p->wait_ns / 1e3, "retries",
+                  (json_int_t)p->retries, "backlog_max", (json_int_t)p->backlog_max);
     /* Responses per established connection: 1 without keep-alive, large with it. */
     json_object_set_new(o, "requests_per_conn",
                         json_real(p->opened ? (double)(t->ok + t->http_error) / (double)p->opened : 0));
@@ -122,7 +122,8 @@ static json_t *pool_object(const struct pool_stats *p, const struct recorder *t)
 static json_t *generator_object(const struct run_result *r)
 {
     json_t *per = json_array();
-    for (uint32_t i = 0; i < r->nthreads; i++) json_array_append_new(per, json_real(r->cpu_pct[i]));
+    for (uint32_t i = 0; i < r->nthreads; i++)
+        json_array_append_new(per, json_real(r->cpu_pct[i]));
     json_t *o = json_object();
     json_object_set_new(o, "cpu_pct", json_real(r->cpu_pct_total));
     json_object_set_new(o, "cpu_pct_max_thread", json_real(r->cpu_pct_max));
@@ -133,8 +134,8 @@ static json_t *generator_object(const struct run_result *r)
     json_object_set_new(o, "send_lag_us", report_json_percentiles(&r->total.send_lag));
     const struct cpu_share *m = &r->machine;
     json_object_set_new(o, "machine_cpu",
-                        m->ok ? json_pack("{s:f, s:f, s:f, s:f}", "busy_pct", m->busy_pct, "softirq_pct", m->softirq_pct,
-                                          "iowait_pct", m->iowait_pct, "steal_pct", m->steal_pct)
+                        m->ok ? json_pack("{s:f, s:f, s:f, s:f}", "busy_pct", m->busy_pct, "softirq_pct",
+                                          m->softirq_pct, "iowait_pct", m->iowait_pct, "steal_pct", m->steal_pct)
                               : json_null());
     return o;
 }
@@ -157,8 +158,13 @@ static json_t *kernel_object(const struct run_result *r)
  */
 static json_t *timeline_array(const struct run_config *cfg, const struct run_result *r)
 {
-    struct schedule_cfg sc = {.rate = cfg->rate, .duration_ns = cfg->duration_ns, .stages = cfg->stages,
-                              .nstages = cfg->nstages, .start_rate = cfg->start_rate, .nshards = 1, .nthreads = 1};
+    struct schedule_cfg sc = {.rate = cfg->rate,
+                              .duration_ns = cfg->duration_ns,
+                              .stages = cfg->stages,
+                              .nstages = cfg->nstages,
+                              .start_rate = cfg->start_rate,
+                              .nshards = 1,
+                              .nthreads = 1};
     double share = cfg->nshards > 1 ? 1.0 / cfg->nshards : 1.0;
     json_t *a = json_array();
     for (size_t i = 0; i < r->nrows; i++) {
@@ -318,19 +324,22 @@ json_t *report_json_build(const struct run_config *cfg, const struct run_result 
     json_object_set_new(o, "config", config_object(cfg));
     json_object_set_new(o, "model", json_string(cfg->closed ? "closed" : "open"));
     if (cfg->closed)
-        json_object_set_new(o, "warning", json_string("closed model: latency is measured from the send time and is "
-                                                      "subject to coordinated omission"));
+        json_object_set_new(o, "warning",
+                            json_string("closed model: latency is measured from the send time and is "
+                                        "subject to coordinated omission"));
     json_object_set_new(o, "valid", json_boolean(r->valid));
     json_t *reasons = json_array();
-    for (int i = 0; i < r->nreasons; i++) json_array_append_new(reasons, json_string(r->reasons[i]));
+    for (int i = 0; i < r->nreasons; i++)
+        json_array_append_new(reasons, json_string(r->reasons[i]));
     json_object_set_new(o, "invalid_reasons", reasons);
     json_object_set_new(o, "interrupted", json_boolean(r->interrupted));
     json_object_set_new(o, "data_exhausted", json_boolean(r->data_exhausted));
     json_object_set_new(o, "start_unix_ms", json_integer((json_int_t)(r->wall_start_ns / 1000000)));
     json_object_set_new(o, "duration_s", json_real(r->duration_s));
     json_object_set_new(o, "elapsed_s", json_real(r->elapsed_s));
-    json_object_set_new(o, "rate", json_pack("{s:f,s:f,s:I}", "intended", r->rate_intended, "achieved",
-                                             r->rate_achieved, "sent", (json_int_t)r->sent));
+    json_object_set_new(o, "rate",
+                        json_pack("{s:f,s:f,s:I}", "intended", r->rate_intended, "achieved", r->rate_achieved, "sent",
+                                  (json_int_t)r->sent));
     json_object_set_new(o, "requests", requests_object(t));
     json_t *lat = report_json_percentiles(&t->latency);
     json_object_set_new(lat, "timeout_us", json_integer((json_int_t)(cfg->timeout_ns / 1000)));
@@ -348,7 +357,8 @@ json_t *report_json_build(const struct run_config *cfg, const struct run_result 
     json_t *cerr = json_object();
     for (int i = 1; i < REC_MAX_ERRNO; i++) {
         const char *name = strerrorname_np(i);
-        if (t->connect_errno[i]) json_object_set_new(cerr, name ? name : "E?", json_integer((json_int_t)t->connect_errno[i]));
+        if (t->connect_errno[i])
+            json_object_set_new(cerr, name ? name : "E?", json_integer((json_int_t)t->connect_errno[i]));
     }
     json_object_set_new(o, "connect_errors", cerr);
     json_object_set_new(o, "first_error", json_string(r->first_error));
@@ -356,7 +366,8 @@ json_t *report_json_build(const struct run_config *cfg, const struct run_result 
     if (cfg->closed)
         json_array_append_new(hints, json_string("closed model: latency excludes the queueing users would see"));
     if (reqgen_is_static(cfg->gen) && t->scheduled > 1)
-        json_array_append_new(hints, json_string("every request was identical: a cache may have answered them all; use --data"));
+        json_array_append_new(
+            hints, json_string("every request was identical: a cache may have answered them all; use --data"));
     char steal[256];
     if (run_steal_hint(r, steal, sizeof steal)) json_array_append_new(hints, json_string(steal));
     json_object_set_new(o, "hints", hints);

@@ -70,10 +70,12 @@ static int check_histograms(json_t *result, char *why, size_t cap)
     json_t *hdr = json_object_get(result, "hdr"), *v;
     const char *key;
     if (hdr && !json_is_object(hdr)) return refuse(why, cap, "\"hdr\" is not an object");
-    json_object_foreach(hdr, key, v) {
+    json_object_foreach(hdr, key, v)
+    {
         if (!decodes(v)) return refuse(why, cap, "hdr.%s is not a valid HdrHistogram", key);
     }
-    json_object_foreach(json_object_get(result, "groups"), key, v) {
+    json_object_foreach(json_object_get(result, "groups"), key, v)
+    {
         json_t *g = json_object_get(v, "hdr_latency_us");
         if (g && !decodes(g)) return refuse(why, cap, "groups.%s.hdr_latency_us is not a valid HdrHistogram", key);
     }
@@ -231,7 +233,8 @@ static void merge_verdict(const struct merge *m, json_t *o)
         valid &= json_is_true(json_object_get(r, "valid"));
         interrupted |= json_is_true(json_object_get(r, "interrupted"));
         exhausted |= json_is_true(json_object_get(r, "data_exhausted"));
-        json_array_foreach(json_object_get(r, "invalid_reasons"), j, reason) {
+        json_array_foreach(json_object_get(r, "invalid_reasons"), j, reason)
+        {
             json_array_append_new(reasons, tagged(m->index[i], json_string_value(reason)));
         }
     }
@@ -275,7 +278,8 @@ static json_t *merge_chaos(const struct merge *m)
     json_t *out = json_array(), *w;
     for (size_t i = 0; i < m->n; i++) {
         size_t j;
-        json_array_foreach(json_object_get(m->results[i], "chaos"), j, w) {
+        json_array_foreach(json_object_get(m->results[i], "chaos"), j, w)
+        {
             json_t *copy = json_deep_copy(w);
             if (json_is_object(copy)) json_object_set_new(copy, "shard", json_integer(m->index[i]));
             json_array_append_new(out, copy);

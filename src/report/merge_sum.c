@@ -54,7 +54,8 @@ static void add_numbers(json_t *dst, json_t *src, bool deep)
 {
     const char *key;
     json_t *v;
-    json_object_foreach(src, key, v) {
+    json_object_foreach(src, key, v)
+    {
         json_t *d = json_object_get(dst, key);
         if (json_is_number(v)) {
             add_number(dst, key, v);
@@ -216,7 +217,8 @@ json_t *merge_groups(const struct merge *m)
     json_t **objs = xcalloc(m->n, sizeof(*objs)), **hdrs = xcalloc(m->n, sizeof(*hdrs));
     const char *name;
     for (size_t i = 0; i < m->n; i++) {
-        json_object_foreach(json_object_get(m->results[i], "groups"), name, g) {
+        json_object_foreach(json_object_get(m->results[i], "groups"), name, g)
+        {
             if (!json_object_get(out, name)) json_object_set_new(out, name, merge_group(m, name, objs, hdrs));
         }
     }
@@ -292,7 +294,8 @@ static void add_row(json_t *out, json_t *row)
 {
     const char *key;
     json_t *v;
-    json_object_foreach(row, key, v) {
+    json_object_foreach(row, key, v)
+    {
         size_t len = strlen(key);
         if (!strcmp(key, "t") || !json_is_number(v)) continue;
         json_t *d = json_object_get(out, key);
@@ -320,7 +323,8 @@ json_t *merge_timeline(const struct merge *m, json_int_t start_ms)
         json_t *r = m->results[i], *row;
         size_t j;
         double offset_s = (double)(json_integer_value(json_object_get(r, "start_unix_ms")) - start_ms) / 1000.0;
-        json_array_foreach(json_object_get(r, "timeline"), j, row) {
+        json_array_foreach(json_object_get(r, "timeline"), j, row)
+        {
             if (!json_is_object(row)) continue;
             rows[k++] = (struct placed_row){llround(offset_s) + json_integer_value(json_object_get(row, "t")), i, row};
         }

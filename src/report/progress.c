@@ -10,9 +10,12 @@
 void progress_init(struct progress *p, FILE *out, enum progress_mode mode)
 {
     *p = (struct progress){.out = out, .plain_every = 5};
-    if (mode == PROGRESS_OFF) p->out = NULL;
-    else if (mode == PROGRESS_TTY) p->tty = true;
-    else if (mode == PROGRESS_AUTO) p->tty = isatty(fileno(out));
+    if (mode == PROGRESS_OFF)
+        p->out = NULL;
+    else if (mode == PROGRESS_TTY)
+        p->tty = true;
+    else if (mode == PROGRESS_AUTO)
+        p->tty = isatty(fileno(out));
 }
 
 void progress_second(void *ctx, const struct run_config *cfg, const struct timeline_row *row)
@@ -27,13 +30,16 @@ void progress_second(void *ctx, const struct run_config *cfg, const struct timel
     bool late = !cfg->closed && row->late * 100 > row->sent && row->late > 0;
     if (late && p->tty) fputs("\r\033[K", p->out);
     if (late) {
-        fprintf(p->out, "salvo: warning: second %u: %llu arrivals left more than %.1f ms late (up to %.1f ms): "
-                        "the generator is behind (machine busy or rate too high)\n",
-                row->t + 1, (unsigned long long)row->late, (double)cfg->max_lag_ns / 1e6, (double)row->lag_max_us / 1e3);
+        fprintf(p->out,
+                "salvo: warning: second %u: %llu arrivals left more than %.1f ms late (up to %.1f ms): "
+                "the generator is behind (machine busy or rate too high)\n",
+                row->t + 1, (unsigned long long)row->late, (double)cfg->max_lag_ns / 1e6,
+                (double)row->lag_max_us / 1e3);
         p->line_open = false;
     }
     if (!p->tty && (row->t + 1) % p->plain_every != 0) return;
-    fprintf(p->out, "%s[%4us/%.0fs] %8llu/s", p->tty ? "\r\033[K" : "", row->t + 1, total, (unsigned long long)row->sent);
+    fprintf(p->out, "%s[%4us/%.0fs] %8llu/s", p->tty ? "\r\033[K" : "", row->t + 1, total,
+            (unsigned long long)row->sent);
     if (cfg->rate > 0) fprintf(p->out, " of %.0f/s", cfg->rate);
     fprintf(p->out, "  p50 %s  p99 %s  errors %llu  conns %llu  backlog %llu%s", p50, p99,
             (unsigned long long)row->errors, (unsigned long long)row->conns, (unsigned long long)row->backlog,

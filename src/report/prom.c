@@ -33,7 +33,8 @@ static void serve_one(struct prom *p, int c)
     char head[256];
     int n = snprintf(head, sizeof(head),
                      "HTTP/1.1 200 OK\r\nContent-Type: text/plain; version=0.0.4\r\nContent-Length: %zu\r\n"
-                     "Connection: close\r\n\r\n", strlen(body));
+                     "Connection: close\r\n\r\n",
+                     strlen(body));
     if (write(c, head, (size_t)n) == n) {
         ssize_t w = write(c, body, strlen(body));
         (void)w;
@@ -88,9 +89,12 @@ static void escape_label(char *out, size_t cap, const char *in)
 {
     size_t o = 0;
     for (; *in && o + 3 < cap; in++) {
-        if (*in == '\\' || *in == '"') out[o++] = '\\', out[o++] = *in;
-        else if (*in == '\n') out[o++] = '\\', out[o++] = 'n';
-        else out[o++] = *in;
+        if (*in == '\\' || *in == '"')
+            out[o++] = '\\', out[o++] = *in;
+        else if (*in == '\n')
+            out[o++] = '\\', out[o++] = 'n';
+        else
+            out[o++] = *in;
     }
     out[o] = '\0';
 }
@@ -148,8 +152,9 @@ static char *render(struct prom *p, const struct run_config *cfg, const struct t
     fprintf(f, "# TYPE salvo_inflight gauge\nsalvo_inflight %llu\n", (unsigned long long)row->inflight);
     fprintf(f, "# TYPE salvo_connections gauge\nsalvo_connections %llu\n", (unsigned long long)row->conns);
     fprintf(f, "# TYPE salvo_backlog gauge\nsalvo_backlog %llu\n", (unsigned long long)row->backlog);
-    fprintf(f, "# HELP salvo_send_lag_max_seconds The generator's worst lateness in the last second.\n"
-               "# TYPE salvo_send_lag_max_seconds gauge\nsalvo_send_lag_max_seconds %.6f\n",
+    fprintf(f,
+            "# HELP salvo_send_lag_max_seconds The generator's worst lateness in the last second.\n"
+            "# TYPE salvo_send_lag_max_seconds gauge\nsalvo_send_lag_max_seconds %.6f\n",
             (double)row->lag_max_us / 1e6);
     fprintf(f, "# TYPE salvo_elapsed_seconds gauge\nsalvo_elapsed_seconds %u\n", row->t + 1);
     fclose(f);

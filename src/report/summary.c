@@ -9,9 +9,12 @@
 
 const char *report_fmt_us(char *buf, size_t cap, double us)
 {
-    if (us < 1000) snprintf(buf, cap, "%.0fus", us);
-    else if (us < 1e6) snprintf(buf, cap, "%.2fms", us / 1e3);
-    else snprintf(buf, cap, "%.3fs", us / 1e6);
+    if (us < 1000)
+        snprintf(buf, cap, "%.0fus", us);
+    else if (us < 1e6)
+        snprintf(buf, cap, "%.2fms", us / 1e3);
+    else
+        snprintf(buf, cap, "%.3fs", us / 1e6);
     return buf;
 }
 
@@ -77,8 +80,9 @@ static void print_health(FILE *out, const struct run_config *cfg, const struct r
 {
     char b1[32], b2[32];
     if (r->rate_intended > 0 && cfg->nshards > 1)
-        fprintf(out, "rate        intended %.1f/s for the whole run, %.1f/s for this shard (%u of %u); "
-                     "achieved %.1f/s (%llu sent in %.2fs)\n",
+        fprintf(out,
+                "rate        intended %.1f/s for the whole run, %.1f/s for this shard (%u of %u); "
+                "achieved %.1f/s (%llu sent in %.2fs)\n",
                 r->rate_intended, r->rate_intended / cfg->nshards, cfg->shard, cfg->nshards, r->rate_achieved,
                 (unsigned long long)r->sent, r->duration_s);
     else if (r->rate_intended > 0)
@@ -88,9 +92,11 @@ static void print_health(FILE *out, const struct run_config *cfg, const struct r
         fprintf(out, "rate        achieved %.1f/s (%llu sent in %.2fs; closed loop, no intended rate)\n",
                 r->rate_achieved, (unsigned long long)r->sent, r->duration_s);
     const struct pool_stats *p = &r->pool;
-    fprintf(out, "pool        opened %llu, closed %llu (server %llu, us %llu, error %llu), connect errors %llu, "
-                 "max open %llu, waited %llu (total %s), backlog max %llu, %.1f requests/connection\n",
-            (unsigned long long)p->opened, (unsigned long long)(p->closed_by_server + p->closed_by_us + p->closed_by_error),
+    fprintf(out,
+            "pool        opened %llu, closed %llu (server %llu, us %llu, error %llu), connect errors %llu, "
+            "max open %llu, waited %llu (total %s), backlog max %llu, %.1f requests/connection\n",
+            (unsigned long long)p->opened,
+            (unsigned long long)(p->closed_by_server + p->closed_by_us + p->closed_by_error),
             (unsigned long long)p->closed_by_server, (unsigned long long)p->closed_by_us,
             (unsigned long long)p->closed_by_error, (unsigned long long)p->connect_errors,
             (unsigned long long)p->max_open, (unsigned long long)p->wait_count,
@@ -102,8 +108,8 @@ static void print_health(FILE *out, const struct run_config *cfg, const struct r
         fprintf(out, ", send lag p99 %s",
                 report_fmt_us(b2, sizeof(b2), (double)hist_value_at_percentile(&r->total.send_lag, 99)));
     if (r->machine.ok)
-        fprintf(out, "; machine busy %.0f%% (softirq %.0f%%), steal %.0f%%", r->machine.busy_pct, r->machine.softirq_pct,
-                r->machine.steal_pct);
+        fprintf(out, "; machine busy %.0f%% (softirq %.0f%%), steal %.0f%%", r->machine.busy_pct,
+                r->machine.softirq_pct, r->machine.steal_pct);
     fprintf(out, "\n");
     int shown = 0;
     for (int i = 0; i < KERNEL_NCOUNTERS; i++) {
@@ -114,7 +120,8 @@ static void print_health(FILE *out, const struct run_config *cfg, const struct r
     if (shown) fprintf(out, "  (deltas for this network namespace, all processes)\n");
     for (int i = 0; i < KERNEL_NCOUNTERS; i++) {
         int64_t d = kernel_counter_delta(&r->kernel_before, &r->kernel_after, i);
-        if (!d || strcmp(kernel_counter_name(i), "TcpExt.TW") == 0 || strcmp(kernel_counter_name(i), "Tcp.OutRsts") == 0)
+        if (!d || strcmp(kernel_counter_name(i), "TcpExt.TW") == 0 ||
+            strcmp(kernel_counter_name(i), "Tcp.OutRsts") == 0)
             continue;
         fprintf(out, "  %-27s %s\n", kernel_counter_name(i), kernel_counter_meaning(i));
     }
@@ -142,8 +149,9 @@ void report_summary(FILE *out, const struct run_config *cfg, const struct run_re
         fprintf(out, "salvo: closed model with %u connections%s — WARNING: %s\n", cfg->connections,
                 cfg->rate > 0 ? " (rate capped)" : "", co);
     } else if (cfg->nstages) {
-        fprintf(out, "salvo: open model, %s arrivals ramped over %zu stage%s from %.1f/s (mean %.1f/s) for %.1fs, "
-                     "%u thread%s, up to %u connections\n",
+        fprintf(out,
+                "salvo: open model, %s arrivals ramped over %zu stage%s from %.1f/s (mean %.1f/s) for %.1fs, "
+                "%u thread%s, up to %u connections\n",
                 cfg->arrival == ARRIVAL_POISSON ? "poisson" : "evenly spaced", cfg->nstages,
                 cfg->nstages == 1 ? "" : "s", cfg->start_rate, cfg->rate, (double)cfg->duration_ns / 1e9, cfg->threads,
                 cfg->threads == 1 ? "" : "s", cfg->connections);
@@ -170,11 +178,16 @@ void report_summary(FILE *out, const struct run_config *cfg, const struct run_re
     print_health(out, cfg, r);
     print_knee(out, cfg, r);
     if (cfg->closed) fprintf(out, "note        * %s\n", co);
-    if (cfg->closed) fprintf(out, "hint        a closed loop's latency excludes the queueing users would see; run the open model (-r N)\n");
+    if (cfg->closed)
+        fprintf(
+            out,
+            "hint        a closed loop's latency excludes the queueing users would see; run the open model (-r N)\n");
     if (reqgen_is_static(cfg->gen) && r->total.scheduled > 1)
-        fprintf(out, "hint        every request was identical: a cache may have answered them all; feed varied requests with --data\n");
+        fprintf(out, "hint        every request was identical: a cache may have answered them all; feed varied "
+                     "requests with --data\n");
     char steal[256];
     if (run_steal_hint(r, steal, sizeof steal)) fprintf(out, "hint        %s\n", steal);
     if (r->valid) fprintf(out, "verdict     valid\n");
-    for (int i = 0; i < r->nreasons; i++) fprintf(out, "verdict     INVALID: %s\n", r->reasons[i]);
+    for (int i = 0; i < r->nreasons; i++)
+        fprintf(out, "verdict     INVALID: %s\n", r->reasons[i]);
 }

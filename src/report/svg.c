@@ -65,8 +65,8 @@ size_t svg_ticks_log(double lo, double hi, svg_label_fn *label, struct svg_tick 
     return n;
 }
 
-void svg_plot_begin(struct svg_plot *p, FILE *out, double width, double height, struct svg_axis x,
-                    struct svg_axis y, const char *name)
+void svg_plot_begin(struct svg_plot *p, FILE *out, double width, double height, struct svg_axis x, struct svg_axis y,
+                    const char *name)
 {
     memset(p, 0, sizeof(*p));
     p->out = out;
@@ -79,8 +79,10 @@ void svg_plot_begin(struct svg_plot *p, FILE *out, double width, double height, 
     p->x = x;
     p->y = y;
     p->legend_x = p->left;
-    fprintf(out, "<svg class=\"chart\" viewBox=\"0 0 %.0f %.0f\" role=\"img\" "
-                 "aria-label=\"", width, height);
+    fprintf(out,
+            "<svg class=\"chart\" viewBox=\"0 0 %.0f %.0f\" role=\"img\" "
+            "aria-label=\"",
+            width, height);
     html_esc(out, name);
     fputs("\"><title>", out);
     html_esc(out, name);
@@ -102,7 +104,10 @@ static double axis_frac(const struct svg_axis *a, double v)
     return f < 0 ? 0 : f > 1 ? 1 : f;
 }
 
-double svg_plot_px(const struct svg_plot *p, double x) { return p->left + axis_frac(&p->x, x) * (p->right - p->left); }
+double svg_plot_px(const struct svg_plot *p, double x)
+{
+    return p->left + axis_frac(&p->x, x) * (p->right - p->left);
+}
 
 double svg_plot_py(const struct svg_plot *p, double y)
 {
@@ -249,4 +254,7 @@ void svg_plot_legend(struct svg_plot *p, const char *cls, const char *label)
     p->legend_x = x + 23 + CHAR_PX * (double)strlen(label) + 16;
 }
 
-void svg_plot_end(struct svg_plot *p) { fputs("</svg>\n", p->out); }
+void svg_plot_end(struct svg_plot *p)
+{
+    fputs("</svg>\n", p->out);
+}

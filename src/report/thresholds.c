@@ -48,7 +48,10 @@ static const char *trend_key(const char *metric)
 /* Parses the operator at *p, advancing past it. */
 static int parse_op(const char **p)
 {
-    static const struct { const char *s; int op; } ops[] = {
+    static const struct {
+        const char *s;
+        int op;
+    } ops[] = {
         {"<=", THR_LE}, {">=", THR_GE}, {"==", THR_EQ}, {"!=", THR_NE}, {"<", THR_LT}, {">", THR_GT}, {"=", THR_EQ},
     };
     for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++) {
@@ -67,9 +70,13 @@ enum { UNIT_BARE = 1, UNIT_DURATION = 2, UNIT_PERCENT = 4, UNIT_PER_S = 8 };
 /* The kind of unit text u and the factor to the stored unit; 0 when unknown. */
 static int unit_kind(const char *u, double *scale)
 {
-    static const struct { const char *s; int kind; double scale; } units[] = {
-        {"", UNIT_BARE, 1},          {"us", UNIT_DURATION, 1},   {"\xc2\xb5s", UNIT_DURATION, 1},
-        {"ms", UNIT_DURATION, 1e3},  {"s", UNIT_DURATION, 1e6},  {"%", UNIT_PERCENT, 0.01},
+    static const struct {
+        const char *s;
+        int kind;
+        double scale;
+    } units[] = {
+        {"", UNIT_BARE, 1},         {"us", UNIT_DURATION, 1},  {"\xc2\xb5s", UNIT_DURATION, 1},
+        {"ms", UNIT_DURATION, 1e3}, {"s", UNIT_DURATION, 1e6}, {"%", UNIT_PERCENT, 0.01},
         {"/s", UNIT_PER_S, 1},
     };
     for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
@@ -107,7 +114,8 @@ static int parse_value(struct threshold *t, const char *s, const char **why)
     char *end;
     double v = strtod(s, &end), scale;
     if (end == s || !isfinite(v)) return *why = "expected a number after the operator", -EINVAL;
-    while (*end == ' ') end++;
+    while (*end == ' ')
+        end++;
     const char *hint;
     int kind = unit_kind(end, &scale), allowed = units_allowed(t, &hint);
     if (!kind) return *why = "unknown unit (use us, ms, s, %, /s or a plain number)", -EINVAL;
@@ -143,7 +151,8 @@ static bool agg_valid(const char *metric, const char *agg)
 static int parse_lhs(struct threshold *t, const char *s, size_t n, const char **why)
 {
     char lhs[256];
-    while (n && s[n - 1] == ' ') n--;
+    while (n && s[n - 1] == ' ')
+        n--;
     if (n >= sizeof(lhs)) return *why = "expression too long", -EINVAL;
     memcpy(lhs, s, n);
     lhs[n] = '\0';
@@ -167,8 +176,10 @@ static int parse_lhs(struct threshold *t, const char *s, size_t n, const char **
         return *why = "unknown metric or aggregate", -EINVAL;
     memcpy(t->metric, lhs, strlen(lhs) + 1);
     memcpy(t->agg, dot + 1, strlen(dot + 1) + 1);
-    if (!trend_key(t->metric) && strcmp(t->metric, "errors") && strcmp(t->metric, "requests") && strcmp(t->metric, "rate"))
-        return *why = "unknown metric (latency, service_time, wait, ttfb, connect, send_lag, errors, requests, rate)", -EINVAL;
+    if (!trend_key(t->metric) && strcmp(t->metric, "errors") && strcmp(t->metric, "requests") &&
+        strcmp(t->metric, "rate"))
+        return *why = "unknown metric (latency, service_time, wait, ttfb, connect, send_lag, errors, requests, rate)",
+               -EINVAL;
     if (t->name[0] && strcmp(t->metric, "latency") && strcmp(t->metric, "errors") && strcmp(t->metric, "requests"))
         return *why = "{name=…} applies to latency, errors and requests", -EINVAL;
     if (!agg_valid(t->metric, t->agg)) return *why = "aggregate does not fit the metric", -EINVAL;
@@ -180,7 +191,8 @@ int threshold_parse(struct threshold *t, const char *text, const char **why)
     memset(t, 0, sizeof(*t));
     snprintf(t->text, sizeof(t->text), "%s", text);
     const char *p = text;
-    while (*p == ' ') p++;
+    while (*p == ' ')
+        p++;
     const char *close = strchr(p, '}'); /* "{name=x}" holds an '=' that is not the operator */
     const char *from = close ? close + 1 : p;
     const char *opstart = from + strcspn(from, "<>=!");
@@ -189,7 +201,8 @@ int threshold_parse(struct threshold *t, const char *text, const char **why)
     if (rc < 0) return rc;
     const char *q = opstart;
     if ((t->op = parse_op(&q)) < 0) return *why = "bad comparison operator", -EINVAL;
-    while (*q == ' ') q++;
+    while (*q == ' ')
+        q++;
     return parse_value(t, q, why);
 }
 
@@ -202,7 +215,10 @@ static double number_or_nan(json_t *v)
 /* A percentile aggregate's value from the stored figures or the embedded histogram. */
 static double trend_percentile(json_t *obj, json_t *hdr_b64, double pct)
 {
-    static const struct { double p; const char *key; } stored[] = {
+    static const struct {
+        double p;
+        const char *key;
+    } stored[] = {
         {50, "p50"}, {90, "p90"}, {99, "p99"}, {99.9, "p99_9"}, {99.99, "p99_99"},
     };
     for (size_t i = 0; i < sizeof(stored) / sizeof(stored[0]); i++) {
@@ -286,7 +302,8 @@ static void censor_latency(const struct threshold *t, json_t *result, double tim
     else if (mean)
         snprintf(f->note, sizeof(f->note),
                  "mean >= %s: it counts timed-out requests at the timeout, so the true value is unknown and may "
-                 "exceed %s", v, lim);
+                 "exceed %s",
+                 v, lim);
     else
         snprintf(f->note, sizeof(f->note),
                  "%s >= %s: requests timed out, so the true value is unknown and may exceed %s", t->agg, v, lim);
@@ -365,8 +382,8 @@ static double request_rate(const struct threshold *t, json_t *result, double req
 /* Value of errors/requests/rate aggregates, NaN when there is no data. */
 static double count_value(const struct threshold *t, json_t *result)
 {
-    json_t *src = t->name[0] ? json_object_get(json_object_get(result, "groups"), t->name)
-                             : json_object_get(result, "requests");
+    json_t *src =
+        t->name[0] ? json_object_get(json_object_get(result, "groups"), t->name) : json_object_get(result, "requests");
     if (!strcmp(t->metric, "rate")) {
         json_t *rate = json_object_get(result, "rate");
         double achieved = json_number_value(json_object_get(rate, "achieved"));
@@ -379,7 +396,8 @@ static double count_value(const struct threshold *t, json_t *result)
     double total = json_number_value(json_object_get(src, t->name[0] ? "requests" : "scheduled"));
     if (total <= 0) return NAN;
     if (!strcmp(t->metric, "requests")) return !strcmp(t->agg, "count") ? total : request_rate(t, result, total);
-    double errors = json_number_value(json_object_get(src, "failed")) + json_number_value(json_object_get(src, "timeout")) +
+    double errors = json_number_value(json_object_get(src, "failed")) +
+                    json_number_value(json_object_get(src, "timeout")) +
                     json_number_value(json_object_get(src, "http_error"));
     return !strcmp(t->agg, "count") ? errors : errors / total;
 }
@@ -400,8 +418,10 @@ static bool compare(const struct threshold *t, double v)
 bool threshold_judge(const struct threshold *t, json_t *result, double *observed, char *note, size_t cap)
 {
     struct figure f = {.v = NAN};
-    if (trend_key(t->metric)) trend_value(t, result, &f);
-    else f.v = count_value(t, result);
+    if (trend_key(t->metric))
+        trend_value(t, result, &f);
+    else
+        f.v = count_value(t, result);
     *observed = f.v;
     if (cap) snprintf(note, cap, "%s", f.note);
     if (isnan(f.v)) return false;
@@ -450,7 +470,8 @@ void thresholds_print(FILE *out, json_t *result)
 {
     const char *expr;
     json_t *e;
-    json_object_foreach(json_object_get(result, "thresholds"), expr, e) {
+    json_object_foreach(json_object_get(result, "thresholds"), expr, e)
+    {
         json_t *obs = json_object_get(e, "observed");
         const char *unit = json_string_value(json_object_get(e, "unit"));
         const char *note = json_string_value(json_object_get(e, "note"));
@@ -463,7 +484,8 @@ void thresholds_print(FILE *out, json_t *result)
             snprintf(val, sizeof(val), "%.3f%%", 100 * json_number_value(obs));
         else
             snprintf(val, sizeof(val), "%.2f", json_number_value(obs));
-        fprintf(out, "threshold   %-4s %s (observed %s)%s%s\n", json_is_true(json_object_get(e, "pass")) ? "ok" : "FAIL",
-                expr, val, note ? ": " : "", note ? note : "");
+        fprintf(out, "threshold   %-4s %s (observed %s)%s%s\n",
+                json_is_true(json_object_get(e, "pass")) ? "ok" : "FAIL", expr, val, note ? ": " : "",
+                note ? note : "");
     }
 }

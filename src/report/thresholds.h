@@ -19,10 +19,10 @@
 struct threshold {
     char text[256];
     char metric[32];
-    char name[128]; /* empty: all requests */
-    char agg[32];   /* "p99.9", "mean", "rate", ... */
-    int op;         /* one of THR_LT ... THR_NE */
-    double limit;   /* in the metric's unit (µs, ratio, req/s) */
+    char name[128];           /* empty: all requests */
+    char agg[32];             /* "p99.9", "mean", "rate", ... */
+    int op;                   /* one of THR_LT ... THR_NE */
+    double limit;             /* in the metric's unit (µs, ratio, req/s) */
     bool percent_of_intended; /* rate.achieved >= 99% */
 };
 

@@ -42,7 +42,7 @@ struct doctor_plan {
     bool keepalive;          /* false: a new connection per request, salvo closes first */
     const char *target_host; /* NULL: no target; name or address, IPv6 without brackets */
     uint16_t target_port;
-    const char *root; /* NULL or "/": this machine; else a recorded tree */
+    const char *root;   /* NULL or "/": this machine; else a recorded tree */
     uint32_t sample_ms; /* > 0: sample machine-wide CPU (steal) this long; 0 skips it */
 };
 

@@ -242,19 +242,17 @@ static void check_steal(struct doctor_ctx *ctx, struct doctor_report *r)
     char text[1024];
     struct cpu_times before, after;
     if (ctx->plan->sample_ms == 0) return;
-    if (sysctl_read_file(&ctx->sys, "proc/stat", text, sizeof(text)) < 0 || cpu_times_parse(text, &before) < 0)
-        return;
+    if (sysctl_read_file(&ctx->sys, "proc/stat", text, sizeof(text)) < 0 || cpu_times_parse(text, &before) < 0) return;
     struct timespec pause = {.tv_sec = ctx->plan->sample_ms / 1000,
                              .tv_nsec = (long)(ctx->plan->sample_ms % 1000) * 1000000L};
     while (nanosleep(&pause, &pause) < 0 && errno == EINTR) {
     }
-    if (sysctl_read_file(&ctx->sys, "proc/stat", text, sizeof(text)) < 0 || cpu_times_parse(text, &after) < 0)
-        return;
+    if (sysctl_read_file(&ctx->sys, "proc/stat", text, sizeof(text)) < 0 || cpu_times_parse(text, &after) < 0) return;
     struct cpu_share s = cpu_times_share(&before, &after);
     if (!s.ok) return; /* a recorded tree does not move */
     struct doctor_check *c = doctor_add(r, "cpu steal");
-    DOCTOR_SET(c->value, "%.1f%% of the machine's CPU time over %u ms (busy %.0f%%)", s.steal_pct,
-               ctx->plan->sample_ms, s.busy_pct);
+    DOCTOR_SET(c->value, "%.1f%% of the machine's CPU time over %u ms (busy %.0f%%)", s.steal_pct, ctx->plan->sample_ms,
+               s.busy_pct);
     DOCTOR_SET(c->recommended, "< %d%%", DOCTOR_STEAL_WARN_PCT);
     DOCTOR_SET(c->symptom, "the hypervisor runs other guests on these cores: everything here runs late, and "
                            "runs show send lag and latency the server did not cause");

@@ -13,13 +13,27 @@
 #include <string.h>
 
 static const char *const watched[KERNEL_NCOUNTERS] = {
-    "TcpExt.ListenOverflows",   "TcpExt.ListenDrops",       "TcpExt.TCPReqQFullDrop",
-    "TcpExt.TCPReqQFullDoCookies", "TcpExt.SyncookiesSent", "TcpExt.TCPTimeWaitOverflow",
-    "TcpExt.TW",                "TcpExt.TWRecycled",        "TcpExt.TCPAbortOnMemory",
-    "TcpExt.TCPAbortOnTimeout", "TcpExt.TCPSynRetrans",     "TcpExt.TCPTimeouts",
-    "TcpExt.TCPBacklogDrop",    "TcpExt.TCPRcvQDrop",       "Tcp.RetransSegs",
-    "Tcp.AttemptFails",         "Tcp.EstabResets",          "Tcp.OutRsts",
-    "Tcp.InErrs",               "TcpExt.TCPAbortOnData",    "softnet.dropped",
+    "TcpExt.ListenOverflows",
+    "TcpExt.ListenDrops",
+    "TcpExt.TCPReqQFullDrop",
+    "TcpExt.TCPReqQFullDoCookies",
+    "TcpExt.SyncookiesSent",
+    "TcpExt.TCPTimeWaitOverflow",
+    "TcpExt.TW",
+    "TcpExt.TWRecycled",
+    "TcpExt.TCPAbortOnMemory",
+    "TcpExt.TCPAbortOnTimeout",
+    "TcpExt.TCPSynRetrans",
+    "TcpExt.TCPTimeouts",
+    "TcpExt.TCPBacklogDrop",
+    "TcpExt.TCPRcvQDrop",
+    "Tcp.RetransSegs",
+    "Tcp.AttemptFails",
+    "Tcp.EstabResets",
+    "Tcp.OutRsts",
+    "Tcp.InErrs",
+    "TcpExt.TCPAbortOnData",
+    "softnet.dropped",
 };
 
 static const char *const meanings[KERNEL_NCOUNTERS] = {
@@ -100,14 +114,16 @@ static int read_file(struct kernel_counters *k, const char *path)
     FILE *f = fopen(path, "r");
     if (!f) return -errno;
     char names[8192], values[8192];
-    while (fgets(names, sizeof(names), f) && fgets(values, sizeof(values), f)) parse_pair(k, names, values);
+    while (fgets(names, sizeof(names), f) && fgets(values, sizeof(values), f))
+        parse_pair(k, names, values);
     fclose(f);
     return 0;
 }
 
 int kernel_counters_read(struct kernel_counters *k)
 {
-    for (int i = 0; i < KERNEL_NCOUNTERS; i++) k->value[i] = -1;
+    for (int i = 0; i < KERNEL_NCOUNTERS; i++)
+        k->value[i] = -1;
     int a = read_file(k, "/proc/net/netstat");
     int b = read_file(k, "/proc/net/snmp");
     read_softnet(k);

@@ -24,13 +24,12 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define CHECK(cond)                                                            \
-    do {                                                                       \
-        if (!(cond)) {                                                         \
-            fprintf(stderr, "fuzz_parser: check failed: %s (line %d)\n", #cond, \
-                    __LINE__);                                                 \
-            abort();                                                           \
-        }                                                                      \
+#define CHECK(cond)                                                                                                    \
+    do {                                                                                                               \
+        if (!(cond)) {                                                                                                 \
+            fprintf(stderr, "fuzz_parser: check failed: %s (line %d)\n", #cond, __LINE__);                             \
+            abort();                                                                                                   \
+        }                                                                                                              \
     } while (0)
 
 /* The simulated connection: what it has read but not yet had consumed. */
@@ -76,8 +75,14 @@ static void finished(struct conn *c, const struct http_resp *r, size_t consumed)
     else if (!r->te_seen && r->content_length >= 0)
         CHECK(r->body_bytes == (uint64_t)r->content_length);
     CHECK(consumed >= r->head_len + r->body_bytes);
-    uint64_t fields[] = {(uint64_t)s, (uint64_t)r->minor_version, (uint64_t)r->content_length,
-                         r->chunked, r->close, r->head_len, r->body_bytes, consumed};
+    uint64_t fields[] = {(uint64_t)s,
+                         (uint64_t)r->minor_version,
+                         (uint64_t)r->content_length,
+                         r->chunked,
+                         r->close,
+                         r->head_len,
+                         r->body_bytes,
+                         consumed};
     for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
         mix(c, fields[i]);
 }
@@ -85,8 +90,7 @@ static void finished(struct conn *c, const struct http_resp *r, size_t consumed)
 static size_t next_read(uint8_t mode, uint64_t *rng)
 {
     size_t largest = (size_t)(mode & 0x3f) + 1;
-    if (!(mode & 0x40))
-        return largest;
+    if (!(mode & 0x40)) return largest;
     *rng ^= *rng << 13;
     *rng ^= *rng >> 7;
     *rng ^= *rng << 17;
@@ -122,8 +126,7 @@ static uint64_t run(const uint8_t *in, size_t len, uint8_t mode, bool whole)
             continue;
         }
         if (off == len) {
-            if (!started && index > 0)
-                break;
+            if (!started && index > 0) break;
             int rc = http_resp_eof(&r);
             CHECK(rc == 0 ? r.done && !r.error : rc == -1 && r.error && !r.done);
             CHECK(http_resp_eof(&r) == rc);
@@ -147,8 +150,7 @@ static uint64_t run(const uint8_t *in, size_t len, uint8_t mode, bool whole)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    if (size == 0)
-        return 0;
+    if (size == 0) return 0;
     uint64_t in_pieces = run(data + 1, size - 1, data[0], false);
     uint64_t in_one_read = run(data + 1, size - 1, data[0], true);
     CHECK(in_pieces == in_one_read);

@@ -57,7 +57,8 @@ static char *render(json_t *const *results, const char *const *titles, size_t n,
 static size_t count_of(const char *hay, const char *needle)
 {
     size_t n = 0;
-    for (const char *p = strstr(hay, needle); p; p = strstr(p + 1, needle)) n++;
+    for (const char *p = strstr(hay, needle); p; p = strstr(p + 1, needle))
+        n++;
     return n;
 }
 
@@ -66,10 +67,11 @@ static size_t count_of(const char *hay, const char *needle)
 static void assert_only_known_tags(const char *html)
 {
     static const char *const tags[] = {
-        "!DOCTYPE", "html", "head", "meta", "title", "style", "body", "main", "header", "footer", "h1", "h2",
-        "h3", "p", "section", "div", "span", "strong", "b", "i", "a", "ul", "li", "table", "caption", "thead",
-        "tbody", "tr", "th", "td", "figure", "figcaption", "dl", "dt", "dd", "pre", "code", "svg", "rect",
-        "line", "text", "g", "path", "circle"};
+        "!DOCTYPE", "html", "head", "meta",   "title",      "style",   "body",    "main",  "header",
+        "footer",   "h1",   "h2",   "h3",     "p",          "section", "div",     "span",  "strong",
+        "b",        "i",    "a",    "ul",     "li",         "table",   "caption", "thead", "tbody",
+        "tr",       "th",   "td",   "figure", "figcaption", "dl",      "dt",      "dd",    "pre",
+        "code",     "svg",  "rect", "line",   "text",       "g",       "path",    "circle"};
     for (const char *lt = strchr(html, '<'); lt; lt = strchr(lt + 1, '<')) {
         const char *name = lt[1] == '/' ? lt + 2 : lt + 1;
         size_t len = strcspn(name, " >/\n");
@@ -114,8 +116,8 @@ static void test_open_sample(void **state)
     assert_non_null(strstr(html, "Percentile spectrum of latency and service time"));
     assert_non_null(strstr(html, ">99.99%<"));
     assert_non_null(strstr(html, ">50%<"));
-    assert_non_null(strstr(html, "1.91\xc2\xa0s")); /* latency p99 */
-    assert_non_null(strstr(html, "TcpExt.TW<"));   /* a non-zero kernel delta */
+    assert_non_null(strstr(html, "1.91\xc2\xa0s"));  /* latency p99 */
+    assert_non_null(strstr(html, "TcpExt.TW<"));     /* a non-zero kernel delta */
     assert_null(strstr(html, "TcpExt.ListenDrops")); /* a zero one */
     assert_null(strstr(html, "Coordinated omission"));
     assert_null(strstr(html, "(summary)")); /* the histograms decoded */
@@ -156,7 +158,8 @@ static void test_several_results(void **state)
     assert_non_null(strstr(html, ">3. honest<"));
     assert_non_null(strstr(html, ">2. /<")); /* no title: the request name */
     free(html);
-    for (int i = 0; i < 3; i++) json_decref(r[i]);
+    for (int i = 0; i < 3; i++)
+        json_decref(r[i]);
 }
 
 /* Adds thresholds to r as thresholds_apply writes them: two failed, one passed. */
@@ -200,7 +203,7 @@ static void test_failed_thresholds_lead_the_verdict(void **state)
     const char *rate = strstr(box, "<code>errors.rate &lt; 1%</code>");
     assert_true(p99 && p99 < end && rate && rate < end);
     const char *passed = strstr(box, "requests.count");
-    assert_true(!passed || passed > end); /* only the failed ones in the box */
+    assert_true(!passed || passed > end);                               /* only the failed ones in the box */
     const char *valid = strstr(box, "<b class=\"ok\">✓ Valid run</b>"); /* still valid, as a second verdict */
     assert_true(valid && valid < end);
     assert_null(strstr(html, "<strong>✓ Valid run</strong>"));
@@ -246,8 +249,8 @@ static void test_hostile_strings_are_escaped(void **state)
     assert_int_equal(rc, 0);
     assert_sane_page(html);
     /* No tag but ours: every '<' from the JSON became &lt;. */
-    static const char *const raw[] = {"<zb>", "<zi>", "<img", "<zk>", "<zv>", "<zs>", "<ze>", "<zE>", "<zc>",
-                                      "<zp>", "<zq>", "<zr>", "<zx>", "<zy>", "onload=\"", "alert('u')"};
+    static const char *const raw[] = {"<zb>", "<zi>", "<img", "<zk>", "<zv>", "<zs>", "<ze>",      "<zE>",
+                                      "<zc>", "<zp>", "<zq>", "<zr>", "<zx>", "<zy>", "onload=\"", "alert('u')"};
     for (size_t i = 0; i < sizeof(raw) / sizeof(raw[0]); i++)
         if (strstr(html, raw[i])) fail_msg("unescaped '%s' in the page", raw[i]);
     assert_non_null(strstr(html, "&lt;script&gt;title&lt;/script&gt;&quot;&#39;&amp;"));
@@ -338,9 +341,13 @@ static void test_formatting(void **state)
     assert_string_equal(html_fmt_us(b, sizeof(b), 1910783), "1.91\xc2\xa0s");
     assert_string_equal(html_fmt_us_short(b, sizeof(b), 1e5), "100ms");
     assert_string_equal(html_fmt_count(b, sizeof(b), 1000), "1000");
-    assert_string_equal(html_fmt_count(b, sizeof(b), 445957), "445\xe2\x80\xaf" "957");
-    assert_string_equal(html_fmt_count(b, sizeof(b), -1234567), "-1\xe2\x80\xaf" "234\xe2\x80\xaf" "567");
-    assert_string_equal(html_fmt_rate(b, sizeof(b), 44595.7), "44\xe2\x80\xaf" "596");
+    assert_string_equal(html_fmt_count(b, sizeof(b), 445957), "445\xe2\x80\xaf"
+                                                              "957");
+    assert_string_equal(html_fmt_count(b, sizeof(b), -1234567), "-1\xe2\x80\xaf"
+                                                                "234\xe2\x80\xaf"
+                                                                "567");
+    assert_string_equal(html_fmt_rate(b, sizeof(b), 44595.7), "44\xe2\x80\xaf"
+                                                              "596");
     assert_string_equal(html_fmt_rate(b, sizeof(b), 2.5), "2.5");
     assert_string_equal(html_fmt_si(b, sizeof(b), 45000), "45k");
     char *out = NULL;

@@ -182,8 +182,7 @@ static void test_percentiles_equal_single_histogram(void **state)
     json_t *expect = percentiles(&all);
     const char *key;
     json_t *v;
-    json_object_foreach(expect, key, v)
-        assert_true(fabs(num(lat, key) - json_number_value(v)) < 1e-6);
+    json_object_foreach(expect, key, v) assert_true(fabs(num(lat, key) - json_number_value(v)) < 1e-6);
     assert_int_equal(num(lat, "count"), NSHARDS * PER_SHARD);
     assert_int_equal(num(lat, "timeout_us"), 2000000);
     assert_true(json_is_true(json_object_get(lat, "lower_bounds")));

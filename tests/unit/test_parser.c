@@ -28,13 +28,13 @@
 
 #include "http/parser.h"
 
-#define MAX_RESP 64          /* responses one simulated connection may carry */
+#define MAX_RESP 64           /* responses one simulated connection may carry */
 #define GUARD_CAP (64 * 1024) /* largest input the harness takes */
 
 /* The guarded mapping and the simulated connection's buffer. */
 struct harness {
-    char *guarded;  /* GUARD_CAP readable bytes, then a PROT_NONE page */
-    char *pending;  /* bytes read but not consumed, oldest first */
+    char *guarded; /* GUARD_CAP readable bytes, then a PROT_NONE page */
+    char *pending; /* bytes read but not consumed, oldest first */
     size_t pending_len;
 };
 
@@ -91,10 +91,8 @@ static int harness_setup(void **state)
 {
     static struct harness h;
     long page = sysconf(_SC_PAGESIZE);
-    char *map = mmap(NULL, GUARD_CAP + (size_t)page, PROT_READ | PROT_WRITE,
-                     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (map == MAP_FAILED || mprotect(map + GUARD_CAP, (size_t)page, PROT_NONE) != 0)
-        return -1;
+    char *map = mmap(NULL, GUARD_CAP + (size_t)page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (map == MAP_FAILED || mprotect(map + GUARD_CAP, (size_t)page, PROT_NONE) != 0) return -1;
     h.guarded = map;
     h.pending = malloc(GUARD_CAP);
     *state = &h;
@@ -123,10 +121,14 @@ static void record(struct outcome *out, const struct http_resp *r, size_t consum
 {
     assert_true(r->head_done && r->done);
     out->resp[out->count++] = (struct got){
-        .status = r->status, .minor_version = r->minor_version,
-        .content_length = r->content_length, .chunked = r->chunked,
-        .close = r->close, .head_len = r->head_len,
-        .body_bytes = r->body_bytes, .consumed = consumed,
+        .status = r->status,
+        .minor_version = r->minor_version,
+        .content_length = r->content_length,
+        .chunked = r->chunked,
+        .close = r->close,
+        .head_len = r->head_len,
+        .body_bytes = r->body_bytes,
+        .consumed = consumed,
     };
 }
 
@@ -134,8 +136,8 @@ static void record(struct outcome *out, const struct http_resp *r, size_t consum
  * Runs one connection carrying in[0..len) read in the pieces sp gives, for
  * up to `want` responses; head_req[i] says whether request i was HEAD.
  */
-static void simulate(struct harness *h, const char *in, size_t len, const bool *head_req,
-                     int want, struct splitter *sp, struct outcome *out)
+static void simulate(struct harness *h, const char *in, size_t len, const bool *head_req, int want, struct splitter *sp,
+                     struct outcome *out)
 {
     struct http_resp r;
     size_t off = 0, consumed = 0;
@@ -155,8 +157,7 @@ static void simulate(struct harness *h, const char *in, size_t len, const bool *
         if (r.done) {
             assert_int_equal(feed_guarded(h, &r), 0); /* a done response takes no more */
             record(out, &r, consumed);
-            if (out->count == want)
-                break;
+            if (out->count == want) break;
             consumed = 0;
             started = h->pending_len > 0;
             http_resp_init(&r, head_req[out->count]);
@@ -185,15 +186,12 @@ static bool same_outcome(const struct outcome *a, const struct outcome *b)
 {
     /* What was consumed before an error depends on the reads, so leftover is
      * compared only for connections that parsed cleanly. */
-    if (a->count != b->count || (!a->error && a->leftover != b->leftover))
-        return false;
-    if ((a->error == NULL) != (b->error == NULL) || (a->error && strcmp(a->error, b->error)))
-        return false;
+    if (a->count != b->count || (!a->error && a->leftover != b->leftover)) return false;
+    if ((a->error == NULL) != (b->error == NULL) || (a->error && strcmp(a->error, b->error))) return false;
     for (int i = 0; i < a->count; i++) {
         const struct got *x = &a->resp[i], *y = &b->resp[i];
-        if (x->status != y->status || x->minor_version != y->minor_version ||
-            x->content_length != y->content_length || x->chunked != y->chunked ||
-            x->close != y->close || x->head_len != y->head_len ||
+        if (x->status != y->status || x->minor_version != y->minor_version || x->content_length != y->content_length ||
+            x->chunked != y->chunked || x->close != y->close || x->head_len != y->head_len ||
             x->body_bytes != y->body_bytes || x->consumed != y->consumed)
             return false;
     }
@@ -201,17 +199,16 @@ static bool same_outcome(const struct outcome *a, const struct outcome *b)
 }
 
 /* Runs one split and checks it against the whole-buffer outcome. */
-static void check_split(struct harness *h, const char *name, const char *in, size_t len,
-                        const bool *head_req, int want, struct splitter sp,
-                        const struct outcome *ref)
+static void check_split(struct harness *h, const char *name, const char *in, size_t len, const bool *head_req, int want,
+                        struct splitter sp, const struct outcome *ref)
 {
     struct outcome out;
     simulate(h, in, len, head_req, want, &sp, &out);
     if (!same_outcome(ref, &out)) {
         print_error("%s: split kind %d arg %zu differs from the whole-buffer run "
                     "(%d vs %d responses, error %s vs %s)\n",
-                    name, (int)sp.kind, sp.arg, out.count, ref->count,
-                    out.error ? out.error : "none", ref->error ? ref->error : "none");
+                    name, (int)sp.kind, sp.arg, out.count, ref->count, out.error ? out.error : "none",
+                    ref->error ? ref->error : "none");
         fail();
     }
 }
@@ -220,14 +217,13 @@ static void check_split(struct harness *h, const char *name, const char *in, siz
  * Parses in[0..len) whole into *ref, then in every other way of splitting
  * it, each of which must agree with *ref.
  */
-static void run_all_splits(struct harness *h, const char *name, const char *in, size_t len,
-                           const bool *head_req, int want, struct outcome *ref)
+static void run_all_splits(struct harness *h, const char *name, const char *in, size_t len, const bool *head_req,
+                           int want, struct outcome *ref)
 {
     struct splitter whole = {SPLIT_AT, len, 0};
     simulate(h, in, len, head_req, want, &whole, ref);
     for (size_t stride = 1; stride <= 9; stride++)
-        check_split(h, name, in, len, head_req, want,
-                    (struct splitter){SPLIT_STRIDE, stride, 0}, ref);
+        check_split(h, name, in, len, head_req, want, (struct splitter){SPLIT_STRIDE, stride, 0}, ref);
     size_t step = len > 4096 ? 53 : 1; /* huge inputs: a sample of the cut points */
     for (size_t at = 1; at < len; at += step)
         check_split(h, name, in, len, head_req, want, (struct splitter){SPLIT_AT, at, 0}, ref);
@@ -240,16 +236,18 @@ static void run_all_splits(struct harness *h, const char *name, const char *in, 
 
 /* One expected response: minor version, status, content_length, chunked, close, head,
  * body bytes, all bytes consumed. */
-#define RESP(v, st, cl, ch, cls, head, body, all) \
-    {.status = (st), .minor_version = (v), .content_length = (cl), .chunked = (ch), \
-     .close = (cls), .head_len = sizeof(head) - 1, .body_bytes = (body), \
-     .consumed = sizeof(all) - 1}
+#define RESP(v, st, cl, ch, cls, head, body, all)                                                                      \
+    {                                                                                                                  \
+        .status = (st), .minor_version = (v), .content_length = (cl), .chunked = (ch), .close = (cls),                 \
+        .head_len = sizeof(head) - 1, .body_bytes = (body), .consumed = sizeof(all) - 1                                \
+    }
 
 #define CL5 "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n"
 #define CL0 "HTTP/1.1 200 OK\r\nServer: t\r\nContent-Length: 0\r\n\r\n"
 #define CHK "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: 100\r\n\r\n"
-#define CHK_BODY "5;name=val\r\nhello\r\n1A ; x=\"y\"\r\nabcdefghijklmnopqrstuvwxyz\r\n" \
-                 "000\r\nX-Trailer: 1\r\nOther: two\r\n\r\n"
+#define CHK_BODY                                                                                                       \
+    "5;name=val\r\nhello\r\n1A ; x=\"y\"\r\nabcdefghijklmnopqrstuvwxyz\r\n"                                            \
+    "000\r\nX-Trailer: 1\r\nOther: two\r\n\r\n"
 #define HEADR "HTTP/1.1 200 OK\r\nContent-Length: 4611686018427387904\r\n\r\n"
 #define NC204 "HTTP/1.1 204 No Content\r\nContent-Length: 9\r\n\r\n"
 #define NM304 "HTTP/1.1 304 Not Modified\r\nTransfer-Encoding: chunked\r\n\r\n"
@@ -275,34 +273,47 @@ struct valid_case {
 static const struct valid_case valid_cases[] = {
     {"content-length", CL5 "hello", false, 1, {RESP(1, 200, 5, 0, 0, CL5, 5, CL5 "hello")}, 0},
     {"zero length", CL0, false, 1, {RESP(1, 200, 0, 0, 0, CL0, 0, CL0)}, 0},
-    {"chunked with extensions and trailers", CHK CHK_BODY, false, 1,
-     {RESP(1, 200, 100, 1, 0, CHK, 31, CHK CHK_BODY)}, 0},
-    {"head request", HEADR, true, 1,
-     {RESP(1, 200, (int64_t)1 << 62, 0, 0, HEADR, 0, HEADR)}, 0},
+    {"chunked with extensions and trailers",
+     CHK CHK_BODY,
+     false,
+     1,
+     {RESP(1, 200, 100, 1, 0, CHK, 31, CHK CHK_BODY)},
+     0},
+    {"head request", HEADR, true, 1, {RESP(1, 200, (int64_t)1 << 62, 0, 0, HEADR, 0, HEADR)}, 0},
     {"204", NC204, false, 1, {RESP(1, 204, 9, 0, 0, NC204, 0, NC204)}, 0},
     {"304", NM304, false, 1, {RESP(1, 304, -1, 1, 0, NM304, 0, NM304)}, 0},
-    {"interim then 200", CONT OK3 "abc", false, 1,
-     {RESP(1, 200, 3, 0, 0, OK3, 3, CONT OK3 "abc")}, 0},
-    {"http/1.0 close-delimited", V10 "body to eof", false, 1,
-     {RESP(0, 200, -1, 0, 1, V10, 11, V10 "body to eof")}, 0},
-    {"final coding not chunked", V11EOF "3\r\nabc\r\n", false, 1,
-     {RESP(1, 200, -1, 0, 1, V11EOF, 8, V11EOF "3\r\nabc\r\n")}, 0},
+    {"interim then 200", CONT OK3 "abc", false, 1, {RESP(1, 200, 3, 0, 0, OK3, 3, CONT OK3 "abc")}, 0},
+    {"http/1.0 close-delimited", V10 "body to eof", false, 1, {RESP(0, 200, -1, 0, 1, V10, 11, V10 "body to eof")}, 0},
+    {"final coding not chunked",
+     V11EOF "3\r\nabc\r\n",
+     false,
+     1,
+     {RESP(1, 200, -1, 0, 1, V11EOF, 8, V11EOF "3\r\nabc\r\n")},
+     0},
     {"connection close", CLOSE "hi", false, 1, {RESP(1, 200, 2, 0, 1, CLOSE, 2, CLOSE "hi")}, 0},
     {"http/1.0 keep-alive", KA10 "hi", false, 1, {RESP(0, 200, 2, 0, 0, KA10, 2, KA10 "hi")}, 0},
-    {"lf-only lines", LF "3\nabc\n0\n\n", false, 1,
-     {RESP(1, 200, -1, 1, 0, LF, 3, LF "3\nabc\n0\n\n")}, 0},
-    {"no reason, equal lengths", NOREASON "gone", false, 1,
-     {RESP(1, 404, 4, 0, 0, NOREASON, 4, NOREASON "gone")}, 0},
-    {"empty reason, folded header", EMPTYREASON "x", false, 1,
-     {RESP(1, 999, 1, 0, 0, EMPTYREASON, 1, EMPTYREASON "x")}, 0},
-    {"101 leaves the rest", SWITCH "\x81\x05", false, 1,
-     {RESP(1, 101, -1, 0, 1, SWITCH, 0, SWITCH)}, 2},
-    {"pipelined", CL5 "hello" CHK CHK_BODY, false, 2,
-     {RESP(1, 200, 5, 0, 0, CL5, 5, CL5 "hello"),
-      RESP(1, 200, 100, 1, 0, CHK, 31, CHK CHK_BODY)}, 0},
-    {"pipelined then eof", NC204 CONT OK3 "abc" V10 "x", false, 3,
+    {"lf-only lines", LF "3\nabc\n0\n\n", false, 1, {RESP(1, 200, -1, 1, 0, LF, 3, LF "3\nabc\n0\n\n")}, 0},
+    {"no reason, equal lengths", NOREASON "gone", false, 1, {RESP(1, 404, 4, 0, 0, NOREASON, 4, NOREASON "gone")}, 0},
+    {"empty reason, folded header",
+     EMPTYREASON "x",
+     false,
+     1,
+     {RESP(1, 999, 1, 0, 0, EMPTYREASON, 1, EMPTYREASON "x")},
+     0},
+    {"101 leaves the rest", SWITCH "\x81\x05", false, 1, {RESP(1, 101, -1, 0, 1, SWITCH, 0, SWITCH)}, 2},
+    {"pipelined",
+     CL5 "hello" CHK CHK_BODY,
+     false,
+     2,
+     {RESP(1, 200, 5, 0, 0, CL5, 5, CL5 "hello"), RESP(1, 200, 100, 1, 0, CHK, 31, CHK CHK_BODY)},
+     0},
+    {"pipelined then eof",
+     NC204 CONT OK3 "abc" V10 "x",
+     false,
+     3,
      {RESP(1, 204, 9, 0, 0, NC204, 0, NC204), RESP(1, 200, 3, 0, 0, OK3, 3, CONT OK3 "abc"),
-      RESP(0, 200, -1, 0, 1, V10, 1, V10 "x")}, 0},
+      RESP(0, 200, -1, 0, 1, V10, 1, V10 "x")},
+     0},
 };
 
 /* Every valid case, however it is split, parses to its table row. */
@@ -317,8 +328,8 @@ static void test_valid_responses(void **state)
         memcpy(want.resp, c->resp, sizeof(c->resp));
         run_all_splits(h, c->name, c->input, strlen(c->input), head_req, c->count, &ref);
         if (!same_outcome(&want, &ref)) {
-            print_error("%s: unexpected outcome (error %s, %d responses)\n", c->name,
-                        ref.error ? ref.error : "none", ref.count);
+            print_error("%s: unexpected outcome (error %s, %d responses)\n", c->name, ref.error ? ref.error : "none",
+                        ref.count);
             fail();
         }
     }
@@ -399,8 +410,7 @@ static void test_bad_responses(void **state)
         const struct bad_case *c = &bad_cases[i];
         run_all_splits(h, c->name, c->input, strlen(c->input), head_req, 1, &ref);
         if (!ref.error || strcmp(ref.error, c->error) != 0) {
-            print_error("%s: expected '%s', got '%s'\n", c->name, c->error,
-                        ref.error ? ref.error : "no error");
+            print_error("%s: expected '%s', got '%s'\n", c->name, c->error, ref.error ? ref.error : "no error");
             fail();
         }
     }
@@ -514,26 +524,24 @@ static uint64_t emit_chunks(char *buf, size_t *len, uint64_t *rng)
 }
 
 /* Appends one random response (with an interim head now and then) and its expectation. */
-static void emit_response(char *buf, size_t *len, struct got *e, bool *head_req, bool last,
-                          uint64_t *rng)
+static void emit_response(char *buf, size_t *len, struct got *e, bool *head_req, bool last, uint64_t *rng)
 {
     static const int statuses[] = {200, 201, 204, 206, 304, 404, 500, 503};
     size_t start = *len;
-    if (next_random(rng) % 5 == 0)
-        emit(buf, len, "HTTP/1.1 100 Continue%sX: 1%s%s", eol(rng), eol(rng), eol(rng));
+    if (next_random(rng) % 5 == 0) emit(buf, len, "HTTP/1.1 100 Continue%sX: 1%s%s", eol(rng), eol(rng), eol(rng));
     size_t head_start = *len;
     int minor = next_random(rng) % 4 ? 1 : 0, framing = (int)(next_random(rng) % (last ? 3 : 2));
     int conn = (int)(next_random(rng) % 4);
-    *e = (struct got){.status = statuses[next_random(rng) % 8], .minor_version = minor,
-                      .content_length = -1, .chunked = framing == 1};
+    *e = (struct got){.status = statuses[next_random(rng) % 8],
+                      .minor_version = minor,
+                      .content_length = -1,
+                      .chunked = framing == 1};
     *head_req = next_random(rng) % 8 == 0;
     emit(buf, len, "HTTP/1.%d %d Whatever%s", minor, e->status, eol(rng));
-    if (next_random(rng) % 2)
-        emit(buf, len, "Server: gen%s", eol(rng));
+    if (next_random(rng) % 2) emit(buf, len, "Server: gen%s", eol(rng));
     if (conn) {
         emit_name(buf, len, "connection", rng);
-        emit(buf, len, ": %s%s", conn == 1 ? "close" : conn == 2 ? "keep-alive" : "x, keep-alive",
-             eol(rng));
+        emit(buf, len, ": %s%s", conn == 1 ? "close" : conn == 2 ? "keep-alive" : "x, keep-alive", eol(rng));
     }
     if (framing == 0) {
         e->content_length = (int64_t)(next_random(rng) % 200);
@@ -577,8 +585,8 @@ static void test_generated_pipelines(void **state)
                                   rng + (uint64_t)round};
             simulate(h, buf, len, head_req, count, &sp, &got);
             if (!same_outcome(&want, &got)) {
-                print_error("seed %" PRIu64 " round %d: error %s, %d of %d responses\n", seed,
-                            round, got.error ? got.error : "none", got.count, count);
+                print_error("seed %" PRIu64 " round %d: error %s, %d of %d responses\n", seed, round,
+                            got.error ? got.error : "none", got.count, count);
                 fail();
             }
         }
@@ -588,12 +596,9 @@ static void test_generated_pipelines(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_valid_responses),
-        cmocka_unit_test(test_bad_responses),
-        cmocka_unit_test(test_head_size_limit),
-        cmocka_unit_test(test_chunk_line_limits),
-        cmocka_unit_test(test_caller_misuse),
-        cmocka_unit_test(test_generated_pipelines),
+        cmocka_unit_test(test_valid_responses), cmocka_unit_test(test_bad_responses),
+        cmocka_unit_test(test_head_size_limit), cmocka_unit_test(test_chunk_line_limits),
+        cmocka_unit_test(test_caller_misuse),   cmocka_unit_test(test_generated_pipelines),
     };
     return cmocka_run_group_tests(tests, harness_setup, NULL);
 }

@@ -63,23 +63,30 @@ static void arrivals_free(struct arrivals *a)
     free(a->index);
 }
 
-static struct schedule_cfg constant_cfg(enum arrival arrival, double rate,
-                                        uint64_t duration_ns, uint64_t seed)
+static struct schedule_cfg constant_cfg(enum arrival arrival, double rate, uint64_t duration_ns, uint64_t seed)
 {
     struct schedule_cfg cfg = {
-        .arrival = arrival, .rate = rate, .duration_ns = duration_ns,
-        .seed = seed, .nshards = 1, .nthreads = 1,
+        .arrival = arrival,
+        .rate = rate,
+        .duration_ns = duration_ns,
+        .seed = seed,
+        .nshards = 1,
+        .nthreads = 1,
     };
     return cfg;
 }
 
-static struct schedule_cfg stages_cfg(enum arrival arrival, double start_rate,
-                                      const struct stage *stages, size_t n,
+static struct schedule_cfg stages_cfg(enum arrival arrival, double start_rate, const struct stage *stages, size_t n,
                                       uint64_t seed)
 {
     struct schedule_cfg cfg = {
-        .arrival = arrival, .start_rate = start_rate, .stages = stages,
-        .nstages = n, .seed = seed, .nshards = 1, .nthreads = 1,
+        .arrival = arrival,
+        .start_rate = start_rate,
+        .stages = stages,
+        .nstages = n,
+        .seed = seed,
+        .nshards = 1,
+        .nthreads = 1,
     };
     return cfg;
 }
@@ -143,23 +150,20 @@ static double autocorrelation(const double *x, size_t n)
         mean += x[i] / n;
     for (size_t i = 0; i < n; i++) {
         den += (x[i] - mean) * (x[i] - mean);
-        if (i + 1 < n)
-            num += (x[i] - mean) * (x[i + 1] - mean);
+        if (i + 1 < n) num += (x[i] - mean) * (x[i + 1] - mean);
     }
     return num / den;
 }
 
 /* Counts arrivals per window of window_ns; returns var/mean of the counts. */
-static double dispersion_index(const struct arrivals *a, uint64_t duration_ns,
-                               uint64_t window_ns)
+static double dispersion_index(const struct arrivals *a, uint64_t duration_ns, uint64_t window_ns)
 {
     size_t nwindows = duration_ns / window_ns;
     double *counts = calloc(nwindows, sizeof *counts), mean = 0, var = 0;
 
     assert_non_null(counts);
     for (size_t i = 0; i < a->n; i++)
-        if (a->due_ns[i] / window_ns < nwindows)
-            counts[a->due_ns[i] / window_ns]++;
+        if (a->due_ns[i] / window_ns < nwindows) counts[a->due_ns[i] / window_ns]++;
     for (size_t w = 0; w < nwindows; w++)
         mean += counts[w] / nwindows;
     for (size_t w = 0; w < nwindows; w++)
@@ -195,15 +199,15 @@ static void test_constant_exact(void **state)
 {
     static const struct constant_case cases[] = {
         {1000, 0, NS_PER_S, 1000},
-        {3, 0, NS_PER_S, 3},              /* i = 3 falls on D: excluded */
+        {3, 0, NS_PER_S, 3}, /* i = 3 falls on D: excluded */
         {3, 0, NS_PER_S + 1, 4},
         {4, 0, NS_PER_S, 4},
-        {15, 1, 2100 * NS_PER_MS, 16},    /* 7.5/s over 2.1 s: 15.75 */
-        {1, 1, 3 * NS_PER_S, 2},          /* 0.5/s */
-        {3, 2, 10 * NS_PER_S, 8},         /* 0.75/s */
+        {15, 1, 2100 * NS_PER_MS, 16}, /* 7.5/s over 2.1 s: 15.75 */
+        {1, 1, 3 * NS_PER_S, 2},       /* 0.5/s */
+        {3, 2, 10 * NS_PER_S, 8},      /* 0.75/s */
         {1000000, 0, NS_PER_S, 1000000},
         {1000000, 0, NS_PER_S + 500, 1000001},
-        {24691, 1, 3 * NS_PER_S, 37037},  /* 12345.5/s */
+        {24691, 1, 3 * NS_PER_S, 37037},     /* 12345.5/s */
         {1000000000, 0, NS_PER_MS, 1000000}, /* one per ns */
         {3000000000, 0, NS_PER_US, 3000},    /* three per ns */
     };
@@ -220,15 +224,13 @@ static void test_constant_exact(void **state)
         arrivals_collect(&cfg, &a);
         assert_int_equal(exact_count(cc), cc->count);
         if (a.n != cc->count)
-            fail_msg("rate %g over %lu ns: %zu arrivals, want %lu", rate,
-                     (unsigned long)cc->duration_ns, a.n, (unsigned long)cc->count);
+            fail_msg("rate %g over %lu ns: %zu arrivals, want %lu", rate, (unsigned long)cc->duration_ns, a.n,
+                     (unsigned long)cc->count);
         for (size_t i = 0; i < a.n; i++) {
             assert_int_equal(a.index[i], i);
             assert_int_equal(a.due_ns[i], exact_due(cc, i));
-            if (i > 0 && integral_gap)
-                assert_int_equal(a.due_ns[i] - a.due_ns[i - 1], gap);
-            if (i > 0 && !integral_gap)
-                assert_in_range(a.due_ns[i] - a.due_ns[i - 1], gap, gap + 1);
+            if (i > 0 && integral_gap) assert_int_equal(a.due_ns[i] - a.due_ns[i - 1], gap);
+            if (i > 0 && !integral_gap) assert_in_range(a.due_ns[i] - a.due_ns[i - 1], gap, gap + 1);
         }
         assert_true(schedule_expected_count(&cfg) <= (double)a.n);
         arrivals_free(&a);
@@ -239,19 +241,18 @@ static void test_constant_exact(void **state)
 static void test_constant_no_drift(void **state)
 {
     static const struct constant_case cases[] = {
-        {3, 0, 10000000 * NS_PER_S, 0},      /* 116 days at 3/s */
-        {1000000, 0, 100000 * NS_PER_S, 0},  /* 1e11 arrivals */
-        {24691, 1, 1000000 * NS_PER_S, 0},   /* 12345.5/s */
-        {3, 2, UINT64_MAX, 0},               /* 584 years at 0.75/s */
+        {3, 0, 10000000 * NS_PER_S, 0},     /* 116 days at 3/s */
+        {1000000, 0, 100000 * NS_PER_S, 0}, /* 1e11 arrivals */
+        {24691, 1, 1000000 * NS_PER_S, 0},  /* 12345.5/s */
+        {3, 2, UINT64_MAX, 0},              /* 584 years at 0.75/s */
     };
     const uint32_t nshards = 1000003, shard = 12345;
 
     (void)state;
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
         const struct constant_case *cc = &cases[c];
-        struct schedule_cfg cfg = constant_cfg(ARRIVAL_CONSTANT,
-                                               ldexp((double)cc->num, -cc->log2_den),
-                                               cc->duration_ns, 0);
+        struct schedule_cfg cfg =
+            constant_cfg(ARRIVAL_CONSTANT, ldexp((double)cc->num, -cc->log2_den), cc->duration_ns, 0);
         uint64_t count = exact_count(cc);
         struct arrivals a;
 
@@ -320,9 +321,7 @@ static void test_poisson_homogeneous(void **state)
         rho = autocorrelation(gaps, a.n);
         assert_true(fabs(rho) < 4 / sqrt((double)a.n));
         ks = ks_against_exp1(gaps, a.n);
-        if (ks >= KS_CRITICAL_1PC)
-            fail_msg("seed %lu: KS %.3f >= %.3f", (unsigned long)seeds[k], ks,
-                     KS_CRITICAL_1PC);
+        if (ks >= KS_CRITICAL_1PC) fail_msg("seed %lu: KS %.3f >= %.3f", (unsigned long)seeds[k], ks, KS_CRITICAL_1PC);
         free(gaps);
         arrivals_free(&a);
     }
@@ -341,8 +340,7 @@ static void test_poisson_dispersion(void **state)
     (void)state;
     arrivals_collect(&poisson, &a);
     index = dispersion_index(&a, duration_ns, NS_PER_S);
-    if (fabs(index - 1) > tolerance)
-        fail_msg("dispersion index %.3f, want 1 ± %.3f", index, tolerance);
+    if (fabs(index - 1) > tolerance) fail_msg("dispersion index %.3f, want 1 ± %.3f", index, tolerance);
     arrivals_free(&a);
     arrivals_collect(&constant, &a);
     assert_true(dispersion_index(&a, duration_ns, NS_PER_S) < 0.01);
@@ -393,8 +391,7 @@ static void test_ramp_windows(void **state)
             for (; next < a.n && a.due_ns[next] < (w + 1) * NS_PER_S; next++)
                 count++;
             if (fabs((double)count - expected) > tolerance)
-                fail_msg("kind %d window %lu: %zu arrivals, want %.1f", kind,
-                         (unsigned long)w, count, expected);
+                fail_msg("kind %d window %lu: %zu arrivals, want %.1f", kind, (unsigned long)w, count, expected);
         }
         arrivals_free(&a);
     }
@@ -402,8 +399,8 @@ static void test_ramp_windows(void **state)
 
 /* Up, hold, step, down to zero, zero hold, up, down: every segment kind. */
 static const struct stage profile[] = {
-    {10 * NS_PER_S, 200}, {5 * NS_PER_S, 200}, {0, 80},  {10 * NS_PER_S, 0},
-    {5 * NS_PER_S, 0},    {10 * NS_PER_S, 300}, {7 * NS_PER_S, 10},
+    {10 * NS_PER_S, 200}, {5 * NS_PER_S, 200}, {0, 80}, {10 * NS_PER_S, 0}, {5 * NS_PER_S, 0},
+    {10 * NS_PER_S, 300}, {7 * NS_PER_S, 10},
 };
 #define NPROFILE (sizeof profile / sizeof profile[0])
 
@@ -433,8 +430,7 @@ static void test_inverse_vs_bisection(void **state)
          * is checked exactly below.
          */
         if (i != 2650 && (due > model_ns + 0.01L || due < model_ns - 1.01L))
-            fail_msg("arrival %zu due %lu ns, model %.3Lf ns", i,
-                     (unsigned long)a.due_ns[i], model_ns);
+            fail_msg("arrival %zu due %lu ns, model %.3Lf ns", i, (unsigned long)a.due_ns[i], model_ns);
     }
     /* Λ = 2650 all through the zero hold: due when the rate rises again. */
     assert_int_equal(a.due_ns[2650], 30 * NS_PER_S);
@@ -488,8 +484,7 @@ static void test_poisson_time_rescaling(void **state)
         assert_true(a.due_ns[i] < 25 * NS_PER_S || a.due_ns[i] >= 30 * NS_PER_S);
     }
     ks = ks_against_exp1(gaps, a.n);
-    if (ks >= KS_CRITICAL_1PC)
-        fail_msg("KS %.3f >= %.3f", ks, KS_CRITICAL_1PC);
+    if (ks >= KS_CRITICAL_1PC) fail_msg("KS %.3f >= %.3f", ks, KS_CRITICAL_1PC);
     free(gaps);
     arrivals_free(&a);
 }
@@ -537,8 +532,7 @@ static void check_split(struct schedule_cfg cfg, uint32_t nshards, uint32_t nthr
             arrivals_collect(&cfg, &share);
             for (size_t m = 0; m < share.n; m++) {
                 uint64_t i = share.index[m];
-                assert_int_equal(i, cfg.shard + cfg.thread * nshards +
-                                        m * (uint64_t)nshards * nthreads);
+                assert_int_equal(i, cfg.shard + cfg.thread * nshards + m * (uint64_t)nshards * nthreads);
                 assert_true(i < whole.n);
                 assert_false(seen[i]);
                 seen[i] = true;
@@ -561,10 +555,8 @@ static void test_split_merges_to_whole(void **state)
     (void)state;
     for (size_t k = 0; k < sizeof splits / sizeof splits[0]; k++) {
         for (int kind = ARRIVAL_CONSTANT; kind <= ARRIVAL_POISSON; kind++) {
-            check_split(constant_cfg(kind, 1000, 5 * NS_PER_S, 11), splits[k][0],
-                        splits[k][1]);
-            check_split(constant_cfg(kind, 333.3, 5 * NS_PER_S, 12), splits[k][0],
-                        splits[k][1]);
+            check_split(constant_cfg(kind, 1000, 5 * NS_PER_S, 11), splits[k][0], splits[k][1]);
+            check_split(constant_cfg(kind, 333.3, 5 * NS_PER_S, 12), splits[k][0], splits[k][1]);
             check_split(stages_cfg(kind, 100, ramp, 2, 13), splits[k][0], splits[k][1]);
         }
     }
@@ -573,12 +565,11 @@ static void test_split_merges_to_whole(void **state)
 /* ---- Configuration ----------------------------------------------------- */
 
 /* Starts from a valid cfg, applies the mutation, expects -EINVAL. */
-#define ASSERT_REJECTED(valid, mutation)                                        \
-    do {                                                                        \
-        struct schedule_cfg c = (valid);                                        \
-        mutation;                                                               \
-        if (schedule_init(&s, &c) != -EINVAL)                                   \
-            fail_msg("accepted: %s", #mutation);                                \
+#define ASSERT_REJECTED(valid, mutation)                                                                               \
+    do {                                                                                                               \
+        struct schedule_cfg c = (valid);                                                                               \
+        mutation;                                                                                                      \
+        if (schedule_init(&s, &c) != -EINVAL) fail_msg("accepted: %s", #mutation);                                     \
     } while (0)
 
 static void test_invalid_configs(void **state)
@@ -640,15 +631,17 @@ static void test_expected_between(void **state)
     assert_true(fabsl(sum - schedule_expected_count(&cfg)) < 1e-6);
     assert_true(fabs(schedule_expected_between(&cfg, 0, NS_PER_S) - 150) < 1e-9); /* 100 -> 200/s over 1 s */
     assert_true(schedule_expected_between(&cfg, 3 * NS_PER_S, 3 * NS_PER_S) == 0);
-    struct schedule_cfg flat = {.arrival = ARRIVAL_CONSTANT, .rate = 250, .duration_ns = 2 * NS_PER_S,
-                                .nshards = 1, .nthreads = 1};
+    struct schedule_cfg flat = {
+        .arrival = ARRIVAL_CONSTANT, .rate = 250, .duration_ns = 2 * NS_PER_S, .nshards = 1, .nthreads = 1};
     assert_true(fabs(schedule_expected_between(&flat, NS_PER_S / 2, 5 * NS_PER_S) - 375) < 1e-9);
 }
 
 static void test_cfg_queries(void **state)
 {
     static const struct stage stages[] = {
-        {10 * NS_PER_S, 200}, {0, 50}, {10 * NS_PER_S, 50},
+        {10 * NS_PER_S, 200},
+        {0, 50},
+        {10 * NS_PER_S, 50},
     };
     struct schedule_cfg cfg = stages_cfg(ARRIVAL_CONSTANT, 100, stages, 3, 0);
     struct schedule_cfg constant = constant_cfg(ARRIVAL_POISSON, 40, 2 * NS_PER_S, 0);
@@ -677,8 +670,7 @@ struct stages_case {
 static void test_parse_stages(void **state)
 {
     static const struct stages_case valid[] = {
-        {"30s:100,1m:1000,30s:0", 3,
-         {{30 * NS_PER_S, 100}, {60 * NS_PER_S, 1000}, {30 * NS_PER_S, 0}}},
+        {"30s:100,1m:1000,30s:0", 3, {{30 * NS_PER_S, 100}, {60 * NS_PER_S, 1000}, {30 * NS_PER_S, 0}}},
         {" 10s : 5 , 1m30s:2.5/s", 2, {{10 * NS_PER_S, 5}, {90 * NS_PER_S, 2.5}}},
         {"0s:100", 1, {{0, 100}}},
         {"1.5m:0", 1, {{90 * NS_PER_S, 0}}},
@@ -686,8 +678,21 @@ static void test_parse_stages(void **state)
         {"10:20", 1, {{10 * NS_PER_S, 20}}},
     };
     static const char *const invalid[] = {
-        "", ",", "30s", "30s:", ":100", "30s:100,", ",30s:100", "30s:-1", "-30s:1",
-        "30s:abc", "x:1", "30s:100;1m:2", "30s:100:5", "30s:1e999", "30s:1,,1m:2",
+        "",
+        ",",
+        "30s",
+        "30s:",
+        ":100",
+        "30s:100,",
+        ",30s:100",
+        "30s:-1",
+        "-30s:1",
+        "30s:abc",
+        "x:1",
+        "30s:100;1m:2",
+        "30s:100:5",
+        "30s:1e999",
+        "30s:1,,1m:2",
         "1s:00000000000000000000000000000000000000000000000000000000000000000001",
     };
     struct stage out[3];
@@ -699,8 +704,7 @@ static void test_parse_stages(void **state)
 
         n = 0;
         rc = schedule_parse_stages(valid[c].spec, out, 3, &n);
-        if (rc != 0 || n != valid[c].n)
-            fail_msg("'%s': rc %d, %zu stages", valid[c].spec, rc, n);
+        if (rc != 0 || n != valid[c].n) fail_msg("'%s': rc %d, %zu stages", valid[c].spec, rc, n);
         for (size_t k = 0; k < n; k++) {
             assert_int_equal(out[k].duration_ns, valid[c].stages[k].duration_ns);
             assert_true(out[k].target_rate == valid[c].stages[k].target_rate);
@@ -708,8 +712,7 @@ static void test_parse_stages(void **state)
     }
     for (size_t c = 0; c < sizeof invalid / sizeof invalid[0]; c++) {
         n = 99;
-        if (schedule_parse_stages(invalid[c], out, 3, &n) != -EINVAL || n != 99)
-            fail_msg("'%s' accepted", invalid[c]);
+        if (schedule_parse_stages(invalid[c], out, 3, &n) != -EINVAL || n != 99) fail_msg("'%s' accepted", invalid[c]);
     }
     assert_int_equal(schedule_parse_stages("1s:1,2s:2,3s:3,4s:4", out, 3, &n), -E2BIG);
 }
@@ -717,22 +720,14 @@ static void test_parse_stages(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_constant_exact),
-        cmocka_unit_test(test_constant_no_drift),
-        cmocka_unit_test(test_constant_extreme_rates),
-        cmocka_unit_test(test_poisson_homogeneous),
-        cmocka_unit_test(test_poisson_dispersion),
-        cmocka_unit_test(test_poisson_seeds),
-        cmocka_unit_test(test_ramp_windows),
-        cmocka_unit_test(test_inverse_vs_bisection),
-        cmocka_unit_test(test_leading_zero_rate),
-        cmocka_unit_test(test_poisson_time_rescaling),
-        cmocka_unit_test(test_flat_stage_is_constant),
-        cmocka_unit_test(test_split_merges_to_whole),
-        cmocka_unit_test(test_invalid_configs),
-        cmocka_unit_test(test_cfg_queries),
-        cmocka_unit_test(test_expected_between),
-        cmocka_unit_test(test_parse_stages),
+        cmocka_unit_test(test_constant_exact),         cmocka_unit_test(test_constant_no_drift),
+        cmocka_unit_test(test_constant_extreme_rates), cmocka_unit_test(test_poisson_homogeneous),
+        cmocka_unit_test(test_poisson_dispersion),     cmocka_unit_test(test_poisson_seeds),
+        cmocka_unit_test(test_ramp_windows),           cmocka_unit_test(test_inverse_vs_bisection),
+        cmocka_unit_test(test_leading_zero_rate),      cmocka_unit_test(test_poisson_time_rescaling),
+        cmocka_unit_test(test_flat_stage_is_constant), cmocka_unit_test(test_split_merges_to_whole),
+        cmocka_unit_test(test_invalid_configs),        cmocka_unit_test(test_cfg_queries),
+        cmocka_unit_test(test_expected_between),       cmocka_unit_test(test_parse_stages),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -33,8 +33,8 @@ static const char result_text[] =
 
 struct row {
     const char *expr;
-    int parses;  /* 1: parses */
-    int passes;  /* 1: passes, 0: fails (no data or false) */
+    int parses;      /* 1: parses */
+    int passes;      /* 1: passes, 0: fails (no data or false) */
     double observed; /* NAN: no data */
 };
 
@@ -107,8 +107,10 @@ static void test_table(void **state)
         double observed;
         bool pass = threshold_eval(&t, result, &observed);
         if (pass != (rows[i].passes == 1)) fail_msg("'%s': pass=%d observed=%g", rows[i].expr, pass, observed);
-        if (isnan(rows[i].observed)) assert_true(isnan(observed));
-        else assert_true(fabs(observed - rows[i].observed) < 1e-9);
+        if (isnan(rows[i].observed))
+            assert_true(isnan(observed));
+        else
+            assert_true(fabs(observed - rows[i].observed) < 1e-9);
     }
     json_decref(result);
 }
@@ -169,10 +171,10 @@ static json_t *timed_out_run(void)
     json_object_set_new(l, "lower_bounds", json_true());
     json_t *g = json_pack("{s:i,s:i,s:i,s:i,s:i,s:o,s:o}", "requests", 1000, "ok", 700, "http_error", 0, "failed", 0,
                           "timeout", 300, "latency_us", percentiles(&lat), "hdr_latency_us", b64(&lat));
-    json_t *r = json_pack("{s:{s:i,s:i,s:i,s:i,s:i},s:f,s:o,s:o,s:{s:o,s:o},s:{s:o}}", "requests", "scheduled", 1000,
-                          "ok", 700, "http_error", 0, "failed", 0, "timeout", 300, "duration_s", 5.0, "latency_us", l,
-                          "ttfb_us", percentiles(&ttfb), "hdr", "latency_us", b64(&lat), "ttfb_us", b64(&ttfb),
-                          "groups", "slow", g);
+    json_t *r =
+        json_pack("{s:{s:i,s:i,s:i,s:i,s:i},s:f,s:o,s:o,s:{s:o,s:o},s:{s:o}}", "requests", "scheduled", 1000, "ok", 700,
+                  "http_error", 0, "failed", 0, "timeout", 300, "duration_s", 5.0, "latency_us", l, "ttfb_us",
+                  percentiles(&ttfb), "hdr", "latency_us", b64(&lat), "ttfb_us", b64(&ttfb), "groups", "slow", g);
     hist_release(&lat);
     hist_release(&ttfb);
     return r;

@@ -75,8 +75,12 @@ static void test_spec_valid(void **state)
         {"http_cut", TOXIC_HTTP_CUT, STREAM_DOWNSTREAM, 1, "http_cut_downstream", {-1}},
         {"http_cut bytes=10", TOXIC_HTTP_CUT, STREAM_DOWNSTREAM, 1, "http_cut_downstream", {10}},
         {"handshake delay=50ms", TOXIC_HANDSHAKE, STREAM_DOWNSTREAM, 1, "handshake_downstream", {50}},
-        {"bandwidth_shared rate=1MB stream=upstream", TOXIC_BANDWIDTH_SHARED, STREAM_UPSTREAM, 1,
-         "bandwidth_shared_upstream", {1000}},
+        {"bandwidth_shared rate=1MB stream=upstream",
+         TOXIC_BANDWIDTH_SHARED,
+         STREAM_UPSTREAM,
+         1,
+         "bandwidth_shared_upstream",
+         {1000}},
         {"latency toxicity=0", TOXIC_LATENCY, STREAM_DOWNSTREAM, 0, "latency_downstream", {0, 0}},
     };
     (void)state;
@@ -299,7 +303,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_spec_valid), cmocka_unit_test(test_spec_invalid), cmocka_unit_test(test_json_round_trip),
-        cmocka_unit_test(test_dice),       cmocka_unit_test(test_math), cmocka_unit_test(test_pace_bucket),         cmocka_unit_test(test_names),
+        cmocka_unit_test(test_dice),       cmocka_unit_test(test_math),         cmocka_unit_test(test_pace_bucket),
+        cmocka_unit_test(test_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

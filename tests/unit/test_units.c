@@ -39,7 +39,7 @@ static void test_duration_valid(void **state)
         {"1h2.5m", 3750 * NS_PER_S},
         {"1s500ms", 1500 * NS_PER_MS},
         {"0.000000001s", 1},
-        {"0.0000000015s", 2},  /* rounded to the nearest ns */
+        {"0.0000000015s", 2}, /* rounded to the nearest ns */
         {"0.4ns", 0},
         {"1.0000000000000000009s", NS_PER_S}, /* digits past 18 are ignored */
         {"007s", 7 * NS_PER_S},
@@ -52,26 +52,49 @@ static void test_duration_valid(void **state)
         uint64_t ns = 12345;
         int rc = parse_duration_ns(cases[i].text, &ns);
         if (rc != 0 || ns != cases[i].ns)
-            fail_msg("'%s': rc %d, %lu ns, want %lu", cases[i].text, rc,
-                     (unsigned long)ns, (unsigned long)cases[i].ns);
+            fail_msg("'%s': rc %d, %lu ns, want %lu", cases[i].text, rc, (unsigned long)ns, (unsigned long)cases[i].ns);
     }
 }
 
 static void test_duration_invalid(void **state)
 {
     static const char *const cases[] = {
-        "", "-1s", "+1s", "s", "ms", "1x", "1 s", " 1s", "1s ", "1e3s", "1e3",
-        "abc", "1.5.5s", "1m30", "10sec", "1..s", ".", ".s", "nan", "inf",
-        "1S", "1M", "1,5s", "1s,", "99999999999999999999s",
-        "18446744073.709551616s", "18446744074s", "5124096h", "5124095h1h",
+        "",
+        "-1s",
+        "+1s",
+        "s",
+        "ms",
+        "1x",
+        "1 s",
+        " 1s",
+        "1s ",
+        "1e3s",
+        "1e3",
+        "abc",
+        "1.5.5s",
+        "1m30",
+        "10sec",
+        "1..s",
+        ".",
+        ".s",
+        "nan",
+        "inf",
+        "1S",
+        "1M",
+        "1,5s",
+        "1s,",
+        "99999999999999999999s",
+        "18446744073.709551616s",
+        "18446744074s",
+        "5124096h",
+        "5124095h1h",
     };
 
     (void)state;
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         uint64_t ns = 777;
         int rc = parse_duration_ns(cases[i], &ns);
-        if (rc != -EINVAL || ns != 777)
-            fail_msg("'%s': rc %d, %lu ns, want -EINVAL", cases[i], rc, (unsigned long)ns);
+        if (rc != -EINVAL || ns != 777) fail_msg("'%s': rc %d, %lu ns, want -EINVAL", cases[i], rc, (unsigned long)ns);
     }
     assert_int_equal(parse_duration_ns(NULL, &(uint64_t){0}), -EINVAL);
 }
@@ -83,32 +106,26 @@ struct rate_case {
     double rate;
 };
 
-static void check_rates(const struct rate_case *cases, size_t n,
-                        int (*parse)(const char *, double *))
+static void check_rates(const struct rate_case *cases, size_t n, int (*parse)(const char *, double *))
 {
     for (size_t i = 0; i < n; i++) {
         double rate = -1;
         int rc = parse(cases[i].text, &rate);
         double want = cases[i].rc == 0 ? cases[i].rate : -1;
         if (rc != cases[i].rc || rate != want)
-            fail_msg("'%s': rc %d, rate %g, want rc %d rate %g", cases[i].text, rc,
-                     rate, cases[i].rc, want);
+            fail_msg("'%s': rc %d, rate %g, want rc %d rate %g", cases[i].text, rc, rate, cases[i].rc, want);
     }
 }
 
 static void test_rate(void **state)
 {
     static const struct rate_case cases[] = {
-        {"1000", 0, 1000},     {"2.5", 0, 2.5},       {"1e4", 0, 1e4},
-        {"1E-3", 0, 1e-3},     {"100/s", 0, 100},     {"0.5/s", 0, 0.5},
-        {".5", 0, 0.5},        {"5.", 0, 5},          {"333.3", 0, 333.3},
-        {"0", -EINVAL, 0},     {"0/s", -EINVAL, 0},   {"0.0", -EINVAL, 0},
-        {"-5", -EINVAL, 0},    {"+5", -EINVAL, 0},    {"", -EINVAL, 0},
-        {"/s", -EINVAL, 0},    {"abc", -EINVAL, 0},   {"inf", -EINVAL, 0},
-        {"nan", -EINVAL, 0},   {"0x10", -EINVAL, 0},  {"1e999", -EINVAL, 0},
-        {"1e-400", -EINVAL, 0}, {" 5", -EINVAL, 0},   {"5 ", -EINVAL, 0},
-        {"5/m", -EINVAL, 0},   {"5/s/s", -EINVAL, 0}, {"1e", -EINVAL, 0},
-        {"1e+", -EINVAL, 0},   {"5rps", -EINVAL, 0},  {".", -EINVAL, 0},
+        {"1000", 0, 1000},     {"2.5", 0, 2.5},        {"1e4", 0, 1e4},     {"1E-3", 0, 1e-3},    {"100/s", 0, 100},
+        {"0.5/s", 0, 0.5},     {".5", 0, 0.5},         {"5.", 0, 5},        {"333.3", 0, 333.3},  {"0", -EINVAL, 0},
+        {"0/s", -EINVAL, 0},   {"0.0", -EINVAL, 0},    {"-5", -EINVAL, 0},  {"+5", -EINVAL, 0},   {"", -EINVAL, 0},
+        {"/s", -EINVAL, 0},    {"abc", -EINVAL, 0},    {"inf", -EINVAL, 0}, {"nan", -EINVAL, 0},  {"0x10", -EINVAL, 0},
+        {"1e999", -EINVAL, 0}, {"1e-400", -EINVAL, 0}, {" 5", -EINVAL, 0},  {"5 ", -EINVAL, 0},   {"5/m", -EINVAL, 0},
+        {"5/s/s", -EINVAL, 0}, {"1e", -EINVAL, 0},     {"1e+", -EINVAL, 0}, {"5rps", -EINVAL, 0}, {".", -EINVAL, 0},
         {"1.2.3", -EINVAL, 0},
     };
 
@@ -120,9 +137,8 @@ static void test_rate(void **state)
 static void test_rate_or_zero(void **state)
 {
     static const struct rate_case cases[] = {
-        {"0", 0, 0},         {"0/s", 0, 0},        {"0.0", 0, 0},
-        {"250", 0, 250},     {"-0", -EINVAL, 0},   {"-1", -EINVAL, 0},
-        {"", -EINVAL, 0},    {"x", -EINVAL, 0},
+        {"0", 0, 0},        {"0/s", 0, 0},      {"0.0", 0, 0},    {"250", 0, 250},
+        {"-0", -EINVAL, 0}, {"-1", -EINVAL, 0}, {"", -EINVAL, 0}, {"x", -EINVAL, 0},
     };
 
     (void)state;
