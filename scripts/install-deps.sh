@@ -7,11 +7,13 @@
 # Tests:   libcmocka-dev, nginx and wrk (test peers, never runtime deps),
 #          python3 (e2e drivers), openssl (self-signed test certificates),
 #          clang + libclang-rt-dev (libFuzzer target; optional at run time),
-#          chromium (renders the HTML report headless in an e2e test)
+#          chromium (renders the HTML report headless in an e2e test),
+#          prometheus (its promtool lints the live --metrics text; the
+#          server it starts on install is stopped and disabled)
 set -eu
 
 PKGS="gcc make pkg-config libssl-dev zlib1g-dev libjansson-dev libcmocka-dev \
-nginx-light wrk python3 openssl clang libclang-rt-dev procps chromium"
+nginx-light wrk python3 openssl clang libclang-rt-dev procps chromium prometheus"
 
 missing=""
 for p in $PKGS; do
@@ -37,4 +39,7 @@ $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
 # Debian starts nginx on install; our tests run their own instances.
 if command -v systemctl >/dev/null 2>&1; then $SUDO systemctl disable --now nginx >/dev/null 2>&1 || true; fi
 $SUDO service nginx stop >/dev/null 2>&1 || true
+# Likewise prometheus: only its promtool is wanted.
+if command -v systemctl >/dev/null 2>&1; then $SUDO systemctl disable --now prometheus >/dev/null 2>&1 || true; fi
+$SUDO service prometheus stop >/dev/null 2>&1 || true
 exit 0

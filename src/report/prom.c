@@ -116,12 +116,17 @@ static void prom_groups(struct prom *p, uint32_t n)
     p->ngroups = n;
 }
 
-/* One request name's series. */
-static void render_group(FILE *f, struct prom *p, uint32_t g, const char *name)
+/* The request counters of one name (family salvo_requests_total). */
+static void render_counts(FILE *f, struct prom *p, uint32_t g, const char *name)
 {
     fprintf(f, "salvo_requests_total{name=\"%s\",outcome=\"sent\"} %llu\n", name, p->sent[g]);
     fprintf(f, "salvo_requests_total{name=\"%s\",outcome=\"done\"} %llu\n", name, p->done[g]);
     fprintf(f, "salvo_requests_total{name=\"%s\",outcome=\"error\"} %llu\n", name, p->errors[g]);
+}
+
+/* The latency summary of one name (family salvo_latency_seconds). */
+static void render_latency(FILE *f, struct prom *p, uint32_t g, const char *name)
+{
     if (!p->has_hist[g]) return;
     const struct hist *h = &p->latency[g];
     static const double qs[] = {0.5, 0.9, 0.99, 0.999};
@@ -133,30 +138,43 @@ static void render_group(FILE *f, struct prom *p, uint32_t g, const char *name)
     fprintf(f, "salvo_latency_seconds_count{name=\"%s\"} %lld\n", name, (long long)h->total_count);
 }
 
-/* Renders the exposition text from the totals and the last second. */
+/* One gauge family: its HELP, its TYPE and its one sample, together. */
+static void render_gauge(FILE *f, const char *metric, const char *help, double value)
+{
+    fprintf(f, "# HELP %s %s\n# TYPE %s gauge\n%s %.6g\n", metric, help, metric, metric, value);
+}
+
+/*
+ * Renders the exposition text from the totals and the last second. The text
+ * format wants each family's HELP and TYPE right before its own samples and
+ * every sample of a family in one block (promtool check metrics), so the
+ * groups are walked once per family.
+ */
 static char *render(struct prom *p, const struct run_config *cfg, const struct timeline_row *row)
 {
     char *buf = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&buf, &len);
     if (!f) abort();
+    char(*names)[512] = calloc(p->ngroups ? p->ngroups : 1, sizeof(*names));
+    if (!names) abort();
+    for (uint32_t g = 0; g < p->ngroups; g++)
+        escape_label(names[g], sizeof(names[g]), cfg->gen->names[g]);
     fprintf(f, "# HELP salvo_requests_total Requests by name and outcome since the start of the run.\n"
-               "# TYPE salvo_requests_total counter\n"
-               "# HELP salvo_latency_seconds Latency from the intended send time, by name.\n"
+               "# TYPE salvo_requests_total counter\n");
+    for (uint32_t g = 0; g < p->ngroups; g++)
+        render_counts(f, p, g, names[g]);
+    fprintf(f, "# HELP salvo_latency_seconds Latency from the intended send time, by name.\n"
                "# TYPE salvo_latency_seconds summary\n");
-    for (uint32_t g = 0; g < p->ngroups; g++) {
-        char name[512];
-        escape_label(name, sizeof(name), cfg->gen->names[g]);
-        render_group(f, p, g, name);
-    }
-    fprintf(f, "# TYPE salvo_inflight gauge\nsalvo_inflight %llu\n", (unsigned long long)row->inflight);
-    fprintf(f, "# TYPE salvo_connections gauge\nsalvo_connections %llu\n", (unsigned long long)row->conns);
-    fprintf(f, "# TYPE salvo_backlog gauge\nsalvo_backlog %llu\n", (unsigned long long)row->backlog);
-    fprintf(f,
-            "# HELP salvo_send_lag_max_seconds The generator's worst lateness in the last second.\n"
-            "# TYPE salvo_send_lag_max_seconds gauge\nsalvo_send_lag_max_seconds %.6f\n",
-            (double)row->lag_max_us / 1e6);
-    fprintf(f, "# TYPE salvo_elapsed_seconds gauge\nsalvo_elapsed_seconds %u\n", row->t + 1);
+    for (uint32_t g = 0; g < p->ngroups; g++)
+        render_latency(f, p, g, names[g]);
+    free(names);
+    render_gauge(f, "salvo_inflight", "Requests sent and not yet answered.", (double)row->inflight);
+    render_gauge(f, "salvo_connections", "Open connections to the target.", (double)row->conns);
+    render_gauge(f, "salvo_backlog", "Due requests waiting for a connection.", (double)row->backlog);
+    render_gauge(f, "salvo_send_lag_max_seconds", "The generator's worst lateness in the last second.",
+                 (double)row->lag_max_us / 1e6);
+    render_gauge(f, "salvo_elapsed_seconds", "Seconds of the run published so far.", (double)(row->t + 1));
     fclose(f);
     return buf;
 }
