@@ -9,7 +9,7 @@
 
 void progress_init(struct progress *p, FILE *out, enum progress_mode mode)
 {
-    *p = (struct progress){.out = out, .plain_every = 5};
+    *p = (struct progress){.out = out};
     if (mode == PROGRESS_OFF)
         p->out = NULL;
     else if (mode == PROGRESS_TTY)
@@ -37,7 +37,6 @@ void progress_second(void *ctx, const struct run_config *cfg, const struct timel
                 (double)row->lag_max_us / 1e3);
         p->line_open = false;
     }
-    if (!p->tty && (row->t + 1) % p->plain_every != 0) return;
     fprintf(p->out, "%s[%4us/%.0fs] %8llu/s", p->tty ? "\r\033[K" : "", row->t + 1, total,
             (unsigned long long)row->sent);
     if (cfg->rate > 0) fprintf(p->out, " of %.0f/s", cfg->rate);

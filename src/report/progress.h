@@ -2,8 +2,9 @@
  * progress.h — live progress on stderr while a run lasts.
  *
  * On a terminal one line rewritten every second; otherwise one plain line
- * every few seconds, so logs stay readable. Health warnings (the generator
- * running late) are printed as they happen.
+ * every second too, so that a 2-second run in a CI log shows its seconds
+ * (k6 prints at the same cadence). Health warnings (the generator running
+ * late) are printed as they happen.
  */
 #ifndef SALVO_PROGRESS_H
 #define SALVO_PROGRESS_H
@@ -21,7 +22,6 @@ struct progress {
     FILE *out;
     bool tty;
     bool line_open; /* a tty line without newline is on screen */
-    unsigned plain_every;
     unsigned warned_lag;
 };
 
