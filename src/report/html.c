@@ -38,16 +38,18 @@ static const char style_sheet[] =
     "padding:22px 24px;margin:22px 0}\n"
     "nav ol{margin:6px 0 0;padding-left:22px}a{color:#1d4ed8}\n"
     ".verdict,.warning{border-radius:8px;padding:12px 16px;margin:0 0 12px;border:1px solid}\n"
-    ".verdict.valid{background:#ecfdf5;border-color:#a7f3d0}.verdict.invalid,.verdict.failed{background:#fef2f2;"
+    ".verdict.valid{background:#ecfdf5;border-color:#a7f3d0}.verdict.invalid,.verdict.failed,.verdict.unhealthy{"
+    "background:#fef2f2;"
     "border-color:#fecaca}\n"
     ".verdict strong{font-size:17px}.verdict.valid strong{color:var(--ok)}"
-    ".verdict.invalid strong,.verdict.failed strong{color:var(--bad)}"
+    ".verdict.invalid strong,.verdict.failed strong,.verdict.unhealthy strong{color:var(--bad)}"
     "\n.verdict ul{margin:6px 0 0;padding-left:20px}\n"
     ".warning{background:#fffbeb;border-color:#fcd34d}.warning strong{color:var(--warn)}\n"
     ".cards{display:flex;flex-wrap:wrap;gap:10px;margin:12px 0}\n"
     ".card{flex:1 1 120px;border:1px solid var(--line);border-radius:8px;padding:8px 12px}\n"
     ".card b{display:block;font-size:20px;font-variant-numeric:tabular-nums;white-space:nowrap}"
-    ".card span{font-size:12px;color:var(--muted)}\n"
+    ".card span{font-size:12px;color:var(--muted)}.card.bad{border-color:#fecaca;background:#fef2f2}"
+    ".card.bad b{color:var(--bad)}\n"
     ".grid2{display:grid;grid-template-columns:repeat(auto-fit,minmax(520px,1fr));gap:18px 26px}\n"
     ".cols{display:flex;flex-wrap:wrap;gap:8px 32px;align-items:flex-start}.cols>div{flex:1 1 300px}\n"
     "figure{margin:0}figcaption{font-weight:600;margin:0 0 4px}\n"
@@ -157,17 +159,21 @@ static void failed_thresholds(FILE *out, const json_t *result, size_t failed)
     fputs("</ul>", out);
 }
 
-/* Valid or invalid and why: whether the generator and its host measured faithfully. */
+/*
+ * Valid or invalid and why. Validity is about the generator and its host
+ * only (did salvo keep its schedule?), never about the server's health, so
+ * the label says so: a valid run can have every request fail.
+ */
 static void validity(FILE *out, const json_t *result, bool headline)
 {
     bool valid = json_is_true(json_object_get(result, "valid"));
-    const char *label = valid ? "✓ Valid run" : "✗ Invalid run";
-    /* Under failed thresholds validity is the second verdict: a line, not the heading. */
+    const char *label = valid ? "✓ Valid measurement" : "✗ Invalid measurement";
+    /* Under failed thresholds or a sick run, validity is the second verdict: a line, not the heading. */
     if (headline)
         fprintf(out, "<strong>%s</strong> ", label);
     else
         fprintf(out, "<div><b class=\"%s\">%s</b> ", valid ? "ok" : "bad", label);
-    fputs(valid ? "— no sign that the generator or its host distorted the measurement."
+    fputs(valid ? "— the generator kept its schedule and its host was not starved: the figures are the server's."
                 : "— these figures describe the load generator as much as the server:",
           out);
     json_t *reasons = html_arr(result, "invalid_reasons"), *r;
@@ -183,24 +189,67 @@ static void validity(FILE *out, const json_t *result, bool headline)
     if (!headline) fputs("</div>", out);
 }
 
-/* Failed thresholds, valid or invalid and why, interruption, closed-model warning. */
+/* The share of scheduled requests that did not end ok, in percent (0 without requests). */
+static double not_ok_pct(const json_t *result)
+{
+    json_t *requests = html_obj(result, "requests");
+    double scheduled = html_num(requests, "scheduled"), ok = html_num(requests, "ok");
+    return scheduled > 0 ? 100 * (scheduled - ok) / scheduled : 0;
+}
+
+/*
+ * The run's own health, as loud as validity: the share of requests that did
+ * not end ok (by outcome) and an interruption. "Interrupted after" reads the
+ * send phase against the configured duration, not two figures of the run.
+ */
+static void run_health(FILE *out, const json_t *result, bool headline)
+{
+    bool interrupted = json_is_true(json_object_get(result, "interrupted"));
+    double pct = not_ok_pct(result);
+    if (!interrupted && pct <= 0) return;
+    json_t *requests = html_obj(result, "requests");
+    if (headline)
+        fputs("<strong>", out);
+    else
+        fputs("<div class=\"bad\"><b>", out);
+    if (interrupted)
+        fprintf(out, "✗ Interrupted after %.1f s of the planned %.1f s", html_num(result, "duration_s"),
+                html_num(html_obj(result, "config"), "duration_s"));
+    if (interrupted && pct > 0) fputs(" · ", out);
+    if (pct > 0) fprintf(out, "%s%.2f %% of requests not ok", interrupted ? "" : "✗ ", pct);
+    fputs(headline ? "</strong>" : "</b>", out);
+    static const char *const outcomes[] = {"http_error", "check_failed", "failed", "timeout", "unsent"};
+    const char *sep = " — ";
+    for (size_t i = 0; i < sizeof(outcomes) / sizeof(outcomes[0]); i++) {
+        double n = html_num(requests, outcomes[i]);
+        if (n <= 0) continue;
+        char b[HTML_FMT_MAX];
+        fprintf(out, "%s%s %s", sep, html_fmt_count(b, sizeof(b), n), outcomes[i]);
+        sep = ", ";
+    }
+    if (!headline) fputs("</div>", out);
+}
+
+/*
+ * The verdict box: failed thresholds first, then the run's health, then
+ * validity; the first that applies is the heading and sets the colour.
+ */
 static void verdict(FILE *out, const json_t *result)
 {
     bool valid = json_is_true(json_object_get(result, "valid"));
+    bool sick = json_is_true(json_object_get(result, "interrupted")) || not_ok_pct(result) > 0;
     size_t passed, failed;
     threshold_counts(result, &passed, &failed);
-    /* "failed": valid, but a threshold failed; styled like "invalid", named apart for readers of the page. */
-    fprintf(out, "<div class=\"verdict %s\">", !valid ? "invalid" : failed ? "failed" : "valid");
+    /* "failed" and "unhealthy" are styled like "invalid", named apart for readers of the page. */
+    fprintf(out, "<div class=\"verdict %s\">", !valid ? "invalid" : failed ? "failed" : sick ? "unhealthy" : "valid");
     if (failed) failed_thresholds(out, result, failed);
-    validity(out, result, failed == 0);
+    run_health(out, result, failed == 0);
+    validity(out, result, failed == 0 && !sick);
     if (passed + failed)
         fprintf(out,
                 "<div>Thresholds: <span class=\"ok\">%zu passed</span>, <span class=\"%s\">%zu failed</span>"
                 "</div>",
                 passed, failed ? "bad" : "muted", failed);
-    if (json_is_true(json_object_get(result, "interrupted")))
-        fprintf(out, "<div class=\"bad\">Interrupted after %.1f s of the planned %.1f s.</div>",
-                html_num(result, "elapsed_s"), html_num(result, "duration_s"));
     fputs("</div>\n", out);
     const char *warning = html_str(result, "warning");
     if (*warning || strcmp(html_str(result, "model"), "closed") == 0) {
@@ -213,10 +262,16 @@ static void verdict(FILE *out, const json_t *result)
     }
 }
 
+/* One headline figure; a bad one is coloured. */
+static void card_of(FILE *out, const char *label, const char *value, bool bad)
+{
+    fprintf(out, "<div class=\"card%s\"><span>%s</span><b>%s</b></div>\n", bad ? " bad" : "", label, value);
+}
+
 /* One headline figure. */
 static void card(FILE *out, const char *label, const char *value)
 {
-    fprintf(out, "<div class=\"card\"><span>%s</span><b>%s</b></div>\n", label, value);
+    card_of(out, label, value, false);
 }
 
 /* The figures one reads first: tail latency, rate, errors. */
@@ -239,13 +294,13 @@ static void headline(FILE *out, const json_t *result)
     if (intended > 0)
         snprintf(v + strlen(v), sizeof(v) - strlen(v), " <span>of %s</span>", html_fmt_rate(b, sizeof(b), intended));
     card(out, "achieved rate", v);
-    double scheduled = html_num(requests, "scheduled"), ok = html_num(requests, "ok");
+    double scheduled = html_num(requests, "scheduled");
     card(out, "requests", html_fmt_count(a, sizeof(a), scheduled));
     if (scheduled > 0)
-        snprintf(v, sizeof(v), "%.2f%%", 100 * (scheduled - ok) / scheduled);
+        snprintf(v, sizeof(v), "%.2f%%", not_ok_pct(result));
     else
         snprintf(v, sizeof(v), "—");
-    card(out, "not ok", v);
+    card_of(out, "not ok", v, not_ok_pct(result) > 0);
     fputs("</div>\n", out);
 }
 

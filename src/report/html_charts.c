@@ -61,6 +61,7 @@ struct tl_chart {
     size_t nseries;
     struct ref_line refs[MAX_REFS];
     size_t nrefs;
+    bool per_second_counts; /* the series are counts per second: drain rows are not seconds */
 };
 
 /* "12s" for the time axis. */
@@ -146,7 +147,7 @@ static void draw_chaos(struct svg_plot *p, const json_t *result)
 }
 
 /* One invisible strip per second whose tooltip lists that second's values. */
-static void draw_hover(struct svg_plot *p, const struct tl_chart *c, const json_t *rows)
+static void draw_hover(struct svg_plot *p, const struct tl_chart *c, const json_t *rows, double end)
 {
     if (json_array_size(rows) > MAX_HOVER_ROWS) return;
     size_t i;
@@ -155,12 +156,25 @@ static void draw_hover(struct svg_plot *p, const struct tl_chart *c, const json_
     {
         char text[512], v[HTML_FMT_MAX];
         double t = html_num(row, "t");
+        if (c->per_second_counts && t >= end) break;
         int at = snprintf(text, sizeof(text), "%g–%gs", t, t + 1);
         for (size_t s = 0; s < c->nseries && at > 0 && (size_t)at < sizeof(text); s++)
             at += snprintf(text + at, sizeof(text) - (size_t)at, "  ·  %s %s", c->series[s].label,
                            c->value_label(v, sizeof(v), html_num(row, c->series[s].key)));
         svg_plot_hover(p, t, t + 1, text);
     }
+}
+
+/*
+ * The end of the send phase in whole seconds: rows from there on are the
+ * drain after the schedule ended, when nothing is sent and only the last
+ * responses come in. Their counts are not a rate, so count charts stop
+ * there; otherwise every run would seem to collapse to 0/s at its end.
+ */
+static double send_phase_end(const json_t *result)
+{
+    double d = html_num(result, "duration_s");
+    return d > 0 ? ceil(d - 1e-9) : INFINITY;
 }
 
 /* Draws a timeline chart of result, or says why there is none. */
@@ -181,6 +195,7 @@ static void timeline_chart(FILE *out, const json_t *result, const struct tl_char
     svg_plot_begin(&p, out, CHART_W, c->height, x, y, c->name);
     svg_plot_axes(&p, xt, nx, yt, ny, "seconds since start", c->ytitle);
     draw_chaos(&p, result);
+    double end = send_phase_end(result);
     for (size_t r = 0; r < c->nrefs; r++)
         svg_plot_hline(&p, c->refs[r].y, c->refs[r].cls, c->refs[r].label);
     for (size_t s = 0; s < c->nseries; s++) {
@@ -189,13 +204,14 @@ static void timeline_chart(FILE *out, const json_t *result, const struct tl_char
         svg_plot_line_begin(&p, c->series[s].cls);
         json_array_foreach(rows, i, row)
         {
+            if (c->per_second_counts && html_num(row, "t") >= end) break;
             json_t *v = json_object_get(row, c->series[s].key);
             svg_plot_line_to(&p, html_num(row, "t") + 0.5, json_is_number(v) ? json_number_value(v) : NAN);
         }
         svg_plot_line_end(&p);
         svg_plot_legend(&p, c->series[s].cls, c->series[s].label);
     }
-    draw_hover(&p, c, rows);
+    draw_hover(&p, c, rows, end);
     svg_plot_end(&p);
 }
 
@@ -290,7 +306,8 @@ void html_chart_rate(FILE *out, const json_t *result)
                          .tick_label = html_fmt_si,
                          .value_label = per_second,
                          .series = series,
-                         .nseries = n};
+                         .nseries = n,
+                         .per_second_counts = true};
     double intended = html_num(html_obj(result, "rate"), "intended");
     if (!(intended > 0)) intended = html_num(html_obj(result, "config"), "rate");
     if (!per_row) {

@@ -90,7 +90,7 @@ def audit(page):
 @test
 def test_report_renders_sample():
     _, page = render(OPEN)
-    for needle in ("<svg", "Invalid run", "generator fell behind", "Percentile spectrum", "Per name",
+    for needle in ("<svg", "Invalid measurement", "generator fell behind", "Percentile spectrum", "Per name",
                    "Kernel counter deltas", "Outcomes", "Status codes", "99.99%"):
         check(needle in page, "page lacks %r" % needle)
     a = audit(page)
@@ -162,7 +162,7 @@ def test_failed_thresholds_lead_a_valid_runs_verdict():
         check("<code>%s</code>" % expr in box, "the verdict box does not list %r: %r" % (expr, box))
     check("requests timed out" in box, "the failed threshold's note is not in the box")
     check("requests.count" not in box, "a passed threshold is listed among the failed ones")
-    check("✓ Valid run" in box and "<strong>✓ Valid run" not in page,
+    check("✓ Valid measurement" in box and "<strong>✓ Valid measurement" not in page,
           "validity should stay 'valid', as a second verdict: %r" % box)
     _, page = render(path, OPEN)
     row = page[page.find("<tr><th>thresholds</th>"):]

@@ -110,7 +110,7 @@ static void test_open_sample(void **state)
     assert_int_equal(rc, 0);
     assert_sane_page(html);
     assert_true(count_of(html, "<svg") >= 4);
-    assert_non_null(strstr(html, "Invalid run"));
+    assert_non_null(strstr(html, "Invalid measurement"));
     assert_non_null(strstr(html, "generator fell behind its schedule"));
     assert_non_null(strstr(html, "open model &amp; freeze"));
     assert_non_null(strstr(html, "Percentile spectrum of latency and service time"));
@@ -133,7 +133,7 @@ static void test_closed_sample(void **state)
     char *html = render(&r, NULL, 1, &rc);
     assert_int_equal(rc, 0);
     assert_sane_page(html);
-    assert_non_null(strstr(html, "Valid run"));
+    assert_non_null(strstr(html, "Valid measurement"));
     assert_non_null(strstr(html, "Coordinated omission"));
     assert_non_null(strstr(html, "subject to coordinated omission"));
     assert_non_null(strstr(html, "latency*"));
@@ -162,6 +162,51 @@ static void test_several_results(void **state)
         json_decref(r[i]);
 }
 
+/* The drain row after the send phase (t = 10 of a 10 s run) is not a second
+ * of load: count charts stop before it, latency charts keep its responses. */
+static void test_drain_row_is_not_a_second_of_load(void **state)
+{
+    (void)state;
+    json_t *r = load_sample("sample-closed-freeze.json");
+    int rc;
+    char *html = render(&r, NULL, 1, &rc);
+    assert_int_equal(rc, 0);
+    assert_non_null(strstr(html, "<title>9–10s  ·  sent "));
+    assert_null(strstr(html, "<title>10–11s  ·  sent "));
+    assert_non_null(strstr(html, "<title>10–11s  ·  p50 "));
+    free(html);
+    json_decref(r);
+}
+
+/* Validity is the generator's: a valid run whose requests failed, or that
+ * was interrupted, leads with its own health, and the not-ok card is red. */
+static void test_a_sick_valid_run_is_not_green(void **state)
+{
+    (void)state;
+    json_t *r = load_sample("sample-closed-freeze.json");
+    json_t *requests = json_object_get(r, "requests");
+    json_object_set_new(requests, "ok", json_integer(303251));
+    json_object_set_new(requests, "failed", json_integer(142706));
+    json_object_set_new(r, "interrupted", json_true());
+    json_object_set_new(r, "duration_s", json_real(2.0));
+    json_object_set_new(json_object_get(r, "config"), "duration_s", json_real(5.0));
+    int rc;
+    char *html = render(&r, NULL, 1, &rc);
+    assert_int_equal(rc, 0);
+    assert_sane_page(html);
+    assert_null(strstr(html, "class=\"verdict valid\""));
+    const char *box = strstr(html, "<div class=\"verdict unhealthy\"><strong>✗ Interrupted after 2.0 s of the "
+                                   "planned 5.0 s · 32.00 % of requests not ok</strong> — 142\xe2\x80\xaf"
+                                   "706 failed");
+    assert_non_null(box);
+    const char *valid = strstr(box, "<b class=\"ok\">✓ Valid measurement</b>");
+    const char *end = strstr(box, "<div class=\"cards\">");
+    assert_true(valid && end && valid < end);
+    assert_non_null(strstr(html, "<div class=\"card bad\"><span>not ok</span><b>32.00%</b>"));
+    free(html);
+    json_decref(r);
+}
+
 /* Adds thresholds to r as thresholds_apply writes them: two failed, one passed. */
 static void add_thresholds(json_t *r)
 {
@@ -186,7 +231,7 @@ static void test_failed_thresholds_lead_the_verdict(void **state)
     int rc;
     char *html = render(r, NULL, 1, &rc);
     assert_int_equal(rc, 0);
-    assert_non_null(strstr(html, "<div class=\"verdict valid\"><strong>✓ Valid run</strong>"));
+    assert_non_null(strstr(html, "<div class=\"verdict valid\"><strong>✓ Valid measurement</strong>"));
     assert_null(strstr(html, "thresholds failed"));
     assert_null(strstr(html, "<th>thresholds</th>"));
     free(html);
@@ -203,10 +248,10 @@ static void test_failed_thresholds_lead_the_verdict(void **state)
     const char *rate = strstr(box, "<code>errors.rate &lt; 1%</code>");
     assert_true(p99 && p99 < end && rate && rate < end);
     const char *passed = strstr(box, "requests.count");
-    assert_true(!passed || passed > end);                               /* only the failed ones in the box */
-    const char *valid = strstr(box, "<b class=\"ok\">✓ Valid run</b>"); /* still valid, as a second verdict */
+    assert_true(!passed || passed > end);                                       /* only the failed ones in the box */
+    const char *valid = strstr(box, "<b class=\"ok\">✓ Valid measurement</b>"); /* still valid, as a second verdict */
     assert_true(valid && valid < end);
-    assert_null(strstr(html, "<strong>✓ Valid run</strong>"));
+    assert_null(strstr(html, "<strong>✓ Valid measurement</strong>"));
     free(html);
 
     html = render(r, NULL, 2, &rc);
@@ -367,6 +412,8 @@ int main(void)
         cmocka_unit_test(test_closed_sample),
         cmocka_unit_test(test_several_results),
         cmocka_unit_test(test_failed_thresholds_lead_the_verdict),
+        cmocka_unit_test(test_drain_row_is_not_a_second_of_load),
+        cmocka_unit_test(test_a_sick_valid_run_is_not_green),
         cmocka_unit_test(test_hostile_strings_are_escaped),
         cmocka_unit_test(test_degenerate_results),
         cmocka_unit_test(test_bad_arguments),
