@@ -52,6 +52,28 @@ static void test_share(void **state)
     assert_float_equal(s.iowait_pct, 0.0, 1e-9);
 }
 
+/* The ticks missed salvo's short bursts: its precise CPU time replaces its
+ * tick-sampled share, so the machine is never less busy than salvo itself. */
+static void test_share_counts_own_cpu_precisely(void **state)
+{
+    (void)state;
+    /* 2 s on 2 CPUs at 100 ticks/s: 400 ticks; the ticks saw 2 busy, 1 of them ours. */
+    struct cpu_times b = {.ok = true, .user = 100, .idle = 1000, .self_ticks = 5, .self_cpu_ns = 0, .ticks_per_s = 100};
+    struct cpu_times a = {
+        .ok = true, .user = 102, .idle = 1398, .self_ticks = 6, .self_cpu_ns = 260000000, .ticks_per_s = 100};
+    struct cpu_share s = cpu_times_share(&b, &a);
+    assert_true(s.ok);
+    /* 0.26 s of our CPU = 26 ticks, plus the 1 tick of others: 27 of 400. */
+    assert_float_equal(s.busy_pct, 100.0 * 27 / 400, 1e-9);
+    /* Without the self figures the tick-sampled share stays as it was. */
+    b.ticks_per_s = a.ticks_per_s = 0;
+    assert_float_equal(cpu_times_share(&b, &a).busy_pct, 100.0 * 2 / 400, 1e-9);
+    /* Our precise time can never push busy above all that was not stolen. */
+    b.ticks_per_s = a.ticks_per_s = 100;
+    a.self_cpu_ns = 10 * 1000000000ull;
+    assert_float_equal(cpu_times_share(&b, &a).busy_pct, 100.0, 1e-9);
+}
+
 static void test_share_degenerate(void **state)
 {
     (void)state;
@@ -76,8 +98,12 @@ static void test_read_this_machine(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_parse_full_line),  cmocka_unit_test(test_parse_rejects),     cmocka_unit_test(test_share),
-        cmocka_unit_test(test_share_degenerate), cmocka_unit_test(test_read_this_machine),
+        cmocka_unit_test(test_parse_full_line),
+        cmocka_unit_test(test_parse_rejects),
+        cmocka_unit_test(test_share),
+        cmocka_unit_test(test_share_counts_own_cpu_precisely),
+        cmocka_unit_test(test_share_degenerate),
+        cmocka_unit_test(test_read_this_machine),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
