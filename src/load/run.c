@@ -130,7 +130,15 @@ static void collect(const struct run_config *cfg, struct run_result *r, struct w
         if (w->last_send_ns > last_send) last_send = w->last_send_ns;
         r->interrupted |= w->interrupted;
         r->data_exhausted |= w->data_exhausted;
-        double pct = w->wall_ns ? 100.0 * (double)w->cpu_ns / (double)w->wall_ns : 0;
+        /*
+         * CPU as a share of the run, not of the thread's own life: a thread
+         * whose share of a 0.5/s schedule was one arrival ends after a few
+         * milliseconds of start-up work, and "77 %" of those said nothing
+         * about the 2 s run. An interrupted run is as long as it lasted.
+         */
+        uint64_t span = w->wall_ns;
+        if (!w->interrupted && cfg->duration_ns > span) span = cfg->duration_ns;
+        double pct = span ? 100.0 * (double)w->cpu_ns / (double)span : 0;
         uint64_t busy = w->cpu_ns > w->spin_ns ? w->cpu_ns - w->spin_ns : 0;
         /* A worker with nothing to send (a small shard) is done in microseconds: its shares are noise. */
         bool judged = w->wall_ns > 0 && (w->wall_ns >= MIN_JUDGED_WALL_NS || w->wall_ns >= cfg->duration_ns / 2);
