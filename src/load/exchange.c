@@ -217,6 +217,7 @@ static void conn_read(struct conn *c)
             return;
         }
         if (!c->t_first_ns) c->t_first_ns = clock_now_ns();
+        w->rec.bytes_in += (uint64_t)n;
         const char *data = carried ? c->rbuf : w->scratch;
         size_t len = carried ? c->rlen + (size_t)n : (size_t)n;
         ssize_t used = http_resp_feed(&c->resp, data, len);
@@ -258,6 +259,7 @@ static void conn_write(struct conn *c)
             return;
         }
         c->written += (size_t)n;
+        w->rec.bytes_out += (uint64_t)n;
     }
 }
 

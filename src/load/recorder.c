@@ -110,6 +110,8 @@ void recorder_add(struct recorder *dst, const struct recorder *src)
     dst->failed += src->failed;
     dst->timeout += src->timeout;
     dst->unsent += src->unsent;
+    dst->bytes_in += src->bytes_in;
+    dst->bytes_out += src->bytes_out;
     for (int i = 0; i < REC_MAX_STATUS; i++)
         dst->status[i] += src->status[i];
     for (int i = 0; i < ERR_COUNT; i++)

@@ -48,6 +48,7 @@ struct recorder {
     struct hist connect;  /* per new connection, TLS handshake included */
     struct hist send_lag; /* generator lateness: dispatch - t_intended */
     uint64_t scheduled, ok, http_error, failed, timeout, unsent;
+    uint64_t bytes_in, bytes_out; /* HTTP bytes read and written (after TLS decryption, before encryption) */
     uint64_t status[REC_MAX_STATUS];
     uint64_t errors[ERR_COUNT];
     uint64_t connect_errno[REC_MAX_ERRNO]; /* failed connects by errno */
