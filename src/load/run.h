@@ -27,6 +27,7 @@ struct timeline_row {
     uint64_t sent, done, errors, inflight, conns, backlog;
     int64_t p50_us, p99_us, max_us, lag_max_us;
     uint64_t late;
+    double intended; /* arrivals this process's schedule meant to send in it (run_analyse; 0 closed) */
 };
 
 /* Called by the main thread after each merged second (may be NULL). */
@@ -36,6 +37,24 @@ struct run_hooks {
     void *ctx;
     struct chaos_window *chaos; /* fired by the main thread; may be NULL */
     size_t nchaos;
+};
+
+/* How many chaos windows a result derives figures for (the CLI's cap). */
+#define RUN_MAX_WINDOWS 16
+#define RUN_MAX_HINTS 4
+
+/*
+ * Figures derived from one chaos window and the timeline around it (by
+ * report/analysis.c, once, after the run is judged; every renderer reads
+ * them from the results JSON).
+ */
+struct window_figures {
+    double start_s, end_s;       /* the seconds the window covers */
+    bool has_baseline;           /* some second before it qualified */
+    double baseline_p99_us;      /* median per-second p99 before the window */
+    double baseline_error_share; /* errors / responses over those seconds */
+    bool recovered;              /* p99 and error share came back within the run */
+    double recovery_s;           /* seconds from the window's end until they did */
 };
 
 /* Everything a finished run measured; owned by the caller after run_execute. */
@@ -73,6 +92,10 @@ struct run_result {
     } knee;                           /* ramps only: where latency left its floor (run.c find_knee) */
     const struct chaos_window *chaos; /* borrowed from the hooks */
     size_t nchaos;
+    /* Filled by run_analyse (report/analysis.h) after run_execute. */
+    struct window_figures windows[RUN_MAX_WINDOWS]; /* one per chaos window (the first RUN_MAX_WINDOWS) */
+    char hints[RUN_MAX_HINTS][320];                 /* what the user may want to change, most important first */
+    int nhints;
 };
 
 /* Runs cfg to the end (or Ctrl-C). Returns 0 or -errno; *out is filled either way. */

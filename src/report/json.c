@@ -1,5 +1,10 @@
 /*
  * json.c — build the results JSON with jansson (see json.h).
+ *
+ * Pure serialization: every figure written here was measured by the run or
+ * derived by report/analysis.c (chaos baselines and recovery, hints, the
+ * intended arrivals per second). A figure computed here would be a second
+ * source of truth for the renderers that read the JSON.
  */
 #include "report/json.h"
 
@@ -13,7 +18,6 @@
 #include "core/clock.h"
 #include "core/hist_codec.h"
 #include "core/version.h"
-#include "load/schedule.h"
 
 /* {min, mean, p50, ..., max, count} of a histogram in µs. */
 json_t *report_json_percentiles(const struct hist *h)
@@ -71,6 +75,9 @@ static json_t *config_object(const struct run_config *cfg)
     json_object_set_new(o, "insecure", json_boolean(!cfg->tls.verify));
     json_object_set_new(o, "keepalive", json_boolean(!cfg->no_keepalive));
     json_object_set_new(o, "command", json_string(cfg->command_line));
+    json_object_set_new(o, "start_rate", json_real(cfg->start_rate));
+    json_object_set_new(o, "stages_ramp", json_string(cfg->conn_ramp ? "connections" : "rate"));
+    json_object_set_new(o, "allow_invalid", json_boolean(cfg->allow_invalid));
     return o;
 }
 
@@ -158,14 +165,6 @@ static json_t *kernel_object(const struct run_result *r)
  */
 static json_t *timeline_array(const struct run_config *cfg, const struct run_result *r)
 {
-    struct schedule_cfg sc = {.rate = cfg->rate,
-                              .duration_ns = cfg->duration_ns,
-                              .stages = cfg->stages,
-                              .nstages = cfg->nstages,
-                              .start_rate = cfg->start_rate,
-                              .nshards = 1,
-                              .nthreads = 1};
-    double share = cfg->nshards > 1 ? 1.0 / cfg->nshards : 1.0;
     json_t *a = json_array();
     for (size_t i = 0; i < r->nrows; i++) {
         const struct timeline_row *t = &r->timeline[i];
@@ -175,89 +174,10 @@ static json_t *timeline_array(const struct run_config *cfg, const struct run_res
                                 "inflight", (json_int_t)t->inflight, "conns", (json_int_t)t->conns);
         json_object_set_new(row, "backlog", json_integer((json_int_t)t->backlog));
         json_object_set_new(row, "send_lag_max_us", json_integer((json_int_t)t->lag_max_us));
-        uint64_t from = (uint64_t)t->t * NS_PER_S;
-        json_object_set_new(row, "intended",
-                            cfg->closed ? json_null()
-                                        : json_real(share * schedule_expected_between(&sc, from, from + NS_PER_S)));
+        json_object_set_new(row, "intended", cfg->closed ? json_null() : json_real(t->intended));
         json_array_append_new(a, row);
     }
     return a;
-}
-
-/* The seconds window w covers: [start, end); an instant action (kill) counts the second after it. */
-static void window_span(const struct chaos_window *w, double *start, double *end)
-{
-    *start = (double)w->at_ns / 1e9;
-    *end = *start + (double)(w->for_ns ? w->for_ns : NS_PER_S) / 1e9;
-}
-
-/* True when second t overlaps any chaos window of the run. */
-static bool in_any_window(const struct run_result *r, uint32_t t)
-{
-    for (size_t i = 0; i < r->nchaos; i++) {
-        double start, end;
-        window_span(&r->chaos[i], &start, &end);
-        if ((double)t < end && (double)t + 1 > start) return true;
-    }
-    return false;
-}
-
-/* What the seconds before a window looked like: median per-second p99 and the error share. */
-struct baseline {
-    double p99_us;      /* -1 when no second qualifies */
-    double error_share; /* errors / responses over those seconds */
-};
-
-/*
- * The baseline of a window starting at at_s: the seconds that ended before
- * it, had responses, and were not inside any chaos window (an earlier
- * fault is not the normal the service should come back to).
- */
-static struct baseline baseline_of(const struct run_result *r, double at_s)
-{
-    int64_t vals[4096];
-    size_t n = 0;
-    uint64_t done = 0, errors = 0;
-    for (size_t i = 0; i < r->nrows && n < 4096; i++) {
-        const struct timeline_row *row = &r->timeline[i];
-        if ((double)row->t + 1 > at_s || !row->done || in_any_window(r, row->t)) continue;
-        vals[n++] = row->p99_us;
-        done += row->done;
-        errors += row->errors;
-    }
-    if (!n) return (struct baseline){.p99_us = -1};
-    for (size_t i = 1; i < n; i++)
-        for (size_t k = i; k > 0 && vals[k - 1] > vals[k]; k--) {
-            int64_t t = vals[k];
-            vals[k] = vals[k - 1];
-            vals[k - 1] = t;
-        }
-    return (struct baseline){.p99_us = (double)vals[n / 2], .error_share = (double)errors / (double)done};
-}
-
-/*
- * Seconds from the end of a window until the per-second p99 is back within
- * 2x the baseline; -1 when it never was (within the run). Failed requests
- * have no latency, so a second only counts as back when its error share is
- * back too (within 2x the baseline's, or 1 %): a dead server is not a fast one.
- */
-static double recovery_s(const struct run_result *r, double end_s, struct baseline base)
-{
-    if (base.p99_us < 0) return -1;
-    double baseline = base.p99_us;
-    double error_bar = 2 * base.error_share > 0.01 ? 2 * base.error_share : 0.01;
-    for (size_t i = 0; i < r->nrows; i++) {
-        const struct timeline_row *row = &r->timeline[i];
-        if ((double)row->t + 1 <= end_s || !row->done) continue;
-        /* Within 2x the baseline, or 1 ms above it for sub-millisecond baselines (noise). */
-        double bar = 2 * baseline > baseline + 1000 ? 2 * baseline : baseline + 1000;
-        if ((double)row->p99_us <= bar && (double)row->errors <= error_bar * (double)row->done) {
-            /* Every second from this one on is back: recovered by its start (1 s resolution). */
-            double rec = (double)row->t - end_s;
-            return rec > 0 ? rec : 0;
-        }
-    }
-    return -1;
 }
 
 /* chaos [{spec, action, start_s, end_s, requests, errors, p99_us, recovery_s}]. */
@@ -266,17 +186,14 @@ static json_t *chaos_array(const struct run_result *r)
     json_t *a = json_array();
     for (size_t i = 0; i < r->nchaos; i++) {
         const struct chaos_window *w = &r->chaos[i];
-        double start, end;
-        window_span(w, &start, &end);
-        struct baseline base = baseline_of(r, start);
-        double rec = recovery_s(r, end, base);
+        const struct window_figures *f = i < RUN_MAX_WINDOWS ? &r->windows[i] : NULL;
         json_t *e = json_object();
         json_object_set_new(e, "spec", json_string(w->spec));
         static const char *const actions[] = {"pause", "kill", "toxic", "exec"};
         json_object_set_new(e, "action", json_string(actions[w->action]));
         json_object_set_new(e, "pid", json_integer(w->pid));
-        json_object_set_new(e, "start_s", json_real(start));
-        json_object_set_new(e, "end_s", json_real(end));
+        json_object_set_new(e, "start_s", f ? json_real(f->start_s) : json_null());
+        json_object_set_new(e, "end_s", f ? json_real(f->end_s) : json_null());
         json_object_set_new(e, "fired", json_boolean(w->started && !w->failed));
         const struct window_rec *wr = i < r->total.nwindows ? &r->total.windows[i] : NULL;
         json_object_set_new(e, "requests", json_integer(wr ? (json_int_t)wr->requests : 0));
@@ -284,9 +201,10 @@ static json_t *chaos_array(const struct run_result *r)
         json_object_set_new(e, "p50_us", json_integer(wr ? hist_value_at_percentile(&wr->latency, 50) : 0));
         json_object_set_new(e, "p99_us", json_integer(wr ? hist_value_at_percentile(&wr->latency, 99) : 0));
         json_object_set_new(e, "max_us", json_integer(wr ? hist_max(&wr->latency) : 0));
-        json_object_set_new(e, "baseline_p99_us", base.p99_us < 0 ? json_null() : json_real(base.p99_us));
-        json_object_set_new(e, "baseline_error_share", base.p99_us < 0 ? json_null() : json_real(base.error_share));
-        json_object_set_new(e, "recovery_s", rec < 0 ? json_null() : json_real(rec));
+        bool base = f && f->has_baseline;
+        json_object_set_new(e, "baseline_p99_us", base ? json_real(f->baseline_p99_us) : json_null());
+        json_object_set_new(e, "baseline_error_share", base ? json_real(f->baseline_error_share) : json_null());
+        json_object_set_new(e, "recovery_s", f && f->recovered ? json_real(f->recovery_s) : json_null());
         json_array_append_new(a, e);
     }
     return a;
@@ -341,6 +259,8 @@ json_t *report_json_build(const struct run_config *cfg, const struct run_result 
                         json_pack("{s:f,s:f,s:I}", "intended", r->rate_intended, "achieved", r->rate_achieved, "sent",
                                   (json_int_t)r->sent));
     json_object_set_new(o, "requests", requests_object(t));
+    json_object_set_new(o, "bytes",
+                        json_pack("{s:I,s:I}", "in", (json_int_t)t->bytes_in, "out", (json_int_t)t->bytes_out));
     json_t *lat = report_json_percentiles(&t->latency);
     json_object_set_new(lat, "timeout_us", json_integer((json_int_t)(cfg->timeout_ns / 1000)));
     json_object_set_new(lat, "lower_bounds", json_boolean(t->timeout > 0));
@@ -363,13 +283,8 @@ json_t *report_json_build(const struct run_config *cfg, const struct run_result 
     json_object_set_new(o, "connect_errors", cerr);
     json_object_set_new(o, "first_error", json_string(r->first_error));
     json_t *hints = json_array();
-    if (cfg->closed)
-        json_array_append_new(hints, json_string("closed model: latency excludes the queueing users would see"));
-    if (reqgen_is_static(cfg->gen) && t->scheduled > 1)
-        json_array_append_new(
-            hints, json_string("every request was identical: a cache may have answered them all; use --data"));
-    char steal[256];
-    if (run_steal_hint(r, steal, sizeof steal)) json_array_append_new(hints, json_string(steal));
+    for (int i = 0; i < r->nhints; i++)
+        json_array_append_new(hints, json_string(r->hints[i]));
     json_object_set_new(o, "hints", hints);
     json_object_set_new(o, "groups", groups_object(cfg, t));
     json_object_set_new(o, "pool", pool_object(&r->pool, t));
