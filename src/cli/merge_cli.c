@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "report/analysis.h"
 #include "report/html.h"
 #include "report/json.h"
 #include "report/merge.h"
@@ -180,73 +181,6 @@ static void set_command(json_t *merged, int argc, char **argv)
     free(line);
 }
 
-/* A trend figure in µs for the summary; "n/a" when the merge left it null. */
-static const char *fmt_trend(char *buf, size_t cap, json_t *trend, const char *key)
-{
-    json_t *v = json_object_get(trend, key);
-    if (!json_is_number(v)) return snprintf(buf, cap, "n/a"), buf;
-    return report_fmt_us(buf, cap, json_number_value(v));
-}
-
-/* requests, latency and rate lines of the summary. */
-static void print_figures(FILE *out, json_t *merged)
-{
-    static const char *const outcomes[] = {"ok", "http_error", "failed", "timeout", "unsent"};
-    static const char *const pct[][2] = {{"min", "min"}, {"p50", "p50"},     {"p90", "p90"},
-                                         {"p99", "p99"}, {"p99_9", "p99.9"}, {"max", "max"}};
-    json_t *req = json_object_get(merged, "requests"), *lat = json_object_get(merged, "latency_us");
-    json_t *rate = json_object_get(merged, "rate");
-    char b[32];
-    fprintf(out, "requests    scheduled %lld:", (long long)json_integer_value(json_object_get(req, "scheduled")));
-    for (size_t i = 0; i < sizeof(outcomes) / sizeof(outcomes[0]); i++)
-        fprintf(out, "%s %s %lld", i ? "," : "", outcomes[i],
-                (long long)json_integer_value(json_object_get(req, outcomes[i])));
-    fputs("\nlatency    ", out);
-    for (size_t i = 0; i < sizeof(pct) / sizeof(pct[0]); i++)
-        fprintf(out, " %s %s", pct[i][1], fmt_trend(b, sizeof(b), lat, pct[i][0]));
-    fprintf(out, "  (%lld recorded%s)\n", (long long)json_integer_value(json_object_get(lat, "count")),
-            json_is_true(json_object_get(lat, "lower_bounds"))
-                ? "; with timeouts, percentiles at the timeout are lower bounds"
-                : "");
-    fprintf(out, "rate        intended %.1f/s, achieved %.1f/s (%lld sent in %.2fs)\n",
-            json_number_value(json_object_get(rate, "intended")), json_number_value(json_object_get(rate, "achieved")),
-            (long long)json_integer_value(json_object_get(rate, "sent")),
-            json_number_value(json_object_get(merged, "duration_s")));
-}
-
-/* verdict and threshold lines of the summary. */
-static void print_verdict(FILE *out, json_t *merged)
-{
-    json_t *reasons = json_object_get(merged, "invalid_reasons"), *v;
-    size_t i;
-    if (json_is_true(json_object_get(merged, "valid")))
-        fputs("verdict     valid", out);
-    else
-        fputs("verdict     INVALID", out);
-    json_array_foreach(reasons, i, v) fprintf(out, "%s%s", i ? "; " : ": ", json_string_value(v));
-    fputc('\n', out);
-    thresholds_print(out, merged);
-}
-
-/* The short text summary of the merged result. */
-static void print_summary(FILE *out, json_t *merged)
-{
-    json_t *config = json_object_get(merged, "config");
-    fprintf(out, "salvo merge: run %s, %zu of %lld shards (", json_string_value(json_object_get(merged, "run_id")),
-            json_array_size(json_object_get(merged, "shards_merged")),
-            (long long)json_integer_value(json_object_get(config, "shards")));
-    print_indices(out, json_object_get(merged, "shards_merged"));
-    fprintf(out, "), %s model\n", json_string_value(json_object_get(merged, "model")) ?: "open");
-    print_figures(out, merged);
-    json_t *missing = json_object_get(merged, "missing_shards");
-    if (json_array_size(missing)) {
-        fputs("missing     shards ", out);
-        print_indices(out, missing);
-        fputs(" (the merged result covers part of the run only)\n", out);
-    }
-    print_verdict(out, merged);
-}
-
 /* Writes the requested files; returns EXIT_OK or EXIT_RUNTIME. */
 static int write_outputs(json_t *merged, const struct merge_args *a)
 {
@@ -287,10 +221,11 @@ int cli_merge(int argc, char **argv)
     set_command(merged, argc, argv);
     int failed = merge_apply_thresholds(merged, a.thresholds, a.nthresholds);
     bool json_on_stdout = a.json_path && strcmp(a.json_path, "-") == 0;
-    if (!a.quiet && !json_on_stdout) print_summary(stdout, merged);
+    if (!a.quiet && !json_on_stdout) summary_print(stdout, merged, summary_color_flags(stdout));
     fflush(stdout);
     code = write_outputs(merged, &a);
     if (code == EXIT_OK && failed > 0) code = EXIT_THRESHOLD;
+    if (code != EXIT_OK) summary_print_verdict(stderr, merged, verdict_word(code), summary_color_flags(stderr));
     json_decref(merged);
     merge_release(&m);
     return code;

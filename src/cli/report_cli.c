@@ -1,6 +1,7 @@
 /*
  * report_cli.c — `salvo report RESULT.json… --html FILE`: re-render saved
- * results as the HTML report.
+ * results as the HTML report, and print each result's text summary (the
+ * one `salvo run` printed, from the same JSON).
  *
  * The results JSON carries everything the report needs (percentiles, the
  * per-second timeline and the full histograms), so a report can be made
@@ -12,12 +13,14 @@
 #include <errno.h>
 #include <getopt.h>
 #include <jansson.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
 #include "report/html.h"
+#include "report/summary.h"
 
 /* Results from every file, in order, with their titles. */
 struct report_inputs {
@@ -33,6 +36,7 @@ enum { OPT_HTML = 1000, OPT_TITLE, OPT_HELP };
 static const struct option long_opts[] = {
     {"html", required_argument, 0, OPT_HTML},
     {"title", required_argument, 0, OPT_TITLE},
+    {"quiet", no_argument, 0, 'q'},
     {"help", no_argument, 0, OPT_HELP},
     {0, 0, 0, 0},
 };
@@ -40,6 +44,7 @@ static const struct option long_opts[] = {
 static const char usage_text[] = "usage: salvo report RESULT.json [RESULT.json…] --html FILE\n"
                                  "  --html FILE     write one self-contained HTML page with every result\n"
                                  "  --title TEXT    title of the next result (repeatable; default: the file name)\n"
+                                 "  -q, --quiet     no summary on stdout\n"
                                  "A file may hold one result or salvo demo's {\"experiments\": [...]}.\n";
 
 /* strerror, lower case as salvo's messages are. */
@@ -126,13 +131,14 @@ static int inputs_load(struct report_inputs *in, const char *path, const char *t
 }
 
 /* Parses the options; the files are loaded afterwards. Returns an exit code or -1 to go on. */
-static int parse_args(int argc, char **argv, const char **html, const char **titles, size_t *ntitles)
+static int parse_args(int argc, char **argv, const char **html, const char **titles, size_t *ntitles, bool *quiet)
 {
     int c;
     opterr = 0;
     optind = 1;
-    while ((c = getopt_long(argc, argv, ":h", long_opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":qh", long_opts, NULL)) != -1) {
         switch (c) {
+        case 'q': *quiet = true; break;
         case OPT_HTML: *html = optarg; break;
         case OPT_TITLE: titles[(*ntitles)++] = optarg; break;
         case 'h':
@@ -152,13 +158,25 @@ static int parse_args(int argc, char **argv, const char **html, const char **tit
     return -1;
 }
 
+/* The text summary of every result, each under its title when there are several. */
+static void print_summaries(const struct report_inputs *in)
+{
+    unsigned flags = summary_color_flags(stdout);
+    for (size_t i = 0; i < in->n; i++) {
+        if (in->n > 1) fprintf(stdout, "%s== %s\n", i ? "\n" : "", in->titles[i]);
+        summary_print(stdout, in->results[i], flags);
+    }
+    fflush(stdout);
+}
+
 int cli_report(int argc, char **argv)
 {
     const char *html = NULL;
     const char **titles = calloc((size_t)argc + 1, sizeof(*titles));
     size_t ntitles = 0;
+    bool quiet = false;
     if (!titles) abort();
-    int rc = parse_args(argc, argv, &html, titles, &ntitles);
+    int rc = parse_args(argc, argv, &html, titles, &ntitles, &quiet);
     if (rc >= 0) {
         free(titles);
         return rc;
@@ -175,6 +193,7 @@ int cli_report(int argc, char **argv)
         if (err < 0) fprintf(stderr, "salvo: cannot write '%s': %s\n", html, error_text(why, sizeof(why), -err));
         if (err < 0) rc = EXIT_RUNTIME;
     }
+    if (rc == EXIT_OK && !quiet) print_summaries(&in);
     inputs_release(&in);
     free(titles);
     return rc;

@@ -14,6 +14,7 @@
 #include "cli/run_args.h"
 #include "core/clock.h"
 #include "load/run.h"
+#include "report/analysis.h"
 #include "report/html.h"
 #include "report/json.h"
 #include "report/summary.h"
@@ -110,12 +111,10 @@ int run_cli_execute(struct run_config *cfg, struct run_args *a)
     prom_stop(&a->prom);
     if (hlog_close(&a->hlog) < 0) fprintf(stderr, "salvo: cannot write '%s'\n", a->hlog_path);
     if (rc < 0) fprintf(stderr, "salvo: run failed: %s\n", strerror(-rc));
+    run_analyse(cfg, &r);
     json_t *doc = report_json_build(cfg, &r);
     int failed = thresholds_apply(a->thresholds, a->nthresholds, doc);
-    if (!cfg->quiet) {
-        report_summary(stdout, cfg, &r);
-        thresholds_print(stdout, doc);
-    }
+    if (!cfg->quiet) summary_print(stdout, doc, summary_color_flags(stdout));
     fflush(stdout);
     if (r.total.errors[ERR_TLS_VERIFY])
         fprintf(stderr, "salvo: TLS %s for '%s' (use -k to skip verification)\n", r.first_error, cfg->url.host);
@@ -133,6 +132,8 @@ int run_cli_execute(struct run_config *cfg, struct run_args *a)
     }
     if (code == EXIT_OK && !r.valid && !cfg->allow_invalid) code = EXIT_INVALID;
     if (code == EXIT_OK && failed > 0) code = EXIT_THRESHOLD;
+    /* A run that did not pass says so on stderr, even with -q (a script's log shows why). */
+    if (code != EXIT_OK) summary_print_verdict(stderr, doc, verdict_word(code), summary_color_flags(stderr));
     json_decref(doc);
     run_result_release(&r);
     for (size_t i = 0; i < a->nchaos; i++)

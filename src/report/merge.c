@@ -288,6 +288,22 @@ static json_t *merge_chaos(const struct merge *m)
     return out;
 }
 
+/* hints: every distinct hint of the shards, in the order first seen. */
+static json_t *merge_hints(const struct merge *m)
+{
+    json_t *out = json_array(), *h, *seen;
+    for (size_t i = 0; i < m->n; i++) {
+        size_t j, k;
+        json_array_foreach(json_object_get(m->results[i], "hints"), j, h)
+        {
+            bool dup = !json_is_string(h);
+            json_array_foreach(out, k, seen) dup |= json_equal(seen, h);
+            if (!dup) json_array_append(out, h);
+        }
+    }
+    return out;
+}
+
 /* shards_merged and missing_shards, as lists of indices. */
 static void merge_coverage(const struct merge *m, json_t *o)
 {
@@ -308,6 +324,7 @@ json_t *merge_result(const struct merge *m)
     merge_verdict(m, o);
     json_int_t start_ms = merge_timing(m, o);
     json_object_set_new(o, "requests", merge_sum_member(m, "requests", false));
+    json_object_set_new(o, "bytes", merge_sum_member(m, "bytes", false));
     merge_trends(m, o, hdr);
     json_object_set_new(o, "status", merge_sum_member(m, "status", false));
     json_object_set_new(o, "errors", merge_sum_member(m, "errors", false));
@@ -322,6 +339,7 @@ json_t *merge_result(const struct merge *m)
     json_object_set_new(o, "timeline", merge_timeline(m, start_ms));
     json_object_set_new(o, "thresholds", json_object());
     json_object_set_new(o, "chaos", merge_chaos(m));
+    json_object_set_new(o, "hints", merge_hints(m));
     json_object_set_new(o, "hdr", hdr);
     merge_coverage(m, o);
     return o;
