@@ -89,7 +89,7 @@ static const char *fmt_secs(char *buf, size_t cap, double s)
             snprintf(buf, cap, "%ldh%ldm%lds", t / 3600, t / 60 % 60, t % 60);
         else
             snprintf(buf, cap, "%ldm%lds", t / 60, t % 60);
-    } else if (fabs(s - round(s)) < 0.05) {
+    } else if (fabs(s - round(s)) < 0.005) {
         snprintf(buf, cap, "%.0fs", s);
     } else {
         snprintf(buf, cap, "%.1fs", s);
@@ -111,16 +111,34 @@ static const char *fmt_bytes(char *buf, size_t cap, double b)
     return buf;
 }
 
-/* A percentile of latency, with "≥" when the timeout censored it (a lower bound). */
-static const char *fmt_latency(char *buf, size_t cap, const json_t *lat, const char *key)
+/* A duration in µs with three significant digits, for the verdict line: "310us", "9.8ms", "75ms", "1.94s". */
+static const char *fmt_us_short(char *buf, size_t cap, double us)
+{
+    if (us < 1000)
+        snprintf(buf, cap, "%.0fus", us);
+    else if (us < 999500)
+        snprintf(buf, cap, "%.3gms", us / 1e3);
+    else
+        snprintf(buf, cap, "%.3gs", us / 1e6);
+    return buf;
+}
+
+/* A percentile of latency, with ">=" when the timeout censored it (a lower bound); short for the verdict line. */
+static const char *fmt_latency_as(char *buf, size_t cap, const json_t *lat, const char *key, bool short_form)
 {
     json_t *v = get(lat, key);
     if (!json_is_number(v) || (get(lat, "count") && num(lat, "count") == 0)) return snprintf(buf, cap, "-"), buf;
-    char b[32];
+    char b[24];
     double us = json_number_value(v), censor = num(lat, "timeout_us");
     bool lower = json_is_true(get(lat, "lower_bounds")) && censor > 0 && us >= censor;
-    snprintf(buf, cap, "%s%s", lower ? ">=" : "", report_fmt_us(b, sizeof b, us));
+    snprintf(buf, cap, "%s%s", lower ? ">=" : "",
+             short_form ? fmt_us_short(b, sizeof b, us) : report_fmt_us(b, sizeof b, us));
     return buf;
+}
+
+static const char *fmt_latency(char *buf, size_t cap, const json_t *lat, const char *key)
+{
+    return fmt_latency_as(buf, cap, lat, key, false);
 }
 
 /* requests that did not end ok: http_error + check_failed + failed + timeout. */
@@ -183,8 +201,8 @@ void summary_print_verdict(FILE *out, const json_t *r, const char *word, unsigne
         fprintf(out, "%s  ", word);
     print_load(out, r);
     const json_t *lat = get(r, "latency_us"), *req = get(r, "requests");
-    fprintf(out, "  p50 %s", fmt_latency(b, sizeof b, lat, "p50"));
-    fprintf(out, "  p99 %s", fmt_latency(b, sizeof b, lat, "p99"));
+    fprintf(out, "  p50 %s", fmt_latency_as(b, sizeof b, lat, "p50", true));
+    fprintf(out, "  p99 %s", fmt_latency_as(b, sizeof b, lat, "p99", true));
     double scheduled = num(req, "scheduled");
     fprintf(out, "  errors %.2f%%", scheduled > 0 ? 100 * errors_of(req) / scheduled : 0.0);
     size_t total = json_object_size(get(r, "thresholds")), passed = 0;
