@@ -44,9 +44,11 @@ static void on_second(void *ctx, const struct run_config *cfg, const struct time
 }
 
 /*
- * Prints one line per doctor finding that matters to this run: warnings and
- * failures, or with -q only failures (a limit the run will hit is never
- * hidden).
+ * Prints the doctor findings that matter to this run, before it starts:
+ * each failure in full (the run will hit that limit, so not even -q hides
+ * it), and all warnings together on one short line (not with -q). The
+ * symptom and the fix of a warning are 'salvo doctor''s to explain: in
+ * full they wrapped over several terminal lines before every run.
  */
 static void doctor_preflight(const struct run_config *cfg)
 {
@@ -62,12 +64,24 @@ static void doctor_preflight(const struct run_config *cfg)
     if (!rep) abort();
     if (doctor_check_all(&plan, rep) == 0) {
         const struct doctor_check *found[DOCTOR_MAX_CHECKS];
-        size_t n = doctor_findings(rep, cfg->quiet ? DOCTOR_FAIL : DOCTOR_WARN, found, DOCTOR_MAX_CHECKS);
+        size_t n = doctor_findings(rep, DOCTOR_WARN, found, DOCTOR_MAX_CHECKS), nwarn = 0;
+        char warns[512] = "";
         for (size_t i = 0; i < n && i < DOCTOR_MAX_CHECKS; i++) {
             char line[1024];
-            doctor_format_line(found[i], line, sizeof(line));
-            fprintf(stderr, "salvo: doctor: %s\n", line);
+            if (found[i]->status != DOCTOR_WARN) {
+                doctor_format_line(found[i], line, sizeof(line));
+                fprintf(stderr, "salvo: doctor: %s\n", line);
+                continue;
+            }
+            size_t len = strlen(warns);
+            /* A short value reads at a glance; a long one is the doctor's to explain. */
+            bool short_value = strlen(found[i]->value) <= 24;
+            snprintf(warns + len, sizeof(warns) - len, "%s%s%s%s", nwarn++ ? ", " : "", found[i]->name,
+                     short_value ? " = " : "", short_value ? found[i]->value : "");
         }
+        if (nwarn && !cfg->quiet)
+            fprintf(stderr, "salvo: doctor: %zu warning%s for this run: %s; 'salvo doctor' says why and how to fix\n",
+                    nwarn, nwarn == 1 ? "" : "s", warns);
     }
     free(rep);
 }

@@ -14,7 +14,9 @@ checks what a user reads:
   table and counts;
 - with -q a failed gate (exit 99) prints nothing on stdout and its verdict
   line on stderr; a run that passed prints no verdict there (D6);
-- colour on a terminal (a pty), none with NO_COLOR.
+- colour on a terminal (a pty), none with NO_COLOR;
+- the doctor's warnings before a run are one short line, not their long
+  explanation (on a machine without warnings there is no such line).
 
 Python 3 stdlib only; every child is bounded in time.
 """
@@ -155,6 +157,20 @@ def quiet_failed_gate_prints_its_verdict_on_stderr():
     rc, out, err = salvo("run", nginx.url, "-r", 100, "-d", "1s", "-q", "--allow-invalid")
     check(rc == 0, "a plain run with --allow-invalid exited %d: %s" % (rc, err[-300:]))
     check(not re.search(r"^(PASS|FAIL|INVALID|ERROR)  ", err, re.M), "a run that passed printed a verdict: %r" % err)
+
+
+@test
+def doctor_warnings_are_one_short_line():
+    rc, data, out, err, _ = the_run()
+    doctor = [l for l in err.splitlines() if l.startswith("salvo: doctor: ")]
+    warns = [l for l in doctor if not l.startswith("salvo: doctor: fail ")]
+    h.log("  doctor lines: %s" % (doctor or "none on this machine"))
+    check(len(warns) <= 1, "warnings on %d lines: %s" % (len(warns), warns))
+    for l in warns:
+        check(len(l) <= 200 and "'salvo doctor'" in l, "a long doctor warning (%d chars): %r" % (len(l), l))
+    rc, out, err = salvo("run", nginx.url, "-r", 50, "-d", "1s", "-q", "--allow-invalid")
+    check(not [l for l in err.splitlines() if l.startswith("salvo: doctor: ") and " fail " not in l[:20]],
+          "-q printed doctor warnings: %r" % err)
 
 
 def on_pty(args, env):
