@@ -148,12 +148,13 @@ def merge_prints_the_same_summary():
 
 @test
 def quiet_failed_gate_prints_its_verdict_on_stderr():
+    # A busy machine may make the run INVALID (98) before the gate fails (99): both must say so.
     rc, out, err = salvo("run", nginx.url, "-r", 100, "-d", "1s", "-q", "--threshold", "latency.p50 < 1us")
-    check(rc == 99, "a gate nobody passes should exit 99, got %d: %s" % (rc, err[-300:]))
+    check(rc in (98, 99), "a gate nobody passes should exit 99 (or 98), got %d: %s" % (rc, err[-300:]))
     check(out == "", "-q printed on stdout: %r" % out[:200])
     last = err.rstrip("\n").splitlines()[-1]
-    check(re.match(r"^FAIL  100/s × 1s  p50 \S+  p99 \S+  errors 0\.00%  thresholds 0/1$", last),
-          "stderr does not end with the verdict line: %r" % err[-300:])
+    check(re.match(r"^%s  100/s × 1s  p50 \S+  p99 \S+  errors 0\.00%%  thresholds 0/1$" % WORD_OF_RC[rc], last),
+          "exit %d, but stderr does not end with its verdict line: %r" % (rc, err[-300:]))
     rc, out, err = salvo("run", nginx.url, "-r", 100, "-d", "1s", "-q", "--allow-invalid")
     check(rc == 0, "a plain run with --allow-invalid exited %d: %s" % (rc, err[-300:]))
     check(not re.search(r"^(PASS|FAIL|INVALID|ERROR)  ", err, re.M), "a run that passed printed a verdict: %r" % err)
