@@ -127,6 +127,9 @@ def report_prints_the_same_summary():
     rrc, rout, rerr = salvo("report", state["json"], "--html", html)
     check(rrc == 0, "report exited %d: %s" % (rrc, rerr))
     check(rout == out, "report's summary differs from run's:\n--- run\n%s\n--- report\n%s" % (out, rout))
+    rrc, rout, rerr = salvo("report", state["json"], state["json"], "--title", "a", "--title", "b", "--html", html)
+    check(rrc == 0 and rout == "== a\n" + out + "\n== b\n" + out,
+          "two results should print two summaries under their titles (exit %d):\n%s" % (rrc, rout))
     rrc, rout, rerr = salvo("report", "-q", state["json"], "--html", html)
     check(rrc == 0 and rout == "", "report -q printed %r (exit %d)" % (rout[:100], rrc))
 
