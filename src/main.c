@@ -21,8 +21,41 @@ static void usage(FILE *out)
           "  target       run the demo route-planning service to load-test\n"
           "  version      print the version\n"
           "\n"
-          "`salvo run --help` lists the options of run.\n",
+          "`salvo help VERB` (or `salvo VERB --help`) lists the options of VERB.\n",
           out);
+}
+
+/* The verbs, by name. */
+static const struct {
+    const char *name;
+    int (*fn)(int argc, char **argv);
+} verbs[] = {
+    {"run", cli_run},       {"chaos", cli_chaos},   {"demo", cli_demo},   {"target", cli_target},
+    {"doctor", cli_doctor}, {"report", cli_report}, {"merge", cli_merge},
+};
+
+/* The verb called name, or -1. */
+static int verb_index(const char *name)
+{
+    for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
+        if (strcmp(name, verbs[i].name) == 0) return (int)i;
+    return -1;
+}
+
+/* `salvo help [VERB]`: the top-level help, or exactly what `salvo VERB --help` prints. */
+static int help(int argc, char **argv)
+{
+    if (argc < 3) {
+        usage(stdout);
+        return EXIT_OK;
+    }
+    int v = verb_index(argv[2]);
+    if (v < 0) {
+        fprintf(stderr, "salvo: unknown verb '%s' (try 'salvo help')\n", argv[2]);
+        return EXIT_USAGE;
+    }
+    char *args[] = {argv[2], "--help", NULL};
+    return verbs[v].fn(2, args);
 }
 
 int main(int argc, char **argv)
@@ -32,21 +65,13 @@ int main(int argc, char **argv)
         return EXIT_USAGE;
     }
     const char *verb = argv[1];
-    if (strcmp(verb, "run") == 0) return cli_run(argc - 1, argv + 1);
-    if (strcmp(verb, "chaos") == 0) return cli_chaos(argc - 1, argv + 1);
-    if (strcmp(verb, "demo") == 0) return cli_demo(argc - 1, argv + 1);
-    if (strcmp(verb, "target") == 0) return cli_target(argc - 1, argv + 1);
-    if (strcmp(verb, "doctor") == 0) return cli_doctor(argc - 1, argv + 1);
-    if (strcmp(verb, "report") == 0) return cli_report(argc - 1, argv + 1);
-    if (strcmp(verb, "merge") == 0) return cli_merge(argc - 1, argv + 1);
+    int v = verb_index(verb);
+    if (v >= 0) return verbs[v].fn(argc - 1, argv + 1);
     if (strcmp(verb, "version") == 0 || strcmp(verb, "--version") == 0) {
         printf("salvo %s\n", SALVO_VERSION);
         return EXIT_OK;
     }
-    if (strcmp(verb, "help") == 0 || strcmp(verb, "--help") == 0 || strcmp(verb, "-h") == 0) {
-        usage(stdout);
-        return EXIT_OK;
-    }
+    if (strcmp(verb, "help") == 0 || strcmp(verb, "--help") == 0 || strcmp(verb, "-h") == 0) return help(argc, argv);
     fprintf(stderr, "salvo: unknown verb '%s' (try 'salvo help')\n", verb);
     return EXIT_USAGE;
 }

@@ -8,7 +8,6 @@
  * script can run `salvo doctor --rate R ... && salvo run ...`.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,37 +15,35 @@
 #include <sys/stat.h>
 
 #include "cli/cli.h"
+#include "cli/common.h"
 #include "core/units.h"
 #include "sys/doctor.h"
 
 /* Columns of the text table wider than this overflow into the next one. */
 #define VALUE_COLUMN_MAX 56
 
-enum { OPT_NO_KEEPALIVE = 1000, OPT_TARGET, OPT_JSON, OPT_ROOT, OPT_HELP };
+/* Every option of `salvo doctor`, once (see cli/common.h). */
+#define DOCTOR_OPTIONS(S, L)                                                                                           \
+    S('r', "rate", "N", "planned requests per second", 0, 0)                                                           \
+    S('c', "connections", "N", "planned concurrent connections (default 10000, salvo run's cap)", 1, 10000000)         \
+    S('t', "threads", "N", "planned worker threads (default: one per online CPU)", 1, 1024)                            \
+    L(OPT_NO_KEEPALIVE, "no-keepalive", NULL, "a new connection per request (salvo closes first)", 0, 0)               \
+    L(OPT_TARGET, "target", "HOST:PORT", "the server; when it is on this machine, read its real listen backlog", 0, 0) \
+    L(OPT_JSON, "json", NULL, "print the report as JSON", 0, 0)                                                        \
+    L(OPT_ROOT, "root", "DIR", "read proc/ and sys/ under DIR instead of / (for tests)", 0, 0)
 
-static const struct option long_opts[] = {
-    {"rate", required_argument, 0, 'r'},
-    {"connections", required_argument, 0, 'c'},
-    {"threads", required_argument, 0, 't'},
-    {"no-keepalive", no_argument, 0, OPT_NO_KEEPALIVE},
-    {"target", required_argument, 0, OPT_TARGET},
-    {"json", no_argument, 0, OPT_JSON},
-    {"root", required_argument, 0, OPT_ROOT},
-    {"help", no_argument, 0, OPT_HELP},
-    {0, 0, 0, 0},
+enum { OPT_DOCTOR_FIRST = CLI_FIRST_LONG - 1, DOCTOR_OPTIONS(CLI_SKIP, CLI_ENUM) };
+
+static const struct cli_opt doctor_opts[] = {DOCTOR_OPTIONS(CLI_ROW, CLI_ROW)};
+
+static const struct cli_verb doctor_verb = {
+    .name = "doctor",
+    .synopsis = "usage: salvo doctor [options]\n"
+                "Audits this machine's kernel settings and limits for a planned run.\n",
+    .epilog = "Exit status: 0 when no check fails, 1 when one does, 2 on a usage error.\n",
+    .opts = doctor_opts,
+    .nopts = CLI_NOPTS(doctor_opts),
 };
-
-static const char usage_text[] =
-    "usage: salvo doctor [options]\n"
-    "Audits this machine's kernel settings and limits for a planned run.\n"
-    "  -r, --rate N           planned requests per second\n"
-    "  -c, --connections N    planned concurrent connections (default 10000, salvo run's cap)\n"
-    "  -t, --threads N        planned worker threads (default: one per online CPU)\n"
-    "      --no-keepalive     a new connection per request (salvo closes first)\n"
-    "      --target HOST:PORT the server; when it is on this machine, read its real listen backlog\n"
-    "      --json             print the report as JSON\n"
-    "      --root DIR         read proc/ and sys/ under DIR instead of / (for tests)\n"
-    "Exit status: 0 when no check fails, 1 when one does, 2 on a usage error.\n";
 
 /* What the command line asked for. */
 struct doctor_args {
@@ -55,60 +52,33 @@ struct doctor_args {
     char target_host[256];
 };
 
-/* Prints "salvo: <what> '<culprit>'<rest>" and returns the usage exit code. */
-static int usage_error(const char *what, const char *culprit, const char *rest)
+/* cli_handler of `salvo doctor`. */
+static int doctor_opt(const struct cli_opt *o, char *arg, void *ctx)
 {
-    fprintf(stderr, "salvo: %s '%s'%s\n", what, culprit, rest);
-    return EXIT_USAGE;
-}
-
-/* "salvo: bad value 'x' for --opt: expected ..." */
-static int bad_value(const char *value, const char *opt, const char *expected)
-{
-    fprintf(stderr, "salvo: bad value '%s' for %s: expected %s\n", value, opt, expected);
-    return EXIT_USAGE;
-}
-
-/* Parses an integer from 1 to max. */
-static bool parse_count(const char *s, unsigned long max, uint32_t *out)
-{
-    char *end;
-    errno = 0;
-    if (*s < '0' || *s > '9') return false;
-    unsigned long v = strtoul(s, &end, 10);
-    if (errno || *end || v == 0 || v > max) return false;
-    *out = (uint32_t)v;
-    return true;
-}
-
-/* Handles one option; returns -1 to go on or an exit code. */
-static int parse_opt(int opt, char **argv, struct doctor_args *a)
-{
-    switch (opt) {
+    struct doctor_args *a = ctx;
+    uint64_t v;
+    int code = -1;
+    switch (o->id) {
     case 'r':
-        if (parse_rate(optarg, &a->plan.rate) < 0)
-            return bad_value(optarg, "--rate", "a positive number of requests per second");
+        if (parse_rate(arg, &a->plan.rate) < 0)
+            return cli_bad_value(o, arg, "expected a positive number of requests per second");
         return -1;
     case 'c':
-        if (!parse_count(optarg, 10000000, &a->plan.connections))
-            return bad_value(optarg, "--connections", "an integer from 1 to 10000000");
-        return -1;
+        if ((code = cli_uint(o, arg, &v)) < 0) a->plan.connections = (uint32_t)v;
+        return code;
     case 't':
-        if (!parse_count(optarg, 1024, &a->plan.threads))
-            return bad_value(optarg, "--threads", "an integer from 1 to 1024");
-        return -1;
+        if ((code = cli_uint(o, arg, &v)) < 0) a->plan.threads = (uint32_t)v;
+        return code;
     case OPT_NO_KEEPALIVE: a->plan.keepalive = false; return -1;
     case OPT_TARGET:
-        if (doctor_parse_target(optarg, a->target_host, sizeof(a->target_host), &a->plan.target_port) < 0)
-            return bad_value(optarg, "--target", "HOST:PORT, e.g. 127.0.0.1:8080 or [::1]:8080");
+        if (doctor_parse_target(arg, a->target_host, sizeof(a->target_host), &a->plan.target_port) < 0)
+            return cli_bad_value(o, arg, "expected HOST:PORT, e.g. 127.0.0.1:8080 or [::1]:8080");
         a->plan.target_host = a->target_host;
         return -1;
     case OPT_JSON: a->json = true; return -1;
-    case OPT_ROOT: a->plan.root = optarg; return -1;
-    case OPT_HELP: fputs(usage_text, stdout); return EXIT_OK;
-    case ':': return usage_error("missing value for", argv[optind - 1], "");
-    default: return usage_error("unknown option", argv[optind - 1], " (try 'salvo doctor --help')");
+    case OPT_ROOT: a->plan.root = arg; return -1;
     }
+    return -1;
 }
 
 /* One line saying what the report was judged against. */
@@ -181,23 +151,18 @@ int cli_doctor(int argc, char **argv)
     memset(&a, 0, sizeof(a));
     doctor_plan_init(&a.plan);
     a.plan.sample_ms = 250; /* the verb may take a moment to sample steal; a run's preflight does not */
-    opterr = 0;
-    optind = 1;
-    for (int opt; (opt = getopt_long(argc, argv, ":r:c:t:h", long_opts, NULL)) != -1;) {
-        if (opt == 'h') opt = OPT_HELP;
-        int rc = parse_opt(opt, argv, &a);
-        if (rc >= 0) return rc;
-    }
-    if (optind < argc) return usage_error("unexpected argument", argv[optind], " (salvo doctor takes options only)");
+    int code = cli_parse(&doctor_verb, argc, argv, doctor_opt, &a);
+    if (code >= 0) return code;
+    if (optind < argc) return usage_error("unexpected argument '%s' (salvo doctor takes options only)", argv[optind]);
     struct stat st;
     if (a.plan.root && (stat(a.plan.root, &st) < 0 || !S_ISDIR(st.st_mode)))
-        return bad_value(a.plan.root, "--root", "a directory");
+        return usage_error("bad value '%s' for --root: expected a directory", a.plan.root);
 
     struct doctor_report *report = malloc(sizeof(*report));
     if (!report) abort();
     int rc = doctor_check_all(&a.plan, report);
     if (rc < 0) {
-        fprintf(stderr, "salvo: cannot audit under '%s': %s\n", a.plan.root ? a.plan.root : "/", strerror(-rc));
+        fprintf(stderr, "salvo: cannot audit under '%s': %s\n", a.plan.root ? a.plan.root : "/", error_text(rc));
         free(report);
         return EXIT_RUNTIME;
     }

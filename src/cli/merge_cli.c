@@ -11,7 +11,6 @@
  * not an error: the merged result then says which shards it lacks.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <jansson.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -20,6 +19,7 @@
 
 #include "cli/cli.h"
 #include "report/analysis.h"
+#include "cli/common.h"
 #include "report/html.h"
 #include "report/json.h"
 #include "report/merge.h"
@@ -37,68 +37,54 @@ struct merge_args {
     int quiet;
 };
 
-enum { OPT_JSON = 1000, OPT_HTML, OPT_THRESHOLD, OPT_HELP };
+/* Every option of `salvo merge`, once (see cli/common.h). */
+#define MERGE_OPTIONS(S, L)                                                                                            \
+    L(OPT_JSON, "json", "FILE", "write the merged results JSON ('-' for stdout)", 0, 0)                                \
+    L(OPT_HTML, "html", "FILE", "write the merged result as a self-contained HTML report", 0, 0)                       \
+    L(OPT_THRESHOLD, "threshold", "EXPR", "pass/fail gate on the merged result, repeatable (exit 99)", 0,              \
+      MAX_THRESHOLDS)                                                                                                  \
+    S('q', "quiet", NULL, "no summary on stdout (implied by --json -)", 0, 0)
 
-static const struct option long_opts[] = {
-    {"json", required_argument, 0, OPT_JSON},
-    {"html", required_argument, 0, OPT_HTML},
-    {"threshold", required_argument, 0, OPT_THRESHOLD},
-    {"quiet", no_argument, 0, 'q'},
-    {"help", no_argument, 0, OPT_HELP},
-    {0, 0, 0, 0},
+enum { OPT_MERGE_FIRST = CLI_FIRST_LONG - 1, MERGE_OPTIONS(CLI_SKIP, CLI_ENUM) };
+
+static const struct cli_opt merge_opts[] = {MERGE_OPTIONS(CLI_ROW, CLI_ROW)};
+
+static const struct cli_verb merge_verb = {
+    .name = "merge",
+    .synopsis = "usage: salvo merge RESULT.json… [--json OUT] [--html OUT] [--threshold EXPR]…\n"
+                "Adds the results of the shards of one run (salvo run --shard K/N) into one result:\n"
+                "counts add, percentiles are recomputed from the summed histograms.\n",
+    .epilog = "Results of different runs or a shard given twice are refused (exit 2);\n"
+              "a missing shard is a warning and is listed in \"missing_shards\".\n",
+    .opts = merge_opts,
+    .nopts = CLI_NOPTS(merge_opts),
 };
 
-static const char usage_text[] = "usage: salvo merge RESULT.json… [--json OUT] [--html OUT] [--threshold EXPR]…\n"
-                                 "Adds the results of the shards of one run (salvo run --shard K/N) into one result:\n"
-                                 "counts add, percentiles are recomputed from the summed histograms.\n"
-                                 "  --json FILE       write the merged results JSON ('-' for stdout)\n"
-                                 "  --html FILE       write the merged result as a self-contained HTML report\n"
-                                 "  --threshold EXPR  pass/fail gate on the merged result, repeatable (exit 99)\n"
-                                 "  -q, --quiet       no summary on stdout (implied by --json -)\n"
-                                 "Results of different runs or a shard given twice are refused (exit 2);\n"
-                                 "a missing shard is a warning and is listed in \"missing_shards\".\n";
-
-/* strerror, lower case as salvo's messages are. */
-static const char *error_text(char *buf, size_t cap, int err)
+/* cli_handler of `salvo merge`. */
+static int merge_opt(const struct cli_opt *o, char *arg, void *ctx)
 {
-    snprintf(buf, cap, "%s", strerror(err));
-    if (buf[0] >= 'A' && buf[0] <= 'Z' && !(buf[1] >= 'A' && buf[1] <= 'Z')) buf[0] = (char)(buf[0] - 'A' + 'a');
-    return buf;
+    struct merge_args *a = ctx;
+    const char *why;
+    switch (o->id) {
+    case OPT_JSON: a->json_path = arg; return -1;
+    case OPT_HTML: a->html_path = arg; return -1;
+    case 'q': a->quiet = 1; return -1;
+    case OPT_THRESHOLD:
+        if (a->nthresholds == MAX_THRESHOLDS) return usage_error("too many thresholds (at most %d)", MAX_THRESHOLDS);
+        if (threshold_parse(&a->thresholds[a->nthresholds], arg, &why) < 0)
+            return usage_error("bad threshold '%s': %s", arg, why);
+        a->nthresholds++;
+        return -1;
+    }
+    return -1;
 }
 
 /* Parses the options; returns an exit code, or -1 to go on with argv[optind..]. */
 static int parse_args(int argc, char **argv, struct merge_args *a)
 {
-    const char *why;
-    int c;
-    opterr = 0;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, ":qh", long_opts, NULL)) != -1) {
-        switch (c) {
-        case OPT_JSON: a->json_path = optarg; break;
-        case OPT_HTML: a->html_path = optarg; break;
-        case 'q': a->quiet = 1; break;
-        case OPT_THRESHOLD:
-            if (a->nthresholds == MAX_THRESHOLDS) {
-                fprintf(stderr, "salvo: too many thresholds (at most %d)\n", MAX_THRESHOLDS);
-                return EXIT_USAGE;
-            }
-            if (threshold_parse(&a->thresholds[a->nthresholds], optarg, &why) < 0) {
-                fprintf(stderr, "salvo: bad threshold '%s': %s\n", optarg, why);
-                return EXIT_USAGE;
-            }
-            a->nthresholds++;
-            break;
-        case 'h':
-        case OPT_HELP: fputs(usage_text, stdout); return EXIT_OK;
-        case ':': fprintf(stderr, "salvo: option '%s' needs a value\n", argv[optind - 1]); return EXIT_USAGE;
-        default: fprintf(stderr, "salvo: unknown option '%s' for merge\n", argv[optind - 1]); return EXIT_USAGE;
-        }
-    }
-    if (optind >= argc) {
-        fputs("salvo: merge needs at least one RESULT.json (see 'salvo merge --help')\n", stderr);
-        return EXIT_USAGE;
-    }
+    int code = cli_parse(&merge_verb, argc, argv, merge_opt, a);
+    if (code >= 0) return code;
+    if (optind >= argc) return usage_error("merge needs at least one RESULT.json (see 'salvo merge --help')");
     return -1;
 }
 
@@ -108,7 +94,7 @@ static int load_shard(struct merge *m, const char *path)
     char why[512];
     FILE *f = fopen(path, "r");
     if (!f) {
-        fprintf(stderr, "salvo: cannot read '%s': %s\n", path, error_text(why, sizeof(why), errno));
+        fprintf(stderr, "salvo: cannot read '%s': %s\n", path, error_text(errno));
         return EXIT_RUNTIME;
     }
     json_error_t err;
@@ -184,18 +170,16 @@ static void set_command(json_t *merged, int argc, char **argv)
 /* Writes the requested files; returns EXIT_OK or EXIT_RUNTIME. */
 static int write_outputs(json_t *merged, const struct merge_args *a)
 {
-    char why[256];
     int code = EXIT_OK;
     if (a->json_path && report_json_save(merged, a->json_path) < 0) {
-        fprintf(stderr, "salvo: cannot write '%s': %s\n", a->json_path,
-                error_text(why, sizeof(why), errno ? errno : EIO));
+        fprintf(stderr, "salvo: cannot write '%s': %s\n", a->json_path, error_text(errno ? errno : EIO));
         code = EXIT_RUNTIME;
     }
     if (a->html_path) {
         const char *title = "merged";
         int rc = report_html_file(a->html_path, &merged, &title, 1);
         if (rc < 0) {
-            fprintf(stderr, "salvo: cannot write '%s': %s\n", a->html_path, error_text(why, sizeof(why), -rc));
+            fprintf(stderr, "salvo: cannot write '%s': %s\n", a->html_path, error_text(-rc));
             code = EXIT_RUNTIME;
         }
     }

@@ -11,7 +11,6 @@
  * naming the culprit; an unreadable input or output exits 1.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <jansson.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -19,6 +18,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/common.h"
 #include "report/html.h"
 #include "report/summary.h"
 
@@ -31,29 +31,23 @@ struct report_inputs {
     size_t ndocs;
 };
 
-enum { OPT_HTML = 1000, OPT_TITLE, OPT_HELP };
+/* Every option of `salvo report`, once (see cli/common.h). */
+#define REPORT_OPTIONS(S, L)                                                                                           \
+    L(OPT_HTML, "html", "FILE", "write one self-contained HTML page with every result", 0, 0)                          \
+    L(OPT_TITLE, "title", "TEXT", "title of the next result (repeatable; default: the file name)", 0, 0)               \
+    S('q', "quiet", NULL, "no summary on stdout", 0, 0)
 
-static const struct option long_opts[] = {
-    {"html", required_argument, 0, OPT_HTML},
-    {"title", required_argument, 0, OPT_TITLE},
-    {"quiet", no_argument, 0, 'q'},
-    {"help", no_argument, 0, OPT_HELP},
-    {0, 0, 0, 0},
+enum { OPT_REPORT_FIRST = CLI_FIRST_LONG - 1, REPORT_OPTIONS(CLI_SKIP, CLI_ENUM) };
+
+static const struct cli_opt report_opts[] = {REPORT_OPTIONS(CLI_ROW, CLI_ROW)};
+
+static const struct cli_verb report_verb = {
+    .name = "report",
+    .synopsis = "usage: salvo report RESULT.json [RESULT.json…] --html FILE\n",
+    .epilog = "A file may hold one result or salvo demo's {\"experiments\": [...]}.\n",
+    .opts = report_opts,
+    .nopts = CLI_NOPTS(report_opts),
 };
-
-static const char usage_text[] = "usage: salvo report RESULT.json [RESULT.json…] --html FILE\n"
-                                 "  --html FILE     write one self-contained HTML page with every result\n"
-                                 "  --title TEXT    title of the next result (repeatable; default: the file name)\n"
-                                 "  -q, --quiet     no summary on stdout\n"
-                                 "A file may hold one result or salvo demo's {\"experiments\": [...]}.\n";
-
-/* strerror, lower case as salvo's messages are. */
-static const char *error_text(char *buf, size_t cap, int err)
-{
-    snprintf(buf, cap, "%s", strerror(err));
-    if (buf[0] >= 'A' && buf[0] <= 'Z' && !(buf[1] >= 'A' && buf[1] <= 'Z')) buf[0] = (char)(buf[0] - 'A' + 'a');
-    return buf;
-}
 
 /* Appends one result with its title (copied). */
 static void inputs_add(struct report_inputs *in, json_t *result, const char *title)
@@ -94,10 +88,10 @@ static void file_title(char *buf, size_t cap, const char *path)
 /* Reads path and adds its result(s). Prints the error and returns -1 on failure. */
 static int inputs_load(struct report_inputs *in, const char *path, const char *title)
 {
-    char why[256], name[256];
+    char name[256];
     FILE *f = fopen(path, "r");
     if (!f) {
-        fprintf(stderr, "salvo: cannot read '%s': %s\n", path, error_text(why, sizeof(why), errno));
+        fprintf(stderr, "salvo: cannot read '%s': %s\n", path, error_text(errno));
         return -1;
     }
     json_error_t err;
@@ -130,31 +124,34 @@ static int inputs_load(struct report_inputs *in, const char *path, const char *t
     return 0;
 }
 
+/* Where report's options go. */
+struct report_opts {
+    const char **html, **titles;
+    size_t *ntitles;
+    bool *quiet;
+};
+
+/* cli_handler of `salvo report`. */
+static int report_opt(const struct cli_opt *o, char *arg, void *ctx)
+{
+    struct report_opts *r = ctx;
+    if (o->id == OPT_HTML)
+        *r->html = arg;
+    else if (o->id == 'q')
+        *r->quiet = true;
+    else
+        r->titles[(*r->ntitles)++] = arg;
+    return -1;
+}
+
 /* Parses the options; the files are loaded afterwards. Returns an exit code or -1 to go on. */
 static int parse_args(int argc, char **argv, const char **html, const char **titles, size_t *ntitles, bool *quiet)
 {
-    int c;
-    opterr = 0;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, ":qh", long_opts, NULL)) != -1) {
-        switch (c) {
-        case 'q': *quiet = true; break;
-        case OPT_HTML: *html = optarg; break;
-        case OPT_TITLE: titles[(*ntitles)++] = optarg; break;
-        case 'h':
-        case OPT_HELP: fputs(usage_text, stdout); return EXIT_OK;
-        case ':': fprintf(stderr, "salvo: option '%s' needs a value\n", argv[optind - 1]); return EXIT_USAGE;
-        default: fprintf(stderr, "salvo: unknown option '%s' for report\n", argv[optind - 1]); return EXIT_USAGE;
-        }
-    }
-    if (optind >= argc) {
-        fputs("salvo: report needs at least one RESULT.json (see 'salvo report --help')\n", stderr);
-        return EXIT_USAGE;
-    }
-    if (!*html) {
-        fputs("salvo: report needs '--html FILE' (see 'salvo report --help')\n", stderr);
-        return EXIT_USAGE;
-    }
+    struct report_opts r = {html, titles, ntitles, quiet};
+    int code = cli_parse(&report_verb, argc, argv, report_opt, &r);
+    if (code >= 0) return code;
+    if (optind >= argc) return usage_error("report needs at least one RESULT.json (see 'salvo report --help')");
+    if (!*html) return usage_error("report needs '--html FILE' (see 'salvo report --help')");
     return -1;
 }
 
@@ -189,8 +186,7 @@ int cli_report(int argc, char **argv)
     }
     if (rc == EXIT_OK) {
         int err = report_html_file(html, in.results, (const char *const *)in.titles, in.n);
-        char why[256];
-        if (err < 0) fprintf(stderr, "salvo: cannot write '%s': %s\n", html, error_text(why, sizeof(why), -err));
+        if (err < 0) fprintf(stderr, "salvo: cannot write '%s': %s\n", html, error_text(-err));
         if (err < 0) rc = EXIT_RUNTIME;
     }
     if (rc == EXIT_OK && !quiet) print_summaries(&in);

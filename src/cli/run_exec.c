@@ -11,6 +11,7 @@
 #include <sys/resource.h>
 
 #include "cli/cli.h"
+#include "cli/common.h"
 #include "cli/run_args.h"
 #include "core/clock.h"
 #include "load/run.h"
@@ -96,7 +97,7 @@ int run_cli_execute(struct run_config *cfg, struct run_args *a)
     if (a->hlog_path) {
         int hrc = hlog_open(&a->hlog, a->hlog_path, clock_wall_ns());
         if (hrc < 0) {
-            fprintf(stderr, "salvo: cannot write '%s': %s\n", a->hlog_path, strerror(-hrc));
+            fprintf(stderr, "salvo: cannot write '%s': %s\n", a->hlog_path, error_text(hrc));
             return EXIT_RUNTIME;
         }
     }
@@ -104,7 +105,7 @@ int run_cli_execute(struct run_config *cfg, struct run_args *a)
     if (a->metrics_addr) {
         int prc = prom_start(&a->prom, a->metrics_addr);
         if (prc < 0) {
-            fprintf(stderr, "salvo: cannot serve metrics on '%s': %s\n", a->metrics_addr, strerror(-prc));
+            fprintf(stderr, "salvo: cannot serve metrics on '%s': %s\n", a->metrics_addr, error_text(prc));
             hlog_close(&a->hlog);
             return EXIT_RUNTIME;
         }
@@ -124,7 +125,7 @@ int run_cli_execute(struct run_config *cfg, struct run_args *a)
     progress_finish(&a->prog);
     prom_stop(&a->prom);
     if (hlog_close(&a->hlog) < 0) fprintf(stderr, "salvo: cannot write '%s'\n", a->hlog_path);
-    if (rc < 0) fprintf(stderr, "salvo: run failed: %s\n", strerror(-rc));
+    if (rc < 0) fprintf(stderr, "salvo: run failed: %s\n", error_text(rc));
     run_analyse(cfg, &r);
     json_t *doc = report_json_build(cfg, &r);
     int failed = thresholds_apply(a->thresholds, a->nthresholds, doc);
@@ -134,13 +135,13 @@ int run_cli_execute(struct run_config *cfg, struct run_args *a)
         fprintf(stderr, "salvo: TLS %s for '%s' (use -k to skip verification)\n", r.first_error, cfg->url.host);
     int code = rc < 0 ? EXIT_RUNTIME : EXIT_OK;
     if (cfg->json_path && report_json_save(doc, cfg->json_path) < 0) {
-        fprintf(stderr, "salvo: cannot write '%s': %s\n", cfg->json_path, strerror(errno ? errno : EIO));
+        fprintf(stderr, "salvo: cannot write '%s': %s\n", cfg->json_path, error_text(errno ? errno : EIO));
         code = EXIT_RUNTIME;
     }
     if (a->html_path) {
         int hrc = report_html_file(a->html_path, &doc, NULL, 1);
         if (hrc < 0) {
-            fprintf(stderr, "salvo: cannot write '%s': %s\n", a->html_path, strerror(-hrc));
+            fprintf(stderr, "salvo: cannot write '%s': %s\n", a->html_path, error_text(hrc));
             code = EXIT_RUNTIME;
         }
     }

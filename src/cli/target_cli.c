@@ -9,7 +9,6 @@
  * SIGTERM and SIGINT stop the server cleanly with exit 0.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <netdb.h>
 #include <signal.h>
@@ -20,6 +19,7 @@
 #include <sys/resource.h>
 
 #include "cli/cli.h"
+#include "cli/common.h"
 #include "core/clock.h"
 #include "target/roadmap.h"
 #include "target/route_cache.h"
@@ -30,31 +30,30 @@
 #define SPARE_FDS 64 /* listener, epoll, eventfd, stdio, and one to accept-and-close with */
 #define MAX_TRIPS 100000000ull
 
-enum { OPT_LISTEN = 1000, OPT_SEED, OPT_CACHE, OPT_WORKERS, OPT_QUEUE, OPT_GEN_TRIPS, OPT_OUT, OPT_HELP };
+/* Every option of `salvo target`, once (see cli/common.h). */
+#define TARGET_OPTIONS(S, L)                                                                                           \
+    L(OPT_LISTEN, "listen", "HOST:PORT", "address to serve on (default 127.0.0.1:8080; port 0 picks a free one)", 0,   \
+      0)                                                                                                               \
+    L(OPT_SEED, "seed", "N", "seed of the generated city (default 1)", 0, 0)                                           \
+    L(OPT_CACHE, "cache", "N", "route cache entries, 0 disables it (default 10000)", 0, ROUTE_CACHE_MAX)               \
+    L(OPT_WORKERS, "workers", "N", "threads computing routes (default 2)", 1, TARGET_MAX_WORKERS)                      \
+    L(OPT_QUEUE, "queue", "N", "route jobs that may wait for a worker; more get 503 (default 128)", 0,                 \
+      TARGET_MAX_QUEUE)                                                                                                \
+    L(OPT_GEN_TRIPS, "gen-trips", "N", "write N random trips as CSV and exit (no server)", 1, MAX_TRIPS)               \
+    L(OPT_OUT, "out", "FILE", "where --gen-trips writes (default stdout)", 0, 0)
 
-static const struct option long_opts[] = {
-    {"listen", required_argument, 0, OPT_LISTEN},
-    {"seed", required_argument, 0, OPT_SEED},
-    {"cache", required_argument, 0, OPT_CACHE},
-    {"workers", required_argument, 0, OPT_WORKERS},
-    {"queue", required_argument, 0, OPT_QUEUE},
-    {"gen-trips", required_argument, 0, OPT_GEN_TRIPS},
-    {"out", required_argument, 0, OPT_OUT},
-    {"help", no_argument, 0, OPT_HELP},
-    {0, 0, 0, 0},
+enum { OPT_TARGET_FIRST = CLI_FIRST_LONG - 1, TARGET_OPTIONS(CLI_SKIP, CLI_ENUM) };
+
+static const struct cli_opt target_opts[] = {TARGET_OPTIONS(CLI_ROW, CLI_ROW)};
+
+static const struct cli_verb target_verb = {
+    .name = "target",
+    .synopsis = "usage: salvo target [options]\n"
+                "  a route-planning HTTP service to load-test: GET /api/route?from=LAT,LNG&to=LAT,LNG,\n"
+                "  GET /health, GET /metrics (Prometheus)\n",
+    .opts = target_opts,
+    .nopts = CLI_NOPTS(target_opts),
 };
-
-static const char usage_text[] =
-    "usage: salvo target [options]\n"
-    "  a route-planning HTTP service to load-test: GET /api/route?from=LAT,LNG&to=LAT,LNG,\n"
-    "  GET /health, GET /metrics (Prometheus)\n"
-    "      --listen HOST:PORT  address to serve on (default 127.0.0.1:8080; port 0 picks a free one)\n"
-    "      --seed N            seed of the generated city (default 1)\n"
-    "      --cache N           route cache entries, 0 disables it (default 10000)\n"
-    "      --workers N         threads computing routes (default 2)\n"
-    "      --queue N           route jobs that may wait for a worker; more get 503 (default 128)\n"
-    "      --gen-trips N       write N random trips as CSV and exit (no server)\n"
-    "      --out FILE          where --gen-trips writes (default stdout)\n";
 
 /* Set by the signal handler; the only global the server looks at. */
 static volatile sig_atomic_t stop_requested;
@@ -66,23 +65,6 @@ struct target_args {
     uint32_t cache, workers, queue;
     bool gen_trips;
 };
-
-/* One-line usage error naming the culprit; returns the usage exit code. */
-static int usage_error(const char *fmt, const char *a, const char *b)
-{
-    fputs("salvo: ", stderr);
-    fprintf(stderr, fmt, a, b);
-    fputs("\n", stderr);
-    return EXIT_USAGE;
-}
-
-/* strerror, lower-cased as our messages are. */
-static const char *error_text(int err, char *buf, size_t cap)
-{
-    snprintf(buf, cap, "%s", strerror(err));
-    if (buf[0] >= 'A' && buf[0] <= 'Z' && !(buf[1] >= 'A' && buf[1] <= 'Z')) buf[0] = (char)(buf[0] - 'A' + 'a');
-    return buf;
-}
 
 /* Parses a decimal integer in [min, max]. */
 static bool parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
@@ -96,42 +78,23 @@ static bool parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
     return true;
 }
 
-/* Parses a bounded 32-bit option value, or prints the error. Returns -1 to go on, or an exit code. */
-static int parse_u32_opt(const char *name, const char *text, uint32_t min, uint32_t max, uint32_t *out)
+/* cli_handler of `salvo target`. */
+static int target_opt(const struct cli_opt *o, char *arg, void *ctx)
 {
+    struct target_args *a = ctx;
     uint64_t v;
-    char why[96];
-    if (parse_u64(text, min, max, &v)) {
-        *out = (uint32_t)v;
-        return -1;
+    int code = o->id == OPT_LISTEN || o->id == OPT_OUT ? -1 : cli_uint(o, arg, &v);
+    if (code >= 0) return code;
+    switch (o->id) {
+    case OPT_LISTEN: a->listen = arg; break;
+    case OPT_OUT: a->out = arg; break;
+    case OPT_SEED: a->seed = v; break;
+    case OPT_CACHE: a->cache = (uint32_t)v; break;
+    case OPT_WORKERS: a->workers = (uint32_t)v; break;
+    case OPT_QUEUE: a->queue = (uint32_t)v; break;
+    case OPT_GEN_TRIPS: a->trips = v, a->gen_trips = true; break;
     }
-    snprintf(why, sizeof(why), "expected an integer from %u to %u", min, max);
-    fprintf(stderr, "salvo: bad value '%s' for --%s: %s\n", text, name, why);
-    return EXIT_USAGE;
-}
-
-/* Handles one option; returns -1 to continue or an exit code. */
-static int parse_opt(int opt, char **argv, struct target_args *a)
-{
-    switch (opt) {
-    case OPT_LISTEN: a->listen = optarg; return -1;
-    case OPT_SEED:
-        if (!parse_u64(optarg, 0, UINT64_MAX, &a->seed))
-            return usage_error("bad value '%s' for --seed: %s", optarg, "expected an unsigned integer");
-        return -1;
-    case OPT_CACHE: return parse_u32_opt("cache", optarg, 0, ROUTE_CACHE_MAX, &a->cache);
-    case OPT_WORKERS: return parse_u32_opt("workers", optarg, 1, TARGET_MAX_WORKERS, &a->workers);
-    case OPT_QUEUE: return parse_u32_opt("queue", optarg, 0, TARGET_MAX_QUEUE, &a->queue);
-    case OPT_GEN_TRIPS:
-        if (!parse_u64(optarg, 1, MAX_TRIPS, &a->trips))
-            return usage_error("bad value '%s' for --gen-trips: %s", optarg, "expected an integer from 1 to 100000000");
-        a->gen_trips = true;
-        return -1;
-    case OPT_OUT: a->out = optarg; return -1;
-    case OPT_HELP: fputs(usage_text, stdout); return EXIT_OK;
-    case ':': return usage_error("option '%s' needs a value%s", argv[optind - 1], "");
-    default: return usage_error("unknown option '%s' (try 'salvo target --help')%s", argv[optind - 1], "");
-    }
+    return -1;
 }
 
 /* Resolves HOST:PORT (IPv6 hosts in brackets) into cfg. Returns 0, or -1 with *why set. */
@@ -166,9 +129,8 @@ static int parse_listen(const char *text, struct target_config *cfg, const char 
 static int write_trips(const struct target_args *a)
 {
     FILE *f = a->out ? fopen(a->out, "w") : stdout;
-    char buf[128];
     if (!f) {
-        fprintf(stderr, "salvo: cannot write '%s': %s\n", a->out, error_text(errno, buf, sizeof(buf)));
+        fprintf(stderr, "salvo: cannot write '%s': %s\n", a->out, error_text(errno));
         return EXIT_RUNTIME;
     }
     struct geo_bounds box;
@@ -184,7 +146,7 @@ static int write_trips(const struct target_args *a)
     int failed = ferror(f) ? (errno ? errno : EIO) : 0;
     if ((f != stdout ? fclose(f) : fflush(f)) != 0 && !failed) failed = errno ? errno : EIO;
     if (!failed) return EXIT_OK;
-    fprintf(stderr, "salvo: cannot write '%s': %s\n", a->out ? a->out : "stdout", error_text(failed, buf, sizeof(buf)));
+    fprintf(stderr, "salvo: cannot write '%s': %s\n", a->out ? a->out : "stdout", error_text(failed));
     return EXIT_RUNTIME;
 }
 
@@ -246,14 +208,13 @@ static int serve(const struct target_args *a, struct target_config *cfg)
 {
     struct roadmap map;
     struct target_server srv;
-    char buf[128];
     install_signals();
     uint64_t start_ns = clock_now_ns();
     roadmap_generate(&map, ROADMAP_DEFAULT_ROWS, ROADMAP_DEFAULT_COLS, a->seed);
     uint64_t gen_ns = clock_now_ns() - start_ns;
     int rc = target_server_init(&srv, cfg, &map);
     if (rc < 0) {
-        fprintf(stderr, "salvo: cannot listen on '%s': %s\n", a->listen, error_text(-rc, buf, sizeof(buf)));
+        fprintf(stderr, "salvo: cannot listen on '%s': %s\n", a->listen, error_text(-rc));
         roadmap_release(&map);
         return EXIT_RUNTIME;
     }
@@ -262,7 +223,7 @@ static int serve(const struct target_args *a, struct target_config *cfg)
     target_server_release(&srv);
     roadmap_release(&map);
     if (rc < 0) {
-        fprintf(stderr, "salvo: target stopped: %s\n", error_text(-rc, buf, sizeof(buf)));
+        fprintf(stderr, "salvo: target stopped: %s\n", error_text(-rc));
         return EXIT_RUNTIME;
     }
     return EXIT_OK;
@@ -271,14 +232,10 @@ static int serve(const struct target_args *a, struct target_config *cfg)
 int cli_target(int argc, char **argv)
 {
     struct target_args a = {.listen = "127.0.0.1:8080", .seed = 1, .cache = 10000, .workers = 2, .queue = 128};
-    int opt;
-    opterr = 0;
-    while ((opt = getopt_long(argc, argv, ":", long_opts, NULL)) != -1) {
-        int rc = parse_opt(opt, argv, &a);
-        if (rc >= 0) return rc;
-    }
-    if (optind < argc) return usage_error("unexpected argument '%s' (try 'salvo target --help')%s", argv[optind], "");
-    if (a.out && !a.gen_trips) return usage_error("--out needs --gen-trips%s%s", "", "");
+    int rc = cli_parse(&target_verb, argc, argv, target_opt, &a);
+    if (rc >= 0) return rc;
+    if (optind < argc) return usage_error("unexpected argument '%s' (try 'salvo target --help')", argv[optind]);
+    if (a.out && !a.gen_trips) return usage_error("--out needs --gen-trips");
     if (a.gen_trips) return write_trips(&a);
     struct target_config cfg = {
         .workers = a.workers, .queue = a.queue, .cache = a.cache, .max_conns = connection_cap()};
