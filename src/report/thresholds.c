@@ -64,7 +64,7 @@ static int parse_op(const char **p)
     return -1;
 }
 
-/* Kinds of unit after the number; a bare number is always accepted. */
+/* Kinds of unit after the number. A bare number is a count, a ratio or a rate, never a duration. */
 enum { UNIT_BARE = 1, UNIT_DURATION = 2, UNIT_PERCENT = 4, UNIT_PER_S = 8 };
 
 /* The kind of unit text u and the factor to the stored unit; 0 when unknown. */
@@ -94,7 +94,7 @@ static int units_allowed(const struct threshold *t, const char **hint)
 {
     bool count = !strcmp(t->agg, "count");
     if (count) return *hint = "a count takes a plain number", UNIT_BARE;
-    if (trend_key(t->metric)) return *hint = "use us, ms, s or a plain number of µs", UNIT_BARE | UNIT_DURATION;
+    if (trend_key(t->metric)) return *hint = "use us, ms or s", UNIT_DURATION;
     if (!strcmp(t->metric, "errors"))
         return *hint = "a ratio: use % or a plain fraction (0.01 = 1%)", UNIT_BARE | UNIT_PERCENT;
     if (!strcmp(t->metric, "rate") && !strcmp(t->agg, "achieved"))
@@ -119,11 +119,21 @@ static int parse_value(struct threshold *t, const char *s, const char **why)
     const char *hint;
     int kind = unit_kind(end, &scale), allowed = units_allowed(t, &hint);
     if (!kind) return *why = "unknown unit (use us, ms, s, %, /s or a plain number)", -EINVAL;
+    if (kind == UNIT_BARE && (allowed & UNIT_DURATION)) {
+        /* k6 reads `p(99) < 250` as 250 ms, salvo's figures are µs: a bare number would mean either. */
+        snprintf(msg, sizeof(msg), "a bare number is not a duration: give %s.%s a unit, e.g. %.6gms", t->metric, t->agg,
+                 v);
+        return *why = msg, -EINVAL;
+    }
     if (!(kind & allowed)) {
         snprintf(msg, sizeof(msg), "unit '%s' does not fit %s.%s (%s)", end, t->metric, t->agg, hint);
         return *why = msg, -EINVAL;
     }
     t->limit = v * scale;
+    if (!strcmp(t->metric, "errors") && !strcmp(t->agg, "rate") && (t->limit < 0 || t->limit > 1)) {
+        snprintf(msg, sizeof(msg), "errors.rate is a share of the requests: give 0%% to 100%% (or 0 to 1), not %s", s);
+        return *why = msg, -EINVAL;
+    }
     t->percent_of_intended = kind == UNIT_PERCENT && !strcmp(t->metric, "rate");
     return 0;
 }
@@ -466,6 +476,21 @@ int thresholds_apply(const struct threshold *t, int n, json_t *result)
     return failed;
 }
 
+void threshold_format(char *buf, size_t cap, json_t *value, const char *unit)
+{
+    double v = json_number_value(value);
+    if (!json_is_number(value))
+        snprintf(buf, cap, "no data");
+    else if (unit && !strcmp(unit, "us"))
+        report_fmt_us(buf, cap, v);
+    else if (unit && (!strcmp(unit, "ratio") || !strcmp(unit, "ratio_of_intended")))
+        snprintf(buf, cap, "%.4g%%", 100 * v); /* 0.0123%, not 0.012% or 0.000% */
+    else if (unit && !strcmp(unit, "req/s"))
+        snprintf(buf, cap, v >= 1000 ? "%.0f/s" : "%.4g/s", v);
+    else
+        snprintf(buf, cap, "%.0f", v);
+}
+
 void thresholds_print(FILE *out, json_t *result)
 {
     const char *expr;
@@ -476,16 +501,11 @@ void thresholds_print(FILE *out, json_t *result)
         const char *unit = json_string_value(json_object_get(e, "unit"));
         const char *note = json_string_value(json_object_get(e, "note"));
         char val[48];
-        if (!json_is_number(obs))
-            snprintf(val, sizeof(val), "no data");
-        else if (unit && !strcmp(unit, "us"))
-            report_fmt_us(val, sizeof(val), json_number_value(obs));
-        else if (unit && (!strcmp(unit, "ratio") || !strcmp(unit, "ratio_of_intended")))
-            snprintf(val, sizeof(val), "%.3f%%", 100 * json_number_value(obs));
-        else
-            snprintf(val, sizeof(val), "%.2f", json_number_value(obs));
-        fprintf(out, "threshold   %-4s %s (observed %s)%s%s\n",
-                json_is_true(json_object_get(e, "pass")) ? "ok" : "FAIL", expr, val, note ? ": " : "",
+        threshold_format(val, sizeof(val), obs, unit);
+        char lim[48];
+        threshold_format(lim, sizeof(lim), json_object_get(e, "limit"), unit);
+        fprintf(out, "threshold   %-4s %s (observed %s, limit %s)%s%s\n",
+                json_is_true(json_object_get(e, "pass")) ? "ok" : "FAIL", expr, val, lim, note ? ": " : "",
                 note ? note : "");
     }
 }

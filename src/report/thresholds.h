@@ -57,7 +57,13 @@ bool threshold_judge(const struct threshold *t, json_t *result, double *observed
 int thresholds_apply(const struct threshold *t, int n, json_t *result);
 
 /*
- * Prints one "threshold   ok|FAIL EXPR (observed V)[: note]" line per entry
+ * Writes a threshold's observed value or limit with its unit ("250ms",
+ * "0.5%", "99.5/s", "12"; "no data" for null) into buf.
+ */
+void threshold_format(char *buf, size_t cap, json_t *value, const char *unit);
+
+/*
+ * Prints one "threshold   ok|FAIL EXPR (observed V, limit L)[: note]" line per entry
  * of result["thresholds"] (what thresholds_apply wrote).
  */
 void thresholds_print(FILE *out, json_t *result);

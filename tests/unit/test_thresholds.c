@@ -43,8 +43,8 @@ static const struct row rows[] = {
     {"latency.p99 < 900us", 1, 0, 900},
     {"latency.p99 <= 900us", 1, 1, 900},
     {"latency.p(99) < 0.5s", 1, 1, 900},
-    {"latency.med == 200", 1, 1, 200},
-    {"latency.avg > 299", 1, 1, 300},
+    {"latency.med == 200us", 1, 1, 200},
+    {"latency.avg > 299us", 1, 1, 300},
     {"latency.max < 4s", 1, 1, 4000},
     /* 3 timed-out requests are missing from service_time: its p99.9 may be one of them */
     {"service_time.p99.9 < 1ms", 1, 0, 400},
@@ -87,6 +87,15 @@ static const struct row rows[] = {
     {"requests.rate > 50%", 0, 0, 0},
     {"rate.intended >= 50%", 0, 0, 0},
     {"rate.achieved >= 1s", 0, 0, 0},
+    /* a bare number is no duration (k6 would read ms, salvo's figures are µs) */
+    {"latency.p99 < 250", 0, 0, 0},
+    {"service_time.p(99) <= 1e3", 0, 0, 0},
+    {"latency.count > 5", 1, 1, 1000},
+    /* a share of the requests lies between 0 and 100 % */
+    {"errors.rate < 150%", 0, 0, 0},
+    {"errors.rate < -1%", 0, 0, 0},
+    {"errors.rate < 1.5", 0, 0, 0},
+    {"errors.rate <= 100%", 1, 1, 0.01},
 };
 
 static void test_table(void **state)
@@ -147,6 +156,40 @@ static void test_unit_reason_names_the_unit(void **state)
     assert_true(fabs(t.limit - 0.99) < 1e-12);
 }
 
+/* A bare latency limit is refused with the unit to add; a share over 100 % names itself. */
+static void test_bare_duration_hint(void **state)
+{
+    (void)state;
+    struct threshold t;
+    const char *why = NULL;
+    assert_int_equal(threshold_parse(&t, "latency.p99 < 250", &why), -EINVAL);
+    assert_non_null(strstr(why, "250ms"));
+    assert_int_equal(threshold_parse(&t, "errors.rate < 150%", &why), -EINVAL);
+    assert_non_null(strstr(why, "150%"));
+}
+
+/* The printed line gives observed value and limit with their units. */
+static void test_print_shows_units(void **state)
+{
+    (void)state;
+    json_t *result = json_loads(result_text, 0, NULL);
+    struct threshold t[3];
+    const char *why;
+    assert_int_equal(threshold_parse(&t[0], "latency.p99 < 1ms", &why), 0);
+    assert_int_equal(threshold_parse(&t[1], "errors.rate < 0.05%", &why), 0);
+    assert_int_equal(threshold_parse(&t[2], "requests.rate > 90/s", &why), 0);
+    thresholds_apply(t, 3, result);
+    char text[1024] = "";
+    FILE *f = fmemopen(text, sizeof(text) - 1, "w");
+    assert_non_null(f);
+    thresholds_print(f, result);
+    fclose(f);
+    assert_non_null(strstr(text, "limit 1.00ms"));
+    assert_non_null(strstr(text, "limit 0.05%"));
+    assert_non_null(strstr(text, "observed 99.5/s, limit 90/s"));
+    json_decref(result);
+}
+
 /* ------------------------------------------------ timed-out requests */
 
 #define TIMEOUT_US 500000
@@ -205,7 +248,7 @@ static void test_timed_out_latency_is_a_lower_bound(void **state)
     judge(r, "latency.max < 2s", false, note, sizeof(note));
     judge(r, "latency.p99.9 <= 10s", false, note, sizeof(note));
     judge(r, "latency.mean < 1s", false, note, sizeof(note)); /* counts the timeouts at 500 ms */
-    judge(r, "latency.p99 == 500223", false, note, sizeof(note));
+    judge(r, "latency.p99 == 500223us", false, note, sizeof(note));
     judge(r, "latency.p99 > 100ms", true, note, sizeof(note));
     judge(r, "latency.max >= 500ms", true, note, sizeof(note));
     judge(r, "latency.p50 < 1s", true, note, sizeof(note)); /* 10 ms: below the timeout, exact */
@@ -272,6 +315,8 @@ int main(void)
         cmocka_unit_test(test_table),
         cmocka_unit_test(test_apply_counts_failures),
         cmocka_unit_test(test_unit_reason_names_the_unit),
+        cmocka_unit_test(test_bare_duration_hint),
+        cmocka_unit_test(test_print_shows_units),
         cmocka_unit_test(test_timed_out_latency_is_a_lower_bound),
         cmocka_unit_test(test_timed_out_requests_missing_from_ttfb),
         cmocka_unit_test(test_apply_notes_the_censoring),
