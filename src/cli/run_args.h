@@ -29,7 +29,10 @@ struct run_args {
     const char *headers[MAX_HEADERS];
     size_t nheaders;
     const char *body, *body_file;
-    bool rate_given, conns_given, threads_given;
+    bool rate_given, conns_given, threads_given, duration_given;
+    bool stages_given, conn_stages; /* --stages (a rate) or --conn-stages (closed: connections) */
+    bool pick_given, pick_seed_given;
+    uint64_t pick_seed; /* --pick random's seed: --pick-seed, else new each run */
     enum progress_mode progress;
     const char *data_path, *targets_path, *html_path;
     enum pick_mode pick;

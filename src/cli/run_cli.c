@@ -13,9 +13,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/random.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/common.h"
 #include "cli/run_args.h"
 #include "core/clock.h"
 #include "core/units.h"
@@ -26,133 +28,87 @@
 #include "report/progress.h"
 #include "report/thresholds.h"
 
-enum {
-    OPT_ARRIVAL = 1000,
-    OPT_TIMEOUT,
-    OPT_CLOSED,
-    OPT_BODY,
-    OPT_BODY_FILE,
-    OPT_JSON,
-    OPT_SPIN,
-    OPT_SEED,
-    OPT_SHARD,
-    OPT_NAME,
-    OPT_MAX_LAG,
-    OPT_ALLOW_INVALID,
-    OPT_NO_KEEPALIVE,
-    OPT_THRESHOLD,
-    OPT_PROGRESS,
-    OPT_HLOG,
-    OPT_METRICS,
-    OPT_CHAOS,
-    OPT_DATA,
-    OPT_PICK,
-    OPT_TARGETS,
-    OPT_MAX_NAMES,
-    OPT_STAGES,
-    OPT_START_AT,
-    OPT_HTML,
-    OPT_HELP
+#define START_AT_MAX_AHEAD_NS (24 * 3600 * NS_PER_S) /* further ahead is a typo (a year, a day), not a plan */
+#define FEW_REQUESTS 10                              /* fewer than this make no percentile worth reading */
+
+/*
+ * Every option of `salvo run`, once: id (short letter or enum name), long
+ * name, value placeholder, help text and numeric limits. The enum, getopt's
+ * tables, --help and the limit checks are generated from it.
+ */
+#define RUN_OPTIONS(S, L)                                                                                              \
+    S('r', "rate", "N",                                                                                                \
+      "requests per second (required in the open model;\n"                                                             \
+      "with --closed or --conn-stages: a cap on the request rate)",                                                    \
+      0, 0)                                                                                                            \
+    L(OPT_ARRIVAL, "arrival", "KIND", "constant (default) or poisson", 0, 0)                                           \
+    S('d', "duration", "D", "run length, e.g. 30s, 2m (default 10s)", 0, 0)                                            \
+    S('c', "connections", "N", "open: cap on open connections (default 10000); closed: connections (default 10)", 1,   \
+      1000000)                                                                                                         \
+    S('t', "threads", "N", "worker threads (default: number of CPUs)", 1, 1024)                                        \
+    L(OPT_TIMEOUT, "timeout", "D",                                                                                     \
+      "a request without a complete response this long after its\n"                                                    \
+      "intended send time is a timeout (default 10s)",                                                                 \
+      0, 0)                                                                                                            \
+    L(OPT_CLOSED, "closed", NULL, "closed model for comparison (subject to coordinated omission)", 0, 0)               \
+    S('m', "method", "M", "request method (default GET)", 0, 0)                                                        \
+    S('H', "header", "'K: V'", "request header (repeatable)", 0, MAX_HEADERS)                                          \
+    L(OPT_BODY, "body", "STRING", "request body", 0, 0)                                                                \
+    L(OPT_BODY_FILE, "body-file", "FILE", "request body from a file", 0, 0)                                            \
+    S('k', "insecure", NULL, "do not verify the TLS certificate", 0, 0)                                                \
+    L(OPT_JSON, "json", "FILE", "write the results JSON to FILE ('-' for stdout, implies -q)", 0, 0)                   \
+    L(OPT_HTML, "html", "FILE", "write a self-contained HTML report", 0, 0)                                            \
+    S('q', "quiet", NULL, "no terminal summary", 0, 0)                                                                 \
+    L(OPT_SPIN, "spin", "D", "busy-poll this long before each deadline (e.g. 20us; default 0)", 0, 0)                  \
+    L(OPT_SEED, "seed", "N", "seed of the Poisson arrivals (default 1: every shard must agree)", 0, 0)                 \
+    L(OPT_SHARD, "shard", "K/N", "run arrivals i = K (mod N) of the whole schedule", 0, 100000)                        \
+    L(OPT_START_AT, "start-at", "TIME",                                                                                \
+      "start on this wall-clock instant (RFC 3339 or Unix seconds), for shards;\n"                                     \
+      "at most 24 h ahead",                                                                                            \
+      0, 0)                                                                                                            \
+    L(OPT_STAGES, "stages", "SPEC",                                                                                    \
+      "piecewise-linear rate, e.g. '30s:100,1m:1000,30s:0' (instead of -d;\n"                                          \
+      "starts from -r or 0); open model only",                                                                         \
+      0, SCHEDULE_MAX_STAGES)                                                                                          \
+    L(OPT_CONN_STAGES, "conn-stages", "SPEC",                                                                          \
+      "closed model ramping the number of connections (k6's ramping-vus),\n"                                           \
+      "e.g. '30s:50,1m:50,30s:0' (instead of -d; -r caps the rate)",                                                   \
+      0, SCHEDULE_MAX_STAGES)                                                                                          \
+    L(OPT_NAME, "name", "NAME", "name the figures are grouped under (default: URL path)", 0, 0)                        \
+    L(OPT_MAX_LAG, "max-lag", "D", "send-lag p99 above which the run is invalid (default 1ms)", 0, 0)                  \
+    L(OPT_ALLOW_INVALID, "allow-invalid", NULL, "exit 0 even when the run is invalid", 0, 0)                           \
+    L(OPT_NO_KEEPALIVE, "no-keepalive", NULL, "a new connection for every request (salvo closes first)", 0, 0)         \
+    L(OPT_THRESHOLD, "threshold", "EXPR", "pass/fail gate, repeatable, e.g. 'latency.p99 < 250ms' (exit 99)", 0,       \
+      MAX_THRESHOLDS)                                                                                                  \
+    L(OPT_PROGRESS, "progress", "MODE", "auto (default), tty, plain or off: live progress on stderr", 0, 0)            \
+    L(OPT_HLOG, "hlog", "FILE", "HdrHistogram interval log (v1.3) of latency per second", 0, 0)                        \
+    L(OPT_METRICS, "metrics", "ADDR", "serve Prometheus metrics during the run (9464, 127.0.0.1:9464, [::1]:9464)", 0, \
+      0)                                                                                                               \
+    L(OPT_DATA, "data", "FILE", "CSV (with header) or JSON Lines rows for {column} templates", 0, 0)                   \
+    L(OPT_PICK, "pick", "MODE", "seq (default), random or once (each row at most once, then stop); needs --data", 0,   \
+      0)                                                                                                               \
+    L(OPT_PICK_SEED, "pick-seed", "N", "seed of --pick random (default: new each run, printed in the JSON)", 0, 0)     \
+    L(OPT_TARGETS, "targets", "FILE", "vegeta-style targets file (METHOD URL, headers, @body; '# name= weight=')", 0,  \
+      0)                                                                                                               \
+    L(OPT_MAX_NAMES, "max-names", "N", "cap on distinct request names; the rest count as 'other' (default 100)", 1,    \
+      100000)                                                                                                          \
+    L(OPT_CHAOS, "chaos", "SPEC",                                                                                      \
+      "fault window, repeatable: 'at=4s for=2s pause pid=PID',\n"                                                      \
+      "'at=20s kill pid=PID signal=TERM',\n"                                                                           \
+      "'at=5s for=10s toxic=latency latency=200ms api=HOST:PORT proxy=NAME',\n"                                        \
+      "'at=5s for=5s exec CMD undo CMD'",                                                                              \
+      0, MAX_CHAOS)
+
+enum { OPT_RUN_FIRST = CLI_FIRST_LONG - 1, RUN_OPTIONS(CLI_SKIP, CLI_ENUM) };
+
+static const struct cli_opt run_opts[] = {RUN_OPTIONS(CLI_ROW, CLI_ROW)};
+
+static const struct cli_verb run_verb = {
+    .name = "run",
+    .synopsis = "usage: salvo run URL [options]   or   salvo run --targets FILE [options]\n",
+    .opts = run_opts,
+    .nopts = CLI_NOPTS(run_opts),
 };
-
-static const struct option long_opts[] = {
-    {"rate", required_argument, 0, 'r'},
-    {"arrival", required_argument, 0, OPT_ARRIVAL},
-    {"duration", required_argument, 0, 'd'},
-    {"connections", required_argument, 0, 'c'},
-    {"threads", required_argument, 0, 't'},
-    {"timeout", required_argument, 0, OPT_TIMEOUT},
-    {"closed", no_argument, 0, OPT_CLOSED},
-    {"method", required_argument, 0, 'm'},
-    {"header", required_argument, 0, 'H'},
-    {"body", required_argument, 0, OPT_BODY},
-    {"body-file", required_argument, 0, OPT_BODY_FILE},
-    {"insecure", no_argument, 0, 'k'},
-    {"json", required_argument, 0, OPT_JSON},
-    {"quiet", no_argument, 0, 'q'},
-    {"spin", required_argument, 0, OPT_SPIN},
-    {"seed", required_argument, 0, OPT_SEED},
-    {"shard", required_argument, 0, OPT_SHARD},
-    {"name", required_argument, 0, OPT_NAME},
-    {"max-lag", required_argument, 0, OPT_MAX_LAG},
-    {"allow-invalid", no_argument, 0, OPT_ALLOW_INVALID},
-    {"no-keepalive", no_argument, 0, OPT_NO_KEEPALIVE},
-    {"threshold", required_argument, 0, OPT_THRESHOLD},
-    {"progress", required_argument, 0, OPT_PROGRESS},
-    {"hlog", required_argument, 0, OPT_HLOG},
-    {"metrics", required_argument, 0, OPT_METRICS},
-    {"chaos", required_argument, 0, OPT_CHAOS},
-    {"data", required_argument, 0, OPT_DATA},
-    {"pick", required_argument, 0, OPT_PICK},
-    {"targets", required_argument, 0, OPT_TARGETS},
-    {"max-names", required_argument, 0, OPT_MAX_NAMES},
-    {"stages", required_argument, 0, OPT_STAGES},
-    {"start-at", required_argument, 0, OPT_START_AT},
-    {"html", required_argument, 0, OPT_HTML},
-    {"help", no_argument, 0, OPT_HELP},
-    {0, 0, 0, 0},
-};
-
-static const char usage_text[] =
-    "usage: salvo run URL [options]   or   salvo run --targets FILE [options]\n"
-    "  -r, --rate N          requests per second (required in the open model)\n"
-    "      --arrival KIND    constant (default) or poisson\n"
-    "  -d, --duration D      run length, e.g. 30s, 2m (default 10s)\n"
-    "  -c, --connections N   open: cap on open connections (default 10000); closed: connections (default 10)\n"
-    "  -t, --threads N       worker threads (default: number of CPUs)\n"
-    "      --timeout D       a request without a complete response this long after its\n"
-    "                        intended send time is a timeout (default 10s)\n"
-    "      --closed          closed model for comparison (subject to coordinated omission)\n"
-    "  -m, --method M        request method (default GET)\n"
-    "  -H, --header 'K: V'   request header (repeatable)\n"
-    "      --body STRING     request body\n"
-    "      --body-file FILE  request body from a file\n"
-    "  -k, --insecure        do not verify the TLS certificate\n"
-    "      --json FILE       write the results JSON to FILE ('-' for stdout)\n"
-    "      --html FILE       write a self-contained HTML report\n"
-    "  -q, --quiet           no terminal summary\n"
-    "      --spin D          busy-poll this long before each deadline (e.g. 20us; default 0)\n"
-    "      --seed N          seed of the Poisson arrivals (default 1)\n"
-    "      --shard K/N       run arrivals i = K (mod N) of the whole schedule\n"
-    "      --start-at TIME   start on this wall-clock instant (RFC 3339 or Unix seconds), for shards\n"
-    "      --stages SPEC     piecewise-linear rate, e.g. '30s:100,1m:1000,30s:0' (instead of -d; starts from -r or 0)\n"
-    "      --name NAME       name the figures are grouped under (default: URL path)\n"
-    "      --max-lag D       send-lag p99 above which the run is invalid (default 1ms)\n"
-    "      --allow-invalid   exit 0 even when the run is invalid\n"
-    "      --no-keepalive    a new connection for every request (salvo closes first)\n"
-    "      --threshold EXPR  pass/fail gate, repeatable, e.g. 'latency.p99 < 250ms' (exit 99)\n"
-    "      --progress MODE   auto (default), tty, plain or off: live progress on stderr\n"
-    "      --hlog FILE       HdrHistogram interval log (v1.3) of latency per second\n"
-    "      --metrics ADDR    serve Prometheus metrics during the run (9464, 127.0.0.1:9464, [::1]:9464)\n"
-    "      --data FILE       CSV (with header) or JSON Lines rows for {column} templates\n"
-    "      --pick MODE       seq (default), random or once (each row at most once, then stop)\n"
-    "      --targets FILE    vegeta-style targets file (METHOD URL, headers, @body; '# name= weight=')\n"
-    "      --max-names N     cap on distinct request names; the rest count as 'other' (default 100)\n"
-    "      --chaos SPEC      fault window, repeatable: 'at=4s for=2s pause pid=PID',\n"
-    "                        'at=20s kill pid=PID signal=TERM',\n"
-    "                        'at=5s for=10s toxic=latency latency=200ms api=HOST:PORT proxy=NAME',\n"
-    "                        'at=5s for=5s exec CMD undo CMD'\n";
-
-/* One-line usage error naming the culprit; returns the usage exit code. */
-static int usage_error(const char *fmt, const char *a, const char *b)
-{
-    fputs("salvo: ", stderr);
-    fprintf(stderr, fmt, a, b);
-    fputs("\n", stderr);
-    return EXIT_USAGE;
-}
-
-/* Parses a positive integer no larger than max. */
-static bool parse_uint(const char *s, unsigned long max, unsigned long *out)
-{
-    char *end;
-    errno = 0;
-    if (!*s || *s == '-') return false;
-    unsigned long v = strtoul(s, &end, 10);
-    if (errno || *end || v == 0 || v > max) return false;
-    *out = v;
-    return true;
-}
 
 #define START_AT_MAX_UNIX_S 1e10 /* year 2286: a larger "Unix time" is milliseconds or a typo */
 #define MAX_RATE 1e7             /* per process: beyond it the backlog alone would exhaust memory */
@@ -214,163 +170,167 @@ static int read_file(const char *path, char **out, size_t *len)
     return err;
 }
 
-/* Handles one option; returns -1 to continue or an exit code. */
-static int parse_opt(int opt, struct run_config *cfg, struct run_args *a)
+/* What an option handler writes into: the frozen config and the rest of the command line. */
+struct run_ctx {
+    struct run_config *cfg;
+    struct run_args *a;
+};
+
+/* Parses a duration option; zero_ok for --spin and --max-lag, at most hi_ns when hi_ns > 0. */
+static int duration_opt(const struct cli_opt *o, const char *arg, uint64_t *out, bool zero_ok, uint64_t hi_ns,
+                        const char *example)
 {
-    unsigned long v;
-    switch (opt) {
+    if (parse_duration_ns(arg, out) < 0 || (!zero_ok && *out == 0) || (hi_ns && *out > hi_ns))
+        return usage_error("bad value '%s' for --%s: expected a duration %s", arg, o->name, example);
+    return -1;
+}
+
+/* Parses a --stages or --conn-stages spec into cfg's stages. */
+static int stages_opt(const struct cli_opt *o, const char *arg, struct run_config *cfg)
+{
+    int rc = schedule_parse_stages(arg, cfg->stages, SCHEDULE_MAX_STAGES, &cfg->nstages);
+    if (rc == -E2BIG)
+        return usage_error("bad value '%s' for --%s: too many stages (at most %.0f)", arg, o->name, o->hi);
+    if (rc < 0 || cfg->nstages == 0) return cli_bad_value(o, arg, "expected DURATION:RATE,… e.g. 30s:100,1m:1000");
+    return -1;
+}
+
+/* The options that take a number, a duration or a spec. Returns -1, an exit code, or -2: not one of these. */
+static int value_opt(const struct cli_opt *o, char *arg, struct run_config *cfg, struct run_args *a)
+{
+    uint64_t v;
+    int code = -1;
+    switch (o->id) {
     case 'r':
-        if (parse_rate(optarg, &cfg->rate) < 0)
-            return usage_error("bad value '%s' for --rate: %s", optarg,
-                               "expected a positive number of requests per second");
+        if (parse_rate(arg, &cfg->rate) < 0)
+            return cli_bad_value(o, arg, "expected a positive number of requests per second");
         a->rate_given = true;
         return -1;
-    case OPT_ARRIVAL:
-        if (strcmp(optarg, "constant") == 0)
-            cfg->arrival = ARRIVAL_CONSTANT;
-        else if (strcmp(optarg, "poisson") == 0)
-            cfg->arrival = ARRIVAL_POISSON;
-        else
-            return usage_error("bad value '%s' for --arrival: %s", optarg, "expected constant or poisson");
-        return -1;
-    case 'd':
-        if (parse_duration_ns(optarg, &cfg->duration_ns) < 0 || cfg->duration_ns == 0)
-            return usage_error("bad value '%s' for --duration: %s", optarg, "expected a duration like 500ms, 30s, 2m");
-        return -1;
+    case 'd': a->duration_given = true; return duration_opt(o, arg, &cfg->duration_ns, false, 0, "like 500ms, 30s, 2m");
+    case OPT_TIMEOUT: return duration_opt(o, arg, &cfg->timeout_ns, false, 0, "like 2s");
+    case OPT_SPIN: return duration_opt(o, arg, &cfg->spin_ns, true, NS_PER_S, "up to 1s, like 20us");
+    case OPT_MAX_LAG: return duration_opt(o, arg, &cfg->max_lag_ns, true, 0, "like 1ms");
     case 'c':
-        if (!parse_uint(optarg, 1000000, &v))
-            return usage_error("bad value '%s' for --connections: %s", optarg, "expected an integer from 1 to 1000000");
-        cfg->connections = (uint32_t)v;
-        a->conns_given = true;
-        return -1;
+        if ((code = cli_uint(o, arg, &v)) < 0) cfg->connections = (uint32_t)v, a->conns_given = true;
+        return code;
     case 't':
-        if (!parse_uint(optarg, 1024, &v))
-            return usage_error("bad value '%s' for --threads: %s", optarg, "expected an integer from 1 to 1024");
-        cfg->threads = (uint32_t)v;
-        a->threads_given = true;
-        return -1;
-    case OPT_TIMEOUT:
-        if (parse_duration_ns(optarg, &cfg->timeout_ns) < 0 || cfg->timeout_ns == 0)
-            return usage_error("bad value '%s' for --timeout: %s", optarg, "expected a duration like 2s");
-        return -1;
-    case OPT_SPIN:
-        if (parse_duration_ns(optarg, &cfg->spin_ns) < 0 || cfg->spin_ns > NS_PER_S)
-            return usage_error("bad value '%s' for --spin: %s", optarg, "expected a duration up to 1s, like 20us");
-        return -1;
-    case OPT_MAX_LAG:
-        if (parse_duration_ns(optarg, &cfg->max_lag_ns) < 0)
-            return usage_error("bad value '%s' for --max-lag: %s", optarg, "expected a duration like 1ms");
-        return -1;
-    case OPT_SEED: {
-        char *end;
-        errno = 0;
-        cfg->seed = strtoull(optarg, &end, 10);
-        if (errno || *end || !*optarg || *optarg == '-')
-            return usage_error("bad value '%s' for --seed: %s", optarg, "expected an unsigned integer");
-        return -1;
-    }
+        if ((code = cli_uint(o, arg, &v)) < 0) cfg->threads = (uint32_t)v, a->threads_given = true;
+        return code;
+    case OPT_MAX_NAMES:
+        if ((code = cli_uint(o, arg, &v)) < 0) a->max_names = (uint32_t)v;
+        return code;
+    case OPT_SEED: return cli_uint(o, arg, &cfg->seed);
+    case OPT_PICK_SEED:
+        if ((code = cli_uint(o, arg, &a->pick_seed)) < 0) a->pick_seed_given = true;
+        return code;
     case OPT_SHARD: {
         unsigned k, n;
         char extra;
-        if (sscanf(optarg, "%u/%u%c", &k, &n, &extra) != 2 || n == 0 || k >= n || n > 100000)
-            return usage_error("bad value '%s' for --shard: %s", optarg, "expected K/N with 0 <= K < N");
+        if (sscanf(arg, "%u/%u%c", &k, &n, &extra) != 2 || n == 0 || k >= n || n > o->hi)
+            return cli_bad_value(o, arg, "expected K/N with 0 <= K < N");
         cfg->shard = k;
         cfg->nshards = n;
         return -1;
     }
-    case OPT_CLOSED: cfg->closed = true; return -1;
-    case 'm': cfg->method = optarg; return -1;
-    case 'H':
-        if (a->nheaders == MAX_HEADERS) return usage_error("too many headers (at most %s)%s", "64", "");
-        a->headers[a->nheaders++] = optarg;
+    case OPT_STAGES: a->stages_given = true; return stages_opt(o, arg, cfg);
+    case OPT_CONN_STAGES: a->conn_stages = true; return stages_opt(o, arg, cfg);
+    case OPT_START_AT: {
+        int bad = parse_start_at(arg, &cfg->start_at_wall_ns);
+        if (bad == -ERANGE)
+            return cli_bad_value(o, arg,
+                                 "too large for Unix seconds (milliseconds?); e.g. 1795752613 or 2026-11-27T10:00:00Z");
+        if (bad < 0) return cli_bad_value(o, arg, "expected RFC 3339 (2026-11-27T10:00:00Z) or Unix seconds");
         return -1;
-    case OPT_BODY: a->body = optarg; return -1;
-    case OPT_BODY_FILE: a->body_file = optarg; return -1;
+    }
+    default: return -2;
+    }
+}
+
+/* Parses one --chaos window and checks that its victim or proxy is there. */
+static int chaos_opt(const struct cli_opt *o, const char *arg, struct run_args *a)
+{
+    const char *why;
+    if (a->nchaos == MAX_CHAOS) return usage_error("too many --%s windows (at most %.0f)", o->name, o->hi);
+    if (chaos_window_parse(&a->chaos[a->nchaos], arg, &why) < 0) return usage_error("bad --chaos '%s': %s", arg, why);
+    int rc = chaos_window_check(&a->chaos[a->nchaos]);
+    a->nchaos++;
+    if (rc < 0 && a->chaos[a->nchaos - 1].action == CHAOS_TOXIC)
+        return usage_error("bad --chaos '%s': %s", arg,
+                           "the proxy is not reachable through api= (is salvo chaos or toxiproxy running?)");
+    if (rc == -EPERM)
+        return usage_error("bad --chaos '%s': the process exists but salvo may not signal it (EPERM)", arg);
+    if (rc < 0) return usage_error("bad --chaos '%s': no process that salvo can signal", arg);
+    return -1;
+}
+
+/* Parses one --threshold. */
+static int threshold_opt(const struct cli_opt *o, const char *arg, struct run_args *a)
+{
+    const char *why;
+    if (a->nthresholds == MAX_THRESHOLDS) return usage_error("too many thresholds (at most %.0f)", o->hi);
+    if (threshold_parse(&a->thresholds[a->nthresholds], arg, &why) < 0)
+        return usage_error("bad threshold '%s': %s", arg, why);
+    a->nthresholds++;
+    return -1;
+}
+
+/* cli_handler of `salvo run`: one option into cfg and args. */
+static int run_opt(const struct cli_opt *o, char *arg, void *ctx)
+{
+    struct run_config *cfg = ((struct run_ctx *)ctx)->cfg;
+    struct run_args *a = ((struct run_ctx *)ctx)->a;
+    static const char *const progress_modes[] = {
+        [PROGRESS_AUTO] = "auto", [PROGRESS_TTY] = "tty", [PROGRESS_PLAIN] = "plain", [PROGRESS_OFF] = "off"};
+    int code = value_opt(o, arg, cfg, a);
+    if (code != -2) return code;
+    switch (o->id) {
+    case OPT_ARRIVAL:
+        if (strcmp(arg, "constant") == 0)
+            cfg->arrival = ARRIVAL_CONSTANT;
+        else if (strcmp(arg, "poisson") == 0)
+            cfg->arrival = ARRIVAL_POISSON;
+        else
+            return cli_bad_value(o, arg, "expected constant or poisson");
+        return -1;
+    case OPT_CLOSED: cfg->closed = true; return -1;
+    case 'm': cfg->method = arg; return -1;
+    case 'H':
+        if (a->nheaders == MAX_HEADERS) return usage_error("too many headers (at most %.0f)", o->hi);
+        a->headers[a->nheaders++] = arg;
+        return -1;
+    case OPT_BODY: a->body = arg; return -1;
+    case OPT_BODY_FILE: a->body_file = arg; return -1;
     case 'k': cfg->tls.verify = false; return -1;
-    case OPT_JSON: cfg->json_path = optarg; return -1;
+    case OPT_JSON: cfg->json_path = arg; return -1;
     case 'q': cfg->quiet = true; return -1;
-    case OPT_NAME: cfg->name = optarg; return -1;
+    case OPT_NAME:
+        if (!*arg) return cli_bad_value(o, arg, "a name cannot be empty");
+        cfg->name = arg;
+        return -1;
     case OPT_ALLOW_INVALID: cfg->allow_invalid = true; return -1;
     case OPT_NO_KEEPALIVE: cfg->no_keepalive = true; return -1;
-    case OPT_HLOG: a->hlog_path = optarg; return -1;
+    case OPT_HLOG: a->hlog_path = arg; return -1;
     case OPT_METRICS: {
-        int bad = prom_check_addr(optarg);
-        if (bad == -EHOSTUNREACH)
-            return usage_error("bad value '%s' for --metrics: %s", optarg, "host does not resolve");
-        if (bad < 0)
-            return usage_error("bad value '%s' for --metrics: %s", optarg,
-                               "expected PORT, HOST:PORT or [v6]:PORT, e.g. 9464 or 127.0.0.1:9464");
-        a->metrics_addr = optarg;
+        int bad = prom_check_addr(arg);
+        if (bad == -EHOSTUNREACH) return cli_bad_value(o, arg, "host does not resolve");
+        if (bad < 0) return cli_bad_value(o, arg, "expected PORT, HOST:PORT or [v6]:PORT, e.g. 9464 or 127.0.0.1:9464");
+        a->metrics_addr = arg;
         return -1;
     }
-    case OPT_DATA: a->data_path = optarg; return -1;
-    case OPT_HTML: a->html_path = optarg; return -1;
-    case OPT_STAGES: {
-        int rc = schedule_parse_stages(optarg, cfg->stages, SCHEDULE_MAX_STAGES, &cfg->nstages);
-        if (rc < 0 || cfg->nstages == 0)
-            return usage_error("bad value '%s' for --stages: %s", optarg,
-                               rc == -E2BIG ? "too many stages (at most 64)"
-                                            : "expected DURATION:RATE,… e.g. 30s:100,1m:1000");
-        return -1;
-    }
-    case OPT_START_AT: {
-        int bad = parse_start_at(optarg, &cfg->start_at_wall_ns);
-        if (bad == -ERANGE)
-            return usage_error("bad value '%s' for --start-at: %s", optarg,
-                               "too large for Unix seconds (milliseconds?); e.g. 1795752613 or 2026-11-27T10:00:00Z");
-        if (bad < 0)
-            return usage_error("bad value '%s' for --start-at: %s", optarg,
-                               "expected RFC 3339 (2026-11-27T10:00:00Z) or Unix seconds");
-        return -1;
-    }
-    case OPT_TARGETS: a->targets_path = optarg; return -1;
+    case OPT_DATA: a->data_path = arg; return -1;
+    case OPT_HTML: a->html_path = arg; return -1;
+    case OPT_TARGETS: a->targets_path = arg; return -1;
     case OPT_PICK:
-        if (pick_mode_parse(optarg, &a->pick) < 0)
-            return usage_error("bad value '%s' for --pick: %s", optarg, "expected seq, random or once");
+        if (pick_mode_parse(arg, &a->pick) < 0) return cli_bad_value(o, arg, "expected seq, random or once");
+        a->pick_given = true;
         return -1;
-    case OPT_MAX_NAMES:
-        if (!parse_uint(optarg, 100000, &v))
-            return usage_error("bad value '%s' for --max-names: %s", optarg, "expected an integer from 1 to 100000");
-        a->max_names = (uint32_t)v;
-        return -1;
-    case OPT_CHAOS: {
-        const char *why;
-        if (a->nchaos == MAX_CHAOS) return usage_error("too many --chaos windows (at most %s)%s", "16", "");
-        if (chaos_window_parse(&a->chaos[a->nchaos], optarg, &why) < 0)
-            return usage_error("bad --chaos '%s': %s", optarg, why);
-        int rc = chaos_window_check(&a->chaos[a->nchaos]);
-        a->nchaos++;
-        if (rc < 0 && a->chaos[a->nchaos - 1].action == CHAOS_TOXIC)
-            return usage_error("bad --chaos '%s': %s", optarg,
-                               "the proxy is not reachable through api= (is salvo chaos or toxiproxy running?)");
-        if (rc == -EPERM)
-            return usage_error("bad --chaos '%s': the process exists but salvo may not signal it (EPERM)%s", optarg,
-                               "");
-        if (rc < 0) return usage_error("bad --chaos '%s': no process %s can signal", optarg, "that salvo");
-        return -1;
-    }
+    case OPT_CHAOS: return chaos_opt(o, arg, a);
+    case OPT_THRESHOLD: return threshold_opt(o, arg, a);
     case OPT_PROGRESS:
-        if (!strcmp(optarg, "auto"))
-            a->progress = PROGRESS_AUTO;
-        else if (!strcmp(optarg, "tty"))
-            a->progress = PROGRESS_TTY;
-        else if (!strcmp(optarg, "plain"))
-            a->progress = PROGRESS_PLAIN;
-        else if (!strcmp(optarg, "off"))
-            a->progress = PROGRESS_OFF;
-        else
-            return usage_error("bad value '%s' for --progress: %s", optarg, "expected auto, tty, plain or off");
-        return -1;
-    case OPT_THRESHOLD: {
-        const char *why;
-        if (a->nthresholds == MAX_THRESHOLDS) return usage_error("too many thresholds (at most %s)%s", "64", "");
-        if (threshold_parse(&a->thresholds[a->nthresholds], optarg, &why) < 0)
-            return usage_error("bad threshold '%s': %s", optarg, why);
-        a->nthresholds++;
-        return -1;
-    }
-    case OPT_HELP: fputs(usage_text, stdout); return EXIT_OK;
-    default: return EXIT_USAGE; /* getopt printed the culprit */
+        for (size_t i = 0; i < sizeof(progress_modes) / sizeof(progress_modes[0]); i++)
+            if (!strcmp(arg, progress_modes[i])) return a->progress = (enum progress_mode)i, -1;
+        return cli_bad_value(o, arg, "expected auto, tty, plain or off");
+    default: return usage_error("option '--%s' has no handler", o->name); /* a row without a case: a bug */
     }
 }
 
@@ -380,14 +340,14 @@ static int build_requests(struct run_config *cfg, struct run_args *a, char **bod
     char why[600];
     if (a->data_path) {
         struct feeder_error fe;
-        if (feeder_open(&a->feeder, a->data_path, &fe) < 0) return usage_error("%s%s", fe.msg, "");
+        if (feeder_open(&a->feeder, a->data_path, &fe) < 0) return usage_error("%s", fe.msg);
         a->has_feeder = true;
     }
     struct reqgen_spec *specs;
     size_t n = 1;
     if (a->targets_path) {
         struct feeder_error fe;
-        if (targets_parse(a->targets_path, &a->targets, &fe) < 0) return usage_error("%s%s", fe.msg, "");
+        if (targets_parse(a->targets_path, &a->targets, &fe) < 0) return usage_error("%s", fe.msg);
         a->has_targets = true;
         n = a->targets.count;
     }
@@ -400,13 +360,13 @@ static int build_requests(struct run_config *cfg, struct run_args *a, char **bod
         const char *uwhy;
         if (url_parse(&urls[i], t->url, &uwhy) < 0) {
             snprintf(why, sizeof(why), "'%s' line %zu: bad URL '%s': %s", a->targets_path, t->line, t->url, uwhy);
-            code = usage_error("%s%s", why, "");
+            code = usage_error("%s", why);
         } else if (i > 0 &&
                    (urls[i].tls != urls[0].tls || strcmp(urls[i].host, urls[0].host) || urls[i].port != urls[0].port)) {
             snprintf(why, sizeof(why),
                      "'%s' line %zu: every target must use the same scheme, host and port as the first",
                      a->targets_path, t->line);
-            code = usage_error("%s%s", why, "");
+            code = usage_error("%s", why);
         }
         specs[i] = (struct reqgen_spec){.method = t->method,
                                         .path = urls[i].path,
@@ -423,7 +383,7 @@ static int build_requests(struct run_config *cfg, struct run_args *a, char **bod
         const char *body = a->body;
         if (a->body_file) {
             int rc = read_file(a->body_file, body_buf, &body_len);
-            if (rc < 0) code = usage_error("cannot read '%s': %s", a->body_file, strerror(-rc));
+            if (rc < 0) code = usage_error("cannot read '%s': %s", a->body_file, error_text(rc));
             body = *body_buf;
         }
         specs[0] = (struct reqgen_spec){.method = cfg->method,
@@ -435,9 +395,9 @@ static int build_requests(struct run_config *cfg, struct run_args *a, char **bod
                                         .name = cfg->name,
                                         .weight = 1};
     }
-    if (code < 0 && reqgen_init(&a->gen, specs, n, a->has_feeder ? &a->feeder : NULL, a->pick, cfg->seed,
+    if (code < 0 && reqgen_init(&a->gen, specs, n, a->has_feeder ? &a->feeder : NULL, a->pick, cfg->seed, a->pick_seed,
                                 cfg->url.host_header, a->max_names, why, sizeof(why)) < 0)
-        code = usage_error("%s%s", why, "");
+        code = usage_error("%s", why);
     free(specs);
     free(urls);
     if (code >= 0) return code;
@@ -477,8 +437,73 @@ static int check_rates(const struct run_config *cfg)
         return usage_error("rate %s/s is beyond one salvo process (at most %s/s): split it with --shard", rate, max);
     }
     if (cfg->nstages && total_ns == 0)
-        return usage_error("--stages lasts 0 s: give at least one stage a duration, e.g. 0s:100,30s:100%s%s", "", "");
+        return usage_error("--stages lasts 0 s: give at least one stage a duration, e.g. 0s:100,30s:100");
     return -1;
+}
+
+/*
+ * Refuses the pairs of options where one would silently win or mean
+ * something else than it says (before any traffic). Returns -1 or an exit code.
+ */
+static int check_combinations(const struct run_config *cfg, const struct run_args *a)
+{
+    if (a->conn_stages && a->stages_given)
+        return usage_error("give --stages (a rate) or --conn-stages (connections), not both");
+    if (a->stages_given && cfg->closed)
+        return usage_error("--stages is a request rate and --closed has none: to ramp connections in the closed "
+                           "model use --conn-stages SPEC (-r then caps the rate)");
+    if (cfg->nstages && a->duration_given)
+        return usage_error("--%s sets the run's length: drop -d/--duration (or add a stage)",
+                           a->conn_stages ? "conn-stages" : "stages");
+    if (a->pick_given && !a->data_path)
+        return usage_error("--pick '%s' picks rows of a data file: add --data FILE", pick_mode_name(a->pick));
+    if (a->pick_seed_given && !a->data_path) return usage_error("--pick-seed needs --data FILE and --pick random");
+    if (a->body && a->body_file) return usage_error("give either --body or --body-file, not both");
+    if (a->targets_path && (a->body || a->body_file || a->nheaders))
+        return usage_error("with --targets '%s', headers and bodies come from the targets file", a->targets_path);
+    uint64_t now = clock_wall_ns();
+    if (cfg->start_at_wall_ns && cfg->start_at_wall_ns + NS_PER_S < now)
+        return usage_error("--start-at is in the past");
+    if (cfg->start_at_wall_ns > now + START_AT_MAX_AHEAD_NS)
+        return usage_error("--start-at is %.1f h ahead (at most 24 h): a typo in the date?",
+                           (double)(cfg->start_at_wall_ns - now) / 3600e9);
+    return -1;
+}
+
+/* Turns the stages into the run's length and mean rate, or (--conn-stages) into the closed ramp. */
+static void apply_stages(struct run_config *cfg, struct run_args *a)
+{
+    if (a->conn_stages) {
+        /* Closed model: the stages ramp the number of connections (k6's ramping-vus); -r caps the rate. */
+        struct schedule_cfg sc = {.stages = cfg->stages, .nstages = cfg->nstages, .nshards = 1, .nthreads = 1};
+        cfg->closed = true;
+        cfg->duration_ns = schedule_duration_ns(&sc);
+        cfg->conn_ramp = true;
+        double top = 0;
+        for (size_t i = 0; i < cfg->nstages; i++)
+            if (cfg->stages[i].target_rate > top) top = cfg->stages[i].target_rate;
+        if (!a->conns_given) cfg->connections = top < 1 ? 1 : (uint32_t)(top + 0.5);
+        a->conns_given = true;
+    } else if (cfg->nstages) {
+        if (a->rate_given) cfg->start_rate = cfg->rate; /* k6's startRate: the ramp starts from -r instead of 0 */
+        struct schedule_cfg sc = {
+            .stages = cfg->stages, .nstages = cfg->nstages, .start_rate = cfg->start_rate, .nshards = 1, .nthreads = 1};
+        cfg->duration_ns = schedule_duration_ns(&sc);
+        cfg->rate = schedule_expected_count(&sc) / ((double)cfg->duration_ns / 1e9);
+        a->rate_given = true;
+    }
+}
+
+/* Warns (unless -q) when the run schedules so few requests that its figures mean little. */
+static void warn_few_requests(const struct run_config *cfg)
+{
+    if (cfg->closed || cfg->quiet) return;
+    double n = cfg->rate * ((double)cfg->duration_ns / 1e9) / (cfg->nshards ? cfg->nshards : 1);
+    if (n >= FEW_REQUESTS) return;
+    fprintf(stderr,
+            "salvo: warning: %.4g/s for %.4g s schedules about %.3g requests (fewer than %d): "
+            "raise -r or -d for figures that mean something\n",
+            cfg->rate, (double)cfg->duration_ns / 1e9, n, FEW_REQUESTS);
 }
 
 /* Fills defaults and checks combinations once all options are known. */
@@ -491,59 +516,32 @@ static int finish_config(struct run_config *cfg, struct run_args *a, char **body
             return usage_error("cannot write '%s': %s", outs[i], "no such directory or not writable");
     if (cfg->url_text && url_parse(&cfg->url, cfg->url_text, &why) < 0)
         return usage_error("bad URL '%s': %s", cfg->url_text, why);
-    if (!cfg->url_text && !a->targets_path) return usage_error("missing URL: salvo run URL [options]%s%s", "", "");
-    if (cfg->url_text && a->targets_path)
-        return usage_error("give a URL or --targets '%s', not both%s", a->targets_path, "");
-    if (cfg->nstages && cfg->closed && a->rate_given)
-        return usage_error("--closed --stages ramps connections: -r/--rate has no meaning there%s%s", "", "");
-    if (cfg->nstages && a->rate_given) { /* k6's startRate: the ramp starts from -r instead of 0 */
-        cfg->start_rate = cfg->rate;
-        a->rate_given = false;
-    }
-    int code = check_rates(cfg);
+    if (!cfg->url_text && !a->targets_path) return usage_error("missing URL: salvo run URL [options]");
+    if (cfg->url_text && a->targets_path) return usage_error("give a URL or --targets '%s', not both", a->targets_path);
+    int code = check_combinations(cfg, a);
     if (code >= 0) return code;
-    if (cfg->nstages && cfg->closed) {
-        /* Closed model: the stages ramp the number of connections (k6's ramping-vus). */
-        struct schedule_cfg sc = {.stages = cfg->stages, .nstages = cfg->nstages, .nshards = 1, .nthreads = 1};
-        cfg->duration_ns = schedule_duration_ns(&sc);
-        cfg->conn_ramp = true;
-        double top = 0;
-        for (size_t i = 0; i < cfg->nstages; i++)
-            if (cfg->stages[i].target_rate > top) top = cfg->stages[i].target_rate;
-        if (!a->conns_given) cfg->connections = top < 1 ? 1 : (uint32_t)(top + 0.5);
-        a->conns_given = true;
-    } else if (cfg->nstages) {
-        struct schedule_cfg sc = {
-            .stages = cfg->stages, .nstages = cfg->nstages, .start_rate = cfg->start_rate, .nshards = 1, .nthreads = 1};
-        cfg->duration_ns = schedule_duration_ns(&sc);
-        cfg->rate = schedule_expected_count(&sc) / ((double)cfg->duration_ns / 1e9);
-        a->rate_given = true;
-    }
+    if (cfg->json_path && !strcmp(cfg->json_path, "-")) cfg->quiet = true; /* stdout is the JSON's alone */
+    apply_stages(cfg, a);
+    if ((code = check_rates(cfg)) >= 0) return code;
     for (size_t i = 0; i < a->nchaos; i++) /* a window that cannot fire is a mistake, not a no-op */
         if (a->chaos[i].at_ns >= cfg->duration_ns)
             return usage_error("bad --chaos '%s': %s", a->chaos[i].spec, "at= is at or after the end of the run (-d)");
-    if (cfg->start_at_wall_ns && cfg->start_at_wall_ns + NS_PER_S < clock_wall_ns())
-        return usage_error("--start-at is in the past%s%s", "", "");
     if (!cfg->closed && !a->rate_given)
-        return usage_error("the open model needs a rate: add -r N (requests/s)%s%s", "",
-                           ", or --closed for a closed loop");
+        return usage_error("the open model needs a rate: add -r N (requests/s), or --closed for a closed loop");
     if (cfg->closed && !a->conns_given) cfg->connections = 10;
     if (!a->threads_given) {
         long n = sysconf(_SC_NPROCESSORS_ONLN);
         cfg->threads = n > 0 ? (uint32_t)n : 1;
     }
     if (cfg->threads > cfg->connections) cfg->threads = cfg->connections;
-    if (a->body && a->body_file) return usage_error("give either --body or --body-file, not both%s%s", "", "");
-    if (a->targets_path && (a->body || a->body_file || a->nheaders))
-        return usage_error("with --targets '%s', headers and bodies come from the targets file%s", a->targets_path, "");
-    code = build_requests(cfg, a, body_buf);
-    if (code >= 0) return code;
+    if ((code = build_requests(cfg, a, body_buf)) >= 0) return code;
     if (!cfg->url_text) cfg->url_text = a->targets_path;
     if (url_resolve(&cfg->url, &why) < 0) return usage_error("cannot resolve '%s': %s", cfg->url.host, why);
     if (cfg->url.tls && tls_init(&cfg->tls, cfg->tls.verify, &why) < 0) {
         fprintf(stderr, "salvo: %s\n", why);
         return EXIT_RUNTIME;
     }
+    warn_few_requests(cfg);
     return -1;
 }
 
@@ -561,7 +559,8 @@ static uint64_t fnv_add(uint64_t h, const char *s)
  * The run id: a hash of what every shard of one run must share (target,
  * requests and how they are picked, headers, body, schedule, shard count,
  * start instant), so `salvo merge` can refuse results of different runs.
- * The shard index is left out.
+ * The shard index is left out, and so is --pick-seed: it varies per run
+ * (and per shard) by default so that a repeated run meets a cold cache.
  */
 static void compute_run_id(struct run_config *cfg, const struct run_args *a)
 {
@@ -613,21 +612,15 @@ int cli_run(int argc, char **argv)
     a.max_names = 100;
     a.pick = PICK_SEQ;
     keep_command_line(&cfg, argc, argv);
-    optind = 1;
-    opterr = 0;
-    int opt;
-    while ((opt = getopt_long(argc, argv, "r:d:c:t:m:H:kq", long_opts, NULL)) != -1) {
-        if (opt == '?') {
-            const char *bad = optopt ? (char[]){'-', (char)optopt, 0} : argv[optind - 1];
-            return usage_error("unknown option or missing value: '%s'%s", bad, " (see salvo run --help)");
-        }
-        int code = parse_opt(opt, &cfg, &a);
-        if (code >= 0) return code;
-    }
-    if (optind + 1 < argc) return usage_error("unexpected argument '%s'%s", argv[optind + 1], "");
+    struct run_ctx ctx = {&cfg, &a};
+    int code = cli_parse(&run_verb, argc, argv, run_opt, &ctx);
+    if (code >= 0) return code;
+    if (optind + 1 < argc) return usage_error("unexpected argument '%s' (try 'salvo run --help')", argv[optind + 1]);
+    if (!a.pick_seed_given && getrandom(&a.pick_seed, sizeof(a.pick_seed), 0) != sizeof(a.pick_seed))
+        a.pick_seed = clock_wall_ns() ^ ((uint64_t)getpid() << 32);
     cfg.url_text = optind < argc ? argv[optind] : NULL;
     char *body_buf = NULL;
-    int code = finish_config(&cfg, &a, &body_buf);
+    code = finish_config(&cfg, &a, &body_buf);
     if (code < 0) {
         compute_run_id(&cfg, &a);
         code = run_cli_execute(&cfg, &a);

@@ -359,8 +359,9 @@ int worker_init(struct worker *w, const struct run_config *cfg, uint32_t id, uin
                                   .rate = cfg->rate,
                                   .duration_ns = cfg->duration_ns,
                                   .start_rate = cfg->start_rate,
-                                  .stages = cfg->nstages ? cfg->stages : NULL,
-                                  .nstages = cfg->nstages,
+                                  /* with conn_ramp the stages count connections; -r is a flat cap */
+                                  .stages = cfg->nstages && !cfg->conn_ramp ? cfg->stages : NULL,
+                                  .nstages = cfg->conn_ramp ? 0 : cfg->nstages,
                                   .seed = cfg->seed,
                                   .shard = cfg->shard,
                                   .nshards = cfg->nshards,

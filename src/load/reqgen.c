@@ -105,6 +105,22 @@ static bool header_valid(const char *h)
     return strpbrk(h, "\r\n") == NULL;
 }
 
+/* Writes text into buf with CR, LF, tab and other control bytes escaped (\r, \n, \x01), cut to fit. */
+static const char *escaped(const char *text, char *buf, size_t cap)
+{
+    size_t n = 0;
+    for (const unsigned char *p = (const unsigned char *)text; *p && n + 5 < cap; p++) {
+        if (*p == '\r' || *p == '\n' || *p == '\t')
+            n += (size_t)snprintf(buf + n, cap - n, "\\%c", *p == '\r' ? 'r' : *p == '\n' ? 'n' : 't');
+        else if (*p < ' ' || *p == 0x7f)
+            n += (size_t)snprintf(buf + n, cap - n, "\\x%02x", *p);
+        else
+            buf[n++] = (char)*p;
+    }
+    buf[n] = '\0';
+    return buf;
+}
+
 /* Compiles one spec into t. */
 static int compile_target(struct reqgen *g, struct reqgen_target *t, const struct reqgen_spec *s, char *why, size_t cap)
 {
@@ -115,9 +131,14 @@ static int compile_target(struct reqgen *g, struct reqgen_target *t, const struc
     snprintf(t->method, sizeof(t->method), "%s", s->method);
     t->head = !strcmp(s->method, "HEAD");
     if (s->nheaders > REQGEN_MAX_HEADERS) return snprintf(why, cap, "too many headers"), -EINVAL;
-    for (size_t i = 0; i < s->nheaders; i++)
-        if (!header_valid(s->headers[i]))
-            return snprintf(why, cap, "bad header '%.80s': expected 'Name: value'", s->headers[i]), -EINVAL;
+    for (size_t i = 0; i < s->nheaders; i++) {
+        char shown[96];
+        if (header_valid(s->headers[i])) continue;
+        bool crlf = strpbrk(s->headers[i], "\r\n") != NULL;
+        return snprintf(why, cap, "bad header '%s': %s", escaped(s->headers[i], shown, sizeof(shown)),
+                        crlf ? "a header cannot hold a line break (CR or LF)" : "expected 'Name: value'"),
+               -EINVAL;
+    }
     int rc = template_compile(&t->path, s->path, strlen(s->path), TPL_URL, g->data, &err);
     for (size_t i = 0; rc == 0 && i < s->nheaders; i++) {
         if (header_named(s->headers[i], "content-type")) ct = strchr(s->headers[i], ':') + 1;
@@ -168,16 +189,18 @@ static void prerender(struct reqgen *g, struct reqgen_target *t)
 }
 
 int reqgen_init(struct reqgen *g, const struct reqgen_spec *specs, size_t n, const struct feeder *data,
-                enum pick_mode pick, uint64_t seed, const char *host_header, uint32_t max_names, char *why, size_t cap)
+                enum pick_mode pick, uint64_t seed, uint64_t pick_seed, const char *host_header, uint32_t max_names,
+                char *why, size_t cap)
 {
     memset(g, 0, sizeof(*g));
     if (!(g->claimed = malloc(sizeof(*g->claimed)))) abort();
     atomic_init(g->claimed, 0);
     g->data = data;
     g->seed = seed;
+    g->pick_seed = pick_seed;
     g->max_names = max_names ? max_names : 1;
     snprintf(g->host_header, sizeof(g->host_header), "%s", host_header);
-    if (data && picker_init(&g->picker, pick, feeder_rows(data), seed) < 0)
+    if (data && picker_init(&g->picker, pick, feeder_rows(data), pick_seed) < 0)
         return snprintf(why, cap, "'%s' has no rows", feeder_path(data)), -EINVAL;
     g->targets = calloc(n, sizeof(*g->targets));
     g->cumulative = n > 1 ? calloc(n, sizeof(double)) : NULL;

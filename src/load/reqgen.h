@@ -50,7 +50,8 @@ struct reqgen {
     double *cumulative;        /* weights for picking, NULL for one target */
     const struct feeder *data; /* borrowed; NULL without --data */
     struct picker picker;
-    uint64_t seed;
+    uint64_t seed;      /* target choice */
+    uint64_t pick_seed; /* data rows of --pick random */
     char host_header[300];
     size_t max_len; /* bound on any rendered request */
     char **names;   /* group names; the last is "other" on overflow */
@@ -73,11 +74,15 @@ struct reqgen_spec {
 
 /*
  * Compiles n specs against data (may be NULL) for requests to host_header.
+ * seed drives the weighted choice of target (like the arrivals, it must be
+ * the same in every shard); pick_seed drives --pick random's rows alone,
+ * so a run can draw new rows without changing its schedule.
  * Returns 0, or a negative errno with a message in why (cap bytes), e.g.
  * "template uses column 'x' that 'trips.csv' lacks".
  */
 int reqgen_init(struct reqgen *g, const struct reqgen_spec *specs, size_t n, const struct feeder *data,
-                enum pick_mode pick, uint64_t seed, const char *host_header, uint32_t max_names, char *why, size_t cap);
+                enum pick_mode pick, uint64_t seed, uint64_t pick_seed, const char *host_header, uint32_t max_names,
+                char *why, size_t cap);
 /* Frees everything; NULL is fine. */
 void reqgen_release(struct reqgen *g);
 

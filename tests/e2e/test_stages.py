@@ -58,9 +58,10 @@ def ramp_count_is_the_integral():
 
 
 @test
-def closed_stages_ramp_connections():
+def conn_stages_ramp_connections():
+    """--conn-stages ramps the closed model's connections (k6's ramping-vus) and implies --closed."""
     with h.Nginx(access_log=False) as nginx:
-        rc, data, out, err = h.run_salvo(["run", nginx.url, "--closed", "--stages", "2s:20,2s:20,2s:0", "-t", "1",
+        rc, data, out, err = h.run_salvo(["run", nginx.url, "--conn-stages", "2s:20,2s:20,2s:0", "-t", "1",
                                           "--allow-invalid"], timeout=40)
     check(data is not None and data["model"] == "closed", "closed ramp failed: %s" % err[-300:])
     conns = [r["conns"] for r in data["timeline"]]
@@ -74,13 +75,29 @@ def closed_stages_ramp_connections():
 
 
 @test
+def conn_stages_take_rate_as_a_cap():
+    """With --conn-stages, -r caps the request rate (it was refused, and --closed --stages was uncapped)."""
+    with h.Nginx(access_log=False) as nginx:
+        rc, data, out, err = h.run_salvo(["run", nginx.url, "--conn-stages", "1s:10,2s:10", "-r", "200", "-t", "1",
+                                          "--allow-invalid"], timeout=40)
+    check(data is not None and data["model"] == "closed", "capped closed ramp failed (rc %d): %s" % (rc, err[-300:]))
+    c = h.check_counts_add_up(data)
+    # 200/s for 3 s is 600 at most; an uncapped loop against nginx sends tens of thousands.
+    check(c["scheduled"] <= 600, "scheduled %d, want at most 600 (200/s cap for 3 s)" % c["scheduled"])
+    check(c["scheduled"] >= 400, "scheduled %d, want about 600 at the 200/s cap" % c["scheduled"])
+    check(data["pool"]["max_open"] <= 10, "max_open %s, want at most 10" % data["pool"]["max_open"])
+
+
+@test
 def bad_stages_are_usage_errors():
     for spec in ("30s", "abc:10", "10s:-5", "", "1s:10,", "0s:100"):
         rc, data, out, err = h.run_salvo(["run", "http://127.0.0.1:9/", "--stages", spec], timeout=10)
         check(rc == 2, "--stages %r: exit %d, want 2" % (spec, rc))
         check(err.startswith("salvo:") and "--stages" in err and err.count("\n") == 1,
               "--stages %r: stderr %r" % (spec, err))
-    for args in (["--stages", "1s:10", "-r", "5", "--closed"], ["--stages", "1s:2e7"], ["-r", "1e9"],
+    for args in (["--stages", "1s:10", "-r", "5", "--closed"], ["--stages", "1s:10", "--closed"],
+                 ["--conn-stages", "1s:10", "--stages", "1s:10"], ["--conn-stages", "1s:10", "-d", "5s"],
+                 ["--stages", "1s:2e7"], ["-r", "1e9"],
                  ["-r", "10", "--start-at", "1795752613000"]):  # milliseconds: refused, not misread
         rc, data, out, err = h.run_salvo(["run", "http://127.0.0.1:9/"] + args, timeout=10)
         check(rc == 2 and err.startswith("salvo:") and err.count("\n") == 1, "%s: exit %d, %r" % (args, rc, err))
