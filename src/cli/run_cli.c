@@ -87,7 +87,8 @@
     L(OPT_DATA, "data", "FILE", "CSV (with header) or JSON Lines rows for {column} templates", 0, 0)                   \
     L(OPT_PICK, "pick", "MODE", "seq (default), random or once (each row at most once, then stop); needs --data", 0,   \
       0)                                                                                                               \
-    L(OPT_PICK_SEED, "pick-seed", "N", "seed of --pick random (default: new each run, printed in the JSON)", 0, 0)     \
+    L(OPT_PICK_SEED, "pick-seed", "N", "seed of --pick random (default: new each run, printed in the JSON)", 0,        \
+      9007199254740991.0)                                                                                              \
     L(OPT_TARGETS, "targets", "FILE", "vegeta-style targets file (METHOD URL, headers, @body; '# name= weight=')", 0,  \
       0)                                                                                                               \
     L(OPT_MAX_NAMES, "max-names", "N", "cap on distinct request names; the rest count as 'other' (default 100)", 1,    \
@@ -542,6 +543,9 @@ static int finish_config(struct run_config *cfg, struct run_args *a, char **body
         return EXIT_RUNTIME;
     }
     warn_few_requests(cfg);
+    if (a->pick == PICK_RANDOM && !cfg->quiet)
+        printf("salvo: --pick random from '%s' with pick seed %llu (--pick-seed %llu draws the same rows again)\n",
+               a->data_path, (unsigned long long)a->pick_seed, (unsigned long long)a->pick_seed);
     return -1;
 }
 
@@ -618,6 +622,7 @@ int cli_run(int argc, char **argv)
     if (optind + 1 < argc) return usage_error("unexpected argument '%s' (try 'salvo run --help')", argv[optind + 1]);
     if (!a.pick_seed_given && getrandom(&a.pick_seed, sizeof(a.pick_seed), 0) != sizeof(a.pick_seed))
         a.pick_seed = clock_wall_ns() ^ ((uint64_t)getpid() << 32);
+    if (!a.pick_seed_given) a.pick_seed >>= 11; /* 53 bits: exact as a JSON number in any reader */
     cfg.url_text = optind < argc ? argv[optind] : NULL;
     char *body_buf = NULL;
     code = finish_config(&cfg, &a, &body_buf);

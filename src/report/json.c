@@ -62,6 +62,8 @@ static json_t *config_object(const struct run_config *cfg)
     json_object_set_new(o, "connections", json_integer(cfg->connections));
     json_object_set_new(o, "threads", json_integer(cfg->threads));
     json_object_set_new(o, "seed", json_integer((json_int_t)cfg->seed));
+    if (cfg->gen && cfg->gen->data) /* the seed of --pick random's rows: new each run unless --pick-seed */
+        json_object_set_new(o, "pick_seed", json_integer((json_int_t)cfg->gen->pick_seed));
     json_object_set_new(o, "shard", json_integer(cfg->shard));
     json_object_set_new(o, "shards", json_integer(cfg->nshards));
     json_object_set_new(o, "spin_us", json_real((double)cfg->spin_ns / 1e3));
