@@ -11,8 +11,10 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli/cli.h"
+#include "core/clock.h"
 
 #define HELP_COLUMN 24 /* where the help text of an option starts */
 
@@ -137,4 +139,61 @@ int cli_uint(const struct cli_opt *opt, const char *arg, uint64_t *out)
     if (!opt->lo && !opt->hi) return cli_bad_value(opt, arg, "expected an unsigned integer");
     return usage_error("bad value '%s' for --%s: expected an integer from %.0f to %.0f", arg, opt->name, opt->lo,
                        opt->hi);
+}
+
+#define UNIX_S_MAX 1e10 /* year 2286: a larger "Unix time" is milliseconds or a typo */
+
+int cli_parse_time(const char *s, uint64_t *out)
+{
+    char *end;
+    double secs = strtod(s, &end);
+    if (end != s && !*end && secs > 0) {
+        if (secs >= UNIX_S_MAX) return -ERANGE; /* milliseconds, most likely: refuse, never guess */
+        *out = (uint64_t)(secs * 1e9);
+        return 0;
+    }
+    struct tm tm = {0};
+    const char *p = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
+    if (!p) return -EINVAL;
+    double frac = 0;
+    if (*p == '.') {
+        frac = strtod(p, &end);
+        p = end;
+    }
+    long offset = 0;
+    if (*p == 'Z' || *p == 'z')
+        p++;
+    else if (*p == '+' || *p == '-') {
+        int hh, mm;
+        if (sscanf(p + 1, "%2d:%2d", &hh, &mm) != 2) return -EINVAL;
+        offset = (hh * 3600L + mm * 60L) * (*p == '+' ? 1 : -1);
+        p += 6;
+    } else
+        return -EINVAL;
+    if (*p) return -EINVAL;
+    time_t t = timegm(&tm) - offset;
+    if (t <= 0) return -EINVAL;
+    *out = (uint64_t)t * NS_PER_S + (uint64_t)(frac * 1e9);
+    return 0;
+}
+
+int cli_read_file(const char *path, char **out, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return -errno;
+    char *buf = NULL;
+    size_t cap = 0, n = 0;
+    for (;;) {
+        if (n == cap && !(buf = realloc(buf, cap = cap ? 2 * cap : 65536))) abort();
+        size_t got = fread(buf + n, 1, cap - n, f);
+        n += got;
+        if (got == 0) break;
+    }
+    int err = ferror(f) ? -EIO : 0;
+    fclose(f);
+    if (err)
+        free(buf);
+    else
+        *out = buf, *len = n;
+    return err;
 }

@@ -83,4 +83,15 @@ int cli_bad_value(const struct cli_opt *opt, const char *arg, const char *why);
  */
 int cli_uint(const struct cli_opt *opt, const char *arg, uint64_t *out);
 
+/*
+ * Parses a wall-clock instant: RFC 3339 ("2026-11-27T10:00:00Z",
+ * "...+01:00", fractions) or Unix seconds, into ns since the epoch.
+ * Returns 0, -ERANGE for a number too large for seconds (milliseconds?),
+ * or -EINVAL.
+ */
+int cli_parse_time(const char *s, uint64_t *out);
+
+/* Reads a whole file into a malloc'd buffer (*out, freed by the caller). Returns 0 or -errno. */
+int cli_read_file(const char *path, char **out, size_t *len);
+
 #endif

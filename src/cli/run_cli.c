@@ -111,65 +111,7 @@ static const struct cli_verb run_verb = {
     .nopts = CLI_NOPTS(run_opts),
 };
 
-#define START_AT_MAX_UNIX_S 1e10 /* year 2286: a larger "Unix time" is milliseconds or a typo */
-#define MAX_RATE 1e7             /* per process: beyond it the backlog alone would exhaust memory */
-
-/* Parses RFC 3339 ("2026-11-27T10:00:00Z", "...+01:00", fractions) or Unix seconds into wall ns. */
-static int parse_start_at(const char *s, uint64_t *out)
-{
-    char *end;
-    double secs = strtod(s, &end);
-    if (end != s && !*end && secs > 0) {
-        if (secs >= START_AT_MAX_UNIX_S) return -ERANGE; /* milliseconds, most likely: refuse, never guess */
-        *out = (uint64_t)(secs * 1e9);
-        return 0;
-    }
-    struct tm tm = {0};
-    const char *p = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
-    if (!p) return -EINVAL;
-    double frac = 0;
-    if (*p == '.') {
-        frac = strtod(p, &end);
-        p = end;
-    }
-    long offset = 0;
-    if (*p == 'Z' || *p == 'z')
-        p++;
-    else if (*p == '+' || *p == '-') {
-        int hh, mm;
-        if (sscanf(p + 1, "%2d:%2d", &hh, &mm) != 2) return -EINVAL;
-        offset = (hh * 3600L + mm * 60L) * (*p == '+' ? 1 : -1);
-        p += 6;
-    } else
-        return -EINVAL;
-    if (*p) return -EINVAL;
-    time_t t = timegm(&tm) - offset;
-    if (t <= 0) return -EINVAL;
-    *out = (uint64_t)t * NS_PER_S + (uint64_t)(frac * 1e9);
-    return 0;
-}
-
-/* Reads a whole file into a malloc'd buffer. */
-static int read_file(const char *path, char **out, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) return -errno;
-    char *buf = NULL;
-    size_t cap = 0, n = 0;
-    for (;;) {
-        if (n == cap && !(buf = realloc(buf, cap = cap ? 2 * cap : 65536))) abort();
-        size_t got = fread(buf + n, 1, cap - n, f);
-        n += got;
-        if (got == 0) break;
-    }
-    int err = ferror(f) ? -EIO : 0;
-    fclose(f);
-    if (err)
-        free(buf);
-    else
-        *out = buf, *len = n;
-    return err;
-}
+#define MAX_RATE 1e7 /* per process: beyond it the backlog alone would exhaust memory */
 
 /* What an option handler writes into: the frozen config and the rest of the command line. */
 struct run_ctx {
@@ -236,7 +178,7 @@ static int value_opt(const struct cli_opt *o, char *arg, struct run_config *cfg,
     case OPT_STAGES: a->stages_given = true; return stages_opt(o, arg, cfg);
     case OPT_CONN_STAGES: a->conn_stages = true; return stages_opt(o, arg, cfg);
     case OPT_START_AT: {
-        int bad = parse_start_at(arg, &cfg->start_at_wall_ns);
+        int bad = cli_parse_time(arg, &cfg->start_at_wall_ns);
         if (bad == -ERANGE)
             return cli_bad_value(o, arg,
                                  "too large for Unix seconds (milliseconds?); e.g. 1795752613 or 2026-11-27T10:00:00Z");
@@ -383,7 +325,7 @@ static int build_requests(struct run_config *cfg, struct run_args *a, char **bod
         size_t body_len = a->body ? strlen(a->body) : 0;
         const char *body = a->body;
         if (a->body_file) {
-            int rc = read_file(a->body_file, body_buf, &body_len);
+            int rc = cli_read_file(a->body_file, body_buf, &body_len);
             if (rc < 0) code = usage_error("cannot read '%s': %s", a->body_file, error_text(rc));
             body = *body_buf;
         }
