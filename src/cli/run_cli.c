@@ -440,7 +440,7 @@ static void apply_stages(struct run_config *cfg, struct run_args *a)
 /* Warns (unless -q) when the run schedules so few requests that its figures mean little. */
 static void warn_few_requests(const struct run_config *cfg)
 {
-    if (cfg->closed || cfg->quiet) return;
+    if ((cfg->closed && cfg->rate <= 0) || cfg->quiet) return; /* an uncapped closed loop has no schedule */
     double n = cfg->rate * ((double)cfg->duration_ns / 1e9) / (cfg->nshards ? cfg->nshards : 1);
     if (n >= FEW_REQUESTS) return;
     fprintf(stderr,
