@@ -39,7 +39,8 @@ void progress_second(void *ctx, const struct run_config *cfg, const struct timel
     }
     fprintf(p->out, "%s[%4us/%.0fs] %8llu/s", p->tty ? "\r\033[K" : "", row->t + 1, total,
             (unsigned long long)row->sent);
-    if (cfg->rate > 0) fprintf(p->out, " of %.0f/s", cfg->rate);
+    char rate[32];
+    if (cfg->rate > 0) fprintf(p->out, " of %s/s", report_fmt_rate(rate, sizeof(rate), cfg->rate));
     fprintf(p->out, "  p50 %s  p99 %s  errors %llu  conns %llu  backlog %llu%s", p50, p99,
             (unsigned long long)row->errors, (unsigned long long)row->conns, (unsigned long long)row->backlog,
             p->tty ? "" : "\n");

@@ -69,7 +69,7 @@ static const char *fmt_trend(char *buf, size_t cap, const json_t *trend, const c
 }
 
 /* A rate with the digits a small one needs: 300, 12.5, 0.0001. */
-static const char *fmt_rate(char *buf, size_t cap, double r)
+const char *report_fmt_rate(char *buf, size_t cap, double r)
 {
     if (r >= 100 || r == floor(r))
         snprintf(buf, cap, "%.0f", r);
@@ -178,11 +178,11 @@ static void print_load(FILE *out, const json_t *r)
         fprintf(out, "closed %lld conns", cnt(cfg, "connections"));
     } else if (nstages) {
         const json_t *last = json_array_get(get(cfg, "stages"), nstages - 1);
-        fprintf(out, "ramp %s→%s/s", fmt_rate(b1, sizeof b1, num(cfg, "start_rate")),
-                fmt_rate(b2, sizeof b2, num(last, "target_rate")));
+        fprintf(out, "ramp %s→%s/s", report_fmt_rate(b1, sizeof b1, num(cfg, "start_rate")),
+                report_fmt_rate(b2, sizeof b2, num(last, "target_rate")));
     } else {
         double rate = get(get(r, "rate"), "intended") ? num(get(r, "rate"), "intended") : num(cfg, "rate");
-        fprintf(out, "%s/s", fmt_rate(b1, sizeof b1, rate));
+        fprintf(out, "%s/s", report_fmt_rate(b1, sizeof b1, rate));
     }
     double planned = num(cfg, "duration_s");
     if (json_is_true(get(r, "interrupted")))
@@ -230,11 +230,11 @@ static void print_header(FILE *out, const json_t *r)
         if (json_array_size(stages))
             fprintf(out, "salvo: open model, %s arrivals ramped over %zu stage%s from %s/s (mean %s/s)",
                     poisson ? "poisson" : "evenly spaced", json_array_size(stages),
-                    json_array_size(stages) == 1 ? "" : "s", fmt_rate(b, sizeof b, num(cfg, "start_rate")),
-                    fmt_rate(b + 16, 16, num(cfg, "rate")));
+                    json_array_size(stages) == 1 ? "" : "s", report_fmt_rate(b, sizeof b, num(cfg, "start_rate")),
+                    report_fmt_rate(b + 16, 16, num(cfg, "rate")));
         else
             fprintf(out, "salvo: open model, %s arrivals at %s/s", poisson ? "poisson" : "constant",
-                    fmt_rate(b, sizeof b, num(cfg, "rate")));
+                    report_fmt_rate(b, sizeof b, num(cfg, "rate")));
         fprintf(out, " for %.1fs, %lld thread%s, up to %lld connections\n", num(cfg, "duration_s"), threads,
                 threads == 1 ? "" : "s", conns);
         fprintf(out, "latency = done - intended send time (what a user arriving on schedule waited)\n");
@@ -390,14 +390,14 @@ static void print_health(FILE *out, const json_t *r)
     bool merged = get(r, "shards_merged") != NULL;
     if (intended > 0 && shards > 1 && !merged)
         fprintf(out, "rate        intended %s/s for the whole run, %s/s for this shard (%lld of %.0f); ",
-                fmt_rate(b1, sizeof b1, intended), fmt_rate(b2, sizeof b2, intended / shards), cnt(cfg, "shard"),
-                shards);
+                report_fmt_rate(b1, sizeof b1, intended), report_fmt_rate(b2, sizeof b2, intended / shards),
+                cnt(cfg, "shard"), shards);
     else if (intended > 0)
-        fprintf(out, "rate        intended %s/s, ", fmt_rate(b1, sizeof b1, intended));
+        fprintf(out, "rate        intended %s/s, ", report_fmt_rate(b1, sizeof b1, intended));
     else
         fputs("rate        ", out);
-    fprintf(out, "achieved %.1f/s (%lld sent in %.2fs%s)\n", num(rate, "achieved"), cnt(rate, "sent"),
-            num(r, "duration_s"), intended > 0 ? "" : "; closed loop, no intended rate");
+    fprintf(out, "achieved %s/s (%lld sent in %.2fs%s)\n", report_fmt_rate(b1, sizeof b1, num(rate, "achieved")),
+            cnt(rate, "sent"), num(r, "duration_s"), intended > 0 ? "" : "; closed loop, no intended rate");
     if (json_is_object(p))
         fprintf(out,
                 "pool        opened %lld, closed %lld (server %lld, us %lld, error %lld), connect errors %lld, "
