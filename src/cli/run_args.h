@@ -28,6 +28,11 @@
 struct run_args {
     const char *headers[MAX_HEADERS];
     size_t nheaders;
+    const char *redact[MAX_HEADERS]; /* --redact names */
+    size_t nredact;
+    char header_shown[MAX_HEADERS][1024]; /* the headers as reports show them (secrets redacted) */
+    const char *header_shown_ptr[MAX_HEADERS];
+    const char *threshold_text[MAX_THRESHOLDS];
     const char *body, *body_file;
     bool rate_given, conns_given, threads_given, duration_given;
     bool stages_given, conn_stages; /* --stages (a rate) or --conn-stages (closed: connections) */

@@ -18,6 +18,7 @@
 
 #include "cli/cli.h"
 #include "cli/common.h"
+#include "cli/provenance.h"
 #include "cli/run_args.h"
 #include "core/clock.h"
 #include "core/units.h"
@@ -53,6 +54,10 @@
     L(OPT_CLOSED, "closed", NULL, "closed model for comparison (subject to coordinated omission)", 0, 0)               \
     S('m', "method", "M", "request method (default GET)", 0, 0)                                                        \
     S('H', "header", "'K: V'", "request header (repeatable)", 0, MAX_HEADERS)                                          \
+    L(OPT_REDACT, "redact", "NAME",                                                                                    \
+      "header whose value reports show as <redacted> (repeatable; Authorization,\n"                                    \
+      "Cookie and Proxy-Authorization always are)",                                                                    \
+      0, MAX_HEADERS)                                                                                                  \
     L(OPT_BODY, "body", "STRING", "request body", 0, 0)                                                                \
     L(OPT_BODY_FILE, "body-file", "FILE", "request body from a file", 0, 0)                                            \
     S('k', "insecure", NULL, "do not verify the TLS certificate", 0, 0)                                                \
@@ -240,6 +245,11 @@ static int run_opt(const struct cli_opt *o, char *arg, void *ctx)
     case 'H':
         if (a->nheaders == MAX_HEADERS) return usage_error("too many headers (at most %.0f)", o->hi);
         a->headers[a->nheaders++] = arg;
+        return -1;
+    case OPT_REDACT:
+        if (a->nredact == MAX_HEADERS) return usage_error("too many --redact names (at most %.0f)", o->hi);
+        if (!*arg || strchr(arg, ':')) return cli_bad_value(o, arg, "expected a header name");
+        a->redact[a->nredact++] = arg;
         return -1;
     case OPT_BODY: a->body = arg; return -1;
     case OPT_BODY_FILE: a->body_file = arg; return -1;
@@ -531,13 +541,34 @@ static void compute_run_id(struct run_config *cfg, const struct run_args *a)
     snprintf(cfg->run_id, sizeof(cfg->run_id), "%016llx", (unsigned long long)h);
 }
 
-/* Joins argv into cfg->command_line for provenance. */
-static void keep_command_line(struct run_config *cfg, int argc, char **argv)
+/*
+ * Fills what the results say was run: the command line shell-quoted and
+ * every secret header value redacted (cli/provenance.h), the request
+ * sources, headers, body and thresholds.
+ */
+static void keep_provenance(struct run_config *cfg, struct run_args *a, int argc, char **argv)
 {
-    size_t n = 0;
-    n += (size_t)snprintf(cfg->command_line, sizeof(cfg->command_line), "salvo");
-    for (int i = 0; i < argc && n < sizeof(cfg->command_line); i++)
-        n += (size_t)snprintf(cfg->command_line + n, sizeof(cfg->command_line) - n, " %s", argv[i]);
+    struct redactions r = {a->redact, a->nredact};
+    provenance_command(cfg->command_line, sizeof(cfg->command_line), argc, argv, &r);
+    for (size_t i = 0; i < a->nheaders; i++) {
+        provenance_header(a->header_shown[i], sizeof(a->header_shown[i]), a->headers[i], &r);
+        a->header_shown_ptr[i] = a->header_shown[i];
+    }
+    for (int i = 0; i < a->nthresholds; i++)
+        a->threshold_text[i] = a->thresholds[i].text;
+    cfg->prov = (struct run_provenance){
+        .data_path = a->data_path,
+        .targets_path = a->targets_path,
+        .pick = a->data_path ? pick_mode_name(a->pick) : NULL,
+        .headers = a->header_shown_ptr,
+        .nheaders = a->nheaders,
+        .body = a->body,
+        .body_file = a->body_file,
+        .thresholds = a->threshold_text,
+        .nthresholds = (size_t)a->nthresholds,
+        .redact = a->redact,
+        .nredact = a->nredact,
+    };
 }
 
 int cli_run(int argc, char **argv)
@@ -557,7 +588,6 @@ int cli_run(int argc, char **argv)
     memset(&a, 0, sizeof(a));
     a.max_names = 100;
     a.pick = PICK_SEQ;
-    keep_command_line(&cfg, argc, argv);
     struct run_ctx ctx = {&cfg, &a};
     int code = cli_parse(&run_verb, argc, argv, run_opt, &ctx);
     if (code >= 0) return code;
@@ -566,6 +596,7 @@ int cli_run(int argc, char **argv)
         a.pick_seed = clock_wall_ns() ^ ((uint64_t)getpid() << 32);
     if (!a.pick_seed_given) a.pick_seed >>= 11; /* 53 bits: exact as a JSON number in any reader */
     cfg.url_text = optind < argc ? argv[optind] : NULL;
+    keep_provenance(&cfg, &a, argc, argv);
     char *body_buf = NULL;
     code = finish_config(&cfg, &a, &body_buf);
     if (code < 0) {

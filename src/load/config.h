@@ -45,7 +45,17 @@ struct run_config {
     const char *json_path;
     bool quiet;
     bool allow_invalid;
-    char command_line[1024];
+    char command_line[4096]; /* shell-quoted, secret header values redacted (cli/provenance.h) */
+    struct run_provenance {  /* what the results say was run; workers never read it */
+        const char *data_path, *targets_path, *pick; /* pick: NULL without --data */
+        const char *const *headers;                  /* as sent, but secret values already "<redacted>" */
+        size_t nheaders;
+        const char *body, *body_file; /* body: the inline --body as given */
+        const char *const *thresholds;
+        size_t nthresholds;
+        const char *const *redact; /* the --redact names */
+        size_t nredact;
+    } prov;
     char run_id[20]; /* shared by every shard of one run */
 };
 

@@ -48,6 +48,33 @@ static json_t *status_object(const uint64_t *status)
     return o;
 }
 
+/* An array of strings. */
+static json_t *string_array(const char *const *v, size_t n)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(a, json_string(v[i]));
+    return a;
+}
+
+/* Where the requests came from and what gated them (secrets already redacted by the front-end). */
+static void provenance_object(json_t *o, const struct run_provenance *p)
+{
+    enum { BODY_SHOWN = 4096 }; /* a body is provenance, not payload: its head is enough */
+    if (p->data_path) json_object_set_new(o, "data", json_string(p->data_path));
+    if (p->pick) json_object_set_new(o, "pick", json_string(p->pick));
+    if (p->targets_path) json_object_set_new(o, "targets", json_string(p->targets_path));
+    json_object_set_new(o, "headers", string_array(p->headers, p->nheaders));
+    if (p->body) {
+        size_t len = strlen(p->body);
+        json_object_set_new(o, "body", json_stringn(p->body, len > BODY_SHOWN ? BODY_SHOWN : len));
+        json_object_set_new(o, "body_bytes", json_integer((json_int_t)len));
+    }
+    if (p->body_file) json_object_set_new(o, "body_file", json_string(p->body_file));
+    json_object_set_new(o, "thresholds", string_array(p->thresholds, p->nthresholds));
+    if (p->nredact) json_object_set_new(o, "redact", string_array(p->redact, p->nredact));
+}
+
 /* The frozen configuration, for provenance and for merge's compatibility check. */
 static json_t *config_object(const struct run_config *cfg)
 {
@@ -76,6 +103,7 @@ static json_t *config_object(const struct run_config *cfg)
     json_object_set_new(o, "stages", stages);
     json_object_set_new(o, "insecure", json_boolean(!cfg->tls.verify));
     json_object_set_new(o, "keepalive", json_boolean(!cfg->no_keepalive));
+    provenance_object(o, &cfg->prov);
     json_object_set_new(o, "command", json_string(cfg->command_line));
     json_object_set_new(o, "start_rate", json_real(cfg->start_rate));
     json_object_set_new(o, "stages_ramp", json_string(cfg->conn_ramp ? "connections" : "rate"));
