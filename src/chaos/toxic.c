@@ -18,6 +18,7 @@
 #include <strings.h>
 
 #include "core/clock.h"
+#include "core/hash.h"
 #include "core/units.h"
 
 /* How an attribute is written and what a bare number means. */
@@ -357,18 +358,9 @@ int toxic_parse_spec(struct toxic *t, const char *spec, char *err, size_t errlen
 
 /* ---------------------------------------------------------------- arithmetic */
 
-/* splitmix64's finaliser: a bijective mix with good avalanche. */
-static uint64_t mix64(uint64_t x)
-{
-    x += 0x9e3779b97f4a7c15ull;
-    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
-    x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
-    return x ^ (x >> 31);
-}
-
 double toxic_dice(uint64_t seed, uint64_t a, uint64_t b)
 {
-    uint64_t h = mix64(mix64(mix64(seed) ^ a) ^ b);
+    uint64_t h = hash_splitmix64(hash_splitmix64(hash_splitmix64(seed) ^ a) ^ b);
     return (double)(h >> 11) * 0x1.0p-53;
 }
 
@@ -376,7 +368,7 @@ bool toxic_hits(const struct toxic *t, uint64_t seed, uint64_t conn_id, uint64_t
 {
     if (t->toxicity >= 1.0) return true;
     if (t->toxicity <= 0.0) return false;
-    return toxic_dice(seed ^ mix64(t->id), conn_id, seq) < t->toxicity;
+    return toxic_dice(seed ^ hash_splitmix64(t->id), conn_id, seq) < t->toxicity;
 }
 
 uint64_t toxic_latency_ns(int64_t latency_ms, int64_t jitter_ms, double u)

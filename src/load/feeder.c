@@ -33,6 +33,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/hash.h"
 #include "load/feeder_jsonl.h"
 
 /* ---- Building ----------------------------------------------------------- */
@@ -488,17 +489,9 @@ int feeder_field(const struct feeder *f, size_t row, int col, char *buf, size_t 
 
 /* ---- Picking ------------------------------------------------------------ */
 
-/* A 64-bit finaliser in the splitmix64 style: a bijection that avalanches. */
-static uint64_t mix64(uint64_t z)
-{
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
-
 uint64_t pick_hash(uint64_t key, uint64_t index)
 {
-    return mix64(key + (index + 1) * 0x9e3779b97f4a7c15ull);
+    return hash_mix64(key + (index + 1) * HASH_GAMMA);
 }
 
 int picker_init(struct picker *p, enum pick_mode mode, uint64_t rows, uint64_t seed)
@@ -507,7 +500,7 @@ int picker_init(struct picker *p, enum pick_mode mode, uint64_t rows, uint64_t s
     p->mode = mode;
     p->rows = rows;
     /* Salted so row draws are independent of the schedule's Poisson draws. */
-    p->key = mix64(seed ^ 0x7069636b2d726f77ull);
+    p->key = hash_mix64(seed ^ 0x7069636b2d726f77ull);
     return 0;
 }
 

@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "core/clock.h"
+#include "core/hash.h"
 #include "core/units.h"
 
 /* 10^9 = 5^9 · 2^9: the odd part of a nanosecond count per second. */
@@ -29,18 +30,10 @@
 
 /* ---- Unit-exponential draws, a pure function of (seed, index) --------- */
 
-/* A 64-bit finaliser in the splitmix64 style: a bijection that avalanches. */
-static uint64_t mix64(uint64_t z)
-{
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
-
 /* E_index = -ln U with U uniform in (0, 1), never 0 or 1. */
 static double exponential_draw(uint64_t key, uint64_t index)
 {
-    uint64_t bits = mix64(key + (index + 1) * 0x9e3779b97f4a7c15ull);
+    uint64_t bits = hash_mix64(key + (index + 1) * HASH_GAMMA);
     double uniform = ((double)(bits >> 11) + 0.5) * 0x1p-53;
 
     return -log(uniform);
@@ -193,7 +186,7 @@ int schedule_init(struct schedule *s, const struct schedule_cfg *cfg)
     if (s == NULL || cfg == NULL || !cfg_shape_ok(cfg)) return -EINVAL;
     memset(s, 0, sizeof *s);
     s->arrival = cfg->arrival;
-    s->hash_key = mix64(cfg->seed);
+    s->hash_key = hash_mix64(cfg->seed);
     s->stride = (uint64_t)cfg->nshards * cfg->nthreads;
     if (cfg->nstages == 0) {
         s->duration_ns = cfg->duration_ns;

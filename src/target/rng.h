@@ -11,6 +11,8 @@
 
 #include <stdint.h>
 
+#include "core/hash.h"
+
 /* A splitmix64 stream. */
 struct rng {
     uint64_t state;
@@ -25,10 +27,7 @@ static inline void rng_init(struct rng *r, uint64_t seed)
 /* The next 64 random bits. */
 static inline uint64_t rng_next(struct rng *r)
 {
-    uint64_t z = (r->state += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
+    return hash_mix64(r->state += HASH_GAMMA);
 }
 
 /* A uniform double in [0, 1) with 53 random bits. */

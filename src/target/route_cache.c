@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/hash.h"
+
 /* The key of a node pair. */
 static uint64_t pair_key(uint32_t from, uint32_t to)
 {
@@ -21,9 +23,7 @@ static uint64_t pair_key(uint32_t from, uint32_t to)
 /* The bucket of a key (splitmix64's finaliser spreads neighbouring pairs). */
 static uint32_t bucket_of(const struct route_cache *cache, uint64_t key)
 {
-    key = (key ^ (key >> 30)) * 0xbf58476d1ce4e5b9ull;
-    key = (key ^ (key >> 27)) * 0x94d049bb133111ebull;
-    return (uint32_t)(key ^ (key >> 31)) & cache->bucket_mask;
+    return (uint32_t)hash_mix64(key) & cache->bucket_mask;
 }
 
 int route_cache_init(struct route_cache *cache, uint32_t capacity)
