@@ -17,6 +17,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "core/container.h"
 #include "chaos/chaos.h"
 #include "chaos/routes.h"
 
@@ -181,7 +182,7 @@ static bool flush_out(struct api_conn *k)
 
 static void on_conn(struct loop_io *io, uint32_t events)
 {
-    struct api_conn *k = (struct api_conn *)((char *)io - offsetof(struct api_conn, io));
+    struct api_conn *k = container_of(io, struct api_conn, io);
     (void)events;
     bool eof = false;
     for (;;) {
@@ -209,7 +210,7 @@ static void on_conn(struct loop_io *io, uint32_t events)
 static void on_listener(struct loop_io *io, uint32_t events)
 {
     (void)events;
-    struct api *api = (struct api *)((char *)io - offsetof(struct api, listener));
+    struct api *api = container_of(io, struct api, listener);
     for (int i = 0; i < 16; i++) {
         int fd = accept4(io->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0) return;

@@ -27,6 +27,7 @@
 #include "chaos/chaos.h"
 #include "chaos/proxy.h"
 #include "core/clock.h"
+#include "core/container.h"
 
 #define READ_BUDGET 8 /* reads per direction per pump (8 × 64 KiB) */
 #define PUMP_ROUNDS 4
@@ -52,7 +53,7 @@ static void link_pump(struct link *l);
 static void tox_arm(struct link *l);
 static int link_start(struct link *l);
 
-#define LINK_OF(ptr, member) ((struct link *)((char *)(ptr)-offsetof(struct link, member)))
+#define LINK_OF(ptr, member) container_of(ptr, struct link, member)
 
 static uint64_t seed_of(const struct link *l)
 {

@@ -18,6 +18,7 @@
 #include "chaos/chaos.h"
 #include "chaos/link.h"
 #include "core/clock.h"
+#include "core/container.h"
 
 #define ACCEPT_BATCH 64
 #define EMFILE_PAUSE_NS (100 * NS_PER_MS)
@@ -122,7 +123,7 @@ int proxy_set_upstream(struct proxy *p, const char *upstream)
 static void on_listener(struct loop_io *io, uint32_t events)
 {
     (void)events;
-    struct proxy *p = (struct proxy *)((char *)io - offsetof(struct proxy, listener));
+    struct proxy *p = container_of(io, struct proxy, listener);
     for (int i = 0; i < ACCEPT_BATCH; i++) {
         int fd = accept4(io->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0) {
@@ -141,7 +142,7 @@ static void on_listener(struct loop_io *io, uint32_t events)
 static void on_pause_end(struct timer *t, uint64_t now_ns)
 {
     (void)now_ns;
-    struct proxy *p = (struct proxy *)((char *)t - offsetof(struct proxy, pause_timer));
+    struct proxy *p = container_of(t, struct proxy, pause_timer);
     listener_watch(p);
 }
 

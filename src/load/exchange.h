@@ -13,10 +13,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "core/container.h"
 #include "load/conn.h"
 #include "load/engine.h"
-
-#define container_of(ptr, type, member) ((type *)((char *)(ptr)-offsetof(type, member)))
 
 /* Why a connection was closed (pool statistics). */
 enum close_reason { BY_SERVER, BY_US, BY_ERROR };

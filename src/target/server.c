@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "core/clock.h"
+#include "core/container.h"
 #include "target/api.h"
 
 #define SLOT_NONE UINT32_MAX
@@ -84,7 +85,7 @@ static void pause_accept(struct target_server *srv)
 /* Timer callback: accepts again after a pause. */
 static void on_accept_retry(struct timer *t, uint64_t now_ns)
 {
-    struct target_server *srv = (struct target_server *)((char *)t - offsetof(struct target_server, accept_retry));
+    struct target_server *srv = container_of(t, struct target_server, accept_retry);
     (void)now_ns;
     loop_add(&srv->loop, &srv->listen_io, EPOLLIN);
 }
@@ -114,7 +115,7 @@ static void adopt(struct target_server *srv, int fd)
 /* Listening socket callback: accepts a batch of connections. */
 static void on_accept(struct loop_io *io, uint32_t events)
 {
-    struct target_server *srv = (struct target_server *)((char *)io - offsetof(struct target_server, listen_io));
+    struct target_server *srv = container_of(io, struct target_server, listen_io);
     (void)events;
     for (int i = 0; i < ACCEPT_BATCH; i++) {
         int fd = accept4(srv->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
@@ -131,7 +132,7 @@ static void on_accept(struct loop_io *io, uint32_t events)
 /* Eventfd callback: answers every finished job. */
 static void on_wake(struct loop_io *io, uint32_t events)
 {
-    struct target_server *srv = (struct target_server *)((char *)io - offsetof(struct target_server, wake_io));
+    struct target_server *srv = container_of(io, struct target_server, wake_io);
     uint64_t count;
     struct route_job job;
     (void)events;

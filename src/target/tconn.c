@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "core/clock.h"
+#include "core/container.h"
 #include "target/api.h"
 #include "target/http_req.h"
 #include "target/server.h"
@@ -267,7 +268,7 @@ void tconn_resume(struct tconn *c)
 /* Epoll callback: note what became possible, then drive. */
 static void on_event(struct loop_io *io, uint32_t events)
 {
-    struct tconn *c = (struct tconn *)((char *)io - offsetof(struct tconn, io));
+    struct tconn *c = container_of(io, struct tconn, io);
     if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) c->read_blocked = false;
     if (c->state == TCONN_LINGERING)
         drain(c);
@@ -278,7 +279,7 @@ static void on_event(struct loop_io *io, uint32_t events)
 /* Timer callback: closes a lingering or idle connection, else re-arms for the next idle deadline. */
 static void on_timer(struct timer *t, uint64_t now_ns)
 {
-    struct tconn *c = (struct tconn *)((char *)t - offsetof(struct tconn, timer));
+    struct tconn *c = container_of(t, struct tconn, timer);
     bool idle = c->state != TCONN_WAITING && now_ns - c->active_ns >= IDLE_NS;
     if (c->state == TCONN_LINGERING || idle)
         tconn_close(c);
