@@ -20,7 +20,7 @@
 
 #include "chaos/toxic_json.h"
 #include "core/units.h"
-#include "load/recorder.h"
+#include "core/hist.h"
 
 /* Maps "TERM", "SIGKILL", "9" to a signal number, or -1. */
 static int parse_signal(const char *s)
@@ -200,7 +200,7 @@ int chaos_window_parse(struct chaos_window *w, const char *spec, const char **wh
     if ((w->action == CHAOS_PAUSE || w->action == CHAOS_KILL) && !w->pid) return *why = "missing pid=PID", -EINVAL;
     if (w->action == CHAOS_PAUSE && !w->for_ns) return *why = "pause needs for=DURATION", -EINVAL;
     if ((rc = finish_toxic(w, &tw, why)) < 0) return rc;
-    hist_init(&w->latency, REC_LOWEST_US, REC_HIGHEST_US, REC_SIGFIG);
+    hist_init(&w->latency, HIST_STD_LOWEST, HIST_STD_HIGHEST, HIST_STD_SIGFIG);
     return 0;
 }
 

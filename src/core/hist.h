@@ -36,7 +36,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-/* The standard configuration salvo records latencies with: 1 µs .. 1 h. */
+/* The one configuration salvo records latencies with, in µs: 1 µs .. 1 h.
+ * Every histogram that is merged or compared must use it. */
 #define HIST_STD_LOWEST 1
 #define HIST_STD_HIGHEST 3600000000LL
 #define HIST_STD_SIGFIG 3

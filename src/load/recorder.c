@@ -13,7 +13,7 @@
 /* Initialises a histogram with salvo's standard range (aborts if invalid). */
 static void std_hist(struct hist *h)
 {
-    if (hist_init(h, REC_LOWEST_US, REC_HIGHEST_US, REC_SIGFIG) != 0) abort();
+    if (hist_init(h, HIST_STD_LOWEST, HIST_STD_HIGHEST, HIST_STD_SIGFIG) != 0) abort();
 }
 
 int recorder_init(struct recorder *r, uint32_t ngroups)

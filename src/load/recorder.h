@@ -19,9 +19,7 @@
 #include "core/errors.h"
 #include "core/hist.h"
 
-#define REC_LOWEST_US 1
-#define REC_HIGHEST_US 3600000000LL /* 1 h */
-#define REC_SIGFIG 3
+/* Latency histograms use the standard range of core/hist.h (HIST_STD_*). */
 #define REC_MAX_STATUS 1000
 #define REC_MAX_ERRNO 160
 

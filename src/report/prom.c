@@ -192,7 +192,7 @@ void prom_second(struct prom *p, const struct run_config *cfg, const struct time
         const struct hist *h = interval_group_latency(merged, g);
         if (!h || !h->total_count) continue;
         if (!p->has_hist[g]) {
-            hist_init(&p->latency[g], REC_LOWEST_US, REC_HIGHEST_US, REC_SIGFIG);
+            hist_init(&p->latency[g], HIST_STD_LOWEST, HIST_STD_HIGHEST, HIST_STD_SIGFIG);
             p->has_hist[g] = true;
         }
         hist_add(&p->latency[g], h);
