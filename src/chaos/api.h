@@ -17,7 +17,7 @@
 
 #include <stddef.h>
 
-#include "chaos/endpoint.h"
+#include "core/endpoint.h"
 #include "core/loop.h"
 
 #define API_MAX_REQUEST (1024 * 1024)

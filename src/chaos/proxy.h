@@ -20,7 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "chaos/endpoint.h"
+#include "core/endpoint.h"
 #include "chaos/toxic.h"
 #include "core/loop.h"
 

@@ -21,7 +21,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "chaos/endpoint.h"
+#include "core/endpoint.h"
 #include "chaos/toxic.h"
 #include "core/hist.h"
 

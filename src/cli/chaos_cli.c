@@ -18,7 +18,7 @@
 
 #include "chaos/api.h"
 #include "chaos/chaos.h"
-#include "chaos/endpoint.h"
+#include "core/endpoint.h"
 #include "chaos/proxy.h"
 #include "chaos/toxic.h"
 #include "cli/cli.h"

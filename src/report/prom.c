@@ -11,7 +11,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "chaos/endpoint.h"
+#include "core/endpoint.h"
 #include "load/recorder.h"
 
 int prom_check_addr(const char *addr)

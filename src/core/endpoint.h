@@ -1,5 +1,6 @@
 /*
- * endpoint.h — a "host:port" the chaos proxy listens on or connects to.
+ * endpoint.h — a "host:port" salvo listens on or connects to: the chaos
+ * proxy and its API, the --metrics endpoint, a run's chaos windows.
  *
  * Names are resolved once, when the endpoint is parsed (a proxy created
  * through the API resolves its upstream then, not per connection; see
@@ -8,8 +9,8 @@
  * is accepted. Port 0 asks the kernel for a port; endpoint_bound() then
  * tells which one it gave.
  */
-#ifndef SALVO_CHAOS_ENDPOINT_H
-#define SALVO_CHAOS_ENDPOINT_H
+#ifndef SALVO_ENDPOINT_H
+#define SALVO_ENDPOINT_H
 
 #include <sys/socket.h>
 

@@ -1,7 +1,7 @@
 /*
  * endpoint.c — parsing, resolving and opening "host:port"; see endpoint.h.
  */
-#include "chaos/endpoint.h"
+#include "core/endpoint.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
