@@ -21,6 +21,7 @@
 #include "cli/cli.h"
 #include "cli/common.h"
 #include "core/clock.h"
+#include "core/endpoint.h"
 #include "target/roadmap.h"
 #include "target/route_cache.h"
 #include "target/server.h"
@@ -97,24 +98,20 @@ static int target_opt(const struct cli_opt *o, char *arg, void *ctx)
     return -1;
 }
 
-/* Resolves HOST:PORT (IPv6 hosts in brackets) into cfg. Returns 0, or -1 with *why set. */
+/* Resolves HOST:PORT (IPv6 hosts in brackets, port 0 for any) into cfg. Returns 0, or -1 with *why set. */
 static int parse_listen(const char *text, struct target_config *cfg, const char **why)
 {
-    char host[256];
-    const char *colon = strrchr(text, ':');
-    uint64_t port;
-    *why = "expected HOST:PORT, e.g. 127.0.0.1:8080";
-    if (!colon || colon == text || (size_t)(colon - text) >= sizeof(host)) return -1;
-    if (!parse_u64(colon + 1, 0, 65535, &port)) return -1;
-    size_t host_len = (size_t)(colon - text);
-    if (text[0] == '[' && text[host_len - 1] == ']')
-        snprintf(host, sizeof(host), "%.*s", (int)host_len - 2, text + 1);
-    else
-        snprintf(host, sizeof(host), "%.*s", (int)host_len, text);
+    struct hostport hp;
+    if (hostport_parse(&hp, text, strlen(text), HOSTPORT_PORT_ZERO, why) < 0) {
+        *why = "expected HOST:PORT, e.g. 127.0.0.1:8080";
+        return -1;
+    }
+    char port[8];
+    snprintf(port, sizeof(port), "%u", hp.port);
     struct addrinfo hints = {
         .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
     struct addrinfo *res;
-    int rc = getaddrinfo(host, colon + 1, &hints, &res);
+    int rc = getaddrinfo(hp.host, port, &hints, &res);
     if (rc != 0) {
         *why = gai_strerror(rc);
         return -1;

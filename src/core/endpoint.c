@@ -13,37 +13,86 @@
 #include <string.h>
 #include <unistd.h>
 
-/* Splits text into host and port; 0 or -EINVAL. */
-static int split(const char *text, char *host, size_t hostlen, char *port, size_t portlen)
+/* Parses the port digits [p, p+n): 1 to 5 of them, at most 65535 (0 only when allowed). */
+static bool parse_port(const char *p, size_t n, bool zero_ok, uint16_t *port)
 {
-    const char *colon;
-    if (text[0] == '[') {
-        const char *close = strchr(text, ']');
-        if (!close || close[1] != ':') return -EINVAL;
-        snprintf(host, hostlen, "%.*s", (int)(close - text - 1), text + 1);
-        colon = close + 1;
-    } else {
-        colon = strrchr(text, ':');
-        if (!colon) return -EINVAL;
-        snprintf(host, hostlen, "%.*s", (int)(colon - text), text);
-        if (strchr(host, ':')) return -EINVAL; /* a bare v6 address needs brackets */
+    if (n == 0 || n > 5) return false;
+    unsigned v = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (p[i] < '0' || p[i] > '9') return false;
+        v = v * 10 + (unsigned)(p[i] - '0');
     }
-    if (host[0] == '\0') snprintf(host, hostlen, "127.0.0.1");
-    const char *p = colon + 1;
-    if (*p == '\0' || strlen(p) > 5) return -EINVAL;
-    for (const char *q = p; *q; q++)
-        if (*q < '0' || *q > '9') return -EINVAL;
-    if (atoi(p) > 65535) return -EINVAL;
-    snprintf(port, portlen, "%s", p);
+    if (v > 65535 || (v == 0 && !zero_ok)) return false;
+    *port = (uint16_t)v;
+    return true;
+}
+
+/* Finds the host part of text: [*host, *host + *hlen), and where the port part starts (or NULL). */
+static int split_host(const char *text, size_t len, const char **host, size_t *hlen, const char **port_at,
+                      const char **why)
+{
+    const char *end = text + len;
+    *port_at = NULL;
+    if (len > 0 && text[0] == '[') {
+        const char *close = memchr(text, ']', len);
+        if (!close) return *why = "unterminated IPv6 literal", -EINVAL;
+        *host = text + 1;
+        *hlen = (size_t)(close - text - 1);
+        if (close + 1 < end) {
+            if (close[1] != ':') return *why = "bad port", -EINVAL;
+            *port_at = close + 2;
+        }
+        return 0;
+    }
+    const char *colon = memchr(text, ':', len);
+    if (colon && memchr(colon + 1, ':', (size_t)(end - colon - 1)))
+        return *why = "an IPv6 address needs brackets, e.g. [::1]:8080", -EINVAL;
+    *host = text;
+    *hlen = colon ? (size_t)(colon - text) : len;
+    if (colon) *port_at = colon + 1;
+    return 0;
+}
+
+int hostport_parse(struct hostport *hp, const char *text, size_t len, unsigned flags, const char **why)
+{
+    memset(hp, 0, sizeof(*hp));
+    if ((flags & HOSTPORT_BARE_PORT) && len > 0 && strspn(text, "0123456789") >= len) {
+        if (!parse_port(text, len, flags & HOSTPORT_PORT_ZERO, &hp->port)) return *why = "bad port", -EINVAL;
+        hp->has_port = true;
+        return 0;
+    }
+    const char *host, *port_at;
+    size_t hlen;
+    int rc = split_host(text, len, &host, &hlen, &port_at, why);
+    if (rc < 0) return rc;
+    if (hlen >= sizeof(hp->host)) return *why = "host too long", -EINVAL;
+    if (hlen == 0 && !(flags & HOSTPORT_HOST_OPTIONAL)) return *why = "missing host", -EINVAL;
+    memcpy(hp->host, host, hlen);
+    hp->host[hlen] = '\0';
+    if (!port_at) {
+        if (!(flags & HOSTPORT_PORT_OPTIONAL)) return *why = "missing port", -EINVAL;
+        return 0;
+    }
+    if (!parse_port(port_at, (size_t)(text + len - port_at), flags & HOSTPORT_PORT_ZERO, &hp->port))
+        return *why = "bad port", -EINVAL;
+    hp->has_port = true;
     return 0;
 }
 
 int endpoint_parse(struct endpoint *ep, const char *text)
 {
-    char host[ENDPOINT_TEXT_MAX], port[8];
-    if (strlen(text) >= ENDPOINT_TEXT_MAX || split(text, host, sizeof host, port, sizeof port) != 0) return -EINVAL;
+    struct hostport hp;
+    const char *why;
+    size_t len = strlen(text);
+    if (len >= ENDPOINT_TEXT_MAX ||
+        hostport_parse(&hp, text, len, HOSTPORT_HOST_OPTIONAL | HOSTPORT_PORT_ZERO, &why) < 0)
+        return -EINVAL;
+    /* ":PORT" is loopback: a fault proxy must not listen everywhere by accident. */
+    if (!hp.host[0]) snprintf(hp.host, sizeof(hp.host), "127.0.0.1");
+    char port[8];
+    snprintf(port, sizeof(port), "%u", hp.port);
     struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM}, *res = NULL;
-    if (getaddrinfo(host, port, &hints, &res) != 0 || !res) return -EHOSTUNREACH;
+    if (getaddrinfo(hp.host, port, &hints, &res) != 0 || !res) return -EHOSTUNREACH;
     memcpy(&ep->addr, res->ai_addr, res->ai_addrlen);
     ep->len = res->ai_addrlen;
     freeaddrinfo(res);
@@ -53,15 +102,18 @@ int endpoint_parse(struct endpoint *ep, const char *text)
 
 int endpoint_parse_local(struct endpoint *ep, const char *text)
 {
-    char full[ENDPOINT_TEXT_MAX + 16];
-    if (!*text) return -EINVAL;
-    if (strspn(text, "0123456789") == strlen(text))
-        snprintf(full, sizeof(full), "127.0.0.1:%s", text);
-    else if (!strncmp(text, "localhost:", 10))
-        snprintf(full, sizeof(full), "127.0.0.1%s", text + 9);
-    else
-        snprintf(full, sizeof(full), "%s", text);
-    return endpoint_parse(ep, full);
+    struct hostport hp;
+    const char *why;
+    size_t len = strlen(text);
+    unsigned flags = HOSTPORT_BARE_PORT | HOSTPORT_HOST_OPTIONAL | HOSTPORT_PORT_ZERO;
+    if (len >= ENDPOINT_TEXT_MAX || hostport_parse(&hp, text, len, flags, &why) < 0) return -EINVAL;
+    bool bare = !memchr(text, ':', len);
+    if (bare || strcmp(hp.host, "localhost") == 0) {
+        char full[ENDPOINT_TEXT_MAX];
+        snprintf(full, sizeof(full), "127.0.0.1:%u", hp.port);
+        return endpoint_parse(ep, full);
+    }
+    return endpoint_parse(ep, text);
 }
 
 int endpoint_listen(const struct endpoint *ep)

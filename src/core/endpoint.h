@@ -12,9 +12,41 @@
 #ifndef SALVO_ENDPOINT_H
 #define SALVO_ENDPOINT_H
 
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <sys/socket.h>
 
 #define ENDPOINT_TEXT_MAX 128
+/* Room for a host name (253 bytes at most in DNS) and its NUL. */
+#define HOSTPORT_HOST_MAX 256
+
+/*
+ * What a host:port text may leave out, by caller. Without flags the text
+ * is "HOST:PORT" or "[V6ADDR]:PORT" with a port from 1 to 65535.
+ */
+enum hostport_flags {
+    HOSTPORT_PORT_OPTIONAL = 1 << 0, /* "HOST" and "[V6ADDR]" alone (a URL's authority) */
+    HOSTPORT_HOST_OPTIONAL = 1 << 1, /* ":PORT" (the host is then "": the caller picks) */
+    HOSTPORT_BARE_PORT = 1 << 2,     /* "PORT" alone, host "" (a local control port) */
+    HOSTPORT_PORT_ZERO = 1 << 3,     /* port 0: "ask the kernel" for a listener */
+};
+
+/* A host:port split into its parts; no name is resolved. */
+struct hostport {
+    char host[HOSTPORT_HOST_MAX]; /* without IPv6 brackets; "" when left out */
+    uint16_t port;                /* 0 when left out (or 0 given, with HOSTPORT_PORT_ZERO) */
+    bool has_port;
+};
+
+/*
+ * The one host:port syntax of salvo, for every caller: splits the len bytes
+ * of text (no NUL needed) into hp. An IPv6 address needs its brackets
+ * (a bare "::1:8080" is ambiguous); the port is 1 to 5 decimal digits,
+ * no sign or blank. Returns 0, or -EINVAL with *why set to a static
+ * description ("bad port", "missing host", ...).
+ */
+int hostport_parse(struct hostport *hp, const char *text, size_t len, unsigned flags, const char **why);
 
 /* A resolved address and the text it was written as. */
 struct endpoint {

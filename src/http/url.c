@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/endpoint.h"
+
 /* Copies [s, s+n) into dst (size cap) as a string; false if it does not fit. */
 static bool copy_span(char *dst, size_t cap, const char *s, size_t n)
 {
@@ -18,36 +20,15 @@ static bool copy_span(char *dst, size_t cap, const char *s, size_t n)
     return true;
 }
 
-/* Parses the "host[:port]" part; IPv6 literals are bracketed. */
+/* Parses the "host[:port]" part (core/endpoint.h's syntax, the port optional). */
 static int parse_authority(struct url *u, const char *s, size_t n, const char **why)
 {
-    const char *port = NULL;
-    if (n > 0 && s[0] == '[') {
-        const char *close = memchr(s, ']', n);
-        if (!close) return *why = "unterminated IPv6 literal", -EINVAL;
-        if (!copy_span(u->host, sizeof(u->host), s + 1, (size_t)(close - s - 1)))
-            return *why = "host too long", -EINVAL;
-        if (close + 1 < s + n) {
-            if (close[1] != ':') return *why = "bad port", -EINVAL;
-            port = close + 2;
-        }
-    } else {
-        const char *colon = memchr(s, ':', n);
-        size_t hn = colon ? (size_t)(colon - s) : n;
-        if (!copy_span(u->host, sizeof(u->host), s, hn)) return *why = "host too long", -EINVAL;
-        if (colon) port = colon + 1;
-    }
-    if (u->host[0] == '\0') return *why = "missing host", -EINVAL;
-    u->port = u->tls ? 443 : 80;
-    if (port) {
-        size_t pn = (size_t)(s + n - port);
-        char buf[8];
-        if (pn == 0 || pn > 5 || !copy_span(buf, sizeof(buf), port, pn)) return *why = "bad port", -EINVAL;
-        char *end;
-        long p = strtol(buf, &end, 10);
-        if (*end || p < 1 || p > 65535) return *why = "bad port", -EINVAL;
-        u->port = (unsigned)p;
-    }
+    struct hostport hp;
+    int rc = hostport_parse(&hp, s, n, HOSTPORT_PORT_OPTIONAL, why);
+    if (rc < 0) return rc;
+    _Static_assert(sizeof(u->host) >= sizeof(hp.host), "url host shorter than a hostport host");
+    memcpy(u->host, hp.host, sizeof(hp.host));
+    u->port = hp.has_port ? hp.port : u->tls ? 443 : 80;
     bool v6 = strchr(u->host, ':') != NULL;
     bool default_port = u->port == (u->tls ? 443u : 80u);
     if (default_port)

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/endpoint.h"
 #include "sys/doctor_checks.h"
 
 /* The listen queue must absorb the connections that arrive while the
@@ -144,27 +145,12 @@ int doctor_format_line(const struct doctor_check *c, char *buf, size_t cap)
 
 int doctor_parse_target(const char *text, char *host, size_t host_cap, uint16_t *port)
 {
-    const char *h = text, *colon;
-    size_t hlen;
-    if (text[0] == '[') {
-        const char *close = strchr(text, ']');
-        if (!close || close[1] != ':') return -EINVAL;
-        h = text + 1;
-        hlen = (size_t)(close - h);
-        colon = close + 1;
-    } else {
-        colon = strrchr(text, ':');
-        if (!colon || memchr(text, ':', (size_t)(colon - text))) return -EINVAL; /* bare IPv6 needs [] */
-        hlen = (size_t)(colon - text);
-    }
-    if (hlen == 0 || hlen >= host_cap) return -EINVAL;
-    const char *p = colon + 1;
-    if (*p < '0' || *p > '9' || strlen(p) > 5) return -EINVAL;
-    char *end;
-    unsigned long v = strtoul(p, &end, 10);
-    if (*end || v == 0 || v > 65535) return -EINVAL;
-    memcpy(host, h, hlen);
-    host[hlen] = '\0';
-    *port = (uint16_t)v;
+    struct hostport hp;
+    const char *why;
+    if (hostport_parse(&hp, text, strlen(text), 0, &why) < 0) return -EINVAL;
+    size_t hlen = strlen(hp.host);
+    if (hlen >= host_cap) return -EINVAL;
+    memcpy(host, hp.host, hlen + 1);
+    *port = hp.port;
     return 0;
 }
