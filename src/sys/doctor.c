@@ -12,7 +12,6 @@
 
 #include <errno.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,49 +35,6 @@ const char *doctor_status_name(enum doctor_status s)
 {
     static const char *const names[DOCTOR_NSTATUS] = {"ok", "warn", "fail"};
     return (unsigned)s < DOCTOR_NSTATUS ? names[s] : "unknown";
-}
-
-struct doctor_check *doctor_add(struct doctor_report *r, const char *name)
-{
-    /* The groups add a fixed number of checks, well below the cap. */
-    if (r->n == DOCTOR_MAX_CHECKS) abort();
-    struct doctor_check *c = &r->checks[r->n++];
-    memset(c, 0, sizeof(*c));
-    DOCTOR_SET(c->name, "%s", name);
-    c->status = DOCTOR_OK;
-    return c;
-}
-
-void doctor_set(char *field, size_t cap, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(field, cap, fmt, ap);
-    va_end(ap);
-}
-
-bool doctor_read(struct doctor_ctx *ctx, struct doctor_report *r, const char *name, int64_t *vals, int n)
-{
-    int rc = sysctl_get(&ctx->sys, name, vals, n);
-    if (rc == n) return true;
-    struct doctor_check *c = doctor_add(r, name);
-    c->status = DOCTOR_WARN;
-    if (rc == -EINVAL)
-        DOCTOR_SET(c->value, "unknown: not a number");
-    else if (rc < 0)
-        DOCTOR_SET(c->value, "unknown: cannot read it (%s)", strerror(-rc));
-    else
-        DOCTOR_SET(c->value, "unknown: %d values where %d were expected", rc, n);
-    DOCTOR_SET(c->symptom, "this setting could not be judged");
-    return false;
-}
-
-int64_t doctor_pow2(int64_t v)
-{
-    int64_t p = 1;
-    while (p < v && p < INT64_MAX / 2)
-        p *= 2;
-    return p;
 }
 
 /* Derives the numbers every check judges against. */

@@ -1,7 +1,8 @@
 /*
  * doctor_checks.h — internal to the doctor module: the context the checks
- * share and the groups of checks, split by what they are about so that
- * each file stays readable (doctor.c runs them; see doctor.h).
+ * share, the helpers they share (doctor_checks.c) and the groups of checks,
+ * split by what they are about so that each file stays readable (doctor.c
+ * runs them; see doctor.h). The checks never call back into doctor.c.
  *
  * The context is computed once from the plan before any check runs, so
  * every check judges the same numbers: the new-connection rate, the file
@@ -14,7 +15,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "sys/doctor.h"
+#include "sys/doctor_report.h"
 #include "sys/sysctl.h"
 
 /* What the checks share; filled by doctor_check_all(). */
@@ -41,13 +42,6 @@ struct doctor_ctx {
     int target_family;
     uint8_t target_addr[16];
 };
-
-/* Appends a check named name with status ok and empty strings. */
-struct doctor_check *doctor_add(struct doctor_report *r, const char *name);
-
-/* snprintf into a fixed field, truncating quietly: check text is advisory. */
-void doctor_set(char *field, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-#define DOCTOR_SET(field, ...) doctor_set((field), sizeof(field), __VA_ARGS__)
 
 /*
  * Reads the sysctl name into vals; when it cannot be read, adds a warn
