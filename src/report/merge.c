@@ -190,10 +190,17 @@ int merge_add(struct merge *m, json_t *result, const char *name, char *why, size
 
 /* ------------------------------------------------------ merged result */
 
+/* The checked results, as merge_sum.c reads them. */
+static struct merge_shards shards_of(const struct merge *m)
+{
+    return (struct merge_shards){m->results, m->n};
+}
+
 /* tool, version, run_id, config (shard null; threads and connections are
  * totals over the merged shards), model and the closed-model warning. */
 static void merge_identity(const struct merge *m, json_t *o)
 {
+    const struct merge_shards s = shards_of(m);
     json_t *first = m->results[0];
     json_object_set_new(o, "tool", json_string("salvo"));
     json_object_set(o, "version", json_object_get(first, "version"));
@@ -201,9 +208,9 @@ static void merge_identity(const struct merge *m, json_t *o)
     json_t *config = json_deep_copy(json_object_get(first, "config"));
     json_object_set_new(config, "shard", json_null());
     json_object_set_new(config, "threads",
-                        json_integer((json_int_t)merge_over_shards(m, "config", "threads", FOLD_SUM)));
+                        json_integer((json_int_t)merge_over_shards(&s, "config", "threads", FOLD_SUM)));
     json_object_set_new(config, "connections",
-                        json_integer((json_int_t)merge_over_shards(m, "config", "connections", FOLD_SUM)));
+                        json_integer((json_int_t)merge_over_shards(&s, "config", "connections", FOLD_SUM)));
     json_object_set_new(o, "config", config);
     static const char *const copied[] = {"model", "warning"};
     for (size_t i = 0; i < NELEM(copied); i++) {
@@ -248,13 +255,14 @@ static void merge_verdict(const struct merge *m, json_t *o)
  * so the achieved rate is all that was sent over that. Returns the start. */
 static json_int_t merge_timing(const struct merge *m, json_t *o)
 {
-    json_int_t start = (json_int_t)merge_over_shards(m, NULL, "start_unix_ms", FOLD_MIN);
-    json_int_t sent = (json_int_t)merge_over_shards(m, "rate", "sent", FOLD_SUM);
-    double duration = merge_over_shards(m, NULL, "duration_s", FOLD_MAX);
+    const struct merge_shards s = shards_of(m);
+    json_int_t start = (json_int_t)merge_over_shards(&s, NULL, "start_unix_ms", FOLD_MIN);
+    json_int_t sent = (json_int_t)merge_over_shards(&s, "rate", "sent", FOLD_SUM);
+    double duration = merge_over_shards(&s, NULL, "duration_s", FOLD_MAX);
     json_t *intended = json_object_get(json_object_get(m->results[0], "rate"), "intended");
     json_object_set_new(o, "start_unix_ms", json_integer(start));
     json_object_set_new(o, "duration_s", json_real(duration));
-    json_object_set_new(o, "elapsed_s", json_real(merge_over_shards(m, NULL, "elapsed_s", FOLD_MAX)));
+    json_object_set_new(o, "elapsed_s", json_real(merge_over_shards(&s, NULL, "elapsed_s", FOLD_MAX)));
     json_object_set_new(o, "rate",
                         json_pack("{s:f,s:f,s:I}", "intended", json_number_value(intended), "achieved",
                                   duration > 0 ? (double)sent / duration : 0.0, "sent", sent));
@@ -319,24 +327,25 @@ static void merge_coverage(const struct merge *m, json_t *o)
 json_t *merge_result(const struct merge *m)
 {
     if (!m->n) return NULL;
+    const struct merge_shards s = shards_of(m);
     json_t *o = json_object(), *hdr = json_object();
     merge_identity(m, o);
     merge_verdict(m, o);
     json_int_t start_ms = merge_timing(m, o);
-    json_object_set_new(o, "requests", merge_sum_member(m, "requests", false));
-    json_object_set_new(o, "bytes", merge_sum_member(m, "bytes", false));
-    merge_trends(m, o, hdr);
-    json_object_set_new(o, "status", merge_sum_member(m, "status", false));
-    json_object_set_new(o, "errors", merge_sum_member(m, "errors", false));
-    json_object_set_new(o, "connect_errors", merge_sum_member(m, "connect_errors", false));
+    json_object_set_new(o, "requests", merge_sum_member(&s, "requests", false));
+    json_object_set_new(o, "bytes", merge_sum_member(&s, "bytes", false));
+    merge_trends(&s, o, hdr);
+    json_object_set_new(o, "status", merge_sum_member(&s, "status", false));
+    json_object_set_new(o, "errors", merge_sum_member(&s, "errors", false));
+    json_object_set_new(o, "connect_errors", merge_sum_member(&s, "connect_errors", false));
     json_object_set_new(o, "first_error", merge_first_error(m));
-    json_object_set_new(o, "groups", merge_groups(m));
-    json_object_set_new(o, "pool", merge_sum_member(m, "pool", true));
-    json_object_set_new(o, "generator", merge_generator(m, hdr));
+    json_object_set_new(o, "groups", merge_groups(&s));
+    json_object_set_new(o, "pool", merge_sum_member(&s, "pool", true));
+    json_object_set_new(o, "generator", merge_generator(&s, hdr));
     /* System-wide counters: right for shards on separate hosts, counted
      * once per shard for shards sharing one (docs/distributed.md). */
-    json_object_set_new(o, "kernel", merge_sum_member(m, "kernel", false));
-    json_object_set_new(o, "timeline", merge_timeline(m, start_ms));
+    json_object_set_new(o, "kernel", merge_sum_member(&s, "kernel", false));
+    json_object_set_new(o, "timeline", merge_timeline(&s, start_ms));
     json_object_set_new(o, "thresholds", json_object());
     json_object_set_new(o, "chaos", merge_chaos(m));
     json_object_set_new(o, "hints", merge_hints(m));

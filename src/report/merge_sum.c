@@ -67,7 +67,7 @@ static void add_numbers(json_t *dst, json_t *src, bool deep)
 }
 
 /* The sum over shards of the counters in result[key]. */
-json_t *merge_sum_member(const struct merge *m, const char *key, bool deep)
+json_t *merge_sum_member(const struct merge_shards *m, const char *key, bool deep)
 {
     json_t *o = json_object();
     for (size_t i = 0; i < m->n; i++)
@@ -77,7 +77,7 @@ json_t *merge_sum_member(const struct merge *m, const char *key, bool deep)
 
 /* The sum, max or min over shards of the number result[parent][key]
  * (parent NULL: the top level). Counts stay exact: they are far below 2^53. */
-double merge_over_shards(const struct merge *m, const char *parent, const char *key, enum merge_fold fold)
+double merge_over_shards(const struct merge_shards *m, const char *parent, const char *key, enum merge_fold fold)
 {
     double acc = 0;
     for (size_t i = 0; i < m->n; i++) {
@@ -158,7 +158,7 @@ static json_t *merge_trend(json_t *const *objs, json_t *const *hdrs, size_t n, j
 }
 
 /* Merges result[parent][key] (parent NULL: the top level) with result.hdr[key]. */
-static json_t *merge_named_trend(const struct merge *m, const char *parent, const char *key, json_t *hdr_out)
+static json_t *merge_named_trend(const struct merge_shards *m, const char *parent, const char *key, json_t *hdr_out)
 {
     json_t **objs = xcalloc(m->n, sizeof(*objs)), **hdrs = xcalloc(m->n, sizeof(*hdrs)), *hdr = NULL;
     for (size_t i = 0; i < m->n; i++) {
@@ -175,7 +175,7 @@ static json_t *merge_named_trend(const struct merge *m, const char *parent, cons
 }
 
 /* The top-level trends; latency keeps its timeout and lower-bound flag. */
-void merge_trends(const struct merge *m, json_t *o, json_t *hdr)
+void merge_trends(const struct merge_shards *m, json_t *o, json_t *hdr)
 {
     for (size_t i = 0; i < NELEM(trend_keys); i++) {
         json_t *t = merge_named_trend(m, NULL, trend_keys[i], hdr);
@@ -193,7 +193,7 @@ void merge_trends(const struct merge *m, json_t *o, json_t *hdr)
 }
 
 /* One request name: its counters added, its latency from its histograms. */
-static json_t *merge_group(const struct merge *m, const char *name, json_t **objs, json_t **hdrs)
+static json_t *merge_group(const struct merge_shards *m, const char *name, json_t **objs, json_t **hdrs)
 {
     json_t *e = json_object(), *status = json_object(), *hdr = NULL;
     for (size_t i = 0; i < m->n; i++) {
@@ -211,7 +211,7 @@ static json_t *merge_group(const struct merge *m, const char *name, json_t **obj
 }
 
 /* groups: the union of the shards' request names. */
-json_t *merge_groups(const struct merge *m)
+json_t *merge_groups(const struct merge_shards *m)
 {
     json_t *out = json_object(), *g;
     json_t **objs = xcalloc(m->n, sizeof(*objs)), **hdrs = xcalloc(m->n, sizeof(*hdrs));
@@ -229,7 +229,7 @@ json_t *merge_groups(const struct merge *m)
 
 /* machine_cpu: the worst shard's share of each kind (shards may share a
  * machine or not, so shares neither add up nor average); null when none has it. */
-static json_t *merge_machine_cpu(const struct merge *m)
+static json_t *merge_machine_cpu(const struct merge_shards *m)
 {
     static const char *const keys[] = {"busy_pct", "softirq_pct", "iowait_pct", "steal_pct"};
     json_t *out = NULL;
@@ -248,7 +248,7 @@ static json_t *merge_machine_cpu(const struct merge *m)
 
 /* generator: CPU adds up over processes, per-process peaks take the max,
  * threads are listed shard after shard, send lag comes from its histograms. */
-json_t *merge_generator(const struct merge *m, json_t *hdr)
+json_t *merge_generator(const struct merge_shards *m, json_t *hdr)
 {
     json_t *o = json_object(), *per = json_array();
     for (size_t i = 0; i < m->n; i++) {
@@ -313,7 +313,7 @@ static void add_row(json_t *out, json_t *row)
  * A row made from two or more shards gets "approx": true, because its
  * p50_us/p99_us are the max over the shards, not percentiles of the second.
  */
-json_t *merge_timeline(const struct merge *m, json_int_t start_ms)
+json_t *merge_timeline(const struct merge_shards *m, json_int_t start_ms)
 {
     size_t nrows = 0, k = 0;
     for (size_t i = 0; i < m->n; i++)

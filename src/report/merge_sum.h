@@ -4,8 +4,9 @@
  * seconds. Private to src/report/: only merge.c includes it, to assemble
  * the merged document (merge.h is the public side).
  *
- * Every function reads the results of a struct merge that merge_add has
- * checked (same run, histograms that decode) and returns a new reference,
+ * Every function reads shard results that merge_add has checked (same
+ * run, histograms that decode), handed over as a plain array so that this
+ * file needs nothing of merge.c, and returns a new reference,
  * or fills objects the caller owns. A value copied from a shard as it is
  * (a timeline row's maximum) is shared by reference count, so what is
  * returned stays valid after merge_release. Nothing here prints or fails:
@@ -16,8 +17,13 @@
 
 #include <jansson.h>
 #include <stdbool.h>
+#include <stddef.h>
 
-#include "report/merge.h"
+/* The shard results to add, borrowed from the struct merge that checked them; n >= 1. */
+struct merge_shards {
+    json_t *const *results; /* sorted by shard index */
+    size_t n;
+};
 
 /* How merge_over_shards combines the shards' values. */
 enum merge_fold { FOLD_SUM, FOLD_MAX, FOLD_MIN };
@@ -27,10 +33,10 @@ enum merge_fold { FOLD_SUM, FOLD_MAX, FOLD_MIN };
  * its own key (integers stay integers); with deep, nested objects are
  * added the same way, else skipped.
  */
-json_t *merge_sum_member(const struct merge *m, const char *key, bool deep);
+json_t *merge_sum_member(const struct merge_shards *m, const char *key, bool deep);
 
 /* The sum, max or min over the shards of the number result[parent][key]; parent NULL is the top level. */
-double merge_over_shards(const struct merge *m, const char *parent, const char *key, enum merge_fold fold);
+double merge_over_shards(const struct merge_shards *m, const char *parent, const char *key, enum merge_fold fold);
 
 /*
  * Sets the top-level trends (latency_us, service_time_us, wait_us, ttfb_us,
@@ -38,15 +44,15 @@ double merge_over_shards(const struct merge *m, const char *parent, const char *
  * histograms (base64) in hdr where every such shard carries one; without,
  * the trend's percentiles are null.
  */
-void merge_trends(const struct merge *m, json_t *o, json_t *hdr);
+void merge_trends(const struct merge_shards *m, json_t *o, json_t *hdr);
 
 /* A new "groups" object: every request name of any shard, counters added, latency from the summed histograms. */
-json_t *merge_groups(const struct merge *m);
+json_t *merge_groups(const struct merge_shards *m);
 
 /* A new "generator" object; the summed send-lag histogram goes into hdr when every shard carries one. */
-json_t *merge_generator(const struct merge *m, json_t *hdr);
+json_t *merge_generator(const struct merge_shards *m, json_t *hdr);
 
 /* A new "timeline" array whose row t is the second starting start_ms + t seconds (Unix ms). */
-json_t *merge_timeline(const struct merge *m, json_int_t start_ms);
+json_t *merge_timeline(const struct merge_shards *m, json_int_t start_ms);
 
 #endif
