@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "chaos/window.h"
+#include "load/window.h"
 #include "load/config.h"
 #include "load/feeder.h"
 #include "load/reqgen.h"

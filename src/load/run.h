@@ -17,7 +17,7 @@
 #include "load/config.h"
 #include "load/engine.h"
 #include "load/recorder.h"
-#include "chaos/window.h"
+#include "load/window.h"
 #include "sys/cpustat.h"
 #include "sys/kernel.h"
 

@@ -13,6 +13,10 @@
  * merged second's latency to the windows it overlaps, so the results can
  * say how the service behaved during each fault and how long it took to
  * recover.
+ *
+ * The windows are a feature of the run, so they live in load/; they reuse
+ * the chaos proxy's toxic spec parser and JSON form (chaos/toxic.h,
+ * chaos/toxic_json.h), which are pure data and move below both.
  */
 #ifndef SALVO_WINDOW_H
 #define SALVO_WINDOW_H

@@ -5,7 +5,7 @@
  * window, chaos_window_finish sends SIGCONT, so salvo never leaves a
  * stopped process behind.
  */
-#include "chaos/window.h"
+#include "load/window.h"
 
 #include <errno.h>
 #include <jansson.h>
