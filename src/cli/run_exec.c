@@ -151,7 +151,10 @@ int run_cli_execute(struct run_config *cfg, struct run_args *a)
     if (code != EXIT_OK) summary_print_verdict(stderr, doc, verdict_word(code), summary_color_flags(stderr));
     json_decref(doc);
     run_result_release(&r);
-    for (size_t i = 0; i < a->nchaos; i++)
+    for (size_t i = 0; i < a->nchaos; i++) {
+        char note[1200];
+        if (chaos_window_reap(&a->chaos[i], note, sizeof(note)) > 0) fprintf(stderr, "salvo: %s\n", note);
         chaos_window_release(&a->chaos[i]);
+    }
     return code;
 }

@@ -313,17 +313,32 @@ static bool reap_within(pid_t child, int budget_ms)
     }
 }
 
+size_t chaos_window_reap(struct chaos_window *w, char *note, size_t cap)
+{
+    size_t len = 0;
+    if (cap) note[0] = '\0';
+    /*
+     * The shell commands had the whole run to finish. One still running is
+     * not waited for (a run must end on time): it is left to finish on its
+     * own, and the note says so.
+     */
+    for (int i = 0; i < 2; i++) {
+        if (w->children[i] <= 0) continue;
+        if (reap_within(w->children[i], 500)) {
+            w->children[i] = 0;
+            continue;
+        }
+        if (len < cap) {
+            int n = snprintf(note + len, cap - len, "%schaos %s command '%s' (pid %d) still running: not waited for",
+                             len ? "; " : "", i ? "undo" : "exec", i ? w->undo : w->cmd, (int)w->children[i]);
+            if (n > 0) len += (size_t)n < cap - len ? (size_t)n : cap - len - 1;
+        }
+    }
+    return len;
+}
+
 void chaos_window_release(struct chaos_window *w)
 {
     if (!w) return;
-    /*
-     * Reap the shell commands: they had the whole run to finish. One still
-     * running is not waited for (a run must end on time): it is left to
-     * finish on its own, and said so.
-     */
-    for (int i = 0; i < 2; i++)
-        if (w->children[i] > 0 && !reap_within(w->children[i], 500))
-            fprintf(stderr, "salvo: chaos %s command '%s' (pid %d) still running: not waited for\n",
-                    i ? "undo" : "exec", i ? w->undo : w->cmd, (int)w->children[i]);
     hist_release(&w->latency);
 }

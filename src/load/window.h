@@ -22,6 +22,7 @@
 #define SALVO_WINDOW_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -66,6 +67,14 @@ void chaos_window_tick(struct chaos_window *w, uint64_t rel_now_ns);
 uint64_t chaos_window_next(const struct chaos_window *w);
 /* Ends a pause early (run over or interrupted): the process is resumed. */
 void chaos_window_finish(struct chaos_window *w);
+/*
+ * Reaps the window's shell commands, waiting at most 500 ms for each.
+ * Writes into note[0..cap) one line (no newline, no "salvo: ") naming the
+ * commands still running, which are left to finish on their own, or ""
+ * when there are none. Returns the note's length. Call it once, at the
+ * end of the run, before chaos_window_release.
+ */
+size_t chaos_window_reap(struct chaos_window *w, char *note, size_t cap);
 /* Frees the histogram; NULL is fine. */
 void chaos_window_release(struct chaos_window *w);
 
