@@ -134,7 +134,7 @@ static enum encoding encoding_for(enum tpl_escape mode, bool in_query)
  * Reads the placeholder whose '{' is at text[at] and resolves its column.
  * Returns the offset after its '}', or a negative errno.
  */
-static ssize_t placeholder(const char *text, size_t len, size_t at, const struct feeder *f, int *col,
+static ssize_t placeholder(const char *text, size_t len, size_t at, const struct row_source *f, int *col,
                            struct template_error *err)
 {
     size_t end = at + 1;
@@ -146,13 +146,13 @@ static ssize_t placeholder(const char *text, size_t len, size_t at, const struct
         return fail(err, -EINVAL, at, "unbalanced '{' at byte %zu (write '{{' for a literal brace)", at + 1);
     size_t n = end - at - 1;
     if (n == 0) return fail(err, -EINVAL, at, "empty placeholder '{}' at byte %zu", at + 1);
-    if (n > FEEDER_NAME_MAX || memchr(text + at + 1, '\0', n))
+    if (n > ROW_NAME_MAX || memchr(text + at + 1, '\0', n))
         return fail(err, -EINVAL, at, "bad column name at byte %zu", at + 1);
     memcpy(err->column, text + at + 1, n);
     err->column[n] = '\0';
-    *col = f ? feeder_column(f, err->column) : -1;
+    *col = f ? f->ops->column(f, err->column) : -1;
     if (*col < 0) {
-        if (f) return fail(err, -ENOENT, at, "template uses column '%s' that '%s' lacks", err->column, feeder_path(f));
+        if (f) return fail(err, -ENOENT, at, "template uses column '%s' that '%s' lacks", err->column, f->ops->name(f));
         return fail(err, -ENOENT, at, "template uses column '%s' but there is no data file", err->column);
     }
     err->column[0] = '\0';
@@ -168,7 +168,7 @@ static size_t scheme_len(const char *text, size_t len)
 }
 
 /* Walks the text, building literal runs and parts. */
-static int compile_parts(struct template *t, const char *text, size_t len, const struct feeder *f,
+static int compile_parts(struct template *t, const char *text, size_t len, const struct row_source *f,
                          struct template_error *err)
 {
     size_t authority = t->mode == TPL_URL ? scheme_len(text, len) : 0;
@@ -200,7 +200,7 @@ static int compile_parts(struct template *t, const char *text, size_t len, const
     return 0;
 }
 
-int template_compile(struct template *t, const char *text, size_t len, enum tpl_escape mode, const struct feeder *f,
+int template_compile(struct template *t, const char *text, size_t len, enum tpl_escape mode, const struct row_source *f,
                      struct template_error *err)
 {
     memset(t, 0, sizeof(*t));
@@ -226,7 +226,7 @@ void template_release(struct template *t)
 
 /* ---- Rendering ---------------------------------------------------------- */
 
-ssize_t template_render(const struct template *t, const struct feeder *f, size_t row, char *out, size_t cap)
+ssize_t template_render(const struct template *t, const struct row_source *f, size_t row, char *out, size_t cap)
 {
     size_t pos = 0;
     for (size_t i = 0; i < t->nparts; i++) {
@@ -238,7 +238,7 @@ ssize_t template_render(const struct template *t, const struct feeder *f, size_t
         if (!f) return -ERANGE;
         const char *val;
         size_t n;
-        int rc = feeder_field(f, row, part->col, out + pos, cap - pos, &val, &n);
+        int rc = f->ops->field(f, row, part->col, out + pos, cap - pos, &val, &n);
         if (rc < 0) return rc;
         ssize_t w = escape((enum encoding)part->encoding, val, n, out + pos, cap - pos);
         if (w < 0) return w;
@@ -252,7 +252,7 @@ bool template_is_static(const struct template *t)
     return t->nplaceholders == 0;
 }
 
-size_t template_max_len(const struct template *t, const struct feeder *f)
+size_t template_max_len(const struct template *t, const struct row_source *f)
 {
     size_t total = t->literal_len;
     for (size_t i = 0; i < t->nparts; i++) {
@@ -260,7 +260,7 @@ size_t template_max_len(const struct template *t, const struct feeder *f)
         if (part->col < 0) continue;
         /* A NUL byte grows the most under every encoding (3 or 6 bytes). */
         size_t expand = width((enum encoding)part->encoding, 0);
-        total += expand * (f ? feeder_column_max_len(f, part->col) : 0);
+        total += expand * (f ? f->ops->column_max_len(f, part->col) : 0);
     }
     return total;
 }

@@ -6,9 +6,10 @@
  * case-sensitive); "{{" and "}}" stand for literal braces. Anything else
  * involving a brace is an error at compile time, so a typo cannot reach
  * the run. Compiling resolves every name to a column index against the
- * feeder, so rendering is a walk over a short array of parts with no
- * lookups, and no allocation: a request costs one memcpy per literal run
- * and one feeder_field plus an encoding loop per placeholder.
+ * rows (a struct row_source: the --data file's feeder, which embeds one),
+ * so rendering is a walk over a short array of parts with no lookups, and
+ * no allocation: a request costs one memcpy per literal run and one field
+ * read plus an encoding loop per placeholder.
  *
  * Each template is compiled for where its text goes (enum tpl_escape); the
  * place decides how values are escaped, placeholder by placeholder (in a
@@ -17,8 +18,8 @@
  *
  * Ownership: struct template is caller-owned; template_compile allocates
  * its parts and template_release frees them. The template keeps no pointer
- * to the text or to the feeder: the feeder is passed again at render time
- * and must be the one (or one with the same columns) it was compiled with.
+ * to the text or to the rows: they are passed again at render time and
+ * must be the ones (or ones with the same columns) it was compiled with.
  * A compiled template is immutable: threads may render one concurrently.
  */
 #ifndef SALVO_TEMPLATE_H
@@ -29,7 +30,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "load/feeder.h"
+#include "spec/row_source.h"
 
 /* Where a template's text goes, hence how values are escaped. */
 enum tpl_escape {
@@ -41,9 +42,9 @@ enum tpl_escape {
 
 /* Why a compile failed. */
 struct template_error {
-    char msg[512];                    /* e.g. "unbalanced '{' at byte 7" */
-    char column[FEEDER_NAME_MAX + 1]; /* the missing column, for -ENOENT */
-    size_t offset;                    /* 0-based byte of the text at fault */
+    char msg[512];                 /* e.g. "unbalanced '{' at byte 7" */
+    char column[ROW_NAME_MAX + 1]; /* the missing column, for -ENOENT */
+    size_t offset;                 /* 0-based byte of the text at fault */
 };
 
 /* One literal run followed by at most one placeholder. */
@@ -66,34 +67,34 @@ struct template
 
 /*
  * Compiles text (len bytes; it need not be NUL-terminated) for mode against
- * the columns of f (NULL when there is no data file). Returns 0, -EINVAL
+ * the columns of rows (NULL when there is no data file). Returns 0, -EINVAL
  * for a syntax error (an unbalanced or empty brace, a placeholder in a
- * URL's scheme or host) or -ENOENT for a column f lacks (err->column holds
+ * URL's scheme or host) or -ENOENT for a column rows lack (err->column holds
  * it; err->msg reads "template uses column 'to_lat' that 'trips.csv'
  * lacks"). On failure t needs no release (template_release is harmless).
  */
-int template_compile(struct template *t, const char *text, size_t len, enum tpl_escape mode, const struct feeder *f,
-                     struct template_error *err);
+int template_compile(struct template *t, const char *text, size_t len, enum tpl_escape mode,
+                     const struct row_source *rows, struct template_error *err);
 
 /* Frees the parts; t may be NULL, zeroed or already released. */
 void template_release(struct template *t);
 
 /*
- * Writes the template filled from row `row` of f into out (not
+ * Writes the template filled from row `row` of rows into out (not
  * NUL-terminated) and returns its length, or -ENOSPC when cap is too small
  * (out then holds a truncated prefix), or -ERANGE for a row out of range.
- * f may be NULL for a static template. Never allocates.
+ * rows may be NULL for a static template. Never allocates.
  */
-ssize_t template_render(const struct template *t, const struct feeder *f, size_t row, char *out, size_t cap);
+ssize_t template_render(const struct template *t, const struct row_source *rows, size_t row, char *out, size_t cap);
 
 /* True if the template has no placeholders: render it once, up front. */
 bool template_is_static(const struct template *t);
 
 /*
- * An upper bound on what template_render writes for any row of f: size a
+ * An upper bound on what template_render writes for any row of rows: size a
  * buffer to this and -ENOSPC cannot happen.
  */
-size_t template_max_len(const struct template *t, const struct feeder *f);
+size_t template_max_len(const struct template *t, const struct row_source *rows);
 
 /*
  * The mode for a body: TPL_JSON when content_type (NULL if none was set)

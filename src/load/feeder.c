@@ -33,6 +33,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/container.h"
 #include "core/hash.h"
 #include "load/feeder_jsonl.h"
 
@@ -397,10 +398,46 @@ static int map_file(struct feeder *f, struct feeder_error *err)
     return rc;
 }
 
+/* ---- The feeder as a row source (spec/row_source.h) --------------------- */
+
+static int source_column(const struct row_source *src, const char *name)
+{
+    return feeder_column(container_of(src, struct feeder, source), name);
+}
+
+static size_t source_column_max_len(const struct row_source *src, int col)
+{
+    return feeder_column_max_len(container_of(src, struct feeder, source), col);
+}
+
+static const char *source_name(const struct row_source *src)
+{
+    return feeder_path(container_of(src, struct feeder, source));
+}
+
+static int source_field(const struct row_source *src, size_t row, int col, char *buf, size_t cap, const char **val,
+                        size_t *len)
+{
+    return feeder_field(container_of(src, struct feeder, source), row, col, buf, cap, val, len);
+}
+
+static const struct row_source_ops feeder_source_ops = {
+    .column = source_column,
+    .column_max_len = source_column_max_len,
+    .name = source_name,
+    .field = source_field,
+};
+
+const struct row_source *feeder_source(const struct feeder *f)
+{
+    return f ? &f->source : NULL;
+}
+
 int feeder_open(struct feeder *f, const char *path, struct feeder_error *err)
 {
     memset(f, 0, sizeof(*f));
     memset(err, 0, sizeof(*err));
+    f->source.ops = &feeder_source_ops;
     f->path = strdup(path);
     if (!f->path) abort();
     int rc = map_file(f, err);

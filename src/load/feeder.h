@@ -41,8 +41,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Longest column name, in bytes. */
-#define FEEDER_NAME_MAX 255
+#include "spec/row_source.h"
+
+/* Longest column name, in bytes: what a template placeholder may name. */
+#define FEEDER_NAME_MAX ROW_NAME_MAX
 
 /* How a data file is laid out. */
 enum feeder_format { FEEDER_CSV, FEEDER_JSONL };
@@ -67,9 +69,10 @@ struct feeder {
     uint32_t *start32; /* row start offsets, when map_len < 4 GiB ... */
     uint64_t *start64; /* ... else these; exactly one is non-NULL */
     size_t ncols;
-    char **names;    /* ncols NUL-terminated column names */
-    size_t *max_len; /* per column: no value is longer than this decoded */
-    char *path;      /* copy of the path, for messages */
+    char **names;             /* ncols NUL-terminated column names */
+    size_t *max_len;          /* per column: no value is longer than this decoded */
+    char *path;               /* copy of the path, for messages */
+    struct row_source source; /* what the templates read; see feeder_source */
 };
 
 /*
@@ -104,6 +107,13 @@ size_t feeder_column_max_len(const struct feeder *f, int col);
 
 /* The path the feeder was opened with. */
 const char *feeder_path(const struct feeder *f);
+
+/*
+ * The feeder as the templates read it (spec/row_source.h), or NULL when f
+ * is NULL (no data file). Valid while f is open; the callbacks are
+ * feeder_column, feeder_column_max_len, feeder_path and feeder_field.
+ */
+const struct row_source *feeder_source(const struct feeder *f);
 
 /*
  * The value of column col in row `row`. On success *val and *len describe

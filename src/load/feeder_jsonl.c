@@ -203,7 +203,7 @@ int jsonl_lookup(const char *p, const char *end, const char *name, char *buf, si
     struct jsonl_member m;
     p = jsonl_object_open(p, end, &err);
     while (p && (p = jsonl_member_next(p, end, &m, &err)) && m.key) {
-        char key_buf[FEEDER_NAME_MAX];
+        char key_buf[ROW_NAME_MAX];
         size_t n;
         const char *key = jsonl_member_key(&m, key_buf, &n);
         if (!key || n != name_len || memcmp(key, name, n) != 0) continue;

@@ -26,7 +26,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "load/feeder.h"
+#include "spec/row_source.h"
 
 /* What a member's value is; numbers and booleans are kept as their text. */
 enum jsonl_kind { JSONL_STRING, JSONL_LITERAL, JSONL_NULL, JSONL_NESTED };
@@ -87,14 +87,14 @@ int jsonl_decode(const char *s, size_t n, char *buf, size_t cap, size_t *len);
 /*
  * The key of m, decoded: a pointer to m->key itself when it holds no
  * escape, else to key[], where it is decoded. *n is its length; it may
- * exceed FEEDER_NAME_MAX for an unescaped key (the caller checks). NULL
- * when an escaped key decodes to more than FEEDER_NAME_MAX bytes.
+ * exceed ROW_NAME_MAX for an unescaped key (the caller checks). NULL
+ * when an escaped key decodes to more than ROW_NAME_MAX bytes.
  */
-static inline const char *jsonl_member_key(const struct jsonl_member *m, char key[FEEDER_NAME_MAX], size_t *n)
+static inline const char *jsonl_member_key(const struct jsonl_member *m, char key[ROW_NAME_MAX], size_t *n)
 {
     *n = m->key_len;
     if (!m->key_escaped) return m->key;
-    return jsonl_decode(m->key, m->key_len, key, FEEDER_NAME_MAX, n) == 0 ? key : NULL;
+    return jsonl_decode(m->key, m->key_len, key, ROW_NAME_MAX, n) == 0 ? key : NULL;
 }
 
 /*

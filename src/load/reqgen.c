@@ -21,7 +21,8 @@ static bool put(char *buf, size_t cap, size_t *pos, const char *s, size_t n)
 }
 
 /* Appends a rendered template. */
-static bool put_tpl(char *buf, size_t cap, size_t *pos, const struct template *t, const struct feeder *f, size_t row)
+static bool put_tpl(char *buf, size_t cap, size_t *pos, const struct template *t, const struct row_source *f,
+                    size_t row)
 {
     ssize_t n = template_render(t, f, row, buf + *pos, cap - *pos);
     if (n < 0) return false;
@@ -40,7 +41,7 @@ static bool header_named(const char *h, const char *name)
 static ssize_t render_target(const struct reqgen *g, const struct reqgen_target *t, size_t row, char *buf, size_t cap)
 {
     size_t pos = 0;
-    const struct feeder *f = g->data;
+    const struct row_source *f = feeder_source(g->data);
     bool ok = put(buf, cap, &pos, t->method, strlen(t->method)) && put(buf, cap, &pos, " ", 1) &&
               put_tpl(buf, cap, &pos, &t->path, f, row) && put(buf, cap, &pos, " HTTP/1.1\r\n", 11);
     bool has_host = false, has_ua = false, has_ct = false;
@@ -139,22 +140,23 @@ static int compile_target(struct reqgen *g, struct reqgen_target *t, const struc
                         crlf ? "a header cannot hold a line break (CR or LF)" : "expected 'Name: value'"),
                -EINVAL;
     }
-    int rc = template_compile(&t->path, s->path, strlen(s->path), TPL_URL, g->data, &err);
+    int rc = template_compile(&t->path, s->path, strlen(s->path), TPL_URL, feeder_source(g->data), &err);
     for (size_t i = 0; rc == 0 && i < s->nheaders; i++) {
         if (header_named(s->headers[i], "content-type")) ct = strchr(s->headers[i], ':') + 1;
         if (header_named(s->headers[i], "content-length") || header_named(s->headers[i], "transfer-encoding")) {
             snprintf(why, cap, "Content-Length and Transfer-Encoding are set by salvo");
             return -EINVAL;
         }
-        rc = template_compile(&t->headers[i], s->headers[i], strlen(s->headers[i]), TPL_HEADER, g->data, &err);
+        rc = template_compile(&t->headers[i], s->headers[i], strlen(s->headers[i]), TPL_HEADER, feeder_source(g->data),
+                              &err);
         t->nheaders = i + 1;
     }
     if (rc == 0 && s->body) {
         while (ct && *ct == ' ')
             ct++;
         t->has_body = true;
-        rc = template_compile(&t->body, s->body, s->body_len, template_body_mode(ct, s->body, s->body_len), g->data,
-                              &err);
+        rc = template_compile(&t->body, s->body, s->body_len, template_body_mode(ct, s->body, s->body_len),
+                              feeder_source(g->data), &err);
     }
     if (rc < 0) return snprintf(why, cap, "%s", err.msg), rc;
     size_t n = strcspn(s->path, "?");
@@ -167,10 +169,10 @@ static int compile_target(struct reqgen *g, struct reqgen_target *t, const struc
 /* Bound on the rendered size of t. */
 static size_t target_max_len(const struct reqgen *g, const struct reqgen_target *t)
 {
-    size_t n = strlen(t->method) + 64 + strlen(g->host_header) + template_max_len(&t->path, g->data);
+    size_t n = strlen(t->method) + 64 + strlen(g->host_header) + template_max_len(&t->path, feeder_source(g->data));
     for (size_t i = 0; i < t->nheaders; i++)
-        n += template_max_len(&t->headers[i], g->data) + 2;
-    if (t->has_body) n += template_max_len(&t->body, g->data) + 64;
+        n += template_max_len(&t->headers[i], feeder_source(g->data)) + 2;
+    if (t->has_body) n += template_max_len(&t->body, feeder_source(g->data)) + 64;
     return n + 64;
 }
 

@@ -64,7 +64,7 @@ struct render_case {
 };
 
 /* Renders at every capacity from 0 to the full length and checks. */
-static void check_render(const struct template *t, const struct feeder *f, const struct render_case *c)
+static void check_render(const struct template *t, const struct row_source *f, const struct render_case *c)
 {
     size_t want = strlen(c->want);
     char *buf = malloc(want + 16);
@@ -112,7 +112,7 @@ static void test_render(void **state)
     assert_int_equal(feeder_open(&jsonl, jsonl_path, &ferr), 0);
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         const struct render_case *c = &cases[i];
-        const struct feeder *f = c->jsonl ? &jsonl : &csv;
+        const struct row_source *f = feeder_source(c->jsonl ? &jsonl : &csv);
         struct template t;
         struct template_error err;
         int rc = template_compile(&t, c->text, strlen(c->text), c->mode, f, &err);
@@ -178,7 +178,7 @@ static void test_compile_errors(void **state)
         const struct error_case *c = &cases[i];
         struct template t;
         struct template_error err;
-        int rc = template_compile(&t, c->text, strlen(c->text), c->mode, &f, &err);
+        int rc = template_compile(&t, c->text, strlen(c->text), c->mode, feeder_source(&f), &err);
         if (rc != c->rc || err.offset != c->offset || strncmp(err.msg, c->msg, strlen(c->msg)) != 0 ||
             strcmp(err.column, c->column) != 0)
             fail_msg("'%s': rc %d offset %zu '%s' column '%s'", c->text, rc, err.offset, err.msg, err.column);
@@ -189,7 +189,7 @@ static void test_compile_errors(void **state)
     struct template_error err;
     char want[300];
     snprintf(want, sizeof(want), "template uses column 'to_lat' that '%s' lacks", csv_path);
-    assert_int_equal(template_compile(&t, "{to_lat}", 8, TPL_URL, &f, &err), -ENOENT);
+    assert_int_equal(template_compile(&t, "{to_lat}", 8, TPL_URL, feeder_source(&f), &err), -ENOENT);
     assert_string_equal(err.msg, want);
     assert_int_equal(template_compile(&t, "{n}", 3, TPL_URL, NULL, &err), -ENOENT);
     assert_string_equal(err.msg, "template uses column 'n' but there is no data file");
@@ -207,14 +207,77 @@ static void test_decoded_too_big(void **state)
 
     (void)state;
     assert_int_equal(feeder_open(&f, csv_path, &ferr), 0);
-    assert_int_equal(template_compile(&t, "{esc}", 5, TPL_RAW, &f, &err), 0);
+    assert_int_equal(template_compile(&t, "{esc}", 5, TPL_RAW, feeder_source(&f), &err), 0);
     assert_false(template_is_static(&t));
-    assert_int_equal(template_render(&t, &f, 0, out, 5), -ENOSPC);
-    assert_int_equal(template_render(&t, &f, 0, out, 6), 6);
-    assert_int_equal(template_render(&t, &f, 2, out, sizeof(out)), -ERANGE);
+    assert_int_equal(template_render(&t, feeder_source(&f), 0, out, 5), -ENOSPC);
+    assert_int_equal(template_render(&t, feeder_source(&f), 0, out, 6), 6);
+    assert_int_equal(template_render(&t, feeder_source(&f), 2, out, sizeof(out)), -ERANGE);
     assert_int_equal(template_render(&t, NULL, 0, out, sizeof(out)), -ERANGE);
     template_release(&t);
     feeder_release(&f);
+}
+
+/* A row source that is not a feeder: two columns, two rows, in memory. */
+struct mem_table {
+    struct row_source source;
+    const char *names[2];
+    const char *cells[2][2];
+};
+
+static const struct mem_table *mem_of(const struct row_source *src)
+{
+    return (const struct mem_table *)((const char *)src - offsetof(struct mem_table, source));
+}
+
+static int mem_column(const struct row_source *src, const char *name)
+{
+    for (int i = 0; i < 2; i++)
+        if (strcmp(mem_of(src)->names[i], name) == 0) return i;
+    return -1;
+}
+
+static size_t mem_max_len(const struct row_source *src, int col)
+{
+    size_t n = 0;
+    for (int r = 0; r < 2; r++)
+        if (strlen(mem_of(src)->cells[r][col]) > n) n = strlen(mem_of(src)->cells[r][col]);
+    return n;
+}
+
+static const char *mem_name(const struct row_source *src)
+{
+    (void)src;
+    return "memory";
+}
+
+static int mem_field(const struct row_source *src, size_t row, int col, char *buf, size_t cap, const char **val,
+                     size_t *len)
+{
+    (void)buf, (void)cap;
+    if (row >= 2 || col < 0 || col >= 2) return -ERANGE;
+    *val = mem_of(src)->cells[row][col];
+    *len = strlen(*val);
+    return 0;
+}
+
+/* The templates need nothing of the feeder: any struct row_source will do. */
+static void test_other_source(void **state)
+{
+    static const struct row_source_ops ops = {mem_column, mem_max_len, mem_name, mem_field};
+    const struct mem_table table = {{&ops}, {"city", "n"}, {{"san jose", "1"}, {"a&b", "22"}}};
+    struct template t;
+    struct template_error err;
+    char out[64];
+
+    (void)state;
+    assert_int_equal(template_compile(&t, "/c/{city}?n={n}", 15, TPL_URL, &table.source, &err), 0);
+    ssize_t n = template_render(&t, &table.source, 1, out, sizeof(out));
+    assert_int_equal(n, (ssize_t)strlen("/c/a%26b?n=22"));
+    assert_memory_equal(out, "/c/a%26b?n=22", (size_t)n);
+    assert_true(template_max_len(&t, &table.source) >= strlen("/c/san%20jose?n=22"));
+    template_release(&t);
+    assert_int_equal(template_compile(&t, "{x}", 3, TPL_RAW, &table.source, &err), -ENOENT);
+    assert_string_equal(err.msg, "template uses column 'x' that 'memory' lacks");
 }
 
 static void test_body_mode(void **state)
@@ -267,7 +330,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_render),          cmocka_unit_test(test_static),    cmocka_unit_test(test_compile_errors),
-        cmocka_unit_test(test_decoded_too_big), cmocka_unit_test(test_body_mode),
+        cmocka_unit_test(test_decoded_too_big), cmocka_unit_test(test_body_mode), cmocka_unit_test(test_other_source),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
