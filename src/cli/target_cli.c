@@ -67,18 +67,6 @@ struct target_args {
     bool gen_trips;
 };
 
-/* Parses a decimal integer in [min, max]. */
-static bool parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
-{
-    char *end;
-    if (!*s || *s == '-' || *s == '+' || *s == ' ') return false;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (errno || *end || v < min || v > max) return false;
-    *out = v;
-    return true;
-}
-
 /* cli_handler of `salvo target`. */
 static int target_opt(const struct cli_opt *o, char *arg, void *ctx)
 {
