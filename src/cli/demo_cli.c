@@ -26,6 +26,7 @@
 #include "cli/cli.h"
 #include "cli/common.h"
 #include "report/html.h"
+#include "report/fmt.h"
 #include "report/summary.h"
 
 #define DEMO_SECONDS "10s"

@@ -5,6 +5,7 @@
 
 #include <unistd.h>
 
+#include "report/fmt.h"
 #include "report/summary.h"
 
 void progress_init(struct progress *p, FILE *out, enum progress_mode mode)

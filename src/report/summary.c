@@ -5,6 +5,7 @@
  * renderer of the same JSON (the HTML page) would have to compute again,
  * beyond shares and sums of the counts printed next to them.
  */
+#include "report/fmt.h"
 #include "report/summary.h"
 
 #include <math.h>
@@ -47,37 +48,12 @@ static long long cnt(const json_t *o, const char *key)
     return (long long)num(o, key);
 }
 
-/* ---------------------------------------------------------- formatting */
-
-const char *report_fmt_us(char *buf, size_t cap, double us)
-{
-    if (us < 1000)
-        snprintf(buf, cap, "%.0fus", us);
-    else if (us < 1e6)
-        snprintf(buf, cap, "%.2fms", us / 1e3);
-    else
-        snprintf(buf, cap, "%.3fs", us / 1e6);
-    return buf;
-}
-
 /* A trend's figure in µs, "n/a" when missing or null (a merge without histograms). */
 static const char *fmt_trend(char *buf, size_t cap, const json_t *trend, const char *key)
 {
     json_t *v = get(trend, key);
     if (!json_is_number(v)) return snprintf(buf, cap, "n/a"), buf;
     return report_fmt_us(buf, cap, json_number_value(v));
-}
-
-/* A rate with the digits a small one needs: 300, 12.5, 0.0001. */
-const char *report_fmt_rate(char *buf, size_t cap, double r)
-{
-    if (r >= 100 || r == floor(r))
-        snprintf(buf, cap, "%.0f", r);
-    else if (r >= 1)
-        snprintf(buf, cap, "%.1f", r);
-    else
-        snprintf(buf, cap, "%.3g", r);
-    return buf;
 }
 
 /* Seconds as "5s", "2.5s" or "1h2m3s". */

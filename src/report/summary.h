@@ -37,9 +37,4 @@ void summary_print_verdict(FILE *out, const json_t *result, const char *word, un
 /* SUMMARY_COLOR when out is a terminal and NO_COLOR is unset or empty, else 0. */
 unsigned summary_color_flags(FILE *out);
 
-/* Formats a duration given in µs as "850us", "12.30ms" or "1.940s". */
-const char *report_fmt_us(char *buf, size_t cap, double us);
-/* A rate with the digits it needs: "300", "2.5", "0.0001". */
-const char *report_fmt_rate(char *buf, size_t cap, double r);
-
 #endif

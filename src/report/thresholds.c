@@ -12,7 +12,7 @@
 
 #include "core/hist.h"
 #include "core/hist_codec.h"
-#include "report/summary.h"
+#include "report/fmt.h"
 
 /*
  * A metric measured in µs, with its JSON key. latency records a timed-out
