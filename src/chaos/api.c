@@ -21,6 +21,8 @@
 #include "chaos/chaos.h"
 #include "chaos/routes.h"
 
+#define API_ACCEPT_BATCH 16
+
 /* One API client connection. */
 struct api_conn {
     struct api *api;
@@ -207,45 +209,35 @@ static void on_conn(struct loop_io *io, uint32_t events)
     if (eof) conn_free(k);
 }
 
-static void on_listener(struct loop_io *io, uint32_t events)
+/* One accepted API client; the listener (core/listener.h) pauses on EMFILE. */
+static void on_accept(struct listener *ls, int fd)
 {
-    (void)events;
-    struct api *api = container_of(io, struct api, listener);
-    for (int i = 0; i < 16; i++) {
-        int fd = accept4(io->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-        if (fd < 0) return;
-        struct api_conn *k = calloc(1, sizeof *k);
-        if (!k) abort();
-        k->api = api;
-        k->io = (struct loop_io){.fd = fd, .on_event = on_conn};
-        if (loop_add(&api->chaos->loop, &k->io, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET) < 0) {
-            close(fd);
-            free(k);
-            continue;
-        }
-        k->next = api->conns;
-        if (api->conns) api->conns->prev = k;
-        api->conns = k;
+    struct api *api = container_of(ls, struct api, listener);
+    struct api_conn *k = calloc(1, sizeof *k);
+    if (!k) abort();
+    k->api = api;
+    k->io = (struct loop_io){.fd = fd, .on_event = on_conn};
+    if (loop_add(&api->chaos->loop, &k->io, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET) < 0) {
+        close(fd);
+        free(k);
+        return;
     }
+    k->next = api->conns;
+    if (api->conns) api->conns->prev = k;
+    api->conns = k;
 }
 
 int api_init(struct api *api, struct chaos *chaos, const char *addr)
 {
     memset(api, 0, sizeof *api);
     api->chaos = chaos;
-    api->listener.fd = -1;
+    api->listener.io.fd = -1;
     int rc = endpoint_parse(&api->ep, addr);
     if (rc < 0) return rc;
     int fd = endpoint_listen(&api->ep);
     if (fd < 0) return fd;
     endpoint_bound(&api->ep, fd);
-    api->listener = (struct loop_io){.fd = fd, .on_event = on_listener};
-    rc = loop_add(&chaos->loop, &api->listener, EPOLLIN);
-    if (rc < 0) {
-        close(fd);
-        api->listener.fd = -1;
-    }
-    return rc;
+    return listener_init(&api->listener, &chaos->loop, fd, API_ACCEPT_BATCH, on_accept);
 }
 
 void api_release(struct api *api)
@@ -253,9 +245,5 @@ void api_release(struct api *api)
     if (!api || !api->chaos) return;
     while (api->conns)
         conn_free(api->conns);
-    if (api->listener.fd >= 0) {
-        loop_del(&api->chaos->loop, &api->listener);
-        close(api->listener.fd);
-    }
-    api->listener.fd = -1;
+    listener_release(&api->listener);
 }

@@ -18,6 +18,7 @@
 #include <stddef.h>
 
 #include "core/endpoint.h"
+#include "core/listener.h"
 #include "core/loop.h"
 
 #define API_MAX_REQUEST (1024 * 1024)
@@ -29,7 +30,7 @@ struct api_conn;
 struct api {
     struct chaos *chaos;
     struct endpoint ep;
-    struct loop_io listener;
+    struct listener listener;
     struct api_conn *conns;
 };
 

@@ -1,10 +1,8 @@
 /*
  * proxy.c — a named fault proxy: listener, toxics, connections; see proxy.h.
  *
- * The listener is level-triggered and accepts a bounded batch per event,
- * so a flood of connections cannot starve the connections already open.
- * When the process runs out of descriptors, the listener is paused for
- * 100 ms instead of spinning on EMFILE.
+ * The listener (core/listener.h) accepts a bounded batch per event and
+ * pauses on EMFILE instead of spinning.
  */
 #include "chaos/proxy.h"
 
@@ -21,10 +19,8 @@
 #include "core/container.h"
 
 #define ACCEPT_BATCH 64
-#define EMFILE_PAUSE_NS (100 * NS_PER_MS)
 
-static void on_listener(struct loop_io *io, uint32_t events);
-static void on_pause_end(struct timer *t, uint64_t now_ns);
+static void on_accept(struct listener *ls, int fd);
 
 int proxy_new(struct chaos *chaos, const char *name, const char *listen, const char *upstream, struct proxy **out)
 {
@@ -33,9 +29,7 @@ int proxy_new(struct chaos *chaos, const char *name, const char *listen, const c
     if (!p) abort();
     p->chaos = chaos;
     strcpy(p->name, name);
-    p->listener.fd = -1;
-    p->listener.on_event = on_listener;
-    timer_init(&p->pause_timer, on_pause_end);
+    p->listener.io.fd = -1;
     int rc = endpoint_parse(&p->listen, listen);
     if (rc == 0) rc = endpoint_parse(&p->upstream, upstream);
     if (rc < 0) {
@@ -54,29 +48,14 @@ void proxy_free(struct proxy *p)
     free(p);
 }
 
-/* Watches the listener (again). */
-static void listener_watch(struct proxy *p)
-{
-    if (p->listener.fd >= 0 && !p->listener_watched && loop_add(&p->chaos->loop, &p->listener, EPOLLIN) == 0)
-        p->listener_watched = true;
-}
-
-/* Stops watching the listener. */
-static void listener_unwatch(struct proxy *p)
-{
-    if (!p->listener_watched) return;
-    loop_del(&p->chaos->loop, &p->listener);
-    p->listener_watched = false;
-}
-
 int proxy_start(struct proxy *p)
 {
-    if (p->listener.fd >= 0) return 0;
+    if (listener_fd(&p->listener) >= 0) return 0;
     int fd = endpoint_listen(&p->listen);
     if (fd < 0) return fd;
-    p->listener.fd = fd;
     endpoint_bound(&p->listen, fd); /* port 0 becomes the real port */
-    listener_watch(p);
+    int rc = listener_init(&p->listener, &p->chaos->loop, fd, ACCEPT_BATCH, on_accept);
+    if (rc < 0) return rc;
     p->enabled = true;
     return 0;
 }
@@ -84,10 +63,7 @@ int proxy_start(struct proxy *p)
 void proxy_stop(struct proxy *p)
 {
     p->enabled = false;
-    timer_disarm(&p->chaos->loop, &p->pause_timer);
-    listener_unwatch(p);
-    if (p->listener.fd >= 0) close(p->listener.fd);
-    p->listener.fd = -1;
+    listener_release(&p->listener);
     while (p->links)
         link_close(p->links, LINK_CLOSE_FIN);
 }
@@ -119,31 +95,12 @@ int proxy_set_upstream(struct proxy *p, const char *upstream)
     return 0;
 }
 
-/* Accepts a batch of connections. */
-static void on_listener(struct loop_io *io, uint32_t events)
+/* One accepted connection becomes a link. */
+static void on_accept(struct listener *ls, int fd)
 {
-    (void)events;
-    struct proxy *p = container_of(io, struct proxy, listener);
-    for (int i = 0; i < ACCEPT_BATCH; i++) {
-        int fd = accept4(io->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-        if (fd < 0) {
-            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
-                listener_unwatch(p);
-                timer_arm(&p->chaos->loop, &p->pause_timer, clock_now_ns() + EMFILE_PAUSE_NS);
-            }
-            return; /* EAGAIN, or a connection that died in the backlog */
-        }
-        p->accepted++;
-        link_new(p, fd);
-    }
-}
-
-/* The fd shortage pause is over. */
-static void on_pause_end(struct timer *t, uint64_t now_ns)
-{
-    (void)now_ns;
-    struct proxy *p = container_of(t, struct proxy, pause_timer);
-    listener_watch(p);
+    struct proxy *p = container_of(ls, struct proxy, listener);
+    p->accepted++;
+    link_new(p, fd);
 }
 
 struct toxic *proxy_find_toxic(struct proxy *p, const char *name)

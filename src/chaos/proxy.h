@@ -22,6 +22,7 @@
 
 #include "core/endpoint.h"
 #include "chaos/toxic.h"
+#include "core/listener.h"
 #include "core/loop.h"
 
 struct chaos;
@@ -34,9 +35,7 @@ struct proxy {
     char name[TOXIC_NAME_MAX];
     struct endpoint listen, upstream;
     bool enabled;
-    struct loop_io listener; /* fd -1 while disabled */
-    bool listener_watched;
-    struct timer pause_timer; /* re-arms the listener after running out of fds */
+    struct listener listener; /* fd -1 while disabled */
     struct toxic *toxics;
     size_t ntoxics, toxics_cap;
     size_t nhttp_toxics;              /* HTTP-aware toxics in the list: links frame HTTP only while > 0 */

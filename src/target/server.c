@@ -30,7 +30,6 @@
 
 #define SLOT_NONE UINT32_MAX
 #define ACCEPT_BATCH 64
-#define ACCEPT_RETRY_NS (100 * NS_PER_MS)
 #define RUN_SLICE_NS (100 * NS_PER_MS)
 
 /* Worker thread: computes routes until the job queue is closed. */
@@ -75,21 +74,6 @@ static int start_workers(struct target_server *srv)
     return rc;
 }
 
-/* Stops accepting for a moment when out of file descriptors, instead of spinning. */
-static void pause_accept(struct target_server *srv)
-{
-    loop_del(&srv->loop, &srv->listen_io);
-    timer_arm(&srv->loop, &srv->accept_retry, clock_now_ns() + ACCEPT_RETRY_NS);
-}
-
-/* Timer callback: accepts again after a pause. */
-static void on_accept_retry(struct timer *t, uint64_t now_ns)
-{
-    struct target_server *srv = container_of(t, struct target_server, accept_retry);
-    (void)now_ns;
-    loop_add(&srv->loop, &srv->listen_io, EPOLLIN);
-}
-
 /* Gives an accepted socket a slot and a connection, or closes it. */
 static void adopt(struct target_server *srv, int fd)
 {
@@ -112,21 +96,10 @@ static void adopt(struct target_server *srv, int fd)
     srv->open_conns++;
 }
 
-/* Listening socket callback: accepts a batch of connections. */
-static void on_accept(struct loop_io *io, uint32_t events)
+/* Listener callback (core/listener.h batches and pauses on EMFILE). */
+static void on_accept(struct listener *ls, int fd)
 {
-    struct target_server *srv = container_of(io, struct target_server, listen_io);
-    (void)events;
-    for (int i = 0; i < ACCEPT_BATCH; i++) {
-        int fd = accept4(srv->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-        if (fd >= 0) {
-            adopt(srv, fd);
-            continue;
-        }
-        if (errno == EINTR || errno == ECONNABORTED) continue;
-        if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) pause_accept(srv);
-        return;
-    }
+    adopt(container_of(ls, struct target_server, listener), fd);
 }
 
 /* Eventfd callback: answers every finished job. */
@@ -146,14 +119,16 @@ static void on_wake(struct loop_io *io, uint32_t events)
 static int open_listener(struct target_server *srv)
 {
     int family = srv->cfg.listen_addr.ss_family;
-    srv->listen_fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (srv->listen_fd < 0) return -errno;
+    int fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) return -errno;
     int one = 1;
-    setsockopt(srv->listen_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-    if (bind(srv->listen_fd, (struct sockaddr *)&srv->cfg.listen_addr, srv->cfg.listen_len) < 0) return -errno;
-    if (listen(srv->listen_fd, 4096) < 0) return -errno;
-    srv->listen_io = (struct loop_io){.fd = srv->listen_fd, .on_event = on_accept};
-    return loop_add(&srv->loop, &srv->listen_io, EPOLLIN);
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    if (bind(fd, (struct sockaddr *)&srv->cfg.listen_addr, srv->cfg.listen_len) < 0 || listen(fd, 4096) < 0) {
+        int rc = -errno;
+        close(fd);
+        return rc;
+    }
+    return listener_init(&srv->listener, &srv->loop, fd, ACCEPT_BATCH, on_accept);
 }
 
 /* Sets up the slot table with every slot free. */
@@ -174,7 +149,6 @@ static int init_state(struct target_server *srv)
                                       b->lng_min - TARGET_BOUNDS_MARGIN_DEG, b->lng_max + TARGET_BOUNDS_MARGIN_DEG};
     target_metrics_init(&srv->metrics);
     init_slots(srv);
-    timer_init(&srv->accept_retry, on_accept_retry);
     uint32_t outstanding = srv->cfg.workers + srv->cfg.queue;
     int rc = snap_index_init(&srv->snap, srv->map);
     if (rc == 0) rc = route_cache_init(&srv->cache, srv->cfg.cache);
@@ -189,7 +163,7 @@ int target_server_init(struct target_server *srv, const struct target_config *cf
     memset(srv, 0, sizeof(*srv));
     srv->cfg = *cfg;
     srv->map = map;
-    srv->listen_fd = srv->wake_fd = srv->loop.epfd = -1;
+    srv->listener.io.fd = srv->wake_fd = srv->loop.epfd = -1;
     if (cfg->workers == 0 || cfg->workers > TARGET_MAX_WORKERS || cfg->queue > TARGET_MAX_QUEUE) return -EINVAL;
     int rc = init_state(srv);
     if (rc == 0) rc = open_listener(srv);
@@ -229,7 +203,7 @@ void target_server_release(struct target_server *srv)
         if (srv->slots[i].conn) tconn_close(srv->slots[i].conn);
     reap(srv);
     free(srv->slots);
-    if (srv->listen_fd >= 0) close(srv->listen_fd);
+    listener_release(&srv->listener);
     if (srv->wake_fd >= 0) close(srv->wake_fd);
     if (srv->loop.epfd >= 0) loop_release(&srv->loop);
     jobq_release(&srv->jobs);
@@ -237,13 +211,13 @@ void target_server_release(struct target_server *srv)
     route_cache_release(&srv->cache);
     snap_index_release(&srv->snap);
     memset(srv, 0, sizeof(*srv));
-    srv->listen_fd = srv->wake_fd = srv->loop.epfd = -1;
+    srv->listener.io.fd = srv->wake_fd = srv->loop.epfd = -1;
 }
 
 int target_server_address(const struct target_server *srv, struct sockaddr_storage *addr, socklen_t *len)
 {
     *len = sizeof(*addr);
-    return getsockname(srv->listen_fd, (struct sockaddr *)addr, len) < 0 ? -errno : 0;
+    return getsockname(listener_fd(&srv->listener), (struct sockaddr *)addr, len) < 0 ? -errno : 0;
 }
 
 int target_server_run(struct target_server *srv, volatile sig_atomic_t *stop)

@@ -30,6 +30,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "core/listener.h"
 #include "core/loop.h"
 #include "target/astar.h"
 #include "target/jobq.h"
@@ -74,9 +75,9 @@ struct target_server {
     struct snap_index snap;
     struct geo_bounds accept; /* the map's box plus the margin */
     struct loop loop;
-    int listen_fd, wake_fd;
-    struct loop_io listen_io, wake_io;
-    struct timer accept_retry; /* re-enables accept after EMFILE */
+    struct listener listener;
+    int wake_fd;
+    struct loop_io wake_io;
     struct jobq jobs, done;
     uint32_t inflight; /* jobs queued, computing or done-but-unanswered */
     struct route_cache cache;
