@@ -68,30 +68,32 @@ void proxy_stop(struct proxy *p)
         link_close(p->links, LINK_CLOSE_FIN);
 }
 
-int proxy_set_listen(struct proxy *p, const char *listen)
+int proxy_update(struct proxy *p, const char *listen, const char *upstream, int enabled)
 {
-    struct endpoint ep;
-    int rc = endpoint_parse(&ep, listen);
+    /* Everything that can fail happens before anything changes: parse both
+     * addresses, then bind the new listener while the old one still runs. */
+    struct endpoint new_listen = p->listen, new_upstream = p->upstream;
+    int rc = 0;
+    if (listen && strcmp(listen, p->listen.text) != 0) rc = endpoint_parse(&new_listen, listen);
+    if (rc == 0 && upstream && strcmp(upstream, p->upstream.text) != 0) rc = endpoint_parse(&new_upstream, upstream);
     if (rc < 0) return rc;
-    if (strcmp(ep.text, p->listen.text) == 0) return 0;
-    struct endpoint old = p->listen;
-    bool was_enabled = p->enabled;
-    if (was_enabled) proxy_stop(p);
-    p->listen = ep;
-    if (was_enabled && (rc = proxy_start(p)) < 0) {
-        p->listen = old;
-        proxy_start(p);
-        return rc;
+    bool want = enabled < 0 ? p->enabled : enabled != 0;
+    bool moved = strcmp(new_listen.text, p->listen.text) != 0;
+    int fd = -1;
+    if (want && (moved || !p->enabled)) {
+        fd = endpoint_listen(&new_listen);
+        if (fd < 0) return fd;
+        endpoint_bound(&new_listen, fd);
     }
-    return 0;
-}
-
-int proxy_set_upstream(struct proxy *p, const char *upstream)
-{
-    struct endpoint ep;
-    int rc = endpoint_parse(&ep, upstream);
-    if (rc < 0) return rc;
-    p->upstream = ep;
+    /* Apply: nothing below fails except listener_init's epoll_ctl (out of memory). */
+    if (moved || !want) proxy_stop(p); /* a new address drops the old connections, as toxiproxy does */
+    p->listen = new_listen;
+    p->upstream = new_upstream;
+    if (fd >= 0) {
+        rc = listener_init(&p->listener, &p->chaos->loop, fd, ACCEPT_BATCH, on_accept);
+        if (rc < 0) return rc;
+        p->enabled = true;
+    }
     return 0;
 }
 

@@ -58,10 +58,15 @@ int proxy_start(struct proxy *p);
 /* Closes the listener and every connection (enabled = false). */
 void proxy_stop(struct proxy *p);
 
-/* Changes the listen address (restarting a running proxy). 0 or -errno; unchanged on error. */
-int proxy_set_listen(struct proxy *p, const char *listen);
-/* Changes the upstream for new connections. 0, -EINVAL or -ENOENT. */
-int proxy_set_upstream(struct proxy *p, const char *upstream);
+/*
+ * Changes listen and/or upstream (NULL: keep) and the enabled state
+ * (1, 0, or -1: keep), all or nothing: both addresses are parsed and a new
+ * listener bound before anything changes, so on error (-EINVAL,
+ * -EHOSTUNREACH, -EADDRINUSE, ...) the proxy, its listener and its
+ * connections are as they were. A new listen address closes the old
+ * connections; a new upstream applies to new connections only.
+ */
+int proxy_update(struct proxy *p, const char *listen, const char *upstream, int enabled);
 
 /* The toxic called name, or NULL. */
 struct toxic *proxy_find_toxic(struct proxy *p, const char *name);

@@ -140,19 +140,33 @@ static void post_populate(struct chaos *c, const json_t *in, struct api_reply *o
     reply_json(out, 201, json_pack("{s:o}", "proxies", created));
 }
 
+/* True when obj[key] is absent or of the JSON type wanted. */
+static bool member_is(const json_t *obj, const char *key, json_type want)
+{
+    const json_t *v = json_object_get(obj, key);
+    if (!v) return true;
+    if (want == JSON_TRUE) return json_is_boolean(v);
+    return json_typeof(v) == want;
+}
+
+/* POST or PATCH /proxies/{p}: validated whole, then applied whole (proxy_update). */
 static void update_proxy(struct proxy *p, const json_t *in, struct api_reply *out)
 {
-    const char *listen = str_member(in, "listen"), *upstream = str_member(in, "upstream");
-    int rc = 0;
-    if (upstream && strcmp(upstream, p->upstream.text) != 0) rc = proxy_set_upstream(p, upstream);
-    if (rc == 0 && listen) rc = proxy_set_listen(p, listen);
-    const json_t *en = json_object_get(in, "enabled");
-    if (rc == 0 && en && json_is_boolean(en)) {
-        if (json_is_true(en) && !p->enabled)
-            rc = proxy_start(p);
-        else if (!json_is_true(en) && p->enabled)
-            proxy_stop(p);
+    if (!json_is_object(in)) return reply_error(out, 400, "bad request body: expected a proxy object");
+    static const char *const strings[] = {"name", "listen", "upstream"};
+    for (size_t i = 0; i < sizeof strings / sizeof *strings; i++) {
+        if (member_is(in, strings[i], JSON_STRING)) continue;
+        char msg[80];
+        snprintf(msg, sizeof msg, "bad request body: %s must be a string", strings[i]);
+        return reply_error(out, 400, msg);
     }
+    if (!member_is(in, "enabled", JSON_TRUE))
+        return reply_error(out, 400, "bad request body: enabled must be true or false");
+    const char *name = str_member(in, "name");
+    if (name && strcmp(name, p->name) != 0) return reply_error(out, 400, "bad request body: a proxy cannot be renamed");
+    const json_t *en = json_object_get(in, "enabled");
+    int enabled = en ? json_is_true(en) : -1;
+    int rc = proxy_update(p, str_member(in, "listen"), str_member(in, "upstream"), enabled);
     if (rc < 0) return reply_errno(out, rc, "proxy");
     reply_json(out, 200, proxy_json(p));
 }

@@ -412,6 +412,60 @@ def test_api_contract():
           "an upstream that does not resolve is a bad request, not a missing proxy: %s %s" % (status, e))
 
 
+def keepalive_get(sock):
+    """One GET on an open keep-alive socket through a proxy; returns the status line."""
+    sock.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+    data = b""
+    while b"hello\n" not in data:
+        chunk = sock.recv(4096)
+        if not chunk:
+            break
+        data += chunk
+    return data.split(b"\r\n", 1)[0]
+
+
+@test
+def test_update_is_all_or_nothing():
+    """A proxy update that fails changes nothing: not the listener, not the upstream, not the connections."""
+    up = "127.0.0.1:%d" % nginx.port
+    status, p = chaos.api("POST", "/proxies", {"name": "atomic", "listen": "127.0.0.1:0", "upstream": up})
+    check(status == 201, "create: %s %s" % (status, p))
+    listen = p["listen"]
+    port = int(listen.rsplit(":", 1)[1])
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen(1)
+    busy = "127.0.0.1:%d" % taken.getsockname()[1]
+    try:
+        conn = socket.create_connection(("127.0.0.1", port), timeout=3)
+        check(keepalive_get(conn) == b"HTTP/1.1 200 OK", "a keep-alive request through the new proxy")
+        # A listen change onto a taken port fails, and the open connection must still be served.
+        status, e = chaos.api("POST", "/proxies/atomic", {"listen": busy, "upstream": "127.0.0.1:1"})
+        check(status >= 400, "moving onto a taken port must fail: %s %s" % (status, e))
+        status, q = chaos.api("GET", "/proxies/atomic")
+        check(q["listen"] == listen and q["upstream"] == up and q["enabled"], "a failed update changed %s" % q)
+        check(keepalive_get(conn) == b"HTTP/1.1 200 OK", "a failed listen change closed the open connection")
+        conn.close()
+        # A bad value in one field leaves the valid other fields unapplied.
+        status, e = chaos.api("PATCH", "/proxies/atomic", {"upstream": "127.0.0.1:1", "enabled": "maybe"})
+        check(status == 400, "enabled must be a boolean: %s %s" % (status, e))
+        status, e = chaos.api("PATCH", "/proxies/atomic", {"upstream": "127.0.0.1:1", "listen": 7})
+        check(status == 400, "listen must be a string: %s %s" % (status, e))
+        status, q = chaos.api("GET", "/proxies/atomic")
+        check(q["upstream"] == up, "a rejected update applied its upstream: %s" % q)
+        # Enabling fails when the port was taken meanwhile: the upstream and listen sent with it stay unapplied.
+        status, q = chaos.api("POST", "/proxies/atomic", {"enabled": False})
+        check(status == 200 and not q["enabled"], "disable: %s %s" % (status, q))
+        status, e = chaos.api("POST", "/proxies/atomic", {"enabled": True, "listen": busy,
+                                                          "upstream": "127.0.0.1:1"})
+        check(status >= 400, "enabling onto a taken port must fail: %s %s" % (status, e))
+        status, q = chaos.api("GET", "/proxies/atomic")
+        check(q == dict(q, listen=listen, upstream=up, enabled=False), "a failed enable changed %s" % q)
+    finally:
+        taken.close()
+        chaos.api("DELETE", "/proxies/atomic")
+
+
 # ---------------------------------------------------------------- leaks
 
 
