@@ -47,6 +47,7 @@ struct effects {
     int64_t slow_close_ms;
     int64_t latency_ms, jitter_ms;
     const struct toxic *slicer;
+    const struct toxic *loss; /* packet_loss: drops a share of chunks */
 };
 
 static void link_pump(struct link *l);
@@ -106,6 +107,9 @@ static void effects_of(const struct link *l, int d, struct effects *e)
         case TOXIC_LIMIT_DATA:
             if (e->limit < 0 || a < e->limit) e->limit = a;
             break;
+        case TOXIC_PACKET_LOSS:
+            if (!e->loss && a > 0) e->loss = t;
+            break;
         default: break;
         }
     }
@@ -147,6 +151,11 @@ static void l4_push(struct link *l, int d, const char *buf, size_t len, uint64_t
     struct effects e;
     effects_of(l, d, &e);
     if (e.timeout || dir->close_after) return; /* swallowed, as toxiproxy does */
+    if (e.loss) {
+        dir->lost_last =
+            toxic_loss_drops(e.loss->attr[ATTR_LOSS_RATE], e.loss->attr[ATTR_CORRELATION], dir->lost_last, roll(l, d));
+        if (dir->lost_last) return; /* the chunk is gone: TCP will not resend what the proxy ate */
+    }
     if (e.reset) {
         if (!dir->reset_at_ns) {
             dir->reset_at_ns = now + (uint64_t)e.reset_ms * NS_PER_MS;

@@ -64,6 +64,7 @@ struct link_dir {
     bool src_eof;         /* the source sent its FIN */
     bool dst_shut;        /* the FIN was passed on */
     bool close_after;     /* close the connection once the queue is empty */
+    bool lost_last;       /* packet_loss dropped the previous chunk (burst correlation) */
 };
 
 /* How a connection is closed. */

@@ -117,7 +117,8 @@ static void toxics_changed(struct proxy *p)
 {
     p->nhttp_toxics = 0;
     for (size_t i = 0; i < p->ntoxics; i++)
-        if (toxic_type_is_http(p->toxics[i].type)) p->nhttp_toxics++;
+        /* A toxic at toxicity 0 is inert: it must not even make links frame HTTP (toxiproxy #603). */
+        if (toxic_type_is_http(p->toxics[i].type) && p->toxics[i].toxicity > 0) p->nhttp_toxics++;
     struct link *l = p->links;
     while (l) {
         struct link *next = l->next; /* a refresh may close l (an expired timeout) */

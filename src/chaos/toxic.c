@@ -22,7 +22,7 @@
 #include "core/units.h"
 
 /* How an attribute is written and what a bare number means. */
-enum unit { UNIT_MS, UNIT_US, UNIT_KBS, UNIT_BYTES, UNIT_STATUS };
+enum unit { UNIT_MS, UNIT_US, UNIT_KBS, UNIT_BYTES, UNIT_STATUS, UNIT_FRACTION };
 
 /* One attribute of a toxic type. */
 struct attr_def {
@@ -63,6 +63,11 @@ static const struct type_def types[TOXIC_TYPE_COUNT] = {
     [TOXIC_HTTP_CUT] = {"http_cut", true, 1, {{"bytes", UNIT_BYTES, -1, -1, BIG}}},
     [TOXIC_HANDSHAKE] = {"handshake", false, 1, {{"delay", UNIT_MS, 0, 0, DAY_MS}}},
     [TOXIC_BANDWIDTH_SHARED] = {"bandwidth_shared", false, 1, {{"rate", UNIT_KBS, 0, 0, BIG}}},
+    [TOXIC_PACKET_LOSS] = {"packet_loss",
+                           false,
+                           2,
+                           {{"loss_rate", UNIT_FRACTION, TOXIC_PPM / 10, 0, TOXIC_PPM},
+                            {"correlation", UNIT_FRACTION, 0, 0, TOXIC_PPM}}},
 };
 
 const char *toxic_type_name(enum toxic_type type)
@@ -137,6 +142,12 @@ bool toxic_name_valid(const char *name)
     return true;
 }
 
+bool toxic_attr_is_fraction(enum toxic_type type, int i)
+{
+    if ((unsigned)type >= TOXIC_TYPE_COUNT || i < 0 || i >= types[type].nattrs) return false;
+    return types[type].attrs[i].unit == UNIT_FRACTION;
+}
+
 /* Index of attribute key in the type, or -1. */
 static int attr_index(enum toxic_type type, const char *key)
 {
@@ -148,7 +159,7 @@ static int attr_index(enum toxic_type type, const char *key)
 /* The API unit of an attribute, for error messages. */
 static const char *unit_word(enum unit u)
 {
-    static const char *const words[] = {"ms", "µs", "KB/s", "bytes", ""};
+    static const char *const words[] = {"ms", "µs", "KB/s", "bytes", "", "ppm"};
     return words[u];
 }
 
@@ -229,7 +240,11 @@ static int text_to_units(const char *key, const char *text, enum unit unit, int6
         *out = -1;
         return 0;
     }
-    if (bare_number(text)) {
+    if (unit == UNIT_FRACTION) {
+        double v = 0;
+        rc = toxic_parse_toxicity(text, &v) == 0 ? 0 : -EINVAL; /* "0.2" or "20%" */
+        units = v * TOXIC_PPM;
+    } else if (bare_number(text)) {
         units = strtod(text, NULL);
     } else if (unit == UNIT_MS || unit == UNIT_US) {
         uint64_t ns;
@@ -387,6 +402,13 @@ uint64_t toxic_bandwidth_ns(int64_t rate_kbs, size_t bytes)
 size_t toxic_bandwidth_quantum(int64_t rate_kbs)
 {
     return rate_kbs > 0 ? (size_t)rate_kbs * 10 : SIZE_MAX;
+}
+
+bool toxic_loss_drops(int64_t loss_ppm, int64_t corr_ppm, bool prev_dropped, double u)
+{
+    double loss = (double)loss_ppm / TOXIC_PPM, corr = (double)corr_ppm / TOXIC_PPM;
+    double p = prev_dropped ? loss + corr * (1.0 - loss) : loss * (1.0 - corr);
+    return u < p;
 }
 
 size_t toxic_slice_len(int64_t average, int64_t variation, double u)

@@ -40,6 +40,7 @@ enum toxic_type {
     TOXIC_HTTP_CUT,         /* bytes: cut a share of responses after the head + bytes */
     TOXIC_HANDSHAKE,        /* delay (ms): accept a share of connections late */
     TOXIC_BANDWIDTH_SHARED, /* rate (KB/s): pace all connections of the proxy together */
+    TOXIC_PACKET_LOSS,      /* loss_rate, correlation (0..1): drop a share of chunks */
     TOXIC_TYPE_COUNT
 };
 
@@ -72,7 +73,16 @@ enum {
     ATTR_SLICE_DELAY = 2, /* slicer */
     ATTR_BYTES = 0,       /* limit_data, http_cut */
     ATTR_STATUS = 0,      /* http_status */
+    ATTR_LOSS_RATE = 0,
+    ATTR_CORRELATION = 1, /* packet_loss */
 };
+
+/*
+ * Fractions (packet_loss's loss_rate and correlation, 0..1 in the API) are
+ * stored as integer parts per million, so they round-trip exactly enough
+ * and the struct stays integers; the JSON shows them as numbers 0..1.
+ */
+#define TOXIC_PPM 1000000
 
 /* The toxiproxy name of a type ("latency"), or NULL when out of range. */
 const char *toxic_type_name(enum toxic_type type);
@@ -88,6 +98,8 @@ bool toxic_type_is_http(enum toxic_type type);
 /* Number of attributes of a type, and the name of attribute i (NULL past the end). */
 int toxic_attr_count(enum toxic_type type);
 const char *toxic_attr_name(enum toxic_type type, int i);
+/* True when attribute i is a fraction stored in TOXIC_PPM (shown 0..1). */
+bool toxic_attr_is_fraction(enum toxic_type type, int i);
 
 /*
  * Sets up t as a toxic of this type with toxiproxy's defaults: stream
@@ -173,6 +185,17 @@ static inline uint64_t toxic_pace_due(const struct toxic_pace *p)
 
 /* Accounts for `bytes` written at `now_ns` at rate_kbs (no-op when rate <= 0). */
 void toxic_pace_charge(struct toxic_pace *p, int64_t rate_kbs, size_t bytes, uint64_t now_ns, uint64_t slack_ns);
+
+/*
+ * packet_loss's decision for one chunk, given whether the previous chunk
+ * of the same stream was dropped and a die u in [0, 1). A two-state
+ * Markov chain whose long-run drop share is exactly loss and whose
+ * lag-one correlation is corr: after a drop the next drops with
+ * loss + corr·(1 − loss), after a pass with loss·(1 − corr). (toxiproxy
+ * adds corr to the rate after a drop, which raises the share above
+ * loss_rate; here loss_rate means the share, whatever the burstiness.)
+ */
+bool toxic_loss_drops(int64_t loss_ppm, int64_t corr_ppm, bool prev_dropped, double u);
 
 /* A slice length average ± variation for a die u in [0, 1), at least 1. */
 size_t toxic_slice_len(int64_t average, int64_t variation, double u);

@@ -11,8 +11,11 @@
 json_t *toxic_to_json(const struct toxic *t)
 {
     json_t *attrs = json_object();
-    for (int i = 0; i < toxic_attr_count(t->type); i++)
-        json_object_set_new(attrs, toxic_attr_name(t->type, i), json_integer((json_int_t)t->attr[i]));
+    for (int i = 0; i < toxic_attr_count(t->type); i++) {
+        json_t *v = toxic_attr_is_fraction(t->type, i) ? json_real((double)t->attr[i] / TOXIC_PPM)
+                                                       : json_integer((json_int_t)t->attr[i]);
+        json_object_set_new(attrs, toxic_attr_name(t->type, i), v);
+    }
     return json_pack("{s:s, s:s, s:s, s:f, s:o}", "name", t->name, "type", toxic_type_name(t->type), "stream",
                      toxic_stream_name(t->stream), "toxicity", t->toxicity, "attributes", attrs);
 }
@@ -20,6 +23,18 @@ json_t *toxic_to_json(const struct toxic *t)
 /* Sets one attribute from a JSON number or a string with units. */
 static int attr_from_json(struct toxic *t, const char *key, const json_t *v, char *err, size_t errlen)
 {
+    int i;
+    for (i = 0; i < toxic_attr_count(t->type); i++)
+        if (strcmp(toxic_attr_name(t->type, i), key) == 0) break;
+    if (toxic_attr_is_fraction(t->type, i)) {
+        double d = json_number_value(v);
+        if (json_is_number(v) && d >= 0.0 && d <= 1.0)
+            return toxic_set_attr(t, key, (int64_t)nearbyint(d * TOXIC_PPM), err, errlen) == 0 ? 0 : -EINVAL;
+        if (!json_is_string(v)) {
+            snprintf(err, errlen, "attribute '%s' must be a number between 0 and 1", key);
+            return -EINVAL;
+        }
+    }
     if (json_is_string(v)) return toxic_set_attr_text(t, key, json_string_value(v), err, errlen) == 0 ? 0 : -EINVAL;
     if (json_is_integer(v))
         return toxic_set_attr(t, key, (int64_t)json_integer_value(v), err, errlen) == 0 ? 0 : -EINVAL;

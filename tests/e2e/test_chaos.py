@@ -13,7 +13,8 @@ through the proxy and the results JSON says what the toxics did:
   and drops no connection; a disabled proxy refuses connections;
 - after many proxied connections the proxy holds no more fds than before;
 - the API speaks toxiproxy's paths, fields and status codes, and a real
-  toxiproxy client from npm drives it (skipped with a note without npm).
+  toxiproxy client from npm drives it (npm missing is a failure: install-deps
+  installs it), including PATCH, toxicity 0 and packet_loss.
 
 Python stdlib only. Every wait is bounded; only processes started here are
 signalled, by PID.
@@ -495,26 +496,36 @@ def test_no_fd_leak():
 # ---------------------------------------------------------------- a real toxiproxy client
 
 
-@test
-def test_npm_toxiproxy_client():
+def node_client():
+    """npm and node (install-deps installs them): missing, the test fails, it is never skipped."""
     npm, node = shutil.which("npm"), shutil.which("node")
-    if not npm or not node:
-        h.log("  note: npm or node not found; the toxiproxy-node-client test is skipped")
-        return
+    check(npm and node, "npm or node not found: scripts/install-deps.sh installs them")
     major = subprocess.run([node, "--version"], capture_output=True, text=True, timeout=10).stdout.strip()
-    if not major.startswith("v") or int(major[1:].split(".")[0]) < 18:
-        h.log("  note: node %s is older than 18 (no fetch); the toxiproxy-node-client test is skipped" % major)
-        return
+    check(major.startswith("v") and int(major[1:].split(".")[0]) >= 18, "node %s is older than 18 (no fetch)" % major)
     if not os.path.isdir(os.path.join(CLIENT_DIR, "node_modules", "toxiproxy-node-client")):
         r = subprocess.run([npm, "install", "--no-audit", "--no-fund", "--loglevel=error"], cwd=CLIENT_DIR,
                            capture_output=True, text=True, timeout=300)
-        if r.returncode != 0:
-            h.log("  note: npm install failed (%s); the toxiproxy-node-client test is skipped" % r.stderr.strip()[-200:])
-            return
+        check(r.returncode == 0, "npm install failed: %s" % r.stderr.strip()[-400:])
+    return node
+
+
+@test
+def test_npm_toxiproxy_client():
+    node = node_client()
     r = subprocess.run([node, "client.js", "http://127.0.0.1:%d" % chaos.api_port, "127.0.0.1:%d" % nginx.port],
                        cwd=CLIENT_DIR, capture_output=True, text=True, timeout=60)
     h.log("  " + r.stdout.strip().replace("\n", "\n  "))
     check(r.returncode == 0, "the toxiproxy client failed: %s" % (r.stderr.strip()[-600:] or r.stdout[-600:]))
+
+
+@test
+def test_npm_toxiproxy_parity():
+    """PATCH updates (a bad one changes nothing), toxicity 0 is inert, packet_loss drops its share."""
+    node = node_client()
+    r = subprocess.run([node, "parity.js", "http://127.0.0.1:%d" % chaos.api_port],
+                       cwd=CLIENT_DIR, capture_output=True, text=True, timeout=90)
+    h.log("  " + r.stdout.strip().replace("\n", "\n  "))
+    check(r.returncode == 0, "the toxiproxy parity checks failed: %s" % (r.stderr.strip()[-600:] or r.stdout[-600:]))
 
 
 @test

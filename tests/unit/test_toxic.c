@@ -299,12 +299,56 @@ static void test_names(void **state)
     assert_false(toxic_type_is_http(TOXIC_LATENCY));
 }
 
+/*
+ * packet_loss: over 20 000 chunks with the proxy's dice (a fixed seed),
+ * the dropped share stays within 2 points of loss_rate whatever the
+ * correlation, and correlation makes drops come in bursts.
+ */
+static void test_packet_loss_share(void **state)
+{
+    (void)state;
+    static const int64_t rates[] = {0, 50000, 100000, 300000, 500000, 900000, TOXIC_PPM};
+    static const int64_t corrs[] = {0, 250000, 500000, 900000};
+    const int chunks = 20000;
+    for (size_t r = 0; r < sizeof rates / sizeof *rates; r++) {
+        for (size_t c = 0; c < sizeof corrs / sizeof *corrs; c++) {
+            bool prev = false;
+            int dropped = 0, runs = 0;
+            for (int i = 0; i < chunks; i++) {
+                bool now = toxic_loss_drops(rates[r], corrs[c], prev, toxic_dice(42, 7, (uint64_t)i));
+                dropped += now;
+                runs += now && !prev;
+                prev = now;
+            }
+            double share = (double)dropped / chunks, want = (double)rates[r] / TOXIC_PPM;
+            if (fabs(share - want) > 0.02)
+                fail_msg("loss_rate %.2f correlation %.2f: dropped %.4f", want, (double)corrs[c] / TOXIC_PPM, share);
+            if (rates[r] == 300000 && corrs[c] == 900000)
+                assert_true(dropped > 5 * runs); /* bursts: long runs of drops */
+        }
+    }
+    struct toxic t;
+    char err[160];
+    assert_int_equal(toxic_parse_spec(&t, "packet_loss loss_rate=0.25 correlation=10%", err, sizeof err), 0);
+    assert_int_equal(t.attr[ATTR_LOSS_RATE], 250000);
+    assert_int_equal(t.attr[ATTR_CORRELATION], 100000);
+    json_t *j = toxic_to_json(&t);
+    assert_true(fabs(json_real_value(json_object_get(json_object_get(j, "attributes"), "loss_rate")) - 0.25) < 1e-9);
+    json_decref(j);
+    assert_int_not_equal(toxic_parse_spec(&t, "packet_loss loss_rate=1.5", err, sizeof err), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_spec_valid), cmocka_unit_test(test_spec_invalid), cmocka_unit_test(test_json_round_trip),
-        cmocka_unit_test(test_dice),       cmocka_unit_test(test_math),         cmocka_unit_test(test_pace_bucket),
+        cmocka_unit_test(test_spec_valid),
+        cmocka_unit_test(test_spec_invalid),
+        cmocka_unit_test(test_json_round_trip),
+        cmocka_unit_test(test_dice),
+        cmocka_unit_test(test_math),
+        cmocka_unit_test(test_pace_bucket),
         cmocka_unit_test(test_names),
+        cmocka_unit_test(test_packet_loss_share),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
