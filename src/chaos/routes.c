@@ -15,7 +15,7 @@
 
 #include "chaos/chaos.h"
 #include "chaos/proxy.h"
-#include "chaos/toxic_json.h"
+#include "spec/toxic_json.h"
 #include "core/version.h"
 
 #define MAX_SEGMENTS 5

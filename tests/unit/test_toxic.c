@@ -13,7 +13,8 @@
 #include <cmocka.h>
 
 #include "chaos/toxic.h"
-#include "chaos/toxic_json.h"
+#include "spec/toxic_spec.h"
+#include "spec/toxic_json.h"
 #include "core/clock.h"
 
 /* A spec that must parse, and what it must give. */

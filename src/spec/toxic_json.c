@@ -1,7 +1,7 @@
 /*
  * toxic_json.c — toxics to and from toxiproxy's JSON; see toxic_json.h.
  */
-#include "chaos/toxic_json.h"
+#include "spec/toxic_json.h"
 
 #include <errno.h>
 #include <math.h>
