@@ -76,7 +76,9 @@ int chaos_add_proxy(struct chaos *c, const char *name, const char *listen, const
 {
     if (chaos_find(c, name)) return -EEXIST;
     struct proxy *p;
-    int rc = proxy_new(c, name, listen, upstream, &p);
+    struct link_group shared = {
+        .loop = &c->loop, .scratch = c->scratch, .seed = c->seed, .next_id = &c->next_id, .graveyard = &c->dead_links};
+    int rc = proxy_new(&shared, name, listen, upstream, &p);
     if (rc < 0) return rc;
     if (enabled && (rc = proxy_start(p)) < 0) {
         proxy_free(p);
@@ -118,13 +120,6 @@ int chaos_reset(struct chaos *c)
         }
     }
     return first;
-}
-
-void chaos_bury_link(struct chaos *c, struct link *l)
-{
-    l->prev = NULL;
-    l->next = c->dead_links;
-    c->dead_links = l;
 }
 
 void chaos_bury_proxy(struct chaos *c, struct proxy *p)

@@ -26,8 +26,6 @@
 struct proxy;
 struct link;
 
-#define CHAOS_SCRATCH (64u * 1024) /* one read() of one connection */
-
 /* The chaos server. */
 struct chaos {
     struct loop loop;
@@ -37,7 +35,7 @@ struct chaos {
     size_t nproxies, cap;
     struct link *dead_links;
     struct proxy *dead_proxies;
-    char *scratch; /* CHAOS_SCRATCH bytes, for reads */
+    char *scratch; /* CHAOS_SCRATCH bytes (chaos/link.h), for reads */
 };
 
 /* Sets up the loop. Returns 0 or -errno. */
@@ -62,8 +60,7 @@ int chaos_remove_proxy(struct chaos *c, const char *name);
 /* toxiproxy's reset: every proxy enabled, every toxic removed. 0 or the first -errno of a start. */
 int chaos_reset(struct chaos *c);
 
-/* Hands a closed link or a removed proxy over for freeing after this iteration. */
-void chaos_bury_link(struct chaos *c, struct link *l);
+/* Hands a removed proxy over for freeing after this iteration (closed links go to dead_links themselves). */
 void chaos_bury_proxy(struct chaos *c, struct proxy *p);
 
 /* One loop iteration (waiting until limit_ns at most), then frees the dead. 0 or -errno. */

@@ -23,10 +23,13 @@
  * effect on live connections at once, and connections it does not hit are
  * not disturbed (every change of the proxy's toxic list calls link_refresh on each link).
  *
- * Ownership: the proxy owns its links (a doubly linked list); link_close
- * unlinks a link and hands it to the chaos server, which frees it after the
- * current loop iteration, because the loop may still hold an event for it.
- * Single-threaded: everything runs on the chaos server's loop.
+ * Ownership: a link knows nothing of proxies or of the server. What it
+ * needs it is given when it is made: a struct link_group, embedded in its
+ * proxy, holding the loop, the read scratch, the dice seed, the upstream,
+ * the toxic list and the list of live links. link_close unlinks a link and
+ * puts it on the group's graveyard (the server's list), which the server
+ * frees after the current loop iteration, because the loop may still hold
+ * an event for it. Single-threaded: everything runs on one loop.
  */
 #ifndef SALVO_CHAOS_LINK_H
 #define SALVO_CHAOS_LINK_H
@@ -34,11 +37,35 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "chaos/endpoint.h"
 #include "chaos/exchange.h"
 #include "chaos/queue.h"
+#include "chaos/toxic.h"
 #include "core/loop.h"
 
-struct proxy;
+struct link;
+
+/*
+ * What the links of one proxy share, lent by the proxy (which embeds it and
+ * outlives its links) and the server. The proxy writes the toxic fields and
+ * the upstream; links only read them, at every decision.
+ */
+struct link_group {
+    struct loop *loop;
+    char *scratch;           /* the server's read buffer, CHAOS_SCRATCH bytes */
+    uint64_t seed;           /* dice seed */
+    uint64_t *next_id;       /* the server's id counter: link ids key the dice */
+    struct link **graveyard; /* the server's list of closed links to free */
+    struct endpoint upstream;
+    struct toxic *toxics;
+    size_t ntoxics;
+    size_t nhttp_toxics;              /* HTTP toxics at toxicity > 0: links frame HTTP only while > 0 */
+    struct toxic_pace shared_pace[2]; /* bandwidth_shared, per direction: every link draws from it */
+    struct link *links;               /* live connections */
+    size_t nlinks;
+};
+
+#define CHAOS_SCRATCH (64u * 1024) /* one read() of one connection */
 
 /* Stop reading a source while this many bytes wait for its destination. */
 #define LINK_QUEUE_CAP (256u * 1024)
@@ -72,8 +99,8 @@ enum link_close_how { LINK_CLOSE_FIN, LINK_CLOSE_RESET };
 
 /* One proxied connection. */
 struct link {
-    struct proxy *proxy;
-    struct link *prev, *next; /* in the proxy's list, or the server's dead list */
+    struct link_group *group;
+    struct link *prev, *next; /* in the group's list, or the server's dead list */
     uint64_t id;              /* unique in the process: keys the dice */
     uint64_t start_ns;        /* accepted (toxic timeouts count from here or from the toxic's arrival) */
     uint64_t start_at_ns;     /* handshake: when the proxy takes the connection up (0: at once) */
@@ -94,7 +121,7 @@ struct link {
  * proxy and starts it (or parks it for a handshake toxic). On failure the
  * fd is closed and -errno returned.
  */
-int link_new(struct proxy *proxy, int client_fd);
+int link_new(struct link_group *group, int client_fd);
 
 /* Closes both sockets and hands the link to the server for freeing. Idempotent. */
 void link_close(struct link *l, enum link_close_how how);

@@ -20,36 +20,32 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "chaos/link.h"
 #include "core/endpoint.h"
 #include "chaos/toxic.h"
 #include "core/listener.h"
 #include "core/loop.h"
 
-struct chaos;
-struct link;
-
 /* One proxy. */
 struct proxy {
-    struct chaos *chaos;
     struct proxy *next_dead; /* in the server's list of proxies to free */
     char name[TOXIC_NAME_MAX];
-    struct endpoint listen, upstream;
+    struct endpoint listen;
     bool enabled;
     struct listener listener; /* fd -1 while disabled */
-    struct toxic *toxics;
-    size_t ntoxics, toxics_cap;
-    size_t nhttp_toxics;              /* HTTP-aware toxics in the list: links frame HTTP only while > 0 */
-    struct toxic_pace shared_pace[2]; /* bandwidth_shared, per direction: every link draws from it */
-    struct link *links;               /* live connections */
-    size_t nlinks;
+    struct link_group group;  /* upstream, toxics and live links, lent to every link */
+    size_t toxics_cap;
     uint64_t accepted; /* connections accepted since creation */
 };
 
 /*
- * Allocates a proxy (not yet listening). Returns 0 and *out, -EINVAL for
- * an unusable name or address, -ENOENT for a host that does not resolve.
+ * Allocates a proxy (not yet listening). shared gives the server's part
+ * of every link group (loop, scratch, seed, next_id, graveyard), which
+ * must outlive the proxy. Returns 0 and *out, -EINVAL for an unusable name
+ * or address, -ENOENT for a host that does not resolve.
  */
-int proxy_new(struct chaos *chaos, const char *name, const char *listen, const char *upstream, struct proxy **out);
+int proxy_new(const struct link_group *shared, const char *name, const char *listen, const char *upstream,
+              struct proxy **out);
 /* Stops the proxy and frees it. NULL is fine. Only the server calls this. */
 void proxy_free(struct proxy *p);
 
@@ -78,8 +74,5 @@ int proxy_update_toxic(struct proxy *p, const char *name, const struct toxic *t)
 int proxy_remove_toxic(struct proxy *p, const char *name);
 /* Removes every toxic. */
 void proxy_clear_toxics(struct proxy *p);
-
-/* Unlinks a closing link from the proxy's list. */
-void proxy_detach_link(struct proxy *p, struct link *l);
 
 #endif

@@ -53,10 +53,10 @@ static void reply_errno(struct api_reply *out, int rc, const char *what)
 static json_t *proxy_json(const struct proxy *p)
 {
     json_t *toxics = json_array();
-    for (size_t i = 0; i < p->ntoxics; i++)
-        json_array_append_new(toxics, toxic_to_json(&p->toxics[i]));
+    for (size_t i = 0; i < p->group.ntoxics; i++)
+        json_array_append_new(toxics, toxic_to_json(&p->group.toxics[i]));
     return json_pack("{s:s, s:s, s:s, s:b, s:o}", "name", p->name, "listen", p->listen.text, "upstream",
-                     p->upstream.text, "enabled", p->enabled, "toxics", toxics);
+                     p->group.upstream.text, "enabled", p->enabled, "toxics", toxics);
 }
 
 /* Parses the body as JSON; replies 400 and returns NULL when it is not. */
@@ -92,7 +92,7 @@ static int create_proxy(struct chaos *c, const json_t *in, bool replace, struct 
     bool enabled = en && json_is_boolean(en) ? json_is_true(en) : true;
     struct proxy *old = chaos_find(c, name);
     if (old && replace) {
-        if (strcmp(old->upstream.text, upstream) == 0 && (!listen || strcmp(old->listen.text, listen) == 0)) {
+        if (strcmp(old->group.upstream.text, upstream) == 0 && (!listen || strcmp(old->listen.text, listen) == 0)) {
             *out = old;
             return 0;
         }
@@ -199,8 +199,8 @@ static void toxic_routes(struct proxy *p, const char *method, char **seg, int ns
     if (nseg == 3) {
         if (get) {
             json_t *a = json_array();
-            for (size_t i = 0; i < p->ntoxics; i++)
-                json_array_append_new(a, toxic_to_json(&p->toxics[i]));
+            for (size_t i = 0; i < p->group.ntoxics; i++)
+                json_array_append_new(a, toxic_to_json(&p->group.toxics[i]));
             return reply_json(out, 200, a);
         }
         if (strcmp(method, "POST") == 0) return add_toxic(p, in, out);

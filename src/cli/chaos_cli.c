@@ -150,7 +150,7 @@ static int open_all(struct chaos *c, struct api *api, const struct chaos_opts *o
     }
     for (int i = 0; i < o->ntoxics; i++)
         proxy_add_toxic(p, &o->toxics[i]);
-    printf("salvo chaos: proxy '%s' on %s to %s with %d toxic(s)\n", p->name, p->listen.text, p->upstream.text,
+    printf("salvo chaos: proxy '%s' on %s to %s with %d toxic(s)\n", p->name, p->listen.text, p->group.upstream.text,
            o->ntoxics);
     return -1;
 }
