@@ -15,14 +15,14 @@
 
 #include "core/clock.h"
 #include "target/route_query.h"
-#include "target/server.h"
+#include "target/service.h"
 #include "target/tconn.h"
 
 #define JSON NULL /* tconn_respond's default content type */
 #define PROMETHEUS_TEXT "text/plain; version=0.0.4; charset=utf-8"
 
 /* Sends a JSON body formatted into the scratch buffer. */
-__attribute__((format(printf, 5, 6))) static void reply(struct target_server *srv, struct tconn *c, int code,
+__attribute__((format(printf, 5, 6))) static void reply(struct target_service *srv, struct tconn *c, int code,
                                                         const char *extra_headers, const char *fmt, ...)
 {
     va_list ap;
@@ -34,7 +34,7 @@ __attribute__((format(printf, 5, 6))) static void reply(struct target_server *sr
 }
 
 /* GET /metrics. */
-static void serve_metrics(struct target_server *srv, struct tconn *c)
+static void serve_metrics(struct target_service *srv, struct tconn *c)
 {
     struct metrics_gauges g = {
         .cache_hits = srv->cache.hits,
@@ -57,7 +57,7 @@ static void serve_metrics(struct target_server *srv, struct tconn *c)
 }
 
 /* Sends a route answer, computed or cached. */
-static void send_route(struct target_server *srv, struct tconn *c, uint32_t from, uint32_t to,
+static void send_route(struct target_service *srv, struct tconn *c, uint32_t from, uint32_t to,
                        const struct route_result *r, bool reachable, bool cached)
 {
     if (!reachable)
@@ -70,7 +70,7 @@ static void send_route(struct target_server *srv, struct tconn *c, uint32_t from
 }
 
 /* Answers a refused query with the parameter's name and the reason. */
-static void bad_query(struct target_server *srv, struct tconn *c, const struct route_query_error *err)
+static void bad_query(struct target_service *srv, struct tconn *c, const struct route_query_error *err)
 {
     const struct geo_bounds *b = &srv->accept;
     if (err->outside)
@@ -81,7 +81,7 @@ static void bad_query(struct target_server *srv, struct tconn *c, const struct r
 }
 
 /* GET /api/route: parse, snap, then the cache, else a worker, else 503. */
-static enum api_outcome serve_route(struct target_server *srv, struct tconn *c, const char *query, size_t query_len)
+static enum api_outcome serve_route(struct target_service *srv, struct tconn *c, const char *query, size_t query_len)
 {
     struct route_query q;
     struct route_query_error err;
@@ -108,13 +108,13 @@ static enum api_outcome serve_route(struct target_server *srv, struct tconn *c, 
     return API_PENDING;
 }
 
-void api_finish(struct target_server *srv, const struct route_job *job)
+void api_finish(struct target_service *srv, const struct route_job *job)
 {
     srv->inflight--;
     target_metrics_compute(&srv->metrics, job->compute_ns, job->result.settled);
     bool reachable = job->status == 0;
     route_cache_put(&srv->cache, job->from, job->to, &job->result, reachable);
-    struct tconn *c = target_server_lookup(srv, job->slot, job->gen);
+    struct tconn *c = target_service_lookup(srv, job->slot, job->gen);
     if (!c) return; /* the client went away while it was computed */
     send_route(srv, c, job->from, job->to, &job->result, reachable, false);
     tconn_resume(c);
@@ -135,7 +135,7 @@ static enum endpoint find_endpoint(const char *path, size_t len)
     return EP_NONE;
 }
 
-enum api_outcome api_handle(struct target_server *srv, struct tconn *c, const struct http_req *req)
+enum api_outcome api_handle(struct target_service *srv, struct tconn *c, const struct http_req *req)
 {
     const char *mark = memchr(req->target, '?', req->target_len);
     size_t path_len = mark ? (size_t)(mark - req->target) : req->target_len;

@@ -109,6 +109,9 @@ static void render_counters(const struct target_metrics *m, struct out *o)
     put(o, "salvo_target_connections_total %llu\n", (unsigned long long)m->connections_total);
     head(o, "salvo_target_connections_refused_total", "counter", "Connections closed at once: too many open.");
     put(o, "salvo_target_connections_refused_total %llu\n", (unsigned long long)m->connections_refused);
+    head(o, "salvo_target_connections_evicted_total", "counter",
+         "Connections closed to make room: the longest without an answer went first.");
+    put(o, "salvo_target_connections_evicted_total %llu\n", (unsigned long long)m->connections_evicted);
 }
 
 /* One gauge or counter with a single unlabelled sample. */

@@ -34,6 +34,7 @@ struct target_metrics {
     uint64_t compute_le[METRICS_COMPUTE_BUCKETS + 1]; /* non-cumulative; the last is +Inf */
     uint64_t compute_count, compute_sum_ns, settled_total;
     uint64_t connections_total, connections_refused;
+    uint64_t connections_evicted; /* closed to make room for a new one (server.c: evict) */
 };
 
 /* Zeroes every counter. */

@@ -33,33 +33,12 @@
 #include "core/listener.h"
 #include "core/loop.h"
 #include "target/astar.h"
-#include "target/jobq.h"
-#include "target/metrics.h"
-#include "target/roadmap.h"
-#include "target/route_cache.h"
-#include "target/snap.h"
+#include "target/service.h"
 #include "target/tconn.h"
 
 #define TARGET_MAX_WORKERS 256
 #define TARGET_MAX_QUEUE 1000000
 #define TARGET_BOUNDS_MARGIN_DEG 0.01 /* coordinates this far outside the map still snap */
-
-/* What the command line chose. */
-struct target_config {
-    struct sockaddr_storage listen_addr;
-    socklen_t listen_len;
-    uint32_t workers;   /* 1..TARGET_MAX_WORKERS */
-    uint32_t queue;     /* 0..TARGET_MAX_QUEUE */
-    uint32_t cache;     /* 0..ROUTE_CACHE_MAX entries */
-    uint32_t max_conns; /* connections beyond this are closed at once */
-};
-
-/* A connection slot: the generation tells a reused slot from its former self. */
-struct target_slot {
-    struct tconn *conn; /* NULL when free */
-    uint32_t gen;
-    uint32_t next_free;
-};
 
 /* A worker thread and its private A* scratch. */
 struct target_worker {
@@ -70,24 +49,15 @@ struct target_worker {
 
 /* The service. */
 struct target_server {
-    struct target_config cfg;
-    const struct roadmap *map;
-    struct snap_index snap;
-    struct geo_bounds accept; /* the map's box plus the margin */
+    struct target_service svc; /* what the endpoints (api.c) work on */
+    struct tconn_host host;    /* what every connection is given: loop, counters, handler */
     struct loop loop;
     struct listener listener;
     int wake_fd;
     struct loop_io wake_io;
-    struct jobq jobs, done;
-    uint32_t inflight; /* jobs queued, computing or done-but-unanswered */
-    struct route_cache cache;
-    struct target_metrics metrics;
-    struct target_slot *slots;
-    uint32_t free_slot, open_conns;
     struct tconn *zombies; /* closed, freed after the current event batch */
     struct target_worker *workers;
     uint32_t workers_started;
-    char scratch[TCONN_RESPONSE_MAX]; /* response bodies being built (event thread) */
 };
 
 /*
@@ -102,10 +72,5 @@ void target_server_release(struct target_server *srv);
 int target_server_address(const struct target_server *srv, struct sockaddr_storage *addr, socklen_t *len);
 /* Serves until *stop becomes non-zero (checked at least every 100 ms). Returns 0 or -errno. */
 int target_server_run(struct target_server *srv, volatile sig_atomic_t *stop);
-
-/* For tconn.c: a closed connection gives its slot back; its memory is freed after the event batch. */
-void target_server_retire(struct target_server *srv, struct tconn *c);
-/* For api.c: the connection in slot with generation gen, or NULL if it has closed since. */
-struct tconn *target_server_lookup(struct target_server *srv, uint32_t slot, uint32_t gen);
 
 #endif

@@ -24,9 +24,8 @@
 
 #include "core/clock.h"
 #include "core/container.h"
-#include "target/api.h"
 #include "target/http_req.h"
-#include "target/server.h"
+#include "target/metrics.h"
 
 #define IDLE_NS (30 * NS_PER_S)
 #define LINGER_NS (2 * NS_PER_S)
@@ -34,7 +33,7 @@
 static void on_event(struct loop_io *io, uint32_t events);
 static void on_timer(struct timer *t, uint64_t now_ns);
 
-int tconn_new(struct target_server *srv, int fd, uint32_t slot, struct tconn **out)
+int tconn_new(const struct tconn_host *host, int fd, uint32_t slot, struct tconn **out)
 {
     struct tconn *c = malloc(sizeof(*c));
     if (!c) abort();
@@ -42,17 +41,18 @@ int tconn_new(struct target_server *srv, int fd, uint32_t slot, struct tconn **o
     memset(c, 0, offsetof(struct tconn, rbuf));
     c->io.fd = fd;
     c->io.on_event = on_event;
-    c->srv = srv;
+    c->host = host;
     c->slot = slot;
     c->state = TCONN_READING;
     c->active_ns = clock_now_ns();
+    c->answered_ns = c->active_ns;
     timer_init(&c->timer, on_timer);
-    int rc = loop_add(&srv->loop, &c->io, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET);
+    int rc = loop_add(host->loop, &c->io, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET);
     if (rc < 0) {
         free(c);
         return rc;
     }
-    timer_arm(&srv->loop, &c->timer, c->active_ns + IDLE_NS);
+    timer_arm(host->loop, &c->timer, c->active_ns + IDLE_NS);
     *out = c;
     return 0;
 }
@@ -62,14 +62,19 @@ void tconn_free(struct tconn *c)
     free(c);
 }
 
+bool tconn_evictable(const struct tconn *c)
+{
+    return (c->state == TCONN_READING || c->state == TCONN_LINGERING) && c->woff == c->wlen;
+}
+
 void tconn_close(struct tconn *c)
 {
     if (c->state == TCONN_CLOSED) return;
     c->state = TCONN_CLOSED;
-    timer_disarm(&c->srv->loop, &c->timer);
-    loop_del(&c->srv->loop, &c->io);
+    timer_disarm(c->host->loop, &c->timer);
+    loop_del(c->host->loop, &c->io);
     close(c->io.fd);
-    target_server_retire(c->srv, c);
+    c->host->retire(c->host->ctx, c);
 }
 
 /* The reason phrase of the codes the target sends. */
@@ -92,7 +97,8 @@ static const char *reason(int code)
 void tconn_respond(struct tconn *c, int code, const char *content_type, const char *extra_headers, const char *body,
                    size_t body_len)
 {
-    target_metrics_count(&c->srv->metrics, code);
+    target_metrics_count(c->host->metrics, code);
+    c->answered_ns = clock_now_ns();
     if (!c->keep_alive) c->close_after = true;
     if (c->woff > 0 && c->wlen + TCONN_RESPONSE_MAX > TCONN_WBUF) {
         memmove(c->wbuf, c->wbuf + c->woff, c->wlen - c->woff);
@@ -151,7 +157,7 @@ static bool answer_next(struct tconn *c)
     if (avail < total) return false;
     c->keep_alive = http_req_keep_alive(&req);
     c->head_only = req.method_len == 4 && memcmp(req.method, "HEAD", 4) == 0;
-    bool pending = api_handle(c->srv, c, &req) == API_PENDING;
+    bool pending = c->host->handle(c->host->ctx, c, &req);
     c->roff += (uint32_t)total;
     if (c->roff == c->rlen) c->roff = c->rlen = 0;
     if (pending) c->state = TCONN_WAITING;
@@ -235,7 +241,7 @@ static void start_linger(struct tconn *c)
 {
     shutdown(c->io.fd, SHUT_WR);
     c->state = TCONN_LINGERING;
-    timer_arm(&c->srv->loop, &c->timer, clock_now_ns() + LINGER_NS);
+    timer_arm(c->host->loop, &c->timer, clock_now_ns() + LINGER_NS);
     drain(c);
 }
 
@@ -284,5 +290,5 @@ static void on_timer(struct timer *t, uint64_t now_ns)
     if (c->state == TCONN_LINGERING || idle)
         tconn_close(c);
     else
-        timer_arm(&c->srv->loop, &c->timer, (c->state == TCONN_WAITING ? now_ns : c->active_ns) + IDLE_NS);
+        timer_arm(c->host->loop, &c->timer, (c->state == TCONN_WAITING ? now_ns : c->active_ns) + IDLE_NS);
 }

@@ -37,6 +37,24 @@
 
 struct target_server;
 
+struct tconn;
+struct target_metrics;
+struct http_req;
+
+/*
+ * What the owner of the connections gives each of them when it is made;
+ * must outlive them. A connection knows nothing else of the server.
+ */
+struct tconn_host {
+    struct loop *loop;
+    struct target_metrics *metrics; /* responses counted by status */
+    /* Answers one complete request (req points into c's buffer); true when the answer comes later (tconn_resume). */
+    bool (*handle)(void *ctx, struct tconn *c, const struct http_req *req);
+    /* Takes a connection that just closed; its memory is the owner's to tconn_free after the event batch. */
+    void (*retire)(void *ctx, struct tconn *c);
+    void *ctx;
+};
+
 /* Where a connection is in its life. */
 enum tconn_state {
     TCONN_READING,   /* answering requests as they arrive */
@@ -49,9 +67,10 @@ enum tconn_state {
 struct tconn {
     struct loop_io io;
     struct timer timer; /* idle or linger deadline */
-    struct target_server *srv;
+    const struct tconn_host *host;
     struct tconn *next_zombie; /* the server's list of closed connections */
     uint64_t active_ns;        /* last time bytes moved */
+    uint64_t answered_ns;      /* accepted, or the last response queued: the server evicts the smallest */
     uint32_t slot;             /* index in the server's slot table */
     enum tconn_state state;
     bool keep_alive;     /* the request being answered allows another one */
@@ -66,9 +85,16 @@ struct tconn {
 };
 
 /* Wraps an accepted non-blocking socket and starts watching it. Returns 0 or -errno. */
-int tconn_new(struct target_server *srv, int fd, uint32_t slot, struct tconn **out);
+int tconn_new(const struct tconn_host *host, int fd, uint32_t slot, struct tconn **out);
 /* Frees a closed connection's memory; NULL is fine. */
 void tconn_free(struct tconn *c);
+/*
+ * True when closing c now loses nothing the client is owed: no route job
+ * in flight and no response waiting to be written. Only such connections
+ * may be evicted to make room for a new one.
+ */
+bool tconn_evictable(const struct tconn *c);
+
 /* Closes the socket now and retires the connection to the server. */
 void tconn_close(struct tconn *c);
 
