@@ -20,14 +20,19 @@
 #include "core/container.h"
 #include "chaos/chaos.h"
 #include "chaos/routes.h"
+#include "core/clock.h"
 
 #define API_ACCEPT_BATCH 16
+#define API_MAX_HEAD 65536               /* a longer request head is answered 431 */
+#define API_IDLE_NS (4 * NS_PER_S)       /* a begun request must be whole within this, else 408 */
+#define API_KEEPALIVE_NS (60 * NS_PER_S) /* an idle connection is closed after this */
 
 /* One API client connection. */
 struct api_conn {
     struct api *api;
     struct api_conn *prev, *next;
     struct loop_io io;
+    struct timer idle; /* a request that does not complete in time is answered 408 */
     char *in;
     size_t in_len, in_cap;
     char *out;
@@ -48,6 +53,7 @@ struct api_req {
 static void conn_free(struct api_conn *k)
 {
     struct api *api = k->api;
+    timer_disarm(&api->chaos->loop, &k->idle);
     loop_del(&api->chaos->loop, &k->io);
     close(k->io.fd);
     if (k->prev)
@@ -80,7 +86,9 @@ static const char *status_text(int status)
     case 405: return "Method Not Allowed";
     case 409: return "Conflict";
     case 411: return "Length Required";
+    case 408: return "Request Timeout";
     case 413: return "Payload Too Large";
+    case 431: return "Request Header Fields Too Large";
     default: return "Internal Server Error";
     }
 }
@@ -116,11 +124,29 @@ static void header_line(const char *line, size_t len, struct api_req *r)
         r->chunked = true;
 }
 
-/* Parses a request head. Returns 1 when complete, 0 when more is needed, -1 when malformed. */
+/*
+ * True while buf can still become a request: an upper-case method of at
+ * most 15 letters, a space, and a first line that fits. Lets garbage get
+ * its 400 on the first read instead of after 64 KiB or never.
+ */
+static bool plausible_start(const char *buf, size_t len)
+{
+    size_t i = 0;
+    while (i < len && i < 16 && buf[i] >= 'A' && buf[i] <= 'Z')
+        i++;
+    if (i == len) return i < 16;
+    if (i == 0 || buf[i] != ' ') return false;
+    const char *eol = memmem(buf, len, "\r\n", 2);
+    return eol ? (size_t)(eol - buf) < 600 : len < 600;
+}
+
+/* Parses a request head. Returns 1 when complete, 0 when more is needed, -1 when malformed, -2 when too large. */
 static int parse_head(const char *buf, size_t len, struct api_req *r)
 {
+    if (!plausible_start(buf, len)) return -1; /* garbage is answered at once, not waited on */
     const char *end = memmem(buf, len, "\r\n\r\n", 4);
-    if (!end) return len > 65536 ? -1 : 0;
+    if ((end ? (size_t)(end - buf) : len) > API_MAX_HEAD) return -2;
+    if (!end) return 0;
     *r = (struct api_req){.head_len = (size_t)(end - buf) + 4};
     const char *eol = memmem(buf, len, "\r\n", 2);
     char version[16];
@@ -147,6 +173,7 @@ static void handle_input(struct api_conn *k)
         struct api_req r;
         int rc = parse_head(k->in, k->in_len, &r);
         if (rc == 0) return;
+        if (rc == -2) return respond(k, 431, "{\"error\":\"request head too large\",\"status\":431}", true);
         if (rc < 0) return respond(k, 400, "{\"error\":\"bad request\",\"status\":400}", true);
         if (r.chunked) return respond(k, 411, "{\"error\":\"send a content-length body\",\"status\":411}", true);
         if (r.body_len > API_MAX_REQUEST) return respond(k, 413, "{\"error\":\"too large\",\"status\":413}", true);
@@ -182,11 +209,25 @@ static bool flush_out(struct api_conn *k)
     return true;
 }
 
+/* The client took too long to send a whole request (slowloris, a stalled upload). */
+static void on_idle(struct timer *t, uint64_t now_ns)
+{
+    (void)now_ns;
+    struct api_conn *k = (struct api_conn *)((char *)t - offsetof(struct api_conn, idle));
+    if (k->in_len == 0 || k->close_after) { /* an idle keep-alive, or a client that does not read its answer */
+        conn_free(k);
+        return;
+    }
+    respond(k, 408, "{\"error\":\"request timeout\",\"status\":408}", true);
+    flush_out(k);
+}
+
 static void on_conn(struct loop_io *io, uint32_t events)
 {
     struct api_conn *k = container_of(io, struct api_conn, io);
     (void)events;
     bool eof = false;
+    size_t before = k->in_len; /* 0: this read begins a request */
     for (;;) {
         if (k->in_cap - k->in_len < 4096) {
             k->in_cap = k->in_cap ? k->in_cap * 2 : 8192;
@@ -206,7 +247,15 @@ static void on_conn(struct loop_io *io, uint32_t events)
     handle_input(k);
     if (k->in_len > API_MAX_REQUEST + 65536) respond(k, 413, "{\"error\":\"too large\",\"status\":413}", true);
     if (!flush_out(k)) return;
-    if (eof) conn_free(k);
+    if (eof) {
+        conn_free(k);
+        return;
+    }
+    /* An idle keep-alive may wait API_KEEPALIVE_NS; a request that has begun must be whole within API_IDLE_NS. */
+    if (k->in_len == 0)
+        timer_arm(&k->api->chaos->loop, &k->idle, clock_now_ns() + API_KEEPALIVE_NS);
+    else if (before == 0 || k->in_len < before)
+        timer_arm(&k->api->chaos->loop, &k->idle, clock_now_ns() + API_IDLE_NS);
 }
 
 /* One accepted API client; the listener (core/listener.h) pauses on EMFILE. */
@@ -217,6 +266,8 @@ static void on_accept(struct listener *ls, int fd)
     if (!k) abort();
     k->api = api;
     k->io = (struct loop_io){.fd = fd, .on_event = on_conn};
+    timer_init(&k->idle, on_idle);
+    timer_arm(&api->chaos->loop, &k->idle, clock_now_ns() + API_KEEPALIVE_NS);
     if (loop_add(&api->chaos->loop, &k->io, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET) < 0) {
         close(fd);
         free(k);

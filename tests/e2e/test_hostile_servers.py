@@ -340,5 +340,248 @@ def test_target_connection_flood_evicts_oldest():
     check(rc == 0, "salvo target exited %s: %s" % (rc, err[-400:]))
 
 
+# ---------------------------------------------------------------- chaos API against garbage
+
+
+@test
+def test_chaos_api_answers_garbage_with_4xx():
+    """Garbage, huge heads, bad lengths, a stalled request: a 4xx within 5 s each, and the API still answers."""
+    chaos = h.Chaos(nginx.port)
+    try:
+        base = fd_count(chaos.proc.pid)
+        cases = [
+            ("binary garbage", os.urandom(300)),
+            ("garbage line", b"\x16\x03\x01 hello\r\n\r\n"),
+            ("lower-case method", b"get / HTTP/1.1\r\n\r\n"),
+            ("HTTP/2 preface", b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"),
+            ("no version", b"GET /\r\n\r\n"),
+            ("1 MB header", b"GET /version HTTP/1.1\r\nX-a: " + b"a" * (1 << 20) + b"\r\n\r\n"),
+            ("1 MB request line", b"GET /" + b"v" * (1 << 20) + b" HTTP/1.1\r\n\r\n"),
+            ("huge content-length", b"POST /proxies HTTP/1.1\r\nContent-Length: 99999999999\r\n\r\n"),
+            ("negative content-length", b"POST /proxies HTTP/1.1\r\nContent-Length: -1\r\n\r\n"),
+            ("chunked body", b"POST /proxies HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n"),
+            ("bad JSON", b"POST /proxies HTTP/1.1\r\nContent-Length: 5\r\n\r\n{{{{{"),
+            ("JSON not an object", b"POST /proxies/salvo HTTP/1.1\r\nContent-Length: 2\r\n\r\n[]"),
+            ("deep JSON", b"POST /proxies HTTP/1.1\r\nContent-Length: 20000\r\n\r\n" + b"[" * 20000),
+            ("unknown path", b"GET /%00/../../etc/passwd HTTP/1.1\r\n\r\n"),
+            ("stalled head", b"GET /version HTTP/1.1\r\nHost: x\r\n"),
+            ("stalled body", b"POST /proxies HTTP/1.1\r\nContent-Length: 100\r\n\r\n{"),
+        ]
+        for name, request in cases:
+            start = time.monotonic()
+            try:
+                status = api_status(chaos.api_addr, request, timeout=7)
+            except (BrokenPipeError, ConnectionResetError):
+                status = -1  # the API answered and closed while we were still sending
+            took = time.monotonic() - start
+            h.log("  %-24s -> %s in %.2f s" % (name, status, took))
+            check(status == -1 or 400 <= status < 500, "%s: answered %s, want a 4xx" % (name, status))
+            check(took < 6.0, "%s: took %.1f s" % (name, took))
+        status = api_status(chaos.api_addr, b"GET /version HTTP/1.1\r\nHost: x\r\n\r\n")
+        check(status == 200, "after the garbage the API should still answer: %s" % status)
+        after = settle_fds(chaos.proc.pid, base)
+        check(after <= base, "API fd leak: %d before, %d after" % (base, after))
+    finally:
+        rc, err = chaos.stop()
+    check(rc == 0, "salvo chaos exited %s: %s" % (rc, err[-400:]))
+
+
+# ---------------------------------------------------------------- chaos proxy between hostile peers
+
+
+def hostile_upstream(kind):
+    """A loopback upstream that misbehaves: resets, stalls (never reads), floods garbage, or half-closes."""
+    srv = socket.socket()
+    srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(512)
+    srv.settimeout(0.2)
+    stop = threading.Event()
+    conns = []
+
+    def serve():
+        while not stop.is_set():
+            try:
+                c, _ = srv.accept()
+            except (socket.timeout, OSError):
+                continue
+            conns.append(c)
+            try:
+                if kind == "reset":
+                    c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+                    c.close()
+                elif kind == "garbage":
+                    c.setblocking(False)
+                    for _ in range(64):
+                        c.send(os.urandom(4096))
+                elif kind == "half-close":
+                    c.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nshort")
+                    c.shutdown(socket.SHUT_WR)
+            except OSError:
+                pass  # "stall" does nothing: it never reads and never writes
+
+    t = threading.Thread(target=serve, daemon=True)
+    t.start()
+
+    def close():
+        stop.set()
+        t.join(timeout=2)
+        for c in conns:
+            c.close()
+        srv.close()
+    return srv.getsockname()[1], close
+
+
+def hostile_clients(port, stop):
+    """Slowloris, garbage, half-closed and connect-and-vanish clients against one proxy port, bounded."""
+    socks = []
+    while not stop.is_set() and len(socks) < 400:
+        for mode in range(4):
+            try:
+                s = socket.create_connection(("127.0.0.1", port), timeout=1)
+                if mode == 0:
+                    s.send(b"GET / HTTP/1.1\r\nHo")
+                elif mode == 1:
+                    s.send(os.urandom(8192))
+                elif mode == 2:
+                    s.send(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+                    s.shutdown(socket.SHUT_WR)
+                else:
+                    s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+                    s.close()
+                    continue
+                socks.append(s)
+            except OSError:
+                pass
+        stop.wait(0.02)
+    stop.wait(5)
+    for s in socks:
+        s.close()
+
+
+@test
+def test_chaos_between_hostile_peers():
+    """Hostile clients against proxies to hostile upstreams: no crash, no fd leak, no spin, good traffic flows."""
+    chaos = h.Chaos(nginx.port, toxics=["http_latency latency=1 toxicity=0.5"])  # frame HTTP: the framer faces it too
+    closers = []
+    try:
+        base = fd_count(chaos.proc.pid)
+        ports = []
+        for kind in ("reset", "stall", "garbage", "half-close"):
+            up, close = hostile_upstream(kind)
+            closers.append(close)
+            status, p = chaos.api("POST", "/proxies", {"name": "hostile-" + kind, "listen": "127.0.0.1:0",
+                                                       "upstream": "127.0.0.1:%d" % up})
+            check(status == 201, "create %s: %s %s" % (kind, status, p))
+            chaos.api("POST", "/proxies/hostile-%s/toxics" % kind, {"type": "http_status", "toxicity": 0.3})
+            ports.append(int(p["listen"].rsplit(":", 1)[1]))
+        base_with_proxies = fd_count(chaos.proc.pid)
+        stop = threading.Event()
+        threads = [threading.Thread(target=hostile_clients, args=(port, stop), daemon=True) for port in ports]
+        cpu0, start = cpu_seconds(chaos.proc.pid), time.monotonic()
+        for t in threads:
+            t.start()
+        good = []
+        while time.monotonic() - start < 3.0:
+            try:
+                with socket.create_connection(("127.0.0.1", chaos.port), timeout=2) as s:
+                    s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                    data = b""
+                    while True:
+                        chunk = s.recv(4096)
+                        if not chunk:
+                            break
+                        data += chunk
+                good.append(data.startswith(b"HTTP/1.1 200") and data.endswith(b"hello\n"))
+            except OSError:
+                good.append(False)
+            time.sleep(0.05)
+        stop.set()
+        for t in threads:
+            t.join(timeout=10)
+        elapsed = time.monotonic() - start
+        cpu = cpu_seconds(chaos.proc.pid) - cpu0
+        for close in closers:
+            close()
+        closers = []
+        after = settle_fds(chaos.proc.pid, base_with_proxies)
+        h.log("  %d good requests, %d ok; %.2f s CPU in %.1f s; fds %d -> %d" % (len(good), sum(good), cpu, elapsed,
+                                                                              base_with_proxies, after))
+        check(chaos.proc.poll() is None, "salvo chaos died: %s" % chaos.stderr()[-400:])
+        check(good and all(good), "a good client through the proxy beside the hostile ones: %s" % good)
+        check(cpu < 0.5 * elapsed, "salvo chaos used %.2f s of CPU in %.1f s" % (cpu, elapsed))
+        check(after <= base_with_proxies, "proxy fd leak: %d before, %d after" % (base_with_proxies, after))
+        status = api_status(chaos.api_addr, b"GET /version HTTP/1.1\r\nHost: x\r\n\r\n")
+        check(status == 200, "the API after the storm: %s" % status)
+        check(base > 0, "")
+    finally:
+        for close in closers:
+            close()
+        rc, err = chaos.stop()
+    check(rc == 0, "salvo chaos exited %s: %s" % (rc, err[-400:]))
+
+
+# ---------------------------------------------------------------- loopback by default
+
+
+def bound_addresses(pid):
+    """The local addresses of the process's listening TCP sockets, from /proc (IPv4 and IPv6)."""
+    inodes = set()
+    for fd in os.listdir("/proc/%d/fd" % pid):
+        try:
+            link = os.readlink("/proc/%d/fd/%s" % (pid, fd))
+        except OSError:
+            continue
+        if link.startswith("socket:["):
+            inodes.add(link[8:-1])
+    found = []
+    for table, width in (("tcp", 8), ("tcp6", 32)):
+        with open("/proc/%d/net/%s" % (pid, table)) as f:
+            for line in f.read().splitlines()[1:]:
+                cols = line.split()
+                if cols[3] == "0A" and cols[9] in inodes:  # LISTEN
+                    addr = cols[1].split(":")[0]
+                    found.append((table, addr))
+    return found
+
+
+LOOPBACK = {("tcp", "0100007F"), ("tcp6", "00000000000000000000000001000000")}
+
+
+@test
+def test_listeners_bind_loopback_by_default():
+    """`salvo target` and `salvo chaos` (proxy ':PORT' and the API) bind loopback unless told otherwise."""
+    port = h.free_port()
+    target = None
+    try:
+        for _ in range(3):  # the default port 8080 may be taken for a moment by another test
+            try:
+                target = Target(listen=())
+                break
+            except AssertionError:
+                time.sleep(1)
+        check(target is not None, "salvo target with its default --listen did not start")
+        addrs = bound_addresses(target.pid)
+        check(addrs and set(addrs) <= LOOPBACK, "salvo target listens on %s by default" % addrs)
+    finally:
+        if target:
+            target.stop()
+    args = [h.SALVO_BIN, "chaos", "--listen", ":%d" % port, "--upstream", ":%d" % nginx.port]
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 10
+        addrs = []
+        while time.monotonic() < deadline and len(addrs) < 2 and proc.poll() is None:
+            time.sleep(0.1)
+            addrs = bound_addresses(proc.pid)
+        check(len(addrs) == 2, "salvo chaos should listen twice (proxy and API on 8474): %s, %s"
+              % (addrs, proc.stderr.read1().decode(errors="replace") if proc.poll() is not None else ""))
+        check(set(addrs) <= LOOPBACK, "salvo chaos listens on %s by default" % addrs)
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=5)
+
+
 if __name__ == "__main__":
     h.main(setup)
