@@ -14,7 +14,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "chaos/link_data.h"
 #include "core/clock.h"
 #include "core/container.h"
 
@@ -22,6 +21,13 @@
 #define LINK_OF(ptr, member) container_of(ptr, struct link, member)
 
 static int link_start(struct link *l);
+
+/* Moves bytes, then closes the link if the data path decided so. */
+static void pump(struct link *l)
+{
+    link_pump(l);
+    if (l->closed) link_close(l, l->close_how);
+}
 
 /* ---------------------------------------------------------------- events */
 
@@ -31,7 +37,7 @@ static void on_client(struct loop_io *io, uint32_t events)
     if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) l->client.hup = true;
     if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) l->client.readable = true;
     if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR)) l->client.writable = true;
-    link_pump(l);
+    pump(l);
 }
 
 static void on_server(struct loop_io *io, uint32_t events)
@@ -50,19 +56,19 @@ static void on_server(struct loop_io *io, uint32_t events)
     if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) l->server.hup = true;
     if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) l->server.readable = true;
     if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR)) l->server.writable = true;
-    link_pump(l);
+    pump(l);
 }
 
 static void on_up_timer(struct timer *t, uint64_t now_ns)
 {
     (void)now_ns;
-    link_pump(LINK_OF(t, dir[UP].timer));
+    pump(LINK_OF(t, dir[UP].timer));
 }
 
 static void on_down_timer(struct timer *t, uint64_t now_ns)
 {
     (void)now_ns;
-    link_pump(LINK_OF(t, dir[DOWN].timer));
+    pump(LINK_OF(t, dir[DOWN].timer));
 }
 
 static void on_tox_timer(struct timer *t, uint64_t now_ns)
@@ -173,8 +179,8 @@ static void side_close(struct loop *loop, struct link_side *s, enum link_close_h
 
 void link_close(struct link *l, enum link_close_how how)
 {
-    if (l->closed) return;
-    l->closed = true;
+    if (l->released) return;
+    l->closed = l->released = true;
     struct link_group *g = l->group;
     side_close(g->loop, &l->client, how);
     side_close(g->loop, &l->server, how);
@@ -211,7 +217,7 @@ void link_refresh(struct link *l)
         return;
     }
     link_tox_arm(l);
-    link_pump(l);
+    pump(l);
 }
 
 void link_free(struct link *l)

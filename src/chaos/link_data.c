@@ -29,6 +29,14 @@
 #define PUMP_ROUNDS 4
 #define PACE_SLACK_NS (10 * NS_PER_MS) /* a late wake-up may catch up this much */
 
+/* Ends the link: the data path stops at once, link.c closes the sockets when the pump returns. */
+static void link_doom(struct link *l, enum link_close_how how)
+{
+    if (l->closed) return;
+    l->closed = true;
+    l->close_how = how;
+}
+
 bool link_hits(const struct link *l, const struct toxic *t)
 {
     return toxic_hits(t, l->group->seed, l->id, 0);
@@ -101,7 +109,7 @@ static ssize_t side_write(struct link *l, struct link_side *s, const char *p, si
         s->writable = errno == EINTR;
         return 0;
     }
-    link_close(l, LINK_CLOSE_RESET);
+    link_doom(l, LINK_CLOSE_RESET);
     return -1;
 }
 
@@ -283,7 +291,7 @@ static bool dir_read(struct link *l, int d, uint64_t now)
         } else if (errno == EAGAIN) {
             src->readable = false;
         } else if (errno != EINTR) {
-            link_close(l, LINK_CLOSE_RESET); /* a reset on one side resets the other */
+            link_doom(l, LINK_CLOSE_RESET); /* a reset on one side resets the other */
             return true;
         }
     }
@@ -295,7 +303,7 @@ static bool dir_finish(struct link *l, int d, const struct link_effects *e, uint
 {
     struct link_dir *dir = &l->dir[d];
     if (dir->close_after) {
-        link_close(l, LINK_CLOSE_FIN);
+        link_doom(l, LINK_CLOSE_FIN);
         return true;
     }
     if (!dir->src_eof || dir->dst_shut || (d == UP && !l->connected)) return false;
@@ -315,7 +323,7 @@ static bool dir_finish(struct link *l, int d, const struct link_effects *e, uint
     }
     shutdown(dst_of(l, d)->io.fd, SHUT_WR);
     dir->dst_shut = true;
-    if (l->dir[UP].dst_shut && l->dir[DOWN].dst_shut) link_close(l, LINK_CLOSE_FIN);
+    if (l->dir[UP].dst_shut && l->dir[DOWN].dst_shut) link_doom(l, LINK_CLOSE_FIN);
     return true;
 }
 

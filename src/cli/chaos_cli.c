@@ -37,7 +37,7 @@
       "'latency latency=100ms jitter=10ms', 'bandwidth rate=512KB stream=upstream',\n"                                 \
       "'http_status status=503 toxicity=0.2'; types: latency bandwidth slow_close\n"                                   \
       "timeout reset_peer slicer limit_data http_status http_latency http_cut handshake\n"                             \
-      "bandwidth_shared",                                                                                              \
+      "bandwidth_shared packet_loss",                                                                                              \
       0, MAX_TOXICS)                                                                                                   \
     L(OPT_API, "api", "ADDR", "control API, toxiproxy's paths (default 127.0.0.1:8474; 'off' for none)", 0, 0)         \
     L(OPT_NAME, "name", "NAME", "name of the --listen proxy in the API (default salvo)", 0, 0)                         \
