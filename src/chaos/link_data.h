@@ -11,7 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "chaos/endpoint.h"
+#include "core/endpoint.h"
 #include "chaos/exchange.h"
 #include "chaos/queue.h"
 #include "chaos/toxic.h"

@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "chaos/toxic_json.h"
+#include "spec/toxic_json.h"
 #include "core/units.h"
 #include "core/hist.h"
 

@@ -15,8 +15,8 @@
  * recover.
  *
  * The windows are a feature of the run, so they live in load/; they reuse
- * the chaos proxy's toxic spec parser and JSON form (chaos/toxic.h,
- * chaos/toxic_json.h), which are pure data and move below both.
+ * the chaos proxy's toxic spec parser and JSON form (spec/toxic_spec.h,
+ * spec/toxic_json.h), which are pure data below both.
  */
 #ifndef SALVO_WINDOW_H
 #define SALVO_WINDOW_H
@@ -27,7 +27,7 @@
 #include <sys/types.h>
 
 #include "core/endpoint.h"
-#include "chaos/toxic.h"
+#include "spec/toxic_spec.h"
 #include "core/hist.h"
 
 enum chaos_action { CHAOS_PAUSE, CHAOS_KILL, CHAOS_TOXIC, CHAOS_EXEC };

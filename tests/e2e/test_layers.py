@@ -36,13 +36,7 @@ SPEC_MAY_USE = {"core"}
 # Known violations, each one commented with who removes it and when. The
 # lead deletes an entry when the change that removes it is merged; an entry
 # that no longer matches anything fails the test, so none can linger.
-ALLOWED_UP = {
-    # The chaos windows moved to load/ (a run feature). They use the toxic
-    # spec parser and its JSON form, which move from chaos/ down to spec/
-    # on the "chaos" branch. This single entry goes when that is merged and
-    # the window module's includes point at spec/.
-    "load/window": {"chaos/toxic.h", "chaos/toxic_json.h"},
-}
+ALLOWED_UP = {}
 ALLOWED_CYCLES = {
     # engine.c and exchange.c are split along the engine seam by a later
     # issue ("the engine seam"); the cycle goes with it.
