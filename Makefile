@@ -19,7 +19,7 @@ LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps test unit e2e asan demo fuzz bench clean format
+.PHONY: all deps test unit e2e asan demo fuzz fuzz-long bench clean format
 
 all: $(BUILD)/salvo
 
@@ -41,14 +41,56 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libsalvo.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(BUILD)/libsalvo.a -lcmocka $(LDLIBS)
 
-# The fuzzer is built only when clang is there; tests/run.sh skips it otherwise.
-FUZZ_SRCS := src/http/parser.c
-$(BUILD)/fuzz/fuzz_parser: tests/fuzz/fuzz_parser.c $(FUZZ_SRCS)
+# libFuzzer targets: tests/fuzz/fuzz_NAME.c -> $(BUILD)/fuzz/fuzz_NAME, seeded
+# from tests/fuzz/seeds/NAME/. Each links a clang-built ASan/UBSan copy of
+# the library (an archive, so a target pulls in only the objects it uses)
+# plus tests/fuzz/common.c. UB is fatal so libFuzzer keeps the input. Built
+# only when clang is there; tests/run.sh skips them otherwise.
+FUZZ_CC      := clang
+FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_CFLAGS  := -std=gnu11 -g -O1 -D_GNU_SOURCE -Isrc -Wall -Wextra -MMD -MP $(FUZZ_SAN)
+FUZZ_OBJS    := $(LIB_SRCS:%.c=$(BUILD)/fuzz/obj/%.o)
+FUZZ_NAMES   := $(sort $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c)))
+FUZZ_BINS    := $(FUZZ_NAMES:%=$(BUILD)/fuzz/fuzz_%)
+
+$(BUILD)/fuzz/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	clang -std=gnu11 -g -O1 -D_GNU_SOURCE -Isrc -fsanitize=fuzzer,address,undefined -o $@ $^
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link $(PKG_CFLAGS) -c $< -o $@
+
+$(BUILD)/fuzz/libsalvo.a: $(FUZZ_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(BUILD)/fuzz/obj/tests/fuzz/common.o $(BUILD)/fuzz/libsalvo.a
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -Itests/fuzz $(PKG_CFLAGS) -Wl,--wrap=getaddrinfo -o $@ $^ \
+	    $(PKG_LIBS) -lpthread -lm
 
 fuzz:
-	@if command -v clang >/dev/null 2>&1; then $(MAKE) --no-print-directory $(BUILD)/fuzz/fuzz_parser; fi
+	@if command -v $(FUZZ_CC) >/dev/null 2>&1; then $(MAKE) --no-print-directory $(FUZZ_BINS); \
+	else echo "make fuzz: no clang, fuzz targets not built"; fi
+
+# `make fuzz-long`: each target for 10 million executions or 10 minutes,
+# whichever comes first. One libFuzzer process per target, so -runs counts
+# that target's executions and -max_total_time (wall-clock seconds) is its
+# CPU time as long as it has a CPU to itself: FUZZ_JOBS (2, the -jobs=2 of
+# issue 17) targets run side by side. libFuzzer's own -jobs=2 would not do:
+# it starts two fuzzers that each get the full budget. FUZZ_LONG="NAME ..."
+# picks a subset. Corpus in $(BUILD)/fuzz/corpus/NAME (the committed seeds
+# stay read-only), logs and crash artifacts in $(BUILD)/fuzz/logs.
+FUZZ_LONG ?= $(FUZZ_NAMES)
+FUZZ_JOBS ?= 2
+fuzz-long: fuzz
+	@$(MAKE) --no-print-directory -k -j$(FUZZ_JOBS) $(FUZZ_LONG:%=fuzz-long/%)
+
+fuzz-long/%:
+	@mkdir -p $(BUILD)/fuzz/logs $(BUILD)/fuzz/corpus/$*
+	@echo "fuzz-long: $* started (log $(BUILD)/fuzz/logs/$*.log)"
+	@$(BUILD)/fuzz/fuzz_$* -runs=10000000 -max_total_time=600 -timeout=2 -rss_limit_mb=2048 \
+	    -print_final_stats=1 -artifact_prefix=$(BUILD)/fuzz/logs/$*- \
+	    $(BUILD)/fuzz/corpus/$* tests/fuzz/seeds/$* >$(BUILD)/fuzz/logs/$*.log 2>&1 \
+	    || { echo "fuzz-long: $* FAILED, see $(BUILD)/fuzz/logs/$*.log"; exit 1; }
+	@echo "fuzz-long: $* done: $$(grep -E '^#[0-9]+' $(BUILD)/fuzz/logs/$*.log | tail -1)"
 
 unit: $(UNIT_BINS)
 
@@ -75,4 +117,4 @@ format:
 clean:
 	rm -rf build build-asan
 
--include $(LIB_OBJS:.o=.d) $(BUILD)/src/main.d
+-include $(LIB_OBJS:.o=.d) $(BUILD)/src/main.d $(FUZZ_OBJS:.o=.d)
