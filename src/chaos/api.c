@@ -40,16 +40,6 @@ struct api_conn {
     bool close_after; /* close once out is written */
 };
 
-/* A parsed request head. */
-struct api_req {
-    char method[16];
-    char path[512];
-    size_t head_len;
-    size_t body_len;
-    bool close;
-    bool chunked;
-};
-
 static void conn_free(struct api_conn *k)
 {
     struct api *api = k->api;
@@ -140,8 +130,7 @@ static bool plausible_start(const char *buf, size_t len)
     return eol ? (size_t)(eol - buf) < 600 : len < 600;
 }
 
-/* Parses a request head. Returns 1 when complete, 0 when more is needed, -1 when malformed, -2 when too large. */
-static int parse_head(const char *buf, size_t len, struct api_req *r)
+int api_parse_head(const char *buf, size_t len, struct api_req *r)
 {
     if (!plausible_start(buf, len)) return -1; /* garbage is answered at once, not waited on */
     const char *end = memmem(buf, len, "\r\n\r\n", 4);
@@ -171,7 +160,7 @@ static void handle_input(struct api_conn *k)
 {
     while (!k->close_after && k->in_len > 0) {
         struct api_req r;
-        int rc = parse_head(k->in, k->in_len, &r);
+        int rc = api_parse_head(k->in, k->in_len, &r);
         if (rc == 0) return;
         if (rc == -2) return respond(k, 431, "{\"error\":\"request head too large\",\"status\":431}", true);
         if (rc < 0) return respond(k, 400, "{\"error\":\"bad request\",\"status\":400}", true);

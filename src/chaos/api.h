@@ -15,6 +15,7 @@
 #ifndef SALVO_CHAOS_API_H
 #define SALVO_CHAOS_API_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "core/endpoint.h"
@@ -41,5 +42,24 @@ struct api {
 int api_init(struct api *api, struct chaos *chaos, const char *addr);
 /* Closes the listener and every connection. NULL is fine. */
 void api_release(struct api *api);
+
+/* A parsed request head (api_parse_head). */
+struct api_req {
+    char method[16];
+    char path[512];
+    size_t head_len;
+    size_t body_len;
+    bool close;
+    bool chunked;
+};
+
+/*
+ * Parses the request head at the start of buf[0..len). Returns 1 when it
+ * is complete (r filled), 0 when more is needed, -1 when malformed (also
+ * as soon as the first bytes cannot start a request, so garbage is
+ * answered at once), -2 when the head is larger than API_MAX_HEAD.
+ * Exposed for tests/fuzz/fuzz_chaos_api.c.
+ */
+int api_parse_head(const char *buf, size_t len, struct api_req *r);
 
 #endif
