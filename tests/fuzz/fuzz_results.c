@@ -1,0 +1,94 @@
+/*
+ * fuzz_results.c — reading results JSON, as `salvo report` and `salvo
+ * merge` do (src/report/merge.c, merge_sum.c, html*.c, thresholds.c).
+ *
+ * The input is any JSON: missing keys, wrong types, huge numbers, deep
+ * nesting, histograms that do not decode. It is read the way report_cli
+ * reads a file (a demo's {"experiments": [{"name", "result"}]} or a single
+ * result with a "config" object) and rendered to HTML; and the way
+ * merge_cli reads shards (a top-level array here stands for several shard
+ * files): each is offered to merge_add, and when any is taken the merged
+ * result is built, gated by thresholds, rendered and serialised. Nothing
+ * may crash, leak or loop; refusals say why.
+ */
+#include <string.h>
+
+#include <jansson.h>
+
+#include "common.h"
+#include "report/html.h"
+#include "report/merge.h"
+#include "report/thresholds.h"
+
+static FILE *devnull;
+static struct threshold gates[3];
+
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+    (void)argc;
+    (void)argv;
+    static const char *const text[] = {"latency.p99 < 250ms", "errors.rate < 1%", "rate.achieved >= 99%"};
+    const char *why;
+    for (int i = 0; i < 3; i++)
+        CHECK(threshold_parse(&gates[i], text[i], &why) == 0);
+    devnull = fopen("/dev/null", "w");
+    CHECK(devnull);
+    return 0;
+}
+
+/* What report_cli makes of one file. */
+static void report(json_t *doc)
+{
+    json_t *results[16];
+    const char *titles[16];
+    size_t n = 0, i;
+    json_t *e;
+    json_array_foreach(json_object_get(doc, "experiments"), i, e)
+    {
+        json_t *r = json_object_get(e, "result");
+        if (!json_is_object(r) || n == 16) continue;
+        titles[n] = json_string_value(json_object_get(e, "name"));
+        results[n++] = r;
+    }
+    if (n == 0 && json_is_object(doc) && json_is_object(json_object_get(doc, "config"))) {
+        titles[0] = NULL;
+        results[n++] = doc;
+    }
+    if (n > 0) CHECK(report_html_write(devnull, results, titles, n) == 0);
+}
+
+/* What merge_cli makes of the shards in doc (an array) or of doc alone. */
+static void merge(json_t *doc)
+{
+    struct merge m;
+    char why[512];
+    merge_init(&m);
+    size_t count = json_is_array(doc) ? json_array_size(doc) : 1;
+    for (size_t i = 0; i < count && i < 16; i++) {
+        json_t *shard = json_is_array(doc) ? json_array_get(doc, i) : doc;
+        why[0] = '\0';
+        if (merge_add(&m, shard, "shard.json", why, sizeof why) < 0) CHECK(why[0] && memchr(why, '\0', sizeof why));
+    }
+    json_t *merged = merge_result(&m);
+    if (merged) {
+        int failed = merge_apply_thresholds(merged, gates, 3);
+        CHECK(failed >= 0 && failed <= 3);
+        CHECK(report_html_write(devnull, &merged, NULL, 1) == 0);
+        char *text = json_dumps(merged, 0);
+        CHECK(text);
+        free(text);
+        json_decref(merged);
+    }
+    merge_release(&m);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    json_t *doc = json_loadb((const char *)data, size, 0, NULL);
+    if (!doc) return 0;
+    report(doc);
+    merge(doc);
+    json_decref(doc);
+    return 0;
+}
