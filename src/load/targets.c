@@ -237,6 +237,8 @@ static int add_body(struct parse *ps, const char *s, size_t n)
 /* Handles one line, trimmed, at ps->line. */
 static int parse_line(struct parse *ps, const char *s, size_t n)
 {
+    /* Strings are copied as C strings: a NUL would silently cut a URL or header short. */
+    if (memchr(s, '\0', n)) return fail(ps, -EINVAL, "a NUL byte in the line");
     if (n == 0) {
         if (ps->pending_weight > 0)
             return fail(ps, -EINVAL, "a name/weight comment must come directly before its target");

@@ -243,11 +243,29 @@ static int teardown(void **state)
     return system(cmd) == 0 ? 0 : -1;
 }
 
+/* Found by fuzz_targets: a NUL cut "GET http://x/<NUL>junk" to the URL "http://x/". */
+static void test_nul_refused(void **state)
+{
+    static const char text[] = "GET http://x/\0junk\n";
+    char path[128];
+    struct targets t;
+    struct feeder_error err;
+
+    (void)state;
+    snprintf(path, sizeof(path), "%s/nul.txt", tmp_dir);
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(text, 1, sizeof(text) - 1, f), sizeof(text) - 1);
+    assert_int_equal(fclose(f), 0);
+    assert_int_equal(targets_parse(path, &t, &err), -EINVAL);
+    assert_non_null(strstr(err.msg, "line 1: a NUL byte in the line"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_parse),      cmocka_unit_test(test_absolute_body), cmocka_unit_test(test_errors),
-        cmocka_unit_test(test_no_targets), cmocka_unit_test(test_pick),
+        cmocka_unit_test(test_no_targets), cmocka_unit_test(test_pick),          cmocka_unit_test(test_nul_refused),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
