@@ -44,8 +44,10 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libsalvo.a
 # libFuzzer targets: tests/fuzz/fuzz_NAME.c -> $(BUILD)/fuzz/fuzz_NAME, seeded
 # from tests/fuzz/seeds/NAME/. Each links a clang-built ASan/UBSan copy of
 # the library (an archive, so a target pulls in only the objects it uses)
-# plus tests/fuzz/common.c. UB is fatal so libFuzzer keeps the input. Built
-# only when clang is there; tests/run.sh skips them otherwise.
+# plus tests/fuzz/common.c. UB is fatal so libFuzzer keeps the input. Its
+# corpus directory $(BUILD)/fuzz/corpus/NAME is made with it, as libFuzzer
+# wants it to exist. Built only when clang is there; tests/run.sh skips
+# them otherwise.
 FUZZ_CC      := clang
 FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 FUZZ_CFLAGS  := -std=gnu11 -g -O1 -D_GNU_SOURCE -Isrc -Wall -Wextra -MMD -MP $(FUZZ_SAN)
@@ -62,7 +64,7 @@ $(BUILD)/fuzz/libsalvo.a: $(FUZZ_OBJS)
 	ar rcs $@ $^
 
 $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(BUILD)/fuzz/obj/tests/fuzz/common.o $(BUILD)/fuzz/libsalvo.a
-	@mkdir -p $(dir $@)
+	@mkdir -p $(dir $@) $(BUILD)/fuzz/corpus/$*
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -Itests/fuzz $(PKG_CFLAGS) -Wl,--wrap=getaddrinfo -o $@ $^ \
 	    $(PKG_LIBS) -lpthread -lm
 
