@@ -48,8 +48,11 @@ static void tmpdir_remove(void)
 const char *fuzz_tmpdir(void)
 {
     if (!tmpdir[0]) {
+        /* tmpfs when there is one: rewriting a file per input on a disk made
+           the file-reading targets wait on I/O (500 exec/s instead of 5000+). */
         const char *base = getenv("TMPDIR");
-        snprintf(tmpdir, sizeof tmpdir, "%s/salvo-fuzz-XXXXXX", base && strlen(base) < 40 ? base : "/tmp");
+        if (!base || strlen(base) >= 40) base = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
+        snprintf(tmpdir, sizeof tmpdir, "%s/salvo-fuzz-XXXXXX", base);
         CHECK(mkdtemp(tmpdir));
         atexit(tmpdir_remove);
     }
