@@ -19,7 +19,7 @@ LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps test unit e2e asan demo fuzz fuzz-long bench clean format
+.PHONY: all deps test unit e2e asan demo fuzz fuzz-bins fuzz-long bench clean format
 
 all: $(BUILD)/salvo
 
@@ -69,7 +69,7 @@ $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(BUILD)/fuzz/obj/tests/fuzz/common.o 
 	    $(PKG_LIBS) -lpthread -lm
 
 fuzz:
-	@if command -v $(FUZZ_CC) >/dev/null 2>&1; then $(MAKE) --no-print-directory $(FUZZ_BINS); \
+	@if command -v $(FUZZ_CC) >/dev/null 2>&1; then $(MAKE) --no-print-directory fuzz-bins; \
 	else echo "make fuzz: no clang, fuzz targets not built"; fi
 
 # `make fuzz-long`: each target for 10 million executions or 10 minutes,
@@ -78,17 +78,21 @@ fuzz:
 # CPU time as long as it has a CPU to itself: FUZZ_JOBS (2, the -jobs=2 of
 # issue 17) targets run side by side. libFuzzer's own -jobs=2 would not do:
 # it starts two fuzzers that each get the full budget. FUZZ_LONG="NAME ..."
-# picks a subset. Corpus in $(BUILD)/fuzz/corpus/NAME (the committed seeds
+# picks a subset; FUZZ_LONG_RUNS and FUZZ_LONG_TIME change the budget. Corpus in $(BUILD)/fuzz/corpus/NAME (the committed seeds
 # stay read-only), logs and crash artifacts in $(BUILD)/fuzz/logs.
 FUZZ_LONG ?= $(FUZZ_NAMES)
 FUZZ_JOBS ?= 2
+FUZZ_LONG_RUNS ?= 10000000
+FUZZ_LONG_TIME ?= 600
+fuzz-bins: $(FUZZ_BINS)
+
 fuzz-long: fuzz
 	@$(MAKE) --no-print-directory -k -j$(FUZZ_JOBS) $(FUZZ_LONG:%=fuzz-long/%)
 
 fuzz-long/%:
 	@mkdir -p $(BUILD)/fuzz/logs $(BUILD)/fuzz/corpus/$*
 	@echo "fuzz-long: $* started (log $(BUILD)/fuzz/logs/$*.log)"
-	@$(BUILD)/fuzz/fuzz_$* -runs=10000000 -max_total_time=600 -timeout=2 -rss_limit_mb=2048 \
+	@$(BUILD)/fuzz/fuzz_$* -runs=$(FUZZ_LONG_RUNS) -max_total_time=$(FUZZ_LONG_TIME) -timeout=2 -rss_limit_mb=2048 \
 	    -print_final_stats=1 -artifact_prefix=$(BUILD)/fuzz/logs/$*- \
 	    $(BUILD)/fuzz/corpus/$* tests/fuzz/seeds/$* >$(BUILD)/fuzz/logs/$*.log 2>&1 \
 	    || { echo "fuzz-long: $* FAILED, see $(BUILD)/fuzz/logs/$*.log"; exit 1; }
