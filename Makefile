@@ -123,4 +123,4 @@ format:
 clean:
 	rm -rf build build-asan
 
--include $(LIB_OBJS:.o=.d) $(BUILD)/src/main.d $(FUZZ_OBJS:.o=.d)
+-include $(LIB_OBJS:.o=.d) $(BUILD)/src/main.d $(FUZZ_OBJS:.o=.d) $(FUZZ_BINS:=.d)
