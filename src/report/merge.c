@@ -208,9 +208,9 @@ static void merge_identity(const struct merge *m, json_t *o)
     json_t *config = json_deep_copy(json_object_get(first, "config"));
     json_object_set_new(config, "shard", json_null());
     json_object_set_new(config, "threads",
-                        json_integer((json_int_t)merge_over_shards(&s, "config", "threads", FOLD_SUM)));
+                        json_integer(merge_int(merge_over_shards(&s, "config", "threads", FOLD_SUM))));
     json_object_set_new(config, "connections",
-                        json_integer((json_int_t)merge_over_shards(&s, "config", "connections", FOLD_SUM)));
+                        json_integer(merge_int(merge_over_shards(&s, "config", "connections", FOLD_SUM))));
     json_object_set_new(o, "config", config);
     static const char *const copied[] = {"model", "warning"};
     for (size_t i = 0; i < NELEM(copied); i++) {
@@ -256,8 +256,8 @@ static void merge_verdict(const struct merge *m, json_t *o)
 static json_int_t merge_timing(const struct merge *m, json_t *o)
 {
     const struct merge_shards s = shards_of(m);
-    json_int_t start = (json_int_t)merge_over_shards(&s, NULL, "start_unix_ms", FOLD_MIN);
-    json_int_t sent = (json_int_t)merge_over_shards(&s, "rate", "sent", FOLD_SUM);
+    json_int_t start = merge_int(merge_over_shards(&s, NULL, "start_unix_ms", FOLD_MIN));
+    json_int_t sent = merge_int(merge_over_shards(&s, "rate", "sent", FOLD_SUM));
     double duration = merge_over_shards(&s, NULL, "duration_s", FOLD_MAX);
     json_t *intended = json_object_get(json_object_get(m->results[0], "rate"), "intended");
     json_object_set_new(o, "start_unix_ms", json_integer(start));

@@ -16,6 +16,7 @@
 #include "report/merge_sum.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -39,11 +40,26 @@ static void *xcalloc(size_t n, size_t size)
 /* ------------------------------------------------------------- counts */
 
 /* Adds the number v into dst[key]; integers stay integers. */
+json_int_t merge_int(double v)
+{
+    if (isnan(v)) return 0;
+    if (v >= 0x1p63) return INT64_MAX;
+    if (v < -0x1p63) return INT64_MIN;
+    return (json_int_t)v;
+}
+
+json_int_t merge_int_add(json_int_t a, json_int_t b)
+{
+    json_int_t r;
+    if (!__builtin_add_overflow(a, b, &r)) return r;
+    return b > 0 ? INT64_MAX : INT64_MIN;
+}
+
 static void add_number(json_t *dst, const char *key, json_t *v)
 {
     json_t *d = json_object_get(dst, key);
     if (json_is_integer(v) && (!d || json_is_integer(d)))
-        json_object_set_new(dst, key, json_integer(json_integer_value(d) + json_integer_value(v)));
+        json_object_set_new(dst, key, json_integer(merge_int_add(json_integer_value(d), json_integer_value(v))));
     else
         json_object_set_new(dst, key, json_real(json_number_value(d) + json_number_value(v)));
 }
@@ -103,12 +119,12 @@ static json_t *trend_without_histograms(json_t *const *objs, size_t n)
     for (size_t i = 0; i < n; i++) {
         json_int_t c = objs[i] ? json_integer_value(json_object_get(objs[i], "count")) : 0;
         if (c <= 0) continue;
-        json_int_t mn = (json_int_t)json_number_value(json_object_get(objs[i], "min"));
-        json_int_t mx = (json_int_t)json_number_value(json_object_get(objs[i], "max"));
+        json_int_t mn = merge_int(json_number_value(json_object_get(objs[i], "min")));
+        json_int_t mx = merge_int(json_number_value(json_object_get(objs[i], "max")));
         if (count == 0 || mn < lo) lo = mn;
         if (count == 0 || mx > hi) hi = mx;
         weighted += json_number_value(json_object_get(objs[i], "mean")) * (double)c;
-        count += c;
+        count = merge_int_add(count, c);
     }
     json_t *o = json_pack("{s:I,s:f}", "min", lo, "mean", count ? weighted / (double)count : 0.0);
     static const char *const pct[] = {"p50", "p90", "p99", "p99_9", "p99_99"};
@@ -264,7 +280,7 @@ json_t *merge_generator(const struct merge_shards *m, json_t *hdr)
                         json_real(merge_over_shards(m, "generator", "runq_wait_pct_max_thread", FOLD_MAX)));
     json_object_set_new(o, "cpu_pct_per_thread", per);
     json_object_set_new(o, "max_rss_kb",
-                        json_integer((json_int_t)merge_over_shards(m, "generator", "max_rss_kb", FOLD_MAX)));
+                        json_integer(merge_int(merge_over_shards(m, "generator", "max_rss_kb", FOLD_MAX))));
     json_t *lag = merge_named_trend(m, "generator", "send_lag_us", hdr);
     if (lag) json_object_set_new(o, "send_lag_us", lag);
     json_object_set_new(o, "machine_cpu", merge_machine_cpu(m));
@@ -322,11 +338,12 @@ json_t *merge_timeline(const struct merge_shards *m, json_int_t start_ms)
     for (size_t i = 0; i < m->n; i++) {
         json_t *r = m->results[i], *row;
         size_t j;
-        double offset_s = (double)(json_integer_value(json_object_get(r, "start_unix_ms")) - start_ms) / 1000.0;
+        double offset_s = ((double)json_integer_value(json_object_get(r, "start_unix_ms")) - (double)start_ms) / 1000.0;
         json_array_foreach(json_object_get(r, "timeline"), j, row)
         {
             if (!json_is_object(row)) continue;
-            rows[k++] = (struct placed_row){llround(offset_s) + json_integer_value(json_object_get(row, "t")), i, row};
+            double t = round(offset_s) + (double)json_integer_value(json_object_get(row, "t"));
+            rows[k++] = (struct placed_row){merge_int(t), i, row};
         }
     }
     qsort(rows, k, sizeof(*rows), placed_row_cmp);

@@ -39,6 +39,14 @@ json_t *merge_sum_member(const struct merge_shards *m, const char *key, bool dee
 double merge_over_shards(const struct merge_shards *m, const char *parent, const char *key, enum merge_fold fold);
 
 /*
+ * v as an integer, saturated to json_int_t's range (NaN is 0); and a + b,
+ * saturated. Shards are untrusted JSON: a huge count or time must give a
+ * huge figure, not undefined behaviour.
+ */
+json_int_t merge_int(double v);
+json_int_t merge_int_add(json_int_t a, json_int_t b);
+
+/*
  * Sets the top-level trends (latency_us, service_time_us, wait_us, ttfb_us,
  * connect_us) in o, each one only if some shard has it, and their summed
  * histograms (base64) in hdr where every such shard carries one; without,

@@ -486,6 +486,30 @@ static void test_machine_keys_may_differ(void **state)
     merge_release(&m);
 }
 
+/* Found by fuzz_results: huge counts and times overflowed (undefined behaviour);
+ * they saturate now. Before the fix "sent" summed to INT64_MIN. */
+static void test_huge_numbers_saturate(void **state)
+{
+    (void)state;
+    struct merge m;
+    merge_init(&m);
+    char why[256];
+    for (int k = 0; k < 2; k++) {
+        json_t *r = make_shard(k, 2, NULL);
+        json_object_set_new(json_object_get(r, "rate"), "sent", json_integer(INT64_MAX));
+        json_object_set_new(json_object_get(r, "requests"), "scheduled", json_integer(INT64_MAX));
+        json_object_set_new(r, "start_unix_ms", json_integer(k ? INT64_MAX : INT64_MIN));
+        json_object_set_new(json_array_get(json_object_get(r, "timeline"), 0), "t", json_integer(INT64_MAX));
+        assert_int_equal(add(&m, r, "s", why, sizeof(why)), 0);
+    }
+    json_t *o = merge_result(&m);
+    assert_non_null(o);
+    assert_true(json_integer_value(json_object_get(json_object_get(o, "rate"), "sent")) == INT64_MAX);
+    assert_true(json_integer_value(json_object_get(json_object_get(o, "requests"), "scheduled")) == INT64_MAX);
+    json_decref(o);
+    merge_release(&m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -497,6 +521,7 @@ int main(void)
         cmocka_unit_test(test_order_independent),
         cmocka_unit_test(test_refusals),
         cmocka_unit_test(test_machine_keys_may_differ),
+        cmocka_unit_test(test_huge_numbers_saturate),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
