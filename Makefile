@@ -65,7 +65,7 @@ $(BUILD)/fuzz/libsalvo.a: $(FUZZ_OBJS)
 
 $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(BUILD)/fuzz/obj/tests/fuzz/common.o $(BUILD)/fuzz/libsalvo.a
 	@mkdir -p $(dir $@) $(BUILD)/fuzz/corpus/$*
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -Itests/fuzz $(PKG_CFLAGS) -Wl,--wrap=getaddrinfo -o $@ $(filter %.c %.o %.a,$^) \
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -Werror -fsanitize=fuzzer -Itests/fuzz $(PKG_CFLAGS) -Wl,--wrap=getaddrinfo -o $@ $(filter %.c %.o %.a,$^) \
 	    $(PKG_LIBS) -lpthread -lm
 
 fuzz:

@@ -31,8 +31,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     (void)argc;
     (void)argv;
     static const char *const text[NGATES] = {
-        "latency.p99 < 250ms", "errors.rate < 1%",      "rate.achieved >= 99%", "latency{name=/health}.p99.9 <= 1s",
-        "ttfb.p50 > 1us",      "service_time.max != 0", "wait.mean == 0",       "connect.p90 < 1ms",
+        "latency.p99 < 250ms", "errors.rate < 1%",        "rate.achieved >= 99%", "latency{name=/health}.p99.9 <= 1s",
+        "ttfb.p50 > 1us",      "service_time.max != 0us", "wait.mean == 0us",     "connect.p90 < 1ms",
         "send_lag.p99 < 1ms",  "requests.count >= 1",
     };
     const char *why;

@@ -37,35 +37,36 @@ int LLVMFuzzerTestOneInput(const uint8_t *buf, size_t size)
     if (size == 0) return 0;
     enum tpl_escape mode = (enum tpl_escape)(buf[0] & 3);
     const struct feeder *f = buf[0] & 4 ? NULL : &data;
-    char *text = malloc(size - 1 ? size - 1 : 1); /* not NUL-terminated: ASan sees a read past len */
+    const struct row_source *src = f ? feeder_source(f) : NULL; /* what the templates read */
+    char *text = malloc(size - 1 ? size - 1 : 1);               /* not NUL-terminated: ASan sees a read past len */
     CHECK(text);
     memcpy(text, buf + 1, size - 1);
     struct template t;
     struct template_error err;
-    int rc = template_compile(&t, text, size - 1, mode, f, &err);
+    int rc = template_compile(&t, text, size - 1, mode, src, &err);
     if (rc < 0) {
         CHECK((rc == -EINVAL || rc == -ENOENT) && err.msg[0] && memchr(err.msg, '\0', sizeof err.msg));
         template_release(&t);
         free(text);
         return 0;
     }
-    size_t max = template_max_len(&t, f);
+    size_t max = template_max_len(&t, src);
     size_t rows = f ? feeder_rows(f) : 1;
     char *out = malloc(max ? max : 1), *again = malloc(max ? max : 1);
     CHECK(out && again);
     for (size_t row = 0; row < rows; row++) {
-        ssize_t n = template_render(&t, f, row, out, max);
+        ssize_t n = template_render(&t, src, row, out, max);
         CHECK(n >= 0 && (size_t)n <= max);
-        CHECK(template_render(&t, f, row, again, max) == n && memcmp(out, again, (size_t)n) == 0);
+        CHECK(template_render(&t, src, row, again, max) == n && memcmp(out, again, (size_t)n) == 0);
         if (n > 0) {
             char *short_buf = malloc((size_t)n - 1 ? (size_t)n - 1 : 1);
             CHECK(short_buf);
-            CHECK(template_render(&t, f, row, short_buf, (size_t)n - 1) == -ENOSPC);
+            CHECK(template_render(&t, src, row, short_buf, (size_t)n - 1) == -ENOSPC);
             free(short_buf);
         }
         if (template_is_static(&t)) break;
     }
-    if (f && !template_is_static(&t)) CHECK(template_render(&t, f, rows, out, max) == -ERANGE);
+    if (f && !template_is_static(&t)) CHECK(template_render(&t, src, rows, out, max) == -ERANGE);
     free(out);
     free(again);
     template_release(&t);

@@ -13,8 +13,8 @@
 
 #include <jansson.h>
 
-#include "chaos/toxic.h"
-#include "chaos/toxic_json.h"
+#include "spec/toxic_spec.h"
+#include "spec/toxic_json.h"
 #include "common.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

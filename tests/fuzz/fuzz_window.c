@@ -10,7 +10,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "chaos/window.h"
+#include "load/window.h"
 #include "common.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
