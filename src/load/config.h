@@ -14,6 +14,7 @@
 #include "http/url.h"
 #include "load/reqgen.h"
 #include "load/schedule.h"
+#include "load/validity.h"
 
 /* Everything a run needs to know. */
 struct run_config {
@@ -31,8 +32,10 @@ struct run_config {
     enum arrival arrival;
     uint64_t duration_ns;
     uint64_t timeout_ns;
-    uint64_t spin_ns;
-    uint64_t max_lag_ns;  /* send-lag p99 above this makes a run invalid */
+    uint64_t spin_ns;     /* --spin: fixed busy-poll before each deadline (when !spin_auto) */
+    bool spin_auto;       /* no --spin: spin as long as wake-ups are late, within spin_budget */
+    double spin_budget;   /* auto spin: share of one core per thread it may burn */
+    uint64_t max_lag_ns;  /* an arrival later than this is late (rule 1, docs/measurement.md) */
     uint32_t connections; /* open: cap; closed: number of connections */
     uint32_t threads;
     uint64_t seed;
@@ -58,5 +61,12 @@ struct run_config {
     } prov;
     char run_id[20]; /* shared by every shard of one run */
 };
+
+/* The spin mode, as the validity rule names its fix. */
+static inline enum validity_spin validity_spin_of(const struct run_config *cfg)
+{
+    if (cfg->spin_auto) return VALIDITY_SPIN_AUTO;
+    return cfg->spin_ns ? VALIDITY_SPIN_FIXED : VALIDITY_SPIN_OFF;
+}
 
 #endif

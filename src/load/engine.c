@@ -204,8 +204,9 @@ static void on_sched_timer(struct timer *t, uint64_t now)
         int64_t lag_us = ns_to_us(now - p.t_intended_ns);
         hist_record_clamped(&w->rec.send_lag, lag_us);
         struct interval *iv = cur_interval(w);
+        hist_record_clamped(&iv->send_lag, lag_us);
         if ((uint64_t)lag_us > iv->lag_max_us) iv->lag_max_us = (uint64_t)lag_us;
-        if ((uint64_t)lag_us * 1000 > w->cfg->max_lag_ns) iv->late++;
+        if (lag_us > ns_to_us(w->cfg->max_lag_ns)) iv->late++; /* as validity_figures counts */
         w->rec.scheduled++;
         if (!backlog_push(&w->backlog, &p)) backlog_overflow(w, &p);
         schedule_advance(w);

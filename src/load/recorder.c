@@ -187,6 +187,8 @@ int interval_init(struct interval *iv, uint32_t ngroups)
     std_hist(&iv->latency);
     /* Touch the pages now, so RSS is flat from the first second on. */
     memset(iv->latency.counts, 0, (size_t)iv->latency.counts_len * sizeof(*iv->latency.counts));
+    std_hist(&iv->send_lag);
+    memset(iv->send_lag.counts, 0, (size_t)iv->send_lag.counts_len * sizeof(*iv->send_lag.counts));
     iv->ngroups = ngroups;
     iv->groups = calloc(ngroups ? ngroups : 1, sizeof(*iv->groups));
     if (!iv->groups) abort();
@@ -233,6 +235,7 @@ void interval_reset(struct interval *iv)
 {
     iv->sent = iv->done = iv->errors = iv->inflight = iv->conns = iv->backlog = iv->lag_max_us = iv->late = 0;
     if (iv->latency.total_count) hist_reset(&iv->latency);
+    if (iv->send_lag.total_count) hist_reset(&iv->send_lag);
     for (uint32_t g = 0; g < iv->ngroups; g++) {
         struct interval_group *ig = &iv->groups[g];
         ig->sent = ig->done = ig->errors = 0;
@@ -264,12 +267,14 @@ void interval_add(struct interval *dst, const struct interval *src)
     dst->late += src->late;
     if (src->lag_max_us > dst->lag_max_us) dst->lag_max_us = src->lag_max_us;
     if (src->latency.total_count) hist_add(&dst->latency, &src->latency);
+    if (src->send_lag.total_count) hist_add(&dst->send_lag, &src->send_lag);
 }
 
 void interval_release(struct interval *iv)
 {
     if (!iv) return;
     hist_release(&iv->latency);
+    hist_release(&iv->send_lag);
     for (uint32_t g = 0; iv->groups && g < iv->ngroups; g++)
         if (iv->groups[g].has_hist) hist_release(&iv->groups[g].latency);
     free(iv->groups);

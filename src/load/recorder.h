@@ -73,6 +73,7 @@ struct interval {
     uint64_t lag_max_us;               /* the generator's worst lateness this second */
     uint64_t late;                     /* arrivals dispatched later than --max-lag */
     struct hist latency;
+    struct hist send_lag; /* this second's arrivals, for the late-sends rule */
 };
 
 /* Allocates the histograms and ngroups groups. Returns 0 or -errno. */

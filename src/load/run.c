@@ -12,6 +12,7 @@
 #include <sys/resource.h>
 
 #include "core/clock.h"
+#include "load/validity.h"
 
 /* Workers start this long after they are created, all on the same instant. */
 #define START_DELAY_NS (50 * NS_PER_MS)
@@ -58,7 +59,10 @@ static void merge_second(struct run_result *r, struct worker *ws, uint32_t n, ui
                                                     .late = tmp->late,
                                                     .p50_us = hist_value_at_percentile(&tmp->latency, 50),
                                                     .p99_us = hist_value_at_percentile(&tmp->latency, 99),
-                                                    .max_us = hist_max(&tmp->latency)};
+                                                    .max_us = hist_max(&tmp->latency),
+                                                    .lag_p50_us = hist_value_at_percentile(&tmp->send_lag, 50),
+                                                    .lag_p99_us = hist_value_at_percentile(&tmp->send_lag, 99),
+                                                    .arrivals = (uint64_t)tmp->send_lag.total_count};
 }
 
 /* Merges every second that all workers have published. */
@@ -196,27 +200,15 @@ static void judge(const struct run_config *cfg, struct run_result *r)
 {
     r->valid = true;
     if (cfg->closed) return;
-    /*
-     * The generator's own lateness is part of every latency it reports
-     * (latency >= send lag). It is harmless while it is a small share of
-     * the figures it inflates, so the bar is the larger of --max-lag and a
-     * tenth of the latency p99: a server stall of 2 s during which salvo was
-     * 2 ms late draining the backlog stays valid, a saturated generator
-     * (lag p99 close to latency p99) does not.
-     */
-    double lag_p99_us = (double)hist_value_at_percentile(&r->total.send_lag, 99);
-    double lat_p99_us = (double)hist_value_at_percentile(&r->total.latency, 99);
-    double bar_us = (double)cfg->max_lag_ns / 1e3;
-    if (lat_p99_us / 10 > bar_us) bar_us = lat_p99_us / 10;
-    if (r->total.send_lag.total_count > 0 && lag_p99_us > bar_us) {
+    /* Rule 1, late sends: the same function decides the per-second warnings (validity.h). */
+    struct lag_figures f;
+    char why[sizeof(r->reasons[0]) - 80]; /* room for the steal note */
+    validity_figures(&f, &r->total.send_lag, &r->total.latency, (cfg->max_lag_ns + 500) / 1000, validity_spin_of(cfg));
+    if (!validity_lag(&f, why, sizeof(why))) {
         if (r->machine.ok && r->machine.steal_pct >= STEAL_NOTE_PCT)
-            invalidate(r,
-                       "generator fell behind its schedule: send lag p99 %.0f us > %.0f us allowed (the hypervisor "
-                       "stole %.0f%% of this machine's CPU time)",
-                       lag_p99_us, bar_us, r->machine.steal_pct);
+            invalidate(r, "%s (the hypervisor stole %.0f%% of this machine's CPU time)", why, r->machine.steal_pct);
         else
-            invalidate(r, "generator fell behind its schedule: send lag p99 %.0f us > %.0f us allowed", lag_p99_us,
-                       bar_us);
+            invalidate(r, "%s", why);
     }
     /*
      * When the achieved rate fell short, was it the generator? Work per

@@ -28,6 +28,8 @@ struct timeline_row {
     int64_t p50_us, p99_us, max_us, lag_max_us;
     uint64_t late;
     double intended; /* arrivals this process's schedule meant to send in it (run_analyse; 0 closed) */
+    int64_t lag_p50_us, lag_p99_us; /* send lag of this second's arrivals */
+    uint64_t arrivals;
 };
 
 /* Called by the main thread after each merged second (may be NULL). */
@@ -80,7 +82,7 @@ struct run_result {
     struct cpu_times machine_before, machine_after; /* whole machine, /proc/stat */
     struct cpu_share machine;                       /* shares between the two */
     bool valid;
-    char reasons[4][256];
+    char reasons[4][512];
     int nreasons;
     char first_error[256];
     struct {

@@ -27,15 +27,19 @@ void progress_second(void *ctx, const struct run_config *cfg, const struct timel
     report_fmt_us(p50, sizeof(p50), (double)row->p50_us);
     report_fmt_us(p99, sizeof(p99), (double)row->p99_us);
     double total = (double)cfg->duration_ns / 1e9;
-    /* More than 1 % of this second's arrivals left later than --max-lag. */
-    bool late = !cfg->closed && row->late * 100 > row->sent && row->late > 0;
-    if (late && p->tty) fputs("\r\033[K", p->out);
-    if (late) {
-        fprintf(p->out,
-                "salvo: warning: second %u: %llu arrivals left more than %.1f ms late (up to %.1f ms): "
-                "the generator is behind (machine busy or rate too high)\n",
-                row->t + 1, (unsigned long long)row->late, (double)cfg->max_lag_ns / 1e6,
-                (double)row->lag_max_us / 1e3);
+    /* The run's rule 1 applied to this second alone: warnings and verdict agree (load/validity.h). */
+    struct lag_figures f = {.arrivals = row->arrivals,
+                            .late = row->late,
+                            .lag_p50_us = row->lag_p50_us,
+                            .lag_p99_us = row->lag_p99_us,
+                            .lat_p50_us = row->p50_us,
+                            .lat_p99_us = row->p99_us,
+                            .max_lag_us = (cfg->max_lag_ns + 500) / 1000,
+                            .spin = validity_spin_of(cfg)};
+    char why[512];
+    if (!cfg->closed && !validity_lag(&f, why, sizeof(why))) {
+        if (p->tty) fputs("\r\033[K", p->out);
+        fprintf(p->out, "salvo: warning: second %u: %s\n", row->t + 1, why);
         p->line_open = false;
     }
     fprintf(p->out, "%s[%4us/%.0fs] %8llu/s", p->tty ? "\r\033[K" : "", row->t + 1, total,
