@@ -64,7 +64,7 @@
     L(OPT_JSON, "json", "FILE", "write the results JSON to FILE ('-' for stdout, implies -q)", 0, 0)                   \
     L(OPT_HTML, "html", "FILE", "write a self-contained HTML report", 0, 0)                                            \
     S('q', "quiet", NULL, "no terminal summary", 0, 0)                                                                 \
-    L(OPT_SPIN, "spin", "D", "busy-poll this long before each deadline (e.g. 20us; default 0)", 0, 0)                  \
+    L(OPT_SPIN, "spin", "D", "busy-poll this long before each deadline (e.g. 20us; 0: never; default: auto)", 0, 0)    \
     L(OPT_SEED, "seed", "N", "seed of the Poisson arrivals (default 1: every shard must agree)", 0, 0)                 \
     L(OPT_SHARD, "shard", "K/N", "run arrivals i = K (mod N) of the whole schedule", 0, 100000)                        \
     L(OPT_START_AT, "start-at", "TIME",                                                                                \
@@ -156,7 +156,9 @@ static int value_opt(const struct cli_opt *o, char *arg, struct run_config *cfg,
         return -1;
     case 'd': a->duration_given = true; return duration_opt(o, arg, &cfg->duration_ns, false, 0, "like 500ms, 30s, 2m");
     case OPT_TIMEOUT: return duration_opt(o, arg, &cfg->timeout_ns, false, 0, "like 2s");
-    case OPT_SPIN: return duration_opt(o, arg, &cfg->spin_ns, true, NS_PER_S, "up to 1s, like 20us");
+    case OPT_SPIN:
+        cfg->spin_auto = false; /* a given --spin replaces the automatic one */
+        return duration_opt(o, arg, &cfg->spin_ns, true, NS_PER_S, "up to 1s, like 20us");
     case OPT_MAX_LAG: return duration_opt(o, arg, &cfg->max_lag_ns, true, 0, "like 1ms");
     case 'c':
         if ((code = cli_uint(o, arg, &v)) < 0) cfg->connections = (uint32_t)v, a->conns_given = true;
@@ -578,11 +580,13 @@ int cli_run(int argc, char **argv)
         .duration_ns = 10 * NS_PER_S,
         .timeout_ns = 10 * NS_PER_S,
         .max_lag_ns = NS_PER_MS,
+        .spin_auto = true,
         .connections = 10000,
         .seed = 1,
         .nshards = 1,
         .method = "GET",
         .tls = {.verify = true},
+        .spin_auto = true,
     };
     static struct run_args a; /* large (thresholds); one run per process */
     memset(&a, 0, sizeof(a));

@@ -6,8 +6,15 @@
  * min-heap (each connection has a deadline, so an unsorted list would cost
  * O(n) per wake-up), and sleeping uses epoll_pwait2 with a nanosecond
  * timeout, so a request due in 37 µs is woken for in ~37 µs, not rounded up
- * to the next millisecond. An optional spin before each deadline trades CPU
- * for microsecond precision.
+ * to the next millisecond. A spin before each deadline trades CPU for
+ * microsecond precision: fixed (loop_init's spin_ns), or automatic
+ * (loop_spin_auto): the loop learns how late its epoll sleeps wake up (a
+ * running 90th percentile) and spins that long before each deadline, as far
+ * as a CPU budget allows. The budget is a bucket that fills at `budget` ns
+ * per ns of wall time and holds at most LOOP_SPIN_CREDIT_MAX_NS, so the spin
+ * per deadline follows the instantaneous rate of deadlines (about budget /
+ * rate), and a burst of short gaps spends what long gaps saved, then spins
+ * less.
  *
  * Ownership: the loop owns its epoll fd and its heap array; loop_io and
  * timer structs are embedded in their owners (arming a timer allocates
@@ -48,10 +55,26 @@ struct loop {
     uint32_t heap_len, heap_cap;
     uint64_t spin_ns;       /* busy-poll this long before a deadline (0: never) */
     uint64_t spin_total_ns; /* time spent busy-polling (CPU that is not work) */
+    /* Automatic spin (spin_auto): see the file comment. */
+    bool spin_auto;
+    double spin_budget;     /* share of one core it may spend spinning */
+    uint64_t wake_late_ns;  /* running p90 of how late a timed-out epoll sleep woke */
+    uint64_t wake_samples;  /* sleeps measured */
+    int64_t spin_credit_ns; /* budget left; negative after a spin overran it */
+    uint64_t credit_at_ns;  /* when the credit was last topped up */
 };
+
+#define LOOP_SPIN_CREDIT_MAX_NS 2000000ull /* 2 ms: what long gaps may save for short ones */
+#define LOOP_WAKE_LATE_INIT_NS 30000ull    /* a first guess until sleeps are measured */
 
 /* Creates the epoll set. Returns 0 or -errno. */
 int loop_init(struct loop *loop, uint64_t spin_ns);
+/* Switches to the automatic spin with budget (0..1 of one core; 0.25 by default). */
+void loop_spin_auto(struct loop *loop, double budget);
+/* The spin the loop would use now before a deadline (auto: within the credit). */
+uint64_t loop_spin_now(struct loop *loop, uint64_t now_ns);
+/* Feeds one measured wake-up lateness to the auto spin's estimate (exposed for tests). */
+void loop_note_wake(struct loop *loop, uint64_t late_ns);
 /* Closes the epoll set and frees the heap; NULL is fine. */
 void loop_release(struct loop *loop);
 

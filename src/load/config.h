@@ -16,6 +16,9 @@
 #include "load/schedule.h"
 #include "load/validity.h"
 
+/* The automatic spin's default CPU budget: a quarter of one core per worker thread. */
+#define RUN_SPIN_BUDGET 0.25
+
 /* Everything a run needs to know. */
 struct run_config {
     struct url url;
@@ -34,7 +37,7 @@ struct run_config {
     uint64_t timeout_ns;
     uint64_t spin_ns;     /* --spin: fixed busy-poll before each deadline (when !spin_auto) */
     bool spin_auto;       /* no --spin: spin as long as wake-ups are late, within spin_budget */
-    double spin_budget;   /* auto spin: share of one core per thread it may burn */
+    double spin_budget;   /* auto spin: share of one core per thread it may burn (0: RUN_SPIN_BUDGET) */
     uint64_t max_lag_ns;  /* an arrival later than this is late (rule 1, docs/measurement.md) */
     uint32_t connections; /* open: cap; closed: number of connections */
     uint32_t threads;

@@ -355,6 +355,7 @@ int worker_init(struct worker *w, const struct run_config *cfg, uint32_t id, uin
     w->hard_end_ns = w->end_ns + cfg->timeout_ns + 2 * NS_PER_S;
     int rc = loop_init(&w->loop, cfg->spin_ns);
     if (rc < 0) return rc;
+    if (cfg->spin_auto) loop_spin_auto(&w->loop, cfg->spin_budget > 0 ? cfg->spin_budget : RUN_SPIN_BUDGET);
     if (uses_schedule(cfg)) {
         struct schedule_cfg sc = {.arrival = cfg->arrival,
                                   .rate = cfg->rate,

@@ -150,6 +150,9 @@ static void collect(const struct run_config *cfg, struct run_result *r, struct w
         if (busy_pct > r->busy_pct_max) r->busy_pct_max = busy_pct;
         double wait_pct = judged ? 100.0 * (double)w->runq_wait_ns / (double)w->wall_ns : 0;
         if (wait_pct > r->runq_wait_pct_max) r->runq_wait_pct_max = wait_pct;
+        r->spin_cpu_pct += w->wall_ns ? 100.0 * (double)w->spin_ns / (double)w->wall_ns : 0;
+        if (w->loop.wake_samples && (double)w->loop.wake_late_ns / 1e3 > r->wake_late_us)
+            r->wake_late_us = (double)w->loop.wake_late_ns / 1e3;
         r->cpu_pct[i] = pct;
         r->cpu_pct_total += pct;
         if (pct > r->cpu_pct_max) r->cpu_pct_max = pct;

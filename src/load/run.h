@@ -72,6 +72,8 @@ struct run_result {
     double rate_intended, rate_achieved;
     double cpu_pct_max, cpu_pct_total;
     double busy_pct_max;      /* busiest worker's CPU minus its spinning */
+    double spin_cpu_pct;      /* CPU spent busy-polling before deadlines, summed over workers (in cpu_pct) */
+    double wake_late_us;      /* the latest worker's p90 epoll wake-up lateness (automatic spin; 0 otherwise) */
     double runq_wait_pct_max; /* worst worker's share of time waiting for a CPU */
     double *cpu_pct;          /* per worker thread */
     uint32_t nthreads;

@@ -94,6 +94,7 @@ static json_t *config_object(const struct run_config *cfg)
     json_object_set_new(o, "shard", json_integer(cfg->shard));
     json_object_set_new(o, "shards", json_integer(cfg->nshards));
     json_object_set_new(o, "spin_us", json_real((double)cfg->spin_ns / 1e3));
+    json_object_set_new(o, "spin_auto", json_boolean(cfg->spin_auto)); /* spin_us is then unused */
     json_object_set_new(o, "start_at_unix_ms", json_integer((json_int_t)(cfg->start_at_wall_ns / 1000000)));
     json_object_set_new(o, "model", json_string(cfg->closed ? "closed" : "open"));
     json_t *stages = json_array();
@@ -164,6 +165,8 @@ static json_t *generator_object(const struct run_result *r)
     json_t *o = json_object();
     json_object_set_new(o, "cpu_pct", json_real(r->cpu_pct_total));
     json_object_set_new(o, "cpu_pct_max_thread", json_real(r->cpu_pct_max));
+    json_object_set_new(o, "spin_cpu_pct", json_real(r->spin_cpu_pct)); /* part of cpu_pct */
+    json_object_set_new(o, "wake_late_p90_us", json_real(r->wake_late_us));
     json_object_set_new(o, "busy_pct_max_thread", json_real(r->busy_pct_max));
     json_object_set_new(o, "runq_wait_pct_max_thread", json_real(r->runq_wait_pct_max));
     json_object_set_new(o, "cpu_pct_per_thread", per);

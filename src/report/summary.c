@@ -383,8 +383,9 @@ static void print_health(FILE *out, const json_t *r)
                 report_fmt_us(b1, sizeof b1, num(p, "wait_duration_us")), cnt(p, "backlog_max"),
                 num(p, "requests_per_conn"));
     if (!json_is_object(g)) return;
-    fprintf(out, "generator   cpu %.0f%% (busiest thread %.0f%%), max RSS %.1f MB", num(g, "cpu_pct"),
-            num(g, "cpu_pct_max_thread"), num(g, "max_rss_kb") / 1024.0);
+    fprintf(out, "generator   cpu %.0f%% (busiest thread %.0f%%", num(g, "cpu_pct"), num(g, "cpu_pct_max_thread"));
+    if (num(g, "spin_cpu_pct") > 0) fprintf(out, "; spinning %.0f%%", num(g, "spin_cpu_pct"));
+    fprintf(out, "), max RSS %.1f MB", num(g, "max_rss_kb") / 1024.0);
     if (!is_closed(r)) fprintf(out, ", send lag p99 %s", fmt_trend(b2, sizeof b2, get(g, "send_lag_us"), "p99"));
     const json_t *m = get(g, "machine_cpu");
     if (json_is_object(m))
