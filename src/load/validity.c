@@ -4,7 +4,7 @@
  * Two checks, each relative to the latency the lag inflates:
  * - tail: enough arrivals later than --max-lag (a count and a share, so one
  *   scheduler hiccup in a 50-arrival run is not a verdict) while the lag
- *   p99 is more than a quarter of the latency p99;
+ *   p99 is more than a tenth of the latency p99;
  * - median: the typical arrival left late by more than a quarter of the
  *   typical latency (the epoll wake-up floor against a fast server).
  */
@@ -65,7 +65,7 @@ bool validity_lag(const struct lag_figures *f, char *reason, size_t n)
     if (f->arrivals == 0) return true;
     double share_min = VALIDITY_LATE_SHARE * (double)f->arrivals;
     bool many_late = f->late >= VALIDITY_LATE_MIN && (double)f->late >= share_min;
-    if (many_late && (double)f->lag_p99_us > VALIDITY_LAG_SHARE * (double)f->lat_p99_us) {
+    if (many_late && (double)f->lag_p99_us > VALIDITY_TAIL_SHARE * (double)f->lat_p99_us) {
         double pct = f->lat_p99_us > 0 ? 100.0 * (double)f->lag_p99_us / (double)f->lat_p99_us : 100.0;
         snprintf(reason, n,
                  "generator fell behind its schedule: %llu of %llu arrivals (%.0f%%) left more than %s late; send lag "
@@ -77,7 +77,7 @@ bool validity_lag(const struct lag_figures *f, char *reason, size_t n)
         return false;
     }
     if (f->arrivals >= VALIDITY_LATE_MIN && f->lag_p50_us >= VALIDITY_P50_FLOOR_US &&
-        (double)f->lag_p50_us > VALIDITY_LAG_SHARE * (double)f->lat_p50_us) {
+        (double)f->lag_p50_us > VALIDITY_MEDIAN_SHARE * (double)f->lat_p50_us) {
         double pct = f->lat_p50_us > 0 ? 100.0 * (double)f->lag_p50_us / (double)f->lat_p50_us : 100.0;
         snprintf(reason, n,
                  "generator late at the median: send lag p50 %s is %.0f%% of latency p50 %s, so the typical latency "

@@ -18,10 +18,11 @@
 
 #include "core/hist.h"
 
-#define VALIDITY_LATE_MIN 5      /* fewer late arrivals than this are stragglers, not a pattern */
-#define VALIDITY_LATE_SHARE 0.01 /* ... and so are fewer than 1 %: the p99 is not touched */
-#define VALIDITY_LAG_SHARE 0.25  /* lag above a quarter of latency (at p50 or p99) shapes it */
-#define VALIDITY_P50_FLOOR_US 20 /* a median lag below this is clock-read and syscall noise */
+#define VALIDITY_LATE_MIN 5        /* fewer late arrivals than this are stragglers, not a pattern */
+#define VALIDITY_LATE_SHARE 0.01   /* ... and so are fewer than 1 %: the p99 is not touched */
+#define VALIDITY_TAIL_SHARE 0.10   /* lag p99 above a tenth of latency p99 shapes the tail */
+#define VALIDITY_MEDIAN_SHARE 0.25 /* lag p50 above a quarter of latency p50 shapes the median */
+#define VALIDITY_P50_FLOOR_US 20   /* a median lag below this is clock-read and syscall noise */
 
 /* How the generator was told to spin before deadlines: chooses the fix it suggests. */
 enum validity_spin { VALIDITY_SPIN_AUTO, VALIDITY_SPIN_FIXED, VALIDITY_SPIN_OFF };
