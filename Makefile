@@ -46,8 +46,8 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libsalvo.a
 # the library (an archive, so a target pulls in only the objects it uses)
 # plus tests/fuzz/common.c. UB is fatal so libFuzzer keeps the input. Its
 # corpus directory $(BUILD)/fuzz/corpus/NAME is made with it, as libFuzzer
-# wants it to exist. Built only when clang is there; tests/run.sh skips
-# them otherwise.
+# wants it to exist. clang comes from scripts/install-deps.sh; without it
+# tests/run.sh fails (make asan sets SALVO_NO_FUZZ instead).
 FUZZ_CC      := clang
 FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 FUZZ_CFLAGS  := -std=gnu11 -g -O1 -D_GNU_SOURCE -Isrc -Wall -Wextra -MMD -MP $(FUZZ_SAN)
