@@ -5,15 +5,17 @@
 #
 # Build:   gcc make pkg-config libssl-dev zlib1g-dev libjansson-dev
 # Tests:   libcmocka-dev, nginx and wrk (test peers, never runtime deps),
+#          nodejs with its npm (hdr-histogram-js cross-checks the hlog output),
 #          python3 (e2e drivers), openssl (self-signed test certificates),
-#          clang + libclang-rt-dev (libFuzzer target; optional at run time),
+#          clang + libclang-rt-dev (libFuzzer targets; required by make test),
 #          chromium (renders the HTML report headless in an e2e test),
 #          prometheus (its promtool lints the live --metrics text; the
 #          server it starts on install is stopped and disabled)
 set -eu
 
 PKGS="gcc make pkg-config libssl-dev zlib1g-dev libjansson-dev libcmocka-dev \
-nginx-light wrk python3 openssl clang libclang-rt-dev procps chromium prometheus"
+nginx-light wrk python3 openssl clang libclang-rt-dev procps chromium prometheus \
+nodejs"
 
 missing=""
 for p in $PKGS; do

@@ -1,16 +1,30 @@
 #!/bin/bash
 # run.sh — run every test program in its own process with a time limit and
 # print the totals. Test programs report in cmocka's format
-# ("[  PASSED  ] N test(s)." / "[  FAILED  ] N test(s)"); a program that
-# reports nothing counts as one test judged by its exit code, and a program
-# that crashes or times out counts as a failure whatever it printed.
-# The last line is "N passed, N failed" (CI reads it).
+# ("[  PASSED  ] N test(s)." / "[  FAILED  ] N test(s)" / "[  SKIPPED ] N
+# test(s)"); a program that reports nothing counts as one test judged by its
+# exit code, and a program that crashes or times out counts as a failure
+# whatever it printed. A program that ran no test at all (zero passed, zero
+# failed, zero skipped, yet printed a cmocka header) is a failure too.
+# A skip is never a pass: only what the machine cannot give may skip
+# (network namespaces without CAP_NET_ADMIN); a tool that
+# scripts/install-deps.sh installs is required, and its absence fails.
+# The last line is "N passed, N failed, N skipped" (CI reads it).
 set -u
 BUILD=${BUILD:-build}
 export SALVO_BIN=${SALVO_BIN:-$PWD/$BUILD/salvo}
 LOG_DIR=$BUILD/test-logs
 mkdir -p "$LOG_DIR"
-passed=0; failed=0; failed_names=()
+passed=0; failed=0; skipped=0; failed_names=()
+
+count() { # pattern log: sum of the N in "PATTERN N" lines
+    grep -aoE "^\[  $1 \] [0-9]+" "$2" | awk '{s+=$NF} END {print s+0}'
+}
+
+fail_one() { # name reason: a failure that is not a test program's
+    failed=$((failed + 1)); failed_names+=("$1")
+    echo "FAIL $1: $2"
+}
 
 run_one() { # name timeout command...
     local name=$1 limit=$2; shift 2
@@ -18,33 +32,57 @@ run_one() { # name timeout command...
     local start=$SECONDS
     timeout -k 10 "$limit" "$@" >"$log" 2>&1
     local rc=$?
-    local p f
-    p=$(grep -aoE '^\[  PASSED  \] [0-9]+' "$log" | awk '{s+=$NF} END {print s+0}')
-    f=$(grep -aoE '^\[  FAILED  \] [0-9]+' "$log" | awk '{s+=$NF} END {print s+0}')
-    if [ "$p" -eq 0 ] && [ "$f" -eq 0 ]; then
-        if [ $rc -eq 0 ]; then p=1; else f=1; fi
+    local p f s
+    p=$(count "PASSED  " "$log")
+    f=$(count "FAILED  " "$log")
+    s=$(count "SKIPPED " "$log")
+    if [ "$p" -eq 0 ] && [ "$f" -eq 0 ] && [ "$s" -eq 0 ]; then
+        if grep -aqE '^\[==========\]' "$log"; then
+            f=1 # it reported, and ran nothing
+        elif [ $rc -eq 0 ]; then p=1; else f=1; fi
     elif [ $rc -ne 0 ] && [ "$f" -eq 0 ]; then
         f=1
     fi
-    passed=$((passed + p)); failed=$((failed + f))
+    passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + s))
     if [ "$f" -gt 0 ]; then
         failed_names+=("$name")
         echo "FAIL $name (rc=$rc, $((SECONDS - start))s) — log: $log"
         tail -n 25 "$log" | sed 's/^/    /'
+    elif [ "$s" -gt 0 ]; then
+        echo "ok   $name ($p tests, $s SKIPPED, $((SECONDS - start))s) — log: $log"
+        grep -a '^skip ' "$log" | sed 's/^/    /'
     else
         echo "ok   $name ($p tests, $((SECONDS - start))s)"
     fi
 }
 
+units=0
 for t in "$BUILD"/tests/test_*; do
     [ -x "$t" ] || continue
+    units=$((units + 1))
     run_one "unit-$(basename "$t")" 300 "$t"
 done
+[ "$units" -gt 0 ] || fail_one unit "no unit test binary in $BUILD/tests (make unit)"
 
-if [ -z "${SALVO_NO_FUZZ:-}" ] && [ -x "$BUILD/fuzz/fuzz_parser" ]; then
-    mkdir -p "$BUILD/fuzz/corpus"
-    run_one fuzz-parser 120 "$BUILD/fuzz/fuzz_parser" -max_total_time=30 \
-        -max_len=4096 "$BUILD/fuzz/corpus" tests/fuzz/seeds
+# Every libFuzzer target replays its committed seeds (tests/fuzz/seeds/NAME/)
+# and fuzzes at most 5 s. clang comes with scripts/install-deps.sh, so no
+# fuzzer built is a failure; only `make asan` (SALVO_NO_FUZZ) leaves them out.
+if [ -z "${SALVO_NO_FUZZ:-}" ]; then
+    fuzzers=0
+    for fz in "$BUILD"/fuzz/fuzz_*; do
+        [ -x "$fz" ] && [ -f "$fz" ] || continue
+        fuzzers=$((fuzzers + 1))
+        name=$(basename "$fz"); name=${name#fuzz_}
+        seeds=tests/fuzz/seeds/$name
+        if [ ! -d "$seeds" ] || [ -z "$(ls -A "$seeds")" ]; then
+            fail_one "fuzz-$name" "no seed corpus in $seeds/"
+            continue
+        fi
+        mkdir -p "$BUILD/fuzz/corpus/$name"
+        run_one "fuzz-$name" 60 "$fz" -max_total_time=5 \
+            "$BUILD/fuzz/corpus/$name" "$seeds"
+    done
+    [ "$fuzzers" -gt 0 ] || fail_one fuzz "no fuzzer in $BUILD/fuzz (make fuzz; clang comes with scripts/install-deps.sh)"
 fi
 
 for t in tests/e2e/test_*.py; do
@@ -53,5 +91,5 @@ for t in tests/e2e/test_*.py; do
 done
 
 if [ ${#failed_names[@]} -gt 0 ]; then echo "failed: ${failed_names[*]}"; fi
-echo "$passed passed, $failed failed"
+echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]

@@ -11,8 +11,11 @@ results JSON. This module gives them:
 - run_salvo() / Salvo: run the binary with `--json FILE` and hand back
   (exit code, parsed JSON or None, stdout, stderr);
 - a tiny registry (@test, main()) that runs each test function, prints
-  `ok name` or `FAIL name: reason`, then cmocka-style totals that
-  tests/run.sh reads, and exits non-zero if anything failed.
+  `ok name`, `FAIL name: reason` or `skip name: reason` (skip(reason)
+  raises Skip: only for what the machine cannot give, see skip()), then
+  cmocka-style totals that tests/run.sh reads ([  PASSED  ], [  FAILED  ],
+  [  SKIPPED ]), and exits non-zero if anything failed, if no test ran, or
+  if SALVO_E2E_ONLY matched no test.
 
 House rules it enforces: every wait is bounded in count and time; only
 processes this module started are signalled, always by PID; everything it
@@ -540,6 +543,41 @@ def within(value, truth, rel):
 # ---------------------------------------------------------------- runner
 
 _tests = []
+_all_names = []
+
+
+class Skip(Exception):
+    """Raised by skip(): the test could not run here, it neither passed nor failed."""
+
+
+def skip(reason):
+    """Ends the current test as skipped (counted apart, never as a pass).
+
+    Only for what this machine cannot give: network namespaces without
+    CAP_NET_ADMIN. A tool that scripts/install-deps.sh installs (nginx, wrk,
+    clang, chromium, node/npm, promtool, ...) is never a reason: missing, it is a
+    failure (use require_tool())."""
+    raise Skip(reason)
+
+
+def require_tool(path_or_name, hint="scripts/install-deps.sh installs it"):
+    """Returns the full path of an installed tool, or fails the test naming it."""
+    if os.path.isabs(path_or_name):
+        found = path_or_name if os.access(path_or_name, os.X_OK) else None
+    else:
+        found = shutil.which(path_or_name)
+    check(found, "'%s' not found: %s" % (path_or_name, hint))
+    return found
+
+
+def can_unshare_net():
+    """True if this process may create a network namespace (CAP_NET_ADMIN)."""
+    require_tool("unshare", "util-linux provides it")
+    try:
+        r = subprocess.run(["unshare", "-n", "true"], capture_output=True, timeout=10)
+    except subprocess.TimeoutExpired:
+        return False
+    return r.returncode == 0
 
 
 def test(fn):
@@ -547,10 +585,19 @@ def test(fn):
 
     SALVO_E2E_ONLY=name[,name…] keeps only the tests whose names contain one
     of those words (for working on one test; CI never sets it)."""
-    only = [w for w in os.environ.get("SALVO_E2E_ONLY", "").split(",") if w]
-    if not only or any(w in fn.__name__ for w in only):
+    _all_names.append(fn.__name__)
+    if _selected(fn.__name__):
         _tests.append(fn)
     return fn
+
+
+def _only_words():
+    return [w for w in os.environ.get("SALVO_E2E_ONLY", "").split(",") if w]
+
+
+def _selected(name):
+    only = _only_words()
+    return not only or any(w in name for w in only)
 
 
 def cleanup_all():
@@ -579,7 +626,7 @@ signal.signal(signal.SIGTERM, _on_term)
 
 def main(setup=None, teardown=None):
     """Runs the registered tests, prints cmocka-style totals and exits."""
-    passed, failed = [], []
+    passed, failed, skipped = [], [], []
     started = time.monotonic()
     try:
         if setup:
@@ -588,6 +635,9 @@ def main(setup=None, teardown=None):
             t0 = time.monotonic()
             try:
                 fn()
+            except Skip as e:
+                log("skip %s: %s" % (fn.__name__, e))
+                skipped.append(fn.__name__)
             except Exception as e:
                 reason = "%s: %s" % (type(e).__name__, e) if not isinstance(e, AssertionError) else str(e)
                 log("FAIL %s: %s" % (fn.__name__, reason))
@@ -602,7 +652,7 @@ def main(setup=None, teardown=None):
                     s._cleanup()
     except Exception as e:
         log("FAIL setup: %s" % e)
-        failed += [fn.__name__ for fn in _tests if fn.__name__ not in passed + failed]
+        failed += [fn.__name__ for fn in _tests if fn.__name__ not in passed + failed + skipped]
     finally:
         if teardown:
             try:
@@ -610,8 +660,22 @@ def main(setup=None, teardown=None):
             except Exception as e:
                 log("teardown error: %s" % e)
         cleanup_all()
-    log("[==========] %d test(s) run in %.1f s." % (len(passed) + len(failed), time.monotonic() - started))
+    # A program that ran nothing proves nothing: no registered test, or a
+    # SALVO_E2E_ONLY filter that matched none of them, is a failure.
+    if not _all_names:
+        log("FAIL %s: no test registered" % os.path.basename(sys.argv[0]))
+        failed.append("<no test registered>")
+    elif not _tests:
+        log("FAIL SALVO_E2E_ONLY=%s matches none of: %s"
+            % (os.environ.get("SALVO_E2E_ONLY", ""), ", ".join(_all_names)))
+        failed.append("<SALVO_E2E_ONLY matched nothing>")
+    run = len(passed) + len(failed) + len(skipped)
+    log("[==========] %d test(s) run in %.1f s." % (run, time.monotonic() - started))
     log("[  PASSED  ] %d test(s)." % len(passed))
+    if skipped:
+        log("[  SKIPPED ] %d test(s), listed below:" % len(skipped))
+        for name in skipped:
+            log("  %s" % name)
     if failed:
         log("[  FAILED  ] %d test(s), listed below:" % len(failed))
         for name in failed:

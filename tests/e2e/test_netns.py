@@ -44,18 +44,10 @@ kill $SRV
 '''
 
 
-def can_unshare():
-    try:
-        return subprocess.run(["unshare", "-n", "true"], timeout=10).returncode == 0
-    except (OSError, subprocess.TimeoutExpired):
-        return False
-
-
 @test
 def port_exhaustion_is_predicted_and_reported():
-    if not can_unshare():
-        h.log("  skipped: this machine cannot create network namespaces")
-        return
+    if not h.can_unshare_net():
+        h.skip("no CAP_NET_ADMIN: this machine cannot create network namespaces")
     out = h.make_temp_dir("salvo-netns-")
     env = dict(os.environ, SALVO=h.SALVO_BIN, OUT=out)
     proc = subprocess.run(["unshare", "-n", "sh", "-c", SCRIPT], env=env, capture_output=True, text=True, timeout=90)

@@ -262,9 +262,7 @@ def run_chromium(args, cwd, timeout=120):
 
 @test
 def test_chromium_renders_charts():
-    if not os.access(CHROMIUM, os.X_OK):
-        h.log("note: %s not found, skipping the headless rendering check (apt-get install chromium)" % CHROMIUM)
-        return
+    h.require_tool(CHROMIUM, "scripts/install-deps.sh installs chromium")
     page_path, _ = render(OPEN, CLOSED)
     work = os.path.dirname(page_path)
     url = "file://" + page_path
