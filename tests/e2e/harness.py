@@ -536,6 +536,35 @@ def check_counts_add_up(data):
     return c
 
 
+def _error_kinds():
+    """The keys salvo may write in the results JSON "errors" map, read from
+    the X-macro in src/core/errors.h so a test cannot name a kind that does
+    not exist."""
+    import re
+    with open(os.path.join(REPO_ROOT, "src", "core", "errors.h")) as f:
+        kinds = re.findall(r'X\(\w+, "(\w+)"\)', f.read())
+    if not kinds:
+        raise RuntimeError("no error kinds found in src/core/errors.h")
+    return frozenset(kinds)
+
+
+ERROR_KINDS = _error_kinds()
+
+
+def check_errors_named(data, allowed, total=None):
+    """The "errors" map is not empty, names only real kinds, only kinds in
+    allowed, and (given total) its counts sum to total."""
+    errs = data["errors"]
+    bogus = set(allowed) - ERROR_KINDS
+    check(not bogus, "the test expects error kinds salvo does not have: %s" % sorted(bogus))
+    check(errs, "no error named: %s" % excerpt(data, "requests", "errors"))
+    check(set(errs) <= ERROR_KINDS, "unknown error kinds %s" % sorted(set(errs) - ERROR_KINDS))
+    check(set(errs) <= set(allowed), "errors %s, want only %s" % (errs, sorted(allowed)))
+    if total is not None:
+        check(sum(errs.values()) == total, "errors %s do not sum to %d" % (errs, total))
+    return errs
+
+
 def within(value, truth, rel):
     return abs(value - truth) <= rel * abs(truth)
 
