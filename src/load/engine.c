@@ -520,7 +520,6 @@ void worker_release(struct worker *w)
     recorder_release(&w->rec);
     for (int i = 0; i < WORKER_SLOTS; i++)
         interval_release(&w->slots[i]);
-    schedule_release(&w->sched);
     if (w->wake_fd >= 0) close(w->wake_fd);
     loop_release(&w->loop);
 }

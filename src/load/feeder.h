@@ -163,7 +163,7 @@ const char *pick_mode_name(enum pick_mode mode);
 
 /*
  * A uniform 64-bit hash of (key, index), counter-based so that any thread
- * can compute the draw of any arrival. targets_pick uses it too.
+ * can compute the draw of any arrival. reqgen_pick uses it too.
  */
 uint64_t pick_hash(uint64_t key, uint64_t index);
 

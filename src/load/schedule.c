@@ -200,11 +200,6 @@ int schedule_init(struct schedule *s, const struct schedule_cfg *cfg)
     return 0;
 }
 
-void schedule_release(struct schedule *s)
-{
-    (void)s;
-}
-
 bool schedule_next(struct schedule *s, uint64_t *due_ns, uint64_t *index)
 {
     uint64_t i = s->next_index, due;

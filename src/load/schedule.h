@@ -109,9 +109,6 @@ struct schedule {
  */
 int schedule_init(struct schedule *s, const struct schedule_cfg *cfg);
 
-/* Nothing to free today; kept so callers need not change. NULL is fine. */
-void schedule_release(struct schedule *s);
-
 /*
  * Produces this share's next arrival: its due time as an offset from the
  * run start in ns (non-decreasing) and its global index. Returns false,

@@ -6,8 +6,7 @@
  * inside a target's header block, and after its @body line. Every error
  * names the file and the line, because a targets file is written by hand.
  *
- * Picking is a binary search of a uniform draw in the cumulative weights:
- * O(log n) with no state, so any thread can pick for any arrival.
+ * Picking a target per arrival is reqgen_pick's (load/reqgen.c).
  */
 #include "load/targets.h"
 
@@ -333,21 +332,4 @@ void targets_release(struct targets *t)
     free(t->items);
     free(t->cumulative);
     memset(t, 0, sizeof(*t));
-}
-
-size_t targets_pick(const struct targets *t, uint64_t index, uint64_t seed)
-{
-    if (t->count <= 1) return 0;
-    /* A key of its own, so target draws are independent of row draws. */
-    uint64_t key = pick_hash(seed, 0x7461726765747321ull);
-    double u = (double)(pick_hash(key, index) >> 11) * 0x1p-53 * t->cumulative[t->count - 1];
-    size_t lo = 0, hi = t->count - 1;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (t->cumulative[mid] > u)
-            hi = mid;
-        else
-            lo = mid + 1;
-    }
-    return lo;
 }

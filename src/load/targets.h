@@ -22,8 +22,7 @@
  *
  * Ownership: struct targets is caller-owned; targets_parse allocates every
  * string and array in it, including the bodies it reads, and
- * targets_release frees them. After parsing the struct is immutable, so
- * threads may call targets_pick concurrently.
+ * targets_release frees them. After parsing the struct is immutable.
  */
 #ifndef SALVO_TARGETS_H
 #define SALVO_TARGETS_H
@@ -68,12 +67,5 @@ int targets_parse(const char *path, struct targets *out, struct feeder_error *er
 
 /* Frees everything; t may be NULL, zeroed or already released. */
 void targets_release(struct targets *t);
-
-/*
- * The target for arrival index: a draw from the weights that is a pure
- * function of (seed, index), so it does not depend on how arrivals are
- * split between threads, and is independent of the row picker's draws.
- */
-size_t targets_pick(const struct targets *t, uint64_t index, uint64_t seed);
 
 #endif

@@ -440,11 +440,6 @@ bool threshold_judge(const struct threshold *t, json_t *result, double *observed
     return compare(t, f.v);
 }
 
-bool threshold_eval(const struct threshold *t, json_t *result, double *observed)
-{
-    return threshold_judge(t, result, observed, NULL, 0);
-}
-
 /* The unit the observed value and limit are expressed in. */
 static const char *unit_of(const struct threshold *t)
 {

@@ -42,11 +42,9 @@ int threshold_parse(struct threshold *t, const char *text, const char **why);
  * timeout) fails `<`, `<=`, `==` and `!=`: it cannot show the true value
  * is low. Timed-out requests are missing from ttfb, service_time and wait,
  * so a percentile of those is judged at the rank it has among all requests.
+ * Writes to note (cap bytes, none when cap is 0) why the figure is censored
+ * or how it was judged; "" when it is plainly the JSON's figure.
  */
-bool threshold_eval(const struct threshold *t, json_t *result, double *observed);
-
-/* threshold_eval, and writes to note (cap bytes) why the figure is censored
- * or how it was judged; "" when it is plainly the JSON's figure. */
 bool threshold_judge(const struct threshold *t, json_t *result, double *observed, char *note, size_t cap);
 
 /*

@@ -43,11 +43,6 @@ void target_metrics_count(struct target_metrics *m, int code)
     m->requests[code_index(code)]++;
 }
 
-uint64_t target_metrics_requests(const struct target_metrics *m, int code)
-{
-    return m->requests[code_index(code)];
-}
-
 void target_metrics_compute(struct target_metrics *m, uint64_t compute_ns, uint32_t settled)
 {
     int i = 0;

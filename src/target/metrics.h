@@ -43,8 +43,6 @@ void target_metrics_init(struct target_metrics *m);
 void target_metrics_count(struct target_metrics *m, int code);
 /* Records one route computation: its duration and the nodes A* settled. */
 void target_metrics_compute(struct target_metrics *m, uint64_t compute_ns, uint32_t settled);
-/* The number of responses counted with `code` so far. */
-uint64_t target_metrics_requests(const struct target_metrics *m, int code);
 
 /* Writes the exposition into buf. Returns its length, or -ENOSPC if cap is too small. */
 int target_metrics_render(const struct target_metrics *m, const struct metrics_gauges *g, char *buf, size_t cap);

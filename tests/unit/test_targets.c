@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "load/reqgen.h"
 #include "load/targets.h"
 
 /* The scratch directory; bodies/thing.json lives in it. */
@@ -189,6 +190,24 @@ static void test_no_targets(void **state)
     assert_string_equal(err.msg, "cannot read '/nonexistent/t.txt': no such file or directory");
 }
 
+/*
+ * Builds the generator the binary builds from a parsed targets file
+ * (run_cli.c: one reqgen_spec per target, its weight kept) so that the
+ * draw tested is the one that runs: reqgen_pick.
+ */
+static void gen_from_targets(struct reqgen *g, const struct targets *t, uint64_t seed)
+{
+    static const char *const paths[] = {"/a", "/b", "/c"};
+    struct reqgen_spec specs[3];
+    char why[256];
+
+    assert_true(t->count <= 3);
+    for (size_t i = 0; i < t->count; i++)
+        specs[i] = (struct reqgen_spec){.method = t->items[i].method, .path = paths[i], .weight = t->items[i].weight};
+    if (reqgen_init(g, specs, t->count, NULL, PICK_SEQ, seed, "h", 16, why, sizeof(why)) < 0)
+        fail_msg("reqgen_init: %s", why);
+}
+
 static void test_pick(void **state)
 {
     enum { PICKS = 100000 };
@@ -197,28 +216,37 @@ static void test_pick(void **state)
     static const double share[] = {0.1, 0.2, 0.7};
     struct targets t;
     struct feeder_error err;
+    struct reqgen g, same, other;
     unsigned count[3] = {0};
     int differ = 0;
 
     (void)state;
     assert_int_equal(targets_parse(write_file("w.txt", text), &t, &err), 0);
+    gen_from_targets(&g, &t, 42);
+    gen_from_targets(&same, &t, 42);
+    gen_from_targets(&other, &t, 43);
     for (uint64_t i = 0; i < PICKS; i++) {
-        size_t k = targets_pick(&t, i, 42);
+        size_t k = reqgen_pick(&g, i);
         assert_true(k < 3);
-        assert_int_equal(k, targets_pick(&t, i, 42));
-        differ += k != targets_pick(&t, i, 43);
+        assert_int_equal(k, reqgen_pick(&same, i)); /* a pure function of (seed, index) */
+        differ += k != reqgen_pick(&other, i);
         count[k]++;
     }
     for (int k = 0; k < 3; k++) {
         double got = (double)count[k] / PICKS;
         if (got < share[k] - 0.01 || got > share[k] + 0.01) fail_msg("target %d: %.4f, want %.2f", k, got, share[k]);
     }
-    assert_true(differ > PICKS / 4);
+    assert_true(differ > PICKS / 4); /* the seed changes the draws */
+    reqgen_release(&g);
+    reqgen_release(&same);
+    reqgen_release(&other);
     targets_release(&t);
 
     assert_int_equal(targets_parse(write_file("one.txt", "GET http://h/\n"), &t, &err), 0);
+    gen_from_targets(&g, &t, 7);
     for (uint64_t i = 0; i < 100; i++)
-        assert_int_equal(targets_pick(&t, i, i), 0);
+        assert_int_equal(reqgen_pick(&g, i), 0);
+    reqgen_release(&g);
     targets_release(&t);
 }
 

@@ -114,7 +114,7 @@ static void test_table(void **state)
         }
         if (rc != 0) fail_msg("'%s' should parse: %s", rows[i].expr, why);
         double observed;
-        bool pass = threshold_eval(&t, result, &observed);
+        bool pass = threshold_judge(&t, result, &observed, NULL, 0);
         if (pass != (rows[i].passes == 1)) fail_msg("'%s': pass=%d observed=%g", rows[i].expr, pass, observed);
         if (isnan(rows[i].observed))
             assert_true(isnan(observed));
