@@ -204,7 +204,8 @@ static void conn_read(struct conn *c)
         ssize_t n = w->transport->read(c, buf, cap);
         if (n == CONN_AGAIN) return;
         if (n < 0) {
-            if (!try_retry(c)) conn_fail(c, n == -ECONNRESET ? ERR_CONN_RESET : ERR_READ);
+            /* -EPROTO: the TLS layer refused a record (bad MAC, garbage), not the socket. */
+            if (!try_retry(c)) conn_fail(c, n == -ECONNRESET ? ERR_CONN_RESET : n == -EPROTO ? ERR_TLS : ERR_READ);
             return;
         }
         if (n == 0) {
