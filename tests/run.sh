@@ -18,7 +18,7 @@ mkdir -p "$LOG_DIR"
 passed=0; failed=0; skipped=0; failed_names=()
 
 count() { # pattern log: sum of the N in "PATTERN N" lines
-    grep -aoE "^\[  $1 \] [0-9]+" "$2" | awk '{s+=$NF} END {print s+0}'
+    grep -aoE "^\[  $1\] [0-9]+" "$2" | awk '{s+=$NF} END {print s+0}'
 }
 
 fail_one() { # name reason: a failure that is not a test program's
