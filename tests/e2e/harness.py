@@ -679,6 +679,9 @@ def main(setup=None, teardown=None):
             finally:
                 for s in list(_live_salvo):  # a failed test may leave one running
                     s._cleanup()
+    except Skip as e:  # setup found the machine cannot run any of them
+        log("skip setup: %s" % e)
+        skipped += [fn.__name__ for fn in _tests if fn.__name__ not in passed + failed + skipped]
     except Exception as e:
         log("FAIL setup: %s" % e)
         failed += [fn.__name__ for fn in _tests if fn.__name__ not in passed + failed + skipped]
