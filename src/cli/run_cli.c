@@ -586,7 +586,6 @@ int cli_run(int argc, char **argv)
         .nshards = 1,
         .method = "GET",
         .tls = {.verify = true},
-        .spin_auto = true,
     };
     static struct run_args a; /* large (thresholds); one run per process */
     memset(&a, 0, sizeof(a));
