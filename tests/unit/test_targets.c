@@ -204,7 +204,7 @@ static void gen_from_targets(struct reqgen *g, const struct targets *t, uint64_t
     assert_true(t->count <= 3);
     for (size_t i = 0; i < t->count; i++)
         specs[i] = (struct reqgen_spec){.method = t->items[i].method, .path = paths[i], .weight = t->items[i].weight};
-    if (reqgen_init(g, specs, t->count, NULL, PICK_SEQ, seed, "h", 16, why, sizeof(why)) < 0)
+    if (reqgen_init(g, specs, t->count, NULL, PICK_SEQ, seed, 1, "h", 16, why, sizeof(why)) < 0)
         fail_msg("reqgen_init: %s", why);
 }
 
