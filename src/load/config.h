@@ -41,6 +41,7 @@ struct run_config {
     uint64_t max_lag_ns;  /* an arrival later than this is late (rule 1, docs/measurement.md) */
     uint32_t connections; /* open: cap; closed: number of connections */
     uint32_t threads;
+    uint32_t pipeline; /* HTTP/1.1 requests in flight per connection (1: no pipelining) */
     uint64_t seed;
     uint32_t shard, nshards;
     const char *name;     /* the request name figures are grouped under */

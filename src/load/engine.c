@@ -16,8 +16,10 @@
  * are paced by the same schedule, like wrk2's -R.
  *
  * Hot path: timer → pump → write → read → parse → record; no malloc, no
- * locks, no syscalls beyond epoll/read/write/clock. What happens on one
- * connection (connect, TLS, write, read, outcome) is in exchange.c.
+ * locks, no syscalls beyond epoll/read/write/clock. The connections
+ * belong to the pool (pool.c); what happens on one connection (connect,
+ * TLS, deadlines, outcome) is the state machine in conn.c, and what its
+ * bytes mean is the protocol's (http1.c).
  */
 #include "load/engine.h"
 
@@ -33,14 +35,14 @@
 #include <unistd.h>
 
 #include "core/clock.h"
-#include "load/exchange.h"
+#include "load/http1.h"
 
 /* Counts the time p waited for a connection, if it had to. */
 static void note_wait(struct worker *w, const struct pending *p, uint64_t now)
 {
     if (now <= p->t_ready_ns) return;
-    w->pool.wait_count++;
-    w->pool.wait_ns += now - p->t_ready_ns;
+    w->pool.stats.wait_count++;
+    w->pool.stats.wait_ns += now - p->t_ready_ns;
 }
 
 /* Turns backlog entries older than the timeout into timeouts. */
@@ -68,23 +70,20 @@ void engine_pump(struct worker *w, uint64_t now)
         backlog_expire(w, now);
         struct pending p;
         while (w->backlog.len) {
-            struct conn *c = w->idle_head;
-            if (c) {
-                exchange_idle_unlink(w, c);
-            } else if (w->nfree > 0 && !atomic_load_explicit(&w->stop, memory_order_relaxed)) {
-                c = w->free_stack[--w->nfree];
-            } else {
-                break;
-            }
+            /* Idle first, then a new connection, then a free pipelined stream slot. */
+            struct conn *c = pool_take_idle(&w->pool);
+            if (!c && !atomic_load_explicit(&w->stop, memory_order_relaxed)) c = pool_take_free(&w->pool);
+            if (!c) c = pool_take_room(&w->pool);
+            if (!c) break;
             backlog_pop(&w->backlog, &p);
             note_wait(w, &p, now);
-            c->req = p;
-            c->has_req = true;
-            w->nbusy++;
-            if (c->state == CONN_IDLE)
-                exchange_send(c);
-            else
-                exchange_start(w, c);
+            conn_push(c, &p);
+            if (c->state == CONN_FREE) {
+                conn_start(w, c);
+            } else {
+                conn_send(c);
+                if (c->state == CONN_BUSY && conn_room(c) > 0) pool_give_back(&w->pool, c);
+            }
         }
     } while (w->pump_again);
     w->in_pump = false;
@@ -244,10 +243,10 @@ static void on_ramp_timer(struct timer *t, uint64_t now)
         return;
     }
     uint32_t target = ramp_share(w, now);
-    while (!w->sched_done && w->nbusy < target && w->nfree > 0) {
-        uint32_t before = w->nbusy;
+    while (!w->sched_done && w->pool.nbusy < target && w->pool.nfree > 0) {
+        uint32_t before = w->pool.nbusy;
         engine_closed_next(w, NULL);
-        if (w->nbusy == before) break;
+        if (w->pool.nbusy == before) break;
     }
     if (!w->sched_done && now < w->end_ns) timer_arm(&w->loop, &w->ramp_timer, now + 100 * NS_PER_MS);
 }
@@ -264,59 +263,77 @@ static uint64_t closed_index(const struct worker *w)
 }
 
 /*
- * Closed model: gives connection c (idle, or a FREE slot holding a request,
- * or NULL for any free slot) its next request.
+ * Closed model: the next request for c, into *p. A request the server
+ * closed on without answering (resubmitted to the backlog, pipelining
+ * only) goes first and keeps its intended time; otherwise the next arrival
+ * of the loop or of the --rate schedule. False when there is none.
+ */
+static bool closed_request(struct worker *w, struct pending *p, uint64_t now)
+{
+    if (backlog_pop(&w->backlog, p)) return true;
+    *p = (struct pending){.t_ready_ns = now};
+    if (w->sched_done) return false;
+    if (w->cfg->rate > 0) {
+        uint64_t due;
+        if (!schedule_next(&w->sched, &due, &p->index)) {
+            w->sched_done = true;
+            return false;
+        }
+        p->t_intended_ns = w->start_ns + due;
+    } else {
+        if (now >= w->end_ns) {
+            w->sched_done = true;
+            return false;
+        }
+        p->index = closed_index(w);
+        p->t_intended_ns = now;
+    }
+    if (reqgen_exhausted(w->cfg->gen, p->index)) {
+        data_used_up(w);
+        return false;
+    }
+    p->group = reqgen_group(w->cfg->gen, p->index);
+    w->rec.scheduled++;
+    return true;
+}
+
+/*
+ * Closed model: gives connection c (idle, or busy with a free pipelined
+ * stream slot, or a FREE slot holding a request, or NULL for any free
+ * slot) its next request; with --pipeline it fills c up to its depth.
  */
 void engine_closed_next(struct worker *w, struct conn *c)
 {
-    if (w->cfg->conn_ramp && (!c || !c->has_req) && w->nbusy >= ramp_share(w, clock_now_ns())) {
-        /* Above the ramp's target: this connection retires. */
-        if (c && c->state == CONN_IDLE) exchange_close(c, BY_US, false);
-        return;
-    }
-    if (atomic_load_explicit(&w->stop, memory_order_relaxed)) return;
-    uint64_t now = clock_now_ns();
-    if (!c || !c->has_req) {
-        struct pending p = {.t_ready_ns = now};
-        if (w->sched_done) return;
-        if (w->cfg->rate > 0) {
-            uint64_t due;
-            if (!schedule_next(&w->sched, &due, &p.index)) {
-                w->sched_done = true;
-                return;
-            }
-            p.t_intended_ns = w->start_ns + due;
-        } else {
-            if (now >= w->end_ns) {
-                w->sched_done = true;
-                return;
-            }
-            p.index = closed_index(w);
-            p.t_intended_ns = now;
-        }
-        if (reqgen_exhausted(w->cfg->gen, p.index)) {
-            data_used_up(w);
+    for (;;) {
+        bool holding = c && c->state == CONN_FREE && c->nstreams > 0;
+        if (w->cfg->conn_ramp && !holding && w->pool.nbusy >= ramp_share(w, clock_now_ns())) {
+            /* Above the ramp's target: this connection retires. */
+            if (c && c->state == CONN_IDLE) pool_close(&w->pool, c, BY_US, false);
             return;
         }
-        p.group = reqgen_group(w->cfg->gen, p.index);
-        if (!c) {
-            if (w->nfree == 0) return;
-            c = w->free_stack[--w->nfree];
-        } else {
-            exchange_idle_unlink(w, c);
+        if (atomic_load_explicit(&w->stop, memory_order_relaxed)) return;
+        uint64_t now = clock_now_ns();
+        if (!holding) {
+            struct pending p;
+            if (!c && w->pool.nfree == 0) return; /* no slot: the arrival stays for the next one */
+            if (!closed_request(w, &p, now)) return;
+            if (!c) {
+                if (!(c = pool_take_free(&w->pool))) return;
+            } else {
+                pool_unlist(&w->pool, c);
+            }
+            conn_push(c, &p);
         }
-        w->rec.scheduled++;
-        c->req = p;
-        c->has_req = true;
-        w->nbusy++;
-    }
-    if (c->state == CONN_FREE) {
-        exchange_start(w, c);
-    } else if (w->cfg->rate > 0 && c->req.t_intended_ns > now) {
-        c->state = CONN_PACING;
-        timer_arm(&w->loop, &c->timer, c->req.t_intended_ns);
-    } else {
-        exchange_send(c);
+        struct stream *s = conn_stream(c, c->nstreams - 1);
+        if (c->state == CONN_FREE) {
+            conn_start(w, c);
+        } else if (w->cfg->rate > 0 && s->req.t_intended_ns > now) {
+            c->state = CONN_PACING;
+            timer_arm(&w->loop, &c->timer, s->req.t_intended_ns);
+        } else {
+            conn_send(c);
+        }
+        if (c->state != CONN_BUSY || conn_room(c) == 0) return;
     }
 }
 
@@ -326,8 +343,8 @@ static void on_second_timer(struct timer *t, uint64_t now)
     struct worker *w = container_of(t, struct worker, second_timer);
     (void)now;
     struct interval *iv = cur_interval(w);
-    iv->inflight = w->nbusy;
-    iv->conns = w->nopen;
+    iv->inflight = w->pool.nbusy;
+    iv->conns = w->pool.nopen;
     iv->backlog = w->backlog.len;
     w->cur_sec++;
     atomic_store_explicit(&w->seconds_published, w->cur_sec, memory_order_release);
@@ -350,6 +367,7 @@ int worker_init(struct worker *w, const struct run_config *cfg, uint32_t id, uin
     w->id = id;
     w->cfg = cfg;
     w->transport = cfg->url.tls ? &transport_tls : &transport_plain;
+    w->proto = &http1_proto;
     w->start_ns = start_ns;
     w->end_ns = start_ns + cfg->duration_ns;
     w->hard_end_ns = w->end_ns + cfg->timeout_ns + 2 * NS_PER_S;
@@ -371,18 +389,10 @@ int worker_init(struct worker *w, const struct run_config *cfg, uint32_t id, uin
                                   .nthreads = cfg->threads};
         if ((rc = schedule_init(&w->sched, &sc)) < 0) return rc;
     }
-    w->conn_cap = cfg->connections / cfg->threads + (id < cfg->connections % cfg->threads);
-    w->conns = calloc(w->conn_cap ? w->conn_cap : 1, sizeof(*w->conns));
-    w->free_stack = calloc(w->conn_cap ? w->conn_cap : 1, sizeof(*w->free_stack));
-    if (!w->conns || !w->free_stack) abort();
-    for (uint32_t i = w->conn_cap; i-- > 0;) {
-        struct conn *c = &w->conns[i];
-        c->w = w;
-        c->io.fd = -1;
-        c->io.on_event = exchange_on_event;
-        timer_init(&c->timer, exchange_on_timer);
-        w->free_stack[w->nfree++] = c;
-    }
+    uint32_t cap = cfg->connections / cfg->threads + (id < cfg->connections % cfg->threads);
+    pool_init(&w->pool, &w->loop, cap, cfg->pipeline ? cfg->pipeline : 1);
+    for (uint32_t i = 0; i < cap; i++)
+        conn_setup(&w->pool.conns[i], w);
     backlog_init(&w->backlog, 1024);
     if (!(w->scratch = malloc(WORKER_SCRATCH_SIZE))) abort();
     recorder_init(&w->rec, cfg->gen->nnames);
@@ -402,7 +412,7 @@ int worker_init(struct worker *w, const struct run_config *cfg, uint32_t id, uin
 /* True once every arrival has an outcome. */
 static bool worker_finished(const struct worker *w)
 {
-    return w->sched_done && w->backlog.len == 0 && w->nbusy == 0;
+    return w->sched_done && w->backlog.len == 0 && w->pool.nbusy == 0;
 }
 
 /* Ends the run of w: what is still pending gets its outcome, sockets close. */
@@ -416,22 +426,23 @@ static void worker_finish(struct worker *w)
         else
             recorder_timeout(&w->rec, p.group, w->cfg->timeout_ns, p.t_intended_ns);
     }
-    for (uint32_t i = 0; i < w->conn_cap; i++) {
-        struct conn *c = &w->conns[i];
-        if (c->has_req) {
+    for (uint32_t i = 0; i < w->pool.cap; i++) {
+        struct conn *c = &w->pool.conns[i];
+        while (c->nstreams) {
+            const struct pending *q = &conn_stream(c, 0)->req;
             if (c->state == CONN_PACING || c->state == CONN_BACKOFF)
                 w->rec.unsent++;
             else if (interrupted)
-                recorder_failure(&w->rec, c->req.group, ERR_INTERRUPTED, c->req.t_intended_ns);
+                recorder_failure(&w->rec, q->group, ERR_INTERRUPTED, q->t_intended_ns);
             else
-                recorder_timeout(&w->rec, c->req.group, w->cfg->timeout_ns, c->req.t_intended_ns);
-            exchange_drop_req(c);
+                recorder_timeout(&w->rec, q->group, w->cfg->timeout_ns, q->t_intended_ns);
+            conn_drop_stream(c);
         }
-        if (c->state == CONN_IDLE) w->pool.idle++;
-        if (c->state != CONN_FREE) exchange_close(c, BY_US, true);
+        if (c->state == CONN_IDLE) w->pool.stats.idle++;
+        if (c->state != CONN_FREE) pool_close(&w->pool, c, BY_US, true);
     }
     w->interrupted = interrupted;
-    w->pool.backlog_max = w->backlog.max_len;
+    w->pool.stats.backlog_max = w->backlog.max_len;
 }
 
 /*
@@ -463,7 +474,7 @@ static void *worker_main(void *arg)
     } else if (w->cfg->conn_ramp) {
         timer_arm(&w->loop, &w->ramp_timer, w->start_ns);
     } else {
-        for (uint32_t i = 0; i < w->conn_cap; i++)
+        for (uint32_t i = 0; i < w->pool.cap; i++)
             engine_closed_next(w, NULL);
     }
     timer_arm(&w->loop, &w->second_timer, w->start_ns + NS_PER_S);
@@ -509,12 +520,7 @@ void worker_join(struct worker *w)
 void worker_release(struct worker *w)
 {
     if (!w) return;
-    for (uint32_t i = 0; w->conns && i < w->conn_cap; i++) {
-        free(w->conns[i].rbuf);
-        free(w->conns[i].wbuf);
-    }
-    free(w->conns);
-    free(w->free_stack);
+    pool_release(&w->pool);
     free(w->scratch);
     backlog_release(&w->backlog);
     recorder_release(&w->rec);

@@ -20,32 +20,19 @@
 #include "load/backlog.h"
 #include "load/config.h"
 #include "load/conn.h"
+#include "load/pool.h"
 #include "load/recorder.h"
 #include "load/schedule.h"
 
 #define WORKER_SLOTS 4            /* seconds in flight between a worker and the main thread (it merges within ~20 ms) */
 #define WORKER_SCRATCH_SIZE 65536 /* shared read buffer of a worker */
 
-/* Connection pool statistics, after Go's sql.DBStats. */
-struct pool_stats {
-    uint64_t opened;           /* connections established */
-    uint64_t connect_errors;   /* connection attempts that failed */
-    uint64_t closed_by_server; /* EOF or Connection: close */
-    uint64_t closed_by_us;     /* timeouts, end of run */
-    uint64_t closed_by_error;  /* resets, parse errors */
-    uint64_t max_open;         /* high-water mark of open + connecting */
-    uint64_t idle;             /* idle at the end */
-    uint64_t wait_count;       /* requests that found no idle connection */
-    uint64_t wait_ns;          /* total time those requests waited for one */
-    uint64_t retries;          /* requests retried after a keep-alive race */
-    uint64_t backlog_max;      /* high-water mark of the backlog */
-};
-
 /* One worker thread. */
 struct worker {
     uint32_t id;
     const struct run_config *cfg;
-    const struct transport *transport;
+    const struct transport *transport; /* plain or TLS, chosen once */
+    const struct proto_ops *proto;     /* HTTP/1.1, chosen beside the transport */
     pthread_t thread;
     uint64_t start_ns, end_ns, hard_end_ns;
 
@@ -55,15 +42,11 @@ struct worker {
     uint64_t next_due_ns, next_index; /* open model: the share's next arrival */
     struct timer sched_timer, backlog_timer, second_timer, ramp_timer;
 
-    struct conn *conns; /* conn_cap entries */
-    uint32_t conn_cap, nopen, nbusy, nfree;
-    struct conn **free_stack;
-    struct conn *idle_head;
+    struct pool pool; /* this worker's connections, their counts and statistics */
     struct backlog backlog;
     bool in_pump, pump_again;
 
     struct recorder rec;
-    struct pool_stats pool;
     uint64_t inflight_max;
     uint64_t cpu_ns, wall_ns, spin_ns;
     uint64_t runq_wait_ns; /* time runnable but without a CPU: the machine was overloaded */
@@ -84,6 +67,22 @@ struct worker {
     char first_error[256]; /* first TLS/connect failure, for the summary */
     int rc;
 };
+
+/* The interval slot of the current second. */
+static inline struct interval *cur_interval(struct worker *w)
+{
+    return &w->slots[w->cur_sec % WORKER_SLOTS];
+}
+
+/*
+ * The engine's side of the hand-back, called by the connection state
+ * machine when a request ended: the open model hands the backlog to
+ * connections; the closed model gives c (idle or with a free stream slot,
+ * or a FREE slot holding a request, or NULL for any free slot) its next
+ * request.
+ */
+void engine_pump(struct worker *w, uint64_t now);
+void engine_closed_next(struct worker *w, struct conn *c);
 
 /* Prepares worker id of cfg->threads; start_ns is the common run start. */
 int worker_init(struct worker *w, const struct run_config *cfg, uint32_t id, uint64_t start_ns);

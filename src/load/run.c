@@ -118,7 +118,7 @@ static void collect(const struct run_config *cfg, struct run_result *r, struct w
     for (uint32_t i = 0; i < cfg->threads; i++) {
         struct worker *w = &ws[i];
         recorder_add(&r->total, &w->rec);
-        struct pool_stats *p = &r->pool, *q = &w->pool;
+        struct pool_stats *p = &r->pool, *q = &w->pool.stats;
         p->opened += q->opened;
         p->connect_errors += q->connect_errors;
         p->closed_by_server += q->closed_by_server;

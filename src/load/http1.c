@@ -1,0 +1,195 @@
+/*
+ * http1.c — HTTP/1.1 on a connection (see http1.h).
+ *
+ * Everything here runs inside the connection state machine's callbacks and
+ * reports each end through it (conn.h): a complete response with
+ * conn_stream_done and conn_after_response, a broken transport with
+ * conn_lost (which retries the keep-alive race), a bad response with
+ * conn_fail. The hot path is one read into the worker's scratch buffer,
+ * one parse, one record; nothing is copied unless a head is split.
+ */
+#include "load/http1.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/clock.h"
+#include "load/conn.h"
+#include "load/engine.h"
+
+/*
+ * Keeps the unconsumed tail of data (a head that is not complete yet) in c's
+ * own carry buffer, allocated the first time a connection needs one: most
+ * responses arrive whole, so idle connections cost no buffer at all.
+ */
+static bool http1_carry(struct conn *c, const char *data, size_t left)
+{
+    if (left >= CONN_RBUF_SIZE) return false;
+    if (!c->rbuf && !(c->rbuf = malloc(CONN_RBUF_SIZE))) abort();
+    memmove(c->rbuf, data, left);
+    c->rlen = left;
+    return true;
+}
+
+/*
+ * The oldest response on c is complete; leftover says bytes followed it.
+ * Those bytes are the next pipelined response when one is outstanding;
+ * otherwise nobody asked for them and the connection closes. True when c
+ * still expects responses, so the caller parses on.
+ */
+static bool http1_complete(struct conn *c, bool leftover)
+{
+    bool close = conn_stream(c, 0)->resp.close;
+    conn_stream_done(c, conn_stream(c, 0)->resp.status);
+    if (leftover && c->nwritten == 0) {
+        /* Bytes after the response, and no request of ours fully written for them. */
+        conn_after_response(c, true, close ? BY_SERVER : BY_US);
+        return false;
+    }
+    if (leftover && !close) conn_stream(c, 0)->t_first_ns = clock_now_ns();
+    conn_after_response(c, close, close ? BY_SERVER : BY_US);
+    return c->state == CONN_BUSY && c->nwritten > 0;
+}
+
+/*
+ * Parses data[0..len) into the responses of c in order. Returns 0 when it
+ * is all consumed or carried (read on), 1 when c expects no more bytes
+ * now (closed, idle or failed).
+ */
+static int http1_feed(struct conn *c, const char *data, size_t len)
+{
+    for (;;) {
+        struct stream *s = conn_stream(c, 0);
+        ssize_t used = http_resp_feed(&s->resp, data, len);
+        if (used < 0) {
+            conn_fail(c, ERR_PARSE);
+            return 1;
+        }
+        data += used;
+        len -= (size_t)used;
+        if (!s->resp.done) {
+            if (len && !http1_carry(c, data, len)) {
+                conn_fail(c, ERR_PARSE);
+                return 1;
+            }
+            return 0;
+        }
+        if (!http1_complete(c, len > 0)) return 1;
+        if (len == 0) return 0;
+    }
+}
+
+/* Reads and parses until the socket is drained or no response is expected. */
+static void http1_readable(struct conn *c)
+{
+    struct worker *w = c->w;
+    if (c->nwritten == 0) return; /* nothing fully written: no answer can be due */
+    for (;;) {
+        /* Read after the carried bytes, or into the worker's shared scratch. */
+        bool carried = c->rlen > 0;
+        char *buf = carried ? c->rbuf + c->rlen : w->scratch;
+        size_t cap = carried ? CONN_RBUF_SIZE - c->rlen : WORKER_SCRATCH_SIZE;
+        ssize_t n = w->transport->read(c, buf, cap);
+        if (n == CONN_AGAIN) return;
+        if (n < 0) {
+            /* -EPROTO: the TLS layer refused a record (bad MAC, garbage), not the socket. */
+            conn_lost(c, n == -ECONNRESET ? ERR_CONN_RESET : n == -EPROTO ? ERR_TLS : ERR_READ);
+            return;
+        }
+        struct stream *s = conn_stream(c, 0);
+        if (n == 0) {
+            if (s->resp.head_done && http_resp_eof(&s->resp) == 0) {
+                /* A close-delimited body ends here. */
+                s->resp.close = true;
+                http1_complete(c, false);
+            } else {
+                conn_lost(c, ERR_EOF_EARLY);
+            }
+            return;
+        }
+        if (!s->t_first_ns) s->t_first_ns = clock_now_ns();
+        w->rec.bytes_in += (uint64_t)n;
+        const char *data = carried ? c->rbuf : w->scratch;
+        size_t len = carried ? c->rlen + (size_t)n : (size_t)n;
+        c->rlen = 0;
+        if (http1_feed(c, data, len)) return;
+        /*
+         * A short plain read drained the socket: more data will come with a
+         * new edge (every arrival wakes an edge-triggered epoll), so skip the
+         * read that would only say EAGAIN. Not when the peer's FIN or RST
+         * came in the same edge as the data: no edge follows, and the next
+         * read is the one that says how the response ended. TLS may hold
+         * decrypted bytes, so it reads on until the transport says so.
+         */
+        if ((size_t)n < cap && !c->ssl && !c->peer_hup) return;
+    }
+}
+
+/* Writes what is left of the queued requests, oldest first. */
+static void http1_writable(struct conn *c)
+{
+    struct worker *w = c->w;
+    while (c->nwritten < c->nstreams) {
+        struct stream *s = conn_stream(c, c->nwritten);
+        while (c->written < s->wlen) {
+            ssize_t n = w->transport->write(c, s->wbytes + c->written, s->wlen - c->written);
+            if (n == CONN_AGAIN) return;
+            if (n <= 0) {
+                conn_lost(c, n == -ECONNRESET || n == -EPIPE ? ERR_CONN_RESET : ERR_WRITE);
+                return;
+            }
+            c->written += (size_t)n;
+            w->rec.bytes_out += (uint64_t)n;
+        }
+        c->nwritten++;
+        c->written = 0;
+    }
+}
+
+/* Renders s (the newest stream on c), stamps it and writes what can go now. */
+static void http1_start(struct conn *c, struct stream *s)
+{
+    struct worker *w = c->w;
+    const struct reqgen *gen = w->cfg->gen;
+    bool head;
+    if (!reqgen_is_static(gen) && !s->wbuf && !(s->wbuf = malloc(gen->max_len))) abort();
+    if (reqgen_render(gen, s->req.index, s->wbuf, gen->max_len, &s->wbytes, &s->wlen, &head) < 0) {
+        /* Cannot happen: exhaustion is checked at dispatch, buffers are sized to max_len. */
+        conn_fail(c, ERR_WRITE);
+        return;
+    }
+    conn_stamp_send(c, s);
+    if (c->nstreams == 1) {
+        c->written = 0;
+        c->nwritten = 0;
+        c->rlen = 0;
+    }
+    http_resp_init(&s->resp, head);
+    /* No read here: the response cannot be there yet, and its arrival is an edge. */
+    if (c->nwritten == c->nstreams - 1) http1_writable(c);
+}
+
+/* Pipelining: room while fewer than depth requests are in flight on a kept-alive connection. */
+static uint32_t http1_free_slots(const struct conn *c)
+{
+    if (c->state != CONN_BUSY && c->state != CONN_IDLE) return 0;
+    return c->depth - c->nstreams;
+}
+
+/* The socket is closing: a carried partial head belongs to nobody now. */
+static void http1_close(struct conn *c)
+{
+    c->rlen = 0;
+    c->nwritten = 0;
+    c->written = 0;
+}
+
+const struct proto_ops http1_proto = {
+    .name = "http/1.1",
+    .start = http1_start,
+    .readable = http1_readable,
+    .writable = http1_writable,
+    .free_slots = http1_free_slots,
+    .close = http1_close,
+};

@@ -1,0 +1,32 @@
+/*
+ * stream.h — one request in flight on a connection.
+ *
+ * A stream is what the schedule handed a connection: the pending request
+ * with its intended time, the stamps of its send and of its first response
+ * byte, its response state and the bytes being written. A connection owns
+ * a small ring of them (conn.h): HTTP/1.1 carries one, or up to
+ * --pipeline N answered in order. Streams are preallocated with their
+ * connection and reused, so starting one allocates nothing (the render
+ * buffer of a non-static request is allocated on its first use and kept).
+ */
+#ifndef SALVO_STREAM_H
+#define SALVO_STREAM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "http/parser.h"
+#include "load/backlog.h"
+
+/* One request in flight; owned by its connection's ring. */
+struct stream {
+    struct pending req;    /* the arrival, its intended time and retries */
+    uint64_t t_send_ns;    /* its first byte went to the transport */
+    uint64_t t_first_ns;   /* the first byte of its response came back (0: not yet) */
+    struct http_resp resp; /* its response, parsed as it arrives */
+    const char *wbytes;    /* the request's bytes: wbuf or shared static bytes */
+    size_t wlen;
+    char *wbuf; /* this stream's render buffer (gen->max_len), on demand */
+};
+
+#endif
