@@ -83,6 +83,8 @@
     L(OPT_MAX_LAG, "max-lag", "D", "send-lag p99 above which the run is invalid (default 1ms)", 0, 0)                  \
     L(OPT_ALLOW_INVALID, "allow-invalid", NULL, "exit 0 even when the run is invalid", 0, 0)                           \
     L(OPT_NO_KEEPALIVE, "no-keepalive", NULL, "a new connection for every request (salvo closes first)", 0, 0)         \
+    L(OPT_PIPELINE, "pipeline", "N",                                                                                   \
+      "up to N HTTP/1.1 requests in flight per connection, answered in order (default 1)", 1, PIPELINE_MAX)            \
     L(OPT_THRESHOLD, "threshold", "EXPR", "pass/fail gate, repeatable, e.g. 'latency.p99 < 250ms' (exit 99)", 0,       \
       MAX_THRESHOLDS)                                                                                                  \
     L(OPT_PROGRESS, "progress", "MODE", "auto (default), tty, plain or off: live progress on stderr", 0, 0)            \
@@ -264,6 +266,12 @@ static int run_opt(const struct cli_opt *o, char *arg, void *ctx)
         return -1;
     case OPT_ALLOW_INVALID: cfg->allow_invalid = true; return -1;
     case OPT_NO_KEEPALIVE: cfg->no_keepalive = true; return -1;
+    case OPT_PIPELINE: {
+        uint64_t depth;
+        int rc = cli_uint(o, arg, &depth);
+        if (rc < 0) cfg->pipeline = (uint32_t)depth;
+        return rc;
+    }
     case OPT_HLOG: a->hlog_path = arg; return -1;
     case OPT_METRICS: {
         int bad = prom_check_addr(arg);
@@ -410,6 +418,11 @@ static int check_combinations(const struct run_config *cfg, const struct run_arg
     if (cfg->nstages && a->duration_given)
         return usage_error("--%s sets the run's length: drop -d/--duration (or add a stage)",
                            a->conn_stages ? "conn-stages" : "stages");
+    if (cfg->pipeline > 1 && cfg->no_keepalive)
+        return usage_error("--pipeline needs kept-alive connections: drop --no-keepalive");
+    if (cfg->pipeline > 1 && cfg->closed && (a->rate_given || cfg->nstages))
+        return usage_error("--pipeline in the closed model keeps N in flight: it cannot be paced (-r) or ramped "
+                           "(--conn-stages)");
     if (a->pick_given && !a->data_path)
         return usage_error("--pick '%s' picks rows of a data file: add --data FILE", pick_mode_name(a->pick));
     if (a->pick_seed_given && !a->data_path) return usage_error("--pick-seed needs --data FILE and --pick random");

@@ -19,6 +19,8 @@
 /* The automatic spin's default CPU budget: a quarter of one core per worker thread. */
 #define RUN_SPIN_BUDGET 0.25
 
+#define PIPELINE_MAX 256 /* --pipeline cap: requests in flight per connection */
+
 /* Everything a run needs to know. */
 struct run_config {
     struct url url;

@@ -168,7 +168,7 @@ void conn_fail(struct conn *c, enum salvo_err err)
 {
     struct worker *w = c->w;
     bool connecting = c->state == CONN_CONNECTING || c->state == CONN_HANDSHAKE;
-    struct pending again[CONN_MAX_PIPELINE];
+    struct pending again[PIPELINE_MAX];
     uint32_t nagain = take_unanswered(c, err, again);
     if (c->nstreams) {
         struct stream *s = conn_stream(c, 0);
@@ -201,7 +201,7 @@ static bool try_retry(struct conn *c)
     struct worker *w = c->w;
     struct stream *s = conn_stream(c, 0);
     if (!c->nstreams || c->served == 0 || s->t_first_ns || s->req.retries > 0) return false;
-    struct pending again[CONN_MAX_PIPELINE + 1];
+    struct pending again[PIPELINE_MAX + 1];
     again[0] = s->req;
     again[0].retries++;
     w->pool.stats.retries++;
@@ -233,7 +233,7 @@ void conn_after_response(struct conn *c, bool close, enum close_reason why)
 {
     struct worker *w = c->w;
     if (close || w->cfg->no_keepalive || atomic_load_explicit(&w->stop, memory_order_relaxed)) {
-        struct pending again[CONN_MAX_PIPELINE];
+        struct pending again[PIPELINE_MAX];
         uint32_t n = 0;
         if (c->nstreams) {
             /* Pipelined requests behind the last answer: none of them was answered. */
@@ -398,7 +398,7 @@ void conn_on_timer(struct timer *t, uint64_t now)
     }
     if (!c->nstreams) return;
     /* The oldest request timed out; those behind it on this connection were not answered either. */
-    struct pending again[CONN_MAX_PIPELINE];
+    struct pending again[PIPELINE_MAX];
     uint32_t n = take_unanswered(c, ERR_TIMEOUT, again);
     record_lost(w, &conn_stream(c, 0)->req, ERR_TIMEOUT);
     conn_drop_stream(c);

@@ -37,7 +37,6 @@
 
 #define CONN_AGAIN (-100000)
 #define CONN_RBUF_SIZE (HTTP_MAX_HEAD + 16384)
-#define CONN_MAX_PIPELINE 256 /* --pipeline cap: streams per connection */
 
 enum conn_state {
     CONN_FREE,       /* no socket */

@@ -19,6 +19,7 @@ void pool_init(struct pool *p, struct loop *loop, uint32_t cap, uint32_t depth)
     for (uint32_t i = cap; i-- > 0;) {
         struct conn *c = &p->conns[i];
         c->io.fd = -1;
+        timer_init(&c->timer, NULL); /* disarmed; conn_setup gives it its callback */
         c->depth = p->depth;
         if (!(c->streams = calloc(p->depth, sizeof(*c->streams)))) abort();
         p->free_stack[p->nfree++] = c;
