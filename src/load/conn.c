@@ -79,6 +79,12 @@ uint32_t conn_room(const struct conn *c)
     return c->proto ? c->proto->free_slots(c) : 0;
 }
 
+bool conn_takes_retry(const struct conn *c)
+{
+    if (c->nstreams == 0) return true;
+    return c->served == 0 && conn_stream(c, c->nstreams - 1)->req.retries > 0;
+}
+
 /* Records the one outcome of request p that got no response: err, or a timeout. */
 static void record_lost(struct worker *w, const struct pending *p, enum salvo_err err)
 {

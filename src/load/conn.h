@@ -125,6 +125,13 @@ bool conn_start(struct worker *w, struct conn *c);
 void conn_send(struct conn *c);
 /* How many more streams c can take now. */
 uint32_t conn_room(const struct conn *c);
+/*
+ * True when a retried request may go on c: as its first stream, or
+ * pipelined only behind other retries on a connection that has answered
+ * nothing yet. Behind requests a server may leave unanswered again (it
+ * closed after k answers before) a retry would be lost a second time.
+ */
+bool conn_takes_retry(const struct conn *c);
 /* The epoll callback of every connection. */
 void conn_on_event(struct loop_io *io, uint32_t events);
 /* A connection's timer: request deadline, pacing or backoff. */

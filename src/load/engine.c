@@ -73,8 +73,10 @@ void engine_pump(struct worker *w, uint64_t now)
             /* Idle first, then a new connection, then a free pipelined stream slot. */
             struct conn *c = pool_take_idle(&w->pool);
             if (!c && !atomic_load_explicit(&w->stop, memory_order_relaxed)) c = pool_take_free(&w->pool);
-            if (!c) c = pool_take_room(&w->pool);
-            if (!c) break;
+            if (!c &&
+                (backlog_peek(&w->backlog)->retries == 0 || (w->pool.room_head && conn_takes_retry(w->pool.room_head))))
+                c = pool_take_room(&w->pool);
+            if (!c) break; /* a retry waits for a connection where it goes first */
             backlog_pop(&w->backlog, &p);
             note_wait(w, &p, now);
             conn_push(c, &p);
@@ -263,14 +265,15 @@ static uint64_t closed_index(const struct worker *w)
 }
 
 /*
- * Closed model: the next request for c, into *p. A request the server
- * closed on without answering (resubmitted to the backlog, pipelining
- * only) goes first and keeps its intended time; otherwise the next arrival
+ * Closed model: the next request for c (NULL: a free slot), into *p. A
+ * request the server closed on without answering (resubmitted to the
+ * backlog, pipelining only) goes first where c may take it
+ * (conn_takes_retry); otherwise the next arrival
  * of the loop or of the --rate schedule. False when there is none.
  */
-static bool closed_request(struct worker *w, struct pending *p, uint64_t now)
+static bool closed_request(struct worker *w, struct conn *c, struct pending *p, uint64_t now)
 {
-    if (backlog_pop(&w->backlog, p)) return true;
+    if (w->backlog.len && (!c || conn_takes_retry(c)) && backlog_pop(&w->backlog, p)) return true;
     *p = (struct pending){.t_ready_ns = now};
     if (w->sched_done) return false;
     if (w->cfg->rate > 0) {
@@ -316,7 +319,7 @@ void engine_closed_next(struct worker *w, struct conn *c)
         if (!holding) {
             struct pending p;
             if (!c && w->pool.nfree == 0) return; /* no slot: the arrival stays for the next one */
-            if (!closed_request(w, &p, now)) return;
+            if (!closed_request(w, c, &p, now)) return;
             if (!c) {
                 if (!(c = pool_take_free(&w->pool))) return;
             } else {

@@ -174,6 +174,8 @@ static void http1_start(struct conn *c, struct stream *s)
 static uint32_t http1_free_slots(const struct conn *c)
 {
     if (c->state != CONN_BUSY && c->state != CONN_IDLE) return 0;
+    /* The server's FIN or RST is in: what is pipelined now would only be retried. */
+    if (c->state == CONN_BUSY && c->peer_hup) return 0;
     return c->depth - c->nstreams;
 }
 
