@@ -17,6 +17,9 @@
 # only the processes it started, by PID, on any exit.
 set -u
 
+# BENCH_OLD=path/to/old/salvo: compare two salvo builds instead (bench/seam.sh).
+if [ -n "${BENCH_OLD:-}" ]; then exec bash "$(dirname "$0")/seam.sh"; fi
+
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 SALVO=${SALVO_BIN:-$ROOT/build/salvo}
 case $SALVO in /*) ;; *) SALVO=$ROOT/$SALVO ;; esac

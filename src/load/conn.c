@@ -235,29 +235,39 @@ void conn_stream_done(struct conn *c, int status)
     timer_disarm(&w->loop, &c->timer);
 }
 
+/*
+ * c closes after a response: requests pipelined behind the last answer
+ * were not answered and go back once. Kept out of the keep-alive path,
+ * which must not pay for this function's array.
+ */
+static __attribute__((noinline)) void close_after_response(struct conn *c, enum close_reason why)
+{
+    struct worker *w = c->w;
+    struct pending again[PIPELINE_MAX];
+    uint32_t n = 0;
+    if (c->nstreams) {
+        n = take_unanswered(c, ERR_EOF_EARLY, again + 1) + 1;
+        again[0] = conn_stream(c, 0)->req;
+        if (again[0].retries > 0) {
+            record_lost(w, &again[0], ERR_EOF_EARLY);
+            n--;
+            memmove(again, again + 1, n * sizeof(*again));
+        } else {
+            again[0].retries++;
+            w->pool.stats.retries++;
+        }
+        conn_drop_stream(c);
+    }
+    pool_close(&w->pool, c, why, false);
+    resubmit(w, again, n);
+    after_request(w, NULL);
+}
+
 void conn_after_response(struct conn *c, bool close, enum close_reason why)
 {
     struct worker *w = c->w;
     if (close || w->cfg->no_keepalive || atomic_load_explicit(&w->stop, memory_order_relaxed)) {
-        struct pending again[PIPELINE_MAX];
-        uint32_t n = 0;
-        if (c->nstreams) {
-            /* Pipelined requests behind the last answer: none of them was answered. */
-            n = take_unanswered(c, ERR_EOF_EARLY, again + 1) + 1;
-            again[0] = conn_stream(c, 0)->req;
-            if (again[0].retries > 0) {
-                record_lost(w, &again[0], ERR_EOF_EARLY);
-                n--;
-                memmove(again, again + 1, n * sizeof(*again));
-            } else {
-                again[0].retries++;
-                w->pool.stats.retries++;
-            }
-            conn_drop_stream(c);
-        }
-        pool_close(&w->pool, c, why, false);
-        resubmit(w, again, n);
-        after_request(w, NULL);
+        close_after_response(c, why);
         return;
     }
     if (c->nstreams) timer_arm(&w->loop, &c->timer, req_deadline(c)); /* the next pipelined answer */

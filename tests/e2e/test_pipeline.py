@@ -245,18 +245,19 @@ def n_requests_in_flight_per_connection():
 
 @test
 def server_closing_after_k_with_more_pipelined():
-    # Up to 2N-1 can be lost on one connection (N in flight, and one more sent per
-    # answer read before the FIN), so k >= 2N-1 lets every retry go through.
+    # Up to N (those in flight at the FIN) are lost on one connection; they go
+    # first on the next one, so with N <= k every retry is answered.
     server = CountingServer("closek", k=6)
-    data = run_counting(server, "-r", "200", "-c", "1", "--pipeline", "3", "-d", "2s", "--timeout", "3s")
+    # Each connection answers 6 in two 30 ms rounds: ~100/s, so 50/s leaves headroom on a busy machine.
+    data = run_counting(server, "-r", "50", "-c", "1", "--pipeline", "3", "-d", "2s", "--timeout", "5s")
     c = check_counts_add_up(data)
     pool = data["pool"]
     h.log("  %s pool %s errors %s; %d connections" % (c, excerpt(data, "pool"), data["errors"], server.connections))
-    check(c["scheduled"] == 400, "200/s for 2 s: %s" % c)
+    check(c["scheduled"] == 100, "50/s for 2 s: %s" % c)
     check(c["failed"] + c["timeout"] == 0, "requests behind the k-th answer are retried and answered: %s %s"
           % (c, data["errors"]))
     check(pool["retries"] > 0, "the unanswered were retried: %s" % pool)
-    check(server.connections >= 400 // 6 - 1, "k answers per connection: %d connections" % server.connections)
+    check(server.connections >= 100 // 6 - 1, "k answers per connection: %d connections" % server.connections)
 
 
 if __name__ == "__main__":
