@@ -38,9 +38,14 @@ SPEC_MAY_USE = {"core"}
 # that no longer matches anything fails the test, so none can linger.
 ALLOWED_UP = {}
 ALLOWED_CYCLES = {
-    # engine.c and exchange.c are split along the engine seam by a later
-    # issue ("the engine seam"); the cycle goes with it.
-    frozenset({"load/engine", "load/exchange"}),
+    # The engine seam (issue 12) gave the pool, the connection state machine
+    # and HTTP/1.1 their own files, and no two *files* include each other;
+    # but conn.c and http1.c still take the worker (engine.h) as their
+    # context for the loop, transport, recorder and the engine's pump, so
+    # the *modules* form a ring. It goes when a connection is given a small
+    # host struct when it is made (as chaos links get a link_group), which
+    # the HTTP/2 table needs anyway.
+    frozenset({"load/conn", "load/engine", "load/http1", "load/pool"}),
 }
 
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)

@@ -95,7 +95,7 @@ static struct fixture *fixture_new(uint32_t depth)
     memset(&fake, 0, sizeof(fake));
     char why[200];
     struct reqgen_spec spec = {.method = "GET", .path = "/x", .weight = 1};
-    assert_int_equal(reqgen_init(&f->gen, &spec, 1, NULL, PICK_SEQ, 1, "127.0.0.1:9", 10, why, sizeof(why)), 0);
+    assert_int_equal(reqgen_init(&f->gen, &spec, 1, NULL, PICK_SEQ, 1, 1, "127.0.0.1:9", 10, why, sizeof(why)), 0);
     const char *uwhy = NULL;
     assert_int_equal(url_parse(&f->cfg.url, "http://127.0.0.1:9/x", &uwhy), 0);
     f->cfg.gen = &f->gen;
