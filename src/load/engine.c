@@ -364,6 +364,13 @@ static void on_wake(struct loop_io *io, uint32_t events)
     if (read(io->fd, &v, sizeof(v)) < 0) return;
 }
 
+/* end_timer: nothing to do but wake the loop, which then sees worker_finished. */
+static void on_end_timer(struct timer *t, uint64_t now)
+{
+    (void)t;
+    (void)now;
+}
+
 int worker_init(struct worker *w, const struct run_config *cfg, uint32_t id, uint64_t start_ns)
 {
     memset(w, 0, sizeof(*w));
@@ -405,6 +412,7 @@ int worker_init(struct worker *w, const struct run_config *cfg, uint32_t id, uin
     timer_init(&w->sched_timer, on_sched_timer);
     timer_init(&w->backlog_timer, on_backlog_timer);
     timer_init(&w->second_timer, on_second_timer);
+    timer_init(&w->end_timer, on_end_timer);
     timer_init(&w->ramp_timer, on_ramp_timer);
     w->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (w->wake_fd < 0) return -errno;
@@ -412,10 +420,17 @@ int worker_init(struct worker *w, const struct run_config *cfg, uint32_t id, uin
     return loop_add(&w->loop, &w->wake_io, EPOLLIN);
 }
 
-/* True once every arrival has an outcome. */
+/*
+ * True once every arrival has an outcome and the run's duration is over. A
+ * schedule can end well before its duration (0.5/s for 2 s is one arrival
+ * at 0 s), and a run that stopped then would report a 2 s run that lasted
+ * 0.05 s: its seconds, rates and CPU shares would describe a run that did
+ * not happen. Only used-up data (--pick once) ends a run early, and says so.
+ */
 static bool worker_finished(const struct worker *w)
 {
-    return w->sched_done && w->backlog.len == 0 && w->pool.nbusy == 0;
+    if (!w->sched_done || w->backlog.len != 0 || w->pool.nbusy != 0) return false;
+    return w->cfg->closed || w->data_exhausted || clock_now_ns() >= w->end_ns;
 }
 
 /* Ends the run of w: what is still pending gets its outcome, sockets close. */
@@ -474,6 +489,7 @@ static void *worker_main(void *arg)
     if (!w->cfg->closed) {
         schedule_advance(w);
         if (!w->sched_done) timer_arm(&w->loop, &w->sched_timer, w->next_due_ns);
+        timer_arm(&w->loop, &w->end_timer, w->end_ns);
     } else if (w->cfg->conn_ramp) {
         timer_arm(&w->loop, &w->ramp_timer, w->start_ns);
     } else {

@@ -41,6 +41,7 @@ struct worker {
     bool sched_done;
     uint64_t next_due_ns, next_index; /* open model: the share's next arrival */
     struct timer sched_timer, backlog_timer, second_timer, ramp_timer;
+    struct timer end_timer; /* open model: wakes the loop when the run's duration is over */
 
     struct pool pool; /* this worker's connections, their counts and statistics */
     struct backlog backlog;

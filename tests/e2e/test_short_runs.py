@@ -1,5 +1,7 @@
 """test_short_runs.py — figures that stay true when a run has almost nothing to do.
 
+The run also lasts the duration it was given when its schedule ends first.
+
 `-r 0.5 -d 2s` schedules one arrival. A worker thread whose share ends after
 a few milliseconds of start-up work used to report 77-102 % CPU (of its own
 few milliseconds), which reads as a saturated generator. CPU is a share of
@@ -29,6 +31,12 @@ def one_arrival_does_not_read_as_a_busy_generator():
     check(g["cpu_pct"] < 20, "one request in 2 s cannot cost %.1f %% CPU" % g["cpu_pct"])
     check(all(p < 20 for p in g["cpu_pct_per_thread"]), "a thread with at most one arrival: %s"
           % g["cpu_pct_per_thread"])
+    # The run lasts its duration even when its schedule ends first (one
+    # arrival at 0 s): a "2 s run" that ended after 0.05 s misreports its
+    # seconds and rates.
+    check(1.9 <= data["elapsed_s"] < 4, "-d 2s lasted %.3f s" % data["elapsed_s"])
+    seconds = [row["t"] for row in data["timeline"]]
+    check(seconds[:2] == [0, 1], "the timeline should have seconds 0 and 1: %s" % seconds)
 
 
 @test
