@@ -6,12 +6,12 @@
 
 CC      ?= cc
 BUILD   ?= build
-PKGS    := openssl zlib jansson
+PKGS    := openssl zlib jansson libnghttp2
 OPT     ?= -O2 -g
 CFLAGS  += -std=gnu11 -Wall -Wextra -Wshadow -Wmissing-prototypes -Werror \
            -D_GNU_SOURCE $(OPT) -Isrc -MMD -MP
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lssl -lcrypto -lz -ljansson)
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lssl -lcrypto -lz -ljansson -lnghttp2)
 LDLIBS  += $(PKG_LIBS) -lpthread -lm
 
 LIB_SRCS  := $(filter-out src/main.c,$(shell find src -name '*.c' | sort))
