@@ -23,8 +23,24 @@
     X(TLS_VERIFY, "tls_verify_failed")                                                                                 \
     X(TLS, "tls_error")                                                                                                \
     X(PARSE, "bad_response")                                                                                           \
-    X(INTERRUPTED, "interrupted")   /* in flight at Ctrl-C */                                                          \
-    X(BACKLOG_FULL, "backlog_full") /* backlog cap: never sent */                                                      \
+    X(INTERRUPTED, "interrupted")             /* in flight at Ctrl-C */                                                \
+    X(BACKLOG_FULL, "backlog_full")           /* backlog cap: never sent */                                            \
+    X(H2_NOT_NEGOTIATED, "h2_not_negotiated") /* --http2: the server's ALPN did not pick h2 */                         \
+    X(H2_NO_ERROR, "h2_no_error")             /* the h2 codes, in RFC 9113 order (h2.c maps them) */                   \
+    X(H2_PROTOCOL_ERROR, "h2_protocol_error")                                                                          \
+    X(H2_INTERNAL_ERROR, "h2_internal_error")                                                                          \
+    X(H2_FLOW_CONTROL_ERROR, "h2_flow_control_error")                                                                  \
+    X(H2_SETTINGS_TIMEOUT, "h2_settings_timeout")                                                                      \
+    X(H2_STREAM_CLOSED, "h2_stream_closed")                                                                            \
+    X(H2_FRAME_SIZE_ERROR, "h2_frame_size_error")                                                                      \
+    X(H2_REFUSED, "h2_refused")                                                                                        \
+    X(H2_CANCEL, "h2_cancel")                                                                                          \
+    X(H2_COMPRESSION_ERROR, "h2_compression_error")                                                                    \
+    X(H2_CONNECT_ERROR, "h2_connect_error")                                                                            \
+    X(H2_ENHANCE_YOUR_CALM, "h2_enhance_your_calm")                                                                    \
+    X(H2_INADEQUATE_SECURITY, "h2_inadequate_security")                                                                \
+    X(H2_HTTP_1_1_REQUIRED, "h2_http_1_1_required")                                                                    \
+    X(H2_OTHER, "h2_other_error") /* a code RFC 9113 does not define */                                                \
     X(TIMEOUT, "timeout")
 
 enum salvo_err {

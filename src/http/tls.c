@@ -30,6 +30,15 @@ int tls_init(struct tls *t, bool verify, const char **why)
     return 0;
 }
 
+int tls_set_alpn(struct tls *t, bool h2)
+{
+    /* Wire format: each name prefixed by its length, the preferred first. */
+    static const unsigned char both[] = "\x02h2\x08http/1.1", h1[] = "\x08http/1.1";
+    int rc = h2 ? SSL_CTX_set_alpn_protos(t->ctx, both, sizeof(both) - 1)
+                : SSL_CTX_set_alpn_protos(t->ctx, h1, sizeof(h1) - 1);
+    return rc == 0 ? 0 : -EINVAL; /* 0 is success for this OpenSSL call */
+}
+
 void tls_release(struct tls *t)
 {
     if (!t || !t->ctx) return;

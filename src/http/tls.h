@@ -20,6 +20,11 @@ struct tls {
 
 /* Creates the context. Returns 0 or -EINVAL (*why set). */
 int tls_init(struct tls *t, bool verify, const char **why);
+/*
+ * Sets the protocols the client offers in ALPN: h2 and http/1.1 (h2 true)
+ * or http/1.1 alone. Returns 0 or -EINVAL.
+ */
+int tls_set_alpn(struct tls *t, bool h2);
 /* Frees the context; NULL is fine. */
 void tls_release(struct tls *t);
 /* A new client session on fd with SNI and host verification for host. */

@@ -44,6 +44,13 @@ struct run_config {
     uint32_t connections; /* open: cap; closed: number of connections */
     uint32_t threads;
     uint32_t pipeline; /* HTTP/1.1 requests in flight per connection (1: no pipelining) */
+    enum http_mode {
+        HTTP_AUTO, /* https: ALPN offers h2 and http/1.1; http: HTTP/1.1 */
+        HTTP_1,    /* --http1.1 */
+        HTTP_2,    /* --http2: h2 by ALPN, or fail */
+        HTTP_2C,   /* --h2c: h2 with prior knowledge over http:// */
+    } http_mode;
+    uint32_t streams; /* --streams: HTTP/2 streams in flight per connection (0: the server's limit, at most 100) */
     uint64_t seed;
     uint32_t shard, nshards;
     const char *name;     /* the request name figures are grouped under */

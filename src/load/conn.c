@@ -28,16 +28,36 @@
 
 #include "core/clock.h"
 #include "load/engine.h"
+#include "load/h2.h"
+#include "load/http1.h"
 
 #define CLOSED_BACKOFF_NS (10 * NS_PER_MS) /* closed model: pause after a failed connect */
 
-/* Deadline of c's oldest stream: from its intended time (open) or send/connect start (closed). */
-static uint64_t req_deadline(const struct conn *c)
+/*
+ * Deadline of stream s: from its intended time (open) or its send or
+ * connect start (closed). An HTTP/2 stream not written yet (waiting for a
+ * stream slot of the server's) counts from when it was asked for.
+ */
+uint64_t conn_stream_deadline(const struct conn *c, const struct stream *s)
 {
     const struct run_config *cfg = c->w->cfg;
-    const struct stream *s = conn_stream(c, 0);
-    uint64_t from = cfg->closed ? (c->state == CONN_BUSY ? s->t_send_ns : c->t_open_ns) : s->req.t_intended_ns;
+    uint64_t sent = s->t_send_ns ? s->t_send_ns : s->req.t_intended_ns;
+    uint64_t from = cfg->closed ? (c->state == CONN_BUSY ? sent : c->t_open_ns) : s->req.t_intended_ns;
     return from + cfg->timeout_ns;
+}
+
+/* Deadline of c's oldest stream. */
+static uint64_t req_deadline(const struct conn *c)
+{
+    return conn_stream_deadline(c, conn_stream(c, 0));
+}
+
+void conn_arm_deadline(struct conn *c)
+{
+    if (c->nstreams)
+        timer_arm(&c->w->loop, &c->timer, req_deadline(c));
+    else
+        timer_disarm(&c->w->loop, &c->timer);
 }
 
 /* Remembers the first failure description for the summary. */
@@ -50,6 +70,7 @@ void conn_setup(struct conn *c, struct worker *w)
 {
     c->w = w;
     c->proto = w->proto;
+    c->pipeline = w->cfg->pipeline > 1 ? w->cfg->pipeline : 1;
     c->io.fd = -1;
     c->io.on_event = conn_on_event;
     timer_init(&c->timer, conn_on_timer);
@@ -57,7 +78,12 @@ void conn_setup(struct conn *c, struct worker *w)
 
 void conn_push(struct conn *c, const struct pending *p)
 {
-    conn_stream(c, c->nstreams)->req = *p;
+    struct stream *s = conn_stream(c, c->nstreams);
+    s->req = *p;
+    s->t_send_ns = s->t_first_ns = 0;
+    s->h2_id = 0;
+    s->h2_status = 0;
+    s->h2_closed = s->h2_end = false;
     c->nstreams++;
     c->w->pool.nbusy++;
 }
@@ -81,7 +107,7 @@ uint32_t conn_room(const struct conn *c)
 
 bool conn_takes_retry(const struct conn *c)
 {
-    if (c->nstreams == 0) return true;
+    if (c->nstreams == 0 || (c->proto && c->proto->multiplexed)) return true;
     return c->served == 0 && conn_stream(c, c->nstreams - 1)->req.retries > 0;
 }
 
@@ -235,6 +261,38 @@ void conn_stream_done(struct conn *c, int status)
     timer_disarm(&w->loop, &c->timer);
 }
 
+/* Moves stream i of c to the oldest place; the streams before it keep their order behind it. */
+static void rotate_to_front(struct conn *c, uint32_t i)
+{
+    if (i == 0) return;
+    struct stream tmp = *conn_stream(c, i);
+    for (uint32_t k = i; k > 0; k--)
+        *conn_stream(c, k) = *conn_stream(c, k - 1);
+    *conn_stream(c, 0) = tmp;
+}
+
+void conn_stream_done_at(struct conn *c, uint32_t i, int status)
+{
+    rotate_to_front(c, i);
+    conn_stream_done(c, status);
+}
+
+void conn_stream_end_at(struct conn *c, uint32_t i, enum salvo_err err, bool retry)
+{
+    struct worker *w = c->w;
+    rotate_to_front(c, i);
+    struct pending p = conn_stream(c, 0)->req;
+    conn_drop_stream(c);
+    if (!retry || p.retries > 0) {
+        record_lost(w, &p, err);
+        note_error(w, salvo_err_name(err));
+        return;
+    }
+    p.retries++;
+    w->pool.stats.retries++;
+    backlog_push_front(&w->backlog, &p);
+}
+
 /*
  * c closes after a response: requests pipelined behind the last answer
  * were not answered and go back once. Kept out of the keep-alive path,
@@ -319,6 +377,19 @@ static void conn_ready(struct conn *c)
     }
 }
 
+/*
+ * The protocol the server picked in ALPN: h2, else HTTP/1.1 (also when it
+ * picked nothing), or NULL when --http2 requires h2 and it was not picked.
+ */
+static const struct proto_ops *alpn_proto(const struct conn *c)
+{
+    const unsigned char *p = NULL;
+    unsigned len = 0;
+    SSL_get0_alpn_selected(c->ssl, &p, &len);
+    if (len == 2 && memcmp(p, "h2", 2) == 0) return &h2_proto;
+    return c->w->cfg->http_mode == HTTP_2 ? NULL : &http1_proto;
+}
+
 /* Advances the TLS handshake of c. */
 static void conn_handshake_step(struct conn *c)
 {
@@ -328,6 +399,12 @@ static void conn_handshake_step(struct conn *c)
     int rc = conn_handshake(c, &w->cfg->tls, w->cfg->url.host, why, sizeof(why), &verify);
     if (rc == 0) return;
     if (rc > 0) {
+        c->proto = alpn_proto(c);
+        if (!c->proto) {
+            note_error(w, "the server did not negotiate h2 (ALPN) and --http2 requires it");
+            conn_fail(c, ERR_H2_NOT_NEGOTIATED);
+            return;
+        }
         conn_ready(c);
         return;
     }
@@ -386,6 +463,13 @@ void conn_on_event(struct loop_io *io, uint32_t events)
         if (c->state == CONN_BUSY) c->proto->readable(c);
         return;
     case CONN_IDLE:
+        if (c->proto->multiplexed) {
+            /* An idle HTTP/2 connection still gets frames: SETTINGS, PING, GOAWAY. */
+            c->proto->writable(c);
+            if (c->state == CONN_IDLE) c->proto->readable(c);
+            return;
+        }
+        /* fall through */
     case CONN_PACING:
         if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) conn_idle_event(c);
         return;
@@ -397,7 +481,6 @@ void conn_on_timer(struct timer *t, uint64_t now)
 {
     struct conn *c = container_of(t, struct conn, timer);
     struct worker *w = c->w;
-    (void)now;
     if (c->state == CONN_PACING) {
         conn_send(c);
         return;
@@ -413,6 +496,10 @@ void conn_on_timer(struct timer *t, uint64_t now)
         return;
     }
     if (!c->nstreams) return;
+    if (c->state == CONN_BUSY && c->proto->expire) {
+        c->proto->expire(c, now);
+        return;
+    }
     /* The oldest request timed out; those behind it on this connection were not answered either. */
     struct pending again[PIPELINE_MAX];
     uint32_t n = take_unanswered(c, ERR_TIMEOUT, again);

@@ -72,9 +72,11 @@ struct conn {
     bool peer_hup;          /* epoll said the peer closed or reset: no further edge will come */
     struct stream *streams; /* ring of depth; [first, first + nstreams) in flight, oldest first */
     uint32_t depth, first, nstreams;
-    uint32_t nwritten; /* streams from first whose bytes are all written */
-    size_t written;    /* bytes written of the stream after those */
-    char *rbuf;        /* carried bytes of a response head not complete yet */
+    uint32_t pipeline;  /* HTTP/1.1 requests in flight at most (0: depth); the ring is deeper when h2 may be spoken */
+    uint32_t nwritten;  /* streams from first whose bytes are all written */
+    size_t written;     /* bytes written of the stream after those */
+    struct h2_conn *h2; /* HTTP/2 state (h2.c), allocated on first use and kept */
+    char *rbuf;         /* carried bytes of a response head not complete yet */
     size_t rlen;
 };
 
@@ -149,6 +151,23 @@ void conn_stream_done(struct conn *c, int status);
  * streams in flight), then the engine gives out the next request.
  */
 void conn_after_response(struct conn *c, bool close, enum close_reason why);
+/*
+ * Multiplexed protocols: stream i (0 = oldest) completed with this status
+ * out of order. The streams keep their order; record, drop, like
+ * conn_stream_done.
+ */
+void conn_stream_done_at(struct conn *c, uint32_t i, int status);
+/*
+ * Multiplexed protocols: stream i ended without a response. With retry and
+ * if it was never retried, it goes to the head of the backlog once with
+ * its intended time (pool.retries); otherwise err (or a timeout) is its
+ * outcome. Nothing is pumped: conn_after_response does that.
+ */
+void conn_stream_end_at(struct conn *c, uint32_t i, enum salvo_err err, bool retry);
+/* When stream s of c times out. */
+uint64_t conn_stream_deadline(const struct conn *c, const struct stream *s);
+/* Arms c's timer for its oldest stream's deadline (none: disarms). */
+void conn_arm_deadline(struct conn *c);
 /* The transport failed or hit EOF under c's streams: retry what the server never answered, fail the rest. */
 void conn_lost(struct conn *c, enum salvo_err err);
 /* Records err for c's oldest stream, sends the rest back once, closes c and moves on. */

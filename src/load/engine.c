@@ -70,8 +70,12 @@ void engine_pump(struct worker *w, uint64_t now)
         backlog_expire(w, now);
         struct pending p;
         while (w->backlog.len) {
-            /* Idle first, then a new connection, then a free pipelined stream slot. */
+            /*
+             * Idle first, then a new connection, then a free pipelined stream
+             * slot; a free HTTP/2 stream comes before a new connection.
+             */
             struct conn *c = pool_take_idle(&w->pool);
+            if (!c && w->pool.room_head && w->pool.room_head->proto->multiplexed) c = pool_take_room(&w->pool);
             if (!c && !atomic_load_explicit(&w->stop, memory_order_relaxed)) c = pool_take_free(&w->pool);
             if (!c &&
                 (backlog_peek(&w->backlog)->retries == 0 || (w->pool.room_head && conn_takes_retry(w->pool.room_head))))
@@ -377,7 +381,7 @@ int worker_init(struct worker *w, const struct run_config *cfg, uint32_t id, uin
     w->id = id;
     w->cfg = cfg;
     w->transport = cfg->url.tls ? &transport_tls : &transport_plain;
-    w->proto = &http1_proto;
+    w->proto = cfg->http_mode == HTTP_2C ? &h2_proto : &http1_proto;
     w->start_ns = start_ns;
     w->end_ns = start_ns + cfg->duration_ns;
     w->hard_end_ns = w->end_ns + cfg->timeout_ns + 2 * NS_PER_S;
@@ -400,7 +404,10 @@ int worker_init(struct worker *w, const struct run_config *cfg, uint32_t id, uin
         if ((rc = schedule_init(&w->sched, &sc)) < 0) return rc;
     }
     uint32_t cap = cfg->connections / cfg->threads + (id < cfg->connections % cfg->threads);
-    pool_init(&w->pool, &w->loop, cap, cfg->pipeline ? cfg->pipeline : 1);
+    uint32_t depth = cfg->pipeline ? cfg->pipeline : 1;
+    bool h2 = cfg->http_mode == HTTP_2C || (cfg->url.tls && cfg->http_mode != HTTP_1);
+    if (h2 && h2_stream_cap(cfg->streams) > depth) depth = h2_stream_cap(cfg->streams);
+    pool_init(&w->pool, &w->loop, cap, depth);
     for (uint32_t i = 0; i < cap; i++)
         conn_setup(&w->pool.conns[i], w);
     backlog_init(&w->backlog, 1024);

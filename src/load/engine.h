@@ -20,6 +20,7 @@
 #include "load/backlog.h"
 #include "load/config.h"
 #include "load/conn.h"
+#include "load/h2.h"
 #include "load/pool.h"
 #include "load/recorder.h"
 #include "load/schedule.h"
@@ -32,7 +33,7 @@ struct worker {
     uint32_t id;
     const struct run_config *cfg;
     const struct transport *transport; /* plain or TLS, chosen once */
-    const struct proto_ops *proto;     /* HTTP/1.1, chosen beside the transport */
+    const struct proto_ops *proto;     /* HTTP/1.1 or h2c, chosen beside the transport (TLS: until ALPN says) */
     pthread_t thread;
     uint64_t start_ns, end_ns, hard_end_ns;
 
@@ -48,6 +49,7 @@ struct worker {
     bool in_pump, pump_again;
 
     struct recorder rec;
+    struct h2_stats h2; /* HTTP/2 figures of this worker's connections */
     uint64_t inflight_max;
     uint64_t cpu_ns, wall_ns, spin_ns;
     uint64_t runq_wait_ns; /* time runnable but without a CPU: the machine was overloaded */

@@ -176,7 +176,8 @@ static uint32_t http1_free_slots(const struct conn *c)
     if (c->state != CONN_BUSY && c->state != CONN_IDLE) return 0;
     /* The server's FIN or RST is in: what is pipelined now would only be retried. */
     if (c->state == CONN_BUSY && c->peer_hup) return 0;
-    return c->depth - c->nstreams;
+    uint32_t depth = c->pipeline ? c->pipeline : c->depth; /* the ring may be deeper, for h2 */
+    return depth > c->nstreams ? depth - c->nstreams : 0;
 }
 
 /* The socket is closing: a carried partial head belongs to nobody now. */

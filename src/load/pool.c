@@ -9,6 +9,8 @@
 
 #include <stdlib.h>
 
+#include "load/h2.h"
+
 void pool_init(struct pool *p, struct loop *loop, uint32_t cap, uint32_t depth)
 {
     *p = (struct pool){.loop = loop, .cap = cap, .depth = depth ? depth : 1};
@@ -35,6 +37,7 @@ void pool_release(struct pool *p)
             free(c->streams[k].wbuf);
         free(c->streams);
         free(c->rbuf);
+        h2_conn_free(c->h2);
     }
     free(p->conns);
     free(p->free_stack);

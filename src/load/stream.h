@@ -12,6 +12,7 @@
 #ifndef SALVO_STREAM_H
 #define SALVO_STREAM_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -27,6 +28,12 @@ struct stream {
     const char *wbytes;    /* the request's bytes: wbuf or shared static bytes */
     size_t wlen;
     char *wbuf; /* this stream's render buffer (gen->max_len), on demand */
+    /* HTTP/2 only (h2.c); conn_push clears them. */
+    int32_t h2_id;                    /* its stream id (0: not submitted yet) */
+    int h2_status;                    /* the final :status (0: none yet) */
+    uint32_t h2_code;                 /* the error code it closed with */
+    bool h2_closed, h2_end;           /* nghttp2 closed it (outcome pending); the response's END_STREAM came */
+    size_t h2_body_off, h2_body_sent; /* the body inside wbytes, and how much of it went out */
 };
 
 #endif

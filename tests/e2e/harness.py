@@ -132,11 +132,17 @@ class Nginx:
 
     `location /` answers 200 "hello\\n"; /static.txt is a small file. With
     tls=True the server speaks TLS with a fresh self-signed certificate for
-    127.0.0.1 and localhost. Use as a context manager or call start()/stop().
+    127.0.0.1 and localhost; http2=True adds HTTP/2 to the listener. Use as a context manager or call start()/stop().
     """
 
-    def __init__(self, tls=False, access_log=True, port=None, log_format=None):
+    def __init__(self, tls=False, access_log=True, port=None, log_format=None, http2=False,
+                 keepalive_requests=100000):
         self.tls = tls
+        # http2: `listen ... http2` (h2 by ALPN with tls, h2c by prior knowledge
+        # without); keepalive_requests: requests per connection before nginx
+        # closes it (with http2, by a GOAWAY).
+        self.http2 = http2
+        self.keepalive_requests = keepalive_requests
         self.access_log_on = access_log
         # log_format: an nginx log_format string (e.g. '$request_method $request_uri')
         # for the access log instead of nginx's "combined"; None keeps combined.
@@ -185,6 +191,8 @@ class Nginx:
         if self.tls:
             crt, key = self._make_cert()
             listen += " ssl"
+        if self.http2:
+            listen += " http2"
             tls = ("        ssl_certificate %s;\n"
                    "        ssl_certificate_key %s;\n" % (crt, key))
         access = ("access_log %s;" % self.access_log) if self.access_log_on else "access_log off;"
@@ -208,7 +216,7 @@ http {{
     fastcgi_temp_path {d}/fastcgi;
     uwsgi_temp_path {d}/uwsgi;
     scgi_temp_path {d}/scgi;
-    keepalive_requests 100000;
+    keepalive_requests {self.keepalive_requests};
     keepalive_timeout 75s;
     default_type text/plain;
     server {{

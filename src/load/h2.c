@@ -1,0 +1,571 @@
+/*
+ * h2.c — HTTP/2 on a connection (see h2.h).
+ *
+ * nghttp2's callbacks only note what happened to a stream (its :status,
+ * its first frame, END_STREAM, its close and error code); the outcomes
+ * are recorded after nghttp2 has consumed what was read (h2_settle),
+ * never inside a callback, because recording may hand requests to other
+ * connections, or to this one, and submitting from inside nghttp2's
+ * receive path is where re-entrancy bugs live.
+ *
+ * The ring of streams stays in submission order, which is stream id
+ * order, so a stream is found by binary search on its id; an out-of-order
+ * end moves it to the front (conn_stream_done_at) and the rest keep their
+ * order, so the oldest stream always owns the connection's deadline.
+ *
+ * Output: nghttp2 serializes frames into this connection's buffer
+ * (nghttp2_session_mem_send), which goes to the transport in as few
+ * writes as it takes. A stream is stamped sent when the bytes of its
+ * HEADERS frame have been written to the socket, not when it was
+ * submitted: a request waiting for a stream slot or a full socket buffer
+ * is waiting, and that wait is in its latency.
+ */
+#include "load/h2.h"
+
+#include <errno.h>
+#include <nghttp2/nghttp2.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "core/clock.h"
+#include "load/conn.h"
+#include "load/engine.h"
+
+#define H2_OBUF_HIGH 65536 /* stop serializing once this much waits for the socket */
+#define H2_MAX_NV (REQGEN_MAX_HEADERS + 8)
+
+/* A stream whose HEADERS are in the output buffer, up to byte end. */
+struct h2_stamp {
+    int32_t id;
+    size_t end;
+};
+
+/* One connection's HTTP/2 state. */
+struct h2_conn {
+    nghttp2_session *session; /* NULL: no h2 on this socket yet */
+    bool settings_seen;       /* the server's first SETTINGS came */
+    bool goaway;              /* the server is going away: no new streams */
+    bool dead;                /* a session error: the connection is being failed */
+    uint32_t nclosed;         /* streams closed by nghttp2, outcome not recorded yet */
+    char *obuf;               /* serialized frames not written yet: [ooff, olen) */
+    size_t olen, ooff, ocap;
+    struct h2_stamp *stamps; /* depth entries, ordered by end */
+    uint32_t nstamps;
+};
+
+void h2_conn_free(struct h2_conn *h)
+{
+    if (!h) return;
+    if (h->session) nghttp2_session_del(h->session);
+    free(h->obuf);
+    free(h->stamps);
+    free(h);
+}
+
+uint32_t h2_stream_cap(uint32_t streams)
+{
+    return streams ? streams : H2_DEFAULT_STREAMS;
+}
+
+void h2_stats_add(struct h2_stats *a, const struct h2_stats *b)
+{
+    a->conns += b->conns;
+    if (b->streams_max > a->streams_max) a->streams_max = b->streams_max;
+    a->goaways += b->goaways;
+    for (int i = 0; i < H2_CODES; i++)
+        a->resets[i] += b->resets[i];
+    a->cancels += b->cancels;
+    if (b->settings_seen && (!a->settings_seen || b->settings_min_streams < a->settings_min_streams))
+        a->settings_min_streams = b->settings_min_streams;
+    a->settings_seen += b->settings_seen;
+}
+
+/* The error kind of an HTTP/2 error code. */
+static enum salvo_err err_of_code(uint32_t code)
+{
+    return code <= NGHTTP2_HTTP_1_1_REQUIRED ? (enum salvo_err)(ERR_H2_NO_ERROR + code) : ERR_H2_OTHER;
+}
+
+/* The position in c's ring of the stream with this id, or -1. Ids grow along the ring; 0 (not submitted) is last. */
+static int find_pos(const struct conn *c, int32_t id)
+{
+    uint32_t lo = 0, hi = c->nstreams;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        int32_t at = conn_stream(c, mid)->h2_id;
+        if (at == id) return (int)mid;
+        if (at != 0 && at < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return -1;
+}
+
+static struct stream *find(const struct conn *c, int32_t id)
+{
+    int pos = find_pos(c, id);
+    return pos < 0 ? NULL : conn_stream(c, (uint32_t)pos);
+}
+
+/* ---- nghttp2 callbacks: they note, h2_settle records ---- */
+
+static int on_begin_headers(nghttp2_session *session, const nghttp2_frame *frame, void *user)
+{
+    (void)session;
+    struct stream *s = find(user, frame->hd.stream_id);
+    if (s && !s->t_first_ns) s->t_first_ns = clock_now_ns();
+    return 0;
+}
+
+static int on_header(nghttp2_session *session, const nghttp2_frame *frame, const uint8_t *name, size_t namelen,
+                     const uint8_t *value, size_t valuelen, uint8_t flags, void *user)
+{
+    (void)session;
+    (void)flags;
+    if (frame->hd.type != NGHTTP2_HEADERS || namelen != 7 || memcmp(name, ":status", 7) != 0) return 0;
+    struct stream *s = find(user, frame->hd.stream_id);
+    if (!s || valuelen != 3) return 0;
+    s->h2_status = (value[0] - '0') * 100 + (value[1] - '0') * 10 + (value[2] - '0');
+    return 0;
+}
+
+static int on_data_chunk(nghttp2_session *session, uint8_t flags, int32_t id, const uint8_t *data, size_t len,
+                         void *user)
+{
+    (void)session;
+    (void)flags;
+    (void)data;
+    (void)len;
+    struct stream *s = find(user, id);
+    if (s && !s->t_first_ns) s->t_first_ns = clock_now_ns();
+    return 0;
+}
+
+/* Notes the SETTINGS, GOAWAY and RST_STREAM of the server, and the END_STREAM of a response. */
+static int on_frame_recv(nghttp2_session *session, const nghttp2_frame *frame, void *user)
+{
+    struct conn *c = user;
+    struct h2_stats *st = &c->w->h2;
+    switch (frame->hd.type) {
+    case NGHTTP2_SETTINGS:
+        if (frame->hd.flags & NGHTTP2_FLAG_ACK) break;
+        c->h2->settings_seen = true;
+        for (size_t i = 0; i < frame->settings.niv; i++) {
+            if (frame->settings.iv[i].settings_id != NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS) continue;
+            uint64_t v = frame->settings.iv[i].value;
+            if (!st->settings_seen || v < st->settings_min_streams) st->settings_min_streams = v;
+            st->settings_seen++;
+        }
+        break;
+    case NGHTTP2_GOAWAY:
+        c->h2->goaway = true;
+        st->goaways++;
+        break;
+    case NGHTTP2_RST_STREAM:
+        st->resets[frame->rst_stream.error_code < H2_CODES - 1 ? frame->rst_stream.error_code : H2_CODES - 1]++;
+        break;
+    case NGHTTP2_HEADERS:
+    case NGHTTP2_DATA:
+        if (frame->hd.flags & NGHTTP2_FLAG_END_STREAM) {
+            struct stream *s = find(c, frame->hd.stream_id);
+            if (s) s->h2_end = true;
+        }
+        break;
+    default: break;
+    }
+    (void)session;
+    return 0;
+}
+
+static int on_stream_close(nghttp2_session *session, int32_t id, uint32_t code, void *user)
+{
+    (void)session;
+    struct conn *c = user;
+    struct stream *s = find(c, id);
+    if (!s || s->h2_closed) return 0; /* salvo ended it already (a timeout) */
+    s->h2_closed = true;
+    s->h2_code = code;
+    c->h2->nclosed++;
+    return 0;
+}
+
+/* A request's HEADERS was serialized: it is sent once those bytes are written. */
+static int on_frame_send(nghttp2_session *session, const nghttp2_frame *frame, void *user)
+{
+    (void)session;
+    struct conn *c = user;
+    struct h2_conn *h = c->h2;
+    if (frame->hd.type == NGHTTP2_HEADERS && frame->headers.cat == NGHTTP2_HCAT_REQUEST && h->nstamps < c->depth)
+        h->stamps[h->nstamps++] = (struct h2_stamp){.id = frame->hd.stream_id, .end = SIZE_MAX};
+    return 0;
+}
+
+/* A request's HEADERS could not be sent (GOAWAY, stream limit): it was never sent, so it may go elsewhere. */
+static int on_frame_not_send(nghttp2_session *session, const nghttp2_frame *frame, int lib_error_code, void *user)
+{
+    (void)session;
+    (void)lib_error_code;
+    struct conn *c = user;
+    if (frame->hd.type != NGHTTP2_HEADERS) return 0;
+    struct stream *s = find(c, frame->hd.stream_id);
+    if (!s || s->h2_closed) return 0;
+    s->h2_closed = true;
+    s->h2_code = NGHTTP2_REFUSED_STREAM;
+    c->h2->nclosed++;
+    return 0;
+}
+
+/* The request body of a stream, from the rendered request's bytes. */
+static ssize_t read_body(nghttp2_session *session, int32_t id, uint8_t *buf, size_t len, uint32_t *flags,
+                         nghttp2_data_source *source, void *user)
+{
+    (void)session;
+    (void)source;
+    struct stream *s = find(user, id);
+    if (!s) return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
+    size_t left = s->wlen - s->h2_body_off - s->h2_body_sent;
+    size_t n = left < len ? left : len;
+    memcpy(buf, s->wbytes + s->h2_body_off + s->h2_body_sent, n);
+    s->h2_body_sent += n;
+    if (s->h2_body_sent == s->wlen - s->h2_body_off) *flags |= NGHTTP2_DATA_FLAG_EOF;
+    return (ssize_t)n;
+}
+
+/* ---- the session ---- */
+
+/* Starts an h2 session on c's socket: the client preface and SETTINGS (no push) are queued. */
+static int session_open(struct conn *c)
+{
+    if (!c->h2) {
+        if (!(c->h2 = calloc(1, sizeof(*c->h2)))) abort();
+        if (!(c->h2->stamps = calloc(c->depth, sizeof(*c->h2->stamps)))) abort();
+    }
+    struct h2_conn *h = c->h2;
+    nghttp2_session_callbacks *cb;
+    if (nghttp2_session_callbacks_new(&cb) != 0) abort();
+    nghttp2_session_callbacks_set_on_begin_headers_callback(cb, on_begin_headers);
+    nghttp2_session_callbacks_set_on_header_callback(cb, on_header);
+    nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cb, on_data_chunk);
+    nghttp2_session_callbacks_set_on_frame_recv_callback(cb, on_frame_recv);
+    nghttp2_session_callbacks_set_on_stream_close_callback(cb, on_stream_close);
+    nghttp2_session_callbacks_set_on_frame_send_callback(cb, on_frame_send);
+    nghttp2_session_callbacks_set_on_frame_not_send_callback(cb, on_frame_not_send);
+    int rc = nghttp2_session_client_new(&h->session, cb, c);
+    nghttp2_session_callbacks_del(cb);
+    if (rc != 0) return -ENOMEM;
+    h->settings_seen = h->goaway = h->dead = false;
+    h->nclosed = h->nstamps = 0;
+    h->olen = h->ooff = 0;
+    nghttp2_settings_entry iv[] = {{NGHTTP2_SETTINGS_ENABLE_PUSH, 0}};
+    nghttp2_submit_settings(h->session, NGHTTP2_FLAG_NONE, iv, 1);
+    c->w->h2.conns++;
+    return 0;
+}
+
+/* Stamps the streams whose HEADERS bytes are all written (up to ooff). */
+static void stamp_written(struct conn *c)
+{
+    struct h2_conn *h = c->h2;
+    uint32_t k = 0;
+    while (k < h->nstamps && h->stamps[k].end <= h->ooff) {
+        struct stream *s = find(c, h->stamps[k].id);
+        if (s && !s->t_send_ns) conn_stamp_send(c, s);
+        k++;
+    }
+    if (c->nstreams > c->w->h2.streams_max) c->w->h2.streams_max = c->nstreams;
+    memmove(h->stamps, h->stamps + k, (h->nstamps - k) * sizeof(*h->stamps));
+    h->nstamps -= k;
+    for (uint32_t i = 0; i < h->nstamps; i++)
+        h->stamps[i].end -= h->ooff;
+}
+
+/* Serializes what nghttp2 wants to send into the output buffer. Returns 0 or -1 (session error). */
+static int fill(struct conn *c)
+{
+    struct h2_conn *h = c->h2;
+    while (h->olen < H2_OBUF_HIGH) {
+        const uint8_t *data;
+        ssize_t n = nghttp2_session_mem_send(h->session, &data);
+        if (n < 0) return -1;
+        if (n == 0) break;
+        if (h->olen + (size_t)n > h->ocap) {
+            h->ocap = h->olen + (size_t)n > 2 * H2_OBUF_HIGH ? h->olen + (size_t)n : 2 * H2_OBUF_HIGH;
+            if (!(h->obuf = realloc(h->obuf, h->ocap))) abort();
+        }
+        memcpy(h->obuf + h->olen, data, (size_t)n);
+        h->olen += (size_t)n;
+        for (uint32_t i = h->nstamps; i-- > 0 && h->stamps[i].end == SIZE_MAX;)
+            h->stamps[i].end = h->olen;
+    }
+    return 0;
+}
+
+static void lost(struct conn *c, enum salvo_err err);
+
+/* Writes queued frames until nghttp2 has nothing more or the socket is full. Returns 0, or -1 when c was failed. */
+static int flush(struct conn *c)
+{
+    struct worker *w = c->w;
+    struct h2_conn *h = c->h2;
+    for (;;) {
+        while (h->ooff < h->olen) {
+            ssize_t n = w->transport->write(c, h->obuf + h->ooff, h->olen - h->ooff);
+            if (n == CONN_AGAIN) {
+                stamp_written(c);
+                memmove(h->obuf, h->obuf + h->ooff, h->olen - h->ooff);
+                h->olen -= h->ooff;
+                h->ooff = 0;
+                return 0;
+            }
+            if (n <= 0) {
+                lost(c, n == -ECONNRESET || n == -EPIPE ? ERR_CONN_RESET : ERR_WRITE);
+                return -1;
+            }
+            h->ooff += (size_t)n;
+            w->rec.bytes_out += (uint64_t)n;
+        }
+        stamp_written(c);
+        h->olen = h->ooff = 0;
+        if (fill(c) < 0) {
+            lost(c, ERR_H2_PROTOCOL_ERROR);
+            return -1;
+        }
+        if (h->olen == 0) return 0;
+    }
+}
+
+/* Records the outcome of every stream nghttp2 closed, newest first so the positions below stay valid. */
+static void record_closed(struct conn *c)
+{
+    struct h2_conn *h = c->h2;
+    for (uint32_t i = c->nstreams; i-- > 0 && h->nclosed;) {
+        struct stream *s = conn_stream(c, i);
+        if (!s->h2_closed) continue;
+        h->nclosed--;
+        if (s->h2_end && s->h2_status)
+            conn_stream_done_at(c, i, s->h2_status);
+        else if (s->h2_code == NGHTTP2_REFUSED_STREAM)
+            conn_stream_end_at(c, i, ERR_H2_REFUSED, true); /* not processed: once more */
+        else
+            conn_stream_end_at(c, i, s->h2_end ? ERR_PARSE : err_of_code(s->h2_code), false);
+    }
+    h->nclosed = 0;
+}
+
+/*
+ * The connection ended under its streams (EOF, reset, a session error):
+ * what nghttp2 had closed gets its outcome, streams never written go back
+ * once, the rest fail with err; then c closes and the engine moves on.
+ */
+static void lost(struct conn *c, enum salvo_err err)
+{
+    struct h2_conn *h = c->h2;
+    h->dead = true;
+    record_closed(c);
+    for (uint32_t i = c->nstreams; i-- > 0;)
+        conn_stream_end_at(c, i, err, conn_stream(c, i)->t_send_ns == 0);
+    conn_after_response(c, true, err == ERR_EOF_EARLY && h->goaway ? BY_SERVER : BY_ERROR);
+}
+
+/* After nghttp2 consumed a read (or a timeout): record outcomes, then keep or close c. */
+static void settle(struct conn *c)
+{
+    struct h2_conn *h = c->h2;
+    record_closed(c);
+    bool done = !nghttp2_session_want_read(h->session) && !nghttp2_session_want_write(h->session);
+    if ((h->goaway && c->nstreams == 0) || done) {
+        for (uint32_t i = c->nstreams; i-- > 0;)
+            conn_stream_end_at(c, i, ERR_EOF_EARLY, conn_stream(c, i)->t_send_ns == 0);
+        conn_after_response(c, true, BY_SERVER);
+        return;
+    }
+    if (c->nstreams == 0) c->state = CONN_IDLE;
+    conn_after_response(c, false, BY_SERVER);
+}
+
+/* ---- the protocol table ---- */
+
+/* Reads and feeds nghttp2 until the socket is drained, then records what ended. */
+static void h2_readable(struct conn *c)
+{
+    struct worker *w = c->w;
+    struct h2_conn *h = c->h2;
+    if (!h || !h->session) return;
+    for (;;) {
+        ssize_t n = w->transport->read(c, w->scratch, WORKER_SCRATCH_SIZE);
+        if (n == CONN_AGAIN) break;
+        if (n <= 0) {
+            lost(c, n == 0 ? ERR_EOF_EARLY : n == -ECONNRESET ? ERR_CONN_RESET : n == -EPROTO ? ERR_TLS : ERR_READ);
+            return;
+        }
+        w->rec.bytes_in += (uint64_t)n;
+        if (nghttp2_session_mem_recv(h->session, (const uint8_t *)w->scratch, (size_t)n) < 0) {
+            lost(c, ERR_H2_PROTOCOL_ERROR);
+            return;
+        }
+        if ((size_t)n < WORKER_SCRATCH_SIZE && !c->ssl && !c->peer_hup) break;
+    }
+    if (flush(c) < 0) return; /* SETTINGS ACK, WINDOW_UPDATE, PING ACK */
+    settle(c);
+}
+
+static void h2_writable(struct conn *c)
+{
+    if (c->h2 && c->h2->session) flush(c);
+}
+
+/* Adds one header to nv (names lower-cased into names, as HTTP/2 wants them). */
+static bool add_nv(nghttp2_nv *nv, size_t *n, char *names, size_t *used, size_t cap, const char *name, size_t nlen,
+                   const char *value, size_t vlen)
+{
+    if (*n >= H2_MAX_NV || *used + nlen > cap) return false;
+    char *lower = names + *used;
+    for (size_t i = 0; i < nlen; i++)
+        lower[i] = (char)(name[i] >= 'A' && name[i] <= 'Z' ? name[i] + 32 : name[i]);
+    *used += nlen;
+    nv[(*n)++] = (nghttp2_nv){(uint8_t *)lower, (uint8_t *)value, nlen, vlen, NGHTTP2_NV_FLAG_NONE};
+    return true;
+}
+
+/* True for the HTTP/1.1 headers HTTP/2 forbids (RFC 9113 §8.2.2) or carries as a pseudo-header. */
+static bool skipped_header(const char *name, size_t len)
+{
+    static const char *const drop[] = {"host",   "connection", "keep-alive", "proxy-connection", "transfer-encoding",
+                                       "upgrade"};
+    for (size_t i = 0; i < sizeof(drop) / sizeof(drop[0]); i++)
+        if (strlen(drop[i]) == len && strncasecmp(name, drop[i], len) == 0) return true;
+    return false;
+}
+
+/*
+ * Submits the rendered HTTP/1.1 request of s as HTTP/2: the request line
+ * becomes :method and :path, Host becomes :authority, the headers follow
+ * lower-cased, the body goes as DATA. Returns the stream id or < 0.
+ */
+static int32_t submit(struct conn *c, struct stream *s)
+{
+    const char *p = s->wbytes, *end = s->wbytes + s->wlen;
+    const char *sp1 = memchr(p, ' ', (size_t)(end - p));
+    const char *sp2 = sp1 ? memchr(sp1 + 1, ' ', (size_t)(end - sp1 - 1)) : NULL;
+    const char *eol = sp2 ? memchr(sp2, '\n', (size_t)(end - sp2)) : NULL;
+    if (!eol) return -1;
+    nghttp2_nv nv[H2_MAX_NV];
+    char names[4096];
+    size_t n = 0, used = 0;
+    const char *scheme = c->w->cfg->url.tls ? "https" : "http";
+    add_nv(nv, &n, names, &used, sizeof(names), ":method", 7, p, (size_t)(sp1 - p));
+    add_nv(nv, &n, names, &used, sizeof(names), ":scheme", 7, scheme, strlen(scheme));
+    add_nv(nv, &n, names, &used, sizeof(names), ":path", 5, sp1 + 1, (size_t)(sp2 - sp1 - 1));
+    for (p = eol + 1; p < end;) {
+        const char *le = memchr(p, '\n', (size_t)(end - p));
+        if (!le) return -1;
+        const char *line = p;
+        size_t llen = (size_t)(le - p);
+        if (llen && line[llen - 1] == '\r') llen--;
+        p = le + 1;
+        if (llen == 0) break; /* the blank line: the body follows */
+        const char *colon = memchr(line, ':', llen);
+        if (!colon) return -1;
+        const char *v = colon + 1, *vend = line + llen;
+        while (v < vend && (*v == ' ' || *v == '\t'))
+            v++;
+        size_t nlen = (size_t)(colon - line);
+        bool ok;
+        if (nlen == 4 && strncasecmp(line, "host", 4) == 0)
+            ok = add_nv(nv, &n, names, &used, sizeof(names), ":authority", 10, v, (size_t)(vend - v));
+        else
+            ok = skipped_header(line, nlen) ||
+                 add_nv(nv, &n, names, &used, sizeof(names), line, nlen, v, (size_t)(vend - v));
+        if (!ok) return -1;
+    }
+    s->h2_body_off = (size_t)(p - s->wbytes);
+    s->h2_body_sent = 0;
+    nghttp2_data_provider body = {.read_callback = read_body};
+    return nghttp2_submit_request(c->h2->session, NULL, nv, n, s->h2_body_off < s->wlen ? &body : NULL, NULL);
+}
+
+/* Renders and submits s, the newest stream on c, then writes what can go now. */
+static void h2_start(struct conn *c, struct stream *s)
+{
+    struct worker *w = c->w;
+    const struct reqgen *gen = w->cfg->gen;
+    bool head;
+    if ((!c->h2 || !c->h2->session) && session_open(c) < 0) {
+        conn_fail(c, ERR_H2_INTERNAL_ERROR);
+        return;
+    }
+    if (!reqgen_is_static(gen) && !s->wbuf && !(s->wbuf = malloc(gen->max_len))) abort();
+    int32_t id = -1;
+    if (reqgen_render(gen, s->req.index, s->wbuf, gen->max_len, &s->wbytes, &s->wlen, &head) == 0) id = submit(c, s);
+    if (id <= 0) {
+        /* Stream ids used up or a request HTTP/2 cannot carry: it fails, the connection takes no more. */
+        c->h2->goaway = true;
+        conn_stream_end_at(c, c->nstreams - 1, ERR_H2_INTERNAL_ERROR, false);
+        settle(c);
+        return;
+    }
+    s->h2_id = id;
+    c->state = CONN_BUSY;
+    if (s == conn_stream(c, 0)) conn_arm_deadline(c);
+    flush(c);
+}
+
+/* Room while the server's limit, --streams and the ring allow; one stream until the first SETTINGS. */
+static uint32_t h2_free_slots(const struct conn *c)
+{
+    const struct h2_conn *h = c->h2;
+    const struct run_config *cfg = c->w->cfg;
+    if (c->state != CONN_BUSY && c->state != CONN_IDLE) return 0;
+    if (c->state == CONN_BUSY && c->peer_hup) return 0;
+    uint32_t limit = 1;
+    if (h && h->session && (h->goaway || h->dead)) return 0;
+    if (h && h->session && h->settings_seen && !cfg->no_keepalive) {
+        uint32_t server = nghttp2_session_get_remote_settings(h->session, NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS);
+        limit = h2_stream_cap(cfg->streams);
+        if (server < limit) limit = server;
+        if (c->depth < limit) limit = c->depth;
+    }
+    return limit > c->nstreams ? limit - c->nstreams : 0;
+}
+
+/* Streams past their deadline are reset with CANCEL and time out; the connection stays. */
+static void h2_expire(struct conn *c, uint64_t now)
+{
+    struct h2_conn *h = c->h2;
+    for (uint32_t i = c->nstreams; i-- > 0;) {
+        struct stream *s = conn_stream(c, i);
+        if (conn_stream_deadline(c, s) > now) continue;
+        if (s->h2_id > 0 && !s->h2_closed) {
+            nghttp2_submit_rst_stream(h->session, NGHTTP2_FLAG_NONE, s->h2_id, NGHTTP2_CANCEL);
+            c->w->h2.cancels++;
+        }
+        if (s->h2_closed) h->nclosed--;
+        conn_stream_end_at(c, i, ERR_TIMEOUT, false);
+    }
+    if (flush(c) < 0) return;
+    settle(c);
+}
+
+/* The socket is closing: the session goes with it (no callbacks: nghttp2_session_del calls none). */
+static void h2_close(struct conn *c)
+{
+    struct h2_conn *h = c->h2;
+    if (!h) return;
+    if (h->session) nghttp2_session_del(h->session);
+    h->session = NULL;
+    h->olen = h->ooff = 0;
+    h->nstamps = h->nclosed = 0;
+}
+
+const struct proto_ops h2_proto = {
+    .name = "h2",
+    .start = h2_start,
+    .readable = h2_readable,
+    .writable = h2_writable,
+    .free_slots = h2_free_slots,
+    .close = h2_close,
+    .expire = h2_expire,
+    .multiplexed = true,
+};

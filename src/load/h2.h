@@ -1,0 +1,49 @@
+/*
+ * h2.h — HTTP/2 as a connection protocol (proto.h), driven through
+ * libnghttp2's callback API with salvo's own buffers and event loop.
+ *
+ * nghttp2 does the framing, HPACK and flow control; salvo owns the
+ * schedule, the streams (the connection's ring, stream.h) and every
+ * outcome. A connection carries up to its limit of streams at once:
+ * --streams, else the server's SETTINGS_MAX_CONCURRENT_STREAMS, at most
+ * H2_DEFAULT_STREAMS, and one stream until the server's first SETTINGS.
+ * Responses end in any order; each stream keeps its own stamps: t_send
+ * when its HEADERS bytes went to the socket, t_first at its first
+ * HEADERS or DATA frame. See docs/http2.md for the model and its choices.
+ *
+ * The per-connection state (struct h2_conn, private to h2.c) is allocated
+ * on a connection's first HTTP/2 stream and kept with the pool slot; the
+ * nghttp2 session lives as long as the socket.
+ */
+#ifndef SALVO_H2_H
+#define SALVO_H2_H
+
+#include <stdint.h>
+
+#include "load/proto.h"
+
+#define H2_DEFAULT_STREAMS 100 /* streams per connection when neither --streams nor a lower server limit says */
+#define H2_CODES 15            /* error codes 0..13 of RFC 9113, then "other" */
+
+/* A worker's HTTP/2 figures: aggregates over its connections, never one entry per connection. */
+struct h2_stats {
+    uint64_t conns;                /* connections that spoke h2 */
+    uint64_t streams_max;          /* most streams in flight on one connection at once */
+    uint64_t goaways;              /* GOAWAY frames received */
+    uint64_t resets[H2_CODES];     /* RST_STREAM frames received, by error code */
+    uint64_t cancels;              /* streams salvo reset with CANCEL at --timeout */
+    uint64_t settings_min_streams; /* lowest MAX_CONCURRENT_STREAMS a server sent (0 with none: see settings_seen) */
+    uint64_t settings_seen;        /* SETTINGS frames that set MAX_CONCURRENT_STREAMS */
+};
+
+extern const struct proto_ops h2_proto;
+
+/* The streams a connection may carry at most with this --streams (0: default). */
+uint32_t h2_stream_cap(uint32_t streams);
+struct h2_conn;
+/* Frees a connection's HTTP/2 state (pool_release); NULL is fine. */
+void h2_conn_free(struct h2_conn *h);
+/* Adds b into a. */
+void h2_stats_add(struct h2_stats *a, const struct h2_stats *b);
+
+#endif
