@@ -111,6 +111,14 @@ __attribute__((format(printf, 2, 3))) static void invalidate(struct run_result *
     va_end(ap);
 }
 
+/* What the run's connections spoke (run_result.protocol). */
+static const char *spoken(const struct run_config *cfg, const struct run_result *r)
+{
+    if (cfg->http_mode == HTTP_2C) return r->h2.conns ? "h2c" : NULL;
+    if (r->h2.conns == 0) return r->pool.opened ? "http/1.1" : NULL;
+    return r->h2.conns >= r->pool.opened ? "h2" : "mixed";
+}
+
 /* Collects recorders, pool statistics and health figures after join. */
 static void collect(const struct run_config *cfg, struct run_result *r, struct worker *ws, uint64_t start_ns)
 {
@@ -130,6 +138,7 @@ static void collect(const struct run_config *cfg, struct run_result *r, struct w
         p->wait_ns += q->wait_ns;
         p->retries += q->retries;
         p->backlog_max += q->backlog_max;
+        h2_stats_add(&r->h2, &w->h2);
         r->sent += w->sent;
         if (w->last_send_ns > last_send) last_send = w->last_send_ns;
         r->interrupted |= w->interrupted;
@@ -159,6 +168,7 @@ static void collect(const struct run_config *cfg, struct run_result *r, struct w
         if (!r->first_error[0] && w->first_error[0])
             snprintf(r->first_error, sizeof(r->first_error), "%s", w->first_error);
     }
+    r->protocol = spoken(cfg, r);
     double send_phase = (double)(last_send - start_ns) / 1e9;
     double planned = (double)cfg->duration_ns / 1e9;
     r->duration_s = r->interrupted ? send_phase : (send_phase > planned ? send_phase : planned);

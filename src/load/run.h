@@ -27,7 +27,7 @@ struct timeline_row {
     uint64_t sent, done, errors, inflight, conns, backlog;
     int64_t p50_us, p99_us, max_us, lag_max_us;
     uint64_t late;
-    double intended; /* arrivals this process's schedule meant to send in it (run_analyse; 0 closed) */
+    double intended;                /* arrivals this process's schedule meant to send in it (run_analyse; 0 closed) */
     int64_t lag_p50_us, lag_p99_us; /* send lag of this second's arrivals */
     uint64_t arrivals;
 };
@@ -63,6 +63,8 @@ struct window_figures {
 struct run_result {
     struct recorder total;
     struct pool_stats pool;
+    struct h2_stats h2;   /* HTTP/2 aggregates over every worker's connections */
+    const char *protocol; /* what was spoken: "http/1.1", "h2", "h2c", "mixed" (ALPN differed); NULL: no connection */
     struct timeline_row *timeline;
     size_t nrows, cap_rows;
     uint64_t wall_start_ns;

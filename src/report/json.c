@@ -104,12 +104,42 @@ static json_t *config_object(const struct run_config *cfg)
     json_object_set_new(o, "stages", stages);
     json_object_set_new(o, "insecure", json_boolean(!cfg->tls.verify));
     json_object_set_new(o, "keepalive", json_boolean(!cfg->no_keepalive));
+    static const char *const modes[] = {"auto", "http/1.1", "h2", "h2c"};
+    json_object_set_new(o, "protocol", json_string(modes[cfg->http_mode]));
+    json_object_set_new(o, "streams", json_integer(cfg->streams)); /* 0: the server's limit, at most 100 */
     provenance_object(o, &cfg->prov);
     json_object_set_new(o, "command", json_string(cfg->command_line));
     json_object_set_new(o, "start_rate", json_real(cfg->start_rate));
     json_object_set_new(o, "stages_ramp", json_string(cfg->conn_ramp ? "connections" : "rate"));
     json_object_set_new(o, "allow_invalid", json_boolean(cfg->allow_invalid));
     return o;
+}
+
+/* h2 {conns, streams_max, goaways, resets {code: n}, cancels, settings_max_streams_min}: aggregates only. */
+static json_t *h2_object(const struct h2_stats *h)
+{
+    static const char *const codes[H2_CODES] = {"no_error",
+                                                "protocol_error",
+                                                "internal_error",
+                                                "flow_control_error",
+                                                "settings_timeout",
+                                                "stream_closed",
+                                                "frame_size_error",
+                                                "refused_stream",
+                                                "cancel",
+                                                "compression_error",
+                                                "connect_error",
+                                                "enhance_your_calm",
+                                                "inadequate_security",
+                                                "http_1_1_required",
+                                                "other"};
+    json_t *resets = json_object();
+    for (int i = 0; i < H2_CODES; i++)
+        if (h->resets[i]) json_object_set_new(resets, codes[i], json_integer((json_int_t)h->resets[i]));
+    return json_pack("{s:I,s:I,s:I,s:o,s:I,s:o}", "conns", (json_int_t)h->conns, "streams_max",
+                     (json_int_t)h->streams_max, "goaways", (json_int_t)h->goaways, "resets", resets, "cancels",
+                     (json_int_t)h->cancels, "settings_max_streams_min",
+                     h->settings_seen ? json_integer((json_int_t)h->settings_min_streams) : json_null());
 }
 
 /* requests {scheduled, ok, http_error, failed, timeout, unsent}. */
@@ -274,6 +304,7 @@ json_t *report_json_build(const struct run_config *cfg, const struct run_result 
     json_object_set_new(o, "run_id", json_string(cfg->run_id));
     json_object_set_new(o, "config", config_object(cfg));
     json_object_set_new(o, "model", json_string(cfg->closed ? "closed" : "open"));
+    json_object_set_new(o, "protocol", r->protocol ? json_string(r->protocol) : json_null());
     if (cfg->closed)
         json_object_set_new(o, "warning",
                             json_string("closed model: latency is measured from the send time and is "
@@ -321,6 +352,7 @@ json_t *report_json_build(const struct run_config *cfg, const struct run_result 
     json_object_set_new(o, "hints", hints);
     json_object_set_new(o, "groups", groups_object(cfg, t));
     json_object_set_new(o, "pool", pool_object(&r->pool, t));
+    json_object_set_new(o, "h2", h2_object(&r->h2));
     json_object_set_new(o, "generator", generator_object(r));
     json_object_set_new(o, "kernel", kernel_object(r));
     json_object_set_new(o, "timeline", timeline_array(cfg, r));

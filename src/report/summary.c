@@ -176,6 +176,9 @@ void summary_print_verdict(FILE *out, const json_t *r, const char *word, unsigne
     else
         fprintf(out, "%s  ", word);
     print_load(out, r);
+    /* HTTP/1.1 is the default and goes unsaid; anything else is part of what was measured. */
+    const char *proto = str(r, "protocol");
+    if (*proto && strcmp(proto, "http/1.1") != 0) fprintf(out, "  %s", proto);
     const json_t *lat = get(r, "latency_us"), *req = get(r, "requests");
     fprintf(out, "  p50 %s", fmt_latency_as(b, sizeof b, lat, "p50", true));
     fprintf(out, "  p99 %s", fmt_latency_as(b, sizeof b, lat, "p99", true));
@@ -357,6 +360,27 @@ static void print_outcomes(FILE *out, const json_t *r)
     }
 }
 
+/* The HTTP/2 aggregates, when some connection spoke h2. */
+static void print_h2(FILE *out, const json_t *r)
+{
+    const json_t *h = get(r, "h2");
+    if (!json_is_object(h) || cnt(h, "conns") == 0) return;
+    fprintf(out,
+            "h2          %s on %lld connections, streams in flight max %lld, GOAWAYs %lld, cancelled at timeout %lld",
+            str(r, "protocol"), cnt(h, "conns"), cnt(h, "streams_max"), cnt(h, "goaways"), cnt(h, "cancels"));
+    if (json_is_integer(get(h, "settings_max_streams_min")))
+        fprintf(out, ", server stream limit min %lld", cnt(h, "settings_max_streams_min"));
+    const char *code;
+    const json_t *n;
+    bool first = true;
+    json_object_foreach((json_t *)get(h, "resets"), code, n)
+    {
+        fprintf(out, "%s %s %lld", first ? "; resets received:" : ",", code, (long long)json_integer_value(n));
+        first = false;
+    }
+    fputc('\n', out);
+}
+
 /* Rates, pool and generator. */
 static void print_health(FILE *out, const json_t *r)
 {
@@ -382,6 +406,7 @@ static void print_health(FILE *out, const json_t *r)
                 cnt(get(p, "closed_by"), "error"), cnt(p, "connect_errors"), cnt(p, "max_open"), cnt(p, "wait_count"),
                 report_fmt_us(b1, sizeof b1, num(p, "wait_duration_us")), cnt(p, "backlog_max"),
                 num(p, "requests_per_conn"));
+    print_h2(out, r);
     if (!json_is_object(g)) return;
     fprintf(out, "generator   cpu %.0f%% (busiest thread %.0f%%", num(g, "cpu_pct"), num(g, "cpu_pct_max_thread"));
     if (num(g, "spin_cpu_pct") > 0) fprintf(out, "; spinning %.0f%%", num(g, "spin_cpu_pct"));
