@@ -1,0 +1,447 @@
+/*
+ * test_h2.c — tests of src/load/h2.c through the connection state machine
+ * (conn.c) and the pool, against an in-memory nghttp2 *server* session:
+ * no sockets.
+ *
+ * A real worker is set up with worker_init (h2c, its loop, recorder, pool
+ * and backlog; no thread, no connect) and its transport is replaced by a
+ * fake one per connection: what the client writes is fed to that
+ * connection's server session, what the server session serializes is what
+ * the client reads. The test plays the server (SETTINGS, responses in any
+ * order, RST_STREAM, GOAWAY) and delivers its bytes by calling the epoll
+ * callback, exactly as the loop would. Covered: one stream before the
+ * first SETTINGS, several streams answered out of order, a GOAWAY whose
+ * last-stream-id is below some streams (those go back once, intended
+ * times kept), REFUSED_STREAM (back once; refused again it fails),
+ * INTERNAL_ERROR (failed with its kind), a lowered MAX_CONCURRENT_STREAMS,
+ * and a stream reaching --timeout (reset with CANCEL, the connection
+ * stays).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <nghttp2/nghttp2.h>
+#include <string.h>
+#include <sys/epoll.h>
+
+#include "core/clock.h"
+#include "load/conn.h"
+#include "load/engine.h"
+#include "load/h2.h"
+
+#define NSERVERS 2
+#define MAX_REQS 64
+
+/* One connection's peer: an nghttp2 server session and the bytes it sent. */
+struct server {
+    nghttp2_session *s;
+    int32_t got[MAX_REQS]; /* request stream ids, in arrival order */
+    int ngot;
+    uint32_t rst_code[MAX_REQS]; /* RST_STREAM codes the client sent */
+    int nrst;
+    char path[64]; /* :path of the last request */
+    char out[1 << 16];
+    size_t out_len, out_pos;
+};
+
+static struct server srv[NSERVERS];
+static struct conn *srv_conns; /* the pool's array: a connection's index names its server */
+
+static struct server *server_of(const struct conn *c)
+{
+    return &srv[c - srv_conns];
+}
+
+static int srv_on_frame_recv(nghttp2_session *s, const nghttp2_frame *f, void *user)
+{
+    (void)s;
+    struct server *sv = user;
+    if (f->hd.type == NGHTTP2_HEADERS && f->headers.cat == NGHTTP2_HCAT_REQUEST && sv->ngot < MAX_REQS)
+        sv->got[sv->ngot++] = f->hd.stream_id;
+    if (f->hd.type == NGHTTP2_RST_STREAM && sv->nrst < MAX_REQS) sv->rst_code[sv->nrst++] = f->rst_stream.error_code;
+    return 0;
+}
+
+static int srv_on_header(nghttp2_session *s, const nghttp2_frame *f, const uint8_t *name, size_t namelen,
+                         const uint8_t *value, size_t valuelen, uint8_t flags, void *user)
+{
+    (void)s;
+    (void)f;
+    (void)flags;
+    struct server *sv = user;
+    if (namelen == 5 && memcmp(name, ":path", 5) == 0 && valuelen < sizeof(sv->path)) {
+        memcpy(sv->path, value, valuelen);
+        sv->path[valuelen] = 0;
+    }
+    return 0;
+}
+
+static void server_init(struct server *sv)
+{
+    memset(sv, 0, sizeof(*sv));
+    nghttp2_session_callbacks *cb;
+    assert_int_equal(nghttp2_session_callbacks_new(&cb), 0);
+    nghttp2_session_callbacks_set_on_frame_recv_callback(cb, srv_on_frame_recv);
+    nghttp2_session_callbacks_set_on_header_callback(cb, srv_on_header);
+    assert_int_equal(nghttp2_session_server_new(&sv->s, cb, sv), 0);
+    nghttp2_session_callbacks_del(cb);
+    /* The server's preface must be its first frame, ahead of the ACK of the client's; the limits follow. */
+    assert_int_equal(nghttp2_submit_settings(sv->s, NGHTTP2_FLAG_NONE, NULL, 0), 0);
+}
+
+/* Serializes what the server queued into the bytes the client will read. */
+static void server_flush(struct server *sv)
+{
+    const uint8_t *data;
+    ssize_t n;
+    while ((n = nghttp2_session_mem_send(sv->s, &data)) > 0) {
+        assert_true(sv->out_len + (size_t)n <= sizeof(sv->out));
+        memcpy(sv->out + sv->out_len, data, (size_t)n);
+        sv->out_len += (size_t)n;
+    }
+    assert_true(n == 0);
+}
+
+static ssize_t fake_read(struct conn *c, char *buf, size_t len)
+{
+    struct server *sv = server_of(c);
+    if (sv->out_pos == sv->out_len) return CONN_AGAIN;
+    size_t n = sv->out_len - sv->out_pos < len ? sv->out_len - sv->out_pos : len;
+    memcpy(buf, sv->out + sv->out_pos, n);
+    sv->out_pos += n;
+    if (sv->out_pos == sv->out_len) sv->out_pos = sv->out_len = 0;
+    return (ssize_t)n;
+}
+
+static ssize_t fake_write(struct conn *c, const char *buf, size_t len)
+{
+    struct server *sv = server_of(c);
+    assert_int_equal(nghttp2_session_mem_recv(sv->s, (const uint8_t *)buf, len), (ssize_t)len);
+    return (ssize_t)len;
+}
+
+static const struct transport fake_transport = {fake_read, fake_write};
+
+/* One h2c worker around the fake transport. */
+struct fixture {
+    struct reqgen gen;
+    struct run_config cfg;
+    struct worker w;
+};
+
+/* A worker with NSERVERS connection slots and --streams streams. */
+static struct fixture *fixture_new(uint32_t streams)
+{
+    struct fixture *f = calloc(1, sizeof(*f));
+    assert_non_null(f);
+    char why[200];
+    struct reqgen_spec spec = {.method = "GET", .path = "/x?a=1", .weight = 1};
+    assert_int_equal(reqgen_init(&f->gen, &spec, 1, NULL, PICK_SEQ, 1, 1, "127.0.0.1:9", 10, why, sizeof(why)), 0);
+    const char *uwhy = NULL;
+    assert_int_equal(url_parse(&f->cfg.url, "http://127.0.0.1:9/x", &uwhy), 0);
+    f->cfg.gen = &f->gen;
+    f->cfg.rate = 1;
+    f->cfg.duration_ns = NS_PER_S;
+    f->cfg.timeout_ns = 10 * NS_PER_S;
+    f->cfg.max_lag_ns = NS_PER_MS;
+    f->cfg.connections = NSERVERS;
+    f->cfg.threads = 1;
+    f->cfg.nshards = 1;
+    f->cfg.pipeline = 1;
+    f->cfg.http_mode = HTTP_2C;
+    f->cfg.streams = streams;
+    assert_int_equal(worker_init(&f->w, &f->cfg, 0, clock_now_ns()), 0);
+    f->w.transport = &fake_transport;
+    srv_conns = f->w.pool.conns;
+    for (int i = 0; i < NSERVERS; i++)
+        server_init(&srv[i]);
+    return f;
+}
+
+static void fixture_free(struct fixture *f)
+{
+    for (uint32_t i = 0; i < f->w.pool.cap; i++) {
+        struct conn *c = &f->w.pool.conns[i];
+        while (c->nstreams)
+            conn_drop_stream(c);
+        if (c->proto) c->proto->close(c);
+    }
+    worker_release(&f->w);
+    reqgen_release(&f->gen);
+    for (int i = 0; i < NSERVERS; i++)
+        nghttp2_session_del(srv[i].s);
+    free(f);
+}
+
+/* A slot, connected and idle, as conn_ready leaves it (no socket). */
+static struct conn *connected(struct fixture *f)
+{
+    struct conn *c = pool_take_free(&f->w.pool);
+    assert_non_null(c);
+    assert_ptr_equal(c->proto, &h2_proto);
+    c->established = true;
+    c->served = 0;
+    pool_give_back(&f->w.pool, c);
+    assert_int_equal(c->state, CONN_IDLE);
+    return c;
+}
+
+/* Starts arrival index on c with this intended time, as the pump does. */
+static void start(struct fixture *f, struct conn *c, uint64_t index, uint64_t t_intended_ns)
+{
+    struct pending p = {.t_intended_ns = t_intended_ns, .t_ready_ns = t_intended_ns, .index = index};
+    pool_unlist(&f->w.pool, c);
+    conn_push(c, &p);
+    conn_send(c);
+    if (c->state == CONN_BUSY && conn_room(c) > 0) pool_give_back(&f->w.pool, c);
+}
+
+/* The server's queued frames reach c, and c reads them. */
+static void deliver(struct conn *c)
+{
+    server_flush(server_of(c));
+    c->io.on_event(&c->io, EPOLLIN | EPOLLOUT);
+}
+
+/* The server announces its stream limit. */
+static void server_settings(struct conn *c, uint32_t max_streams)
+{
+    nghttp2_settings_entry iv = {NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, max_streams};
+    assert_int_equal(nghttp2_submit_settings(server_of(c)->s, NGHTTP2_FLAG_NONE, &iv, 1), 0);
+    deliver(c);
+}
+
+/* The server answers stream id with status (no body). */
+static void respond(struct conn *c, int32_t id, int status)
+{
+    char code[4];
+    snprintf(code, sizeof(code), "%d", status);
+    nghttp2_nv nv = {(uint8_t *)":status", (uint8_t *)code, 7, 3, NGHTTP2_NV_FLAG_NONE};
+    assert_int_equal(nghttp2_submit_response(server_of(c)->s, id, &nv, 1, NULL), 0);
+}
+
+/* c with SETTINGS done and one request answered, idle: a warm connection. */
+static struct conn *warm(struct fixture *f, uint32_t max_streams)
+{
+    struct conn *c = connected(f);
+    start(f, c, 99, clock_now_ns());
+    server_settings(c, max_streams);
+    respond(c, server_of(c)->got[server_of(c)->ngot - 1], 200);
+    deliver(c);
+    assert_int_equal(c->state, CONN_IDLE);
+    return c;
+}
+
+/* One stream until the server's SETTINGS; then four, answered out of order, each with its own outcome. */
+static void test_streams_interleaved(void **state)
+{
+    (void)state;
+    struct fixture *f = fixture_new(4);
+    struct conn *c = connected(f);
+    uint64_t t0 = clock_now_ns();
+    start(f, c, 0, t0);
+    assert_int_equal(c->state, CONN_BUSY);
+    assert_int_equal(conn_room(c), 0); /* no SETTINGS yet: one stream */
+    assert_int_not_equal(conn_stream(c, 0)->t_send_ns, 0);
+    assert_int_equal(f->w.sent, 1);
+    server_settings(c, 100);
+    assert_int_equal(conn_room(c), 3); /* --streams 4 is below the server's 100 */
+    for (uint64_t i = 1; i < 4; i++)
+        start(f, c, i, t0 + i);
+    assert_int_equal(conn_room(c), 0);
+    struct server *sv = server_of(c);
+    assert_int_equal(sv->ngot, 4);
+    assert_string_equal(sv->path, "/x?a=1");
+    /* Answers in the order 3rd, 1st, 4th (404), 2nd. */
+    respond(c, sv->got[2], 200);
+    deliver(c);
+    assert_int_equal(f->w.rec.ok, 1);
+    assert_int_equal(c->nstreams, 3);
+    assert_int_equal(conn_stream(c, 0)->req.t_intended_ns, t0); /* the oldest still owns the deadline */
+    respond(c, sv->got[0], 201);
+    respond(c, sv->got[3], 404);
+    deliver(c);
+    assert_int_equal(c->nstreams, 1);
+    assert_int_equal(conn_stream(c, 0)->req.t_intended_ns, t0 + 1);
+    respond(c, sv->got[1], 202);
+    deliver(c);
+    assert_int_equal(f->w.rec.ok, 3);
+    assert_int_equal(f->w.rec.http_error, 1);
+    assert_int_equal(f->w.rec.status[201], 1);
+    assert_int_equal(f->w.rec.status[202], 1);
+    assert_int_equal(f->w.rec.status[404], 1);
+    assert_int_equal(f->w.rec.failed + f->w.rec.timeout, 0);
+    assert_int_equal(c->state, CONN_IDLE);
+    assert_int_equal(f->w.pool.nbusy, 0);
+    assert_int_equal(f->w.h2.streams_max, 4);
+    assert_int_equal(f->w.h2.conns, 1);
+    fixture_free(f);
+}
+
+/* GOAWAY below two streams: they go back once (intended times kept) to another connection; the rest finish. */
+static void test_goaway_retries_above_last_stream(void **state)
+{
+    (void)state;
+    struct fixture *f = fixture_new(0);
+    struct conn *other = warm(f, 100);
+    struct conn *c = connected(f);
+    uint64_t t0 = clock_now_ns();
+    start(f, c, 0, t0);
+    server_settings(c, 100);
+    for (uint64_t i = 1; i < 4; i++)
+        start(f, c, i, t0 + i);
+    struct server *sv = server_of(c);
+    assert_int_equal(sv->ngot, 4);
+    respond(c, sv->got[0], 200);
+    assert_int_equal(nghttp2_submit_goaway(sv->s, NGHTTP2_FLAG_NONE, sv->got[1], NGHTTP2_NO_ERROR, NULL, 0), 0);
+    deliver(c);
+    /* Stream 1 answered, stream 2 still processed, streams 3 and 4 were not: retried on the other connection. */
+    assert_int_equal(f->w.rec.ok, 2); /* the warm-up and stream 1 */
+    assert_int_equal(c->nstreams, 1);
+    assert_int_equal(conn_room(c), 0);
+    assert_int_equal(f->w.h2.goaways, 1);
+    assert_int_equal(f->w.pool.stats.retries, 2);
+    assert_int_equal(other->nstreams, 2);
+    for (uint32_t i = 0; i < 2; i++) {
+        assert_int_equal(conn_stream(other, i)->req.retries, 1);
+        assert_int_equal(conn_stream(other, i)->req.t_intended_ns, t0 + 2 + i);
+    }
+    /* The last processed stream completes; the connection closes as the server asked. */
+    respond(c, sv->got[1], 200);
+    deliver(c);
+    assert_int_equal(c->state, CONN_FREE);
+    assert_int_equal(f->w.pool.stats.closed_by_server, 1);
+    /* The retries are answered on the other connection: every request has one outcome. */
+    struct server *so = server_of(other);
+    respond(other, so->got[so->ngot - 1], 200);
+    respond(other, so->got[so->ngot - 2], 200);
+    deliver(other);
+    assert_int_equal(f->w.rec.ok, 5);
+    assert_int_equal(f->w.rec.failed + f->w.rec.timeout, 0);
+    fixture_free(f);
+}
+
+/* REFUSED_STREAM: retried once on another connection; refused again it fails with h2_refused. */
+static void test_refused_retried_once(void **state)
+{
+    (void)state;
+    struct fixture *f = fixture_new(0);
+    struct conn *other = warm(f, 100);
+    struct conn *c = connected(f);
+    uint64_t t0 = clock_now_ns();
+    start(f, c, 0, t0);
+    server_settings(c, 100);
+    start(f, c, 1, t0 + 1);
+    struct server *sv = server_of(c);
+    assert_int_equal(nghttp2_submit_rst_stream(sv->s, NGHTTP2_FLAG_NONE, sv->got[0], NGHTTP2_REFUSED_STREAM), 0);
+    deliver(c);
+    assert_int_equal(f->w.pool.stats.retries, 1);
+    assert_int_equal(f->w.h2.resets[NGHTTP2_REFUSED_STREAM], 1);
+    assert_int_equal(c->nstreams, 1); /* the other stream is unaffected */
+    /* The retry went to the other connection's free stream, not back to c? Either may take it: find it. */
+    struct conn *r = other->nstreams ? other : c;
+    struct stream *s = conn_stream(r, r->nstreams - 1);
+    assert_int_equal(s->req.retries, 1);
+    assert_int_equal(s->req.t_intended_ns, t0);
+    struct server *sr = server_of(r);
+    assert_int_equal(nghttp2_submit_rst_stream(sr->s, NGHTTP2_FLAG_NONE, sr->got[sr->ngot - 1], NGHTTP2_REFUSED_STREAM),
+                     0);
+    deliver(r);
+    assert_int_equal(f->w.pool.stats.retries, 1); /* once */
+    assert_int_equal(f->w.rec.failed, 1);
+    assert_int_equal(f->w.rec.errors[ERR_H2_REFUSED], 1);
+    respond(c, sv->got[1], 200);
+    deliver(c);
+    assert_int_equal(f->w.rec.ok, 2);
+    assert_int_equal(f->w.pool.nbusy, 0);
+    fixture_free(f);
+}
+
+/* INTERNAL_ERROR: the stream fails with its kind, never retried; the connection goes on. */
+static void test_internal_error_fails(void **state)
+{
+    (void)state;
+    struct fixture *f = fixture_new(0);
+    struct conn *c = connected(f);
+    start(f, c, 0, clock_now_ns());
+    server_settings(c, 100);
+    start(f, c, 1, clock_now_ns());
+    struct server *sv = server_of(c);
+    assert_int_equal(nghttp2_submit_rst_stream(sv->s, NGHTTP2_FLAG_NONE, sv->got[1], NGHTTP2_INTERNAL_ERROR), 0);
+    respond(c, sv->got[0], 200);
+    deliver(c);
+    assert_int_equal(f->w.rec.failed, 1);
+    assert_int_equal(f->w.rec.errors[ERR_H2_INTERNAL_ERROR], 1);
+    assert_int_equal(f->w.rec.ok, 1);
+    assert_int_equal(f->w.pool.stats.retries, 0);
+    assert_int_equal(c->state, CONN_IDLE);
+    assert_int_equal(f->w.h2.resets[NGHTTP2_INTERNAL_ERROR], 1);
+    fixture_free(f);
+}
+
+/* A limit lowered mid-connection: no new stream until fewer than the new limit are in flight. */
+static void test_lowered_limit_honoured(void **state)
+{
+    (void)state;
+    struct fixture *f = fixture_new(0);
+    struct conn *c = connected(f);
+    start(f, c, 0, clock_now_ns());
+    server_settings(c, 4);
+    assert_int_equal(conn_room(c), 3);
+    for (uint64_t i = 1; i < 4; i++)
+        start(f, c, i, clock_now_ns());
+    assert_int_equal(conn_room(c), 0);
+    server_settings(c, 2);
+    assert_int_equal(conn_room(c), 0);
+    struct server *sv = server_of(c);
+    respond(c, sv->got[0], 200);
+    deliver(c);
+    assert_int_equal(c->nstreams, 3);
+    assert_int_equal(conn_room(c), 0);
+    respond(c, sv->got[1], 200);
+    respond(c, sv->got[2], 200);
+    deliver(c);
+    assert_int_equal(conn_room(c), 1);
+    assert_int_equal(f->w.h2.settings_min_streams, 2);
+    fixture_free(f);
+}
+
+/* A stream reaching --timeout is reset with CANCEL and times out; the others and the connection stay. */
+static void test_timeout_cancels(void **state)
+{
+    (void)state;
+    struct fixture *f = fixture_new(0);
+    struct conn *c = connected(f);
+    uint64_t t0 = clock_now_ns();
+    start(f, c, 0, t0);
+    server_settings(c, 100);
+    start(f, c, 1, t0 + 5 * NS_PER_S);
+    c->timer.on_fire(&c->timer, t0 + f->cfg.timeout_ns);
+    assert_int_equal(f->w.rec.timeout, 1);
+    assert_int_equal(f->w.h2.cancels, 1);
+    assert_int_equal(c->nstreams, 1);
+    assert_int_equal(c->state, CONN_BUSY);
+    struct server *sv = server_of(c);
+    assert_int_equal(sv->nrst, 1);
+    assert_int_equal(sv->rst_code[0], NGHTTP2_CANCEL);
+    /* A late answer to the cancelled stream is ignored; the other is answered. */
+    respond(c, sv->got[1], 200);
+    deliver(c);
+    assert_int_equal(f->w.rec.ok, 1);
+    assert_int_equal(f->w.rec.timeout, 1);
+    assert_int_equal(c->state, CONN_IDLE);
+    fixture_free(f);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_streams_interleaved),    cmocka_unit_test(test_goaway_retries_above_last_stream),
+        cmocka_unit_test(test_refused_retried_once),   cmocka_unit_test(test_internal_error_fails),
+        cmocka_unit_test(test_lowered_limit_honoured), cmocka_unit_test(test_timeout_cancels),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
