@@ -134,6 +134,12 @@ int run_cli_execute(struct run_config *cfg, struct run_args *a)
     if (r.total.errors[ERR_TLS_VERIFY])
         fprintf(stderr, "salvo: TLS %s for '%s' (use -k to skip verification)\n", r.first_error, cfg->url.host);
     int code = rc < 0 ? EXIT_RUNTIME : EXIT_OK;
+    if (r.total.errors[ERR_H2_NOT_NEGOTIATED]) {
+        fprintf(stderr,
+                "salvo: '%s' did not pick h2 in TLS ALPN and --http2 requires it (drop --http2 to use HTTP/1.1)\n",
+                cfg->url.host);
+        if (r.total.ok + r.total.http_error == 0) code = EXIT_RUNTIME; /* not one response: the run is an ERROR */
+    }
     if (cfg->json_path && report_json_save(doc, cfg->json_path) < 0) {
         fprintf(stderr, "salvo: cannot write '%s': %s\n", cfg->json_path, error_text(errno ? errno : EIO));
         code = EXIT_RUNTIME;

@@ -404,10 +404,7 @@ int worker_init(struct worker *w, const struct run_config *cfg, uint32_t id, uin
         if ((rc = schedule_init(&w->sched, &sc)) < 0) return rc;
     }
     uint32_t cap = cfg->connections / cfg->threads + (id < cfg->connections % cfg->threads);
-    uint32_t depth = cfg->pipeline ? cfg->pipeline : 1;
-    bool h2 = cfg->http_mode == HTTP_2C || (cfg->url.tls && cfg->http_mode != HTTP_1);
-    if (h2 && h2_stream_cap(cfg->streams) > depth) depth = h2_stream_cap(cfg->streams);
-    pool_init(&w->pool, &w->loop, cap, depth);
+    pool_init(&w->pool, &w->loop, cap, cfg->pipeline ? cfg->pipeline : 1); /* h2 grows a ring when it speaks */
     for (uint32_t i = 0; i < cap; i++)
         conn_setup(&w->pool.conns[i], w);
     backlog_init(&w->backlog, 1024);

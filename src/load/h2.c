@@ -31,6 +31,7 @@
 #include "core/clock.h"
 #include "load/conn.h"
 #include "load/engine.h"
+#include "load/pool.h"
 
 #define H2_OBUF_HIGH 65536 /* stop serializing once this much waits for the socket */
 #define H2_MAX_NV (REQGEN_MAX_HEADERS + 8)
@@ -50,8 +51,8 @@ struct h2_conn {
     uint32_t nclosed;         /* streams closed by nghttp2, outcome not recorded yet */
     char *obuf;               /* serialized frames not written yet: [ooff, olen) */
     size_t olen, ooff, ocap;
-    struct h2_stamp *stamps; /* depth entries, ordered by end */
-    uint32_t nstamps;
+    struct h2_stamp *stamps; /* nstamps_cap (the ring's depth) entries, ordered by end */
+    uint32_t nstamps, nstamps_cap;
 };
 
 void h2_conn_free(struct h2_conn *h)
@@ -197,7 +198,7 @@ static int on_frame_send(nghttp2_session *session, const nghttp2_frame *frame, v
     (void)session;
     struct conn *c = user;
     struct h2_conn *h = c->h2;
-    if (frame->hd.type == NGHTTP2_HEADERS && frame->headers.cat == NGHTTP2_HCAT_REQUEST && h->nstamps < c->depth)
+    if (frame->hd.type == NGHTTP2_HEADERS && frame->headers.cat == NGHTTP2_HCAT_REQUEST && h->nstamps < h->nstamps_cap)
         h->stamps[h->nstamps++] = (struct h2_stamp){.id = frame->hd.stream_id, .end = SIZE_MAX};
     return 0;
 }
@@ -238,9 +239,16 @@ static ssize_t read_body(nghttp2_session *session, int32_t id, uint8_t *buf, siz
 /* Starts an h2 session on c's socket: the client preface and SETTINGS (no push) are queued. */
 static int session_open(struct conn *c)
 {
+    pool_grow_ring(c, h2_stream_cap(c->w->cfg->streams));
+    if (c->h2 && c->h2->nstamps_cap < c->depth) {
+        free(c->h2->stamps);
+        if (!(c->h2->stamps = calloc(c->depth, sizeof(*c->h2->stamps)))) abort();
+        c->h2->nstamps_cap = c->depth;
+    }
     if (!c->h2) {
         if (!(c->h2 = calloc(1, sizeof(*c->h2)))) abort();
         if (!(c->h2->stamps = calloc(c->depth, sizeof(*c->h2->stamps)))) abort();
+        c->h2->nstamps_cap = c->depth;
     }
     struct h2_conn *h = c->h2;
     nghttp2_session_callbacks *cb;
@@ -492,9 +500,12 @@ static void h2_start(struct conn *c, struct stream *s)
     struct worker *w = c->w;
     const struct reqgen *gen = w->cfg->gen;
     bool head;
-    if ((!c->h2 || !c->h2->session) && session_open(c) < 0) {
-        conn_fail(c, ERR_H2_INTERNAL_ERROR);
-        return;
+    if (!c->h2 || !c->h2->session) {
+        if (session_open(c) < 0) {
+            conn_fail(c, ERR_H2_INTERNAL_ERROR);
+            return;
+        }
+        s = conn_stream(c, c->nstreams - 1); /* the ring may have grown */
     }
     if (!reqgen_is_static(gen) && !s->wbuf && !(s->wbuf = malloc(gen->max_len))) abort();
     int32_t id = -1;

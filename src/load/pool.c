@@ -28,6 +28,20 @@ void pool_init(struct pool *p, struct loop *loop, uint32_t cap, uint32_t depth)
     }
 }
 
+void pool_grow_ring(struct conn *c, uint32_t depth)
+{
+    if (depth <= c->depth) return;
+    struct stream *ring = calloc(depth, sizeof(*ring));
+    if (!ring) abort();
+    /* In flight first, oldest at 0; then the free slots, whose render buffers are kept. */
+    for (uint32_t i = 0; i < c->depth; i++)
+        ring[i] = *conn_stream(c, i);
+    free(c->streams);
+    c->streams = ring;
+    c->first = 0;
+    c->depth = depth;
+}
+
 void pool_release(struct pool *p)
 {
     if (!p) return;

@@ -55,6 +55,14 @@ struct pool {
 
 /* Allocates cap connections with depth stream slots each; all start free. */
 void pool_init(struct pool *p, struct loop *loop, uint32_t cap, uint32_t depth);
+/*
+ * Makes c's stream ring hold depth streams (never shrinks), keeping those
+ * in flight in their order: an HTTP/2 connection grows its ring when it
+ * starts speaking h2, so a run over https that may negotiate h2 does not
+ * allocate 100 streams for each of its -c connections up front. Pointers
+ * to c's streams are invalid afterwards.
+ */
+void pool_grow_ring(struct conn *c, uint32_t depth);
 /* Frees the connections and their buffers; the sockets must be closed. NULL is fine. */
 void pool_release(struct pool *p);
 

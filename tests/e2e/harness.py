@@ -191,10 +191,10 @@ class Nginx:
         if self.tls:
             crt, key = self._make_cert()
             listen += " ssl"
-        if self.http2:
-            listen += " http2"
             tls = ("        ssl_certificate %s;\n"
                    "        ssl_certificate_key %s;\n" % (crt, key))
+        if self.http2:
+            listen += " http2"
         access = ("access_log %s;" % self.access_log) if self.access_log_on else "access_log off;"
         if self.access_log_on and self.log_format is not None:
             fmt = self.log_format.replace("\\", "\\\\").replace("'", "\\'")
