@@ -307,6 +307,9 @@ static int fill(struct conn *c)
         for (uint32_t i = h->nstamps; i-- > 0 && h->stamps[i].end == SIZE_MAX;)
             h->stamps[i].end = h->olen;
     }
+    /* A HEADERS noted after its bytes were returned (not nghttp2's habit today) is in what is buffered. */
+    for (uint32_t i = h->nstamps; i-- > 0 && h->stamps[i].end == SIZE_MAX;)
+        h->stamps[i].end = h->olen;
     return 0;
 }
 
@@ -374,7 +377,7 @@ static void lost(struct conn *c, enum salvo_err err)
     record_closed(c);
     for (uint32_t i = c->nstreams; i-- > 0;)
         conn_stream_end_at(c, i, err, conn_stream(c, i)->t_send_ns == 0);
-    conn_after_response(c, true, err == ERR_EOF_EARLY && h->goaway ? BY_SERVER : BY_ERROR);
+    conn_after_response(c, true, err == ERR_EOF_EARLY ? BY_SERVER : BY_ERROR);
 }
 
 /* After nghttp2 consumed a read (or a timeout): record outcomes, then keep or close c. */

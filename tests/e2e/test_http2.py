@@ -9,6 +9,9 @@ and nghttpd (h2c with prior knowledge).
 - h2c against nghttpd with a stream limit of 4: every request ok, never
   more than 4 streams in flight on a connection, the limit it sent is
   reported.
+- Flow control: 1 MB responses on 10 streams of one connection (more
+  than both 65 535-byte windows) and 200 kB POST bodies complete, every
+  byte counted.
 - GOAWAY: nginx with keepalive_requests 300 ends each connection with a
   GOAWAY; across 6000 requests none is lost (h2load loses many there:
   bench/h2.sh prints both).
@@ -27,6 +30,7 @@ import time
 import harness as h
 from harness import check, check_counts_add_up, excerpt, test
 
+BIG = 1 << 20  # bytes of nghttpd's big.bin: 16 times both 65 535-byte windows
 nginx_h2 = None  # TLS with http2
 nginx_h1 = None  # TLS without http2
 nginx_goaway = None  # TLS with http2, keepalive_requests 300
@@ -50,6 +54,8 @@ class Nghttpd:
         self.dir = h.make_temp_dir("salvo-e2e-nghttpd-")
         with open(os.path.join(self.dir, "index.html"), "w") as f:
             f.write("hello over h2c\n")
+        with open(os.path.join(self.dir, "big.bin"), "wb") as f:
+            f.write(os.urandom(BIG))
         self.proc = subprocess.Popen(
             [exe, "--no-tls", "-m", str(self.max_streams), "-d", self.dir, str(self.port)],
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -149,6 +155,27 @@ def h2c_stream_limit_honoured():
     check(h2["settings_max_streams_min"] == 4, "the server's limit was not seen: %s" % h2)
     check(1 <= h2["streams_max"] <= 4, "streams in flight max %s, above the server's limit 4" % h2["streams_max"])
     check(data["pool"]["max_open"] <= 2, "max open %s above -c 2" % data["pool"]["max_open"])
+
+
+@test
+def flow_control_large_bodies():
+    srv = Nghttpd(max_streams=100).start()
+    body = os.path.join(srv.dir, "body.txt")
+    with open(body, "w") as f:
+        f.write("a" * 200000)  # three times the 65 535-byte stream window
+    try:
+        rc, data, c, err = run_ok([srv.url.replace("index.html", "big.bin"), "--h2c", "--closed", "-c", "1",
+                                   "--streams", "10", "-d", "1s", "-t", "1"])
+        rc2, post, c2, err2 = run_ok([srv.url, "--h2c", "-m", "POST", "--body-file", body, "-r", "50", "-d", "1s",
+                                      "-c", "2", "-t", "1"])
+    finally:
+        srv.stop()
+    check(c["ok"] == c["scheduled"] >= 10, "1 MB responses on 10 streams: %s %s" % (c, excerpt(data, "errors")))
+    check(data["h2"]["streams_max"] == 10, "streams in flight max %s, want 10" % data["h2"]["streams_max"])
+    check(data["bytes"]["in"] >= c["ok"] * BIG, "bytes in %d for %d responses of %d bytes"
+          % (data["bytes"]["in"], c["ok"], BIG))
+    check(c2["ok"] == c2["scheduled"] == 50, "200 kB POST bodies: %s %s" % (c2, excerpt(post, "errors")))
+    check(post["bytes"]["out"] >= 50 * 200000, "bytes out %d for 50 bodies of 200 kB" % post["bytes"]["out"])
 
 
 @test
