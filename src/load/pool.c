@@ -112,7 +112,8 @@ void pool_give_back(struct pool *p, struct conn *c)
     pool_unlist(p, c);
     if (c->nstreams == 0) {
         c->state = CONN_IDLE;
-        list_push(p, c, LIST_IDLE);
+        /* An HTTP/2 server that allows 0 streams gets none: the connection waits unlisted for its next SETTINGS. */
+        if (!c->proto || !c->proto->multiplexed || conn_room(c) > 0) list_push(p, c, LIST_IDLE);
     } else if (c->state == CONN_BUSY && conn_room(c) > 0) {
         list_push(p, c, LIST_ROOM);
     }

@@ -14,7 +14,8 @@
  * last-stream-id is below some streams (those go back once, intended
  * times kept), REFUSED_STREAM (back once; refused again it fails),
  * INTERNAL_ERROR (failed with its kind), a lowered MAX_CONCURRENT_STREAMS,
- * and a stream reaching --timeout (reset with CANCEL, the connection
+ * a limit of 0 (the idle connection is handed out no more), and a stream
+ * reaching --timeout (reset with CANCEL, the connection
  * stays).
  */
 #include <setjmp.h>
@@ -409,6 +410,23 @@ static void test_lowered_limit_honoured(void **state)
     fixture_free(f);
 }
 
+/* A server limit of 0: the idle connection takes no request until a SETTINGS allows one again. */
+static void test_zero_limit_takes_none(void **state)
+{
+    (void)state;
+    struct fixture *f = fixture_new(0);
+    struct conn *c = warm(f, 100);
+    assert_ptr_equal(f->w.pool.idle_head, c);
+    server_settings(c, 0);
+    assert_int_equal(c->state, CONN_IDLE);
+    assert_int_equal(conn_room(c), 0);
+    assert_null(f->w.pool.idle_head); /* not handed out, so no request waits on it */
+    server_settings(c, 8);
+    assert_ptr_equal(f->w.pool.idle_head, c);
+    assert_int_equal(conn_room(c), 8);
+    fixture_free(f);
+}
+
 /* A stream reaching --timeout is reset with CANCEL and times out; the others and the connection stay. */
 static void test_timeout_cancels(void **state)
 {
@@ -441,7 +459,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_streams_interleaved),    cmocka_unit_test(test_goaway_retries_above_last_stream),
         cmocka_unit_test(test_refused_retried_once),   cmocka_unit_test(test_internal_error_fails),
-        cmocka_unit_test(test_lowered_limit_honoured), cmocka_unit_test(test_timeout_cancels),
+        cmocka_unit_test(test_lowered_limit_honoured), cmocka_unit_test(test_zero_limit_takes_none),
+        cmocka_unit_test(test_timeout_cancels),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
