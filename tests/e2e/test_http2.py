@@ -15,6 +15,9 @@ and nghttpd (h2c with prior knowledge).
 - GOAWAY: nginx with keepalive_requests 300 ends each connection with a
   GOAWAY; across 6000 requests none is lost (h2load loses many there:
   bench/h2.sh prints both).
+- A 1 s SIGSTOP of nginx's worker (h2c) with --timeout 300ms: the
+  streams in flight time out, are reset with CANCEL, and the connections
+  serve on after the freeze.
 - Contradictory protocol options are usage errors (exit 2) before any
   traffic.
 
@@ -24,6 +27,7 @@ bounded.
 """
 
 import os
+import signal
 import subprocess
 import time
 
@@ -187,6 +191,33 @@ def goaway_loses_nothing():
     check(data["protocol"] == "h2", "protocol %r" % data["protocol"])
     # 300 requests per connection: at least 6000/300 connections ended by a GOAWAY.
     check(data["h2"]["goaways"] >= 6000 // 300 - 1, "GOAWAYs %s: %s" % (data["h2"]["goaways"], data["h2"]))
+
+
+@test
+def timeout_cancels_streams_in_a_freeze():
+    srv = h.Nginx(http2=True, access_log=False).start()  # h2c
+    try:
+        run = h.Salvo(["run", "http://127.0.0.1:%d/" % srv.port, "--h2c", "-r", "200", "-d", "3s", "-c", "2",
+                       "--timeout", "300ms", "--allow-invalid"])
+        time.sleep(1.0)
+        worker = srv.worker_pid()
+        os.kill(worker, signal.SIGSTOP)
+        try:
+            time.sleep(1.0)
+        finally:
+            os.kill(worker, signal.SIGCONT)
+        rc, data, out, err = run.finish(30)
+    finally:
+        srv.stop()
+    check(data is not None, "no results JSON (rc %d); stderr: %s" % (rc, err.strip()[-500:]))
+    c = check_counts_add_up(data)
+    check(c["scheduled"] == 600, "scheduled %d, want 600" % c["scheduled"])
+    # A 1 s freeze at 200/s with a 300 ms timeout: roughly 140 to 200 requests time out.
+    check(100 <= c["timeout"] <= 260, "timeouts %d for a 1 s freeze: %s" % (c["timeout"], c))
+    check(c["failed"] == 0, "failures: %s" % excerpt(data, "errors"))
+    check(data["h2"]["cancels"] >= 1 and data["h2"]["cancels"] <= c["timeout"],
+          "streams cancelled at the timeout: %s, timeouts %d" % (data["h2"], c["timeout"]))
+    check(c["ok"] >= 300, "the connection did not serve on after the freeze: %s" % c)
 
 
 @test
