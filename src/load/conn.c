@@ -256,6 +256,7 @@ void conn_stream_done(struct conn *c, int status)
     struct stream *s = conn_stream(c, 0);
     recorder_response(&w->rec, s->req.group, status, s->req.t_intended_ns, s->t_send_ns, s->t_first_ns, now);
     interval_done(cur_interval(w), s->req.group, ns_to_us(now - s->req.t_intended_ns), status >= 400);
+    interval_service(cur_interval(w), ns_to_us(now - s->t_send_ns));
     c->served++;
     conn_drop_stream(c);
     timer_disarm(&w->loop, &c->timer);

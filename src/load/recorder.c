@@ -189,6 +189,8 @@ int interval_init(struct interval *iv, uint32_t ngroups)
     memset(iv->latency.counts, 0, (size_t)iv->latency.counts_len * sizeof(*iv->latency.counts));
     std_hist(&iv->send_lag);
     memset(iv->send_lag.counts, 0, (size_t)iv->send_lag.counts_len * sizeof(*iv->send_lag.counts));
+    std_hist(&iv->service);
+    memset(iv->service.counts, 0, (size_t)iv->service.counts_len * sizeof(*iv->service.counts));
     iv->ngroups = ngroups;
     iv->groups = calloc(ngroups ? ngroups : 1, sizeof(*iv->groups));
     if (!iv->groups) abort();
@@ -224,6 +226,11 @@ void interval_done(struct interval *iv, uint32_t g, int64_t latency_us, bool err
     hist_record_clamped(&ig->latency, latency_us);
 }
 
+void interval_service(struct interval *iv, int64_t service_us)
+{
+    hist_record_clamped(&iv->service, service_us);
+}
+
 const struct hist *interval_group_latency(const struct interval *iv, uint32_t g)
 {
     if (iv->ngroups <= 1) return &iv->latency;
@@ -236,6 +243,7 @@ void interval_reset(struct interval *iv)
     iv->sent = iv->done = iv->errors = iv->inflight = iv->conns = iv->backlog = iv->lag_max_us = iv->late = 0;
     if (iv->latency.total_count) hist_reset(&iv->latency);
     if (iv->send_lag.total_count) hist_reset(&iv->send_lag);
+    if (iv->service.total_count) hist_reset(&iv->service);
     for (uint32_t g = 0; g < iv->ngroups; g++) {
         struct interval_group *ig = &iv->groups[g];
         ig->sent = ig->done = ig->errors = 0;
@@ -268,6 +276,7 @@ void interval_add(struct interval *dst, const struct interval *src)
     if (src->lag_max_us > dst->lag_max_us) dst->lag_max_us = src->lag_max_us;
     if (src->latency.total_count) hist_add(&dst->latency, &src->latency);
     if (src->send_lag.total_count) hist_add(&dst->send_lag, &src->send_lag);
+    if (src->service.total_count) hist_add(&dst->service, &src->service);
 }
 
 void interval_release(struct interval *iv)
@@ -275,6 +284,7 @@ void interval_release(struct interval *iv)
     if (!iv) return;
     hist_release(&iv->latency);
     hist_release(&iv->send_lag);
+    hist_release(&iv->service);
     for (uint32_t g = 0; iv->groups && g < iv->ngroups; g++)
         if (iv->groups[g].has_hist) hist_release(&iv->groups[g].latency);
     free(iv->groups);

@@ -74,6 +74,7 @@ struct interval {
     uint64_t late;                     /* arrivals dispatched later than --max-lag */
     struct hist latency;
     struct hist send_lag; /* this second's arrivals, for the late-sends rule */
+    struct hist service;  /* t_done - t_send of complete responses, for `salvo compare` */
 };
 
 /* Allocates the histograms and ngroups groups. Returns 0 or -errno. */
@@ -107,6 +108,8 @@ const struct hist *interval_group_latency(const struct interval *iv, uint32_t g)
 void interval_sent(struct interval *iv, uint32_t g);
 /* A request of group g ended: latency_us < 0 when there is none to record. */
 void interval_done(struct interval *iv, uint32_t g, int64_t latency_us, bool error);
+/* A complete response took service_us from its first byte sent (all names together). */
+void interval_service(struct interval *iv, int64_t service_us);
 /* Zeroes counters and histogram. */
 void interval_reset(struct interval *iv);
 /* Adds src into dst. */

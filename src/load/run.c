@@ -13,6 +13,7 @@
 
 #include "core/clock.h"
 #include "load/validity.h"
+#include "core/hist_codec.h"
 
 /* Workers start this long after they are created, all on the same instant. */
 #define START_DELAY_NS (50 * NS_PER_MS)
@@ -31,6 +32,24 @@ static uint64_t chaos_fire(const struct run_hooks *hooks, uint64_t start_ns, uin
         if (edge != UINT64_MAX && start_ns + edge < next) next = start_ns + edge;
     }
     return next;
+}
+
+/*
+ * Keeps the second's histograms, encoded (a few hundred bytes each instead
+ * of a 188 KB counts array), so `salvo compare` can bootstrap over seconds.
+ */
+static void keep_second_hists(struct timeline_row *row, const struct interval *iv)
+{
+    row->hdr_latency = hist_encode_base64(&iv->latency);
+    row->hdr_service = hist_encode_base64(&iv->service);
+    row->hdr_names = NULL;
+    if (iv->ngroups <= 1) return;
+    row->hdr_names = calloc(iv->ngroups, sizeof(*row->hdr_names));
+    if (!row->hdr_names) abort();
+    for (uint32_t g = 0; g < iv->ngroups; g++) {
+        const struct hist *h = interval_group_latency(iv, g);
+        if (h && h->total_count) row->hdr_names[g] = hist_encode_base64(h);
+    }
 }
 
 /* Appends the merged second sec of all workers to the timeline. */
@@ -63,6 +82,7 @@ static void merge_second(struct run_result *r, struct worker *ws, uint32_t n, ui
                                                     .lag_p50_us = hist_value_at_percentile(&tmp->send_lag, 50),
                                                     .lag_p99_us = hist_value_at_percentile(&tmp->send_lag, 99),
                                                     .arrivals = (uint64_t)tmp->send_lag.total_count};
+    keep_second_hists(&r->timeline[r->nrows - 1], tmp);
 }
 
 /* Merges every second that all workers have published. */
@@ -338,6 +358,14 @@ void run_result_release(struct run_result *r)
 {
     if (!r) return;
     recorder_release(&r->total);
+    for (size_t i = 0; i < r->nrows; i++) {
+        struct timeline_row *row = &r->timeline[i];
+        free(row->hdr_latency);
+        free(row->hdr_service);
+        for (uint32_t g = 0; row->hdr_names && g < r->total.ngroups; g++)
+            free(row->hdr_names[g]);
+        free(row->hdr_names);
+    }
     free(r->timeline);
     free(r->cpu_pct);
     r->timeline = NULL;

@@ -169,6 +169,37 @@ static json_t *groups_object(const struct run_config *cfg, const struct recorder
     return o;
 }
 
+/*
+ * groups[name].timeline_hdr_latency_us: the name's latency histogram of each
+ * timeline second (null when it had none), for the JSON_TOP_NAMES names with
+ * the most requests, so `salvo compare` can bootstrap per name. A run of one
+ * name has none: its timeline's histograms are that name's.
+ */
+#define JSON_TOP_NAMES 10
+static void groups_timelines(json_t *groups, const struct run_config *cfg, const struct run_result *r)
+{
+    const struct recorder *t = &r->total;
+    if (t->ngroups <= 1) return;
+    bool *taken = calloc(t->ngroups, sizeof(*taken));
+    if (!taken) abort();
+    for (int k = 0; k < JSON_TOP_NAMES; k++) {
+        uint32_t best = UINT32_MAX;
+        for (uint32_t g = 0; g < t->ngroups; g++)
+            if (!taken[g] && t->groups[g].requests &&
+                (best == UINT32_MAX || t->groups[g].requests > t->groups[best].requests))
+                best = g;
+        if (best == UINT32_MAX) break;
+        taken[best] = true;
+        json_t *a = json_array();
+        for (size_t i = 0; i < r->nrows; i++) {
+            const char *b64 = r->timeline[i].hdr_names ? r->timeline[i].hdr_names[best] : NULL;
+            json_array_append_new(a, b64 ? json_string(b64) : json_null());
+        }
+        json_object_set_new(json_object_get(groups, cfg->gen->names[best]), "timeline_hdr_latency_us", a);
+    }
+    free(taken);
+}
+
 /* pool {opened, closed, ..., requests_per_conn} like Go's sql.DBStats. */
 static json_t *pool_object(const struct pool_stats *p, const struct recorder *t)
 {
@@ -238,6 +269,8 @@ static json_t *timeline_array(const struct run_config *cfg, const struct run_res
         json_object_set_new(row, "backlog", json_integer((json_int_t)t->backlog));
         json_object_set_new(row, "send_lag_max_us", json_integer((json_int_t)t->lag_max_us));
         json_object_set_new(row, "intended", cfg->closed ? json_null() : json_real(t->intended));
+        if (t->hdr_latency) json_object_set_new(row, "hdr_latency_us", json_string(t->hdr_latency));
+        if (t->hdr_service) json_object_set_new(row, "hdr_service_time_us", json_string(t->hdr_service));
         json_array_append_new(a, row);
     }
     return a;
@@ -351,6 +384,7 @@ json_t *report_json_build(const struct run_config *cfg, const struct run_result 
         json_array_append_new(hints, json_string(r->hints[i]));
     json_object_set_new(o, "hints", hints);
     json_object_set_new(o, "groups", groups_object(cfg, t));
+    groups_timelines(json_object_get(o, "groups"), cfg, r);
     json_object_set_new(o, "pool", pool_object(&r->pool, t));
     json_object_set_new(o, "h2", h2_object(&r->h2));
     json_object_set_new(o, "generator", generator_object(r));
