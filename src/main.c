@@ -17,6 +17,7 @@ static void usage(FILE *out)
           "  demo         the naive test and the honest test of a demo service, side by side\n"
           "  doctor       audit this machine's kernel and limits for a planned run\n"
           "  merge FILE…  add the results of the shards of one run into one result\n"
+          "  compare B C  baseline against candidate: changes with confidence intervals, --fail-if gates\n"
           "  report FILE  render saved results as one HTML page (--html OUT)\n"
           "  target       run the demo route-planning service to load-test\n"
           "  version      print the version\n"
@@ -31,7 +32,7 @@ static const struct {
     int (*fn)(int argc, char **argv);
 } verbs[] = {
     {"run", cli_run},       {"chaos", cli_chaos},   {"demo", cli_demo},   {"target", cli_target},
-    {"doctor", cli_doctor}, {"report", cli_report}, {"merge", cli_merge},
+    {"doctor", cli_doctor}, {"report", cli_report}, {"merge", cli_merge}, {"compare", cli_compare},
 };
 
 /* The verb called name, or -1. */

@@ -23,6 +23,8 @@ int cli_report(int argc, char **argv);
 
 /* `salvo merge RESULT.json… [--json OUT] [--html OUT] [--threshold EXPR]…`. */
 int cli_merge(int argc, char **argv);
+/* salvo compare BASE.json CAND.json [options] (compare_cli.c). */
+int cli_compare(int argc, char **argv);
 
 /* `salvo target [options]`: the demo route-planning service. */
 int cli_target(int argc, char **argv);

@@ -23,7 +23,7 @@
 #include "report/html_fmt.h"
 #include "report/html_sections.h"
 
-static const char style_sheet[] =
+const char html_style_sheet[] =
     ":root{--fg:#1f2933;--muted:#616e7c;--line:#e4e7eb;--bg:#f5f7fa;--card:#fff;--ok:#047857;--bad:#b91c1c;"
     "--warn:#b45309}\n"
     "*{box-sizing:border-box}\n"
@@ -480,7 +480,7 @@ static void page_head(FILE *out, const json_t *first, const char *title, size_t 
           out);
     html_esc(out, title);
     fprintf(out, "</title>\n<style>\n%s</style>\n</head>\n<body>\n<main>\n<header>\n<h1>salvo report</h1>\n<p>",
-            style_sheet);
+            html_style_sheet);
     if (n > 1)
         fprintf(out, "%zu results", n);
     else

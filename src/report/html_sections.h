@@ -16,6 +16,9 @@
 #include <stddef.h>
 #include <stdio.h>
 
+/* The page's CSS (html.c), for other pages of the same look (compare_html.c). */
+extern const char html_style_sheet[];
+
 /* Latency p50/p99/max per second (log axis), with latency thresholds, the
  * timeout when requests timed out, and chaos windows shaded. */
 void html_chart_latency(FILE *out, const json_t *result);

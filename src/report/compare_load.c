@@ -1,0 +1,201 @@
+/*
+ * compare_load.c — results JSON to struct cmp_run, and whether two results
+ * may be compared at all (see compare_load.h).
+ *
+ * A results file is untrusted input: a wrong type, a missing key or a
+ * histogram that does not decode is an error naming what is wrong, never a
+ * crash or a silently empty run.
+ */
+#include "report/compare_load.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/hist_codec.h"
+
+/* Decodes the base64 histogram at v into h; -EINVAL when it is not one. */
+static int decode(const json_t *v, struct hist *h)
+{
+    if (!json_is_string(v)) return -EINVAL;
+    return hist_decode_base64(json_string_value(v), h);
+}
+
+/* The whole run: per-second latency and service time, counts, exact totals. */
+static int load_run_scope(const json_t *doc, struct cmp_scope *s, char *why, size_t cap)
+{
+    const json_t *timeline = json_object_get(doc, "timeline"), *hdr = json_object_get(doc, "hdr");
+    double duration = json_number_value(json_object_get(doc, "duration_s"));
+    if (!json_is_array(timeline) || json_array_size(timeline) == 0) {
+        snprintf(why, cap, "no timeline");
+        return -EINVAL;
+    }
+    if (decode(json_object_get(hdr, "latency_us"), &s->lat) < 0 ||
+        decode(json_object_get(hdr, "service_time_us"), &s->svc) < 0) {
+        snprintf(why, cap, "no histograms ('hdr.latency_us', 'hdr.service_time_us')");
+        return -EINVAL;
+    }
+    s->has_svc = true;
+    size_t i;
+    const json_t *row;
+    json_array_foreach(timeline, i, row)
+    {
+        struct hist lat, svc;
+        if (decode(json_object_get(row, "hdr_latency_us"), &lat) < 0) {
+            snprintf(why, cap, "no per-second histograms (timeline[%zu].hdr_latency_us: results of an older salvo?)",
+                     i);
+            return -EINVAL;
+        }
+        bool has_svc = decode(json_object_get(row, "hdr_service_time_us"), &svc) == 0;
+        s->has_svc &= has_svc;
+        double t = json_number_value(json_object_get(row, "t"));
+        json_int_t done = json_integer_value(json_object_get(row, "done"));
+        json_int_t errors = json_integer_value(json_object_get(row, "errors"));
+        cmp_scope_add_second(s, &lat, has_svc ? &svc : NULL, done > 0 ? (uint64_t)done : 0,
+                             errors > 0 ? (uint64_t)errors : 0, t + 1 <= duration + 1e-6);
+        hist_release(&lat);
+        hist_release(&svc);
+    }
+    return 0;
+}
+
+/* One name's per-second latency (groups[name].timeline_hdr_latency_us), or 1 when it has none. */
+static int load_name_scope(const char *name, const json_t *g, size_t nsec, struct cmp_scope *s, char *why, size_t cap)
+{
+    const json_t *tl = json_object_get(g, "timeline_hdr_latency_us");
+    if (!json_is_array(tl)) return 1;
+    if (json_array_size(tl) != nsec || decode(json_object_get(g, "hdr_latency_us"), &s->lat) < 0) {
+        snprintf(why, cap, "name '%s': per-second histograms do not match the timeline", name);
+        return -EINVAL;
+    }
+    snprintf(s->name, sizeof(s->name), "%s", name);
+    hist_init(&s->svc, HIST_STD_LOWEST, HIST_STD_HIGHEST, HIST_STD_SIGFIG);
+    size_t i;
+    const json_t *v;
+    json_array_foreach(tl, i, v)
+    {
+        struct hist lat;
+        bool has = !json_is_null(v);
+        if (has && decode(v, &lat) < 0) {
+            snprintf(why, cap, "name '%s': timeline histogram %zu does not decode", name, i);
+            return -EINVAL;
+        }
+        cmp_scope_add_second(s, has ? &lat : NULL, NULL, 0, 0, false);
+        if (has) hist_release(&lat);
+    }
+    return 0;
+}
+
+int cmp_run_from_json(const json_t *doc, const char *path, struct cmp_run *out, char *why, size_t cap)
+{
+    memset(out, 0, sizeof(*out));
+    out->path = path;
+    if (!json_is_object(doc) || !json_is_string(json_object_get(doc, "tool")) ||
+        strcmp(json_string_value(json_object_get(doc, "tool")), "salvo") != 0) {
+        snprintf(why, cap, "not a salvo result");
+        return -EINVAL;
+    }
+    out->nscopes = 1;
+    int rc = load_run_scope(doc, &out->scopes[0], why, cap);
+    const char *name;
+    const json_t *g;
+    json_object_foreach((json_t *)json_object_get(doc, "groups"), name, g)
+    {
+        if (rc < 0 || out->nscopes == CMP_MAX_SCOPES) break;
+        rc = load_name_scope(name, g, out->scopes[0].nsec, &out->scopes[out->nscopes], why, cap);
+        if (rc != 1) out->nscopes++; /* a failed scope too, so that cmp_run_release frees it */
+        if (rc == 1) rc = 0;
+    }
+    if (rc < 0) {
+        cmp_run_release(out);
+        return rc;
+    }
+    return 0;
+}
+
+/* ----------------------------------------------------------- comparability */
+
+/* The path (and query) of a URL, and its host part, as spans of url. */
+static void url_split(const char *url, const char **host, size_t *hlen, const char **path)
+{
+    const char *p = strstr(url, "://");
+    p = p ? p + 3 : url;
+    *host = p;
+    const char *slash = strchr(p, '/');
+    *hlen = slash ? (size_t)(slash - p) : strlen(p);
+    *path = slash ? slash : "/";
+}
+
+/* The config keys that must agree; a key missing on both sides agrees. */
+static const char *const same_keys[] = {
+    "method", "rate",  "arrival",   "model",      "duration_s",  "threads",  "connections",
+    "stages", "data",  "targets",   "body",       "body_file",   "protocol", "script",
+    "checks", "http2", "keepalive", "start_rate", "stages_ramp", "shards",
+};
+
+/* Writes a short JSON text of v into buf. */
+static const char *show(const json_t *v, char *buf, size_t cap)
+{
+    char *s = v ? json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT) : NULL;
+    snprintf(buf, cap, "%.60s", s ? s : "none");
+    free(s);
+    return buf;
+}
+
+/* The sorted-independent set of group names agrees. */
+static bool same_names(const json_t *a, const json_t *b, const char **which)
+{
+    const char *name;
+    const json_t *v;
+    if (json_object_size(a) != json_object_size(b)) {
+        *which = NULL;
+        return false;
+    }
+    json_object_foreach((json_t *)a, name, v) if (!json_object_get(b, name))
+    {
+        *which = name;
+        return false;
+    }
+    return true;
+}
+
+int cmp_comparable(const json_t *a, const json_t *b, bool *host_differs, char *diff, size_t cap)
+{
+    const json_t *ca = json_object_get(a, "config"), *cb = json_object_get(b, "config");
+    char x[64], y[64];
+    *host_differs = false;
+    for (size_t i = 0; i < sizeof(same_keys) / sizeof(same_keys[0]); i++) {
+        const json_t *va = json_object_get(ca, same_keys[i]), *vb = json_object_get(cb, same_keys[i]);
+        if (!va && !vb) continue;
+        if (va && vb && json_equal(va, vb)) continue;
+        if (json_is_number(va) && json_is_number(vb) &&
+            fabs(json_number_value(va) - json_number_value(vb)) <= 1e-9 * fabs(json_number_value(va)))
+            continue;
+        snprintf(diff, cap, "%s differs: %s against %s", same_keys[i], show(va, x, sizeof(x)), show(vb, y, sizeof(y)));
+        return -EINVAL;
+    }
+    const char *ua = json_string_value(json_object_get(ca, "url")), *ub = json_string_value(json_object_get(cb, "url"));
+    if (ua && ub) {
+        const char *ha, *hb, *pa, *pb;
+        size_t la, lb;
+        url_split(ua, &ha, &la, &pa);
+        url_split(ub, &hb, &lb, &pb);
+        if (strcmp(pa, pb) != 0) {
+            snprintf(diff, cap, "path differs: '%.60s' against '%.60s'", pa, pb);
+            return -EINVAL;
+        }
+        *host_differs = la != lb || strncmp(ha, hb, la) != 0;
+    }
+    const char *which = NULL;
+    if (!same_names(json_object_get(a, "groups"), json_object_get(b, "groups"), &which)) {
+        if (which)
+            snprintf(diff, cap, "request names differ: '%.80s' is only in the baseline", which);
+        else
+            snprintf(diff, cap, "request names differ (%zu against %zu names)",
+                     json_object_size(json_object_get(a, "groups")), json_object_size(json_object_get(b, "groups")));
+        return -EINVAL;
+    }
+    return 0;
+}
