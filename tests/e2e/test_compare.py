@@ -1,0 +1,226 @@
+"""test_compare.py — `salvo compare` on real runs, end to end.
+
+Two tiny HTTP servers (Python, started here) answer every request after a
+fixed hold: 2 ms and 2.4 ms, and every 25th request 10 times that (20 ms
+and 24 ms), timed against an absolute deadline (sleep, then a short spin),
+so the truth is known: the second is 20 % slower at p50 and at p99 (which
+falls among the long holds, p96..p100). Without the long holds the p99 of
+a 2 ms service on a loaded 2-CPU machine is the machine's scheduling noise
+(measured: 5.7 ms for both 2 and 2.4 ms), not the service's. (`salvo target --service-time`
+is the issue's target for this; it was not on main when this test was
+written, and a Python server is enough for a 20 % difference.)
+
+- A slower candidate: p50 and p99 regressed, exit 99 with --fail-if; the
+  same pair the other way round: improved, exit 0.
+- The same server twice: nothing regressed, the --fail-if gate passes.
+- Bad input: a truncated file, a non-salvo JSON, results without per-second
+  histograms, results of another experiment: exit 2 with one line naming
+  the file; --force compares anyway; an invalid run exits 98.
+
+Each pair runs at the same time (two salvo processes), so both runs see the
+same machine: on a shared 2-CPU machine, load from elsewhere would
+otherwise land in one run of a pair and not the other, and the intervals
+(which see within-run noise only) would call that a change.
+
+Python 3 stdlib only; see harness.py for the process and cleanup rules.
+"""
+
+import json
+import os
+import subprocess
+import sys
+import time
+
+import harness as h
+from harness import check, test
+
+RATE = 250
+DURATION_S = 12
+SLOW_EVERY, SLOW_FACTOR = 25, 10  # every 25th request holds 10x: p99 is that hold, clear of the p96 edge
+HOLD_MS = [float(x) for x in os.environ.get("SALVO_COMPARE_HOLD_MS", "2,2.4").split(",")]
+SERVER = r'''
+import itertools, socket, sys, time, http.server, socketserver
+hold = float(sys.argv[2]) / 1000.0
+served = itertools.count()  # next() is atomic under the GIL
+class Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    def setup(self):
+        super().setup()
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    def do_GET(self):
+        deadline = time.monotonic() + hold * (SLOW_FACTOR if next(served) % SLOW_EVERY == 0 else 1)
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            time.sleep(left - 0.0002 if left > 0.0004 else 0)
+        self.wfile.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+    def log_message(self, *args):
+        pass
+class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 256
+SLOW_EVERY, SLOW_FACTOR = int(sys.argv[3]), float(sys.argv[4])
+Server(("127.0.0.1", int(sys.argv[1])), Handler).serve_forever()
+'''
+
+state = {}
+
+
+def start_server(hold_ms):
+    port = h.free_port()
+    script = os.path.join(state["dir"], "server.py")
+    proc = subprocess.Popen([sys.executable, script, str(port), str(hold_ms), str(SLOW_EVERY), str(SLOW_FACTOR)],
+                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    state["procs"].append(proc)
+    for _ in range(100):
+        if h.port_answers(port):
+            return port
+        time.sleep(0.05)
+    raise AssertionError("test server on port %d did not start" % port)
+
+
+def setup():
+    state["dir"] = h.make_temp_dir("salvo-e2e-compare-")
+    state["procs"] = []
+    with open(os.path.join(state["dir"], "server.py"), "w") as f:
+        f.write(SERVER)
+    state["fast"] = start_server(HOLD_MS[0])
+    state["slow"] = start_server(HOLD_MS[1])
+
+
+def teardown():
+    for p in state.get("procs", []):
+        if p.poll() is None:
+            p.terminate()
+            try:
+                p.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait(timeout=5)
+
+
+def path(name):
+    return os.path.join(state["dir"], name)
+
+
+def run_pair(port_a, port_b, name_a, name_b):
+    """Runs two salvo processes at once; returns their results paths."""
+    runs = []
+    for port, name in ((port_a, name_a), (port_b, name_b)):
+        runs.append(h.Salvo(["run", "http://127.0.0.1:%d/item" % port, "-r", RATE, "-d", "%ds" % DURATION_S,
+                             "-t", "1", "-q", "--allow-invalid", "--json", path(name)], json_out=False))
+    for r, name in zip(runs, (name_a, name_b)):
+        rc, _, _, err = r.finish(DURATION_S + 30)
+        check(rc in (0, 98), "salvo run exited %d: %s" % (rc, err.strip()))
+        with open(path(name)) as f:
+            data = json.load(f)
+        check(data["requests"]["ok"] >= 0.99 * RATE * DURATION_S, "run %s lost requests: %s"
+              % (name, h.excerpt(data, "requests", "errors")))
+    return path(name_a), path(name_b)
+
+
+def compare(*args):
+    """salvo compare …: (exit code, stdout, stderr, comparison JSON or None)."""
+    out = path("cmp-%d.json" % time.monotonic_ns())
+    proc = subprocess.run([h.SALVO_BIN, "compare"] + [str(a) for a in args] + ["--json", out, "--allow-invalid"],
+                          stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60)
+    doc = None
+    if os.path.exists(out):
+        with open(out) as f:
+            doc = json.load(f)
+    return proc.returncode, proc.stdout, proc.stderr, doc
+
+
+def verdicts(doc, names=None):
+    return {r["figure"]: r["verdict"] for r in doc["figures"] if r["name"] is None}
+
+
+@test
+def slower_candidate_regresses():
+    base, cand = run_pair(state["fast"], state["slow"], "fast.json", "slow.json")
+    state["fast_json"], state["slow_json"] = base, cand
+    html = path("cmp.html")
+    rc, out, err, doc = compare(base, cand, "--fail-if", "latency.p50 > +5%", "--html", html)
+    check(doc is not None, "no comparison JSON: rc=%d %s" % (rc, err))
+    v = verdicts(doc)
+    check(v["latency.p50"] == "regressed" and v["latency.p99"] == "regressed",
+          "2.4 ms against 2 ms must regress p50 and p99: %s\n%s" % (v, out))
+    check(rc == 99, "a failed --fail-if gate must exit 99, got %d\n%s" % (rc, out))
+    check("within each run only" in out, "one run per side must say the intervals see within-run noise only")
+    row = next(r for r in doc["figures"] if r["figure"] == "latency.p50" and r["name"] is None)
+    check(row["ci95"][0] > 0 and 5 < row["change"] < 40, "p50 change should be about +20%%: %s" % row)
+    with open(html) as f:
+        page = f.read()
+    check(page.count("<svg") >= 2 and "95% interval" in page, "the HTML page needs both charts and the table")
+    # The other way round: improved, and the same gate passes.
+    rc, out, err, doc = compare(cand, base, "--fail-if", "latency.p50 > +5%")
+    v = verdicts(doc)
+    check(v["latency.p50"] == "improved" and rc == 0, "the faster candidate must improve p50, exit 0: rc=%d %s"
+          % (rc, v))
+
+
+@test
+def same_server_twice_is_no_change():
+    a, b = run_pair(state["fast"], state["fast"], "same-a.json", "same-b.json")
+    rc, out, err, doc = compare(a, b, "--fail-if", "latency.p50 > +10%", "--fail-if", "latency.p99 > +25%")
+    check(doc is not None, "no comparison JSON: %s" % err)
+    v = verdicts(doc)
+    regressed = [f for f, w in v.items() if w == "regressed"]
+    check(not regressed, "the same server twice must not regress: %s\n%s" % (regressed, out))
+    check(rc == 0, "no gate may fail on the same server twice, got exit %d\n%s" % (rc, out))
+
+
+def write_json(name, doc):
+    with open(path(name), "w") as f:
+        json.dump(doc, f)
+    return path(name)
+
+
+def bad(args, culprit, words):
+    proc = subprocess.run([h.SALVO_BIN, "compare"] + args + ["--allow-invalid"], capture_output=True, text=True,
+                          timeout=30)
+    lines = [l for l in proc.stderr.strip().splitlines() if "is marked invalid" not in l]
+    check(proc.returncode == 2, "expected exit 2 for %s, got %d: %s" % (culprit, proc.returncode, proc.stderr))
+    check(len(lines) == 1 and culprit in lines[0] and words in lines[0],
+          "expected one line naming %r (%r): %r" % (culprit, words, proc.stderr))
+
+
+@test
+def bad_input_exits_2_naming_the_file():
+    base = state.get("fast_json")
+    check(base is not None, "needs the results of slower_candidate_regresses")
+    with open(base) as f:
+        text = f.read()
+    doc = json.loads(text)
+    trunc = path("truncated.json")
+    with open(trunc, "w") as f:
+        f.write(text[: len(text) // 2])
+    bad([base, trunc], "truncated.json", "not a salvo result")
+    bad([write_json("other.json", {"tool": "k6", "metrics": {}}), base], "other.json", "not a salvo result")
+    old = json.loads(text)
+    for row in old["timeline"]:
+        row.pop("hdr_latency_us", None)
+    bad([base, write_json("old.json", old)], "old.json", "per-second histograms")
+    other = json.loads(text)
+    other["config"]["rate"] = RATE * 2
+    bad([base, write_json("rate.json", other)], "rate.json", "rate differs")
+    bad([base, path("missing.json")], "missing.json", "cannot read")
+    bad([base, base, "--fail-if", "latency.p99 >= 10%"], "--fail-if", "'='")
+    rc, out, err, _ = compare(base, path("rate.json"), "--force")
+    check(rc == 0 and "rate differs" in err, "--force must compare anyway and warn: rc=%d %s" % (rc, err))
+    host = json.loads(text)
+    host["config"]["url"] = host["config"]["url"].replace("127.0.0.1", "localhost")
+    rc, out, err, _ = compare(base, write_json("host.json", host))
+    check(rc == 0 and "another host" in err, "another host must only warn: rc=%d %s" % (rc, err))
+    inval = json.loads(text)
+    inval["valid"] = False
+    proc = subprocess.run([h.SALVO_BIN, "compare", base, write_json("invalid.json", inval), "-q"],
+                          capture_output=True, text=True, timeout=30)
+    check(proc.returncode == 98 and "invalid" in proc.stderr, "an invalid input run must exit 98: %d %s"
+          % (proc.returncode, proc.stderr))
+
+
+if __name__ == "__main__":
+    h.main(setup, teardown)
