@@ -408,9 +408,9 @@ static const char *inconclusive_why(const struct side *b, const struct side *c, 
     const struct side *s[2] = {b, c};
     for (int k = 0; k < 2; k++) {
         int64_t total = figs[f].kind == K_LAT ? s[k]->lat.total_count : s[k]->svc.total_count;
-        double tail = (double)total * (1 - figs[f].pct / 100);
+        double tail = floor((double)total * (100 - figs[f].pct) / 100 + 1e-6); /* 3000 at p99.9: 3, not 2.9999 */
         if (tail < CMP_MIN_TAIL) {
-            snprintf(buf, n, "%s has %.0f samples beyond p%g (needs %d)", k ? "candidate" : "baseline", floor(tail),
+            snprintf(buf, n, "%s has %.0f samples beyond p%g (needs %d)", k ? "candidate" : "baseline", tail,
                      figs[f].pct, CMP_MIN_TAIL);
             return buf;
         }

@@ -1,0 +1,321 @@
+/*
+ * test_compare.c — tests for src/report/compare*.c on synthetic results.
+ *
+ * Runs are made second by second from a fixed-seed generator with a known
+ * distribution (a lognormal-ish spread around a median), so the truth of
+ * each comparison is known: two runs of one distribution must not differ
+ * significantly; a candidate 20 % slower must regress p50..p99 with an
+ * interval around +20 %; too few requests beyond p99.9 must make it
+ * inconclusive. The loader and the comparability check get synthetic
+ * results JSON; the --fail-if parser a table of good and bad gates.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/hist.h"
+#include "core/hist_codec.h"
+#include "report/compare.h"
+#include "report/compare_load.h"
+
+/* A small deterministic generator (xorshift64*). */
+static double unit_rand(uint64_t *s)
+{
+    *s ^= *s >> 12;
+    *s ^= *s << 25;
+    *s ^= *s >> 27;
+    return (double)((*s * 2685821657736338717ull) >> 11) / 9007199254740992.0;
+}
+
+/* A latency around median_us: exp of a sum of uniforms (close to lognormal). */
+static int64_t draw(uint64_t *s, double median_us)
+{
+    double z = unit_rand(s) + unit_rand(s) + unit_rand(s) + unit_rand(s) - 2; /* mean 0, sd ~0.58 */
+    return (int64_t)(median_us * exp(0.5 * z));
+}
+
+/* A run of nsec seconds of per_sec requests around median_us, into the whole-run scope. */
+static void make_run(struct cmp_run *r, size_t nsec, int per_sec, double median_us, uint64_t seed)
+{
+    memset(r, 0, sizeof(*r));
+    r->nscopes = 1;
+    struct cmp_scope *s = &r->scopes[0];
+    hist_init(&s->lat, HIST_STD_LOWEST, HIST_STD_HIGHEST, HIST_STD_SIGFIG);
+    hist_init(&s->svc, HIST_STD_LOWEST, HIST_STD_HIGHEST, HIST_STD_SIGFIG);
+    s->has_svc = true;
+    struct hist lat, svc;
+    hist_init(&lat, HIST_STD_LOWEST, HIST_STD_HIGHEST, HIST_STD_SIGFIG);
+    hist_init(&svc, HIST_STD_LOWEST, HIST_STD_HIGHEST, HIST_STD_SIGFIG);
+    uint64_t rng = seed;
+    for (size_t k = 0; k < nsec; k++) {
+        hist_reset(&lat);
+        hist_reset(&svc);
+        for (int i = 0; i < per_sec; i++) {
+            int64_t v = draw(&rng, median_us);
+            hist_record(&lat, v + 50);
+            hist_record(&svc, v);
+        }
+        hist_add(&s->lat, &lat);
+        hist_add(&s->svc, &svc);
+        cmp_scope_add_second(s, &lat, &svc, (uint64_t)per_sec, 0, true);
+    }
+    hist_release(&lat);
+    hist_release(&svc);
+}
+
+/* Compares one run against one other with the default options. */
+static void compare_pair(const struct cmp_run *a, const struct cmp_run *b, struct cmp_result *out)
+{
+    struct cmp_options opt;
+    cmp_options_default(&opt);
+    const struct cmp_run *base[1] = {a}, *cand[1] = {b};
+    assert_int_equal(cmp_compute(base, 1, cand, 1, &opt, out), 0);
+}
+
+static void test_equal_runs_no_change(void **state)
+{
+    (void)state;
+    struct cmp_run a, b;
+    make_run(&a, 60, 500, 2000, 1);
+    make_run(&b, 60, 500, 2000, 2);
+    struct cmp_result *r = calloc(1, sizeof(*r));
+    compare_pair(&a, &b, r);
+    assert_true(r->within_run_only);
+    for (int f = 0; f < CMP_NFIG; f++) {
+        const struct cmp_row *row = cmp_result_row(r, f);
+        assert_non_null(row);
+        assert_int_not_equal(row->verdict, CMP_REGRESSED);
+        assert_int_not_equal(row->verdict, CMP_IMPROVED);
+        if (f <= CMP_LAT_P99) assert_true(row->lo <= 0 && row->hi >= 0); /* the interval holds the truth, 0 */
+    }
+    free(r);
+    cmp_run_release(&a);
+    cmp_run_release(&b);
+}
+
+static void test_slower_candidate_regresses(void **state)
+{
+    (void)state;
+    struct cmp_run a, b;
+    make_run(&a, 60, 500, 2000, 1);
+    make_run(&b, 60, 500, 2400, 2);
+    struct cmp_result *r = calloc(1, sizeof(*r));
+    compare_pair(&a, &b, r);
+    for (int f = CMP_LAT_P50; f <= CMP_LAT_P99; f++) {
+        const struct cmp_row *row = cmp_result_row(r, f);
+        assert_int_equal(row->verdict, CMP_REGRESSED);
+        assert_true(row->diff > 15 && row->diff < 25);
+        assert_true(row->lo < row->diff && row->diff < row->hi);
+        assert_true(row->lo > 10 && row->hi < 30);
+    }
+    struct cmp_failif g;
+    char why[128];
+    assert_int_equal(cmp_failif_parse("latency.p99 > +10%", &g, why, sizeof(why)), 0);
+    bool inconclusive;
+    assert_true(cmp_failif_fails(&g, r, &inconclusive));
+    assert_int_equal(cmp_failif_parse("latency.p99 > +40%", &g, why, sizeof(why)), 0);
+    assert_false(cmp_failif_fails(&g, r, &inconclusive));
+    assert_int_equal(cmp_failif_parse("latency.p50 > 200us", &g, why, sizeof(why)), 0);
+    assert_true(cmp_failif_fails(&g, r, &inconclusive)); /* +400 µs, interval well above 200 */
+    /* The other way round: improved, and no gate fails. */
+    compare_pair(&b, &a, r);
+    assert_int_equal(cmp_result_row(r, CMP_LAT_P50)->verdict, CMP_IMPROVED);
+    assert_int_equal(cmp_failif_parse("latency.p99 > +10%", &g, why, sizeof(why)), 0);
+    assert_false(cmp_failif_fails(&g, r, &inconclusive));
+    free(r);
+    cmp_run_release(&a);
+    cmp_run_release(&b);
+}
+
+static void test_noise_floor_hides_small_change(void **state)
+{
+    (void)state;
+    struct cmp_run a, b;
+    make_run(&a, 120, 2000, 2000, 1);
+    make_run(&b, 120, 2000, 2060, 2); /* +3 %: significant with this many samples, below the 5 % floor */
+    struct cmp_result *r = calloc(1, sizeof(*r));
+    compare_pair(&a, &b, r);
+    const struct cmp_row *row = cmp_result_row(r, CMP_LAT_P50);
+    assert_true(row->lo > 0);
+    assert_int_equal(row->verdict, CMP_NO_CHANGE);
+    free(r);
+    cmp_run_release(&a);
+    cmp_run_release(&b);
+}
+
+static void test_too_few_samples_inconclusive(void **state)
+{
+    (void)state;
+    struct cmp_run a, b;
+    make_run(&a, 30, 100, 2000, 1); /* 3000 requests: p99.9 has 3 samples beyond it */
+    make_run(&b, 30, 100, 2400, 2);
+    struct cmp_result *r = calloc(1, sizeof(*r));
+    compare_pair(&a, &b, r);
+    const struct cmp_row *row = cmp_result_row(r, CMP_LAT_P999);
+    assert_int_equal(row->verdict, CMP_INCONCLUSIVE);
+    assert_non_null(strstr(row->why, "3 samples beyond p99.9"));
+    assert_int_not_equal(cmp_result_row(r, CMP_LAT_P99)->verdict, CMP_INCONCLUSIVE);
+    struct cmp_failif g;
+    char why[128];
+    bool inconclusive;
+    assert_int_equal(cmp_failif_parse("latency.p99.9 > +1%", &g, why, sizeof(why)), 0);
+    assert_false(cmp_failif_fails(&g, r, &inconclusive));
+    assert_true(inconclusive);
+    /* Fewer than CMP_MIN_SECONDS seconds: nothing can be judged. */
+    cmp_run_release(&a);
+    make_run(&a, 3, 5000, 2000, 1);
+    compare_pair(&a, &b, r);
+    assert_int_equal(cmp_result_row(r, CMP_LAT_P50)->verdict, CMP_INCONCLUSIVE);
+    free(r);
+    cmp_run_release(&a);
+    cmp_run_release(&b);
+}
+
+static void test_same_seed_same_intervals(void **state)
+{
+    (void)state;
+    struct cmp_run a, b;
+    make_run(&a, 40, 300, 2000, 1);
+    make_run(&b, 40, 300, 2100, 2);
+    struct cmp_result *r1 = calloc(1, sizeof(*r1)), *r2 = calloc(1, sizeof(*r2));
+    compare_pair(&a, &b, r1);
+    compare_pair(&a, &b, r2);
+    for (size_t i = 0; i < r1->nrows; i++) {
+        assert_true(r1->rows[i].lo == r2->rows[i].lo);
+        assert_true(r1->rows[i].hi == r2->rows[i].hi);
+    }
+    /* Several runs per side: intervals over the runs too, and said so. */
+    const struct cmp_run *base[2] = {&a, &a}, *cand[2] = {&b, &b};
+    struct cmp_options opt;
+    cmp_options_default(&opt);
+    assert_int_equal(cmp_compute(base, 2, cand, 2, &opt, r1), 0);
+    assert_false(r1->within_run_only);
+    free(r1);
+    free(r2);
+    cmp_run_release(&a);
+    cmp_run_release(&b);
+}
+
+/* A minimal results document with n seconds of per-second histograms. */
+static json_t *result_doc(double rate, const char *url, size_t n)
+{
+    struct hist h;
+    hist_init(&h, HIST_STD_LOWEST, HIST_STD_HIGHEST, HIST_STD_SIGFIG);
+    hist_record_n(&h, 2000, 100);
+    char *b64 = hist_encode_base64(&h);
+    json_t *tl = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(tl,
+                              json_pack("{s:I,s:I,s:I,s:s,s:s}", "t", (json_int_t)i, "done", (json_int_t)100, "errors",
+                                        (json_int_t)0, "hdr_latency_us", b64, "hdr_service_time_us", b64));
+    json_t *doc = json_pack("{s:s,s:f,s:{s:s,s:s,s:f,s:i,s:i,s:f},s:{s:s,s:s},s:{s:{}},s:o}", "tool", "salvo",
+                            "duration_s", (double)n, "config", "url", url, "method", "GET", "rate", rate, "threads", 2,
+                            "connections", 100, "duration_s", (double)n, "hdr", "latency_us", b64, "service_time_us",
+                            b64, "groups", "/x", "timeline", tl);
+    free(b64);
+    hist_release(&h);
+    return doc;
+}
+
+static void test_loader_and_comparability(void **state)
+{
+    (void)state;
+    char why[256];
+    bool host;
+    struct cmp_run r;
+    json_t *a = result_doc(100, "http://127.0.0.1:8080/x", 10), *b = result_doc(200, "http://127.0.0.1:8080/x", 10);
+    assert_int_equal(cmp_run_from_json(a, "a.json", &r, why, sizeof(why)), 0);
+    assert_int_equal(r.scopes[0].nsec, 10);
+    assert_int_equal(r.scopes[0].lat.total_count, 100);
+    cmp_run_release(&r);
+    assert_int_equal(cmp_comparable(a, b, &host, why, sizeof(why)), -EINVAL);
+    assert_non_null(strstr(why, "rate differs"));
+    json_t *c = result_doc(100, "http://10.0.0.1:9090/x", 10), *d = result_doc(100, "http://127.0.0.1:8080/y", 10);
+    assert_int_equal(cmp_comparable(a, c, &host, why, sizeof(why)), 0);
+    assert_true(host);
+    assert_int_equal(cmp_comparable(a, d, &host, why, sizeof(why)), -EINVAL);
+    assert_non_null(strstr(why, "path differs"));
+    json_object_set_new(json_object_get(d, "groups"), "/y", json_object());
+    json_object_set_new(json_object_get(c, "config"), "threads", json_integer(4));
+    assert_int_equal(cmp_comparable(a, c, &host, why, sizeof(why)), -EINVAL);
+    assert_non_null(strstr(why, "threads differs"));
+    /* Not salvo; no per-second histograms. */
+    json_t *k6 = json_pack("{s:s}", "tool", "k6");
+    assert_int_equal(cmp_run_from_json(k6, "k6.json", &r, why, sizeof(why)), -EINVAL);
+    assert_non_null(strstr(why, "not a salvo result"));
+    json_object_del(json_array_get(json_object_get(b, "timeline"), 3), "hdr_latency_us");
+    assert_int_equal(cmp_run_from_json(b, "b.json", &r, why, sizeof(why)), -EINVAL);
+    assert_non_null(strstr(why, "per-second histograms"));
+    json_decref(a);
+    json_decref(b);
+    json_decref(c);
+    json_decref(d);
+    json_decref(k6);
+}
+
+static void test_failif_parser(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *text;
+        int ok;
+        enum cmp_fig fig;
+        char op;
+        double value;
+        bool percent;
+    } cases[] = {
+        {"latency.p99 > +10%", 1, CMP_LAT_P99, '>', 10, true},
+        {"  latency.p99.9>5%", 1, CMP_LAT_P999, '>', 5, true},
+        {"latency.p99_9 > 2ms", 1, CMP_LAT_P999, '>', 2000, false},
+        {"service_time.p50 > 1.5 s", 1, CMP_SVC_P50, '>', 1.5e6, false},
+        {"errors.rate > +1%", 1, CMP_ERR_RATE, '>', 1, true},
+        {"rate.achieved < -5%", 1, CMP_RATE, '<', -5, true},
+        {"latency.p99 >= 10%", 0, 0, 0, 0, false},
+        {"latency.p98 > 10%", 0, 0, 0, 0, false},
+        {"latency.p99 > ", 0, 0, 0, 0, false},
+        {"latency.p99 > 10%%", 0, 0, 0, 0, false},
+        {"latency.p99 > nan%", 0, 0, 0, 0, false},
+        {"latency.p99 > 1e9%", 0, 0, 0, 0, false},
+        {"errors.rate > 2ms", 0, 0, 0, 0, false},
+        {"latency.p99 10%", 0, 0, 0, 0, false},
+        {"", 0, 0, 0, 0, false},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct cmp_failif g;
+        char why[128] = "";
+        int rc = cmp_failif_parse(cases[i].text, &g, why, sizeof(why));
+        if (!cases[i].ok) {
+            assert_int_equal(rc, -EINVAL);
+            assert_true(why[0] != '\0');
+            continue;
+        }
+        assert_int_equal(rc, 0);
+        assert_int_equal(g.fig, cases[i].fig);
+        assert_int_equal(g.op, cases[i].op);
+        assert_true(fabs(g.value - cases[i].value) < 1e-9);
+        assert_int_equal(g.percent, cases[i].percent);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_equal_runs_no_change),
+        cmocka_unit_test(test_slower_candidate_regresses),
+        cmocka_unit_test(test_noise_floor_hides_small_change),
+        cmocka_unit_test(test_too_few_samples_inconclusive),
+        cmocka_unit_test(test_same_seed_same_intervals),
+        cmocka_unit_test(test_loader_and_comparability),
+        cmocka_unit_test(test_failif_parser),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
