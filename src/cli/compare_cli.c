@@ -55,7 +55,7 @@ struct compare_args {
       0, 0)                                                                                                            \
     L(OPT_JSON, "json", "FILE", "write the comparison as JSON ('-' for stdout)", 0, 0)                                 \
     L(OPT_HTML, "html", "FILE", "write the comparison as a self-contained HTML page", 0, 0)                            \
-    L(OPT_RESAMPLES, "resamples", "N", "bootstrap resamples (default 2000)", 1000, 1000000)                            \
+    L(OPT_RESAMPLES, "resamples", "N", "bootstrap resamples (default 1000)", 1000, 1000000)                            \
     L(OPT_SEED, "seed", "N", "seed of the bootstrap (default 1)", 0, 1e18)                                             \
     L(OPT_FORCE, "force", NULL, "compare results of different experiments anyway", 0, 0)                               \
     L(OPT_ALLOW_INVALID, "allow-invalid", NULL, "do not exit 98 when an input run is marked invalid", 0, 0)            \

@@ -19,8 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Bins of the grid: 1 µs .. 1 h at CMP_GRID_RATIO, plus bin 0 for values below 1 µs. */
-#define GRID_BINS 4400
+/* Bins of the grid: 1 µs .. 1 h at CMP_GRID_RATIO (2200 bins), plus bin 0 for values below 1 µs. */
+#define GRID_BINS 2300
 
 enum kind { K_LAT, K_SVC, K_ERR, K_RATE };
 
@@ -68,7 +68,7 @@ const char *cmp_verdict_name(enum cmp_verdict v)
 
 void cmp_options_default(struct cmp_options *o)
 {
-    o->resamples = 2000;
+    o->resamples = 1000;
     o->seed = 1;
     for (int f = 0; f < CMP_NFIG; f++)
         o->noise[f] = figs[f].noise;
@@ -82,12 +82,6 @@ static uint16_t grid_bin(double v)
     if (v < 1) return 0;
     double b = 1 + floor(log(v) / log(CMP_GRID_RATIO));
     return b >= GRID_BINS - 1 ? GRID_BINS - 1 : (uint16_t)b;
-}
-
-/* The value a bin stands for: its geometric middle. */
-static double grid_value(uint16_t bin)
-{
-    return bin == 0 ? 0 : pow(CMP_GRID_RATIO, bin - 0.5);
 }
 
 /* Appends (bin, n) to s, which the caller sized; merges with the last entry. */
@@ -119,18 +113,20 @@ static void sparse_release(struct cmp_sparse *s)
     s->n = 0;
 }
 
-/* h reduced to the grid (h may be NULL: empty). */
+/* h reduced to the grid (h may be NULL: empty), in one walk of its buckets. */
 static void sparse_from_hist(struct cmp_sparse *s, const struct hist *h)
 {
-    uint32_t cap = 0;
+    uint16_t bins[GRID_BINS];
+    uint64_t counts[GRID_BINS];
+    struct cmp_sparse tmp = {0, bins, counts};
     struct hist_iter it;
-    if (h)
+    if (h && h->total_count)
         for (hist_iter_init(&it, h); hist_iter_next(&it);)
-            cap++;
-    sparse_alloc(s, cap);
-    if (!h) return;
-    for (hist_iter_init(&it, h); hist_iter_next(&it);)
-        sparse_push(s, grid_bin(((double)it.value_lo + (double)it.value) / 2), (uint64_t)it.count);
+            sparse_push(&tmp, grid_bin(((double)it.value_lo + (double)it.value) / 2), (uint64_t)it.count);
+    sparse_alloc(s, tmp.n);
+    memcpy(s->bin, bins, tmp.n * sizeof(*bins));
+    memcpy(s->count, counts, tmp.n * sizeof(*counts));
+    s->n = tmp.n;
 }
 
 int cmp_scope_add_second(struct cmp_scope *s, const struct hist *lat, const struct hist *svc, uint64_t done,
@@ -253,18 +249,20 @@ static size_t rng_below(uint64_t *state, size_t n)
 struct acc {
     uint64_t lat[GRID_BINS], svc[GRID_BINS];
     uint64_t lat_total, svc_total, done, errors, rate_done, rate_secs;
+    uint16_t lat_hi, svc_hi; /* highest bin touched: the percentile walk stops there */
 };
 
-static void acc_add_sparse(uint64_t *dense, uint64_t *total, const struct cmp_sparse *s)
+static void acc_add_sparse(uint64_t *dense, uint64_t *total, uint16_t *hi, const struct cmp_sparse *s)
 {
     for (uint32_t i = 0; i < s->n; i++) {
         dense[s->bin[i]] += s->count[i];
         *total += s->count[i];
     }
+    if (s->n && s->bin[s->n - 1] > *hi) *hi = s->bin[s->n - 1];
 }
 
 /* The value at pct of a dense grid histogram; zeroes it on the way (the walk is the reset). */
-static void acc_percentiles(uint64_t *dense, uint64_t total, double *out /* 4: p50 p90 p99 p99.9 */)
+static void acc_percentiles(uint64_t *dense, uint64_t total, uint16_t hi, double *out /* 4: p50 p90 p99 p99.9 */)
 {
     static const double pcts[4] = {50, 90, 99, 99.9};
     uint64_t rank[4];
@@ -275,12 +273,16 @@ static void acc_percentiles(uint64_t *dense, uint64_t total, double *out /* 4: p
     }
     uint64_t cum = 0;
     int k = 0;
-    for (uint32_t b = 0; b < GRID_BINS; b++) {
+    for (uint32_t b = 0; b <= hi && total; b++) {
         if (!dense[b]) continue;
+        uint64_t before = cum;
         cum += dense[b];
+        /* Log-linear within the bin, by rank: a resample's percentile moves smoothly, not in 1 % steps. */
+        while (k < 4 && cum >= rank[k]) {
+            double frac = (double)(rank[k] - before) / (double)dense[b];
+            out[k++] = b == 0 ? 0 : pow(CMP_GRID_RATIO, (double)b - 1 + frac);
+        }
         dense[b] = 0;
-        while (k < 4 && cum >= rank[k])
-            out[k++] = grid_value((uint16_t)b);
     }
 }
 
@@ -288,21 +290,22 @@ static void acc_percentiles(uint64_t *dense, uint64_t total, double *out /* 4: p
 static void resample(struct blocks *const *bl, size_t nruns, uint64_t *rng, struct acc *a, double *stat)
 {
     a->lat_total = a->svc_total = a->done = a->errors = a->rate_done = a->rate_secs = 0;
+    a->lat_hi = a->svc_hi = 0;
     for (size_t k = 0; k < nruns; k++) {
         const struct blocks *b = bl[nruns > 1 ? rng_below(rng, nruns) : 0];
         if (!b || !b->n) continue;
         for (size_t d = 0; d < b->draws; d++) {
             size_t i = rng_below(rng, b->n);
-            acc_add_sparse(a->lat, &a->lat_total, &b->b[i].lat);
-            acc_add_sparse(a->svc, &a->svc_total, &b->b[i].svc);
+            acc_add_sparse(a->lat, &a->lat_total, &a->lat_hi, &b->b[i].lat);
+            acc_add_sparse(a->svc, &a->svc_total, &a->svc_hi, &b->b[i].svc);
             a->done += b->b[i].done;
             a->errors += b->b[i].errors;
             a->rate_done += b->rate_done[i];
             a->rate_secs += b->rate_secs[i];
         }
     }
-    acc_percentiles(a->lat, a->lat_total, &stat[CMP_LAT_P50]);
-    acc_percentiles(a->svc, a->svc_total, &stat[CMP_SVC_P50]);
+    acc_percentiles(a->lat, a->lat_total, a->lat_hi, &stat[CMP_LAT_P50]);
+    acc_percentiles(a->svc, a->svc_total, a->svc_hi, &stat[CMP_SVC_P50]);
     stat[CMP_ERR_RATE] = a->done ? (double)a->errors / (double)a->done : 0;
     stat[CMP_RATE] = a->rate_secs ? (double)a->rate_done / (double)a->rate_secs : 0;
 }
@@ -317,7 +320,8 @@ struct side {
     struct hist lat, svc;
     bool has_svc;
     uint64_t done, errors, rate_done, rate_secs;
-    double *stat; /* resamples × CMP_NFIG */
+    double *stat;              /* resamples × CMP_NFIG */
+    double grid_all[CMP_NFIG]; /* every figure on the grid, from all seconds once */
 };
 
 /* The scope called name in r, or NULL ("" is the whole run). */
@@ -326,6 +330,22 @@ static const struct cmp_scope *find_scope(const struct cmp_run *r, const char *n
     for (size_t i = 0; i < r->nscopes; i++)
         if (strcmp(r->scopes[i].name, name) == 0) return &r->scopes[i];
     return NULL;
+}
+
+/* The figures of all seconds of all runs on the grid (what the resamples scatter around). */
+static void grid_all(struct side *sd, const struct cmp_run *const *runs, const char *name, struct acc *a)
+{
+    a->lat_total = a->svc_total = 0;
+    a->lat_hi = a->svc_hi = 0;
+    for (size_t i = 0; i < sd->nruns; i++) {
+        const struct cmp_scope *s = find_scope(runs[i], name);
+        for (size_t k = 0; s && k < s->nsec; k++) {
+            acc_add_sparse(a->lat, &a->lat_total, &a->lat_hi, &s->sec[k].lat);
+            acc_add_sparse(a->svc, &a->svc_total, &a->svc_hi, &s->sec[k].svc);
+        }
+    }
+    acc_percentiles(a->lat, a->lat_total, a->lat_hi, &sd->grid_all[CMP_LAT_P50]);
+    acc_percentiles(a->svc, a->svc_total, a->svc_hi, &sd->grid_all[CMP_SVC_P50]);
 }
 
 static void side_init(struct side *sd, const struct cmp_run *const *runs, size_t n, const char *name,
@@ -354,6 +374,7 @@ static void side_init(struct side *sd, const struct cmp_run *const *runs, size_t
         }
     }
     if (sd->min_secs == SIZE_MAX) sd->min_secs = 0;
+    grid_all(sd, runs, name, a);
     sd->stat = malloc((size_t)opt->resamples * CMP_NFIG * sizeof(double));
     if (!sd->stat) abort();
     for (unsigned r = 0; r < opt->resamples; r++)
@@ -447,10 +468,22 @@ static void row_fill(struct cmp_row *row, const struct side *b, const struct sid
     }
     qsort(rel, n, sizeof(double), cmp_double);
     qsort(abs_d, n, sizeof(double), cmp_double);
-    row->lo = quantile(rel, n, 0.025);
-    row->hi = quantile(rel, n, 0.975);
-    row->abs_lo = quantile(abs_d, n, 0.025);
-    row->abs_hi = quantile(abs_d, n, 0.975);
+    /*
+     * The resamples live on the 1 % grid; the point values are exact. The
+     * interval is moved by the grid's own error on the full sample, so
+     * that it is about the exact difference (for percentiles only: counts
+     * are exact on both).
+     */
+    double shift = 0, abs_shift = 0;
+    if (figs[f].kind == K_LAT || figs[f].kind == K_SVC) {
+        double gb = b->grid_all[f], gc = c->grid_all[f];
+        abs_shift = row->abs_diff - (gc - gb);
+        shift = gb > 0 && row->base > 0 ? row->diff - 100 * (gc / gb - 1) : 0;
+    }
+    row->lo = quantile(rel, n, 0.025) + shift;
+    row->hi = quantile(rel, n, 0.975) + shift;
+    row->abs_lo = quantile(abs_d, n, 0.025) + abs_shift;
+    row->abs_hi = quantile(abs_d, n, 0.975) + abs_shift;
     char buf[96];
     const char *why = inconclusive_why(b, c, f, buf, sizeof(buf));
     if (!why && row->base <= 0 && !pp) why = "baseline is 0";

@@ -12,7 +12,7 @@
  * is the 95 % interval (percentile method). docs/compare.md has the math.
  *
  * For speed, each second's histogram is reduced to sparse counts on a log
- * grid of CMP_GRID_RATIO-wide bins (0.5 %: far below any noise floor), and
+ * grid of CMP_GRID_RATIO-wide bins (1 %: well below any noise floor), and
  * the moving blocks are pre-added once, so one resample costs about
  * (seconds / block length) sparse block additions plus one walk of the grid.
  * Point values come from the exact HDR histograms of the results.
@@ -31,10 +31,10 @@
 
 #include "core/hist.h"
 
-#define CMP_MAX_SCOPES 11    /* the run and its top 10 names */
-#define CMP_GRID_RATIO 1.005 /* width of a bootstrap grid bin */
-#define CMP_MIN_TAIL 10      /* samples beyond a percentile needed on each side */
-#define CMP_MIN_SECONDS 5    /* seconds a run needs to be resampled */
+#define CMP_MAX_SCOPES 11   /* the run and its top 10 names */
+#define CMP_GRID_RATIO 1.01 /* width of a bootstrap grid bin */
+#define CMP_MIN_TAIL 10     /* samples beyond a percentile needed on each side */
+#define CMP_MIN_SECONDS 5   /* seconds a run needs to be resampled */
 
 /* The figures compared, in table order. */
 enum cmp_fig {
@@ -104,7 +104,7 @@ struct cmp_options {
     double noise[CMP_NFIG]; /* floors: % for relative figures, percentage points for errors.rate */
 };
 
-/* The defaults: 2000 resamples, seed 1, floors as in docs/compare.md. */
+/* The defaults: 1000 resamples, seed 1, floors as in docs/compare.md. */
 void cmp_options_default(struct cmp_options *o);
 
 enum cmp_verdict { CMP_NO_CHANGE, CMP_REGRESSED, CMP_IMPROVED, CMP_INCONCLUSIVE };
