@@ -323,6 +323,33 @@ static void add_row(json_t *out, json_t *row)
 }
 
 /*
+ * The per-second histograms (hdr_latency_us, hdr_service_time_us) of the
+ * rows placed on one merged second, added: `salvo compare` bootstraps over
+ * them. A key is written only when every row of the second has it (a shard
+ * of an older salvo lacks it: a partial sum would pass for the whole).
+ */
+static void add_row_hists(json_t *out, const struct placed_row *rows, size_t n)
+{
+    static const char *const keys[] = {"hdr_latency_us", "hdr_service_time_us"};
+    for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
+        struct hist sum;
+        hist_init(&sum, HIST_STD_LOWEST, HIST_STD_HIGHEST, HIST_STD_SIGFIG);
+        bool all = true;
+        for (size_t i = 0; i < n && all; i++) {
+            struct hist h = {0};
+            json_t *v = json_object_get(rows[i].row, keys[k]);
+            all = json_is_string(v) && hist_decode_base64(json_string_value(v), &h) == 0;
+            if (all) hist_add(&sum, &h);
+            hist_release(&h);
+        }
+        char *b64 = all ? hist_encode_base64(&sum) : NULL;
+        if (b64) json_object_set_new(out, keys[k], json_string(b64));
+        free(b64);
+        hist_release(&sum);
+    }
+}
+
+/*
  * The timelines on wall-clock seconds since start_ms: a shard's row t covers
  * [its start + t, +1 s), and shards started with --start-at share the start,
  * so rows line up exactly; other offsets are rounded to the nearest second.
@@ -352,6 +379,7 @@ json_t *merge_timeline(const struct merge_shards *m, json_int_t start_ms)
         json_t *merged = json_pack("{s:I}", "t", (json_int_t)rows[a].t);
         for (b = a; b < k && rows[b].t == rows[a].t; b++)
             add_row(merged, rows[b].row);
+        add_row_hists(merged, &rows[a], b - a);
         if (b - a > 1) json_object_set_new(merged, "approx", json_true());
         json_array_append_new(out, merged);
     }

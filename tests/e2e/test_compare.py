@@ -25,11 +25,14 @@ otherwise land in one run of a pair and not the other, and the intervals
 Python 3 stdlib only; see harness.py for the process and cleanup rules.
 """
 
+import base64
 import json
 import os
+import struct
 import subprocess
 import sys
 import time
+import zlib
 
 import harness as h
 from harness import check, test
@@ -220,6 +223,52 @@ def bad_input_exits_2_naming_the_file():
                           capture_output=True, text=True, timeout=30)
     check(proc.returncode == 98 and "invalid" in proc.stderr, "an invalid input run must exit 98: %d %s"
           % (proc.returncode, proc.stderr))
+
+
+def hdr_total(b64):
+    """Total count of a compressed V2 HdrHistogram (base64), decoded here, not by salvo."""
+    raw = base64.b64decode(b64)
+    cookie, length = struct.unpack(">ii", raw[:8])
+    payload = zlib.decompress(raw[8:8 + length])
+    total, i, value, shift = 0, 40, 0, 0
+    while i < len(payload):
+        b = payload[i]
+        i += 1
+        value |= (b & 0x7F) << shift
+        shift += 7
+        if b & 0x80 and shift < 63:
+            continue
+        n = (value >> 1) ^ -(value & 1)
+        total += n if n > 0 else 0
+        value, shift = 0, 0
+    return total
+
+
+@test
+def merge_adds_per_second_histograms():
+    start_at = int(time.time()) + 2
+    paths = [path("shard-%d.json" % k) for k in range(2)]
+    procs = [h.Salvo(["run", "http://127.0.0.1:%d/item" % state["fast"], "-r", 200, "-d", "3s", "-t", "1", "-q",
+                      "--allow-invalid", "--shard", "%d/2" % k, "--start-at", start_at, "--json", p], json_out=False)
+             for k, p in enumerate(paths)]
+    for p in procs:
+        rc, _, _, err = p.finish(30)
+        check(rc in (0, 98), "shard exited %d: %s" % (rc, err))
+    merged = path("merged.json")
+    proc = subprocess.run([h.SALVO_BIN, "merge"] + paths + ["--json", merged, "-q"], capture_output=True, text=True,
+                          timeout=30)
+    check(proc.returncode in (0, 98), "merge exited %d: %s" % (proc.returncode, proc.stderr))
+    shards = [json.load(open(p)) for p in paths]
+    with open(merged) as f:
+        doc = json.load(f)
+    for row in doc["timeline"]:
+        parts = [r for s in shards for r in s["timeline"] if r["t"] == row["t"]]
+        want = sum(hdr_total(r["hdr_latency_us"]) for r in parts)
+        check(hdr_total(row["hdr_latency_us"]) == want, "second %d: merged histogram holds %d, shards %d"
+              % (row["t"], hdr_total(row["hdr_latency_us"]), want))
+        check(hdr_total(row["hdr_latency_us"]) == row["done"], "second %d: histogram count != done" % row["t"])
+    rc, out, err, cmp = compare(merged, merged)
+    check(rc == 0 and cmp["verdict"] == "no significant change", "a merged result against itself: %d %s" % (rc, err))
 
 
 if __name__ == "__main__":
