@@ -97,6 +97,10 @@ int cmp_run_from_json(const json_t *doc, const char *path, struct cmp_run *out, 
         snprintf(why, cap, "not a salvo result");
         return -EINVAL;
     }
+    if (json_is_array(json_object_get(doc, "steps"))) {
+        snprintf(why, cap, "a find result: comparing its steps is not supported yet (compare two steps' results)");
+        return -EINVAL;
+    }
     out->nscopes = 1;
     int rc = load_run_scope(doc, &out->scopes[0], why, cap);
     const char *name;
