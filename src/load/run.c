@@ -37,17 +37,32 @@ static uint64_t chaos_fire(const struct run_hooks *hooks, uint64_t start_ns, uin
 /*
  * Keeps the second's histograms, encoded (a few hundred bytes each instead
  * of a 188 KB counts array), so `salvo compare` can bootstrap over seconds.
+ * Per name only for RUN_HDR_NAMES names, so memory stays bounded with many
+ * names: the first names to get traffic, the busiest of a second first.
+ * While fewer are kept every name with traffic joins, so a kept name's
+ * seconds before it joined really had none.
  */
-static void keep_second_hists(struct timeline_row *row, const struct interval *iv)
+static void keep_second_hists(struct run_result *r, struct timeline_row *row, const struct interval *iv)
 {
     row->hdr_latency = hist_encode_base64(&iv->latency);
     row->hdr_service = hist_encode_base64(&iv->service);
     row->hdr_names = NULL;
     if (iv->ngroups <= 1) return;
+    if (!r->hdr_kept && !(r->hdr_kept = calloc(iv->ngroups, sizeof(*r->hdr_kept)))) abort();
+    while (r->nhdr_kept < RUN_HDR_NAMES) {
+        uint32_t best = UINT32_MAX;
+        for (uint32_t g = 0; g < iv->ngroups; g++)
+            if (!r->hdr_kept[g] && iv->groups[g].done &&
+                (best == UINT32_MAX || iv->groups[g].done > iv->groups[best].done))
+                best = g;
+        if (best == UINT32_MAX) break;
+        r->hdr_kept[best] = true;
+        r->nhdr_kept++;
+    }
     row->hdr_names = calloc(iv->ngroups, sizeof(*row->hdr_names));
     if (!row->hdr_names) abort();
     for (uint32_t g = 0; g < iv->ngroups; g++) {
-        const struct hist *h = interval_group_latency(iv, g);
+        const struct hist *h = r->hdr_kept[g] ? interval_group_latency(iv, g) : NULL;
         if (h && h->total_count) row->hdr_names[g] = hist_encode_base64(h);
     }
 }
@@ -82,7 +97,7 @@ static void merge_second(struct run_result *r, struct worker *ws, uint32_t n, ui
                                                     .lag_p50_us = hist_value_at_percentile(&tmp->send_lag, 50),
                                                     .lag_p99_us = hist_value_at_percentile(&tmp->send_lag, 99),
                                                     .arrivals = (uint64_t)tmp->send_lag.total_count};
-    keep_second_hists(&r->timeline[r->nrows - 1], tmp);
+    keep_second_hists(r, &r->timeline[r->nrows - 1], tmp);
 }
 
 /* Merges every second that all workers have published. */
@@ -366,6 +381,8 @@ void run_result_release(struct run_result *r)
             free(row->hdr_names[g]);
         free(row->hdr_names);
     }
+    free(r->hdr_kept);
+    r->hdr_kept = NULL;
     free(r->timeline);
     free(r->cpu_pct);
     r->timeline = NULL;

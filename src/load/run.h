@@ -48,6 +48,7 @@ struct run_hooks {
 /* How many chaos windows a result derives figures for (the CLI's cap). */
 #define RUN_MAX_WINDOWS 16
 #define RUN_MAX_HINTS 4
+#define RUN_HDR_NAMES 10 /* names whose per-second histograms a run keeps (memory: ~0.3 KB/s each) */
 
 /*
  * Figures derived from one chaos window and the timeline around it (by
@@ -93,6 +94,8 @@ struct run_result {
     char reasons[4][512];
     int nreasons;
     char first_error[256];
+    bool *hdr_kept;     /* per name: its per-second histograms are kept (run.c keep_second_hists) */
+    uint32_t nhdr_kept; /* at most RUN_HDR_NAMES */
     struct {
         bool found;
         uint32_t t;

@@ -171,33 +171,23 @@ static json_t *groups_object(const struct run_config *cfg, const struct recorder
 
 /*
  * groups[name].timeline_hdr_latency_us: the name's latency histogram of each
- * timeline second (null when it had none), for the JSON_TOP_NAMES names with
- * the most requests, so `salvo compare` can bootstrap per name. A run of one
- * name has none: its timeline's histograms are that name's.
+ * timeline second (null when it had none), for the names whose per-second
+ * histograms the run kept (at most RUN_HDR_NAMES, see run.c), so `salvo
+ * compare` can bootstrap per name. A run of one name has none: its
+ * timeline's histograms are that name's.
  */
-#define JSON_TOP_NAMES 10
 static void groups_timelines(json_t *groups, const struct run_config *cfg, const struct run_result *r)
 {
     const struct recorder *t = &r->total;
-    if (t->ngroups <= 1) return;
-    bool *taken = calloc(t->ngroups, sizeof(*taken));
-    if (!taken) abort();
-    for (int k = 0; k < JSON_TOP_NAMES; k++) {
-        uint32_t best = UINT32_MAX;
-        for (uint32_t g = 0; g < t->ngroups; g++)
-            if (!taken[g] && t->groups[g].requests &&
-                (best == UINT32_MAX || t->groups[g].requests > t->groups[best].requests))
-                best = g;
-        if (best == UINT32_MAX) break;
-        taken[best] = true;
+    for (uint32_t g = 0; r->hdr_kept && g < t->ngroups; g++) {
+        if (!r->hdr_kept[g]) continue;
         json_t *a = json_array();
         for (size_t i = 0; i < r->nrows; i++) {
-            const char *b64 = r->timeline[i].hdr_names ? r->timeline[i].hdr_names[best] : NULL;
+            const char *b64 = r->timeline[i].hdr_names ? r->timeline[i].hdr_names[g] : NULL;
             json_array_append_new(a, b64 ? json_string(b64) : json_null());
         }
-        json_object_set_new(json_object_get(groups, cfg->gen->names[best]), "timeline_hdr_latency_us", a);
+        json_object_set_new(json_object_get(groups, cfg->gen->names[g]), "timeline_hdr_latency_us", a);
     }
-    free(taken);
 }
 
 /* pool {opened, closed, ..., requests_per_conn} like Go's sql.DBStats. */
