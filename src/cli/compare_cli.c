@@ -39,6 +39,8 @@ struct compare_args {
     struct cmp_options opt;
     const char *json_path, *html_path;
     bool force, allow_invalid, quiet;
+    char **argv, **orig; /* expand_lists' copy of argv, and the original */
+    int argc;
 };
 
 /* Every option of `salvo compare`, once (see cli/common.h). */
@@ -140,7 +142,7 @@ static int compare_opt(const struct cli_opt *o, char *arg, void *ctx)
 /*
  * getopt takes one value per option, so "--baseline a b --candidate c d"
  * is rewritten to "--baseline=a --baseline=b --candidate=c --candidate=d"
- * before parsing. Returns the new argv (malloc'd strings, freed by the OS at exit).
+ * before parsing. Returns the new argv; free_lists frees it.
  */
 static char **expand_lists(int argc, char **argv)
 {
@@ -168,11 +170,26 @@ static char **expand_lists(int argc, char **argv)
     return out;
 }
 
+/* Frees expand_lists' copy (the strings it made, not argv's own). */
+static void free_lists(struct compare_args *a)
+{
+    for (int i = 0; a->argv && i < a->argc; i++) {
+        bool own = true;
+        for (int k = 0; k < a->argc && own; k++)
+            own = a->argv[i] != a->orig[k];
+        if (own) free(a->argv[i]);
+    }
+    free(a->argv);
+    a->argv = NULL;
+}
+
 /* Parses the options; returns an exit code, or -1 to go on. */
 static int parse_args(int argc, char **argv, struct compare_args *a)
 {
     cmp_options_default(&a->opt);
-    argv = expand_lists(argc, argv); /* getopt permutes this copy: operands are read from it too */
+    a->orig = argv;
+    a->argc = argc;
+    argv = a->argv = expand_lists(argc, argv); /* getopt permutes this copy: operands are read from it too */
     int code = cli_parse(&compare_verb, argc, argv, compare_opt, a);
     if (code >= 0) return code;
     int rest = argc - optind;
@@ -312,7 +329,10 @@ int cli_compare(int argc, char **argv)
 {
     struct compare_args a = {0};
     int code = parse_args(argc, argv, &a);
-    if (code >= 0) return code;
+    if (code >= 0) {
+        free_lists(&a);
+        return code;
+    }
     struct inputs *in = calloc(1, sizeof(*in));
     struct cmp_result *r = calloc(1, sizeof(*r));
     if (!in || !r) abort();
@@ -337,5 +357,6 @@ int cli_compare(int argc, char **argv)
     inputs_release(in);
     free(in);
     free(r);
+    free_lists(&a);
     return code;
 }
