@@ -30,7 +30,6 @@ struct timeline_row {
     double intended;                /* arrivals this process's schedule meant to send in it (run_analyse; 0 closed) */
     int64_t lag_p50_us, lag_p99_us; /* send lag of this second's arrivals */
     uint64_t arrivals;
-    double intended; /* arrivals this process's schedule meant to send in it (run_analyse; 0 closed) */
     /* The second's histograms as HdrHistogram V2 base64 (for `salvo compare`), owned by the row:
      * latency and service time of all names, and per name (ngroups > 1 only; NULL: none that second). */
     char *hdr_latency, *hdr_service, **hdr_names;
