@@ -2,16 +2,24 @@
  * run_exec.c — run a parsed `salvo run` and report it: doctor findings
  * first, live progress, HdrHistogram log and Prometheus metrics each
  * second, then the summary, thresholds, JSON and HTML, and the exit code
- * (0 ok, 1 runtime error, 98 invalid, 99 threshold failed).
+ * of the table in docs/thresholds.md (130/143 interrupted, 2 unwritable
+ * output, 1 runtime error, 98 invalid, 99 threshold failed, 0 pass).
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "cli/common.h"
+#include "cli/exit.h"
 #include "cli/run_args.h"
 #include "core/clock.h"
 #include "load/run.h"
@@ -87,18 +95,157 @@ static void doctor_preflight(const struct run_config *cfg)
     free(rep);
 }
 
+/*
+ * Opens every output file before the run, so that a path that cannot be
+ * written (a directory, under /proc, in a missing directory) is refused
+ * with exit 2 before any traffic, not after the whole run with its
+ * results lost. A file the probe created is removed again: a run that
+ * ends in an error leaves no empty result behind. Returns -1 or 2.
+ */
+static int probe_outputs(const char *const *paths, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        const char *p = paths[i];
+        if (!p || (p[0] == '-' && !p[1])) continue;
+        bool existed = access(p, F_OK) == 0;
+        int fd = open(p, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, 0644);
+        if (fd < 0) {
+            fprintf(stderr, "salvo: cannot write '%s': %s\n", p, error_text(errno));
+            return EXIT_USAGE;
+        }
+        close(fd);
+        if (!existed) unlink(p);
+    }
+    return -1;
+}
+
+/* "45s", "1m20s", "2h03m": how long a wait is, as a person reads it. */
+static void fmt_wait(char *b, size_t n, uint64_t ns)
+{
+    uint64_t s = (ns + NS_PER_S - 1) / NS_PER_S;
+    if (s < 60)
+        snprintf(b, n, "%llus", (unsigned long long)s);
+    else if (s < 3600)
+        snprintf(b, n, "%llum%02llus", (unsigned long long)(s / 60), (unsigned long long)(s % 60));
+    else
+        snprintf(b, n, "%lluh%02llum", (unsigned long long)(s / 3600), (unsigned long long)(s % 3600 / 60));
+}
+
+/*
+ * A --start-at in the future: says when the run starts (a silent wait
+ * looks like a hang; -q hides it, as the user gave the instant), then
+ * waits until lead_ns before it, so the preflight sees the server as it
+ * will be when the run starts. A SIGINT/SIGTERM ends the wait and stays
+ * pending: run_execute takes it at once and writes an interrupted result.
+ */
+static void wait_start(const struct run_config *cfg, uint64_t lead_ns)
+{
+    uint64_t wall = clock_wall_ns(), at = cfg->start_at_wall_ns;
+    if (!at || at <= wall) return;
+    if (!cfg->quiet) {
+        time_t secs = (time_t)(at / NS_PER_S);
+        struct tm tm;
+        char when[64], in[32];
+        gmtime_r(&secs, &tm);
+        strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
+        fmt_wait(in, sizeof(in), at - wall);
+        unsigned ms = (unsigned)(at % NS_PER_S / NS_PER_MS);
+        if (ms)
+            fprintf(stderr, "salvo: waiting until %s.%03uZ (in %s)\n", when, ms, in);
+        else
+            fprintf(stderr, "salvo: waiting until %sZ (in %s)\n", when, in);
+    }
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    int fd = signalfd(-1, &set, SFD_CLOEXEC); /* polled, never read: the signal stays pending */
+    for (;;) {
+        uint64_t now = clock_wall_ns(); /* wall clock: the instant is one, on every shard */
+        if (now + lead_ns >= at) break;
+        uint64_t left = at - lead_ns - now;
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        int ms = left > NS_PER_S ? 1000 : (int)(left / NS_PER_MS) + 1;
+        if (fd >= 0 ? poll(&p, 1, ms) > 0 : usleep((useconds_t)ms * 1000) < 0) break;
+    }
+    if (fd >= 0) close(fd);
+}
+
+/* True when SIGINT or SIGTERM is pending (blocked since the start of the run verb). */
+static bool signal_pending(void)
+{
+    sigset_t pending;
+    return sigpending(&pending) == 0 && (sigismember(&pending, SIGINT) || sigismember(&pending, SIGTERM));
+}
+
+/*
+ * One connect to the target before the first request: when nothing
+ * listens there every request would be refused, so the run stops before
+ * sending with exit 1 and the cause on one line. A connect that times out
+ * or fails otherwise is left to the run: a firewall that drops SYNs is
+ * something to measure. Returns -1 (go on) or EXIT_RUNTIME.
+ */
+static int preflight_listen(const struct run_config *cfg)
+{
+    if (!cfg->url.addr_len || signal_pending()) return -1;
+    int rc = doctor_probe_connect((const struct sockaddr *)&cfg->url.addr, cfg->url.addr_len, 1000);
+    if (rc != -ECONNREFUSED) return -1;
+    fprintf(stderr, "salvo: ERROR: nothing listens on %s (connection refused); no request was sent\n",
+            cfg->url.host_header);
+    return EXIT_RUNTIME;
+}
+
+/* run_hooks.interrupted: says what happens now, even with -q (the user is waiting for it). */
+static void on_interrupted(void *ctx, int sig)
+{
+    struct run_args *a = ctx;
+    progress_finish(&a->prog);
+    fprintf(stderr, "salvo: %s: stopping, the results follow (again to abort at once)\n",
+            sig == SIGTERM ? "SIGTERM" : "SIGINT");
+}
+
+/*
+ * What the results JSON says about how the run ended, for verdict_of()
+ * and for merge and report later: which signal stopped it, and the
+ * runtime error (rc < 0) or the cause of a run that got no response.
+ */
+static void note_ending(json_t *doc, const struct run_result *r, int rc)
+{
+    if (r->stop_signal)
+        json_object_set_new(doc, "interrupted_by", json_string(r->stop_signal == SIGTERM ? "SIGTERM" : "SIGINT"));
+    const struct recorder *t = &r->total;
+    char why[400] = "";
+    if (rc < 0)
+        snprintf(why, sizeof(why), "%s", error_text(rc));
+    else if (!r->stop_signal && t->scheduled > 0 && t->ok + t->http_error == 0)
+        snprintf(why, sizeof(why), "no response to any of %llu requests: %s", (unsigned long long)t->scheduled,
+                 r->first_error[0] ? r->first_error : "none came back");
+    if (why[0]) json_object_set_new(doc, "runtime_error", json_string(why));
+}
+
 /* Runs the configured load and reports; returns the exit code. */
 int run_cli_execute(struct run_config *cfg, struct run_args *a)
 {
     raise_nofile();
     struct run_result r;
+    const char *outs[] = {cfg->json_path, a->html_path, a->hlog_path};
+    int code = probe_outputs(outs, sizeof(outs) / sizeof(outs[0]));
+    if (code >= 0) return code;
+    /* From here a SIGINT/SIGTERM waits for run_execute, which stops the run and writes its results. */
+    sigset_t sigs;
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGINT);
+    sigaddset(&sigs, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
     doctor_preflight(cfg);
+    wait_start(cfg, NS_PER_S);
+    if ((code = preflight_listen(cfg)) >= 0) return code;
     progress_init(&a->prog, stderr, cfg->quiet ? PROGRESS_OFF : a->progress);
     if (a->hlog_path) {
         int hrc = hlog_open(&a->hlog, a->hlog_path, clock_wall_ns());
         if (hrc < 0) {
             fprintf(stderr, "salvo: cannot write '%s': %s\n", a->hlog_path, error_text(hrc));
-            return EXIT_RUNTIME;
+            return EXIT_USAGE;
         }
     }
     a->prom.fd = -1;
@@ -120,7 +267,8 @@ int run_cli_execute(struct run_config *cfg, struct run_args *a)
     }
     cfg->chaos_spans = (const uint64_t(*)[2])a->chaos_spans;
     cfg->nchaos_spans = (uint32_t)a->nchaos;
-    struct run_hooks hooks = {.second = on_second, .ctx = a, .chaos = a->chaos, .nchaos = a->nchaos};
+    struct run_hooks hooks = {
+        .second = on_second, .ctx = a, .chaos = a->chaos, .nchaos = a->nchaos, .interrupted = on_interrupted};
     int rc = run_execute(cfg, &hooks, &r);
     progress_finish(&a->prog);
     prom_stop(&a->prom);
@@ -128,31 +276,31 @@ int run_cli_execute(struct run_config *cfg, struct run_args *a)
     if (rc < 0) fprintf(stderr, "salvo: run failed: %s\n", error_text(rc));
     run_analyse(cfg, &r);
     json_t *doc = report_json_build(cfg, &r);
-    int failed = thresholds_apply(a->thresholds, a->nthresholds, doc);
+    note_ending(doc, &r, rc);
+    thresholds_apply(a->thresholds, a->nthresholds, doc);
     if (!cfg->quiet) summary_print(stdout, doc, summary_color_flags(stdout));
     fflush(stdout);
     if (r.total.errors[ERR_TLS_VERIFY])
         fprintf(stderr, "salvo: TLS %s for '%s' (use -k to skip verification)\n", r.first_error, cfg->url.host);
-    int code = rc < 0 ? EXIT_RUNTIME : EXIT_OK;
-    if (r.total.errors[ERR_H2_NOT_NEGOTIATED]) {
+    if (r.total.errors[ERR_H2_NOT_NEGOTIATED])
         fprintf(stderr,
                 "salvo: '%s' did not pick h2 in TLS ALPN and --http2 requires it (drop --http2 to use HTTP/1.1)\n",
                 cfg->url.host);
-        if (r.total.ok + r.total.http_error == 0) code = EXIT_RUNTIME; /* not one response: the run is an ERROR */
-    }
+    /* One decision for run, merge and report: the verdict of the results JSON (report/analysis.h). */
+    code = verdict_of(doc).exit_code;
+    const char *cause = json_string_value(json_object_get(doc, "runtime_error"));
+    if (cause && rc >= 0 && !r.stop_signal) fprintf(stderr, "salvo: ERROR: %s\n", cause);
     if (cfg->json_path && report_json_save(doc, cfg->json_path) < 0) {
         fprintf(stderr, "salvo: cannot write '%s': %s\n", cfg->json_path, error_text(errno ? errno : EIO));
-        code = EXIT_RUNTIME;
+        code = exit_worse(code, EXIT_RUNTIME);
     }
     if (a->html_path) {
         int hrc = report_html_file(a->html_path, &doc, NULL, 1);
         if (hrc < 0) {
             fprintf(stderr, "salvo: cannot write '%s': %s\n", a->html_path, error_text(hrc));
-            code = EXIT_RUNTIME;
+            code = exit_worse(code, EXIT_RUNTIME);
         }
     }
-    if (code == EXIT_OK && !r.valid && !cfg->allow_invalid) code = EXIT_INVALID;
-    if (code == EXIT_OK && failed > 0) code = EXIT_THRESHOLD;
     /* A run that did not pass says so on stderr, even with -q (a script's log shows why). */
     if (code != EXIT_OK) summary_print_verdict(stderr, doc, verdict_word(code), summary_color_flags(stderr));
     json_decref(doc);

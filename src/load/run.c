@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include "core/clock.h"
 #include "load/validity.h"
@@ -128,11 +129,30 @@ static bool all_finished(struct worker *ws, uint32_t n)
     return true;
 }
 
-/* Waits up to wait_ns for SIGINT/SIGTERM; true if one came. */
-static bool wait_signal(const sigset_t *set, uint64_t wait_ns)
+/* Waits up to wait_ns for SIGINT/SIGTERM; returns the signal that came, or 0. */
+static int wait_signal(const sigset_t *set, uint64_t wait_ns)
 {
     struct timespec ts = clock_ns_to_timespec(wait_ns);
-    return sigtimedwait(set, NULL, &ts) > 0;
+    int sig = sigtimedwait(set, NULL, &ts);
+    return sig > 0 ? sig : 0;
+}
+
+/*
+ * A second SIGINT/SIGTERM while the first one's drain goes on: the user
+ * wants out now (a --timeout of 60 s would hold them), so the process
+ * dies of that signal as if salvo had never caught it, and a shell sees
+ * 130 or 143. Nothing is written: the first signal was the one that asks
+ * for results.
+ */
+static _Noreturn void die_of(int sig)
+{
+    signal(sig, SIG_DFL);
+    sigset_t one;
+    sigemptyset(&one);
+    sigaddset(&one, sig);
+    raise(sig); /* pending while blocked: delivered by the unblock */
+    pthread_sigmask(SIG_UNBLOCK, &one, NULL);
+    _exit(128 + sig);
 }
 
 /* Adds one reason why the run is not valid. */
@@ -337,7 +357,13 @@ int run_execute(const struct run_config *cfg, const struct run_hooks *hooks, str
         if (edge < next) next = edge;
         uint64_t wait = next > now ? next - now : 0;
         if (wait > 100 * NS_PER_MS) wait = 100 * NS_PER_MS;
-        if (wait_signal(&set, wait) && !stopping) {
+        int sig = wait_signal(&set, wait);
+        if (sig && r->stop_signal) die_of(sig);
+        if (sig) {
+            r->stop_signal = sig;
+            if (hooks && hooks->interrupted) hooks->interrupted(hooks->ctx, sig);
+        }
+        if (sig && !stopping) {
             stopping = true;
             for (uint32_t i = 0; i < started; i++)
                 worker_stop(&ws[i]);
@@ -354,6 +380,7 @@ int run_execute(const struct run_config *cfg, const struct run_hooks *hooks, str
     cpu_times_read(&r->machine_after);
     r->machine = cpu_times_share(&r->machine_before, &r->machine_after);
     if (started == cfg->threads) collect(cfg, r, ws, start_ns);
+    r->interrupted |= r->stop_signal != 0; /* a signal in the last drained moment still asked to stop */
     for (uint32_t i = 0; i < started; i++) {
         if (ws[i].rc < 0 && rc == 0) rc = ws[i].rc;
         worker_release(&ws[i]);

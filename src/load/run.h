@@ -42,6 +42,8 @@ struct run_hooks {
     void *ctx;
     struct chaos_window *chaos; /* fired by the main thread; may be NULL */
     size_t nchaos;
+    /* The first SIGINT/SIGTERM: the run stops and drains; a second one kills the process. May be NULL. */
+    void (*interrupted)(void *ctx, int sig);
 };
 
 /* How many chaos windows a result derives figures for (the CLI's cap). */
@@ -85,6 +87,7 @@ struct run_result {
     uint32_t nthreads;
     long max_rss_kb;
     bool interrupted;
+    int stop_signal; /* SIGINT or SIGTERM that stopped the run, 0 if none did */
     bool data_exhausted;
     struct kernel_counters kernel_before, kernel_after;
     struct cpu_times machine_before, machine_after; /* whole machine, /proc/stat */

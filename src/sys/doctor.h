@@ -66,4 +66,12 @@ const char *doctor_status_name(enum doctor_status s);
  */
 int doctor_parse_target(const char *text, char *host, size_t host_cap, uint16_t *port);
 
+struct sockaddr;
+/*
+ * One TCP connect to sa, closed at once: 0 when something accepted it,
+ * -ECONNREFUSED when nothing listens there, -ETIMEDOUT after timeout_ms,
+ * or another -errno (unreachable network, ...).
+ */
+int doctor_probe_connect(const struct sockaddr *sa, unsigned len, int timeout_ms);
+
 #endif

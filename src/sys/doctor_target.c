@@ -13,11 +13,13 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netdb.h>
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "sys/doctor.h"
 #include "sys/doctor_checks.h"
 #include "sys/sockdiag.h"
 
@@ -155,4 +157,25 @@ void doctor_check_target(struct doctor_ctx *ctx, struct doctor_report *r)
         return;
     }
     judge_listeners(ctx, c, list, found < MAX_LISTENERS ? found : MAX_LISTENERS);
+}
+
+int doctor_probe_connect(const struct sockaddr *sa, unsigned len, int timeout_ms)
+{
+    int fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) return -errno;
+    int rc = connect(fd, sa, (socklen_t)len) == 0 ? 0 : -errno;
+    if (rc == -EINPROGRESS) {
+        struct pollfd p = {.fd = fd, .events = POLLOUT};
+        int n = poll(&p, 1, timeout_ms);
+        int err = 0;
+        socklen_t el = sizeof(err);
+        if (n < 0)
+            rc = -errno;
+        else if (n == 0)
+            rc = -ETIMEDOUT;
+        else
+            rc = getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &el) < 0 ? -errno : -err;
+    }
+    close(fd);
+    return rc;
 }
