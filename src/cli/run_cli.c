@@ -547,7 +547,10 @@ static int finish_config(struct run_config *cfg, struct run_args *a, char **body
     if (cfg->threads > cfg->connections) cfg->threads = cfg->connections;
     if ((code = build_requests(cfg, a, body_buf)) >= 0) return code;
     if (!cfg->url_text) cfg->url_text = a->targets_path;
-    if (url_resolve(&cfg->url, &why) < 0) return usage_error("cannot resolve '%s': %s", cfg->url.host, why);
+    if (url_resolve(&cfg->url, &why) < 0) { /* a runtime failure (DNS may answer later), not a usage error */
+        fprintf(stderr, "salvo: cannot resolve '%s': %s\n", cfg->url.host, why);
+        return EXIT_RUNTIME;
+    }
     if (cfg->url.tls && tls_init(&cfg->tls, cfg->tls.verify, &why) < 0) {
         fprintf(stderr, "salvo: %s\n", why);
         return EXIT_RUNTIME;
