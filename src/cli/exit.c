@@ -7,9 +7,15 @@
  */
 #include "cli/exit.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/common.h"
 
 int exit_rank(int code)
 {
@@ -32,4 +38,28 @@ int exit_worse(int a, int b)
 int exit_of_signal(int sig)
 {
     return sig > 0 ? 128 + sig : EXIT_OK;
+}
+
+/*
+ * Opens every output file before the work, so that a path that cannot be
+ * written (a directory, under /proc, in a missing directory) is refused
+ * with exit 2 before any traffic, not after the whole run with its
+ * results lost. A file the probe created is removed again: a run that
+ * ends in an error leaves no empty result behind. Returns -1 or 2.
+ */
+int probe_outputs(const char *const *paths, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        const char *p = paths[i];
+        if (!p || (p[0] == '-' && !p[1])) continue;
+        bool existed = access(p, F_OK) == 0;
+        int fd = open(p, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, 0644);
+        if (fd < 0) {
+            fprintf(stderr, "salvo: cannot write '%s': %s\n", p, error_text(errno));
+            return EXIT_USAGE;
+        }
+        close(fd);
+        if (!existed) unlink(p);
+    }
+    return -1;
 }

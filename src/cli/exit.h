@@ -5,6 +5,8 @@
 #ifndef SALVO_CLI_EXIT_H
 #define SALVO_CLI_EXIT_H
 
+#include <stddef.h>
+
 #define EXIT_SIGINT 130  /* 128 + SIGINT, as a shell reports a process Ctrl-C ended */
 #define EXIT_SIGTERM 143 /* 128 + SIGTERM */
 
@@ -16,5 +18,12 @@ int exit_worse(int a, int b);
 
 /* 130 for SIGINT, 143 for SIGTERM, 0 for no signal (any other signal: 128 + sig). */
 int exit_of_signal(int sig);
+
+/*
+ * Opens (creating, then removing again, when new) each output path that is
+ * not NULL or "-", before any traffic. On the first that cannot be written
+ * prints "salvo: cannot write 'PATH': WHY" and returns EXIT_USAGE; else -1.
+ */
+int probe_outputs(const char *const *paths, size_t n);
 
 #endif

@@ -5,9 +5,10 @@
  * Each shard of a `--shard K/N` run writes its own results JSON; this verb
  * adds them (src/report/merge.c) into one result in the same contract, so
  * thresholds are judged once on the whole run and the HTML report shows the
- * whole run. Exit codes: 0 done; 2 a usage error or an input that is not a
- * shard of the same run (the message names the file); 1 a file that cannot
- * be read or written; 99 a threshold failed. A missing shard is a warning,
+ * whole run. Exit codes: 0 done; 2 a usage error, an input that cannot be
+ * read or is not a shard of the same run (the message names the file), or
+ * an output that cannot be written (probed before reading any input); 1 a
+ * write that failed anyway; 99 a threshold failed. A missing shard is a warning,
  * not an error: the merged result then says which shards it lacks.
  */
 #include <errno.h>
@@ -18,6 +19,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/exit.h"
 #include "report/analysis.h"
 #include "cli/common.h"
 #include "report/html.h"
@@ -95,7 +97,7 @@ static int load_shard(struct merge *m, const char *path)
     FILE *f = fopen(path, "r");
     if (!f) {
         fprintf(stderr, "salvo: cannot read '%s': %s\n", path, error_text(errno));
-        return EXIT_RUNTIME;
+        return EXIT_USAGE; /* bad input, as in every verb */
     }
     json_error_t err;
     json_t *doc = json_loadf(f, 0, &err);
@@ -192,6 +194,8 @@ int cli_merge(int argc, char **argv)
     memset(&a, 0, sizeof(a));
     int code = parse_args(argc, argv, &a);
     if (code >= 0) return code;
+    const char *outs[] = {a.json_path, a.html_path};
+    if ((code = probe_outputs(outs, 2)) >= 0) return code;
     struct merge m;
     merge_init(&m);
     for (int i = optind; i < argc && code < 0; i++)

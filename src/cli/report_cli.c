@@ -7,8 +7,10 @@
  * per-second timeline and the full histograms), so a report can be made
  * later, elsewhere, or for several runs side by side. A file may hold one
  * result or salvo demo's {"experiments": [{"name", "result"}]}; each
- * experiment then becomes a result titled by its name. Usage errors exit 2
- * naming the culprit; an unreadable input or output exits 1.
+ * experiment then becomes a result titled by its name. Usage errors, an
+ * input that cannot be read or is not a salvo result, and an output that
+ * cannot be written (probed before reading) exit 2 naming the culprit; a
+ * write that fails anyway exits 1.
  */
 #include <errno.h>
 #include <jansson.h>
@@ -18,6 +20,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/exit.h"
 #include "cli/common.h"
 #include "report/html.h"
 #include "report/summary.h"
@@ -178,11 +181,16 @@ int cli_report(int argc, char **argv)
         free(titles);
         return rc;
     }
+    const char *outs[] = {html};
+    if ((rc = probe_outputs(outs, 1)) >= 0) {
+        free(titles);
+        return rc;
+    }
     struct report_inputs in = {0};
     rc = EXIT_OK;
     for (int i = optind; i < argc && rc == EXIT_OK; i++) {
         size_t k = (size_t)(i - optind);
-        if (inputs_load(&in, argv[i], k < ntitles ? titles[k] : NULL) < 0) rc = EXIT_RUNTIME;
+        if (inputs_load(&in, argv[i], k < ntitles ? titles[k] : NULL) < 0) rc = EXIT_USAGE;
     }
     if (rc == EXIT_OK) {
         int err = report_html_file(html, in.results, (const char *const *)in.titles, in.n);

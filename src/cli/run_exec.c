@@ -95,30 +95,6 @@ static void doctor_preflight(const struct run_config *cfg)
     free(rep);
 }
 
-/*
- * Opens every output file before the run, so that a path that cannot be
- * written (a directory, under /proc, in a missing directory) is refused
- * with exit 2 before any traffic, not after the whole run with its
- * results lost. A file the probe created is removed again: a run that
- * ends in an error leaves no empty result behind. Returns -1 or 2.
- */
-static int probe_outputs(const char *const *paths, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        const char *p = paths[i];
-        if (!p || (p[0] == '-' && !p[1])) continue;
-        bool existed = access(p, F_OK) == 0;
-        int fd = open(p, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, 0644);
-        if (fd < 0) {
-            fprintf(stderr, "salvo: cannot write '%s': %s\n", p, error_text(errno));
-            return EXIT_USAGE;
-        }
-        close(fd);
-        if (!existed) unlink(p);
-    }
-    return -1;
-}
-
 /* "45s", "1m20s", "2h03m": how long a wait is, as a person reads it. */
 static void fmt_wait(char *b, size_t n, uint64_t ns)
 {
