@@ -246,6 +246,8 @@ int run_cli_execute(struct run_config *cfg, struct run_args *a)
     struct run_hooks hooks = {
         .second = on_second, .ctx = a, .chaos = a->chaos, .nchaos = a->nchaos, .interrupted = on_interrupted};
     int rc = run_execute(cfg, &hooks, &r);
+    /* Interrupted: a second signal while the results are written (a blocked pipe, a slow disk) kills at once. */
+    if (r.stop_signal) pthread_sigmask(SIG_UNBLOCK, &sigs, NULL);
     progress_finish(&a->prog);
     prom_stop(&a->prom);
     if (hlog_close(&a->hlog) < 0) fprintf(stderr, "salvo: cannot write '%s'\n", a->hlog_path);
