@@ -90,24 +90,52 @@ static int start_target(struct demo *d)
     return 0;
 }
 
+/* The SIGINT/SIGTERM that stopped the demo (0: none), and the child that gets it passed on. */
+static volatile sig_atomic_t demo_signal;
+static volatile pid_t demo_child;
+
+/*
+ * A signal to the demo goes to the experiment running (which stops and
+ * writes its result, as `salvo run` does); the demo then skips the rest and
+ * exits 130/143 like every verb. Ctrl-C in a terminal reaches the child
+ * too: a second one then is a second one for it, and ends it at once.
+ */
+static void on_demo_signal(int sig)
+{
+    if (!demo_signal) demo_signal = sig;
+    if (demo_child > 0) kill(demo_child, sig);
+}
+
+static void catch_signals(void)
+{
+    struct sigaction sa = {.sa_handler = on_demo_signal}; /* no SA_RESTART: waitpid sees EINTR and retries */
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
+
 /* Runs `salvo ARGS...` as a child and waits; returns its exit code. */
 static int run_child(const char *self, char *const argv[])
 {
+    if (demo_signal) return 128 + demo_signal; /* stopped: start nothing more */
     pid_t pid = fork();
     if (pid < 0) return -errno;
     if (pid == 0) {
         execv(self, argv);
         _exit(127);
     }
+    demo_child = pid;
     int status;
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
     }
+    demo_child = 0;
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
 }
 
 /* Runs one experiment with `salvo run ARGS --json FILE`; loads its result. */
 static json_t *experiment(struct demo *d, const char *title, char **args, size_t nargs, int idx)
 {
+    if (demo_signal) return NULL; /* stopped: the rest is skipped */
     char json_path[128];
     snprintf(json_path, sizeof(json_path), "%s/exp%d.json", d->dir, idx);
     char *argv[40];
@@ -125,7 +153,7 @@ static json_t *experiment(struct demo *d, const char *title, char **args, size_t
     fflush(stdout);
     int rc = run_child(d->self, argv);
     json_t *doc = json_load_file(json_path, 0, NULL);
-    if (!doc) fprintf(stderr, "salvo: demo experiment '%s' failed (exit %d)\n", title, rc);
+    if (!doc && !demo_signal) fprintf(stderr, "salvo: demo experiment '%s' failed (exit %d)\n", title, rc);
     return doc;
 }
 
@@ -300,6 +328,7 @@ int cli_demo(int argc, char **argv)
     if (!mkdtemp(d.dir)) return fprintf(stderr, "salvo: cannot create a temporary directory\n"), EXIT_RUNTIME;
     static const char *const titles[NEXP] = {"1 naive: closed, one route", "2 naive + 2 s freeze",
                                              "3 honest: open, trips, freeze"};
+    catch_signals();
     printf("salvo demo: the same service tested the naive way and the honest way\n");
     if (start_target(&d) < 0) {
         fprintf(stderr, "salvo: cannot start 'salvo target'\n");
@@ -316,6 +345,12 @@ int cli_demo(int argc, char **argv)
     fflush(stdout);
     d.capacity = measure_capacity(&d);
     run_experiments(&d, titles);
+    if (demo_signal) {
+        fprintf(stderr, "salvo: demo interrupted by %s: no table, no report\n",
+                demo_signal == SIGTERM ? "SIGTERM" : "SIGINT");
+        cleanup(&d);
+        return 128 + demo_signal;
+    }
     print_table(&d, titles);
     print_reading(&d);
     int rc = write_outputs(&d, titles, json_path, html_path);

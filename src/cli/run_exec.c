@@ -207,7 +207,14 @@ int run_cli_execute(struct run_config *cfg, struct run_args *a)
     const char *outs[] = {cfg->json_path, a->html_path, a->hlog_path};
     int code = probe_outputs(outs, sizeof(outs) / sizeof(outs[0]));
     if (code >= 0) return code;
-    /* From here a SIGINT/SIGTERM waits for run_execute, which stops the run and writes its results. */
+    /*
+     * From here a SIGINT/SIGTERM waits for run_execute, which stops the run
+     * and writes its results. A shell script starts `salvo run … &` with
+     * SIGINT ignored, and an ignored signal is dropped even while blocked:
+     * `kill -INT $!` must still stop the run (as it does a vegeta or k6).
+     */
+    signal(SIGINT, SIG_DFL);
+    signal(SIGTERM, SIG_DFL);
     sigset_t sigs;
     sigemptyset(&sigs);
     sigaddset(&sigs, SIGINT);

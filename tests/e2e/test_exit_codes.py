@@ -94,6 +94,20 @@ def sigterm_mid_run_exits_143_with_results():
 
 
 @test
+def kill_int_from_a_script_exits_130():
+    """The issue's example: a non-interactive shell starts `salvo run … &` with SIGINT ignored."""
+    d = h.make_temp_dir("salvo-e2e-exit-")
+    js = os.path.join(d, "i.json")
+    script = ("%s run %s -r 500 -d 5s -t 1 -q --allow-invalid --json %s & sleep 2; kill -INT $!; wait $!; echo $?"
+              % (h.SALVO_BIN, state["nginx"].url, js))
+    p = subprocess.run(["bash", "-c", script], capture_output=True, text=True, timeout=30)
+    check(p.stdout.strip() == "130", "the script saw %r, want 130; %s" % (p.stdout, p.stderr[-300:]))
+    with open(js) as f:
+        check(json.load(f).get("interrupted_by") == "SIGINT", "JSON does not say SIGINT")
+    h.remove_temp_dir(d)
+
+
+@test
 def sigint_during_start_at_wait_exits_130():
     nginx = state["nginx"]
     offset = nginx.access_log_size()
@@ -301,6 +315,28 @@ def servers_stopped_by_a_signal_exit_0():
         rc = server_exit_on([h.SALVO_BIN, "chaos", "--listen", "127.0.0.1:0", "--upstream",
                              "127.0.0.1:%d" % state["nginx"].port, "--api", "127.0.0.1:0"], sig)
         check(rc == 0, "salvo chaos on %s: exit %d, want 0" % (sig.name, rc))
+
+
+@test
+def demo_stopped_by_sigterm_exits_143():
+    """`salvo demo` passes the signal to the experiment running, skips the rest and exits 143."""
+    d = h.make_temp_dir("salvo-e2e-exit-")
+    html = os.path.join(d, "demo.html")
+    proc = subprocess.Popen([h.SALVO_BIN, "demo", "--html", html], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            stdin=subprocess.DEVNULL, text=True)
+    try:
+        time.sleep(6.0)  # the capacity probe (3 s) is over; the first experiment runs
+        check(proc.poll() is None, "demo ended early (rc %s)" % proc.returncode)
+        proc.send_signal(signal.SIGTERM)
+        out, _ = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=5)
+    check(proc.returncode == 143, "demo on SIGTERM: exit %d, want 143; %s" % (proc.returncode, out[-400:]))
+    check("demo interrupted by SIGTERM" in out and "3/3" not in out, "the rest was not skipped: %s" % out[-400:])
+    check(not os.path.exists(html), "an interrupted demo wrote a report")
+    h.remove_temp_dir(d)
 
 
 if __name__ == "__main__":
