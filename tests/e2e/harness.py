@@ -65,6 +65,31 @@ def free_port():
         return s.getsockname()[1]
 
 
+def refusing_after_one_port():
+    """A loopback port that accepts one connection (salvo run's preflight) and refuses every later one.
+
+    Returns (port, thread); join the thread (bounded) when done. A run against
+    it passes the "nothing listens" preflight and then gets ECONNREFUSED."""
+    import threading
+    srv = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(1)
+    srv.settimeout(30)
+
+    def once():
+        try:
+            conn, _ = srv.accept()
+            conn.close()
+        except OSError:
+            pass
+        finally:
+            srv.close()
+
+    t = threading.Thread(target=once, daemon=True)
+    t.start()
+    return srv.getsockname()[1], t
+
+
 def make_temp_dir(prefix):
     """Creates a temp dir that is removed at exit whatever happens."""
     d = tempfile.mkdtemp(prefix=prefix)

@@ -186,10 +186,10 @@ def test_usage_and_input_errors():
         (["report", OPEN], 2, "--html"),
         (["report", OPEN, "--html"], 2, "'--html'"),
         (["report", OPEN, "--bogus", "--html", out], 2, "'--bogus'"),
-        (["report", os.path.join(d, "missing.json"), "--html", out], 1, "cannot read '%s'" % os.path.join(d, "missing.json")),
-        (["report", bad, "--html", out], 1, "cannot read '%s'" % bad),
-        (["report", not_result, "--html", out], 1, "cannot read '%s'" % not_result),
-        (["report", OPEN, "--html", os.path.join(d, "no-such-dir", "x.html")], 1, "cannot write"),
+        (["report", os.path.join(d, "missing.json"), "--html", out], 2, "cannot read '%s'" % os.path.join(d, "missing.json")),
+        (["report", bad, "--html", out], 2, "cannot read '%s'" % bad),
+        (["report", not_result, "--html", out], 2, "cannot read '%s'" % not_result),
+        (["report", OPEN, "--html", os.path.join(d, "no-such-dir", "x.html")], 2, "cannot write"),
     ]
     for args, want_rc, want_text in cases:
         rc, stdout, stderr = salvo(*args)

@@ -128,9 +128,11 @@ def usage_error_unknown_option():
 
 @test
 def unreachable_port_still_reports():
-    port = h.free_port()  # nothing listens there: connection refused
+    # it passes the preflight, then refuses (a port refused from the start stops before sending: test_exit_codes)
+    port, t = h.refusing_after_one_port()
     rc, data, out, err = h.run_salvo(["run", "http://127.0.0.1:%d/" % port, "-r", "100", "-d", "1s"],
                                      timeout=30)
+    t.join(5)
     check(rc >= 0, "salvo died from signal %d" % -rc)
     check(rc != 2, "connection refused is not a usage error (exit 2): %s" % err.strip())
     c = check_counts_add_up(data)
