@@ -207,12 +207,12 @@ int cli_merge(int argc, char **argv)
     json_t *merged = merge_result(&m);
     warn_missing(merged);
     set_command(merged, argc, argv);
-    int failed = merge_apply_thresholds(merged, a.thresholds, a.nthresholds);
+    merge_apply_thresholds(merged, a.thresholds, a.nthresholds); /* their verdicts go into merged */
     bool json_on_stdout = a.json_path && strcmp(a.json_path, "-") == 0;
     if (!a.quiet && !json_on_stdout) summary_print(stdout, merged, summary_color_flags(stdout));
     fflush(stdout);
-    code = write_outputs(merged, &a);
-    if (code == EXIT_OK && failed > 0) code = EXIT_THRESHOLD;
+    /* One decision for run, merge and report: the verdict of the results JSON (report/analysis.h). */
+    code = exit_worse(verdict_of(merged).exit_code, write_outputs(merged, &a));
     if (code != EXIT_OK) summary_print_verdict(stderr, merged, verdict_word(code), summary_color_flags(stderr));
     json_decref(merged);
     merge_release(&m);

@@ -486,7 +486,16 @@ static void print_judgement(FILE *out, const json_t *r)
     json_t *v;
     if (is_closed(r)) fprintf(out, "note        * %s\n", co_text);
     json_array_foreach(get(r, "hints"), i, v) fprintf(out, "hint        %s\n", json_string_value(v));
-    if (!json_is_false(get(r, "valid"))) fputs("verdict     valid\n", out);
+    /* The run's verdict word leads; validity (the generator's) follows it, so an ERROR or
+     * INTERRUPTED run never ends on "valid" alone. */
+    struct verdict vd = verdict_of(r);
+    const char *cause = json_string_value(get(r, "runtime_error"));
+    if (strcmp(vd.word, "ERROR") == 0 && cause && *cause)
+        fprintf(out, "verdict     ERROR: %s\n", cause);
+    else if (strcmp(vd.word, "INTERRUPTED") == 0)
+        fputs("verdict     INTERRUPTED\n", out);
+    if (!json_is_false(get(r, "valid")))
+        fputs("verdict     valid measurement (the generator kept its schedule)\n", out);
     json_array_foreach(get(r, "invalid_reasons"), i, v) fprintf(out, "verdict     INVALID: %s\n", json_string_value(v));
     if (json_is_false(get(r, "valid")) && !json_array_size(get(r, "invalid_reasons")))
         fputs("verdict     INVALID\n", out);
