@@ -56,6 +56,8 @@ struct run_args {
     struct progress prog;
     struct threshold thresholds[MAX_THRESHOLDS];
     int nthresholds;
+    struct check checks[CHECK_MAX]; /* --check */
+    uint32_t nchecks;
 };
 
 /* Runs the configured load, reports it and returns the exit code. */

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <sys/random.h>
 #include <unistd.h>
@@ -92,6 +93,10 @@
       "HTTP/2 streams in flight per connection (default: the server's limit, at most 100)", 1, PIPELINE_MAX)           \
     L(OPT_THRESHOLD, "threshold", "EXPR", "pass/fail gate, repeatable, e.g. 'latency.p99 < 250ms' (exit 99)", 0,       \
       MAX_THRESHOLDS)                                                                                                  \
+    L(OPT_CHECK, "check", "EXPR",                                                                                      \
+      "judge every response, repeatable: 'NAME: status == 200', 'json.error absent' (docs/scripting.md)", 0,           \
+      CHECK_MAX)                                                                                                       \
+    L(OPT_MAX_BODY, "max-body", "BYTES", "body bytes a check may read (default 1MiB; longer: body_too_large)", 0, 0)   \
     L(OPT_PROGRESS, "progress", "MODE", "auto (default), tty, plain or off: live progress on stderr", 0, 0)            \
     L(OPT_HLOG, "hlog", "FILE", "HdrHistogram interval log (v1.3) of latency per second", 0, 0)                        \
     L(OPT_METRICS, "metrics", "ADDR", "serve Prometheus metrics during the run (9464, 127.0.0.1:9464, [::1]:9464)", 0, \
@@ -231,6 +236,39 @@ static int threshold_opt(const struct cli_opt *o, const char *arg, struct run_ar
     return -1;
 }
 
+/* Parses one --check. */
+static int check_opt(const char *arg, struct run_args *a)
+{
+    const char *why;
+    if (a->nchecks == CHECK_MAX) return usage_error("too many checks (at most %d)", CHECK_MAX);
+    if (check_parse(&a->checks[a->nchecks], arg, &why) < 0) return usage_error("bad check '%s': %s", arg, why);
+    for (uint32_t i = 0; i < a->nchecks; i++)
+        if (!strcmp(a->checks[i].name, a->checks[a->nchecks].name))
+            return usage_error("bad check '%s': the name '%s' is taken (name it: 'NAME: EXPR')", arg,
+                               a->checks[i].name);
+    a->nchecks++;
+    return -1;
+}
+
+/* Parses --max-body: bytes with an optional k/KiB or m/MiB suffix (powers of 1024). */
+static int max_body_opt(const struct cli_opt *o, const char *arg, struct run_config *cfg)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(arg, &end, 10);
+    unsigned long long scale = 1;
+    if (!strcasecmp(end, "k") || !strcasecmp(end, "kib") || !strcasecmp(end, "kb"))
+        scale = 1024;
+    else if (!strcasecmp(end, "m") || !strcasecmp(end, "mib") || !strcasecmp(end, "mb"))
+        scale = 1024 * 1024;
+    else if (*end)
+        return cli_bad_value(o, arg, "expected bytes, e.g. 65536, 64KiB or 1MiB");
+    if (end == arg || errno || v == 0 || v > (1ull << 30) / scale)
+        return cli_bad_value(o, arg, "expected 1 byte to 1GiB");
+    cfg->max_body = (size_t)(v * scale);
+    return -1;
+}
+
 /* cli_handler of `salvo run`: one option into cfg and args. */
 static int run_opt(const struct cli_opt *o, char *arg, void *ctx)
 {
@@ -310,6 +348,8 @@ static int run_opt(const struct cli_opt *o, char *arg, void *ctx)
         return -1;
     case OPT_CHAOS: return chaos_opt(o, arg, a);
     case OPT_THRESHOLD: return threshold_opt(o, arg, a);
+    case OPT_CHECK: return check_opt(arg, a);
+    case OPT_MAX_BODY: return max_body_opt(o, arg, cfg);
     case OPT_PROGRESS:
         for (size_t i = 0; i < sizeof(progress_modes) / sizeof(progress_modes[0]); i++)
             if (!strcmp(arg, progress_modes[i])) return a->progress = (enum progress_mode)i, -1;
@@ -667,6 +707,11 @@ int cli_run(int argc, char **argv)
     if (!a.pick_seed_given) a.pick_seed >>= 11; /* 53 bits: exact as a JSON number in any reader */
     cfg.url_text = optind < argc ? argv[optind] : NULL;
     keep_provenance(&cfg, &a, argc, argv);
+    cfg.checks = a.checks;
+    cfg.nchecks = a.nchecks;
+    if (!cfg.max_body) cfg.max_body = CHECK_MAX_BODY_DEFAULT;
+    for (uint32_t i = 0; i < a.nchecks; i++)
+        cfg.check_body |= check_needs_body(&a.checks[i]);
     char *body_buf = NULL;
     code = finish_config(&cfg, &a, &body_buf);
     if (code < 0) {

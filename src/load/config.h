@@ -12,6 +12,7 @@
 
 #include "http/tls.h"
 #include "http/url.h"
+#include "load/check.h"
 #include "load/reqgen.h"
 #include "load/schedule.h"
 #include "load/validity.h"
@@ -58,6 +59,10 @@ struct run_config {
     const char *method;
     const uint64_t (*chaos_spans)[2]; /* chaos windows [from, to) ns from the start */
     uint32_t nchaos_spans;
+    const struct check *checks; /* --check, judged on every complete response */
+    uint32_t nchecks;
+    bool check_body; /* a check reads bodies: keep up to max_body of each */
+    size_t max_body; /* --max-body */
     const char *json_path;
     bool quiet;
     bool allow_invalid;

@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "core/clock.h"
+#include "load/check_stream.h"
 #include "load/engine.h"
 #include "load/h2.h"
 #include "load/http1.h"
@@ -254,8 +255,10 @@ void conn_stream_done(struct conn *c, int status)
     struct worker *w = c->w;
     uint64_t now = clock_now_ns();
     struct stream *s = conn_stream(c, 0);
-    recorder_response(&w->rec, s->req.group, status, s->req.t_intended_ns, s->t_send_ns, s->t_first_ns, now);
-    interval_done(cur_interval(w), s->req.group, ns_to_us(now - s->req.t_intended_ns), status >= 400);
+    bool check_failed = w->cfg->nchecks && check_stream_judge(w->cfg, &w->rec, s, status);
+    recorder_response_checked(&w->rec, s->req.group, status, check_failed, s->req.t_intended_ns, s->t_send_ns,
+                              s->t_first_ns, now);
+    interval_done(cur_interval(w), s->req.group, ns_to_us(now - s->req.t_intended_ns), status >= 400 || check_failed);
     interval_service(cur_interval(w), ns_to_us(now - s->t_send_ns));
     c->served++;
     conn_drop_stream(c);

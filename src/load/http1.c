@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "core/clock.h"
+#include "load/check_stream.h"
 #include "load/conn.h"
 #include "load/engine.h"
 
@@ -66,6 +67,7 @@ static int http1_feed(struct conn *c, const char *data, size_t len)
             conn_fail(c, ERR_PARSE);
             return 1;
         }
+        if (c->w->cfg->nchecks && used > 0) check_stream_keep(c->w->cfg, s, data, (size_t)used);
         data += used;
         len -= (size_t)used;
         if (!s->resp.done) {
@@ -166,6 +168,7 @@ static void http1_start(struct conn *c, struct stream *s)
         c->rlen = 0;
     }
     http_resp_init(&s->resp, head);
+    check_stream_reset(s);
     /* No read here: the response cannot be there yet, and its arrival is an edge. */
     if (c->nwritten == c->nstreams - 1) http1_writable(c);
 }

@@ -47,8 +47,10 @@ void pool_release(struct pool *p)
     if (!p) return;
     for (uint32_t i = 0; p->conns && i < p->cap; i++) {
         struct conn *c = &p->conns[i];
-        for (uint32_t k = 0; c->streams && k < c->depth; k++)
+        for (uint32_t k = 0; c->streams && k < c->depth; k++) {
             free(c->streams[k].wbuf);
+            free(c->streams[k].kept);
+        }
         free(c->streams);
         free(c->rbuf);
         h2_conn_free(c->h2);

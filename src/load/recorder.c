@@ -87,6 +87,7 @@ static void group_add(struct group_rec *dst, const struct group_rec *src)
     dst->requests += src->requests;
     dst->ok += src->ok;
     dst->http_error += src->http_error;
+    dst->check_failed += src->check_failed;
     dst->failed += src->failed;
     dst->timeout += src->timeout;
     hist_add(&dst->latency, &src->latency);
@@ -107,9 +108,15 @@ void recorder_add(struct recorder *dst, const struct recorder *src)
     dst->scheduled += src->scheduled;
     dst->ok += src->ok;
     dst->http_error += src->http_error;
+    dst->check_failed += src->check_failed;
     dst->failed += src->failed;
     dst->timeout += src->timeout;
     dst->unsent += src->unsent;
+    for (int i = 0; i < CHECK_MAX; i++) {
+        dst->check_pass[i] += src->check_pass[i];
+        dst->check_fail[i] += src->check_fail[i];
+        dst->check_too_large[i] += src->check_too_large[i];
+    }
     dst->bytes_in += src->bytes_in;
     dst->bytes_out += src->bytes_out;
     for (int i = 0; i < REC_MAX_STATUS; i++)
@@ -136,14 +143,33 @@ static int64_t span_us(uint64_t a, uint64_t b)
 void recorder_response(struct recorder *r, uint32_t group, int status, uint64_t t_intended_ns, uint64_t t_send_ns,
                        uint64_t t_first_ns, uint64_t t_done_ns)
 {
+    recorder_response_checked(r, group, status, false, t_intended_ns, t_send_ns, t_first_ns, t_done_ns);
+}
+
+void recorder_check(struct recorder *r, uint32_t check, enum check_result result)
+{
+    if (check >= CHECK_MAX) return;
+    if (result == CHECK_PASS) {
+        r->check_pass[check]++;
+        return;
+    }
+    r->check_fail[check]++;
+    r->check_too_large[check] += result == CHECK_BODY_TOO_LARGE;
+}
+
+void recorder_response_checked(struct recorder *r, uint32_t group, int status, bool check_failed,
+                               uint64_t t_intended_ns, uint64_t t_send_ns, uint64_t t_first_ns, uint64_t t_done_ns)
+{
     int64_t latency = span_us(t_intended_ns, t_done_ns);
     hist_record_clamped(&r->latency, latency);
     hist_record_clamped(&r->service, span_us(t_send_ns, t_done_ns));
     hist_record_clamped(&r->wait, span_us(t_intended_ns, t_send_ns));
     hist_record_clamped(&r->ttfb, span_us(t_send_ns, t_first_ns));
-    bool ok = status < 400;
+    bool ok = status < 400 && !check_failed, checked_out = status < 400 && check_failed;
     if (ok)
         r->ok++;
+    else if (checked_out)
+        r->check_failed++;
     else
         r->http_error++;
     if (status >= 0 && status < REC_MAX_STATUS) r->status[status]++;
@@ -151,6 +177,8 @@ void recorder_response(struct recorder *r, uint32_t group, int status, uint64_t 
     g->requests++;
     if (ok)
         g->ok++;
+    else if (checked_out)
+        g->check_failed++;
     else
         g->http_error++;
     hist_record_clamped(&g->latency, latency);

@@ -18,6 +18,7 @@
 
 #include "core/errors.h"
 #include "core/hist.h"
+#include "load/check.h"
 
 /* Latency histograms use the standard range of core/hist.h (HIST_STD_*). */
 #define REC_MAX_STATUS 1000
@@ -25,7 +26,7 @@
 
 /* Figures of one request name. */
 struct group_rec {
-    uint64_t requests, ok, http_error, failed, timeout;
+    uint64_t requests, ok, http_error, check_failed, failed, timeout;
     struct hist latency;
     uint64_t *status; /* REC_MAX_STATUS counters, allocated on first use */
 };
@@ -45,7 +46,9 @@ struct recorder {
     struct hist ttfb;     /* t_first - t_send */
     struct hist connect;  /* per new connection, TLS handshake included */
     struct hist send_lag; /* generator lateness: dispatch - t_intended */
-    uint64_t scheduled, ok, http_error, failed, timeout, unsent;
+    uint64_t scheduled, ok, http_error, check_failed, failed, timeout, unsent;
+    uint64_t check_pass[CHECK_MAX], check_fail[CHECK_MAX]; /* per --check, every complete response */
+    uint64_t check_too_large[CHECK_MAX];                   /* of check_fail: the body was over --max-body */
     uint64_t bytes_in, bytes_out; /* HTTP bytes read and written (after TLS decryption, before encryption) */
     uint64_t status[REC_MAX_STATUS];
     uint64_t errors[ERR_COUNT];
@@ -95,6 +98,14 @@ static inline int64_t ns_to_us(uint64_t ns)
 /* A complete response (2xx/3xx: ok; 4xx/5xx: http_error). */
 void recorder_response(struct recorder *r, uint32_t group, int status, uint64_t t_intended_ns, uint64_t t_send_ns,
                        uint64_t t_first_ns, uint64_t t_done_ns);
+/*
+ * The same, with the verdict of the run's checks: check_failed turns a
+ * status < 400 into the outcome check_failed (a 4xx/5xx stays http_error).
+ */
+void recorder_response_checked(struct recorder *r, uint32_t group, int status, bool check_failed,
+                               uint64_t t_intended_ns, uint64_t t_send_ns, uint64_t t_first_ns, uint64_t t_done_ns);
+/* Counts one check's verdict on one response. */
+void recorder_check(struct recorder *r, uint32_t check, enum check_result result);
 /* A request that ended without a response. */
 void recorder_failure(struct recorder *r, uint32_t group, enum salvo_err err, uint64_t t_intended_ns);
 /* A request that got no complete response within timeout_ns of t_intended. */

@@ -69,6 +69,7 @@ const char html_style_sheet[] =
     ".bar{display:flex;height:12px;border-radius:6px;overflow:hidden;background:var(--line);max-width:420px}\n"
     "i.key{display:inline-block;width:10px;height:10px;border-radius:2px;margin-right:6px}\n"
     ".o-ok{background:#10b981}.o-http_error{background:#f59e0b}.o-failed{background:#dc2626}"
+    ".o-check_failed{background:#db2777}"
     ".o-timeout{background:#7c3aed}.o-unsent{background:#9ca3af}\n"
     ".plot-bg{fill:#fff}.frame{fill:none;stroke:#9aa5b1}.grid{stroke:#e4e7eb}.grid.minor{stroke:#f1f3f6}\n"
     ".tick,.legend,.band-label,.hline-label{fill:#52606d}.axis-title{fill:#616e7c;font-size:12px}\n"

@@ -135,7 +135,7 @@ static void count_table(FILE *out, const char *caption, const char *head, const 
 
 void html_table_outcomes(FILE *out, const json_t *result)
 {
-    static const char *const keys[] = {"ok", "http_error", "failed", "timeout", "unsent"};
+    static const char *const keys[] = {"ok", "http_error", "check_failed", "failed", "timeout", "unsent"};
     json_t *requests = html_obj(result, "requests");
     double total = html_num(requests, "scheduled");
     fputs("<div class=\"cols\">\n<div>\n", out);
@@ -155,7 +155,7 @@ void html_table_outcomes(FILE *out, const json_t *result)
     outcome_bar(out, keys, sizeof(keys) / sizeof(keys[0]), requests, total);
     fputs("</div>\n<div>\n", out);
     json_t *status = html_obj(result, "status");
-    double responses = html_num(requests, "ok") + html_num(requests, "http_error");
+    double responses = html_num(requests, "ok") + html_num(requests, "http_error") + html_num(requests, "check_failed");
     if (json_object_size(status))
         count_table(out, "Status codes", "status", status, responses);
     else

@@ -143,11 +143,27 @@ static json_t *h2_object(const struct h2_stats *h)
 }
 
 /* requests {scheduled, ok, http_error, failed, timeout, unsent}. */
+/* requests {scheduled, ok, http_error, check_failed, failed, timeout, unsent}. */
 static json_t *requests_object(const struct recorder *t)
 {
-    return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I}", "scheduled", (json_int_t)t->scheduled, "ok", (json_int_t)t->ok,
-                     "http_error", (json_int_t)t->http_error, "failed", (json_int_t)t->failed, "timeout",
-                     (json_int_t)t->timeout, "unsent", (json_int_t)t->unsent);
+    return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "scheduled", (json_int_t)t->scheduled, "ok", (json_int_t)t->ok,
+                     "http_error", (json_int_t)t->http_error, "check_failed", (json_int_t)t->check_failed, "failed",
+                     (json_int_t)t->failed, "timeout", (json_int_t)t->timeout, "unsent", (json_int_t)t->unsent);
+}
+
+/*
+ * checks {NAME: {expr, pass, fail, body_too_large}}: counts only, so a
+ * merge sums them and thresholds derive the rate from them.
+ */
+static json_t *checks_object(const struct run_config *cfg, const struct recorder *t)
+{
+    json_t *o = json_object();
+    for (uint32_t i = 0; i < cfg->nchecks && i < CHECK_MAX; i++)
+        json_object_set_new(o, cfg->checks[i].name,
+                            json_pack("{s:I,s:I,s:I}", "pass", (json_int_t)t->check_pass[i], "fail",
+                                      (json_int_t)t->check_fail[i], "body_too_large",
+                                      (json_int_t)t->check_too_large[i]));
+    return o;
 }
 
 /* groups {name: {requests, latency_us, status}}. */
@@ -156,9 +172,10 @@ static json_t *groups_object(const struct run_config *cfg, const struct recorder
     json_t *o = json_object();
     for (uint32_t g = 0; g < t->ngroups; g++) {
         const struct group_rec *gr = &t->groups[g];
-        json_t *e = json_pack("{s:I,s:I,s:I,s:I,s:I}", "requests", (json_int_t)gr->requests, "ok", (json_int_t)gr->ok,
-                              "http_error", (json_int_t)gr->http_error, "failed", (json_int_t)gr->failed, "timeout",
-                              (json_int_t)gr->timeout);
+        json_t *e =
+            json_pack("{s:I,s:I,s:I,s:I,s:I,s:I}", "requests", (json_int_t)gr->requests, "ok", (json_int_t)gr->ok,
+                      "http_error", (json_int_t)gr->http_error, "check_failed", (json_int_t)gr->check_failed, "failed",
+                      (json_int_t)gr->failed, "timeout", (json_int_t)gr->timeout);
         json_object_set_new(e, "latency_us", report_json_percentiles(&gr->latency));
         json_object_set_new(e, "status", status_object(gr->status));
         char *b64 = hist_encode_base64(&gr->latency);
@@ -346,6 +363,7 @@ json_t *report_json_build(const struct run_config *cfg, const struct run_result 
                         json_pack("{s:f,s:f,s:I}", "intended", r->rate_intended, "achieved", r->rate_achieved, "sent",
                                   (json_int_t)r->sent));
     json_object_set_new(o, "requests", requests_object(t));
+    json_object_set_new(o, "checks", checks_object(cfg, t));
     json_object_set_new(o, "bytes",
                         json_pack("{s:I,s:I}", "in", (json_int_t)t->bytes_in, "out", (json_int_t)t->bytes_out));
     json_t *lat = report_json_percentiles(&t->latency);

@@ -333,6 +333,7 @@ json_t *merge_result(const struct merge *m)
     merge_verdict(m, o);
     json_int_t start_ms = merge_timing(m, o);
     json_object_set_new(o, "requests", merge_sum_member(&s, "requests", false));
+    json_object_set_new(o, "checks", merge_sum_member(&s, "checks", true));
     json_object_set_new(o, "bytes", merge_sum_member(&s, "bytes", false));
     merge_trends(&s, o, hdr);
     json_object_set_new(o, "status", merge_sum_member(&s, "status", false));

@@ -340,7 +340,9 @@ static void print_outcomes(FILE *out, const json_t *r)
     double scheduled = num(req, "scheduled");
     fprintf(out, "requests    %lld scheduled = %lld ok + %lld http_error", cnt(req, "scheduled"), cnt(req, "ok"),
             cnt(req, "http_error"));
-    if (get(req, "check_failed")) fprintf(out, " + %lld check_failed", cnt(req, "check_failed"));
+    /* Runs without --check always count 0 check_failed: say it only when it can be non-zero. */
+    if (cnt(req, "check_failed") > 0 || json_object_size(get(r, "checks")))
+        fprintf(out, " + %lld check_failed", cnt(req, "check_failed"));
     fprintf(out, " + %lld failed + %lld timeout + %lld unsent; errors %.2f%%\n", cnt(req, "failed"),
             cnt(req, "timeout"), cnt(req, "unsent"), scheduled > 0 ? 100 * errors_of(req) / scheduled : 0.0);
     const char *key;
@@ -379,6 +381,21 @@ static void print_h2(FILE *out, const json_t *r)
         first = false;
     }
     fputc('\n', out);
+}
+
+/* One line per check: its pass share and counts (only for runs with checks). */
+static void print_checks(FILE *out, const json_t *r)
+{
+    const char *name;
+    json_t *c;
+    json_object_foreach(get(r, "checks"), name, c)
+    {
+        double pass = num(c, "pass"), fail = num(c, "fail"), large = num(c, "body_too_large");
+        fprintf(out, "check       %s: %.2f%% passed (%.0f pass, %.0f fail", name,
+                pass + fail > 0 ? 100 * pass / (pass + fail) : 0.0, pass, fail);
+        if (large > 0) fprintf(out, ", %.0f body_too_large", large);
+        fputs(")\n", out);
+    }
 }
 
 /* Rates, pool and generator. */
@@ -509,6 +526,7 @@ void summary_print(FILE *out, const json_t *result, unsigned flags)
     print_trends(out, result);
     print_names(out, result);
     print_outcomes(out, result);
+    print_checks(out, result);
     print_health(out, result);
     print_kernel(out, result);
     print_findings(out, result);

@@ -95,7 +95,7 @@ static int units_allowed(const struct threshold *t, const char **hint)
     bool count = !strcmp(t->agg, "count");
     if (count) return *hint = "a count takes a plain number", UNIT_BARE;
     if (trend_key(t->metric)) return *hint = "use us, ms or s", UNIT_DURATION;
-    if (!strcmp(t->metric, "errors"))
+    if (!strcmp(t->metric, "errors") || !strcmp(t->metric, "checks"))
         return *hint = "a ratio: use % or a plain fraction (0.01 = 1%)", UNIT_BARE | UNIT_PERCENT;
     if (!strcmp(t->metric, "rate") && !strcmp(t->agg, "achieved"))
         return *hint = "use /s, % of the intended rate or a plain number of requests/s",
@@ -112,7 +112,7 @@ static int parse_value(struct threshold *t, const char *s, const char **why)
 {
     static char msg[160];
     char *end;
-    double v = strtod(s, &end), scale;
+    double v = strtod(s, &end), scale = 1;
     if (end == s || !isfinite(v)) return *why = "expected a number after the operator", -EINVAL;
     while (*end == ' ')
         end++;
@@ -130,8 +130,9 @@ static int parse_value(struct threshold *t, const char *s, const char **why)
         return *why = msg, -EINVAL;
     }
     t->limit = v * scale;
-    if (!strcmp(t->metric, "errors") && !strcmp(t->agg, "rate") && (t->limit < 0 || t->limit > 1)) {
-        snprintf(msg, sizeof(msg), "errors.rate is a share of the requests: give 0%% to 100%% (or 0 to 1), not %s", s);
+    if ((!strcmp(t->metric, "errors") || !strcmp(t->metric, "checks")) && !strcmp(t->agg, "rate") &&
+        (t->limit < 0 || t->limit > 1)) {
+        snprintf(msg, sizeof(msg), "%s.rate is a share: give 0%% to 100%% (or 0 to 1), not %s", t->metric, s);
         return *why = msg, -EINVAL;
     }
     t->percent_of_intended = kind == UNIT_PERCENT && !strcmp(t->metric, "rate");
@@ -154,6 +155,7 @@ static bool agg_valid(const char *metric, const char *agg)
     }
     if (!strcmp(metric, "errors") || !strcmp(metric, "requests")) return !strcmp(agg, "rate") || !strcmp(agg, "count");
     if (!strcmp(metric, "rate")) return !strcmp(agg, "achieved") || !strcmp(agg, "intended");
+    if (!strcmp(metric, "checks")) return !strcmp(agg, "rate");
     return false;
 }
 
@@ -187,11 +189,13 @@ static int parse_lhs(struct threshold *t, const char *s, size_t n, const char **
     memcpy(t->metric, lhs, strlen(lhs) + 1);
     memcpy(t->agg, dot + 1, strlen(dot + 1) + 1);
     if (!trend_key(t->metric) && strcmp(t->metric, "errors") && strcmp(t->metric, "requests") &&
-        strcmp(t->metric, "rate"))
-        return *why = "unknown metric (latency, service_time, wait, ttfb, connect, send_lag, errors, requests, rate)",
+        strcmp(t->metric, "rate") && strcmp(t->metric, "checks"))
+        return *why = "unknown metric (latency, service_time, wait, ttfb, connect, send_lag, errors, requests, rate, "
+                      "checks)",
                -EINVAL;
-    if (t->name[0] && strcmp(t->metric, "latency") && strcmp(t->metric, "errors") && strcmp(t->metric, "requests"))
-        return *why = "{name=…} applies to latency, errors and requests", -EINVAL;
+    if (t->name[0] && strcmp(t->metric, "latency") && strcmp(t->metric, "errors") && strcmp(t->metric, "requests") &&
+        strcmp(t->metric, "checks"))
+        return *why = "{name=…} applies to latency, errors, requests and checks", -EINVAL;
     if (!agg_valid(t->metric, t->agg)) return *why = "aggregate does not fit the metric", -EINVAL;
     return 0;
 }
@@ -389,6 +393,26 @@ static double request_rate(const struct threshold *t, json_t *result, double req
     return duration > 0 ? requests / duration : NAN;
 }
 
+/*
+ * checks.rate: passed evaluations over all, of one check ({name=}) or of
+ * every check; NaN (a failure) when nothing was judged, or the name is not
+ * a check of the run.
+ */
+static double checks_rate(const struct threshold *t, json_t *result)
+{
+    json_t *checks = json_object_get(result, "checks"), *c;
+    const char *key;
+    double pass = 0, all = 0;
+    json_object_foreach(checks, key, c)
+    {
+        if (t->name[0] && strcmp(key, t->name)) continue;
+        double p = json_number_value(json_object_get(c, "pass"));
+        pass += p;
+        all += p + json_number_value(json_object_get(c, "fail"));
+    }
+    return all > 0 ? pass / all : NAN;
+}
+
 /* Value of errors/requests/rate aggregates, NaN when there is no data. */
 static double count_value(const struct threshold *t, json_t *result)
 {
@@ -402,13 +426,14 @@ static double count_value(const struct threshold *t, json_t *result)
         if (t->percent_of_intended) return intended > 0 ? achieved / intended : NAN;
         return achieved;
     }
+    if (!strcmp(t->metric, "checks")) return checks_rate(t, result);
     if (!src) return NAN;
     double total = json_number_value(json_object_get(src, t->name[0] ? "requests" : "scheduled"));
     if (total <= 0) return NAN;
     if (!strcmp(t->metric, "requests")) return !strcmp(t->agg, "count") ? total : request_rate(t, result, total);
-    double errors = json_number_value(json_object_get(src, "failed")) +
-                    json_number_value(json_object_get(src, "timeout")) +
-                    json_number_value(json_object_get(src, "http_error"));
+    double errors =
+        json_number_value(json_object_get(src, "failed")) + json_number_value(json_object_get(src, "timeout")) +
+        json_number_value(json_object_get(src, "http_error")) + json_number_value(json_object_get(src, "check_failed"));
     return !strcmp(t->agg, "count") ? errors : errors / total;
 }
 

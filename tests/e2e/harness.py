@@ -43,7 +43,7 @@ if not os.path.isabs(SALVO_BIN):
     SALVO_BIN = os.path.join(REPO_ROOT, SALVO_BIN)
 NGINX_BIN = os.environ.get("NGINX_BIN", "/usr/sbin/nginx")
 
-OUTCOMES = ("ok", "http_error", "failed", "timeout", "unsent")
+OUTCOMES = ("ok", "http_error", "check_failed", "failed", "timeout", "unsent")
 PERCENTILE_KEYS = ("min", "mean", "p50", "p90", "p99", "p99_9", "p99_99", "max", "count")
 
 # Everything started here, so that a failing test or a SIGTERM still cleans up.

@@ -1,0 +1,40 @@
+/*
+ * check_stream.h — checks on a connection's streams: keep the bytes a
+ * check reads, judge them when the response is complete.
+ *
+ * Only a run with --check pays anything. Status-only checks keep nothing;
+ * header checks keep the head; body and json checks keep up to --max-body
+ * of the body besides (a longer body fails them with body_too_large). A
+ * stream's buffer grows on demand, is reused by its next response and
+ * freed after a response that made it larger than CHECK_KEEP_REUSE, so an
+ * idle connection does not hold a large body. Runs on the worker's thread.
+ */
+#ifndef SALVO_CHECK_STREAM_H
+#define SALVO_CHECK_STREAM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "load/config.h"
+#include "load/recorder.h"
+#include "load/stream.h"
+
+#define CHECK_KEEP_REUSE (64 * 1024) /* a kept buffer larger than this is freed after its response */
+
+/* A stream starts a new response: nothing kept yet. */
+static inline void check_stream_reset(struct stream *s)
+{
+    s->kept_len = 0;
+    s->kept_over = false;
+}
+
+/* Keeps bytes data[0..len) the parser consumed for s's response, within the cap. */
+void check_stream_keep(const struct run_config *cfg, struct stream *s, const char *data, size_t len);
+
+/*
+ * Judges cfg's checks on s's complete response with this status, counts
+ * each verdict in rec and returns true when any failed.
+ */
+bool check_stream_judge(const struct run_config *cfg, struct recorder *rec, struct stream *s, int status);
+
+#endif

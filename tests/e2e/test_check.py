@@ -1,0 +1,180 @@
+"""test_check.py — `--check`: a wrong answer is an error, counted per check.
+
+A small recording server (Python, real sockets, HTTP/1.1 keep-alive) answers
+/api with 200 and a JSON body; every tenth of them, by a counter, is a 200
+carrying {"error": "no route"}, as many real APIs do. /fail answers 500,
+/big a 2 MiB body, /chunked a chunked JSON body. The tests assert what the
+outcome table says: the 200s with error bodies are check_failed, a 500 that
+fails `status == 200` stays http_error, outcomes add up, checks.rate is the
+share of passed evaluations, and a failed checks threshold exits 99.
+"""
+
+import http.server
+import json
+import threading
+
+import harness as h
+from harness import check, check_counts_add_up, excerpt, test
+
+server = None
+url = None
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    count = 0
+    lock = threading.Lock()
+
+    def log_message(self, *args):
+        pass
+
+    def _send(self, status, body, chunked=False, ctype="application/json"):
+        self.send_response(status)
+        self.send_header("Content-Type", ctype)
+        self.send_header("X-Served-By", "check-test")
+        if chunked:
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            for i in range(0, len(body), 7):
+                part = body[i:i + 7]
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(part), part))
+            self.wfile.write(b"0\r\n\r\n")
+        else:
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    def do_GET(self):
+        if self.path.startswith("/fail"):
+            return self._send(500, b'{"error": "boom"}')
+        if self.path.startswith("/big"):
+            return self._send(200, b'{"pad": "' + b"x" * (2 << 20) + b'"}')
+        if self.path.startswith("/chunked"):
+            return self._send(200, b'{"distance_m": 1200, "legs": [{"name": "a"}]}', chunked=True)
+        with Handler.lock:
+            Handler.count += 1
+            n = Handler.count
+        if n % 10 == 0:
+            return self._send(200, b'{"error": "no route"}')
+        return self._send(200, b'{"distance_m": 1200, "error": null}')
+
+
+def setup():
+    global server, url
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", h.free_port()), Handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = "http://127.0.0.1:%d" % server.server_address[1]
+
+
+def teardown():
+    if server:
+        server.shutdown()
+        server.server_close()
+
+
+def run(path, *extra, rate=200, duration="2s"):
+    return h.run_salvo(["run", url + path, "-r", rate, "-d", duration, "-c", 8, "-q"] + list(extra), timeout=60)
+
+
+@test
+def error_bodies_are_check_failed():
+    """10 % of 200s carry an error body: they are check_failed, checks.rate 90 % +- 2 %."""
+    rc, data, out, err = run("/api", "--check", "no error: json.error absent", "--check", "status == 200")
+    check(rc == 0, "exit %d, want 0 (no threshold): %s" % (rc, err))
+    c = check_counts_add_up(data)
+    responses = c["ok"] + c["check_failed"]
+    check(c["http_error"] == 0 and responses == c["scheduled"], "every request answered 200: %s" % c)
+    share = c["check_failed"] / responses
+    check(abs(share - 0.10) <= 0.02, "check_failed share %.3f, want 0.10 +- 0.02: %s" % (share, c))
+    ne = data["checks"]["no error"]
+    check(ne["pass"] == c["ok"] and ne["fail"] == c["check_failed"],
+          "'no error' counts %s do not match outcomes %s" % (ne, c))
+    st = data["checks"]["status == 200"]
+    check(st == {"pass": responses, "fail": 0, "body_too_large": 0}, "status check counts %s" % st)
+    check(data["errors"].get("check_failed", 0) == 0, "check_failed is an outcome, not an error kind")
+    lat = data["latency_us"]["count"]
+    check(lat == responses, "latency of check_failed responses is recorded: count %d != %d" % (lat, responses))
+    grp = next(iter(data["groups"].values()))
+    check(grp["check_failed"] == c["check_failed"], "group check_failed %s" % excerpt(data, "groups"))
+
+
+@test
+def checks_threshold_exits_99():
+    """checks.rate > 99% fails at 90 %; the per-name form judges one check."""
+    rc, data, out, err = run("/api", "--check", "no error: json.error absent", "--check", "ok: status == 200",
+                             "--threshold", "checks{name=ok}.rate > 99%", "--threshold", "checks.rate > 99%",
+                             "--threshold", "errors.rate < 5%")
+    check(rc == 99, "exit %d, want 99: %s" % (rc, err))
+    thr = data["thresholds"]
+    check(thr["checks{name=ok}.rate > 99%"]["pass"] is True, "the status check passes: %s" % thr)
+    all_rate = thr["checks.rate > 99%"]["observed"]
+    check(0.93 <= all_rate <= 0.97, "checks.rate over both checks %.3f, want ~0.95" % all_rate)
+    check(thr["checks.rate > 99%"]["pass"] is False, "checks.rate fails: %s" % thr)
+    check(thr["errors.rate < 5%"]["pass"] is False, "errors.rate counts check_failed: %s" % thr)
+
+
+@test
+def server_errors_stay_http_error():
+    """A 500 failing `status == 200` is http_error, never check_failed; the check still counts it."""
+    rc, data, out, err = run("/fail", "--check", "status == 200", rate=100, duration="1s")
+    c = check_counts_add_up(data)
+    check(c["check_failed"] == 0 and c["http_error"] == c["scheduled"], "500s are http_error: %s" % c)
+    check(data["checks"]["status == 200"]["fail"] == c["http_error"], "the check counted each 500 as a fail")
+
+
+@test
+def chunked_and_header_checks():
+    """A chunked JSON body is decoded before judging; header checks read the head."""
+    rc, data, out, err = run("/chunked", "--check", "json.legs[0].name == 'a'", "--check",
+                             "header 'x-served-by' == 'check-test'", "--check", "body contains 'distance'",
+                             rate=100, duration="1s")
+    c = check_counts_add_up(data)
+    check(c["ok"] == c["scheduled"] and c["check_failed"] == 0, "all pass: %s %s" % (c, data["checks"]))
+    for name, counts in data["checks"].items():
+        check(counts["pass"] == c["scheduled"] and counts["fail"] == 0, "%s: %s" % (name, counts))
+
+
+@test
+def body_too_large():
+    """A body over --max-body fails its body checks with body_too_large; status checks still pass."""
+    rc, data, out, err = run("/big", "--check", "json.pad exists", "--check", "s: status == 200",
+                             "--max-body", "64KiB", rate=20, duration="1s")
+    c = check_counts_add_up(data)
+    big = data["checks"]["json.pad exists"]
+    check(big["fail"] == big["body_too_large"] == c["scheduled"] and big["pass"] == 0, "too large: %s" % big)
+    check(data["checks"]["s"]["pass"] == c["scheduled"], "status check passes: %s" % data["checks"])
+    check(c["check_failed"] == c["scheduled"], "each is check_failed: %s" % c)
+    rc, data, out, err = run("/big", "--check", "json.pad exists", rate=20, duration="1s")
+    big = data["checks"]["json.pad exists"]
+    check(big["body_too_large"] == data["requests"]["scheduled"], "2 MiB is over the default 1 MiB: %s" % big)
+    rc, data, out, err = run("/big", "--check", "json.pad exists", "--max-body", "4MiB", rate=20, duration="1s")
+    big = data["checks"]["json.pad exists"]
+    check(big["pass"] == data["requests"]["scheduled"] and big["fail"] == 0, "under --max-body 4MiB: %s" % big)
+
+
+@test
+def summary_lines():
+    """The text summary names check_failed and prints one line per check."""
+    rc, data, out, err = h.run_salvo(["run", url + "/api", "-r", 100, "-d", "1s", "--check", "e: json.error absent"],
+                                     json_out=False, timeout=60)
+    check(" check_failed" in out, "summary lacks check_failed: %s" % out)
+    check("check       e: " in out and "% passed" in out, "summary lacks the check line: %s" % out)
+
+
+@test
+def bad_checks_exit_2():
+    """A bad --check is one line naming it, exit 2, before any traffic."""
+    for expr, word in (("status = 200", "operator"), ("json. > 1", "path"), ("color == 1", "subject"),
+                       ("status in 300..200", "range")):
+        rc, data, out, err = h.run_salvo(["run", url + "/api", "-d", "1s", "--check", expr], json_out=False)
+        lines = err.strip().splitlines()
+        check(rc == 2 and len(lines) == 1 and lines[0].startswith("salvo: bad check '%s'" % expr) and word in lines[0],
+              "--check %r: exit %d, stderr %r" % (expr, rc, err))
+    rc, _, _, err = h.run_salvo(["run", url + "/api", "--check", "a: status == 200", "--check", "a: status < 400"],
+                                json_out=False)
+    check(rc == 2 and "taken" in err, "a duplicate name is refused: %d %r" % (rc, err))
+
+
+if __name__ == "__main__":
+    h.main(setup=setup, teardown=teardown)
