@@ -215,13 +215,43 @@ static void test_intervals(void **state)
     interval_release(NULL);
 }
 
+/* A failed check turns a status < 400 into check_failed, never a 4xx/5xx; verdicts are counted and added. */
+static void test_check_failed(void **state)
+{
+    (void)state;
+    struct recorder r, sum;
+    assert_int_equal(recorder_init(&r, 2), 0);
+    assert_int_equal(recorder_init(&sum, 2), 0);
+    recorder_response_checked(&r, 1, 200, true, 1000 * US, 1000 * US, 1100 * US, 1200 * US);
+    recorder_response_checked(&r, 1, 500, true, 2000 * US, 2000 * US, 2100 * US, 2200 * US);
+    recorder_response_checked(&r, 1, 200, false, 3000 * US, 3000 * US, 3100 * US, 3200 * US);
+    recorder_check(&r, 0, CHECK_PASS);
+    recorder_check(&r, 0, CHECK_FAIL);
+    recorder_check(&r, 1, CHECK_BODY_TOO_LARGE);
+    recorder_check(&r, CHECK_MAX + 3, CHECK_FAIL); /* out of range: ignored */
+    assert_int_equal(r.ok, 1);
+    assert_int_equal(r.check_failed, 1);
+    assert_int_equal(r.http_error, 1);
+    assert_int_equal(r.groups[1].check_failed, 1);
+    assert_int_equal(r.groups[1].requests, 3);
+    assert_int_equal(r.latency.total_count, 3); /* check_failed latency is recorded */
+    recorder_add(&sum, &r);
+    recorder_add(&sum, &r);
+    assert_int_equal(sum.check_failed, 2);
+    assert_int_equal(sum.groups[1].check_failed, 2);
+    assert_int_equal(sum.check_pass[0], 2);
+    assert_int_equal(sum.check_fail[0], 2);
+    assert_int_equal(sum.check_fail[1], 2);
+    assert_int_equal(sum.check_too_large[1], 2);
+    recorder_release(&r);
+    recorder_release(&sum);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_outcomes),
-        cmocka_unit_test(test_windows),
-        cmocka_unit_test(test_add),
-        cmocka_unit_test(test_intervals),
+        cmocka_unit_test(test_outcomes),  cmocka_unit_test(test_windows),      cmocka_unit_test(test_add),
+        cmocka_unit_test(test_intervals), cmocka_unit_test(test_check_failed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

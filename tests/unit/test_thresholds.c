@@ -309,6 +309,44 @@ static void test_apply_notes_the_censoring(void **state)
     json_decref(r);
 }
 
+/* checks.rate is passed / all evaluations; {name=} picks one check; check_failed is an error. */
+static void test_checks_rate(void **state)
+{
+    (void)state;
+    json_t *r = json_loads("{\"requests\": {\"scheduled\": 100, \"ok\": 90, \"check_failed\": 10},"
+                           " \"checks\": {\"a\": {\"pass\": 90, \"fail\": 10}, \"b\": {\"pass\": 100, \"fail\": 0}}}",
+                           0, NULL);
+    assert_non_null(r);
+    static const struct {
+        const char *text;
+        double observed;
+        bool pass;
+    } cases[] = {
+        {"checks.rate > 94%", 0.95, true},        {"checks.rate > 99%", 0.95, false},
+        {"checks{name=a}.rate > 89%", 0.9, true}, {"checks{name=b}.rate >= 100%", 1.0, true},
+        {"errors.rate < 5%", 0.1, false},         {"errors.count == 10", 10, true},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct threshold t;
+        const char *why;
+        assert_int_equal(threshold_parse(&t, cases[i].text, &why), 0);
+        double observed;
+        bool pass = threshold_judge(&t, r, &observed, NULL, 0);
+        if (pass != cases[i].pass || fabs(observed - cases[i].observed) > 1e-9)
+            fail_msg("%s: pass %d observed %g", cases[i].text, pass, observed);
+    }
+    /* No such check, or no checks at all: no data, the gate fails. */
+    struct threshold t;
+    const char *why;
+    double observed;
+    assert_int_equal(threshold_parse(&t, "checks{name=zzz}.rate > 0%", &why), 0);
+    assert_false(threshold_judge(&t, r, &observed, NULL, 0));
+    assert_true(isnan(observed));
+    assert_int_not_equal(threshold_parse(&t, "checks.rate < 150%", &why), 0);
+    assert_int_not_equal(threshold_parse(&t, "checks.p99 < 1ms", &why), 0);
+    json_decref(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -320,6 +358,7 @@ int main(void)
         cmocka_unit_test(test_timed_out_latency_is_a_lower_bound),
         cmocka_unit_test(test_timed_out_requests_missing_from_ttfb),
         cmocka_unit_test(test_apply_notes_the_censoring),
+        cmocka_unit_test(test_checks_rate),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
