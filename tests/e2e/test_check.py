@@ -154,6 +154,19 @@ def body_too_large():
 
 
 @test
+def pipelined_responses_judged_apart():
+    """With --pipeline 4, each response is judged on its own bytes: the share stays 10 %."""
+    rc, data, out, err = h.run_salvo(["run", url + "/api", "--closed", "-c", 2, "--pipeline", 4, "-d", "1s", "-q",
+                                      "--check", "json.error absent"], timeout=60)
+    c = check_counts_add_up(data)
+    responses = c["ok"] + c["check_failed"]
+    check(responses > 100 and c["failed"] == 0, "closed pipelined run got responses: %s" % c)
+    check(abs(c["check_failed"] / responses - 0.10) <= 0.02, "pipelined check_failed share: %s" % c)
+    ch = data["checks"]["json.error absent"]
+    check(ch["pass"] + ch["fail"] == responses, "one verdict per response: %s %s" % (ch, c))
+
+
+@test
 def summary_lines():
     """The text summary names check_failed and prints one line per check."""
     rc, data, out, err = h.run_salvo(["run", url + "/api", "-r", 100, "-d", "1s", "--check", "e: json.error absent"],
