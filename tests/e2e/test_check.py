@@ -167,6 +167,38 @@ def pipelined_responses_judged_apart():
 
 
 @test
+def merge_sums_checks():
+    """salvo merge adds check counts and check_failed; checks.rate judges the merged result."""
+    d = h.make_temp_dir("salvo-e2e-check-merge-")
+    try:
+        paths = []
+        for k in (0, 1):
+            p = "%s/shard%d.json" % (d, k)
+            rc, _, _, err = h.run_salvo(["run", url + "/api", "-r", 200, "-d", "1s", "-q", "--shard", "%d/2" % k,
+                                         "--check", "e: json.error absent", "--json", p], json_out=False)
+            check(rc == 0, "shard %d exit %d: %s" % (k, rc, err))
+            paths.append(p)
+        shards = []
+        for p in paths:
+            with open(p) as f:
+                shards.append(json.load(f))
+        out = "%s/merged.json" % d
+        rc, _, _, err = h.run_salvo(["merge"] + paths + ["--json", out, "--threshold", "checks.rate > 99%"],
+                                    json_out=False)
+        check(rc == 99, "merged checks.rate > 99%% fails at ~90%%: exit %d %s" % (rc, err))
+        with open(out) as f:
+            merged = json.load(f)
+        for key in ("pass", "fail"):
+            want = sum(s["checks"]["e"][key] for s in shards)
+            check(merged["checks"]["e"][key] == want, "merged checks.e.%s %s, want %d" % (key, merged["checks"], want))
+        want = sum(s["requests"]["check_failed"] for s in shards)
+        check(merged["requests"]["check_failed"] == want > 0, "merged check_failed: %s" % merged["requests"])
+        check_counts_add_up(merged)
+    finally:
+        h.remove_temp_dir(d)
+
+
+@test
 def summary_lines():
     """The text summary names check_failed and prints one line per check."""
     rc, data, out, err = h.run_salvo(["run", url + "/api", "-r", 100, "-d", "1s", "--check", "e: json.error absent"],
