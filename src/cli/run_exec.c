@@ -267,10 +267,6 @@ int run_cli_execute(struct run_config *cfg, struct run_args *a)
     fflush(stdout);
     if (r.total.errors[ERR_TLS_VERIFY])
         fprintf(stderr, "salvo: TLS %s for '%s' (use -k to skip verification)\n", r.first_error, cfg->url.host);
-    if (r.total.errors[ERR_H2_NOT_NEGOTIATED])
-        fprintf(stderr,
-                "salvo: '%s' did not pick h2 in TLS ALPN and --http2 requires it (drop --http2 to use HTTP/1.1)\n",
-                cfg->url.host);
     /* One decision for run, merge and report: the verdict of the results JSON (report/analysis.h). */
     code = verdict_of(doc).exit_code;
     const char *cause = json_string_value(json_object_get(doc, "runtime_error"));
