@@ -1,0 +1,153 @@
+/*
+ * test_find.c — the rate search of `salvo find` on a simulated service
+ * (a step passes when its rate is at most the capacity, and is invalid
+ * above the generator's limit), and the trend statistic on synthetic
+ * in-flight series.
+ */
+#include <errno.h>
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "load/find.h"
+
+/* Runs a search against a service of capacity cap and a generator limited to gen; returns the steps. */
+static int simulate(struct find_search *s, double from, double max, double cap, double gen, int confirm_fails)
+{
+    assert_int_equal(find_init(s, from, max, 0.05), 0);
+    double rate;
+    bool confirm;
+    int guard = 0;
+    while (find_next(s, &rate, &confirm) && guard++ < 100) {
+        enum find_verdict v = rate > gen ? FIND_INVALID : rate <= cap ? FIND_PASS : FIND_FAIL;
+        /* A service that passes short steps near its capacity but queues up when held longer. */
+        if (confirm && v == FIND_PASS && confirm_fails > 0) confirm_fails--, v = FIND_FAIL;
+        find_record(s, v);
+    }
+    assert_true(guard < 100);
+    return s->steps;
+}
+
+static void budget_over_capacities(void **state)
+{
+    (void)state;
+    int worst = 0;
+    for (double cap = 100; cap <= 100000 * 1.0001; cap *= 1.07) {
+        struct find_search s;
+        int steps = simulate(&s, 100, 1e9, cap, INFINITY, 0);
+        if (steps > worst) worst = steps;
+        assert_int_equal(s.stop, FIND_STOP_FOUND);
+        assert_true(s.capacity <= cap);
+        assert_true(s.capacity >= cap / 1.05);
+        assert_true(s.hi > cap && s.hi <= s.capacity * 1.05 + 1e-9);
+    }
+    /* Also the edges exactly. */
+    struct find_search s;
+    int a = simulate(&s, 100, 1e9, 100, INFINITY, 0), b = simulate(&s, 100, 1e9, 100000, INFINITY, 0);
+    if (a > worst) worst = a;
+    if (b > worst) worst = b;
+    assert_true(worst <= 12);
+}
+
+static void lowest_rate_fails(void **state)
+{
+    (void)state;
+    struct find_search s;
+    assert_int_equal(simulate(&s, 100, 1e6, 50, INFINITY, 0), 1);
+    assert_int_equal(s.stop, FIND_STOP_LOWEST_FAILS);
+}
+
+static void generator_is_the_limit(void **state)
+{
+    (void)state;
+    struct find_search s;
+    simulate(&s, 100, 1e9, 1e6, 30000, 0);
+    assert_int_equal(s.stop, FIND_STOP_GENERATOR);
+    assert_true(s.hi_invalid);
+    assert_true(s.hi > 30000 && s.lo <= 30000);
+    assert_true(s.capacity == 0);
+    /* A service failure below the generator's limit is a real answer. */
+    simulate(&s, 100, 1e9, 5000, 30000, 0);
+    assert_int_equal(s.stop, FIND_STOP_FOUND);
+    assert_true(s.capacity <= 5000 && s.capacity >= 5000 / 1.05);
+}
+
+static void confirmation_steps_down(void **state)
+{
+    (void)state;
+    struct find_search s;
+    simulate(&s, 100, 1e9, 2000, INFINITY, 1);
+    assert_int_equal(s.stop, FIND_STOP_FOUND);
+    assert_true(s.capacity < 2000 / 1.05 && s.capacity >= 2000 / 1.05 / 1.05 - 1e-9);
+    simulate(&s, 100, 1e9, 2000, INFINITY, FIND_MAX_CONFIRMS);
+    assert_int_equal(s.stop, FIND_STOP_CONFIRM_FAILS);
+}
+
+static void max_caps_the_search(void **state)
+{
+    (void)state;
+    struct find_search s;
+    simulate(&s, 100, 1000, 1e6, INFINITY, 0);
+    assert_int_equal(s.stop, FIND_STOP_MAX);
+    assert_true(s.capacity == 1000);
+    assert_int_equal(find_init(&s, 1000, 100, 0.05), -EINVAL);
+    assert_int_equal(find_init(&s, 0, 100, 0.05), -EINVAL);
+}
+
+static void trend_flat_noisy_is_not_growing(void **state)
+{
+    (void)state;
+    double y[18];
+    /* Steady in-flight around 4 with a deterministic wobble. */
+    for (int i = 0; i < 18; i++)
+        y[i] = 4 + ((i * 7) % 5) - 2;
+    struct find_trend t;
+    find_trend(y, 18, 1.0, &t);
+    assert_false(t.growing);
+    assert_true(fabs(t.mean - 4) < 1);
+    /* Idle: all zero. */
+    for (int i = 0; i < 18; i++)
+        y[i] = 0;
+    find_trend(y, 18, 1.0, &t);
+    assert_false(t.growing);
+}
+
+static void trend_queue_building_is_growing(void **state)
+{
+    (void)state;
+    double y[18];
+    /* 2 % over capacity at 2000/s: 40 more requests queue every second. */
+    for (int i = 0; i < 18; i++)
+        y[i] = 4 + 40.0 * i + ((i * 7) % 5) - 2;
+    struct find_trend t;
+    find_trend(y, 18, 1.0, &t);
+    assert_true(t.growing);
+    assert_true(fabs(t.slope_per_s - 40) < 2);
+    /* A slope that is significant but small next to the mean (< 5 % per 10 s) is not a queue. */
+    for (int i = 0; i < 18; i++)
+        y[i] = 1000 + 0.2 * i;
+    find_trend(y, 18, 1.0, &t);
+    assert_false(t.growing);
+    /* Falling in-flight (draining after a burst) is not growing. */
+    for (int i = 0; i < 18; i++)
+        y[i] = 100 - 5.0 * i;
+    find_trend(y, 18, 1.0, &t);
+    assert_false(t.growing);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(budget_over_capacities),
+        cmocka_unit_test(lowest_rate_fails),
+        cmocka_unit_test(generator_is_the_limit),
+        cmocka_unit_test(confirmation_steps_down),
+        cmocka_unit_test(max_caps_the_search),
+        cmocka_unit_test(trend_flat_noisy_is_not_growing),
+        cmocka_unit_test(trend_queue_building_is_growing),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
