@@ -22,6 +22,7 @@
 #include "cli/common.h"
 #include "core/clock.h"
 #include "core/endpoint.h"
+#include "core/units.h"
 #include "target/roadmap.h"
 #include "target/route_cache.h"
 #include "target/server.h"
@@ -41,7 +42,12 @@
     L(OPT_QUEUE, "queue", "N", "route jobs that may wait for a worker; more get 503 (default 128)", 0,                 \
       TARGET_MAX_QUEUE)                                                                                                \
     L(OPT_GEN_TRIPS, "gen-trips", "N", "write N random trips as CSV and exit (no server)", 1, MAX_TRIPS)               \
-    L(OPT_OUT, "out", "FILE", "where --gen-trips writes (default stdout)", 0, 0)
+    L(OPT_OUT, "out", "FILE", "where --gen-trips writes (default stdout)", 0, 0)                                       \
+    L(OPT_SERVICE_TIME, "service-time", "D",                                                                           \
+      "hold a worker for D per request instead of routing (every path but\n/health and /metrics); capacity is "        \
+      "workers / D",                                                                                                   \
+      0, 0)                                                                                                            \
+    L(OPT_JITTER, "jitter", "J", "with --service-time: each hold is uniform in D-J..D+J", 0, 0)
 
 enum { OPT_TARGET_FIRST = CLI_FIRST_LONG - 1, TARGET_OPTIONS(CLI_SKIP, CLI_ENUM) };
 
@@ -64,6 +70,7 @@ struct target_args {
     const char *listen, *out;
     uint64_t seed, trips;
     uint32_t cache, workers, queue;
+    uint64_t hold_ns, jitter_ns;
     bool gen_trips;
 };
 
@@ -72,6 +79,12 @@ static int target_opt(const struct cli_opt *o, char *arg, void *ctx)
 {
     struct target_args *a = ctx;
     uint64_t v;
+    if (o->id == OPT_SERVICE_TIME || o->id == OPT_JITTER) {
+        uint64_t *dst = o->id == OPT_SERVICE_TIME ? &a->hold_ns : &a->jitter_ns;
+        if (parse_duration_ns(arg, dst) < 0 || (o->id == OPT_SERVICE_TIME && *dst == 0))
+            return cli_bad_value(o, arg, "expected a positive duration, e.g. 2ms");
+        return -1;
+    }
     int code = o->id == OPT_LISTEN || o->id == OPT_OUT ? -1 : cli_uint(o, arg, &v);
     if (code >= 0) return code;
     switch (o->id) {
@@ -222,8 +235,14 @@ int cli_target(int argc, char **argv)
     if (optind < argc) return usage_error("unexpected argument '%s' (try 'salvo target --help')", argv[optind]);
     if (a.out && !a.gen_trips) return usage_error("--out needs --gen-trips");
     if (a.gen_trips) return write_trips(&a);
-    struct target_config cfg = {
-        .workers = a.workers, .queue = a.queue, .cache = a.cache, .max_conns = connection_cap()};
+    if (a.jitter_ns && !a.hold_ns) return usage_error("--jitter needs --service-time");
+    if (a.jitter_ns >= a.hold_ns && a.hold_ns) return usage_error("--jitter must be shorter than --service-time");
+    struct target_config cfg = {.workers = a.workers,
+                                .queue = a.queue,
+                                .cache = a.cache,
+                                .max_conns = connection_cap(),
+                                .hold_ns = a.hold_ns,
+                                .hold_jitter_ns = a.jitter_ns};
     const char *why;
     if (parse_listen(a.listen, &cfg, &why) < 0) return usage_error("bad value '%s' for --listen: %s", a.listen, why);
     return serve(&a, &cfg);

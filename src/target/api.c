@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "core/clock.h"
+#include "target/hold.h"
 #include "target/route_query.h"
 #include "target/service.h"
 #include "target/tconn.h"
@@ -50,6 +51,11 @@ static void serve_metrics(struct target_service *srv, struct tconn *c)
     };
     /* Leave room for the response head in the connection's buffer. */
     int n = target_metrics_render(&srv->metrics, &g, srv->scratch, sizeof(srv->scratch) - 512);
+    int h = n < 0 ? 0 : hold_render(srv, srv->scratch + n, sizeof(srv->scratch) - 512 - (size_t)n);
+    if (h < 0)
+        n = -1;
+    else
+        n += h;
     if (n < 0)
         reply(srv, c, 500, NULL, "{\"error\":\"metrics page too large\"}");
     else
@@ -110,6 +116,10 @@ static enum api_outcome serve_route(struct target_service *srv, struct tconn *c,
 
 void api_finish(struct target_service *srv, const struct route_job *job)
 {
+    if (job->hold_ns) {
+        hold_finish(srv, job);
+        return;
+    }
     srv->inflight--;
     target_metrics_compute(&srv->metrics, job->compute_ns, job->result.settled);
     bool reachable = job->status == 0;
@@ -142,6 +152,7 @@ enum api_outcome api_handle(struct target_service *srv, struct tconn *c, const s
     const char *query = mark ? mark + 1 : req->target + req->target_len;
     size_t query_len = req->target_len - path_len - (mark ? 1 : 0);
     enum endpoint ep = find_endpoint(req->target, path_len);
+    if (srv->cfg.hold_ns && ep != EP_HEALTH && ep != EP_METRICS) return hold_admit(srv, c);
     bool get = (req->method_len == 3 && memcmp(req->method, "GET", 3) == 0) || c->head_only;
     if (ep == EP_NONE)
         reply(srv, c, 404, NULL, "{\"error\":\"not found\"}");

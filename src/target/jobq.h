@@ -28,6 +28,7 @@ struct route_job {
     uint64_t queued_ns;         /* when the event thread queued it */
     int status;                 /* set by the worker: 0 or -ENOENT (no route) */
     uint64_t compute_ns;        /* set by the worker: time spent in A* */
+    uint64_t hold_ns;           /* non-zero: hold a worker this long instead (hold.h) */
     struct route_result result; /* set by the worker when status is 0 */
 };
 

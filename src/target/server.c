@@ -45,7 +45,10 @@ static void *worker_main(void *arg)
     struct route_job job;
     while (jobq_pop(&srv->svc.jobs, &job) == 0) {
         uint64_t start_ns = clock_now_ns();
-        job.status = astar_route(&w->astar, job.from, job.to, &job.result);
+        if (job.hold_ns)
+            hold_run(&job, start_ns);
+        else
+            job.status = astar_route(&w->astar, job.from, job.to, &job.result);
         job.compute_ns = clock_now_ns() - start_ns;
         /* Cannot fail: admission keeps the done queue's content below its capacity. */
         jobq_push(&srv->svc.done, &job);

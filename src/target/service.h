@@ -16,6 +16,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "target/hold.h"
 #include "target/jobq.h"
 #include "target/metrics.h"
 #include "target/roadmap.h"
@@ -27,10 +28,11 @@
 struct target_config {
     struct sockaddr_storage listen_addr;
     socklen_t listen_len;
-    uint32_t workers;   /* 1..TARGET_MAX_WORKERS */
-    uint32_t queue;     /* 0..TARGET_MAX_QUEUE */
-    uint32_t cache;     /* 0..ROUTE_CACHE_MAX entries */
-    uint32_t max_conns; /* the slot table's size: at most this many connections are open */
+    uint32_t workers;                 /* 1..TARGET_MAX_WORKERS */
+    uint32_t queue;                   /* 0..TARGET_MAX_QUEUE */
+    uint32_t cache;                   /* 0..ROUTE_CACHE_MAX entries */
+    uint32_t max_conns;               /* the slot table's size: at most this many connections are open */
+    uint64_t hold_ns, hold_jitter_ns; /* --service-time, --jitter (hold.h); 0: serve routes */
 };
 
 /* A connection slot: the generation tells a reused slot from its former self. */
@@ -50,6 +52,7 @@ struct target_service {
     uint32_t inflight; /* jobs queued, computing or done-but-unanswered */
     struct route_cache cache;
     struct target_metrics metrics;
+    struct target_hold hold;
     struct target_slot *slots;
     uint32_t free_slot, open_conns;
     char scratch[TCONN_RESPONSE_MAX]; /* response bodies being built (event thread) */
