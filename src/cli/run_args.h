@@ -60,6 +60,27 @@ struct run_args {
     uint32_t nchecks;
 };
 
+/* Fills run's defaults into cfg and a. */
+void run_cli_defaults(struct run_config *cfg, struct run_args *a);
+
+/* A verb built on run's options (`salvo find`): its own rows come after run's. */
+struct run_cli_ext {
+    const char *name, *synopsis, *epilog;
+    const struct cli_opt *opts;
+    size_t nopts;
+    int (*handle)(const struct cli_opt *opt, char *arg, void *ctx); /* -2: let run's handler take it */
+    void *ctx;
+};
+
+/*
+ * Parses and checks a run's command line (ext: NULL for `salvo run`) into
+ * cfg and a, which run_cli_defaults filled. Returns -1 when ready, else
+ * the exit code; run_cli_release frees what it built either way.
+ */
+int run_cli_prepare(int argc, char **argv, const struct run_cli_ext *ext, struct run_config *cfg, struct run_args *a,
+                    char **body_buf);
+void run_cli_release(struct run_config *cfg, struct run_args *a, char *body_buf);
+
 /* Runs the configured load, reports it and returns the exit code. */
 int run_cli_execute(struct run_config *cfg, struct run_args *a);
 

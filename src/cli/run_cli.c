@@ -680,9 +680,9 @@ static void keep_provenance(struct run_config *cfg, struct run_args *a, int argc
     };
 }
 
-int cli_run(int argc, char **argv)
+void run_cli_defaults(struct run_config *cfg, struct run_args *a)
 {
-    struct run_config cfg = {
+    *cfg = (struct run_config){
         .arrival = ARRIVAL_CONSTANT,
         .duration_ns = 10 * NS_PER_S,
         .timeout_ns = 10 * NS_PER_S,
@@ -694,34 +694,82 @@ int cli_run(int argc, char **argv)
         .method = "GET",
         .tls = {.verify = true},
     };
-    static struct run_args a; /* large (thresholds); one run per process */
-    memset(&a, 0, sizeof(a));
-    a.max_names = 100;
-    a.pick = PICK_SEQ;
-    struct run_ctx ctx = {&cfg, &a};
-    int code = cli_parse(&run_verb, argc, argv, run_opt, &ctx);
+    memset(a, 0, sizeof(*a));
+    a->max_names = 100;
+    a->pick = PICK_SEQ;
+}
+
+/* A verb built on run's options: its rows after run's, its handler first (-2: run's turn). */
+struct ext_ctx {
+    struct run_ctx run;
+    const struct run_cli_ext *ext;
+};
+
+static int ext_opt(const struct cli_opt *o, char *arg, void *ctx)
+{
+    struct ext_ctx *e = ctx;
+    int code = e->ext->handle(o, arg, e->ext->ctx);
+    return code == -2 ? run_opt(o, arg, &e->run) : code;
+}
+
+/* cli_parse with run's rows, or run's plus ext's. */
+static int parse_with(const struct run_cli_ext *ext, int argc, char **argv, struct run_ctx *ctx)
+{
+    if (!ext) return cli_parse(&run_verb, argc, argv, run_opt, ctx);
+    size_t n = CLI_NOPTS(run_opts) + ext->nopts;
+    struct cli_opt *rows = malloc(n * sizeof(*rows));
+    if (!rows) abort();
+    memcpy(rows, run_opts, sizeof(run_opts));
+    memcpy(rows + CLI_NOPTS(run_opts), ext->opts, ext->nopts * sizeof(*rows));
+    struct cli_verb v = {.name = ext->name, .synopsis = ext->synopsis, .epilog = ext->epilog, .opts = rows, .nopts = n};
+    struct ext_ctx e = {*ctx, ext};
+    int code = cli_parse(&v, argc, argv, ext_opt, &e);
+    free(rows);
+    return code;
+}
+
+int run_cli_prepare(int argc, char **argv, const struct run_cli_ext *ext, struct run_config *cfg, struct run_args *a,
+                    char **body_buf)
+{
+    struct run_ctx ctx = {cfg, a};
+    *body_buf = NULL;
+    int code = parse_with(ext, argc, argv, &ctx);
     if (code >= 0) return code;
-    if (optind + 1 < argc) return usage_error("unexpected argument '%s' (try 'salvo run --help')", argv[optind + 1]);
-    if (!a.pick_seed_given && getrandom(&a.pick_seed, sizeof(a.pick_seed), 0) != sizeof(a.pick_seed))
-        a.pick_seed = clock_wall_ns() ^ ((uint64_t)getpid() << 32);
-    if (!a.pick_seed_given) a.pick_seed >>= 11; /* 53 bits: exact as a JSON number in any reader */
-    cfg.url_text = optind < argc ? argv[optind] : NULL;
-    keep_provenance(&cfg, &a, argc, argv);
-    cfg.checks = a.checks;
-    cfg.nchecks = a.nchecks;
-    if (!cfg.max_body) cfg.max_body = CHECK_MAX_BODY_DEFAULT;
-    for (uint32_t i = 0; i < a.nchecks; i++)
-        cfg.check_body |= check_needs_body(&a.checks[i]);
-    char *body_buf = NULL;
-    code = finish_config(&cfg, &a, &body_buf);
-    if (code < 0) {
-        compute_run_id(&cfg, &a);
-        code = run_cli_execute(&cfg, &a);
-    }
-    reqgen_release(&a.gen);
-    if (a.has_targets) targets_release(&a.targets);
-    if (a.has_feeder) feeder_release(&a.feeder);
-    tls_release(&cfg.tls);
+    if (optind + 1 < argc)
+        return usage_error("unexpected argument '%s' (try 'salvo %s --help')", argv[optind + 1],
+                           ext ? ext->name : "run");
+    if (!a->pick_seed_given && getrandom(&a->pick_seed, sizeof(a->pick_seed), 0) != sizeof(a->pick_seed))
+        a->pick_seed = clock_wall_ns() ^ ((uint64_t)getpid() << 32);
+    if (!a->pick_seed_given) a->pick_seed >>= 11; /* 53 bits: exact as a JSON number in any reader */
+    cfg->url_text = optind < argc ? argv[optind] : NULL;
+    keep_provenance(cfg, a, argc, argv);
+    cfg->checks = a->checks;
+    cfg->nchecks = a->nchecks;
+    if (!cfg->max_body) cfg->max_body = CHECK_MAX_BODY_DEFAULT;
+    for (uint32_t i = 0; i < a->nchecks; i++)
+        cfg->check_body |= check_needs_body(&a->checks[i]);
+    code = finish_config(cfg, a, body_buf);
+    if (code < 0) compute_run_id(cfg, a);
+    return code;
+}
+
+void run_cli_release(struct run_config *cfg, struct run_args *a, char *body_buf)
+{
+    reqgen_release(&a->gen);
+    if (a->has_targets) targets_release(&a->targets);
+    if (a->has_feeder) feeder_release(&a->feeder);
+    tls_release(&cfg->tls);
     free(body_buf);
+}
+
+int cli_run(int argc, char **argv)
+{
+    struct run_config cfg;
+    static struct run_args a; /* large (thresholds); one run per process */
+    char *body_buf;
+    run_cli_defaults(&cfg, &a);
+    int code = run_cli_prepare(argc, argv, NULL, &cfg, &a, &body_buf);
+    if (code < 0) code = run_cli_execute(&cfg, &a);
+    run_cli_release(&cfg, &a, body_buf);
     return code;
 }
