@@ -16,6 +16,7 @@ static void usage(FILE *out)
           "  chaos        fault proxy: toxiproxy's toxics and API, plus HTTP-aware toxics\n"
           "  demo         the naive test and the honest test of a demo service, side by side\n"
           "  doctor       audit this machine's kernel and limits for a planned run\n"
+          "  find URL     the highest rate the service sustains within --slo EXPR\n"
           "  merge FILE…  add the results of the shards of one run into one result\n"
           "  compare B C  baseline against candidate: changes with confidence intervals, --fail-if gates\n"
           "  report FILE  render saved results as one HTML page (--html OUT)\n"
@@ -31,8 +32,9 @@ static const struct {
     const char *name;
     int (*fn)(int argc, char **argv);
 } verbs[] = {
-    {"run", cli_run},       {"chaos", cli_chaos},   {"demo", cli_demo},   {"target", cli_target},
-    {"doctor", cli_doctor}, {"report", cli_report}, {"merge", cli_merge}, {"compare", cli_compare},
+    {"run", cli_run},       {"chaos", cli_chaos},     {"demo", cli_demo},
+    {"target", cli_target}, {"doctor", cli_doctor},   {"report", cli_report},
+    {"merge", cli_merge},   {"compare", cli_compare}, {"find", cli_find},
 };
 
 /* The verb called name, or -1. */

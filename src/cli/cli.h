@@ -29,5 +29,7 @@ int cli_compare(int argc, char **argv);
 /* `salvo target [options]`: the demo route-planning service. */
 int cli_target(int argc, char **argv);
 int cli_chaos(int argc, char **argv);
+/* `salvo find URL --slo EXPR… [run options]`: the highest sustainable rate. */
+int cli_find(int argc, char **argv);
 
 #endif
