@@ -209,6 +209,12 @@ static int conclude(const struct find_search *s, int sig, bool quiet)
         fprintf(stderr, "salvo: the generator, not the service, is the limit at %.0f/s: add threads or shards\n",
                 s->hi);
         return EXIT_INVALID;
+    case FIND_STOP_GENERATOR_GAP:
+        fprintf(stderr,
+                "salvo: the service fails at %.0f/s, but the generator could not produce more than %.0f/s: the "
+                "capacity lies between them; add threads or shards\n",
+                s->fail, s->lo);
+        return EXIT_INVALID;
     case FIND_STOP_LOWEST_FAILS:
         fprintf(stderr, "salvo: even the lowest rate, %.0f/s, fails the SLOs\n", s->from);
         return EXIT_THRESHOLD;

@@ -39,7 +39,7 @@ static void plan_after_bound(struct find_search *s)
     }
     /* The bound ahead of the highest pass is the generator's: salvo is the limit, not the service. */
     if (s->hi_invalid) {
-        finish(s, FIND_STOP_GENERATOR);
+        finish(s, s->fail > 0 ? FIND_STOP_GENERATOR_GAP : FIND_STOP_GENERATOR);
         return;
     }
     s->phase = FIND_CONFIRM;
@@ -54,11 +54,11 @@ static void record_confirm(struct find_search *s, enum find_verdict v)
     }
     if (v == FIND_INVALID) {
         s->hi = s->lo, s->hi_invalid = true;
-        finish(s, FIND_STOP_GENERATOR);
+        finish(s, s->fail > 0 ? FIND_STOP_GENERATOR_GAP : FIND_STOP_GENERATOR);
         return;
     }
     /* Held twice as long it queued up: it was not sustainable, step down and confirm again. */
-    s->hi = s->lo, s->hi_invalid = false;
+    s->hi = s->lo, s->hi_invalid = false, s->fail = s->lo;
     s->lo = s->lo / (1 + s->precision);
     if (++s->confirms >= FIND_MAX_CONFIRMS || s->lo < s->from) {
         s->lo = 0;
@@ -96,6 +96,7 @@ void find_record(struct find_search *s, enum find_verdict v)
         /* A service failure bounds tighter than a generator bound above it; an invalid step below a failure too. */
         s->hi = rate;
         s->hi_invalid = v == FIND_INVALID;
+        if (v == FIND_FAIL) s->fail = rate;
         if (s->lo == 0) {
             /* Not even --from could be generated: nothing valid passed. */
             finish(s, FIND_STOP_GENERATOR);
@@ -112,6 +113,7 @@ const char *find_stop_name(enum find_stop stop)
     case FIND_STOP_MAX: return "max";
     case FIND_STOP_LOWEST_FAILS: return "lowest_rate_fails";
     case FIND_STOP_GENERATOR: return "generator_limit";
+    case FIND_STOP_GENERATOR_GAP: return "generator_limit_below_failure";
     case FIND_STOP_CONFIRM_FAILS: return "confirmation_fails";
     case FIND_STOP_NONE: break;
     }

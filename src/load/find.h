@@ -38,6 +38,7 @@ enum find_stop {
     FIND_STOP_MAX,           /* --max passed and confirmed: capacity is at least --max */
     FIND_STOP_LOWEST_FAILS,  /* even --from fails the SLOs (exit 99) */
     FIND_STOP_GENERATOR,     /* the highest valid step passes: salvo is the limit (exit 98) */
+    FIND_STOP_GENERATOR_GAP, /* the service fails at s->fail, but salvo cannot produce rates above s->lo (98) */
     FIND_STOP_CONFIRM_FAILS, /* every confirmation failed (exit 99) */
 };
 
@@ -47,6 +48,7 @@ struct find_search {
     double lo;       /* highest passing rate (0: none yet) */
     double hi;       /* lowest failing or invalid rate (0: none yet) */
     bool hi_invalid; /* hi is a generator bound, not a service failure */
+    double fail;     /* lowest rate the service failed at (0: none) */
     double next;     /* the rate find_next returns */
     int confirms;    /* confirmations tried */
     int steps;       /* steps recorded */

@@ -69,6 +69,14 @@ static void generator_is_the_limit(void **state)
     assert_true(s.hi_invalid);
     assert_true(s.hi > 30000 && s.lo <= 30000);
     assert_true(s.capacity == 0);
+    /* The generator failing below a service failure: no capacity, the gap between the two is reported. */
+    assert_int_equal(find_init(&s, 100, 1e9, 0.05), 0);
+    double rate;
+    bool confirm;
+    while (find_next(&s, &rate, &confirm))
+        find_record(&s, rate >= 3000 ? FIND_FAIL : rate > 1700 ? FIND_INVALID : FIND_PASS);
+    assert_int_equal(s.stop, FIND_STOP_GENERATOR_GAP);
+    assert_true(s.fail >= 3000 && s.lo <= 1700 && s.capacity == 0);
     /* A service failure below the generator's limit is a real answer. */
     simulate(&s, 100, 1e9, 5000, 30000, 0);
     assert_int_equal(s.stop, FIND_STOP_FOUND);
