@@ -253,6 +253,7 @@ static int search(struct run_config *cfg, struct find_args *f, struct find_searc
     double rate;
     bool confirm;
     FILE *out = cfg->quiet ? NULL : stdout;
+    bool retried = false; /* an invalid step is run once more before it bounds the search */
     if (out) fprintf(out, "step       rate  verdict       p50       p99     p99.9   errors  valid   why\n");
     while (find_next(s, &rate, &confirm)) {
         if (!cfg->quiet)
@@ -278,6 +279,14 @@ static int search(struct run_config *cfg, struct find_args *f, struct find_searc
         json_array_append_new(steps, doc);
         if (out) print_step(out, (int)json_array_size(steps) - 1, doc);
         if (out) fflush(out);
+        /* A stall of the machine (a steal burst, a neighbour) is not the generator's limit: one retry. */
+        if (v == FIND_INVALID && !retried) {
+            retried = true;
+            if (!cfg->quiet) fprintf(stderr, "salvo: find step at %.0f/s was invalid; running it once more\n", rate);
+            if ((*sig = cooldown(f->cooldown_ns))) return -1;
+            continue;
+        }
+        retried = false;
         find_record(s, v);
         if (s->phase != FIND_DONE && (*sig = cooldown(f->cooldown_ns))) return -1;
     }
