@@ -92,10 +92,10 @@ if [ -x "$NGINX" ]; then
     . "$ROOT/bench/nginx.sh"
     NPORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
     write_nginx_conf "$WORK" "$NPORT"
-    "$NGINX" -c "$WORK/nginx.conf" -p "$WORK" 2>"$WORK/nginx.err" &&
-        for _ in $(seq 50); do [ -s "$WORK/nginx.pid" ] && break; sleep 0.1; done
+    "$NGINX" -c "$WORK/nginx.conf" -p "$WORK" 2>"$WORK/nginx.err" & # daemon off: stays our child
+    PIDS+=($!)
+    for _ in $(seq 50); do [ -s "$WORK/nginx.pid" ] && break; sleep 0.1; done
     if [ -s "$WORK/nginx.pid" ]; then
-        PIDS+=("$(cat "$WORK/nginx.pid")")
         run_find nginx "http://127.0.0.1:$NPORT/" --slo 'latency.p99 < 100ms' --from 1000 --step-duration "$STEP"
     fi
 fi
