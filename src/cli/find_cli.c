@@ -191,11 +191,13 @@ static json_t *run_step(struct run_config *cfg, struct find_run *fr, double rate
 }
 
 /* The verdict line and the exit code of a finished (or stopped) search. */
-static int conclude(const struct find_search *s, int sig, bool quiet)
+static int conclude(const struct find_search *s, int sig, bool quiet, size_t nsteps)
 {
     if (sig) {
-        fprintf(stderr, "salvo: find interrupted after %d steps; bracket so far [%.0f, %.0f]/s\n", s->steps, s->lo,
-                s->hi);
+        char lo[32] = "-", hi[32] = "-";
+        if (s->lo > 0) snprintf(lo, sizeof(lo), "%.0f", s->lo);
+        if (s->hi > 0) snprintf(hi, sizeof(hi), "%.0f", s->hi);
+        fprintf(stderr, "salvo: find interrupted after %zu steps; bracket so far [%s, %s]/s\n", nsteps, lo, hi);
         return 128 + sig;
     }
     switch (s->stop) {
@@ -332,7 +334,7 @@ int cli_find(int argc, char **argv)
     json_t *steps = json_array();
     int sig = 0;
     code = search(&cfg, &f, &s, steps, &sig);
-    if (code < 0) code = conclude(&s, sig, cfg.quiet);
+    if (code < 0) code = conclude(&s, sig, cfg.quiet, json_array_size(steps));
     json_t *doc = find_doc(&s, steps, &f, sig);
     json_decref(steps);
     if (cfg.json_path && report_json_save(doc, cfg.json_path) < 0) {
