@@ -218,7 +218,7 @@ static int conclude(const struct find_search *s, int sig, bool quiet, size_t nst
                 s->fail, s->lo);
         return EXIT_INVALID;
     case FIND_STOP_LOWEST_FAILS:
-        fprintf(stderr, "salvo: even the lowest rate, %.0f/s, fails the SLOs\n", s->from);
+        fprintf(stderr, "salvo: even the lowest rate, %.0f/s, is not sustainable within the SLOs\n", s->from);
         return EXIT_THRESHOLD;
     default:
         fprintf(stderr, "salvo: no rate held within the SLOs for a confirmation (lowest failing %.0f/s)\n", s->hi);
