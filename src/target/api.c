@@ -152,7 +152,7 @@ enum api_outcome api_handle(struct target_service *srv, struct tconn *c, const s
     const char *query = mark ? mark + 1 : req->target + req->target_len;
     size_t query_len = req->target_len - path_len - (mark ? 1 : 0);
     enum endpoint ep = find_endpoint(req->target, path_len);
-    if (srv->cfg.hold_ns && ep != EP_HEALTH && ep != EP_METRICS) return hold_admit(srv, c);
+    if (srv->cfg.hold_ns && ep != EP_HEALTH && ep != EP_METRICS) return hold_admit(srv, c) ? API_PENDING : API_DONE;
     bool get = (req->method_len == 3 && memcmp(req->method, "GET", 3) == 0) || c->head_only;
     if (ep == EP_NONE)
         reply(srv, c, 404, NULL, "{\"error\":\"not found\"}");

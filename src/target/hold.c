@@ -20,7 +20,7 @@ static uint64_t next_hold_ns(struct target_service *svc)
     return v < 1 ? 1 : (uint64_t)v;
 }
 
-enum api_outcome hold_admit(struct target_service *svc, struct tconn *c)
+bool hold_admit(struct target_service *svc, struct tconn *c)
 {
     struct route_job job = {
         .slot = c->slot, .gen = svc->slots[c->slot].gen, .queued_ns = clock_now_ns(), .hold_ns = next_hold_ns(svc)};
@@ -28,10 +28,10 @@ enum api_outcome hold_admit(struct target_service *svc, struct tconn *c)
         int n = snprintf(svc->scratch, sizeof(svc->scratch), "{\"error\":\"overloaded: %u requests outstanding\"}",
                          svc->inflight);
         tconn_respond(c, 503, NULL, "Retry-After: 1\r\n", svc->scratch, (size_t)n);
-        return API_DONE;
+        return false;
     }
     svc->inflight++;
-    return API_PENDING;
+    return true;
 }
 
 void hold_run(const struct route_job *job, uint64_t start_ns)

@@ -12,8 +12,9 @@
  * exported in /metrics (salvo_target_hold_seconds_{sum,count,max}), so a
  * test computes the capacity from what happened rather than from D.
  *
- * The state lives in target_service (event thread only); the workers see
- * nothing but the duration written into each job.
+ * The state (struct target_hold, hold_state.h) lives in target_service
+ * (event thread only); the workers see nothing but the duration written
+ * into each job.
  */
 #ifndef SALVO_TARGET_HOLD_H
 #define SALVO_TARGET_HOLD_H
@@ -21,20 +22,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "target/api.h"
+#include <stdbool.h>
+
 #include "target/jobq.h"
-#include "target/rng.h"
+#include "target/service.h"
 
-#define HOLD_SPIN_NS 100000ull /* the sleep ends this early; the worker spins the rest (timer slack) */
-
-/* The counters and the jitter stream of held requests (event thread). */
-struct target_hold {
-    struct rng rng;
-    uint64_t count, sum_ns, max_ns;
-};
-
-/* Admits one held request: queues it for a worker (API_PENDING), or answers 503 (API_DONE). */
-enum api_outcome hold_admit(struct target_service *svc, struct tconn *c);
+/* Admits one held request: true when it was queued for a worker, false when answered 503 at once. */
+bool hold_admit(struct target_service *svc, struct tconn *c);
 /* On a worker: holds it until start_ns + job->hold_ns. */
 void hold_run(const struct route_job *job, uint64_t start_ns);
 /* On the event thread: counts the finished hold and answers its connection if it still exists. */

@@ -27,6 +27,7 @@
 #include "core/clock.h"
 #include "core/container.h"
 #include "target/api.h"
+#include "target/hold.h"
 #include "target/service.h"
 #include "target/tconn.h"
 

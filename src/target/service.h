@@ -16,7 +16,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
-#include "target/hold.h"
+#include "target/hold_state.h"
 #include "target/jobq.h"
 #include "target/metrics.h"
 #include "target/roadmap.h"
