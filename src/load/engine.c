@@ -378,6 +378,7 @@ static void on_end_timer(struct timer *t, uint64_t now)
 int worker_init(struct worker *w, const struct run_config *cfg, uint32_t id, uint64_t start_ns)
 {
     memset(w, 0, sizeof(*w));
+    w->wake_fd = -1; /* worker_release after an early failure must not close fd 0 (stdin) */
     w->id = id;
     w->cfg = cfg;
     w->transport = cfg->url.tls ? &transport_tls : &transport_plain;
