@@ -55,10 +55,10 @@ def reset():
     check(status == 204, "POST /reset answered %s" % status)
 
 
-def run(url, rate, duration, *extra, timeout=60):
+def run(url, rate, duration, *extra, timeout=60, want_rc=0):
     rc, data, out, err = h.run_salvo(["run", url, "-r", rate, "-d", duration, "--allow-invalid", "-q",
                                       "--progress", "off"] + list(extra), timeout=timeout)
-    check(rc == 0 and data is not None, "salvo run exited %s: %s" % (rc, err.strip()[-400:]))
+    check(rc == want_rc and data is not None, "salvo run exited %s (want %s): %s" % (rc, want_rc, err.strip()[-400:]))
     return data
 
 
@@ -154,7 +154,10 @@ def test_deep_pipeline_keeps_every_answer():
 def test_reset_peer_counts_connection_errors():
     reset()
     add_toxic({"type": "reset_peer", "attributes": {"timeout": 0}})
-    data = run(chaos.url, 100, "2s")
+    # Every request reset: the run got no response at all, an ERROR (exit 1) naming the cause.
+    data = run(chaos.url, 100, "2s", want_rc=1)
+    check("conn_reset" in (data.get("runtime_error") or ""), "runtime_error should name the resets: %r"
+          % data.get("runtime_error"))
     n, failed = total(data), data["requests"]["failed"]
     h.log("  %d of %d requests failed: %s" % (failed, n, data["errors"]))
     check(failed >= 0.9 * n, "reset_peer should fail (nearly) every request: %s" % excerpt(data, "requests", "errors"))

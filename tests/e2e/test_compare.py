@@ -149,7 +149,9 @@ def slower_candidate_regresses():
     base, cand = run_pair(state["fast"], state["slow"], "fast.json", "slow.json")
     state["fast_json"], state["slow_json"] = base, cand
     html = path("cmp.html")
-    rc, out, err, doc = compare(base, cand, "--fail-if", "latency.p50 > +5%", "--html", html)
+    # The injected change is +20 % of the hold; on a loaded machine the p50 change shrinks
+    # toward +10 % with an interval from about +4 %, so the gate sits at +2 %.
+    rc, out, err, doc = compare(base, cand, "--fail-if", "latency.p50 > +2%", "--html", html)
     check(doc is not None, "no comparison JSON: rc=%d %s" % (rc, err))
     v = verdicts(doc)
     check(v["latency.p50"] == "regressed" and v["latency.p99"] == "regressed",
@@ -162,7 +164,7 @@ def slower_candidate_regresses():
         page = f.read()
     check(page.count("<svg") >= 2 and "95% interval" in page, "the HTML page needs both charts and the table")
     # The other way round: improved, and the same gate passes.
-    rc, out, err, doc = compare(cand, base, "--fail-if", "latency.p50 > +5%")
+    rc, out, err, doc = compare(cand, base, "--fail-if", "latency.p50 > +2%")
     v = verdicts(doc)
     check(v["latency.p50"] == "improved" and rc == 0, "the faster candidate must improve p50, exit 0: rc=%d %s"
           % (rc, v))
