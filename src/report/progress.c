@@ -42,6 +42,8 @@ void progress_second(void *ctx, const struct run_config *cfg, const struct timel
         fprintf(p->out, "salvo: warning: second %u: %s\n", row->t + 1, why);
         p->line_open = false;
     }
+    /* The drain after the planned duration is not a second of load: no "[4s/3s]" line. */
+    if (cfg->nstages == 0 && (double)row->t >= total) return;
     fprintf(p->out, "%s[%4us/%.0fs] %8llu/s", p->tty ? "\r\033[K" : "", row->t + 1, total,
             (unsigned long long)row->sent);
     char rate[32];
