@@ -250,6 +250,14 @@ void conn_lost(struct conn *c, enum salvo_err err)
     if (!try_retry(c)) conn_fail(c, err);
 }
 
+int conn_render(struct conn *c, struct stream *s, bool *head)
+{
+    const struct reqgen *gen = c->w->cfg->gen;
+    /* The stream's buffer is made on its first dynamic request and kept: later renders allocate nothing. */
+    if (!reqgen_is_static(gen) && !s->wbuf && !(s->wbuf = malloc(gen->max_len))) abort();
+    return reqgen_render(gen, s->req.index, s->wbuf, gen->max_len, &s->wbytes, &s->wlen, head);
+}
+
 void conn_stream_done(struct conn *c, int status)
 {
     struct worker *w = c->w;

@@ -143,6 +143,9 @@ void conn_on_timer(struct timer *t, uint64_t now);
 
 /* Stream s is about to be written: stamp it, mark c busy, arm the deadline. */
 void conn_stamp_send(struct conn *c, struct stream *s);
+/* Renders stream s's request into its own buffer (made once, on demand). Returns reqgen_render's result. */
+int conn_render(struct conn *c, struct stream *s, bool *head);
+
 /* The oldest stream's response is complete with this status: record it, drop it. */
 void conn_stream_done(struct conn *c, int status);
 /*

@@ -500,8 +500,6 @@ static int32_t submit(struct conn *c, struct stream *s)
 /* Renders and submits s, the newest stream on c, then writes what can go now. */
 static void h2_start(struct conn *c, struct stream *s)
 {
-    struct worker *w = c->w;
-    const struct reqgen *gen = w->cfg->gen;
     bool head;
     if (!c->h2 || !c->h2->session) {
         if (session_open(c) < 0) {
@@ -510,9 +508,8 @@ static void h2_start(struct conn *c, struct stream *s)
         }
         s = conn_stream(c, c->nstreams - 1); /* the ring may have grown */
     }
-    if (!reqgen_is_static(gen) && !s->wbuf && !(s->wbuf = malloc(gen->max_len))) abort();
     int32_t id = -1;
-    if (reqgen_render(gen, s->req.index, s->wbuf, gen->max_len, &s->wbytes, &s->wlen, &head) == 0) id = submit(c, s);
+    if (conn_render(c, s, &head) == 0) id = submit(c, s);
     if (id <= 0) {
         /* Stream ids used up or a request HTTP/2 cannot carry: it fails, the connection takes no more. */
         c->h2->goaway = true;

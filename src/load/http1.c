@@ -152,11 +152,8 @@ static void http1_writable(struct conn *c)
 /* Renders s (the newest stream on c), stamps it and writes what can go now. */
 static void http1_start(struct conn *c, struct stream *s)
 {
-    struct worker *w = c->w;
-    const struct reqgen *gen = w->cfg->gen;
     bool head;
-    if (!reqgen_is_static(gen) && !s->wbuf && !(s->wbuf = malloc(gen->max_len))) abort();
-    if (reqgen_render(gen, s->req.index, s->wbuf, gen->max_len, &s->wbytes, &s->wlen, &head) < 0) {
+    if (conn_render(c, s, &head) < 0) {
         /* Cannot happen: exhaustion is checked at dispatch, buffers are sized to max_len. */
         conn_fail(c, ERR_WRITE);
         return;
