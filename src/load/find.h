@@ -68,8 +68,9 @@ const char *find_stop_name(enum find_stop stop);
 /*
  * The trend rule: an ordinary least-squares line through in-flight counts
  * y[0..n) sampled every dt seconds. growing is true when the slope is
- * significant (t = slope / its standard error above 3, about the 99.7 %
- * one-sided level for the normal approximation) and the rise over 10 s
+ * significant (t = slope / its standard error above the one-sided Student t
+ * quantile for n - 2 degrees of freedom at the normal 3-sigma tail, p =
+ * 0.00135: 3 points need t > 236, 15 points t > 3.69) and the rise over 10 s
  * exceeds 5 % of the mean (and at least one request, so an idle service's
  * 0 → 1 flicker is not a queue).
  */
@@ -78,5 +79,7 @@ struct find_trend {
     bool growing;
 };
 void find_trend(const double *y, size_t n, double dt, struct find_trend *out);
+/* The slope's significance bar for dof = n - 2 degrees of freedom (Student t, one-sided p = 0.00135). */
+double find_t_critical(size_t dof);
 
 #endif

@@ -146,6 +146,28 @@ static void trend_queue_building_is_growing(void **state)
     assert_false(t.growing);
 }
 
+static void trend_three_points_need_a_huge_t(void **state)
+{
+    (void)state;
+    /* Three seconds of a short step: a steal burst leaves 10, 16, 23 in flight. Its t (about 40) has one
+     * degree of freedom, far from significant; a clean 40/s rise over 15 points is. */
+    double y[15] = {10, 16, 23};
+    struct find_trend t;
+    find_trend(y, 3, 1.0, &t);
+    assert_true(t.t > 3.0);
+    assert_false(t.growing);
+    for (int i = 0; i < 15; i++)
+        y[i] = 4 + 40.0 * i + ((i * 7) % 5) - 2;
+    find_trend(y, 15, 1.0, &t);
+    assert_true(t.growing);
+    /* The bar falls towards the normal 3 as the points grow, never below it. */
+    assert_true(find_t_critical(0) == INFINITY);
+    assert_true(fabs(find_t_critical(1) - 235.8) < 0.1);
+    assert_true(fabs(find_t_critical(13) - 3.69) < 0.01);
+    for (size_t d = 1; d < 200; d++)
+        assert_true(find_t_critical(d) >= find_t_critical(d + 1) && find_t_critical(d + 1) > 3.0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -156,6 +178,7 @@ int main(void)
         cmocka_unit_test(max_caps_the_search),
         cmocka_unit_test(trend_flat_noisy_is_not_growing),
         cmocka_unit_test(trend_queue_building_is_growing),
+        cmocka_unit_test(trend_three_points_need_a_huge_t),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
