@@ -29,36 +29,8 @@ case $SALVO in /*) ;; *) SALVO=$ROOT/$SALVO ;; esac
 NGINX=${NGINX_BIN:-/usr/sbin/nginx}
 DURATION=${BENCH_DURATION:-5s}
 
-WORK=$(mktemp -d /tmp/salvo-chaos-bench.XXXXXX)
-PIDS=()
-
-cleanup() {
-    local pid
-    for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null; done
-    for pid in "${PIDS[@]}"; do
-        for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-        kill -KILL "$pid" 2>/dev/null
-    done
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-die() { echo "chaos-overhead: $*" >&2; exit 0; }
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-# wait_port PORT — bounded wait until something accepts on 127.0.0.1:PORT.
-wait_port() {
-    for _ in $(seq 100); do
-        python3 -c 'import socket,sys; socket.create_connection(("127.0.0.1",int(sys.argv[1])),0.2).close()' "$1" \
-            2>/dev/null && return 0
-        sleep 0.1
-    done
-    return 1
-}
-jget() { python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2" 2>/dev/null || echo nan; }
-calc() { python3 -c 'import sys
-try: print(eval(sys.argv[1]))
-except Exception: print("nan")' "$1"; }
+. "$(dirname "$0")/lib.sh"
+bench_begin chaos-overhead
 fmt() { python3 -c 'import sys
 try: print("%.2f" % float(sys.argv[1]))
 except Exception: print(sys.argv[1])' "$1"; }
@@ -71,11 +43,8 @@ except Exception: print("n/a")' "$1"; }
 
 # ---------------------------------------------------------------- servers
 NGINX_PORT=$(free_port)
-. "$(dirname "$0")/nginx.sh"
 write_nginx_conf "$WORK" "$NGINX_PORT"
-"$NGINX" -p "$WORK/" -c "$WORK/nginx.conf" -e "$WORK/error.log" </dev/null >"$WORK/nginx.out" 2>&1 &
-PIDS+=($!)
-wait_port "$NGINX_PORT" || die "nginx did not start: $(cat "$WORK/nginx.out" "$WORK/error.log" 2>/dev/null)"
+start_nginx "$NGINX_PORT"
 
 CHAOS_PORT=$(free_port)
 "$SALVO" chaos --listen "127.0.0.1:$CHAOS_PORT" --upstream "127.0.0.1:$NGINX_PORT" --api off \

@@ -21,38 +21,20 @@ NGINX=${NGINX_BIN:-/usr/sbin/nginx}
 H2LOAD=${H2LOAD_BIN:-$(command -v h2load)}
 N=${BENCH_N:-6000}
 
-die() { echo "h2: $*" >&2; exit 0; }
+. "$(dirname "$0")/lib.sh"
+bench_begin h2
 [ -x "$SALVO" ] || die "no salvo binary at '$SALVO' (run make first)"
 [ -x "$NGINX" ] || die "no nginx at '$NGINX'"
 [ -n "$H2LOAD" ] && [ -x "$H2LOAD" ] || die "no h2load (scripts/install-deps.sh installs nghttp2-client)"
 
-WORK=$(mktemp -d /tmp/salvo-h2.XXXXXX)
-NGINX_PID=
-cleanup() {
-    if [ -n "$NGINX_PID" ]; then
-        kill -TERM "$NGINX_PID" 2>/dev/null
-        for _ in $(seq 50); do kill -0 "$NGINX_PID" 2>/dev/null || break; sleep 0.1; done
-        kill -KILL "$NGINX_PID" 2>/dev/null
-    fi
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+PORT=$(free_port)
 URL=https://127.0.0.1:$PORT/
-. "$(dirname "$0")/nginx.sh"
 write_nginx_conf "$WORK" "$PORT"
 openssl req -x509 -newkey rsa:2048 -nodes -keyout "$WORK/key.pem" -out "$WORK/cert.pem" -days 2 \
     -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 >/dev/null 2>&1 || die "openssl req failed"
 sed -i -e "s|listen 127.0.0.1:$PORT backlog=4096;|listen 127.0.0.1:$PORT backlog=4096 ssl http2;\n        ssl_certificate $WORK/cert.pem;\n        ssl_certificate_key $WORK/key.pem;|" \
     -e "s|keepalive_requests 100000;|keepalive_requests 300;|" "$WORK/nginx.conf"
-"$NGINX" -p "$WORK/" -c "$WORK/nginx.conf" -e "$WORK/error.log" </dev/null >"$WORK/nginx.out" 2>&1 &
-NGINX_PID=$!
-for _ in $(seq 100); do
-    python3 -c "import socket,sys; s=socket.socket(); s.settimeout(0.2); sys.exit(s.connect_ex(('127.0.0.1',$PORT)))" && break
-    sleep 0.05
-done
+start_nginx "$PORT"
 
 printf '%-44s %8s %8s %8s\n' "run (nginx h2, keepalive_requests 300)" asked ok lost
 

@@ -23,51 +23,23 @@ NGINX=${NGINX_BIN:-/usr/sbin/nginx}
 RUNS=${RUNS:-3}
 LOW_RUNS=${LOW_RUNS:-20}
 
-WORK=$(mktemp -d /tmp/salvo-light.XXXXXX)
-NGINX_PID=
-CHILD_PID=
-
-cleanup() {
-    [ -n "$CHILD_PID" ] && kill -KILL "$CHILD_PID" 2>/dev/null
-    if [ -n "$NGINX_PID" ]; then
-        kill -TERM "$NGINX_PID" 2>/dev/null
-        for _ in $(seq 50); do kill -0 "$NGINX_PID" 2>/dev/null || break; sleep 0.1; done
-        kill -KILL "$NGINX_PID" 2>/dev/null
-    fi
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-die() { echo "light-load: $*" >&2; exit 0; }
+. "$(dirname "$0")/lib.sh"
+bench_begin light-load
 
 [ -x "$SALVO" ] || die "no salvo binary at $SALVO (run make first)"
 [ -x "$NGINX" ] || die "no nginx at $NGINX"
 
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+PORT=$(free_port)
 URL=http://127.0.0.1:$PORT/
 
-. "$(dirname "$0")/nginx.sh"
 write_nginx_conf "$WORK" "$PORT"
-"$NGINX" -p "$WORK/" -c "$WORK/nginx.conf" -e "$WORK/error.log" </dev/null >"$WORK/nginx.out" 2>&1 &
-NGINX_PID=$!
-for _ in $(seq 100); do
-    curl -s -o /dev/null --max-time 1 "$URL" && break
-    kill -0 "$NGINX_PID" 2>/dev/null || die "nginx did not start: $(cat "$WORK/nginx.out" "$WORK/error.log" 2>/dev/null)"
-    sleep 0.1
-done
-curl -s -o /dev/null --max-time 1 "$URL" || die "nginx does not answer on $URL"
+start_nginx "$PORT"
 
 # salvo_run JSONFILE ARGS... — one salvo run, SIGKILLed if it outlives 60 s.
 salvo_run() {
     local json=$1 i; shift
     rm -f "$json"
-    "$SALVO" run "$URL" "$@" -q --json "$json" </dev/null >"$WORK/salvo.out" 2>&1 &
-    CHILD_PID=$!
-    for ((i = 0; i < 600; i++)); do kill -0 "$CHILD_PID" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$CHILD_PID" 2>/dev/null
-    wait "$CHILD_PID" 2>/dev/null
-    CHILD_PID=
+    run_bounded 60 "$WORK/salvo.out" "$SALVO" run "$URL" "$@" -q --json "$json"
     [ -s "$json" ] || { echo "  (salvo $* wrote no JSON: $(tail -n 2 "$WORK/salvo.out"))" >&2; echo '{}' >"$json"; }
     cut -d' ' -f1-3 /proc/loadavg >"$json.load"
 }

@@ -31,51 +31,24 @@ CLOSED_D=${BENCH_CLOSED:-5s}
 OPEN_D=${BENCH_OPEN:-5s}
 [ "$ROUNDS" -ge 5 ] 2>/dev/null || ROUNDS=5
 
-die() { echo "seam: $*" >&2; exit 0; }
+. "$(dirname "$0")/lib.sh"
+bench_begin seam
 [ -n "$OLD" ] || die "set BENCH_OLD to the old salvo binary (e.g. built in a worktree of the commit before)"
 [ -x "$OLD" ] || die "no old salvo binary at '$OLD'"
 [ -x "$NEW" ] || die "no new salvo binary at '$NEW' (run make first)"
 [ -x "$NGINX" ] || die "no nginx at '$NGINX'"
 
-WORK=$(mktemp -d /tmp/salvo-seam.XXXXXX)
-NGINX_PID=
-CHILD_PID=
-cleanup() {
-    [ -n "$CHILD_PID" ] && kill -KILL "$CHILD_PID" 2>/dev/null
-    if [ -n "$NGINX_PID" ]; then
-        kill -TERM "$NGINX_PID" 2>/dev/null
-        for _ in $(seq 50); do kill -0 "$NGINX_PID" 2>/dev/null || break; sleep 0.1; done
-        kill -KILL "$NGINX_PID" 2>/dev/null
-    fi
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+PORT=$(free_port)
 URL=http://127.0.0.1:$PORT/
-. "$(dirname "$0")/nginx.sh"
 write_nginx_conf "$WORK" "$PORT"
-"$NGINX" -p "$WORK/" -c "$WORK/nginx.conf" -e "$WORK/error.log" </dev/null >"$WORK/nginx.out" 2>&1 &
-NGINX_PID=$!
-for _ in $(seq 100); do
-    curl -s -o /dev/null --max-time 1 "$URL" && break
-    kill -0 "$NGINX_PID" 2>/dev/null || die "nginx did not start: $(cat "$WORK/nginx.out" "$WORK/error.log" 2>/dev/null)"
-    sleep 0.1
-done
-curl -s -o /dev/null --max-time 1 "$URL" || die "nginx does not answer on $URL"
+start_nginx "$PORT"
 
 # one BIN WHICH KIND ARGS... — one bounded run; appends a line of figures to WORK/WHICH.KIND.
 one() {
     local bin=$1 which=$2 kind=$3; shift 3
     local json=$WORK/run.json
     rm -f "$json"
-    "$bin" run "$URL" "$@" -q --allow-invalid --progress off --json "$json" </dev/null >"$WORK/salvo.out" 2>&1 &
-    CHILD_PID=$!
-    for ((i = 0; i < 600; i++)); do kill -0 "$CHILD_PID" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$CHILD_PID" 2>/dev/null
-    wait "$CHILD_PID" 2>/dev/null
-    CHILD_PID=
+    run_bounded 60 "$WORK/salvo.out" "$bin" run "$URL" "$@" -q --allow-invalid --progress off --json "$json"
     python3 - "$json" >>"$WORK/$which.$kind" <<'PY'
 import json, sys
 try:

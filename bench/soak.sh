@@ -32,30 +32,8 @@ DURATION=${SOAK_DURATION:-30m}
 RATE=${SOAK_RATE:-200}
 ROTATE=${SOAK_ROTATE:-30}
 
-WORK=$(mktemp -d /tmp/salvo-soak.XXXXXX)
-PIDS=()
-cleanup() {
-    local pid
-    for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null; done
-    for pid in "${PIDS[@]}"; do
-        for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-        kill -KILL "$pid" 2>/dev/null
-    done
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-die() { echo "soak: $*" >&2; exit 1; }
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_port() {
-    for _ in $(seq 100); do
-        python3 -c 'import socket,sys; socket.create_connection(("127.0.0.1",int(sys.argv[1])),0.2).close()' "$1" \
-            2>/dev/null && return 0
-        sleep 0.1
-    done
-    return 1
-}
+. "$(dirname "$0")/lib.sh"
+bench_begin soak 1
 seconds_of() { python3 -c 'import re,sys
 m=re.fullmatch(r"(\d+)(ms|s|m|h)?",sys.argv[1]); n=int(m.group(1)); u=m.group(2) or "s"
 print(int(n*{"ms":0.001,"s":1,"m":60,"h":3600}[u]))' "$1"; }

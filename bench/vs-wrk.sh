@@ -26,78 +26,22 @@ case $SALVO in /*) ;; *) SALVO=$ROOT/$SALVO ;; esac
 NGINX=${NGINX_BIN:-/usr/sbin/nginx}
 STEPS=${BENCH_STEPS:-7}         # open-rate bisection: at most this many 5 s runs
 
-WORK=$(mktemp -d /tmp/salvo-bench.XXXXXX)
-NGINX_PID=
-CHILD_PID=
-
-cleanup() {
-    [ -n "$CHILD_PID" ] && kill -KILL "$CHILD_PID" 2>/dev/null
-    if [ -n "$NGINX_PID" ]; then
-        kill -TERM "$NGINX_PID" 2>/dev/null
-        for _ in $(seq 50); do kill -0 "$NGINX_PID" 2>/dev/null || break; sleep 0.1; done
-        kill -KILL "$NGINX_PID" 2>/dev/null
-    fi
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-die() { echo "vs-wrk: $*" >&2; exit 0; }
+. "$(dirname "$0")/lib.sh"
+bench_begin vs-wrk
 
 [ -x "$SALVO" ] || die "no salvo binary at $SALVO (run make first)"
 [ -x "$NGINX" ] || die "no nginx at $NGINX"
 command -v wrk >/dev/null || die "wrk is not installed"
 WRK2=$(command -v wrk2 || true)
 
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+PORT=$(free_port)
 URL=http://127.0.0.1:$PORT/
 
 # ---------------------------------------------------------------- nginx
-. "$(dirname "$0")/nginx.sh"
 write_nginx_conf "$WORK" "$PORT"
-"$NGINX" -p "$WORK/" -c "$WORK/nginx.conf" -e "$WORK/error.log" </dev/null >"$WORK/nginx.out" 2>&1 &
-NGINX_PID=$!
-for _ in $(seq 100); do
-    curl -s -o /dev/null --max-time 1 "$URL" && break
-    kill -0 "$NGINX_PID" 2>/dev/null || die "nginx did not start: $(cat "$WORK/nginx.out" "$WORK/error.log" 2>/dev/null)"
-    sleep 0.1
-done
-curl -s -o /dev/null --max-time 1 "$URL" || die "nginx does not answer on $URL"
+start_nginx "$PORT"
 
 # ---------------------------------------------------------------- helpers
-
-# jget FILE EXPR — evaluates a Python expression over the results JSON `d`.
-jget() {
-    python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2" 2>/dev/null || echo nan
-}
-
-# calc EXPR — floating-point arithmetic ("nan" if anything is missing).
-calc() {
-    python3 -c 'import sys
-try: print(eval(sys.argv[1]))
-except Exception: print("nan")' "$1"
-}
-
-# reap_bounded LIMIT — waits up to LIMIT s for CHILD_PID to exit, then SIGKILLs it.
-reap_bounded() {
-    local i
-    for ((i = 0; i < $1 * 10; i++)); do
-        kill -0 "$CHILD_PID" 2>/dev/null || break
-        sleep 0.1
-    done
-    kill -KILL "$CHILD_PID" 2>/dev/null
-    wait "$CHILD_PID" 2>/dev/null
-    CHILD_PID=
-}
-
-# run_bounded LIMIT OUTFILE CMD... — runs CMD in the background (its PID in
-# CHILD_PID while it runs) and SIGKILLs it if it is still there after LIMIT s.
-run_bounded() {
-    local limit=$1 out=$2; shift 2
-    "$@" </dev/null >"$out" 2>&1 &
-    CHILD_PID=$!
-    reap_bounded "$limit"
-}
 
 # salvo_run JSONFILE ARGS... — one bounded salvo run (no terminal summary).
 salvo_run() {
