@@ -19,6 +19,7 @@
 
 #include "cli/cli.h"
 #include "cli/common.h"
+#include "cli/exit.h"
 #include "cli/provenance.h"
 #include "cli/run_args.h"
 #include "core/clock.h"
@@ -430,21 +431,6 @@ static int build_requests(struct run_config *cfg, struct run_args *a, char **bod
     return -1;
 }
 
-/* True if path's directory exists and is writable (checked before the run, not after). */
-static bool dir_writable(const char *path)
-{
-    if (!path || (path[0] == '-' && !path[1])) return true;
-    char dir[4096];
-    snprintf(dir, sizeof(dir), "%s", path);
-    char *slash = strrchr(dir, '/');
-    if (!slash) return access(".", W_OK) == 0;
-    if (slash == dir)
-        slash[1] = '\0';
-    else
-        *slash = '\0';
-    return access(dir, W_OK) == 0;
-}
-
 /* Refuses rates one process cannot send and ramps that last no time. Returns -1 or an exit code. */
 static int check_rates(const struct run_config *cfg)
 {
@@ -562,14 +548,13 @@ static int finish_config(struct run_config *cfg, struct run_args *a, char **body
 {
     const char *why = NULL;
     const char *outs[] = {cfg->json_path, a->html_path, a->hlog_path};
-    for (size_t i = 0; i < sizeof(outs) / sizeof(outs[0]); i++)
-        if (!dir_writable(outs[i]))
-            return usage_error("cannot write '%s': %s", outs[i], "no such directory or not writable");
+    int code = probe_outputs(outs, sizeof(outs) / sizeof(outs[0]));
+    if (code >= 0) return code;
     if (cfg->url_text && url_parse(&cfg->url, cfg->url_text, &why) < 0)
         return usage_error("bad URL '%s': %s", cfg->url_text, why);
     if (!cfg->url_text && !a->targets_path) return usage_error("missing URL: salvo run URL [options]");
     if (cfg->url_text && a->targets_path) return usage_error("give a URL or --targets '%s', not both", a->targets_path);
-    int code = check_combinations(cfg, a);
+    code = check_combinations(cfg, a);
     if (code >= 0) return code;
     if (cfg->json_path && !strcmp(cfg->json_path, "-")) cfg->quiet = true; /* stdout is the JSON's alone */
     apply_stages(cfg, a);
