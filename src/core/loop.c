@@ -168,16 +168,20 @@ uint64_t loop_spin_now(struct loop *loop, uint64_t now_ns)
     return want < (uint64_t)loop->spin_credit_ns ? want : (uint64_t)loop->spin_credit_ns;
 }
 
-/* Busy-polls until until_ns or an event; the time goes to the spin's account. */
+/*
+ * Busy-polls until until_ns or an event; the thread's CPU time it took goes
+ * to the spin's account (CPU, not wall time: a spin the hypervisor or the
+ * scheduler preempted cost no CPU meanwhile, and the budget is CPU).
+ */
 static int loop_spin(struct loop *loop, struct epoll_event *events, uint64_t until_ns)
 {
-    uint64_t spin_start = clock_now_ns();
+    uint64_t cpu_start = clock_thread_cpu_ns();
     for (;;) {
         int n = epoll_wait(loop->epfd, events, LOOP_MAX_EVENTS, 0);
-        uint64_t t = clock_now_ns();
-        if (n != 0 || t >= until_ns) {
-            loop->spin_total_ns += t - spin_start;
-            if (loop->spin_auto) loop->spin_credit_ns -= (int64_t)(t - spin_start);
+        if (n != 0 || clock_now_ns() >= until_ns) {
+            uint64_t spent = clock_thread_cpu_ns() - cpu_start;
+            loop->spin_total_ns += spent;
+            if (loop->spin_auto) loop->spin_credit_ns -= (int64_t)spent;
             return n;
         }
     }

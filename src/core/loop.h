@@ -54,7 +54,7 @@ struct loop {
     struct timer **heap;
     uint32_t heap_len, heap_cap;
     uint64_t spin_ns;       /* busy-poll this long before a deadline (0: never) */
-    uint64_t spin_total_ns; /* time spent busy-polling (CPU that is not work) */
+    uint64_t spin_total_ns; /* thread CPU spent busy-polling (CPU that is not work) */
     /* Automatic spin (spin_auto): see the file comment. */
     bool spin_auto;
     double spin_budget;     /* share of one core it may spend spinning */
