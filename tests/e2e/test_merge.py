@@ -186,9 +186,14 @@ def merged_matches_single_run():
     check(s["requests"]["scheduled"] == SCHEDULED, "single run scheduled %d" % s["requests"]["scheduled"])
     check(m["requests"]["scheduled"] == s["requests"]["scheduled"], "merged and single scheduled differ")
     mp, sp = m["latency_us"]["p50"], s["latency_us"]["p50"]
-    # Same server, same schedule: the medians agree within 2x (plus 100 us for
-    # loopback jitter at these tiny values).
-    check(mp <= 2 * sp + 100 and sp <= 2 * mp + 100, "merged p50 %d us vs single %d us" % (mp, sp))
+    # The median of a union lies between the medians of its parts (within a
+    # histogram bucket, 0.1 %): exact, whatever the machine's load did to the
+    # runs. The single run of the same schedule is only a sanity bound: on a
+    # machine shared with other work its median and the shards' differ freely.
+    parts = [r["latency_us"]["p50"] for r in state["shard_results"]]
+    check(min(parts) * 0.998 - 1 <= mp <= max(parts) * 1.002 + 1,
+          "merged p50 %d us outside the shards' medians %s" % (mp, parts))
+    check(mp <= 20 * sp + 1000 and sp <= 20 * mp + 1000, "merged p50 %d us vs single %d us" % (mp, sp))
     check(m["latency_us"]["min"] <= m["latency_us"]["p50"] <= m["latency_us"]["p99"] <= m["latency_us"]["max"],
           "merged percentiles out of order: %s" % m["latency_us"])
 
