@@ -20,11 +20,14 @@
 
 #include "cli/cli.h"
 #include "cli/common.h"
+#include "cli/exit.h"
+#include "core/clock.h"
 #include "report/compare.h"
 #include "report/compare_html.h"
 #include "report/compare_load.h"
 #include "report/compare_out.h"
 #include "report/json.h"
+#include "report/junit.h"
 
 #define MAX_RUNS 64
 #define MAX_GATES 32
@@ -37,7 +40,7 @@ struct compare_args {
     const char *gate_text[MAX_GATES];
     size_t ngates;
     struct cmp_options opt;
-    const char *json_path, *html_path;
+    const char *json_path, *html_path, *junit_path;
     bool force, allow_invalid, quiet;
     char **argv, **orig; /* expand_lists' copy of argv, and the original */
     int argc;
@@ -57,6 +60,7 @@ struct compare_args {
       0, 0)                                                                                                            \
     L(OPT_JSON, "json", "FILE", "write the comparison as JSON ('-' for stdout)", 0, 0)                                 \
     L(OPT_HTML, "html", "FILE", "write the comparison as a self-contained HTML page", 0, 0)                            \
+    L(OPT_JUNIT, "junit", "FILE", "write the gates as JUnit XML (a test case per --fail-if, and validity)", 0, 0)      \
     L(OPT_RESAMPLES, "resamples", "N", "bootstrap resamples (default 1000)", 1000, 1000000)                            \
     L(OPT_SEED, "seed", "N", "seed of the bootstrap (default 1)", 0, 1e18)                                             \
     L(OPT_FORCE, "force", NULL, "compare results of different experiments anyway", 0, 0)                               \
@@ -126,6 +130,7 @@ static int compare_opt(const struct cli_opt *o, char *arg, void *ctx)
     case OPT_NOISE: return parse_noise(o, arg, &a->opt);
     case OPT_JSON: a->json_path = arg; return -1;
     case OPT_HTML: a->html_path = arg; return -1;
+    case OPT_JUNIT: a->junit_path = arg; return -1;
     case OPT_RESAMPLES:
         if ((code = cli_uint(o, arg, &v)) < 0) a->opt.resamples = (unsigned)v;
         return code;
@@ -303,6 +308,43 @@ static bool judge_gates(const struct compare_args *a, const struct cmp_result *r
     return failed;
 }
 
+/*
+ * Writes --junit: validity of the inputs, then one case per gate. Returns
+ * an exit code or -1.
+ */
+static int write_junit(const struct compare_args *a, const struct inputs *in, const struct cmp_result *r, double secs)
+{
+    struct junit j;
+    junit_init(&j, "salvo compare");
+    j.time_s = secs;
+    char bad[1024] = "";
+    size_t len = 0;
+    for (size_t i = 0; i < in->n; i++) {
+        const char *path = i < a->nbase ? a->base[i] : a->cand[i - a->nbase];
+        if (json_is_false(json_object_get(in->doc[i], "valid")) && len + 4 < sizeof(bad))
+            len += (size_t)snprintf(bad + len, sizeof(bad) - len, "%s'%s'", len ? ", " : "", path);
+        if (len >= sizeof(bad)) len = sizeof(bad) - 1;
+    }
+    if (in->invalid) {
+        char msg[1200];
+        snprintf(msg, sizeof(msg), "input run marked invalid, the generator may have shaped its figures: %s%s", bad,
+                 a->allow_invalid ? " (--allow-invalid: not judged)" : "");
+        junit_case(&j, "salvo.compare", "valid inputs", a->allow_invalid ? JUNIT_SKIPPED : JUNIT_ERROR, "invalid", msg,
+                   NULL);
+    } else {
+        junit_case(&j, "salvo.compare", "valid inputs", JUNIT_PASS, NULL, NULL, NULL);
+    }
+    for (size_t i = 0; i < a->ngates; i++)
+        junit_add_gate(&j, a->gate_text[i], &a->gates[i], r);
+    int rc = junit_file(&j, a->junit_path);
+    junit_release(&j);
+    if (rc < 0) {
+        fprintf(stderr, "salvo: cannot write '%s': %s\n", a->junit_path, error_text(rc));
+        return EXIT_RUNTIME;
+    }
+    return -1;
+}
+
 /* Writes --json and --html. Returns an exit code or -1. */
 static int write_outputs(const struct compare_args *a, const struct inputs *in, const struct cmp_result *r)
 {
@@ -333,6 +375,12 @@ int cli_compare(int argc, char **argv)
         free_lists(&a);
         return code;
     }
+    const char *outs[] = {a.json_path, a.html_path, a.junit_path};
+    if ((code = probe_outputs(outs, 3)) >= 0) {
+        free_lists(&a);
+        return code;
+    }
+    uint64_t t0_ns = clock_now_ns();
     struct inputs *in = calloc(1, sizeof(*in));
     struct cmp_result *r = calloc(1, sizeof(*r));
     if (!in || !r) abort();
@@ -352,6 +400,7 @@ int cli_compare(int argc, char **argv)
         }
         bool failed = judge_gates(&a, r, out);
         code = write_outputs(&a, in, r);
+        if (code < 0 && a.junit_path) code = write_junit(&a, in, r, (double)(clock_now_ns() - t0_ns) / 1e9);
         if (code < 0) code = in->invalid && !a.allow_invalid ? EXIT_INVALID : failed ? EXIT_THRESHOLD : EXIT_OK;
     }
     inputs_release(in);

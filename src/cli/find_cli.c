@@ -18,6 +18,7 @@
 
 #include "cli/cli.h"
 #include "cli/common.h"
+#include "cli/exit.h"
 #include "cli/run_args.h"
 #include "core/clock.h"
 #include "core/units.h"
@@ -27,6 +28,7 @@
 #include "report/find_judge.h"
 #include "report/html_find.h"
 #include "report/json.h"
+#include "report/junit.h"
 
 #define FIND_OPTIONS(S, L)                                                                                             \
     L(OPT_SLO, "slo", "EXPR", "service level objective, repeatable, threshold language: 'latency.p99 < 250ms'", 0,     \
@@ -327,6 +329,8 @@ int cli_find(int argc, char **argv)
     if (code < 0 && f.from > f.max) code = usage_error("--from %.0f/s is above --max %.0f/s", f.from, f.max);
     if (code < 0 && find_init(&s, f.from, f.max, f.precision) < 0)
         code = usage_error("bad --from, --max or --precision");
+    const char *outs[] = {cfg.json_path, a.html_path, a.junit_path};
+    if (code < 0) code = probe_outputs(outs, 3);
     if (code >= 0) {
         run_cli_release(&cfg, &a, body_buf);
         return code;
@@ -345,6 +349,17 @@ int cli_find(int argc, char **argv)
         int hrc = report_html_find_file(a.html_path, doc);
         if (hrc < 0) {
             fprintf(stderr, "salvo: cannot write '%s': %s\n", a.html_path, error_text(hrc));
+            if (code == EXIT_OK) code = EXIT_RUNTIME;
+        }
+    }
+    if (a.junit_path) {
+        struct junit j;
+        junit_init(&j, "salvo find");
+        junit_add_find(&j, doc, code);
+        int jrc = junit_file(&j, a.junit_path);
+        junit_release(&j);
+        if (jrc < 0) {
+            fprintf(stderr, "salvo: cannot write '%s': %s\n", a.junit_path, error_text(jrc));
             if (code == EXIT_OK) code = EXIT_RUNTIME;
         }
     }

@@ -23,6 +23,7 @@
 #include "report/analysis.h"
 #include "cli/common.h"
 #include "report/html.h"
+#include "report/junit.h"
 #include "report/json.h"
 #include "report/merge.h"
 #include "report/summary.h"
@@ -33,7 +34,7 @@
 
 /* What the command line asked for. */
 struct merge_args {
-    const char *json_path, *html_path;
+    const char *json_path, *html_path, *junit_path;
     struct threshold thresholds[MAX_THRESHOLDS];
     int nthresholds;
     int quiet;
@@ -43,6 +44,8 @@ struct merge_args {
 #define MERGE_OPTIONS(S, L)                                                                                            \
     L(OPT_JSON, "json", "FILE", "write the merged results JSON ('-' for stdout)", 0, 0)                                \
     L(OPT_HTML, "html", "FILE", "write the merged result as a self-contained HTML report", 0, 0)                       \
+    L(OPT_JUNIT, "junit", "FILE", "write the merged verdict as JUnit XML (a test case per threshold, check, health)",  \
+      0, 0)                                                                                                            \
     L(OPT_THRESHOLD, "threshold", "EXPR", "pass/fail gate on the merged result, repeatable (exit 99)", 0,              \
       MAX_THRESHOLDS)                                                                                                  \
     S('q', "quiet", NULL, "no summary on stdout (implied by --json -)", 0, 0)
@@ -53,7 +56,7 @@ static const struct cli_opt merge_opts[] = {MERGE_OPTIONS(CLI_ROW, CLI_ROW)};
 
 static const struct cli_verb merge_verb = {
     .name = "merge",
-    .synopsis = "usage: salvo merge RESULT.json… [--json OUT] [--html OUT] [--threshold EXPR]…\n"
+    .synopsis = "usage: salvo merge RESULT.json… [--json OUT] [--html OUT] [--junit OUT] [--threshold EXPR]…\n"
                 "Adds the results of the shards of one run (salvo run --shard K/N) into one result:\n"
                 "counts add, percentiles are recomputed from the summed histograms.\n",
     .epilog = "Results of different runs or a shard given twice are refused (exit 2);\n"
@@ -70,6 +73,7 @@ static int merge_opt(const struct cli_opt *o, char *arg, void *ctx)
     switch (o->id) {
     case OPT_JSON: a->json_path = arg; return -1;
     case OPT_HTML: a->html_path = arg; return -1;
+    case OPT_JUNIT: a->junit_path = arg; return -1;
     case 'q': a->quiet = 1; return -1;
     case OPT_THRESHOLD:
         if (a->nthresholds == MAX_THRESHOLDS) return usage_error("too many thresholds (at most %d)", MAX_THRESHOLDS);
@@ -185,6 +189,17 @@ static int write_outputs(json_t *merged, const struct merge_args *a)
             code = EXIT_RUNTIME;
         }
     }
+    if (a->junit_path) {
+        struct junit j;
+        junit_init(&j, "salvo merge");
+        junit_add_result(&j, "salvo.merge", merged);
+        int rc = junit_file(&j, a->junit_path);
+        junit_release(&j);
+        if (rc < 0) {
+            fprintf(stderr, "salvo: cannot write '%s': %s\n", a->junit_path, error_text(rc));
+            code = EXIT_RUNTIME;
+        }
+    }
     return code;
 }
 
@@ -194,8 +209,8 @@ int cli_merge(int argc, char **argv)
     memset(&a, 0, sizeof(a));
     int code = parse_args(argc, argv, &a);
     if (code >= 0) return code;
-    const char *outs[] = {a.json_path, a.html_path};
-    if ((code = probe_outputs(outs, 2)) >= 0) return code;
+    const char *outs[] = {a.json_path, a.html_path, a.junit_path};
+    if ((code = probe_outputs(outs, 3)) >= 0) return code;
     struct merge m;
     merge_init(&m);
     for (int i = optind; i < argc && code < 0; i++)

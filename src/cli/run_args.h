@@ -40,6 +40,7 @@ struct run_args {
     uint64_t pick_seed; /* --pick random's seed: --pick-seed, else new each run */
     enum progress_mode progress;
     const char *data_path, *targets_path, *html_path;
+    const char *junit_path; /* --junit */
     enum pick_mode pick;
     uint32_t max_names;
     struct feeder feeder;

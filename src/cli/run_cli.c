@@ -65,6 +65,7 @@
     S('k', "insecure", NULL, "do not verify the TLS certificate", 0, 0)                                                \
     L(OPT_JSON, "json", "FILE", "write the results JSON to FILE ('-' for stdout, implies -q)", 0, 0)                   \
     L(OPT_HTML, "html", "FILE", "write a self-contained HTML report", 0, 0)                                            \
+    L(OPT_JUNIT, "junit", "FILE", "write the verdict as JUnit XML: a test case per threshold, check, health", 0, 0)    \
     S('q', "quiet", NULL, "no terminal summary", 0, 0)                                                                 \
     L(OPT_SPIN, "spin", "D", "busy-poll this long before each deadline (e.g. 20us; 0: never; default: auto)", 0, 0)    \
     L(OPT_SEED, "seed", "N", "seed of the Poisson arrivals (default 1: every shard must agree)", 0, 0)                 \
@@ -342,6 +343,7 @@ static int run_opt(const struct cli_opt *o, char *arg, void *ctx)
     }
     case OPT_DATA: a->data_path = arg; return -1;
     case OPT_HTML: a->html_path = arg; return -1;
+    case OPT_JUNIT: a->junit_path = arg; return -1;
     case OPT_TARGETS: a->targets_path = arg; return -1;
     case OPT_PICK:
         if (pick_mode_parse(arg, &a->pick) < 0) return cli_bad_value(o, arg, "expected seq, random or once");
@@ -547,7 +549,7 @@ static void warn_few_requests(const struct run_config *cfg)
 static int finish_config(struct run_config *cfg, struct run_args *a, char **body_buf)
 {
     const char *why = NULL;
-    const char *outs[] = {cfg->json_path, a->html_path, a->hlog_path};
+    const char *outs[] = {cfg->json_path, a->html_path, a->hlog_path, a->junit_path};
     int code = probe_outputs(outs, sizeof(outs) / sizeof(outs[0]));
     if (code >= 0) return code;
     if (cfg->url_text && url_parse(&cfg->url, cfg->url_text, &why) < 0)

@@ -26,6 +26,7 @@
 #include "report/analysis.h"
 #include "report/html.h"
 #include "report/json.h"
+#include "report/junit.h"
 #include "report/summary.h"
 #include "sys/doctor.h"
 
@@ -199,12 +200,30 @@ static void note_ending(json_t *doc, const struct run_result *r, int rc)
     if (why[0]) json_object_set_new(doc, "runtime_error", json_string(why));
 }
 
+/*
+ * Writes the JUnit report of doc; returns code, or EXIT_RUNTIME when the
+ * file could not be written (said on stderr).
+ */
+static int write_junit(const char *path, json_t *doc, int code)
+{
+    struct junit j;
+    junit_init(&j, "salvo run");
+    junit_add_result(&j, "salvo.run", doc);
+    int rc = junit_file(&j, path);
+    junit_release(&j);
+    if (rc < 0) {
+        fprintf(stderr, "salvo: cannot write '%s': %s\n", path, error_text(rc));
+        return exit_worse(code, EXIT_RUNTIME);
+    }
+    return code;
+}
+
 /* Runs the configured load and reports; returns the exit code. */
 int run_cli_execute(struct run_config *cfg, struct run_args *a)
 {
     raise_nofile();
     struct run_result r;
-    const char *outs[] = {cfg->json_path, a->html_path, a->hlog_path};
+    const char *outs[] = {cfg->json_path, a->html_path, a->hlog_path, a->junit_path};
     int code = probe_outputs(outs, sizeof(outs) / sizeof(outs[0]));
     if (code >= 0) return code;
     /*
@@ -282,6 +301,7 @@ int run_cli_execute(struct run_config *cfg, struct run_args *a)
             code = exit_worse(code, EXIT_RUNTIME);
         }
     }
+    if (a->junit_path) code = write_junit(a->junit_path, doc, code);
     /* A run that did not pass says so on stderr, even with -q (a script's log shows why). */
     if (code != EXIT_OK) summary_print_verdict(stderr, doc, verdict_word(code), summary_color_flags(stderr));
     json_decref(doc);

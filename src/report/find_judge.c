@@ -69,6 +69,30 @@ static int first_failing(const struct threshold *slo, int nslo, json_t *step, js
     return -1;
 }
 
+/*
+ * Every SLO's own verdict, {EXPR: {pass, observed, on}} with on "judged",
+ * "second_half" or "step" (the part that decided it): what the JUnit report
+ * of a search shows per SLO.
+ */
+static json_t *slo_verdicts(const struct threshold *slo, int nslo, json_t *step, json_t *const part[2])
+{
+    json_t *o = json_object();
+    for (int i = 0; i < nslo; i++) {
+        bool win = windowed(&slo[i]);
+        double obs;
+        const char *on = win ? "judged" : "step";
+        bool pass = threshold_judge(&slo[i], win ? part[0] : step, &obs, NULL, 0);
+        if (pass && win) {
+            double obs2;
+            if (!threshold_judge(&slo[i], part[1], &obs2, NULL, 0)) pass = false, obs = obs2, on = "second_half";
+        }
+        json_object_set_new(o, slo[i].text,
+                            json_pack("{s:b, s:o, s:s}", "pass", pass, "observed",
+                                      isfinite(obs) ? json_real(obs) : json_null(), "on", on));
+    }
+    return o;
+}
+
 static void put_window(json_t *find, const char *key, json_t *doc)
 {
     json_t *lat = json_object_get(doc, "latency_us");
@@ -91,6 +115,7 @@ enum find_verdict find_judge(const struct threshold *slo, int nslo, json_t *step
                         json_pack("{s:f, s:f, s:f, s:b}", "slope_per_s", tr.slope_per_s, "t",
                                   isfinite(tr.t) ? tr.t : 1e9, "mean", tr.mean, "growing", tr.growing));
     json_object_set_new(find, "warmup_s", json_integer(w->warm_s));
+    json_object_set_new(find, "slo", slo_verdicts(slo, nslo, step, doc));
     enum find_verdict v = FIND_PASS;
     double obs;
     int bad;
