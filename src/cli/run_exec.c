@@ -194,7 +194,7 @@ static void note_ending(json_t *doc, const struct run_result *r, int rc)
     char why[400] = "";
     if (rc < 0)
         snprintf(why, sizeof(why), "%s", error_text(rc));
-    else if (!r->stop_signal && t->scheduled > 0 && t->ok + t->http_error == 0)
+    else if (!r->stop_signal && t->scheduled > 0 && t->ok + t->http_error + t->check_failed == 0)
         snprintf(why, sizeof(why), "no response to any of %llu requests: %s", (unsigned long long)t->scheduled,
                  r->first_error[0] ? r->first_error : "none came back");
     if (why[0]) json_object_set_new(doc, "runtime_error", json_string(why));
