@@ -65,6 +65,8 @@ static int refused(const struct cli_opt *o)
         {"start-at", "find starts at once"},
         {"chaos", "find measures the service as it is"},
         {"threshold", "use --slo"},
+        {"dashboard", "a live view of a search is later work"},
+        {"dashboard-linger", "a live view of a search is later work"},
     };
     for (size_t i = 0; i < sizeof(own) / sizeof(own[0]); i++)
         if (!strcmp(o->name, own[i][0])) return usage_error("--%s is not for find: %s", o->name, own[i][1]);

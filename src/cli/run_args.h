@@ -16,6 +16,7 @@
 #include "load/reqgen.h"
 #include "load/targets.h"
 #include "report/hlog.h"
+#include "report/dash.h"
 #include "report/progress.h"
 #include "report/prom.h"
 #include "report/thresholds.h"
@@ -50,6 +51,9 @@ struct run_args {
     const char *hlog_path;
     const char *metrics_addr;
     struct prom prom;
+    const char *dash_addr;   /* --dashboard */
+    uint64_t dash_linger_ns; /* --dashboard-linger */
+    struct dash dash;
     struct chaos_window chaos[MAX_CHAOS];
     size_t nchaos;
     uint64_t chaos_spans[MAX_CHAOS][2];

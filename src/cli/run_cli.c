@@ -28,6 +28,7 @@
 #include "load/feeder.h"
 #include "load/reqgen.h"
 #include "load/targets.h"
+#include "report/dash.h"
 #include "report/progress.h"
 #include "report/thresholds.h"
 
@@ -103,6 +104,12 @@
     L(OPT_HLOG, "hlog", "FILE", "HdrHistogram interval log (v1.3) of latency per second", 0, 0)                        \
     L(OPT_METRICS, "metrics", "ADDR", "serve Prometheus metrics during the run (9464, 127.0.0.1:9464, [::1]:9464)", 0, \
       0)                                                                                                               \
+    L(OPT_DASHBOARD, "dashboard", "ADDR",                                                                              \
+      "serve a live web dashboard during the run (8089, 127.0.0.1:8089, [::1]:8089;\n"                                 \
+      "a bare port is loopback)",                                                                                      \
+      0, 0)                                                                                                            \
+    L(OPT_DASHBOARD_LINGER, "dashboard-linger", "D",                                                                   \
+      "keep the dashboard up this long after the run (default 0: it stops with salvo)", 0, 0)                          \
     L(OPT_DATA, "data", "FILE", "CSV (with header) or JSON Lines rows for {column} templates", 0, 0)                   \
     L(OPT_PICK, "pick", "MODE", "seq (default), random or once (each row at most once, then stop); needs --data", 0,   \
       0)                                                                                                               \
@@ -341,6 +348,15 @@ static int run_opt(const struct cli_opt *o, char *arg, void *ctx)
         a->metrics_addr = arg;
         return -1;
     }
+    case OPT_DASHBOARD: {
+        int bad = dash_check_addr(arg);
+        if (bad == -EHOSTUNREACH) return cli_bad_value(o, arg, "host does not resolve");
+        if (bad < 0) return cli_bad_value(o, arg, "expected PORT, HOST:PORT or [v6]:PORT, e.g. 8089 or 127.0.0.1:8089");
+        a->dash_addr = arg;
+        return -1;
+    }
+    case OPT_DASHBOARD_LINGER:
+        return duration_opt(o, arg, &a->dash_linger_ns, true, 24 * 3600 * NS_PER_S, "up to 24h, like 5m");
     case OPT_DATA: a->data_path = arg; return -1;
     case OPT_HTML: a->html_path = arg; return -1;
     case OPT_JUNIT: a->junit_path = arg; return -1;
@@ -488,6 +504,7 @@ static int check_combinations(const struct run_config *cfg, const struct run_arg
     if (cfg->nstages && a->duration_given)
         return usage_error("--%s sets the run's length: drop -d/--duration (or add a stage)",
                            a->conn_stages ? "conn-stages" : "stages");
+    if (a->dash_linger_ns && !a->dash_addr) return usage_error("--dashboard-linger needs --dashboard ADDR");
     if (cfg->pipeline > 1 && cfg->no_keepalive)
         return usage_error("--pipeline needs kept-alive connections: drop --no-keepalive");
     if (cfg->pipeline > 1 && cfg->closed && (a->rate_given || cfg->nstages))

@@ -24,6 +24,7 @@
 #include "core/clock.h"
 #include "load/run.h"
 #include "report/analysis.h"
+#include "report/dash.h"
 #include "report/html.h"
 #include "report/json.h"
 #include "report/junit.h"
@@ -51,6 +52,7 @@ static void on_second(void *ctx, const struct run_config *cfg, const struct time
         hlog_interval(&a->hlog, cfg->gen->names[g], (double)row->t, 1.0, interval_group_latency(merged, g));
     }
     if (a->metrics_addr) prom_second(&a->prom, cfg, row, merged);
+    if (a->dash_addr) dash_second(&a->dash, cfg, row, merged);
 }
 
 /*
@@ -200,6 +202,59 @@ static void note_ending(json_t *doc, const struct run_result *r, int rc)
     if (why[0]) json_object_set_new(doc, "runtime_error", json_string(why));
 }
 
+/* Starts --dashboard with the run's description. Returns -1 (go on) or EXIT_RUNTIME. */
+static int start_dashboard(const struct run_config *cfg, struct run_args *a)
+{
+    static const char *const actions[] = {"pause", "kill", "toxic", "exec"};
+    double spans[MAX_CHAOS][2];
+    const char *names[MAX_CHAOS];
+    for (size_t i = 0; i < a->nchaos; i++) {
+        spans[i][0] = (double)a->chaos_spans[i][0] / 1e9;
+        spans[i][1] = (double)a->chaos_spans[i][1] / 1e9;
+        names[i] = (unsigned)a->chaos[i].action < 4 ? actions[a->chaos[i].action] : "chaos";
+    }
+    struct dash_info info = {.cfg = cfg,
+                             .thresholds = a->thresholds,
+                             .nthresholds = a->nthresholds,
+                             .chaos = (const double(*)[2])spans,
+                             .chaos_action = names,
+                             .nchaos = a->nchaos};
+    int rc = dash_start(&a->dash, a->dash_addr, &info);
+    if (rc < 0) {
+        fprintf(stderr, "salvo: cannot serve the dashboard on '%s': %s\n", a->dash_addr, error_text(rc));
+        return EXIT_RUNTIME;
+    }
+    /* -q hides it, unless the kernel chose the port: then nobody else can know it. */
+    size_t n = strlen(a->dash_addr);
+    bool chosen = !strcmp(a->dash_addr, "0") || (n >= 2 && !strcmp(a->dash_addr + n - 2, ":0"));
+    if (!cfg->quiet || chosen) fprintf(stderr, "salvo: dashboard on %s\n", a->dash.url);
+    return -1;
+}
+
+/*
+ * The dashboard's end: the final state, then --dashboard-linger (a
+ * SIGINT/SIGTERM ends the wait, not the exit code: the run is over), then
+ * the server stops. Without linger it stops at once.
+ */
+static void end_dashboard(const struct run_config *cfg, struct run_args *a, json_t *doc, int code, bool interrupted)
+{
+    if (!a->dash_addr) return;
+    dash_finish(&a->dash, doc, code);
+    if (a->dash_linger_ns && !interrupted) {
+        char d[32];
+        fmt_wait(d, sizeof(d), a->dash_linger_ns);
+        if (!cfg->quiet) fprintf(stderr, "salvo: dashboard stays up for %s on %s (Ctrl-C ends it)\n", d, a->dash.url);
+        sigset_t set;
+        sigemptyset(&set);
+        sigaddset(&set, SIGINT);
+        sigaddset(&set, SIGTERM);
+        struct timespec ts = clock_ns_to_timespec(a->dash_linger_ns);
+        while (sigtimedwait(&set, NULL, &ts) < 0 && errno == EINTR) {
+        }
+    }
+    dash_stop(&a->dash);
+}
+
 /*
  * Writes the JUnit report of doc; returns code, or EXIT_RUNTIME when the
  * file could not be written (said on stderr).
@@ -269,6 +324,11 @@ int run_cli_execute(struct run_config *cfg, struct run_args *a)
     }
     cfg->chaos_spans = (const uint64_t(*)[2])a->chaos_spans;
     cfg->nchaos_spans = (uint32_t)a->nchaos;
+    if (a->dash_addr && (code = start_dashboard(cfg, a)) >= 0) {
+        prom_stop(&a->prom);
+        hlog_close(&a->hlog);
+        return code;
+    }
     struct run_hooks hooks = {
         .second = on_second, .ctx = a, .chaos = a->chaos, .nchaos = a->nchaos, .interrupted = on_interrupted};
     int rc = run_execute(cfg, &hooks, &r);
@@ -304,6 +364,7 @@ int run_cli_execute(struct run_config *cfg, struct run_args *a)
     if (a->junit_path) code = write_junit(a->junit_path, doc, code);
     /* A run that did not pass says so on stderr, even with -q (a script's log shows why). */
     if (code != EXIT_OK) summary_print_verdict(stderr, doc, verdict_word(code), summary_color_flags(stderr));
+    end_dashboard(cfg, a, doc, code, r.stop_signal != 0);
     json_decref(doc);
     run_result_release(&r);
     for (size_t i = 0; i < a->nchaos; i++) {
