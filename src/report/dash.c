@@ -5,7 +5,9 @@
  * batched accepts, the EMFILE pause). Each connection carries one request
  * and is closed after its answer (Connection: close): the page polls once
  * a second, so keep-alive would buy nothing and cost a state per client.
- * A connection lives in a fixed table of DASH_MAX_CONNS slots and always
+ * A connection lives in a fixed pool of DASH_MAX_CONNS slots (never freed
+ * while the loop runs: an event later in the same batch may still point at
+ * a closed one, and the loop's generation check needs its memory) and always
  * has exactly one timer armed: the request deadline, the long-poll hold or
  * the write deadline, so a client that stops reading or never sends is
  * closed on time. The main thread talks to this thread only through the
@@ -14,6 +16,7 @@
 #include "report/dash.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,12 +34,12 @@ struct dash_conn {
     int slot;
     struct loop_io io;
     struct timer timer;
-    char in[DASH_MAX_REQUEST];
-    size_t inlen;
     char *out;
     size_t outlen, outoff;
     bool writing, held;
     uint32_t from; /* the first row a held /data request wants */
+    size_t inlen;
+    char in[DASH_MAX_REQUEST]; /* last: on_accept clears what comes before it */
 };
 
 int dash_check_addr(const char *addr)
@@ -52,10 +55,10 @@ static void conn_close(struct dash_conn *c)
     timer_disarm(&d->loop, &c->timer);
     loop_del(&d->loop, &c->io);
     close(c->io.fd);
-    d->conns[c->slot] = NULL;
+    d->conns[c->slot] = NULL; /* the struct stays in d->pool: an event later in this batch may still name it */
     d->nconns--;
     free(c->out);
-    free(c);
+    c->out = NULL;
 }
 
 /* Writes what is left of c's answer; closes c when it is all out (or the peer is gone). */
@@ -146,7 +149,7 @@ static unsigned long query_num(const char *q, size_t qlen, const char *key, unsi
             unsigned long v = 0;
             for (size_t k = i + klen + 1; k < qlen && q[k] >= '0' && q[k] <= '9' && v < 100000000; k++)
                 v = v * 10 + (unsigned long)(q[k] - '0');
-            return v;
+            return v < 100000000 ? v : 100000000;
         }
     }
     return def;
@@ -254,15 +257,16 @@ static void on_accept(struct listener *ls, int fd)
         close(fd);
         return;
     }
-    struct dash_conn *c = calloc(1, sizeof(*c));
-    if (!c) abort();
+    struct dash_conn *c = &d->pool[slot];
+    uint16_t gen = c->io.gen; /* keeps counting across reuses, so a stale event never matches */
+    memset(c, 0, offsetof(struct dash_conn, in));
+    c->inlen = 0;
     c->d = d;
     c->slot = slot;
-    c->io = (struct loop_io){.fd = fd, .on_event = conn_event};
+    c->io = (struct loop_io){.fd = fd, .gen = gen, .on_event = conn_event};
     timer_init(&c->timer, conn_timeout);
     if (loop_add(&d->loop, &c->io, EPOLLIN) < 0) {
         close(fd);
-        free(c);
         return;
     }
     d->conns[slot] = c;
@@ -363,6 +367,8 @@ int dash_start(struct dash *d, const char *addr, const struct dash_info *info)
         return rc;
     }
     d->listen_fd = listener_fd(&d->listener);
+    d->pool = calloc(DASH_MAX_CONNS, sizeof(*d->pool));
+    if (!d->pool) abort();
     d->page = dash_page();
     pthread_mutex_init(&d->mu, NULL);
     if ((rc = pthread_create(&d->thread, NULL, dash_main, d)) != 0) {
@@ -372,6 +378,7 @@ int dash_start(struct dash *d, const char *addr, const struct dash_info *info)
         dash_feed_release(d);
         pthread_mutex_destroy(&d->mu);
         free(d->page);
+        free(d->pool);
         return -rc;
     }
     d->started = true;
@@ -397,6 +404,8 @@ void dash_stop(struct dash *d)
     dash_feed_release(d);
     pthread_mutex_destroy(&d->mu);
     free(d->page);
+    free(d->pool);
     d->page = NULL;
+    d->pool = NULL;
     d->started = false;
 }

@@ -81,8 +81,9 @@ struct dash {
     /* server thread only */
     struct loop loop;
     struct listener listener;
-    struct loop_io wake_io; /* eventfd: the main thread published or asked to stop */
-    struct dash_conn *conns[DASH_MAX_CONNS];
+    struct loop_io wake_io;                  /* eventfd: the main thread published or asked to stop */
+    struct dash_conn *pool;                  /* DASH_MAX_CONNS structs, allocated once */
+    struct dash_conn *conns[DASH_MAX_CONNS]; /* the slots in use (NULL: free) */
     unsigned nconns;
     unsigned long long refused, served;
     uint64_t last_poll_ns; /* when a /data request was last answered */
