@@ -128,7 +128,7 @@ static void answer_data(struct dash_conn *c)
     size_t end = d->nrows > from ? d->rows_len - 1 : start; /* without the last row's comma */
     fprintf(f, "{\"run\":%s,\"state\":%s,\"from\":%u,\"nrows\":%u,\"ended\":%s,\"rows\":[", d->run_json, d->state_json,
             from, d->nrows, d->ended ? "true" : "false");
-    fwrite(d->rows + start, 1, end - start, f);
+    if (end > start) fwrite(d->rows + start, 1, end - start, f);
     fputc(']', f);
     if (d->scrape_json) fprintf(f, ",\"scrape\":%s", d->scrape_json);
     fputs("}\n", f);
