@@ -130,7 +130,13 @@ static void test_server_feed(void **state)
     assert_non_null(strstr(all, "\"pass\":true"));
     assert_non_null(strstr(all, "\"action\":\"pause\""));
     assert_non_null(strstr(all, "http://127.0.0.1:1/<x>")); /* JSON: the page escapes it, not the feed */
+    assert_null(strstr(all, "\"scrape\""));
     free(all);
+    /* The hook for scraped series: present in the feed once published. */
+    dash_scrape(&d, "[{\"name\":\"queue\",\"points\":[[0,1],[1,null]]}]");
+    char *scraped = http_get(port, "/data?from=3");
+    assert_non_null(strstr(scraped, "\"scrape\":[{\"name\":\"queue\""));
+    free(scraped);
     char *tail = http_get(port, "/data?from=2");
     assert_non_null(strstr(tail, "\"from\":2"));
     assert_null(strstr(tail, "\"t\":1,"));
