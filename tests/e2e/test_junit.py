@@ -11,6 +11,7 @@ failures and no errors, 98 (invalid), 1 and 130/143 have errors. Runs:
   of compare; a failing threshold (exit 99, the failure names the
   expression, the observed value and the limit); an invalid run (a
   saturated generator, exit 98, the validity case is an <error>);
+- an interrupted run (SIGINT, 130: the interruption case is an <error>);
 - merge of the invalid run (98), and of the same result with
   config.allow_invalid (the validity case is <skipped>, a failing
   threshold on the merge makes it 99);
@@ -24,6 +25,8 @@ failures and no errors, 98 (invalid), 1 and 130/143 have errors. Runs:
 
 import json
 import os
+import signal
+import time
 import xml.etree.ElementTree as ET
 
 import harness as h
@@ -163,6 +166,19 @@ def invalid_run_and_merge():
     _, cases = read_junit(mx, rc, "merge")
     check(outcome(case(cases, "valid measurement")) == "skipped", "allow_invalid: validity must be skipped")
     check(outcome(case(cases, "latency.p99 < 1us")) == "failure", "merge threshold case")
+
+
+@test
+def interrupted_run():
+    xml = path("int.xml")
+    s = h.Salvo(["run", nginx.url, "-r", "100", "-d", "10s", "-t", "1", "-q", "--allow-invalid", "--junit", xml])
+    time.sleep(1.5)
+    s.signal(signal.SIGINT)
+    rc, _, _, err = s.finish(timeout=30)
+    check(rc == 130, "SIGINT must exit 130, got %d: %s" % (rc, err.strip()[-300:]))
+    _, cases = read_junit(xml, rc, "run")
+    c = case(cases, "not interrupted")
+    check(outcome(c) == "error" and "SIGINT" in c.find("error").get("message"), "interruption case: %s" % outcome(c))
 
 
 @test
