@@ -303,7 +303,7 @@ def read_page(dt, loaded=True):
 def chromium_page_advances_mid_run_and_keeps_its_final_state():
     h.require_tool(CHROMIUM, "scripts/install-deps.sh installs chromium")
     work = h.make_temp_dir("salvo-dash-chromium-")
-    port, s = dashboard_run("12s")
+    port, s = dashboard_run("10s")
     p = None
     dt = None
     try:
