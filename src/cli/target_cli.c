@@ -47,7 +47,11 @@
       "hold a worker for D per request instead of routing (every path but\n/health and /metrics); capacity is "        \
       "workers / D",                                                                                                   \
       0, 0)                                                                                                            \
-    L(OPT_JITTER, "jitter", "J", "with --service-time: each hold is uniform in D-J..D+J", 0, 0)
+    L(OPT_JITTER, "jitter", "J", "with --service-time: each hold is uniform in D-J..D+J", 0, 0)                        \
+    L(OPT_AUTH, "auth", NULL, "/api/route answers 401 without 'Authorization: Bearer TOKEN' from POST /api/login", 0,  \
+      0)                                                                                                               \
+    L(OPT_ERROR_BODIES, "error-bodies", NULL,                                                                          \
+      "points outside the city or without a route answer 200 with {\"error\":...} (default: 400/422)", 0, 0)
 
 enum { OPT_TARGET_FIRST = CLI_FIRST_LONG - 1, TARGET_OPTIONS(CLI_SKIP, CLI_ENUM) };
 
@@ -57,7 +61,8 @@ static const struct cli_verb target_verb = {
     .name = "target",
     .synopsis = "usage: salvo target [options]\n"
                 "  a route-planning HTTP service to load-test: GET /api/route?from=LAT,LNG&to=LAT,LNG,\n"
-                "  GET /health, GET /metrics (Prometheus)\n",
+                "  POST /api/login ({\"user\":\"NAME\"} or user=NAME: {\"token\":...}), GET /health,\n"
+                "  GET /metrics (Prometheus)\n",
     .opts = target_opts,
     .nopts = CLI_NOPTS(target_opts),
 };
@@ -71,7 +76,7 @@ struct target_args {
     uint64_t seed, trips;
     uint32_t cache, workers, queue;
     uint64_t hold_ns, jitter_ns;
-    bool gen_trips;
+    bool gen_trips, auth, error_bodies;
 };
 
 /* cli_handler of `salvo target`. */
@@ -79,6 +84,10 @@ static int target_opt(const struct cli_opt *o, char *arg, void *ctx)
 {
     struct target_args *a = ctx;
     uint64_t v;
+    if (o->id == OPT_AUTH || o->id == OPT_ERROR_BODIES) {
+        *(o->id == OPT_AUTH ? &a->auth : &a->error_bodies) = true;
+        return -1;
+    }
     if (o->id == OPT_SERVICE_TIME || o->id == OPT_JITTER) {
         uint64_t *dst = o->id == OPT_SERVICE_TIME ? &a->hold_ns : &a->jitter_ns;
         if (parse_duration_ns(arg, dst) < 0 || (o->id == OPT_SERVICE_TIME && *dst == 0))
@@ -178,9 +187,9 @@ static void announce(const struct target_server *srv, const struct roadmap *map,
     bool v6 = addr.ss_family == AF_INET6;
     printf("listening on %s%s%s:%s\n", v6 ? "[" : "", host, v6 ? "]" : "", port);
     printf("salvo target: %ux%u city (seed %" PRIu64 "), %u of %u intersections routable, %u roads, built in %.0f ms; "
-           "%u workers, queue %u, cache %u\n",
+           "%u workers, queue %u, cache %u%s%s\n",
            map->rows, map->cols, a->seed, map->routable_count, map->node_count, map->road_count, gen_ns / 1e6,
-           a->workers, a->queue, a->cache);
+           a->workers, a->queue, a->cache, a->auth ? ", --auth" : "", a->error_bodies ? ", --error-bodies" : "");
     fflush(stdout);
 }
 
@@ -242,7 +251,9 @@ int cli_target(int argc, char **argv)
                                 .cache = a.cache,
                                 .max_conns = connection_cap(),
                                 .hold_ns = a.hold_ns,
-                                .hold_jitter_ns = a.jitter_ns};
+                                .hold_jitter_ns = a.jitter_ns,
+                                .auth = a.auth,
+                                .error_bodies = a.error_bodies};
     const char *why;
     if (parse_listen(a.listen, &cfg, &why) < 0) return usage_error("bad value '%s' for --listen: %s", a.listen, why);
     return serve(&a, &cfg);

@@ -15,6 +15,7 @@
 
 #include "core/clock.h"
 #include "target/hold.h"
+#include "target/login.h"
 #include "target/route_query.h"
 #include "target/service.h"
 #include "target/tconn.h"
@@ -67,7 +68,8 @@ static void send_route(struct target_service *srv, struct tconn *c, uint32_t fro
                        const struct route_result *r, bool reachable, bool cached)
 {
     if (!reachable)
-        reply(srv, c, 422, NULL, "{\"error\":\"no route\",\"from_node\":%u,\"to_node\":%u,\"cached\":%s}", from, to,
+        reply(srv, c, srv->cfg.error_bodies ? 200 : 422, NULL,
+              "{\"error\":\"no route\",\"from_node\":%u,\"to_node\":%u,\"cached\":%s}", from, to,
               cached ? "true" : "false");
     else
         reply(srv, c, 200, NULL,
@@ -80,8 +82,9 @@ static void bad_query(struct target_service *srv, struct tconn *c, const struct 
 {
     const struct geo_bounds *b = &srv->accept;
     if (err->outside)
-        reply(srv, c, 400, NULL, "{\"error\":\"%s (accepted: lat %.4f..%.4f, lng %.4f..%.4f)\",\"parameter\":\"%s\"}",
-              err->reason, b->lat_min, b->lat_max, b->lng_min, b->lng_max, err->parameter);
+        reply(srv, c, srv->cfg.error_bodies ? 200 : 400, NULL,
+              "{\"error\":\"%s (accepted: lat %.4f..%.4f, lng %.4f..%.4f)\",\"parameter\":\"%s\"}", err->reason,
+              b->lat_min, b->lat_max, b->lng_min, b->lng_max, err->parameter);
     else
         reply(srv, c, 400, NULL, "{\"error\":\"%s\",\"parameter\":\"%s\"}", err->reason, err->parameter);
 }
@@ -130,8 +133,23 @@ void api_finish(struct target_service *srv, const struct route_job *job)
     tconn_resume(c);
 }
 
+/* POST /api/login: a token for the user named in the body. */
+static void serve_login(struct target_service *srv, struct tconn *c, const struct http_req *req)
+{
+    char user[LOGIN_USER_MAX + 1], token[LOGIN_TOKEN_MAX + 1];
+    const char *why;
+    size_t len = req->content_length > 0 ? (size_t)req->content_length : 0;
+    int n = login_parse_user(req->body, len, user, &why);
+    if (n < 0) {
+        reply(srv, c, 400, NULL, "{\"error\":\"%s\"}", why);
+        return;
+    }
+    login_token(&srv->login_key, user, (size_t)n, token);
+    reply(srv, c, 200, NULL, "{\"token\":\"%s\",\"user\":\"%s\"}", token, user);
+}
+
 /* The endpoints, by path. */
-enum endpoint { EP_NONE, EP_HEALTH, EP_METRICS, EP_ROUTE };
+enum endpoint { EP_NONE, EP_HEALTH, EP_METRICS, EP_ROUTE, EP_LOGIN };
 
 /* Finds the endpoint of path[0..len). */
 static enum endpoint find_endpoint(const char *path, size_t len)
@@ -139,7 +157,7 @@ static enum endpoint find_endpoint(const char *path, size_t len)
     static const struct {
         const char *path;
         enum endpoint ep;
-    } table[] = {{"/health", EP_HEALTH}, {"/metrics", EP_METRICS}, {"/api/route", EP_ROUTE}};
+    } table[] = {{"/health", EP_HEALTH}, {"/metrics", EP_METRICS}, {"/api/route", EP_ROUTE}, {"/api/login", EP_LOGIN}};
     for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++)
         if (strlen(table[i].path) == len && memcmp(table[i].path, path, len) == 0) return table[i].ep;
     return EP_NONE;
@@ -152,6 +170,20 @@ enum api_outcome api_handle(struct target_service *srv, struct tconn *c, const s
     const char *query = mark ? mark + 1 : req->target + req->target_len;
     size_t query_len = req->target_len - path_len - (mark ? 1 : 0);
     enum endpoint ep = find_endpoint(req->target, path_len);
+    if (ep == EP_LOGIN) {
+        if (req->method_len == 4 && memcmp(req->method, "POST", 4) == 0)
+            serve_login(srv, c, req);
+        else
+            reply(srv, c, 405, "Allow: POST\r\n", "{\"error\":\"method not allowed\"}");
+        return API_DONE;
+    }
+    /* Before the hold, so that --service-time with --auth refuses at once what it would refuse later. */
+    if (ep == EP_ROUTE && srv->cfg.auth &&
+        !(req->authorization && login_bearer_valid(&srv->login_key, req->authorization, req->authorization_len))) {
+        reply(srv, c, 401, "WWW-Authenticate: Bearer\r\n",
+              "{\"error\":\"missing or invalid bearer token (POST /api/login first)\"}");
+        return API_DONE;
+    }
     if (srv->cfg.hold_ns && ep != EP_HEALTH && ep != EP_METRICS) return hold_admit(srv, c) ? API_PENDING : API_DONE;
     bool get = (req->method_len == 3 && memcmp(req->method, "GET", 3) == 0) || c->head_only;
     if (ep == EP_NONE)

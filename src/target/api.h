@@ -1,5 +1,6 @@
 /*
- * api.h — the endpoints of `salvo target`: /health, /metrics, /api/route.
+ * api.h — the endpoints of `salvo target`: /health, /metrics, /api/route,
+ * /api/login.
  *
  * The request handlers of the server, kept apart from the socket plumbing
  * in server.c and tconn.c so that each file stays readable; they have no

@@ -8,7 +8,7 @@
  * says "malformed" as early as the first bad byte, so garbage is refused
  * before a whole head's worth of it has been buffered. Only what the server
  * acts on is extracted (method, target, version, body framing, connection
- * persistence); other headers are checked for syntax and skipped.
+ * persistence, Authorization); other headers are checked for syntax and skipped.
  *
  * Accepted: HTTP/1.0 and 1.1, CRLF or bare LF line ends, empty lines before
  * the request line (RFC 9112 §2.2). Refused as malformed: obs-fold, control
@@ -32,11 +32,14 @@
 struct http_req {
     const char *method, *target;
     size_t method_len, target_len;
-    int minor_version;      /* 0 or 1 */
-    int64_t content_length; /* -1 when absent */
-    bool transfer_encoding; /* a Transfer-Encoding header was present (any coding) */
-    bool conn_close;        /* Connection: close */
-    bool conn_keep_alive;   /* Connection: keep-alive */
+    int minor_version;         /* 0 or 1 */
+    int64_t content_length;    /* -1 when absent */
+    bool transfer_encoding;    /* a Transfer-Encoding header was present (any coding) */
+    bool conn_close;           /* Connection: close */
+    bool conn_keep_alive;      /* Connection: keep-alive */
+    const char *authorization; /* the Authorization value, blanks trimmed (NULL: absent; the last one wins) */
+    size_t authorization_len;
+    const char *body; /* set by the connection, not the parser: the complete body (content_length bytes) */
 };
 
 /*

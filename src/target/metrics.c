@@ -15,7 +15,7 @@
 #include <string.h>
 
 /* The codes with their own series; index METRICS_CODES - 1 is "other". */
-static const int codes[METRICS_CODES - 1] = {200, 400, 404, 405, 413, 422, 431, 500, 501, 503};
+static const int codes[METRICS_CODES - 1] = {200, 400, 401, 404, 405, 413, 422, 431, 500, 501, 503};
 
 /* Bucket upper bounds in nanoseconds, with their label text. */
 static const uint64_t bucket_ns[METRICS_COMPUTE_BUCKETS] = {100000,    250000,    500000,     1000000,   2500000,

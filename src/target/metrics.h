@@ -17,7 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define METRICS_CODES 11           /* the status codes the target sends, plus "other" */
+#define METRICS_CODES 12           /* the status codes the target sends, plus "other" */
 #define METRICS_COMPUTE_BUCKETS 14 /* finite upper bounds of the compute-time histogram */
 
 /* Values owned by other modules, sampled at render time. */

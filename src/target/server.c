@@ -180,7 +180,8 @@ static int init_state(struct target_server *srv)
     target_metrics_init(&srv->svc.metrics);
     init_slots(srv);
     uint32_t outstanding = srv->svc.cfg.workers + srv->svc.cfg.queue;
-    int rc = snap_index_init(&srv->svc.snap, srv->svc.map);
+    int rc = login_key_init(&srv->svc.login_key);
+    if (rc == 0) rc = snap_index_init(&srv->svc.snap, srv->svc.map);
     if (rc == 0) rc = route_cache_init(&srv->svc.cache, srv->svc.cfg.cache);
     if (rc == 0) rc = jobq_init(&srv->svc.jobs, outstanding);
     if (rc == 0) rc = jobq_init(&srv->svc.done, outstanding);

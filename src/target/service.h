@@ -18,6 +18,7 @@
 
 #include "target/hold_state.h"
 #include "target/jobq.h"
+#include "target/login.h"
 #include "target/metrics.h"
 #include "target/roadmap.h"
 #include "target/route_cache.h"
@@ -33,6 +34,8 @@ struct target_config {
     uint32_t cache;                   /* 0..ROUTE_CACHE_MAX entries */
     uint32_t max_conns;               /* the slot table's size: at most this many connections are open */
     uint64_t hold_ns, hold_jitter_ns; /* --service-time, --jitter (hold.h); 0: serve routes */
+    bool auth;                        /* --auth: /api/route needs a bearer token from /api/login */
+    bool error_bodies;                /* --error-bodies: unroutable points answer 200 with {"error":…} */
 };
 
 /* A connection slot: the generation tells a reused slot from its former self. */
@@ -53,6 +56,7 @@ struct target_service {
     struct route_cache cache;
     struct target_metrics metrics;
     struct target_hold hold;
+    struct login_key login_key; /* tags the tokens of /api/login */
     struct target_slot *slots;
     uint32_t free_slot, open_conns;
     char scratch[TCONN_RESPONSE_MAX]; /* response bodies being built (event thread) */

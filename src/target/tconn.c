@@ -83,6 +83,7 @@ static const char *reason(int code)
     switch (code) {
     case 200: return "OK";
     case 400: return "Bad Request";
+    case 401: return "Unauthorized";
     case 404: return "Not Found";
     case 405: return "Method Not Allowed";
     case 413: return "Content Too Large";
@@ -157,6 +158,7 @@ static bool answer_next(struct tconn *c)
     if (avail < total) return false;
     c->keep_alive = http_req_keep_alive(&req);
     c->head_only = req.method_len == 4 && memcmp(req.method, "HEAD", 4) == 0;
+    req.body = c->rbuf + c->roff + n;
     bool pending = c->host->handle(c->host->ctx, c, &req);
     c->roff += (uint32_t)total;
     if (c->roff == c->rlen) c->roff = c->rlen = 0;

@@ -10,7 +10,7 @@
  * wait in the read buffer, which keeps responses in order for free.
  *
  * Limits: a request head may be 8 KiB (else 431), a body 1 KiB (else 413;
- * bodies are read and ignored). After any response that ends the
+ * a body is handed to the handler in req->body, only /api/login reads one). After any response that ends the
  * connection, the write side is shut and unread input is drained for up to
  * two seconds before the close, so the client sees the response instead of
  * a reset. An idle connection is closed after 30 s.

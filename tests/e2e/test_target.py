@@ -6,7 +6,8 @@ port from the first stdout line, and talks raw HTTP/1.1 to it over sockets:
 health, routes (a miss, then the cached repeat), 400s that name the
 parameter, 404, 405, 413, 431, garbage, pipelining, /metrics, 503 from a
 burst against --workers 1 --queue 1, --gen-trips, bad options, and a clean
-exit on SIGTERM and SIGINT.
+exit on SIGTERM and SIGINT; POST /api/login, --auth and --error-bodies
+(over http.client, as a client library would).
 
 Python 3 stdlib only. Every wait is bounded; only processes started here are
 signalled, by PID; all traffic goes to 127.0.0.1. Ends with cmocka-style
@@ -14,6 +15,7 @@ totals for tests/run.sh and exits non-zero if anything failed.
 """
 
 import atexit
+import http.client
 import json
 import os
 import re
@@ -451,6 +453,7 @@ def bad_options(_):
         (["--cache", "99999999999"], "--cache"), (["--seed", "1.5"], "--seed"), (["--listen", "nonsense"], "--listen"),
         (["--listen", "127.0.0.1:70000"], "--listen"), (["--frobnicate"], "--frobnicate"), (["extra"], "extra"),
         (["--gen-trips", "0"], "--gen-trips"), (["--out", "x.csv"], "--out"), (["--seed"], "--seed"),
+        (["--auth=yes"], "--auth"),
     ]
     for args, culprit in cases:
         rc, out, err = run_salvo("target", *args, timeout=10)
@@ -459,6 +462,92 @@ def bad_options(_):
         assert len(lines) == 1 and lines[0].startswith("salvo: ") and culprit in lines[0], (args, err)
     rc, out, _ = run_salvo("target", "--help")
     assert rc == 0 and "--gen-trips" in out
+
+
+def http_call(port, method, path, body=None, headers=None):
+    """One request over http.client; returns (status, headers with lower-case names, body)."""
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        c.request(method, path, body=body, headers=headers or {})
+        r = c.getresponse()
+        return r.status, {k.lower(): v for k, v in r.getheaders()}, r.read()
+    finally:
+        c.close()
+
+
+def login(port, user, form=False):
+    body = ("user=" + user) if form else json.dumps({"user": user})
+    ctype = "application/x-www-form-urlencoded" if form else "application/json"
+    status, _, data = http_call(port, "POST", "/api/login", body, {"Content-Type": ctype})
+    assert status == 200, (status, data)
+    doc = json.loads(data)
+    assert doc["user"] == user and doc["token"].startswith(user + "."), doc
+    return doc["token"]
+
+
+@test
+def login_without_auth(t):
+    # Without --auth the login works and routes need no token (today's behaviour).
+    token = login(t.port, "alice")
+    assert re.fullmatch(r"alice\.[0-9a-f]{16}", token), token
+    assert login(t.port, "alice") == token  # stateless: the same name, the same token
+    assert login(t.port, "bob", form=True) != token
+    route = "/api/route?from=%s&to=%s" % (SW, NE)
+    assert http_call(t.port, "GET", route)[0] == 200
+    status, headers, _ = http_call(t.port, "GET", "/api/login")
+    assert status == 405 and headers["allow"] == "POST", (status, headers)
+    for body, word in [('{"name":"x"}', "missing"), ("user=a b", "letters"), ('{"user":"a"', "malformed"), ("", "missing")]:
+        status, _, data = http_call(t.port, "POST", "/api/login", body)
+        assert status == 400 and word in json.loads(data)["error"], (body, status, data)
+
+
+@test
+def auth_needs_a_valid_token(_):
+    t = Target("--auth")
+    other = Target("--auth", "--seed", "2")
+    try:
+        route = "/api/route?from=%s&to=%s" % (SW, NE)
+        status, headers, data = http_call(t.port, "GET", route)
+        assert status == 401 and headers["www-authenticate"] == "Bearer", (status, headers)
+        assert "token" in json.loads(data)["error"], data
+        token = login(t.port, "carol")
+        status, _, data = http_call(t.port, "GET", route, headers={"Authorization": "Bearer " + token})
+        assert status == 200 and json.loads(data)["distance_m"] > 20000, (status, data)
+        # Scheme case and blanks do not matter; a changed byte, another name or another process's key does.
+        assert http_call(t.port, "GET", route, headers={"Authorization": "bearer  " + token + " "})[0] == 200
+        flipped = token[:-1] + ("0" if token[-1] != "0" else "1")
+        forged = "dave" + token[len("carol"):]
+        foreign = login(other.port, "carol")
+        assert foreign != token
+        for bad in ["Bearer " + flipped, "Bearer " + forged, "Bearer " + foreign, token, "Basic Y2Fyb2w6cHc="]:
+            status, _, _ = http_call(t.port, "GET", route, headers={"Authorization": bad})
+            assert status == 401, (bad, status)
+        # Only the route is guarded: health and metrics answer without a token, and 401s are counted.
+        assert http_call(t.port, "GET", "/health")[0] == 200
+        m = metrics(t)
+        assert m['salvo_target_requests_total{code="401"}'] == 6, m
+    finally:
+        t.stop()
+        other.stop()
+
+
+@test
+def error_bodies_answer_200(t):
+    outside = "/api/route?from=%s&to=52.70,13.40" % SW
+    status, _, data = http_call(t.port, "GET", outside)
+    assert status == 400 and "outside the map" in json.loads(data)["error"], (status, data)
+    e = Target("--error-bodies")
+    try:
+        status, _, data = http_call(e.port, "GET", outside)
+        doc = json.loads(data)
+        assert status == 200 and "outside the map" in doc["error"] and doc["parameter"] == "to", (status, doc)
+        # Malformed or missing parameters are the client's bug and stay 400; good routes are unchanged.
+        assert http_call(e.port, "GET", "/api/route?from=abc&to=" + NE)[0] == 400
+        assert http_call(e.port, "GET", "/api/route?from=" + SW)[0] == 400
+        status, _, data = http_call(e.port, "GET", "/api/route?from=%s&to=%s" % (SW, NE))
+        assert status == 200 and "error" not in json.loads(data), data
+    finally:
+        e.stop()
 
 
 @test

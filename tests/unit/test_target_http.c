@@ -177,12 +177,40 @@ static void test_random_input_is_safe(void **state)
     }
 }
 
+/* Authorization is extracted with blanks trimmed; the last one wins; absent is NULL. */
+static void test_authorization(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *text, *want;
+    } cases[] = {
+        {"GET / HTTP/1.1\r\n\r\n", NULL},
+        {"GET / HTTP/1.1\r\nAuthorization: Bearer a.0123\r\n\r\n", "Bearer a.0123"},
+        {"GET / HTTP/1.1\r\nauthorization:\t Bearer x \t\r\nHost: h\r\n\r\n", "Bearer x"},
+        {"GET / HTTP/1.1\r\nAuthorization: one\r\nAUTHORIZATION: two\r\n\r\n", "two"},
+        {"GET / HTTP/1.1\r\nAuthorization:\r\n\r\n", ""},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct http_req req;
+        size_t len = strlen(cases[i].text);
+        assert_int_equal(parse_guarded(&req, cases[i].text, len), (int)len);
+        if (!cases[i].want) {
+            assert_null(req.authorization);
+            continue;
+        }
+        assert_non_null(req.authorization);
+        assert_int_equal(req.authorization_len, strlen(cases[i].want));
+        assert_memory_equal(req.authorization, cases[i].want, req.authorization_len);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_valid_heads),
         cmocka_unit_test(test_malformed_heads),
         cmocka_unit_test(test_random_input_is_safe),
+        cmocka_unit_test(test_authorization),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }
