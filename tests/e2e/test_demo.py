@@ -1,11 +1,17 @@
 """test_demo.py — `salvo demo`, the embedded default, end to end.
 
 The demo must finish in under a minute, clean up its children, exit 0, and
-tell the truth it exists to tell: the honest open-model p99 (with the
-freeze and varied routes) is at least 10x the naive closed-loop p99.
+tell the truths it exists to tell: the honest open-model p99 (with the
+freeze and varied routes) is at least 10x the naive closed-loop p99; and
+the check lesson: the unchecked capacity run over trips of which every
+tenth leaves the city says 0 errors, while the honest run's body check
+counts those 200 {"error"} answers as check_failed, with the same numbers
+in the text as in the JSON. Every run carries the login token (--auth): no
+401 anywhere.
 """
 import json
 import os
+import re
 import subprocess
 import time
 
@@ -17,6 +23,30 @@ def salvo_children():
     """PIDs of `salvo target` processes (to check the demo left none behind)."""
     out = subprocess.run(["pgrep", "-f", "salvo target --listen 127.0.0.1:0"], capture_output=True, text=True)
     return set(int(p) for p in out.stdout.split())
+
+
+def check_lesson(stdout, doc):
+    naive, honest = doc["capacity_run"], doc["experiments"][2]["result"]
+    for name, r in [("capacity run", naive)] + [(e["name"], e["result"]) for e in doc["experiments"]]:
+        check("401" not in r["status"], "%s got 401s (the token was not sent or not accepted): %s" % (name, r["status"]))
+    text = " ".join(stdout.split())
+    m = re.search(r"counted (\d+) requests and (\d+) errors", text)
+    check(m, "the reading has no unchecked-run figures")
+    errors = naive["requests"]["failed"] + naive["requests"]["timeout"] + naive["requests"]["http_error"]
+    check(int(m.group(1)) == naive["requests"]["scheduled"] and int(m.group(2)) == errors == 0,
+          "unchecked run: text %s/%s, JSON %s" % (m.group(1), m.group(2), naive["requests"]))
+    check(naive["requests"]["check_failed"] == 0 and not naive.get("checks"), "the capacity run was checked")
+    m = re.search(r"(\d+) check_failed, ([\d.]+)% of the (\d+) complete 200s", text)
+    check(m, "the reading has no check figures")
+    bad, ok = honest["requests"]["check_failed"], honest["requests"]["ok"]
+    check(int(m.group(1)) == bad and int(m.group(3)) == ok + bad and honest["status"].get("200") == ok + bad,
+          "checked run: text %s, JSON %s %s" % (m.groups(), honest["requests"], honest["status"]))
+    # Every tenth trip is outside the city; 503s under the freeze fall on routes only, so the share among 200s is >= ~10 %.
+    share = bad / max(ok + bad, 1)
+    h.log("  check lesson: unchecked %d requests, 0 errors; checked %d check_failed of %d 200s (%.1f%%)"
+          % (naive["requests"]["scheduled"], bad, ok + bad, 100 * share))
+    check(bad > 0 and 0.05 <= share <= 0.6, "check_failed %d of %d 200s (%.1f%%), want 5..60%%" % (bad, ok + bad, 100 * share))
+    check(honest["checks"]["routed"]["fail"] >= bad, "checks.routed: %s" % honest["checks"])
 
 
 @test
@@ -46,6 +76,7 @@ def demo_tells_the_truth_in_under_a_minute():
     check(ratio >= 10, "honest p99 is only %.1fx the naive p99" % ratio)
     check(honest["chaos"] and honest["chaos"][0]["fired"], "the honest run's freeze did not fire: %s" % honest["chaos"])
     check("coordinated omission" in proc.stdout, "the reading does not name coordinated omission")
+    check_lesson(proc.stdout, doc)
     with open(html) as f:
         page = f.read()
     check("<svg" in page and page.count("<svg") >= 3, "report has no charts")
