@@ -387,6 +387,7 @@ static void result_section(FILE *out, const json_t *result, const char *title, s
     html_table_chaos(out, result);
     fputs("<h3>Outcomes</h3>\n", out);
     html_table_outcomes(out, result);
+    html_table_checks(out, result);
     fputs("<h3>Per name</h3>\n", out);
     html_table_groups(out, result);
     fputs("<h3>Health</h3>\n", out);

@@ -41,6 +41,10 @@ void html_table_percentiles(FILE *out, const json_t *result);
 /* Outcome counts (they add up to scheduled), status codes and error kinds. */
 void html_table_outcomes(FILE *out, const json_t *result);
 
+/* One row per check (--check or a script's check()): pass, fail, pass rate
+ * and body_too_large (part of fail); nothing when the run had none. */
+void html_table_checks(FILE *out, const json_t *result);
+
 /* One row per request name. */
 void html_table_groups(FILE *out, const json_t *result);
 

@@ -186,6 +186,32 @@ static void status_list(FILE *out, const json_t *status)
     }
 }
 
+void html_table_checks(FILE *out, const json_t *result)
+{
+    json_t *checks = html_obj(result, "checks");
+    if (json_object_size(checks) == 0) return;
+    static const char *const heads[] = {"check", "pass", "fail", "rate", "body_too_large"};
+    table_open(out, "Checks (a response below 400 that fails one is check_failed)", heads, 5);
+    const char *name;
+    json_t *c;
+    json_object_foreach(checks, name, c)
+    {
+        double pass = html_num(c, "pass"), fail = html_num(c, "fail");
+        fputs("<tr><th class=\"name\"><code>", out);
+        html_esc(out, name);
+        fputs("</code></th>", out);
+        count_cell(out, pass);
+        count_cell(out, fail);
+        if (pass + fail > 0)
+            fprintf(out, "<td class=\"num %s\">%.2f%%</td>", fail > 0 ? "bad" : "ok", 100 * pass / (pass + fail));
+        else
+            fputs("<td class=\"num muted\">—</td>", out);
+        count_cell(out, html_num(c, "body_too_large"));
+        fputs("</tr>\n", out);
+    }
+    table_close(out);
+}
+
 void html_table_groups(FILE *out, const json_t *result)
 {
     json_t *groups = html_obj(result, "groups");

@@ -275,6 +275,7 @@ static const char hostile_json[] =
     "\"requests\":{\"scheduled\":10,\"ok\":5,\"http_error\":5},\"status\":{\"<zs>\":5,\"500\":5},"
     "\"errors\":{\"<ze>\":1},\"connect_errors\":{\"<zE>\":1},\"first_error\":\"<script>f</script>\","
     "\"groups\":{\"<script>g</script>\":{\"requests\":10,\"status\":{\"<zc>\":1}}},"
+    "\"checks\":{\"<zh>body contains '<'\":{\"pass\":1,\"fail\":1}},"
     "\"kernel\":{\"<script>k</script>\":3},\"pool\":{\"<zp>\":{\"<zq>\":\"<zr>\"}},"
     "\"thresholds\":{\"latency{name=<script>}.p99 < 1ms\":{\"pass\":false,\"limit\":1000,\"unit\":\"us\","
     "\"note\":\"<script>n</script>\"}},"
@@ -294,8 +295,8 @@ static void test_hostile_strings_are_escaped(void **state)
     assert_int_equal(rc, 0);
     assert_sane_page(html);
     /* No tag but ours: every '<' from the JSON became &lt;. */
-    static const char *const raw[] = {"<zb>", "<zi>", "<img", "<zk>", "<zv>", "<zs>", "<ze>",      "<zE>",
-                                      "<zc>", "<zp>", "<zq>", "<zr>", "<zx>", "<zy>", "onload=\"", "alert('u')"};
+    static const char *const raw[] = {"<zb>", "<zi>", "<img", "<zk>", "<zv>", "<zs>",      "<ze>",       "<zE>", "<zc>",
+                                      "<zp>", "<zq>", "<zr>", "<zx>", "<zy>", "onload=\"", "alert('u')", "<zh>"};
     for (size_t i = 0; i < sizeof(raw) / sizeof(raw[0]); i++)
         if (strstr(html, raw[i])) fail_msg("unescaped '%s' in the page", raw[i]);
     assert_non_null(strstr(html, "&lt;script&gt;title&lt;/script&gt;&quot;&#39;&amp;"));
@@ -321,7 +322,8 @@ static void test_degenerate_results(void **state)
         "\"p90\":3,\"p99\":4,\"max\":5},\"hdr\":{\"latency_us\":\"HISTFAAAAbad!!\",\"service_time_us\":7},"
         "\"requests\":\"x\",\"status\":[1],\"groups\":{\"a\":3},\"pool\":[],\"generator\":{\"cpu_pct_per_thread\":"
         "[\"x\",null]},\"kernel\":{\"a\":\"b\"},\"thresholds\":{\"rate.achieved >= 99%\":true},"
-        "\"chaos\":[{\"start_s\":5,\"end_s\":3},7],\"config\":{\"rate\":\"fast\",\"threads\":[1,2]}}",
+        "\"chaos\":[{\"start_s\":5,\"end_s\":3},7],\"config\":{\"rate\":\"fast\",\"threads\":[1,2]},"
+        "\"checks\":{\"a\":7,\"b\":{\"pass\":\"x\",\"fail\":null},\"c\":{\"pass\":0,\"fail\":0}}}",
         /* Rows without t, huge and negative numbers. */
         "{\"timeline\":[{},{\"t\":-5,\"sent\":-1,\"p50_us\":1e300},{\"t\":1e9,\"done\":1}],\"duration_s\":-1,"
         "\"latency_us\":{\"count\":-1,\"max\":-3,\"timeout_us\":-1,\"lower_bounds\":true}}",
@@ -342,6 +344,40 @@ static void test_degenerate_results(void **state)
         free(html);
         json_decref(r);
     }
+}
+
+/* The per-check table: one row per check with its counts and pass rate, none without checks. */
+static void test_checks_table(void **state)
+{
+    (void)state;
+    json_t *r = load_sample("sample-closed-freeze.json");
+    int rc;
+    char *html = render(&r, NULL, 1, &rc);
+    assert_int_equal(rc, 0);
+    assert_null(strstr(html, "<caption>Checks"));
+    free(html);
+    json_error_t err;
+    json_t *checks = json_loads("{\"routed: json.error absent\":{\"pass\":900,\"fail\":100,\"body_too_large\":3},"
+                                "\"status == 200\":{\"pass\":1000,\"fail\":0,\"body_too_large\":0}}",
+                                0, &err);
+    assert_non_null(checks);
+    json_object_set_new(r, "checks", checks);
+    html = render(&r, NULL, 1, &rc);
+    assert_int_equal(rc, 0);
+    assert_sane_page(html);
+    const char *table = strstr(html, "<caption>Checks");
+    assert_non_null(table);
+    assert_non_null(strstr(table, "<th class=\"num\">pass</th><th class=\"num\">fail</th><th class=\"num\">rate</th>"
+                                  "<th class=\"num\">body_too_large</th>"));
+    assert_non_null(strstr(table, "<tr><th class=\"name\"><code>routed: json.error absent</code></th>"
+                                  "<td class=\"num\">900</td><td class=\"num\">100</td>"
+                                  "<td class=\"num bad\">90.00%</td><td class=\"num\">3</td></tr>"));
+    assert_non_null(strstr(table, "<tr><th class=\"name\"><code>status == 200</code></th>"
+                                  "<td class=\"num\">1000</td><td class=\"num\">0</td>"
+                                  "<td class=\"num ok\">100.00%</td><td class=\"num\">0</td></tr>"));
+    assert_true(strstr(html, "<h3>Per name</h3>") > table); /* under Outcomes, before the names */
+    free(html);
+    json_decref(r);
 }
 
 static void test_bad_arguments(void **state)
@@ -416,6 +452,7 @@ int main(void)
         cmocka_unit_test(test_a_sick_valid_run_is_not_green),
         cmocka_unit_test(test_hostile_strings_are_escaped),
         cmocka_unit_test(test_degenerate_results),
+        cmocka_unit_test(test_checks_table),
         cmocka_unit_test(test_bad_arguments),
         cmocka_unit_test(test_formatting),
     };
