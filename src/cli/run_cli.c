@@ -24,6 +24,8 @@
 #include "cli/run_args.h"
 #include "core/clock.h"
 #include "core/units.h"
+#include "load/body_budget.h"
+#include "load/check_stream.h"
 #include "load/config.h"
 #include "load/feeder.h"
 #include "load/reqgen.h"
@@ -100,6 +102,8 @@
       "judge every response, repeatable: 'NAME: status == 200', 'json.error absent' (docs/scripting.md)", 0,           \
       CHECK_MAX)                                                                                                       \
     L(OPT_MAX_BODY, "max-body", "BYTES", "body bytes a check may read (default 1MiB; longer: body_too_large)", 0, 0)   \
+    L(OPT_BODY_BUDGET, "body-budget", "BYTES",                                                                         \
+      "kept bodies of all responses together (default 64MiB); beyond it a body waits for room", 0, 0)                  \
     L(OPT_PROGRESS, "progress", "MODE", "auto (default), tty, plain or off: live progress on stderr", 0, 0)            \
     L(OPT_HLOG, "hlog", "FILE", "HdrHistogram interval log (v1.3) of latency per second", 0, 0)                        \
     L(OPT_METRICS, "metrics", "ADDR", "serve Prometheus metrics during the run (9464, 127.0.0.1:9464, [::1]:9464)", 0, \
@@ -259,9 +263,11 @@ static int check_opt(const char *arg, struct run_args *a)
     return -1;
 }
 
-/* Parses --max-body: bytes with an optional k/KiB or m/MiB suffix (powers of 1024). */
-static int max_body_opt(const struct cli_opt *o, const char *arg, struct run_config *cfg)
+/* Parses --max-body (up to 1GiB) or --body-budget (up to 1TiB): bytes with an optional k/KiB, m/MiB or g/GiB suffix
+ * (powers of 1024). */
+static int size_opt(const struct cli_opt *o, const char *arg, struct run_config *cfg)
 {
+    bool budget = o->id == OPT_BODY_BUDGET;
     char *end;
     errno = 0;
     unsigned long long v = strtoull(arg, &end, 10);
@@ -270,11 +276,13 @@ static int max_body_opt(const struct cli_opt *o, const char *arg, struct run_con
         scale = 1024;
     else if (!strcasecmp(end, "m") || !strcasecmp(end, "mib") || !strcasecmp(end, "mb"))
         scale = 1024 * 1024;
+    else if (!strcasecmp(end, "g") || !strcasecmp(end, "gib") || !strcasecmp(end, "gb"))
+        scale = 1024 * 1024 * 1024;
     else if (*end)
         return cli_bad_value(o, arg, "expected bytes, e.g. 65536, 64KiB or 1MiB");
-    if (end == arg || errno || v == 0 || v > (1ull << 30) / scale)
-        return cli_bad_value(o, arg, "expected 1 byte to 1GiB");
-    cfg->max_body = (size_t)(v * scale);
+    if (end == arg || errno || v == 0 || v > (budget ? 1ull << 40 : 1ull << 30) / scale)
+        return cli_bad_value(o, arg, budget ? "expected 1 byte to 1TiB" : "expected 1 byte to 1GiB");
+    *(budget ? &cfg->body_budget : &cfg->max_body) = (size_t)(v * scale);
     return -1;
 }
 
@@ -368,7 +376,8 @@ static int run_opt(const struct cli_opt *o, char *arg, void *ctx)
     case OPT_CHAOS: return chaos_opt(o, arg, a);
     case OPT_THRESHOLD: return threshold_opt(o, arg, a);
     case OPT_CHECK: return check_opt(arg, a);
-    case OPT_MAX_BODY: return max_body_opt(o, arg, cfg);
+    case OPT_MAX_BODY:
+    case OPT_BODY_BUDGET: return size_opt(o, arg, cfg);
     case OPT_PROGRESS:
         for (size_t i = 0; i < sizeof(progress_modes) / sizeof(progress_modes[0]); i++)
             if (!strcmp(arg, progress_modes[i])) return a->progress = (enum progress_mode)i, -1;
@@ -732,6 +741,27 @@ static int parse_with(const struct run_cli_ext *ext, int argc, char **argv, stru
     return code;
 }
 
+/*
+ * The kept-body budget (body_budget.h), once the threads are known: each
+ * worker's equal share must hold the largest body one response may keep
+ * (--max-body plus the heads), or that response would wait forever. The
+ * default is 64MiB, raised to that minimum when many threads or a large
+ * --max-body need more; a --body-budget below it is refused.
+ */
+static int budget_config(struct run_config *cfg)
+{
+    if (!cfg->check_body) return -1;
+    size_t least = check_stream_keep_cap(cfg) * cfg->threads;
+    if (!cfg->body_budget) {
+        cfg->body_budget = least > BODY_BUDGET_DEFAULT ? least : BODY_BUDGET_DEFAULT;
+        return -1;
+    }
+    if (cfg->body_budget < least)
+        return usage_error("bad value for --body-budget: %zu bytes is less than %u thread%s x (--max-body + 32KiB) = "
+                           "%zu bytes, the least that lets every response's body fit",
+                           cfg->body_budget, cfg->threads, cfg->threads == 1 ? "" : "s", least);
+    return -1;
+}
 int run_cli_prepare(int argc, char **argv, const struct run_cli_ext *ext, struct run_config *cfg, struct run_args *a,
                     char **body_buf)
 {
@@ -753,6 +783,7 @@ int run_cli_prepare(int argc, char **argv, const struct run_cli_ext *ext, struct
     for (uint32_t i = 0; i < a->nchecks; i++)
         cfg->check_body |= check_needs_body(&a->checks[i]);
     code = finish_config(cfg, a, body_buf);
+    if (code < 0) code = budget_config(cfg);
     if (code < 0) compute_run_id(cfg, a);
     return code;
 }

@@ -518,7 +518,7 @@ ssize_t http_resp_feed(struct http_resp *r, const char *buf, size_t len)
         ssize_t n = feed_head(r, buf, len);
         if (n < 0 || r->state == ST_HEAD) return n;
         used = (size_t)n;
-        if (used == len) return (ssize_t)used;
+        if (used == len || r->stop_after_head) return (ssize_t)used;
     }
     ssize_t n = feed_body(r, buf + used, len - used);
     return n < 0 ? -1 : (ssize_t)used + n;

@@ -22,6 +22,8 @@
  *     field, describes the final response only.
  *   - Once the head is complete, the head and then body bytes are consumed;
  *     body bytes are counted and may be discarded by the caller.
+ *     With stop_after_head, the call that completes the final head consumes
+ *     nothing after it; the next call goes on with the body.
  *   - When the response ends, done is set and the bytes after it are left
  *     unconsumed: they belong to the next response, which needs a fresh
  *     http_resp_init(). Feeding a done response consumes nothing.
@@ -64,6 +66,9 @@ struct http_resp {
     size_t head_len;     /* bytes of the final head (status line + headers + CRLFCRLF) */
     uint64_t body_bytes; /* body bytes seen (decoded payload bytes for chunked) */
     const char *error;   /* static string naming the problem when a call returned -1 */
+    /* Set by the caller after http_resp_init: the call that completes the final head returns right after it,
+       so the caller can decide before any body byte is consumed (the kept-body budget does). */
+    bool stop_after_head;
 
     /* Private parse state: callers read only the fields above. */
     int state;            /* where the parser is: an enum in parser.c */

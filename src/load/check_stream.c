@@ -7,8 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* How many bytes of one response the run's checks may need. */
-static size_t keep_cap(const struct run_config *cfg)
+size_t check_stream_keep_cap(const struct run_config *cfg)
 {
     /* Interim heads and the final head, then the body when a check reads it. */
     return 2 * HTTP_MAX_HEAD + (cfg->check_body ? cfg->max_body : 0);
@@ -16,7 +15,7 @@ static size_t keep_cap(const struct run_config *cfg)
 
 void check_stream_keep(const struct run_config *cfg, struct stream *s, const char *data, size_t len)
 {
-    size_t cap = keep_cap(cfg);
+    size_t cap = check_stream_keep_cap(cfg);
     if (s->kept_len + len > cap) {
         s->kept_over = true;
         len = cap - s->kept_len;
@@ -34,6 +33,14 @@ void check_stream_keep(const struct run_config *cfg, struct stream *s, const cha
     }
     memcpy(s->kept + s->kept_len, data, len);
     s->kept_len += len;
+}
+
+size_t check_stream_body_need(const struct run_config *cfg, const struct stream *s)
+{
+    size_t cap = check_stream_keep_cap(cfg), rest = s->kept_len < cap ? cap - s->kept_len : 0;
+    if (!s->resp.chunked && s->resp.content_length >= 0 && (uint64_t)s->resp.content_length < rest)
+        return (size_t)s->resp.content_length;
+    return rest;
 }
 
 bool check_stream_judge(const struct run_config *cfg, struct recorder *rec, struct stream *s, int status)

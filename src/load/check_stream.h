@@ -28,6 +28,17 @@ static inline void check_stream_reset(struct stream *s)
     s->kept_over = false;
 }
 
+/*
+ * Body bytes s's response may still keep, now that its head is complete
+ * (what the kept-body budget reserves, body_budget.h): its Content-Length,
+ * or when the length is unknown (chunked, close-delimited) the rest of the
+ * per-response cap; never more than that rest.
+ */
+size_t check_stream_body_need(const struct run_config *cfg, const struct stream *s);
+
+/* The largest check_stream_body_need of a run: a worker's budget share must hold it. */
+size_t check_stream_keep_cap(const struct run_config *cfg);
+
 /* Keeps bytes data[0..len) the parser consumed for s's response, within the cap. */
 void check_stream_keep(const struct run_config *cfg, struct stream *s, const char *data, size_t len);
 

@@ -61,8 +61,9 @@ struct run_config {
     uint32_t nchaos_spans;
     const struct check *checks; /* --check, judged on every complete response */
     uint32_t nchecks;
-    bool check_body; /* a check reads bodies: keep up to max_body of each */
-    size_t max_body; /* --max-body */
+    bool check_body;    /* a check reads bodies: keep up to max_body of each */
+    size_t max_body;    /* --max-body */
+    size_t body_budget; /* --body-budget: kept bodies of all workers together (body_budget.h) */
     const char *json_path;
     bool quiet;
     bool allow_invalid;

@@ -92,6 +92,7 @@ void conn_push(struct conn *c, const struct pending *p)
 void conn_drop_stream(struct conn *c)
 {
     if (!c->nstreams) return;
+    if (c->budget_held || c->budget_wait.queued) http1_budget_drop(c);
     c->first = c->first + 1 == c->depth ? 0 : c->first + 1;
     c->nstreams--;
     if (c->nwritten)

@@ -32,6 +32,7 @@
 #include "http/tls.h"
 #include "http/url.h"
 #include "load/backlog.h"
+#include "load/body_budget.h"
 #include "load/proto.h"
 #include "load/stream.h"
 
@@ -76,8 +77,10 @@ struct conn {
     uint32_t nwritten;  /* streams from first whose bytes are all written */
     size_t written;     /* bytes written of the stream after those */
     struct h2_conn *h2; /* HTTP/2 state (h2.c), allocated on first use and kept */
-    char *rbuf;         /* carried bytes of a response head not complete yet */
+    char *rbuf;         /* carried bytes of a response head not complete yet, or of a body waiting for room */
     size_t rlen;
+    struct budget_waiter budget_wait; /* queued: the oldest response waits for kept-body room, nothing is read */
+    size_t budget_held;               /* kept-body bytes reserved for the oldest response (body_budget.h) */
 };
 
 /* Byte transport: plain TCP or TLS. */

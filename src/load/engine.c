@@ -221,6 +221,12 @@ static void on_sched_timer(struct timer *t, uint64_t now)
 }
 
 /* The backlog head timed out. */
+/* Connections whose responses waited for kept-body room go on, once room came back. */
+static void on_budget_timer(struct timer *t, uint64_t now)
+{
+    http1_budget_grant(container_of(t, struct worker, budget_timer), now);
+}
+
 static void on_backlog_timer(struct timer *t, uint64_t now)
 {
     engine_pump(container_of(t, struct worker, backlog_timer), now);
@@ -416,6 +422,9 @@ int worker_init(struct worker *w, const struct run_config *cfg, uint32_t id, uin
         interval_init(&w->slots[i], cfg->gen->nnames);
     timer_init(&w->sched_timer, on_sched_timer);
     timer_init(&w->backlog_timer, on_backlog_timer);
+    timer_init(&w->budget_timer, on_budget_timer);
+    /* Equal shares add up to at most the budget; run_cli made sure a share holds the largest body. */
+    body_budget_init(&w->budget, cfg->check_body ? cfg->body_budget / cfg->threads : 0);
     timer_init(&w->second_timer, on_second_timer);
     timer_init(&w->end_timer, on_end_timer);
     timer_init(&w->ramp_timer, on_ramp_timer);
@@ -466,6 +475,10 @@ static void worker_finish(struct worker *w)
     }
     w->interrupted = interrupted;
     w->pool.stats.backlog_max = w->backlog.max_len;
+    w->rec.body_waits = w->budget.waits;
+    w->rec.body_wait_ns_total = w->budget.wait_ns_total;
+    w->rec.body_wait_ns_max = w->budget.wait_ns_max;
+    w->rec.body_kept_peak = w->budget.peak;
 }
 
 /*

@@ -48,6 +48,9 @@ struct worker {
     struct backlog backlog;
     bool in_pump, pump_again;
 
+    struct body_budget budget; /* this worker's share of --body-budget */
+    struct timer budget_timer; /* resumes connections that waited for room, outside the callback that freed it */
+
     struct recorder rec;
     struct h2_stats h2; /* HTTP/2 figures of this worker's connections */
     uint64_t inflight_max;

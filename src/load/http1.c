@@ -7,6 +7,12 @@
  * conn_lost (which retries the keep-alive race), a bad response with
  * conn_fail. The hot path is one read into the worker's scratch buffer,
  * one parse, one record; nothing is copied unless a head is split.
+ *
+ * With a body check, the parser stops after each final head so the body's
+ * room can be reserved in the worker's kept-body budget before any body
+ * byte is consumed; a response that must wait leaves the bytes read after
+ * its head in the carry buffer (reads are capped to its size then) and its
+ * connection reads nothing until http1_budget_grant resumes it.
  */
 #include "load/http1.h"
 
@@ -54,14 +60,29 @@ static bool http1_complete(struct conn *c, bool leftover)
 }
 
 /*
+ * s's head just completed and its body is to be kept: reserves the body's
+ * room, or queues c for it. True when the body may be read now.
+ */
+static bool http1_reserve(struct conn *c, struct stream *s)
+{
+    struct worker *w = c->w;
+    size_t need = check_stream_body_need(w->cfg, s);
+    if (need == 0) return true;
+    if (!body_budget_reserve(&w->budget, &c->budget_wait, need, clock_now_ns())) return false;
+    c->budget_held = c->budget_wait.need;
+    return true;
+}
+
+/*
  * Parses data[0..len) into the responses of c in order. Returns 0 when it
  * is all consumed or carried (read on), 1 when c expects no more bytes
- * now (closed, idle or failed).
+ * now (closed, idle, failed, or waiting for kept-body room).
  */
 static int http1_feed(struct conn *c, const char *data, size_t len)
 {
     for (;;) {
         struct stream *s = conn_stream(c, 0);
+        bool had_head = s->resp.head_done;
         ssize_t used = http_resp_feed(&s->resp, data, len);
         if (used < 0) {
             conn_fail(c, ERR_PARSE);
@@ -70,6 +91,13 @@ static int http1_feed(struct conn *c, const char *data, size_t len)
         if (c->w->cfg->nchecks && used > 0) check_stream_keep(c->w->cfg, s, data, (size_t)used);
         data += used;
         len -= (size_t)used;
+        if (s->resp.stop_after_head && !had_head && s->resp.head_done && !s->resp.done) {
+            if (!http1_reserve(c, s)) {
+                if (len && !http1_carry(c, data, len)) conn_fail(c, ERR_PARSE);
+                return 1;
+            }
+            if (len) continue;
+        }
         if (!s->resp.done) {
             if (len && !http1_carry(c, data, len)) {
                 conn_fail(c, ERR_PARSE);
@@ -86,12 +114,14 @@ static int http1_feed(struct conn *c, const char *data, size_t len)
 static void http1_readable(struct conn *c)
 {
     struct worker *w = c->w;
-    if (c->nwritten == 0) return; /* nothing fully written: no answer can be due */
+    if (c->nwritten == 0) return;      /* nothing fully written: no answer can be due */
+    if (c->budget_wait.queued) return; /* no room for the body yet: the bytes wait in the socket */
     for (;;) {
         /* Read after the carried bytes, or into the worker's shared scratch. */
         bool carried = c->rlen > 0;
         char *buf = carried ? c->rbuf + c->rlen : w->scratch;
-        size_t cap = carried ? CONN_RBUF_SIZE - c->rlen : WORKER_SCRATCH_SIZE;
+        /* With kept bodies, what follows a head that must wait has to fit the carry buffer. */
+        size_t cap = carried ? CONN_RBUF_SIZE - c->rlen : w->cfg->check_body ? CONN_RBUF_SIZE : WORKER_SCRATCH_SIZE;
         ssize_t n = w->transport->read(c, buf, cap);
         if (n == CONN_AGAIN) return;
         if (n < 0) {
@@ -165,6 +195,7 @@ static void http1_start(struct conn *c, struct stream *s)
         c->rlen = 0;
     }
     http_resp_init(&s->resp, head);
+    s->resp.stop_after_head = c->w->cfg->check_body;
     check_stream_reset(s);
     /* No read here: the response cannot be there yet, and its arrival is an edge. */
     if (c->nwritten == c->nstreams - 1) http1_writable(c);
@@ -180,9 +211,34 @@ static uint32_t http1_free_slots(const struct conn *c)
     return depth > c->nstreams ? depth - c->nstreams : 0;
 }
 
+void http1_budget_drop(struct conn *c)
+{
+    struct worker *w = c->w;
+    if (c->budget_wait.queued) body_budget_cancel(&w->budget, &c->budget_wait, clock_now_ns());
+    body_budget_release(&w->budget, c->budget_held);
+    c->budget_held = 0;
+    /* Room came back, or the head of the queue left: whoever fits now goes on, from the loop. */
+    if (w->budget.head) timer_arm(&w->loop, &w->budget_timer, 0);
+}
+
+void http1_budget_grant(struct worker *w, uint64_t now_ns)
+{
+    struct budget_waiter *bw;
+    while ((bw = body_budget_grant(&w->budget, now_ns))) {
+        struct conn *c = container_of(bw, struct conn, budget_wait);
+        c->budget_held = bw->need;
+        /* The body bytes read with its head first, then the socket. */
+        size_t len = c->rlen;
+        c->rlen = 0;
+        if (len && http1_feed(c, c->rbuf, len)) continue;
+        if (c->state == CONN_BUSY) http1_readable(c);
+    }
+}
+
 /* The socket is closing: a carried partial head belongs to nobody now. */
 static void http1_close(struct conn *c)
 {
+    if (c->budget_held || c->budget_wait.queued) http1_budget_drop(c);
     c->rlen = 0;
     c->nwritten = 0;
     c->written = 0;

@@ -12,8 +12,24 @@
 #ifndef SALVO_HTTP1_H
 #define SALVO_HTTP1_H
 
+#include <stdint.h>
+
 #include "load/proto.h"
 
 extern const struct proto_ops http1_proto;
+
+struct conn;
+struct worker;
+
+/*
+ * The kept-body budget on HTTP/1.1 (body_budget.h): a response reserves
+ * when its head is complete, or its connection stops reading until
+ * http1_budget_grant hands it room and resumes it. http1_budget_drop gives
+ * back what c's oldest response holds or stops its wait (it was judged,
+ * failed, timed out, or the connection closes).
+ */
+void http1_budget_drop(struct conn *c);
+/* Resumes the waiting connections of w that fit now, oldest first. */
+void http1_budget_grant(struct worker *w, uint64_t now_ns);
 
 #endif

@@ -117,6 +117,10 @@ void recorder_add(struct recorder *dst, const struct recorder *src)
         dst->check_fail[i] += src->check_fail[i];
         dst->check_too_large[i] += src->check_too_large[i];
     }
+    dst->body_waits += src->body_waits;
+    dst->body_wait_ns_total += src->body_wait_ns_total;
+    if (src->body_wait_ns_max > dst->body_wait_ns_max) dst->body_wait_ns_max = src->body_wait_ns_max;
+    dst->body_kept_peak += src->body_kept_peak;
     dst->bytes_in += src->bytes_in;
     dst->bytes_out += src->bytes_out;
     for (int i = 0; i < REC_MAX_STATUS; i++)

@@ -47,8 +47,10 @@ struct recorder {
     struct hist connect;  /* per new connection, TLS handshake included */
     struct hist send_lag; /* generator lateness: dispatch - t_intended */
     uint64_t scheduled, ok, http_error, check_failed, failed, timeout, unsent;
-    uint64_t check_pass[CHECK_MAX], check_fail[CHECK_MAX]; /* per --check, every complete response */
-    uint64_t check_too_large[CHECK_MAX];                   /* of check_fail: the body was over --max-body */
+    uint64_t check_pass[CHECK_MAX], check_fail[CHECK_MAX];     /* per --check, every complete response */
+    uint64_t check_too_large[CHECK_MAX];                       /* of check_fail: the body was over --max-body */
+    uint64_t body_waits, body_wait_ns_total, body_wait_ns_max; /* responses that waited for kept-body room */
+    uint64_t body_kept_peak;      /* most kept-body bytes reserved at once (a sum of workers' peaks once added) */
     uint64_t bytes_in, bytes_out; /* HTTP bytes read and written (after TLS decryption, before encryption) */
     uint64_t status[REC_MAX_STATUS];
     uint64_t errors[ERR_COUNT];

@@ -324,6 +324,19 @@ static void merge_coverage(const struct merge *m, json_t *o)
     json_object_set_new(o, "missing_shards", missing);
 }
 
+/* body_budget of shards that kept bodies: budgets, peaks, waits and wait totals add up; the longest wait is the max. */
+static void merge_body_budget(const struct merge_shards *s, json_t *o)
+{
+    bool any = false;
+    for (size_t i = 0; i < s->n && !any; i++)
+        any = json_object_get(s->results[i], "body_budget") != NULL;
+    if (!any) return;
+    json_t *b = merge_sum_member(s, "body_budget", false);
+    json_object_set_new(b, "wait_us_max",
+                        json_integer((json_int_t)merge_over_shards(s, "body_budget", "wait_us_max", FOLD_MAX)));
+    json_object_set_new(o, "body_budget", b);
+}
+
 json_t *merge_result(const struct merge *m)
 {
     if (!m->n) return NULL;
@@ -334,6 +347,7 @@ json_t *merge_result(const struct merge *m)
     json_int_t start_ms = merge_timing(m, o);
     json_object_set_new(o, "requests", merge_sum_member(&s, "requests", false));
     json_object_set_new(o, "checks", merge_sum_member(&s, "checks", true));
+    merge_body_budget(&s, o);
     json_object_set_new(o, "bytes", merge_sum_member(&s, "bytes", false));
     merge_trends(&s, o, hdr);
     json_object_set_new(o, "status", merge_sum_member(&s, "status", false));

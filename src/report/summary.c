@@ -383,6 +383,21 @@ static void print_h2(FILE *out, const json_t *r)
     fputc('\n', out);
 }
 
+/* The kept-body budget of a run with body checks: its peak and the responses that waited for room. */
+static void print_body_budget(FILE *out, const json_t *r)
+{
+    const json_t *b = get(r, "body_budget");
+    if (!b) return;
+    char budget[32], peak[32], total[32], max[32];
+    fprintf(out, "bodies      kept within %s (peak %s); %lld responses waited for room",
+            fmt_bytes(budget, sizeof(budget), num(b, "budget_bytes")),
+            fmt_bytes(peak, sizeof(peak), num(b, "peak_bytes")), cnt(b, "waits"));
+    if (cnt(b, "waits") > 0)
+        fprintf(out, " (total %s, max %s)", report_fmt_us(total, sizeof(total), num(b, "wait_us_total")),
+                report_fmt_us(max, sizeof(max), num(b, "wait_us_max")));
+    fputs("\n", out);
+}
+
 /* One line per check: its pass share and counts (only for runs with checks). */
 static void print_checks(FILE *out, const json_t *r)
 {
@@ -527,6 +542,7 @@ void summary_print(FILE *out, const json_t *result, unsigned flags)
     print_names(out, result);
     print_outcomes(out, result);
     print_checks(out, result);
+    print_body_budget(out, result);
     print_health(out, result);
     print_kernel(out, result);
     print_findings(out, result);

@@ -3,21 +3,27 @@
 A small recording server (Python, real sockets, HTTP/1.1 keep-alive) answers
 /api with 200 and a JSON body; every tenth of them, by a counter, is a 200
 carrying {"error": "no route"}, as many real APIs do. /fail answers 500,
-/big a 2 MiB body, /chunked a chunked JSON body. The tests assert what the
-outcome table says: the 200s with error bodies are check_failed, a 500 that
-fails `status == 200` stays http_error, outcomes add up, checks.rate is the
-share of passed evaluations, and a failed checks threshold exits 99.
+/big a 2 MiB body, /chunked a chunked JSON body, /drip a 64 KiB body whose
+last 63 KiB come 0.3 s after its head. The tests assert what the outcome
+table says: the 200s with error bodies are check_failed, a 500 that fails
+`status == 200` stays http_error, outcomes add up, checks.rate is the share
+of passed evaluations, and a failed checks threshold exits 99; and that a
+--body-budget that holds one body makes concurrent bodies wait for room,
+one at a time, with every body still judged whole.
 """
 
 import http.server
 import json
 import threading
+import time
 
 import harness as h
 from harness import check, check_counts_add_up, excerpt, test
 
 server = None
 url = None
+DRIP_BODY = 64 * 1024
+DRIP_PAUSE_S = 0.3
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
@@ -45,6 +51,16 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.wfile.write(body)
 
     def do_GET(self):
+        if self.path.startswith("/drip"):
+            body = b"x" * (DRIP_BODY - 3) + b"END"
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body[:1024])
+            self.wfile.flush()
+            time.sleep(DRIP_PAUSE_S)
+            self.wfile.write(body[1024:])
+            return None
         if self.path.startswith("/fail"):
             return self._send(500, b'{"error": "boom"}')
         if self.path.startswith("/big"):
@@ -193,6 +209,10 @@ def merge_sums_checks():
             check(merged["checks"]["e"][key] == want, "merged checks.e.%s %s, want %d" % (key, merged["checks"], want))
         want = sum(s["requests"]["check_failed"] for s in shards)
         check(merged["requests"]["check_failed"] == want > 0, "merged check_failed: %s" % merged["requests"])
+        bb = merged["body_budget"]
+        for key in ("budget_bytes", "peak_bytes", "waits", "wait_us_total"):
+            check(bb[key] == sum(sh["body_budget"][key] for sh in shards), "merged body_budget.%s: %s" % (key, bb))
+        check(bb["wait_us_max"] == max(sh["body_budget"]["wait_us_max"] for sh in shards), "wait_us_max: %s" % bb)
         check_counts_add_up(merged)
     finally:
         h.remove_temp_dir(d)
@@ -205,6 +225,31 @@ def summary_lines():
                                      json_out=False, timeout=60)
     check(" check_failed" in out, "summary lacks check_failed: %s" % out)
     check("check       e: " in out and "% passed" in out, "summary lacks the check line: %s" % out)
+
+
+@test
+def body_budget_makes_bodies_wait():
+    """A budget that holds one 64 KiB body: 4 dripping responses take turns, each body judged whole."""
+    base = ["run", url + "/drip", "--closed", "-c", 4, "-t", 1, "-d", "2s", "-q", "--max-body", "64KiB",
+            "--check", "body contains 'END'"]
+    # The least budget for one thread: --max-body plus 32 KiB of heads; two 64 KiB bodies do not fit in it.
+    rc, data, out, err = h.run_salvo(base + ["--body-budget", "96KiB"], timeout=60)
+    c = check_counts_add_up(data)
+    b, ch = data["body_budget"], data["checks"]["body contains 'END'"]
+    h.log("  --body-budget 96KiB: %s, %s" % (b, c))
+    check(rc == 0 and c["ok"] == c["scheduled"] >= 8 and ch["fail"] == 0, "every body judged whole: %s %s" % (c, ch))
+    check(b["budget_bytes"] == 96 * 1024 and b["peak_bytes"] == DRIP_BODY, "one body kept at a time: %s" % b)
+    # Of each round of 4 heads arriving together, the first is kept and the 3 others wait for its tail.
+    check(b["waits"] >= c["scheduled"] // 2, "waits %d of %d responses" % (b["waits"], c["scheduled"]))
+    check(DRIP_PAUSE_S * 0.5e6 <= b["wait_us_max"] <= 5e6 and b["wait_us_total"] >= b["wait_us_max"],
+          "wait times (the drip pauses %.1f s): %s" % (DRIP_PAUSE_S, b))
+    rc, data, out, err = h.run_salvo(base, timeout=60)
+    b = data["body_budget"]
+    check(b["budget_bytes"] == 64 << 20 and b["waits"] == 0 and b["peak_bytes"] >= 2 * DRIP_BODY,
+          "the default 64 MiB holds them all at once: %s" % b)
+    rc, _, _, err = h.run_salvo(base + ["-t", 2, "--body-budget", "100KiB"], json_out=False)
+    check(rc == 2 and err.startswith("salvo: bad value for --body-budget") and "196608" in err,
+          "a budget below threads x (max-body + 32KiB) is refused: %d %r" % (rc, err))
 
 
 @test
