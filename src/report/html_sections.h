@@ -42,7 +42,8 @@ void html_table_percentiles(FILE *out, const json_t *result);
 void html_table_outcomes(FILE *out, const json_t *result);
 
 /* One row per check (--check or a script's check()): pass, fail, pass rate
- * and body_too_large (part of fail); nothing when the run had none. */
+ * and body_too_large (part of fail), then a note when responses waited for
+ * kept-body room; nothing when the run had no checks. */
 void html_table_checks(FILE *out, const json_t *result);
 
 /* One row per request name. */

@@ -210,6 +210,16 @@ void html_table_checks(FILE *out, const json_t *result)
         fputs("</tr>\n", out);
     }
     table_close(out);
+    json_t *budget = html_obj(result, "body_budget");
+    if (html_num(budget, "waits") > 0) {
+        char n[HTML_FMT_MAX], total[HTML_FMT_MAX], max[HTML_FMT_MAX];
+        fprintf(out,
+                "<p class=\"note\">%s responses waited for room in the kept-body budget (total %s, longest %s): "
+                "the budget (<code>--body-budget</code>), not the server, added that to their latency.</p>\n",
+                html_fmt_count(n, sizeof(n), html_num(budget, "waits")),
+                html_fmt_us(total, sizeof(total), html_num(budget, "wait_us_total")),
+                html_fmt_us(max, sizeof(max), html_num(budget, "wait_us_max")));
+    }
 }
 
 void html_table_groups(FILE *out, const json_t *result)

@@ -376,6 +376,16 @@ static void test_checks_table(void **state)
                                   "<td class=\"num\">1000</td><td class=\"num\">0</td>"
                                   "<td class=\"num ok\">100.00%</td><td class=\"num\">0</td></tr>"));
     assert_true(strstr(html, "<h3>Per name</h3>") > table); /* under Outcomes, before the names */
+    assert_null(strstr(html, "kept-body budget"));
+    free(html);
+    json_object_set_new(r, "body_budget",
+                        json_pack("{s:i,s:i,s:i,s:i}", "budget_bytes", 98304, "waits", 21, "wait_us_total", 6307269,
+                                  "wait_us_max", 300799));
+    html = render(&r, NULL, 1, &rc);
+    assert_int_equal(rc, 0);
+    assert_sane_page(html);
+    assert_non_null(strstr(html, "21 responses waited for room in the kept-body budget (total 6.31\xc2\xa0s, longest "
+                                 "301\xc2\xa0ms)"));
     free(html);
     json_decref(r);
 }
