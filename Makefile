@@ -12,7 +12,9 @@ CFLAGS  += -std=gnu11 -Wall -Wextra -Wshadow -Wmissing-prototypes -Werror \
            -D_GNU_SOURCE $(OPT) -Isrc -MMD -MP
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lssl -lcrypto -lz -ljansson -lnghttp2)
-LDLIBS  += $(PKG_LIBS) -lpthread -lm
+# snappy (remote write's block compression) ships no snappy.pc before 1.1.9: plain -lsnappy then.
+SNAPPY_LIBS = $(shell pkg-config --libs snappy 2>/dev/null || echo -lsnappy)
+LDLIBS  += $(PKG_LIBS) $(SNAPPY_LIBS) -lpthread -lm
 
 LIB_SRCS  := $(filter-out src/main.c,$(shell find src -name '*.c' | sort))
 LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/%.o)
@@ -66,7 +68,7 @@ $(BUILD)/fuzz/libsalvo.a: $(FUZZ_OBJS)
 $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(BUILD)/fuzz/obj/tests/fuzz/common.o $(BUILD)/fuzz/libsalvo.a
 	@mkdir -p $(dir $@) $(BUILD)/fuzz/corpus/$*
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -Werror -fsanitize=fuzzer -Itests/fuzz $(PKG_CFLAGS) -Wl,--wrap=getaddrinfo -o $@ $(filter %.c %.o %.a,$^) \
-	    $(PKG_LIBS) -lpthread -lm
+	    $(PKG_LIBS) $(SNAPPY_LIBS) -lpthread -lm
 
 fuzz:
 	@if command -v $(FUZZ_CC) >/dev/null 2>&1; then $(MAKE) --no-print-directory fuzz-bins; \

@@ -5,6 +5,7 @@
 #
 # Build:   gcc make pkg-config libssl-dev zlib1g-dev libjansson-dev
 #          libnghttp2-dev (HTTP/2 framing, HPACK, flow control)
+#          libsnappy-dev (block compression of --remote-write pushes)
 # Tests:   libcmocka-dev, nginx and wrk (test peers, never runtime deps),
 #          nodejs with its npm (hdr-histogram-js cross-checks the hlog output),
 #          python3 (e2e drivers), openssl (self-signed test certificates),
@@ -12,13 +13,14 @@
 #          chromium (renders the HTML report headless in an e2e test),
 #          nghttp2-server and nghttp2-client (nghttpd and h2load: HTTP/2
 #          test peers),
-#          prometheus (its promtool lints the live --metrics text; the
+#          prometheus (its promtool lints the live --metrics text, and its
+#          server, started by the test itself, receives --remote-write; the
 #          server it starts on install is stopped and disabled)
 set -eu
 
 PKGS="gcc make pkg-config libssl-dev zlib1g-dev libjansson-dev libcmocka-dev \
 nginx-light wrk python3 openssl clang libclang-rt-dev procps chromium prometheus \
-nodejs libnghttp2-dev nghttp2-server nghttp2-client"
+nodejs libnghttp2-dev nghttp2-server nghttp2-client libsnappy-dev"
 
 missing=""
 for p in $PKGS; do
