@@ -67,6 +67,8 @@ static int refused(const struct cli_opt *o)
         {"threshold", "use --slo"},
         {"dashboard", "a live view of a search is later work"},
         {"dashboard-linger", "a live view of a search is later work"},
+        {"remote-write", "a search's steps are not pushed yet (use it with run)"},
+        {"remote-write-header", "a search's steps are not pushed yet (use it with run)"},
     };
     for (size_t i = 0; i < sizeof(own) / sizeof(own[0]); i++)
         if (!strcmp(o->name, own[i][0])) return usage_error("--%s is not for find: %s", o->name, own[i][1]);

@@ -19,6 +19,7 @@
 #include "report/dash.h"
 #include "report/progress.h"
 #include "report/prom.h"
+#include "report/rwrite.h"
 #include "report/thresholds.h"
 
 #define MAX_HEADERS 64
@@ -54,6 +55,8 @@ struct run_args {
     const char *dash_addr;   /* --dashboard */
     uint64_t dash_linger_ns; /* --dashboard-linger */
     struct dash dash;
+    struct rwrite_opts rw_opts; /* --remote-write, --remote-write-header */
+    struct rwrite rw;
     struct chaos_window chaos[MAX_CHAOS];
     size_t nchaos;
     uint64_t chaos_spans[MAX_CHAOS][2];

@@ -114,6 +114,12 @@
       0, 0)                                                                                                            \
     L(OPT_DASHBOARD_LINGER, "dashboard-linger", "D",                                                                   \
       "keep the dashboard up this long after the run (default 0: it stops with salvo)", 0, 0)                          \
+    L(OPT_REMOTE_WRITE, "remote-write", "URL",                                                                         \
+      "push the figures each second to a Prometheus remote-write receiver,\n"                                          \
+      "e.g. http://127.0.0.1:9090/api/v1/write (docs/remote-write.md)",                                                \
+      0, 0)                                                                                                            \
+    L(OPT_REMOTE_WRITE_HEADER, "remote-write-header", "'K: V'", "header of every remote-write push (repeatable)", 0,   \
+      RW_MAX_HEADERS)                                                                                                  \
     L(OPT_DATA, "data", "FILE", "CSV (with header) or JSON Lines rows for {column} templates", 0, 0)                   \
     L(OPT_PICK, "pick", "MODE", "seq (default), random or once (each row at most once, then stop); needs --data", 0,   \
       0)                                                                                                               \
@@ -365,6 +371,17 @@ static int run_opt(const struct cli_opt *o, char *arg, void *ctx)
     }
     case OPT_DASHBOARD_LINGER:
         return duration_opt(o, arg, &a->dash_linger_ns, true, 24 * 3600 * NS_PER_S, "up to 24h, like 5m");
+    case OPT_REMOTE_WRITE: {
+        const char *why;
+        if (a->rw_opts.url_text) return usage_error("--%s is given twice", o->name);
+        if (rwrite_opts_url(&a->rw_opts, arg, &why) < 0) return cli_bad_value(o, arg, why);
+        return -1;
+    }
+    case OPT_REMOTE_WRITE_HEADER: {
+        const char *why;
+        if (rwrite_opts_header(&a->rw_opts, arg, &why) < 0) return cli_bad_value(o, arg, why);
+        return -1;
+    }
     case OPT_DATA: a->data_path = arg; return -1;
     case OPT_HTML: a->html_path = arg; return -1;
     case OPT_JUNIT: a->junit_path = arg; return -1;
@@ -524,6 +541,8 @@ static int check_combinations(const struct run_config *cfg, const struct run_arg
         return usage_error("--pick '%s' picks rows of a data file: add --data FILE", pick_mode_name(a->pick));
     if (a->pick_seed_given && !a->data_path) return usage_error("--pick-seed needs --data FILE and --pick random");
     if (a->body && a->body_file) return usage_error("give either --body or --body-file, not both");
+    if (a->rw_opts.nheaders && !a->rw_opts.url_text)
+        return usage_error("--remote-write-header is for the pushes of --remote-write URL: add it");
     if (a->targets_path && (a->body || a->body_file || a->nheaders))
         return usage_error("with --targets '%s', headers and bodies come from the targets file", a->targets_path);
     uint64_t now = clock_wall_ns();

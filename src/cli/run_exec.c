@@ -41,6 +41,41 @@ static void raise_nofile(void)
     }
 }
 
+/* The one warning of a failing --remote-write, as soon as it is known (even with -q: figures are being lost). */
+static void rw_warn(struct run_args *a)
+{
+    char msg[700];
+    if (a->rw.opts && rwrite_take_warning(&a->rw, msg, sizeof(msg))) {
+        progress_finish(&a->prog);
+        fprintf(stderr, "salvo: warning: %s\n", msg);
+    }
+}
+
+/*
+ * Pushes the final figures (bounded by RW_FINAL_BUDGET_NS) and writes what
+ * the pushes cost into the results: remote_write {url, pushes, ok, failed,
+ * dropped, seconds_sent, seconds_dropped, series, error}.
+ */
+static void rw_final(struct run_args *a, json_t *doc)
+{
+    if (!a->rw.started) return;
+    rwrite_finish(&a->rw, json_is_true(json_object_get(doc, "valid")));
+    rw_warn(a);
+    struct rwrite_stats st;
+    rwrite_stats(&a->rw, &st);
+    json_t *o = json_object();
+    json_object_set_new(o, "url", json_string(a->rw_opts.url_text));
+    json_object_set_new(o, "pushes", json_integer((json_int_t)st.pushes));
+    json_object_set_new(o, "ok", json_integer((json_int_t)st.pushes_ok));
+    json_object_set_new(o, "failed", json_integer((json_int_t)st.pushes_failed));
+    json_object_set_new(o, "dropped", json_integer((json_int_t)st.pushes_dropped));
+    json_object_set_new(o, "seconds_sent", json_integer((json_int_t)st.seconds_sent));
+    json_object_set_new(o, "seconds_dropped", json_integer((json_int_t)st.seconds_dropped));
+    json_object_set_new(o, "series", json_integer((json_int_t)st.series));
+    json_object_set_new(o, "error", st.first_error[0] ? json_string(st.first_error) : json_null());
+    json_object_set_new(doc, "remote_write", o);
+}
+
 /* run_hooks.second: progress line and HdrHistogram log line. */
 static void on_second(void *ctx, const struct run_config *cfg, const struct timeline_row *row,
                       const struct interval *merged)
@@ -53,6 +88,8 @@ static void on_second(void *ctx, const struct run_config *cfg, const struct time
     }
     if (a->metrics_addr) prom_second(&a->prom, cfg, row, merged);
     if (a->dash_addr) dash_second(&a->dash, cfg, row, merged);
+    rwrite_second(&a->rw, row, merged);
+    rw_warn(a);
 }
 
 /*
@@ -318,6 +355,15 @@ int run_cli_execute(struct run_config *cfg, struct run_args *a)
         bool chosen = !strcmp(a->metrics_addr, "0") || (n >= 2 && !strcmp(a->metrics_addr + n - 2, ":0"));
         if (!cfg->quiet || chosen) fprintf(stderr, "salvo: metrics on %s\n", a->prom.url);
     }
+    if (a->rw_opts.url_text) {
+        const char *why = "";
+        if (rwrite_start(&a->rw, &a->rw_opts, cfg, &why) < 0) {
+            fprintf(stderr, "salvo: cannot push to '%s': %s\n", a->rw_opts.url_text, why);
+            prom_stop(&a->prom);
+            hlog_close(&a->hlog);
+            return EXIT_USAGE;
+        }
+    }
     for (size_t i = 0; i < a->nchaos; i++) {
         a->chaos_spans[i][0] = a->chaos[i].at_ns;
         a->chaos_spans[i][1] = a->chaos[i].at_ns + (a->chaos[i].for_ns ? a->chaos[i].for_ns : NS_PER_S);
@@ -341,6 +387,7 @@ int run_cli_execute(struct run_config *cfg, struct run_args *a)
     run_analyse(cfg, &r);
     json_t *doc = report_json_build(cfg, &r);
     note_ending(doc, &r, rc);
+    rw_final(a, doc);
     thresholds_apply(a->thresholds, a->nthresholds, doc);
     if (!cfg->quiet) summary_print(stdout, doc, summary_color_flags(stdout));
     fflush(stdout);
@@ -367,6 +414,7 @@ int run_cli_execute(struct run_config *cfg, struct run_args *a)
     end_dashboard(cfg, a, doc, code, r.stop_signal != 0);
     json_decref(doc);
     run_result_release(&r);
+    rwrite_release(&a->rw);
     for (size_t i = 0; i < a->nchaos; i++) {
         char note[1200];
         if (chaos_window_reap(&a->chaos[i], note, sizeof(note)) > 0) fprintf(stderr, "salvo: %s\n", note);
