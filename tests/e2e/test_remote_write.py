@@ -114,11 +114,12 @@ def teardown():
     stop_prometheus()
 
 
-def targets_file(d, *names):
+def targets_file(d, *targets):
+    """targets: (name, method, path); nginx answers 200 to a GET of any path, 405 to a POST of a file."""
     path = os.path.join(d, "targets.txt")
     with open(path, "w") as f:
-        for name in names:
-            f.write("# name=%s\nGET %s%s\n\n" % (name, nginx.url.rstrip("/") + "/", name))
+        for name, method, p in targets:
+            f.write("# name=%s\n%s %s%s\n\n" % (name, method, nginx.url.rstrip("/"), p))
     return path
 
 
@@ -132,7 +133,8 @@ def one_value(expr):
 def counters_and_latency_reach_prometheus():
     d = h.make_temp_dir("salvo-rw-")
     try:
-        targets = targets_file(d, "alpha", "beta")
+        targets = targets_file(d, ("alpha", "GET", "/alpha"), ("beta", "GET", "/beta"),
+                               ("gamma", "POST", "/static.txt"))
         url = "http://127.0.0.1:%d/api/v1/write" % prom[1]
         rc, data, _, err = h.run_salvo(["run", "--targets", targets] + RUN +
                                        ["-q", "--remote-write", url, "--remote-write-header", "X-Scope-OrgID: salvo-test"],
@@ -147,6 +149,7 @@ def counters_and_latency_reach_prometheus():
     check(rw["ok"] >= 3 and rw["seconds_dropped"] == 0,
           "expected a push per second and a final one: %s" % rw)
     check("remote write" not in err, "a healthy receiver drew a warning: %s" % err[-300:])
+    check(data["groups"]["gamma"]["http_error"] > 0, "gamma got no 405: %s" % data["groups"]["gamma"])
     run_id = data["run_id"]
     sel = 'run_id="%s",shard="0/1"' % run_id
     for name, g in sorted(data["groups"].items()):
@@ -179,6 +182,19 @@ def counters_and_latency_reach_prometheus():
         check(len(values) >= 4, "%s: only %d samples of the done counter: %s" % (name, len(values), values))
         check(all(float(values[i][1]) <= float(values[i + 1][1]) for i in range(len(values) - 1)),
               "%s: the counter went down: %s" % (name, values))
+    # Over all names, the counters are the timeline's sums.
+    for outcome, key in (("sent", "sent"), ("done", "done")):
+        total = one_value('sum(salvo_requests_total{%s,outcome="%s"})' % (sel, outcome))
+        want = sum(row[key] for row in data["timeline"])
+        check(total == want, "sum of %s counters %s, the timeline's %s %d" % (outcome, total, key, want))
+    # Every query of the shipped Grafana dashboard answers for this run.
+    with open(os.path.join(h.REPO_ROOT, "deploy", "grafana", "salvo-remote-write.json")) as f:
+        dash = json.load(f)
+    exprs = [t["expr"] for p in dash["panels"] for t in p["targets"]]
+    check(len(exprs) >= 8, "the dashboard has only %d queries" % len(exprs))
+    for e in exprs:
+        q = e.replace("$run_id", run_id).replace("$name", ".*").replace("$__rate_interval", "1m")
+        check(query(q), "the dashboard query %s returns nothing for run %s" % (q, run_id))
     for gauge in ("salvo_inflight", "salvo_connections", "salvo_send_lag_p99_seconds", "salvo_valid"):
         check(len(query("%s{%s}" % (gauge, sel))) == 1, "no %s series for run %s" % (gauge, run_id))
     check(one_value("salvo_valid{%s}" % sel) == (1 if data["valid"] else 0),
