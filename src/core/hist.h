@@ -93,6 +93,9 @@ void hist_reset(struct hist *h);
  */
 int64_t hist_value_at_percentile(const struct hist *h, double pct);
 
+/* The rank (1 .. total_count) hist_value_at_percentile looks for; 0 when empty. */
+int64_t hist_rank_at_percentile(const struct hist *h, double pct);
+
 /* Mean and population standard deviation, each bucket counted at its median
  * equivalent value (as HdrHistogram); 0 when empty. */
 double hist_mean(const struct hist *h);
@@ -122,7 +125,7 @@ int64_t hist_value_at_index(const struct hist *h, int32_t index);
  */
 struct hist_iter {
     const struct hist *h;
-    int32_t index;
+    int32_t index, last; /* last: the highest index that may hold a count */
     int64_t value /*highest equiv*/, value_lo, count, cumulative;
 };
 
