@@ -12,6 +12,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -195,6 +196,11 @@ static bool push_batch(struct rwrite *w, struct batch *b)
 static void *rwrite_main(void *arg)
 {
     struct rwrite *w = arg;
+    /* A TLS receiver that resets mid-push makes SSL_write raise SIGPIPE: blocked here, it is an EPIPE. */
+    sigset_t sigpipe;
+    sigemptyset(&sigpipe);
+    sigaddset(&sigpipe, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &sigpipe, NULL);
     struct batch retry = {0};
     bool has_retry = false;
     pthread_mutex_lock(&w->mu);

@@ -238,11 +238,62 @@ static void snapshots_to_series(void **state)
     rw_totals_release(&t);
 }
 
+/*
+ * The one-walk figures of a snapshot against the histogram's own queries
+ * and a naive model: random latencies from 1 µs to 30 s, over three
+ * seconds; quantiles equal hist_value_at_percentile, the sum hist_mean x
+ * count, each bucket the number of values whose HDR counter starts at or
+ * below its bound.
+ */
+static void snapshot_matches_reference(void **state)
+{
+    (void)state;
+    enum { N = 3000 };
+    static int64_t values[N];
+    struct rw_totals t;
+    rw_totals_init(&t);
+    struct hist all;
+    hist_init(&all, HIST_STD_LOWEST, HIST_STD_HIGHEST, HIST_STD_SIGFIG);
+    srandom(7);
+    for (int sec = 0; sec < 3; sec++) {
+        struct interval iv;
+        assert_int_equal(interval_init(&iv, 1), 0);
+        for (int i = sec * N / 3; i < (sec + 1) * N / 3; i++) {
+            values[i] = (int64_t)exp(log(30e6) * (double)random() / RAND_MAX);
+            interval_sent(&iv, 0);
+            interval_done(&iv, 0, values[i], false);
+            hist_record(&all, values[i]);
+        }
+        rw_totals_add(&t, &iv);
+        interval_release(&iv);
+    }
+    struct timeline_row row = {0};
+    struct rw_snap s;
+    rw_totals_snap(&t, &row, 1, 1, &s);
+    const double *v = s.values + RW_NGAUGES;
+    static const double pct[RW_NQUANTILES] = {50, 90, 99, 99.9};
+    for (int q = 0; q < RW_NQUANTILES; q++)
+        assert_true(v[3 + RW_NBUCKETS + 2 + q] == (double)hist_value_at_percentile(&all, pct[q]) / 1e6);
+    double sum = hist_mean(&all) * (double)all.total_count / 1e6;
+    assert_true(fabs(v[3 + RW_NBUCKETS] - sum) <= 1e-9 * sum);
+    assert_true(v[3 + RW_NBUCKETS + 1] == N);
+    for (int b = 0; b < RW_NBUCKETS; b++) {
+        int64_t le = b < RW_NBUCKETS - 1 ? (int64_t)llround(RW_BUCKETS_S[b] * 1e6) : INT64_MAX, n = 0;
+        for (int i = 0; i < N; i++)
+            n += hist_lowest_equivalent(&all, values[i]) <= le;
+        if (v[3 + b] != (double)n) fail_msg("bucket %d: %g, expected %lld", b, v[3 + b], (long long)n);
+    }
+    rw_snap_release(&s);
+    rw_totals_release(&t);
+    hist_release(&all);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(one_series_bytes),  cmocka_unit_test(varints_and_samples), cmocka_unit_test(labels_sorted),
-        cmocka_unit_test(snappy_round_trip), cmocka_unit_test(snapshots_to_series),
+        cmocka_unit_test(one_series_bytes),    cmocka_unit_test(varints_and_samples),
+        cmocka_unit_test(labels_sorted),       cmocka_unit_test(snappy_round_trip),
+        cmocka_unit_test(snapshots_to_series), cmocka_unit_test(snapshot_matches_reference),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
