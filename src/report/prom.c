@@ -13,6 +13,7 @@
 
 #include "core/endpoint.h"
 #include "load/recorder.h"
+#include "report/rw_series.h"
 
 int prom_check_addr(const char *addr)
 {
@@ -174,6 +175,11 @@ static char *render(struct prom *p, const struct run_config *cfg, const struct t
     render_gauge(f, "salvo_backlog", "Due requests waiting for a connection.", (double)row->backlog);
     render_gauge(f, "salvo_send_lag_max_seconds", "The generator's worst lateness in the last second.",
                  (double)row->lag_max_us / 1e6);
+    if (row->arrivals)
+        render_gauge(f, "salvo_send_lag_p99_seconds", "p99 send lag of the last second's arrivals.",
+                     (double)row->lag_p99_us / 1e6);
+    render_gauge(f, "salvo_valid", "1 while the last second's send-lag p99 stayed within --max-lag.",
+                 rw_second_valid(row, cfg->max_lag_ns));
     render_gauge(f, "salvo_elapsed_seconds", "Seconds of the run published so far.", (double)(row->t + 1));
     fclose(f);
     return buf;

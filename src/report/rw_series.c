@@ -34,6 +34,11 @@ static const char *const gauge_names[RW_NGAUGES] = {
 };
 enum { P_OUTCOME = 0, P_BUCKET = 3, P_SUM = 3 + RW_NBUCKETS, P_COUNT, P_QUANTILE };
 
+double rw_second_valid(const struct timeline_row *row, uint64_t max_lag_ns)
+{
+    return row->arrivals && row->lag_p99_us > 0 && (uint64_t)row->lag_p99_us > (uint64_t)ns_to_us(max_lag_ns) ? 0 : 1;
+}
+
 size_t rw_snap_len(uint32_t ngroups)
 {
     return RW_NGAUGES + (size_t)ngroups * RW_PER_NAME;

@@ -57,6 +57,13 @@ struct rw_totals {
     bool *has_hist;
 };
 
+/*
+ * The live validity of one second, for salvo_valid here and in --metrics:
+ * 0 when its arrivals' send-lag p99 exceeded --max-lag, else 1 (the
+ * run's verdict, which weighs more, comes with the final push).
+ */
+double rw_second_valid(const struct timeline_row *row, uint64_t max_lag_ns);
+
 /* Values in a snapshot of ngroups names. */
 size_t rw_snap_len(uint32_t ngroups);
 void rw_snap_release(struct rw_snap *s);

@@ -239,7 +239,7 @@ int rwrite_start(struct rwrite *w, const struct rwrite_opts *o, const struct run
     w->names = (const char *const *)cfg->gen->names; /* fixed by reqgen_init for the whole run */
     snprintf(w->run_id, sizeof(w->run_id), "%s", cfg->run_id);
     snprintf(w->shard, sizeof(w->shard), "%u/%u", cfg->shard, cfg->nshards ? cfg->nshards : 1);
-    w->max_lag_us = (uint64_t)ns_to_us(cfg->max_lag_ns);
+    w->max_lag_ns = cfg->max_lag_ns;
     w->headers = build_headers(o);
     rw_totals_init(&w->totals);
     pthread_mutex_init(&w->mu, NULL);
@@ -286,10 +286,8 @@ void rwrite_second(struct rwrite *w, const struct timeline_row *row, const struc
     rw_totals_add(&w->totals, merged);
     w->last_row = *row;
     w->has_row = true;
-    /* Live validity is the send-lag rule on this second alone; the final push carries the verdict. */
-    double valid = row->arrivals && (uint64_t)(row->lag_p99_us > 0 ? row->lag_p99_us : 0) > w->max_lag_us ? 0 : 1;
     struct rw_snap s;
-    rw_totals_snap(&w->totals, row, valid, next_ms(w), &s);
+    rw_totals_snap(&w->totals, row, rw_second_valid(row, w->max_lag_ns), next_ms(w), &s);
     enqueue(w, &s);
 }
 

@@ -97,8 +97,8 @@ struct rwrite {
     struct rw_totals totals;
     struct timeline_row last_row; /* its numbers only: the final snapshot's gauges */
     bool has_row;
-    int64_t last_ms; /* the newest snapshot's timestamp: each next one is later */
-    uint64_t max_lag_us;
+    int64_t last_ms;     /* the newest snapshot's timestamp: each next one is later */
+    uint64_t max_lag_ns; /* --max-lag, for salvo_valid's live rule */
 };
 
 /* Starts the pusher thread for cfg's run. Returns 0 or -errno (*why set). */

@@ -288,12 +288,31 @@ static void snapshot_matches_reference(void **state)
     hist_release(&all);
 }
 
+/* The live validity of a second: only a second with arrivals whose lag p99 is over --max-lag is 0. */
+static void second_validity(void **state)
+{
+    (void)state;
+    static const struct {
+        uint64_t arrivals;
+        int64_t lag_p99_us;
+        uint64_t max_lag_ns;
+        double valid;
+    } cases[] = {
+        {0, 5000, 1000000, 1}, {10, 1000, 1000000, 1}, {10, 1001, 1000000, 0}, {10, 0, 0, 1}, {10, 1, 0, 0},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct timeline_row row = {.arrivals = cases[i].arrivals, .lag_p99_us = cases[i].lag_p99_us};
+        if (rw_second_valid(&row, cases[i].max_lag_ns) != cases[i].valid) fail_msg("case %zu", i);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(one_series_bytes),    cmocka_unit_test(varints_and_samples),
         cmocka_unit_test(labels_sorted),       cmocka_unit_test(snappy_round_trip),
         cmocka_unit_test(snapshots_to_series), cmocka_unit_test(snapshot_matches_reference),
+        cmocka_unit_test(second_validity),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
