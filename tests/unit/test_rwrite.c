@@ -26,9 +26,10 @@
 
 #define MAX_POSTS 64
 
-/* The receiver: every request's body, answered 500 then 204 in turn. */
+/* The receiver: every request's body, answered 500 then 204 in turn (or always 400). */
 struct receiver {
     int lfd;
+    bool always_400;
     char *bodies[MAX_POSTS];
     size_t lens[MAX_POSTS];
     int nposts;
@@ -77,8 +78,9 @@ static void *serve(void *arg)
             bool fail = rc->nposts % 2 == 0;
             rc->bodies[rc->nposts] = body;
             rc->lens[rc->nposts++] = len;
-            const char *answer = fail ? "HTTP/1.1 500 Internal Server Error\r\nContent-Length: 5\r\n\r\nbusy\n"
-                                      : "HTTP/1.1 204 No Content\r\n\r\n";
+            const char *answer = rc->always_400 ? "HTTP/1.1 400 Bad Request\r\nContent-Length: 12\r\n\r\nout of order"
+                                 : fail ? "HTTP/1.1 500 Internal Server Error\r\nContent-Length: 5\r\n\r\nbusy\n"
+                                        : "HTTP/1.1 204 No Content\r\n\r\n";
             send(fd, answer, strlen(answer), MSG_NOSIGNAL);
         }
         close(fd);
@@ -98,15 +100,15 @@ static int listen_loopback(unsigned *port)
     return fd;
 }
 
-static void retry_keeps_bytes_and_order(void **state)
-{
-    (void)state;
-    struct receiver rc = {0};
-    unsigned port;
-    rc.lfd = listen_loopback(&port);
-    pthread_t t;
-    pthread_create(&t, NULL, serve, &rc);
+enum { SECONDS = 6 };
 
+/* Runs a pusher against rc for SECONDS seconds of one name, then its final push; fills st. */
+static void push_run(struct receiver *rc, struct rwrite_stats *st, char *warning, size_t wlen)
+{
+    unsigned port;
+    rc->lfd = listen_loopback(&port);
+    pthread_t t;
+    pthread_create(&t, NULL, serve, rc);
     char url[128];
     snprintf(url, sizeof url, "http://127.0.0.1:%u/api/v1/write", port);
     struct rwrite_opts o = {0};
@@ -119,7 +121,6 @@ static void retry_keeps_bytes_and_order(void **state)
     snprintf(cfg.run_id, sizeof cfg.run_id, "run42");
     struct rwrite w;
     assert_int_equal(rwrite_start(&w, &o, &cfg, &why), 0);
-    enum { SECONDS = 6 };
     for (uint32_t s = 0; s < SECONDS; s++) {
         struct interval iv;
         assert_int_equal(interval_init(&iv, 1), 0);
@@ -134,17 +135,24 @@ static void retry_keeps_bytes_and_order(void **state)
         usleep(s % 2 ? 150000 : 10000); /* some seconds alone in a push, some together */
     }
     rwrite_finish(&w, true);
-    struct rwrite_stats st;
-    rwrite_stats(&w, &st);
-    char warning[512];
-    assert_true(rwrite_take_warning(&w, warning, sizeof warning));
-    assert_non_null(strstr(warning, "HTTP 500: busy"));
-    assert_false(rwrite_take_warning(&w, warning, sizeof warning)); /* once */
+    rwrite_stats(&w, st);
+    assert_true(rwrite_take_warning(&w, warning, wlen));
+    assert_false(rwrite_take_warning(&w, warning, wlen)); /* once */
     rwrite_release(&w);
-    rc.stop = 1;
-    shutdown(rc.lfd, SHUT_RDWR);
+    rc->stop = 1;
+    shutdown(rc->lfd, SHUT_RDWR);
     pthread_join(t, NULL);
-    close(rc.lfd);
+    close(rc->lfd);
+}
+
+static void retry_keeps_bytes_and_order(void **state)
+{
+    (void)state;
+    struct receiver rc = {0};
+    struct rwrite_stats st;
+    char warning[512];
+    push_run(&rc, &st, warning, sizeof warning);
+    assert_non_null(strstr(warning, "HTTP 500: busy"));
 
     assert_int_equal(rc.nposts % 2, 0);
     assert_int_equal(st.pushes, (uint64_t)rc.nposts);
@@ -178,6 +186,27 @@ static void retry_keeps_bytes_and_order(void **state)
     assert_int_equal(samples, SECONDS + 1);
     assert_true(last_sent == 10.0 * SECONDS);
     free(d);
+    for (int p = 0; p < rc.nposts; p++)
+        free(rc.bodies[p]);
+}
+
+/* A 4xx (but 429) is the receiver refusing the data: dropped at once, never retried. */
+static void refused_data_is_not_retried(void **state)
+{
+    (void)state;
+    struct receiver rc = {.always_400 = true};
+    struct rwrite_stats st;
+    char warning[512];
+    push_run(&rc, &st, warning, sizeof warning);
+    assert_non_null(strstr(warning, "HTTP 400: out of order"));
+    assert_true(rc.nposts >= 2);
+    assert_int_equal(st.pushes, (uint64_t)rc.nposts);
+    assert_int_equal(st.pushes_dropped, st.pushes);
+    assert_int_equal(st.pushes_failed, st.pushes);
+    assert_int_equal(st.pushes_ok, 0);
+    assert_int_equal(st.seconds_dropped, SECONDS + 1);
+    for (int p = 1; p < rc.nposts; p++) /* each post is new data, not a retry */
+        assert_false(rc.lens[p] == rc.lens[p - 1] && !memcmp(rc.bodies[p], rc.bodies[p - 1], rc.lens[p]));
     for (int p = 0; p < rc.nposts; p++)
         free(rc.bodies[p]);
 }
@@ -224,6 +253,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(retry_keeps_bytes_and_order),
+        cmocka_unit_test(refused_data_is_not_retried),
         cmocka_unit_test(options_checked),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
