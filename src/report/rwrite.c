@@ -9,9 +9,7 @@
  */
 #include "report/rwrite.h"
 
-#include <ctype.h>
 #include <errno.h>
-#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
