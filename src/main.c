@@ -1,6 +1,7 @@
 /*
  * main.c — verb dispatch.
  */
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -63,6 +64,13 @@ static int help(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+    /*
+     * A peer that resets a TLS connection makes OpenSSL's socket write
+     * raise SIGPIPE (its BIO writes without MSG_NOSIGNAL): ignored in every
+     * verb, so it is the EPIPE of that one connection, never the death of
+     * a run with its results unwritten.
+     */
+    signal(SIGPIPE, SIG_IGN);
     if (argc < 2) {
         usage(stderr);
         return EXIT_USAGE;
