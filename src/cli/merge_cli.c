@@ -146,6 +146,16 @@ static void warn_missing(json_t *merged)
     fputs("): the merged result covers part of the run only\n", stderr);
 }
 
+/* Warns on stderr when the shards spoke different protocols (merge.c's hint says which). */
+static void warn_mixed(json_t *merged)
+{
+    const char *p = json_string_value(json_object_get(merged, "protocol"));
+    if (p && !strcmp(p, "mixed"))
+        fputs("salvo: warning: the shards spoke different protocols (ALPN answers differed): the merged latencies "
+              "mix them (see the hint)\n",
+              stderr);
+}
+
 /* The merge's own command line, for provenance in config.command; words
  * with spaces or quotes are single-quoted so that it can be run again. */
 static void set_command(json_t *merged, int argc, char **argv)
@@ -221,6 +231,7 @@ int cli_merge(int argc, char **argv)
     }
     json_t *merged = merge_result(&m);
     warn_missing(merged);
+    warn_mixed(merged);
     set_command(merged, argc, argv);
     merge_apply_thresholds(merged, a.thresholds, a.nthresholds); /* their verdicts go into merged */
     bool json_on_stdout = a.json_path && strcmp(a.json_path, "-") == 0;

@@ -180,6 +180,12 @@ int cmp_comparable(const json_t *a, const json_t *b, bool *host_differs, char *d
         snprintf(diff, cap, "%s differs: %s against %s", same_keys[i], show(va, x, sizeof(x)), show(vb, y, sizeof(y)));
         return -EINVAL;
     }
+    /* What was spoken, not only asked: https:// without --http2/--http1.1 speaks what each server's ALPN picks. */
+    const json_t *spa = json_object_get(a, "protocol"), *spb = json_object_get(b, "protocol");
+    if (json_is_string(spa) && json_is_string(spb) && !json_equal(spa, spb)) {
+        snprintf(diff, cap, "protocol spoken differs: %s against %s", json_string_value(spa), json_string_value(spb));
+        return -EINVAL;
+    }
     const char *ua = json_string_value(json_object_get(ca, "url")), *ub = json_string_value(json_object_get(cb, "url"));
     if (ua && ub) {
         const char *ha, *hb, *pa, *pb;

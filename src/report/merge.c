@@ -28,8 +28,24 @@
 /* The configuration keys that define a run's schedule and measurement: the
  * shards of one run share them (threads and connections may differ). */
 static const char *const run_keys[] = {
-    "url",    "method",           "name",  "rate",   "arrival",   "duration_s", "timeout_s", "seed",
-    "shards", "start_at_unix_ms", "model", "stages", "keepalive",
+    "url",
+    "method",
+    "name",
+    "rate",
+    "arrival",
+    "duration_s",
+    "timeout_s",
+    "seed",
+    "shards",
+    "start_at_unix_ms",
+    "model",
+    "stages",
+    "keepalive",
+    "protocol",
+    "streams",
+    "h2_window",
+    "h2_conn_window",
+    "h2_header_table",
 };
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
@@ -312,6 +328,64 @@ static json_t *merge_hints(const struct merge *m)
     return out;
 }
 
+/*
+ * protocol: what the shards spoke. Shards asked the same (config.protocol
+ * is a run key) may still speak different ones when ALPN answers differ
+ * (https:// without --http2 or --http1.1): the result says "mixed" and a
+ * hint names each shard's, since its latencies then mix two protocols.
+ */
+static json_t *merge_protocol(const struct merge *m, json_t *hints)
+{
+    const json_t *first = NULL;
+    bool mixed = false;
+    for (size_t i = 0; i < m->n; i++) {
+        const json_t *v = json_object_get(m->results[i], "protocol");
+        if (!json_is_string(v)) continue;
+        if (!first)
+            first = v;
+        else
+            mixed |= !json_equal(first, v);
+    }
+    if (!mixed) return first ? json_copy((json_t *)first) : json_null();
+    char text[512];
+    size_t len = (size_t)snprintf(text, sizeof text, "the shards spoke different protocols (");
+    for (size_t i = 0; i < m->n && len < sizeof text; i++)
+        len += (size_t)snprintf(text + len, sizeof text - len, "%sshard %u: %s", i ? ", " : "", m->index[i],
+                                str_of(m->results[i], "protocol")[0] ? str_of(m->results[i], "protocol") : "none");
+    if (len < sizeof text)
+        snprintf(text + len, sizeof text - len, "): the merged latencies mix them; rerun with --http2 or --http1.1");
+    json_array_append_new(hints, json_string(text));
+    return json_string("mixed");
+}
+
+/* h2: counts added; streams_max, flow_wait.max_ms the largest of a shard, settings_max_streams_min the lowest. */
+static json_t *merge_h2(const struct merge *m)
+{
+    const struct merge_shards s = shards_of(m);
+    json_t *o = merge_sum_member(&s, "h2", true);
+    if (!json_object_size(o)) return o;
+    json_object_set_new(o, "streams_max",
+                        json_integer(merge_int(merge_over_shards(&s, "h2", "streams_max", FOLD_MAX))));
+    json_t *lowest = json_null(), *longest = json_real(0);
+    for (size_t i = 0; i < m->n; i++) {
+        json_t *h = json_object_get(m->results[i], "h2");
+        json_t *v = json_object_get(h, "settings_max_streams_min");
+        if (json_is_integer(v) && (json_is_null(lowest) || json_integer_value(v) < json_integer_value(lowest))) {
+            json_decref(lowest);
+            lowest = json_copy(v);
+        }
+        double w = json_number_value(json_object_get(json_object_get(h, "flow_wait"), "max_ms"));
+        if (w > json_real_value(longest)) json_real_set(longest, w);
+    }
+    json_object_set_new(o, "settings_max_streams_min", lowest);
+    json_t *fw = json_object_get(o, "flow_wait");
+    if (json_is_object(fw))
+        json_object_set_new(fw, "max_ms", longest);
+    else
+        json_decref(longest);
+    return o;
+}
+
 /* shards_merged and missing_shards, as lists of indices. */
 static void merge_coverage(const struct merge *m, json_t *o)
 {
@@ -363,7 +437,10 @@ json_t *merge_result(const struct merge *m)
     json_object_set_new(o, "timeline", merge_timeline(&s, start_ms));
     json_object_set_new(o, "thresholds", json_object());
     json_object_set_new(o, "chaos", merge_chaos(m));
-    json_object_set_new(o, "hints", merge_hints(m));
+    json_t *hints = merge_hints(m);
+    json_object_set_new(o, "protocol", merge_protocol(m, hints));
+    json_object_set_new(o, "h2", merge_h2(m));
+    json_object_set_new(o, "hints", hints);
     json_object_set_new(o, "hdr", hdr);
     merge_coverage(m, o);
     return o;
