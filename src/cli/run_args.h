@@ -89,6 +89,14 @@ int run_cli_prepare(int argc, char **argv, const struct run_cli_ext *ext, struct
                     char **body_buf);
 void run_cli_release(struct run_config *cfg, struct run_args *a, char *body_buf);
 
+/* HTTP/2 options (run_h2.c): --h2-window/--h2-conn-window into *out, --h2-header-table into cfg. -1 or an exit code. */
+int run_h2_window_opt(const struct cli_opt *o, const char *arg, uint32_t *out);
+int run_h2_table_opt(const struct cli_opt *o, const char *arg, struct run_config *cfg);
+/* Refuses protocol options that contradict the URL, each other or a --chaos window. -1 or an exit code. */
+int run_check_protocol(const struct run_config *cfg, const struct run_args *a);
+/* True when an option means HTTP/1.1 only (pipelining, no keep-alive, a connection ramp, an http_* toxic). */
+bool run_h1_only(const struct run_config *cfg, const struct run_args *a);
+
 /* Runs the configured load, reports it and returns the exit code. */
 int run_cli_execute(struct run_config *cfg, struct run_args *a);
 

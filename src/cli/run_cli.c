@@ -96,6 +96,14 @@
     L(OPT_H2C, "h2c", NULL, "http://: speak HTTP/2 with prior knowledge (no Upgrade)", 0, 0)                           \
     L(OPT_STREAMS, "streams", "N",                                                                                     \
       "HTTP/2 streams in flight per connection (default: the server's limit, at most 100)", 1, PIPELINE_MAX)           \
+    L(OPT_H2_WINDOW, "h2-window", "BITS|SIZE",                                                                         \
+      "HTTP/2 stream receive window (h2load's -w): 2^BITS-1 bytes for BITS\n"                                          \
+      "0..30, or a size like 1MiB (default 65535)",                                                                    \
+      0, 0)                                                                                                            \
+    L(OPT_H2_CONN_WINDOW, "h2-conn-window", "BITS|SIZE",                                                               \
+      "HTTP/2 connection receive window (h2load's -W), as --h2-window (default 65535)", 0, 0)                          \
+    L(OPT_H2_HEADER_TABLE, "h2-header-table", "SIZE",                                                                  \
+      "HPACK table size salvo decodes with (SETTINGS_HEADER_TABLE_SIZE; default 4096)", 0, 0)                          \
     L(OPT_THRESHOLD, "threshold", "EXPR", "pass/fail gate, repeatable, e.g. 'latency.p99 < 250ms' (exit 99)", 0,       \
       MAX_THRESHOLDS)                                                                                                  \
     L(OPT_CHECK, "check", "EXPR",                                                                                      \
@@ -354,6 +362,9 @@ static int run_opt(const struct cli_opt *o, char *arg, void *ctx)
         if (rc < 0) cfg->streams = (uint32_t)n;
         return rc;
     }
+    case OPT_H2_WINDOW: return run_h2_window_opt(o, arg, &cfg->h2_window);
+    case OPT_H2_CONN_WINDOW: return run_h2_window_opt(o, arg, &cfg->h2_conn_window);
+    case OPT_H2_HEADER_TABLE: return run_h2_table_opt(o, arg, cfg);
     case OPT_HLOG: a->hlog_path = arg; return -1;
     case OPT_METRICS: {
         int bad = prom_check_addr(arg);
@@ -495,26 +506,6 @@ static int check_rates(const struct run_config *cfg)
     return -1;
 }
 
-/* Refuses protocol options that contradict the URL or each other (docs/http2.md). */
-static int check_protocol(const struct run_config *cfg, const struct run_args *a)
-{
-    bool tls = cfg->url.tls;
-    if (cfg->http_mode == HTTP_2C && tls)
-        return usage_error("--h2c is HTTP/2 over plain TCP: with https:// use --http2 (h2 by ALPN)");
-    if (cfg->http_mode == HTTP_2 && !tls)
-        return usage_error("--http2 negotiates h2 by TLS ALPN: with http:// use --h2c (prior knowledge)");
-    bool h2 = cfg->http_mode == HTTP_2 || cfg->http_mode == HTTP_2C;
-    if (cfg->streams && !h2 && !(tls && cfg->http_mode == HTTP_AUTO))
-        return usage_error("--streams is for HTTP/2: add --h2c (http://) or use https://");
-    if (cfg->streams && cfg->http_mode == HTTP_1) return usage_error("--streams is for HTTP/2: drop --http1.1");
-    if (h2 && cfg->pipeline > 1) return usage_error("--pipeline is HTTP/1.1's: HTTP/2 takes --streams N");
-    if (h2 && cfg->no_keepalive) return usage_error("HTTP/2 multiplexes kept-alive connections: drop --no-keepalive");
-    if (h2 && cfg->closed && (a->rate_given || cfg->nstages))
-        return usage_error("HTTP/2 in the closed model keeps --streams in flight: it cannot be paced (-r) or ramped "
-                           "(--conn-stages) yet");
-    return -1;
-}
-
 /*
  * Refuses the pairs of options where one would silently win or mean
  * something else than it says (before any traffic). Returns -1 or an exit code.
@@ -536,7 +527,7 @@ static int check_combinations(const struct run_config *cfg, const struct run_arg
     if (cfg->pipeline > 1 && cfg->closed && (a->rate_given || cfg->nstages))
         return usage_error("--pipeline in the closed model keeps N in flight: it cannot be paced (-r) or ramped "
                            "(--conn-stages)");
-    if ((code = check_protocol(cfg, a)) >= 0) return code;
+    if ((code = run_check_protocol(cfg, a)) >= 0) return code;
     if (a->pick_given && !a->data_path)
         return usage_error("--pick '%s' picks rows of a data file: add --data FILE", pick_mode_name(a->pick));
     if (a->pick_seed_given && !a->data_path) return usage_error("--pick-seed needs --data FILE and --pick random");
@@ -627,10 +618,8 @@ static int finish_config(struct run_config *cfg, struct run_args *a, char **body
         fprintf(stderr, "salvo: %s\n", why);
         return EXIT_RUNTIME;
     }
-    /* h2 is offered unless HTTP/1.1 is forced, or asked of a paced or ramped closed model, which h2 cannot do yet. */
-    if (cfg->http_mode == HTTP_AUTO &&
-        (!cfg->url.tls || cfg->pipeline > 1 || cfg->no_keepalive || (cfg->closed && (a->rate_given || cfg->nstages))))
-        cfg->http_mode = HTTP_1;
+    /* h2 is offered unless HTTP/1.1 is forced or asked of by an option that means HTTP/1.1 only (run_h1_only). */
+    if (cfg->http_mode == HTTP_AUTO && (!cfg->url.tls || run_h1_only(cfg, a))) cfg->http_mode = HTTP_1;
     if (cfg->url.tls && tls_set_alpn(&cfg->tls, cfg->http_mode != HTTP_1) < 0) {
         fprintf(stderr, "salvo: cannot set the TLS ALPN protocols\n");
         return EXIT_RUNTIME;

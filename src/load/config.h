@@ -51,7 +51,11 @@ struct run_config {
         HTTP_2,    /* --http2: h2 by ALPN, or fail */
         HTTP_2C,   /* --h2c: h2 with prior knowledge over http:// */
     } http_mode;
-    uint32_t streams; /* --streams: HTTP/2 streams in flight per connection (0: the server's limit, at most 100) */
+    uint32_t streams;   /* --streams: HTTP/2 streams in flight per connection (0: the server's limit, at most 100) */
+    uint32_t h2_window; /* --h2-window: SETTINGS_INITIAL_WINDOW_SIZE sent (0: the protocol's 65 535) */
+    uint32_t h2_conn_window;  /* --h2-conn-window: the connection's receive window (0: the protocol's 65 535) */
+    uint32_t h2_header_table; /* --h2-header-table: SETTINGS_HEADER_TABLE_SIZE sent (when h2_header_table_set) */
+    bool h2_header_table_set;
     uint64_t seed;
     uint32_t shard, nshards;
     const char *name;     /* the request name figures are grouped under */

@@ -85,6 +85,7 @@ void conn_push(struct conn *c, const struct pending *p)
     s->h2_id = 0;
     s->h2_status = 0;
     s->h2_closed = s->h2_end = false;
+    s->h2_fc_since = s->h2_fc_ns = 0;
     c->nstreams++;
     c->w->pool.nbusy++;
 }

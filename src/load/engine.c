@@ -57,6 +57,25 @@ static void backlog_expire(struct worker *w, uint64_t now)
     }
 }
 
+/*
+ * True when the zero-stream back-off keeps w from opening a connection
+ * now (h2.h, struct h2_backoff): *held is set and the hold counted once
+ * per pump. Past the hold, one connection may open and the next waits a
+ * whole delay again.
+ */
+static bool h2_held_off(struct worker *w, uint64_t now, bool *held)
+{
+    struct h2_backoff *b = &w->h2_backoff;
+    if (!b->delay_ns || w->pool.nfree == 0) return false;
+    if (now < b->until_ns) {
+        if (!*held) w->h2.zero_holds++;
+        *held = true;
+        return true;
+    }
+    b->until_ns = now + b->delay_ns;
+    return false;
+}
+
 /* Open model: hands backlog entries to idle or new connections. */
 void engine_pump(struct worker *w, uint64_t now)
 {
@@ -65,6 +84,7 @@ void engine_pump(struct worker *w, uint64_t now)
         return;
     }
     w->in_pump = true;
+    bool held = false;
     do {
         w->pump_again = false;
         backlog_expire(w, now);
@@ -76,7 +96,8 @@ void engine_pump(struct worker *w, uint64_t now)
              */
             struct conn *c = pool_take_idle(&w->pool);
             if (!c && w->pool.room_head && w->pool.room_head->proto->multiplexed) c = pool_take_room(&w->pool);
-            if (!c && !atomic_load_explicit(&w->stop, memory_order_relaxed)) c = pool_take_free(&w->pool);
+            if (!c && !atomic_load_explicit(&w->stop, memory_order_relaxed) && !h2_held_off(w, now, &held))
+                c = pool_take_free(&w->pool);
             if (!c &&
                 (backlog_peek(&w->backlog)->retries == 0 || (w->pool.room_head && conn_takes_retry(w->pool.room_head))))
                 c = pool_take_room(&w->pool);
@@ -94,8 +115,10 @@ void engine_pump(struct worker *w, uint64_t now)
     } while (w->pump_again);
     w->in_pump = false;
     const struct pending *head = backlog_peek(&w->backlog);
+    uint64_t expiry = head ? head->t_intended_ns + w->cfg->timeout_ns : 0;
     if (head)
-        timer_arm(&w->loop, &w->backlog_timer, head->t_intended_ns + w->cfg->timeout_ns);
+        timer_arm(&w->loop, &w->backlog_timer,
+                  held && w->h2_backoff.until_ns < expiry ? w->h2_backoff.until_ns : expiry);
     else
         timer_disarm(&w->loop, &w->backlog_timer);
 }
@@ -229,7 +252,11 @@ static void on_budget_timer(struct timer *t, uint64_t now)
 
 static void on_backlog_timer(struct timer *t, uint64_t now)
 {
-    engine_pump(container_of(t, struct worker, backlog_timer), now);
+    struct worker *w = container_of(t, struct worker, backlog_timer);
+    if (w->cfg->closed)
+        engine_closed_next(w, NULL); /* a paced HTTP/2 arrival is due (closed_paced) */
+    else
+        engine_pump(w, now);
 }
 
 /*
@@ -311,12 +338,55 @@ static bool closed_request(struct worker *w, struct conn *c, struct pending *p, 
 }
 
 /*
+ * Closed model paced by --rate over HTTP/2 (docs/http2.md): no connection
+ * waits on a paced request, since an h2 connection carries others and
+ * reads frames meanwhile. The next arrival waits in the backlog (behind
+ * any retry) on the backlog timer until it is due, then takes an idle
+ * connection, else a new one (up to -c), else a free stream of a busy
+ * one; with none free it is sent as the next stream ends. As with
+ * HTTP/1.1, its latency counts from its send (conn_stamp_send).
+ */
+static void closed_paced(struct worker *w)
+{
+    while (!atomic_load_explicit(&w->stop, memory_order_relaxed)) {
+        uint64_t now = clock_now_ns();
+        struct pending p;
+        if (!w->backlog.len) {
+            if (!closed_request(w, NULL, &p, now)) return;
+            backlog_push(&w->backlog, &p);
+        }
+        const struct pending *head = backlog_peek(&w->backlog);
+        if (head->t_intended_ns > now) {
+            timer_arm(&w->loop, &w->backlog_timer, head->t_intended_ns);
+            return;
+        }
+        struct conn *c = pool_take_idle(&w->pool);
+        if (!c) c = pool_take_free(&w->pool);
+        if (!c) c = pool_take_room(&w->pool);
+        if (!c) return; /* every stream is busy: the next one to end takes it */
+        backlog_pop(&w->backlog, &p);
+        conn_push(c, &p);
+        if (c->state == CONN_FREE) {
+            conn_start(w, c);
+        } else {
+            conn_send(c);
+            if (c->state == CONN_BUSY && conn_room(c) > 0) pool_give_back(&w->pool, c);
+        }
+    }
+}
+
+/*
  * Closed model: gives connection c (idle, or busy with a free pipelined
  * stream slot, or a FREE slot holding a request, or NULL for any free
  * slot) its next request; with --pipeline it fills c up to its depth.
  */
 void engine_closed_next(struct worker *w, struct conn *c)
 {
+    if (w->cfg->rate > 0 && w->cfg->http_mode != HTTP_1 && !w->cfg->conn_ramp &&
+        !(c && c->state == CONN_FREE && c->nstreams > 0)) {
+        closed_paced(w);
+        return;
+    }
     for (;;) {
         bool holding = c && c->state == CONN_FREE && c->nstreams > 0;
         if (w->cfg->conn_ramp && !holding && w->pool.nbusy >= ramp_share(w, clock_now_ns())) {

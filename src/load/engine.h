@@ -52,7 +52,8 @@ struct worker {
     struct timer budget_timer; /* resumes connections that waited for room, outside the callback that freed it */
 
     struct recorder rec;
-    struct h2_stats h2; /* HTTP/2 figures of this worker's connections */
+    struct h2_stats h2;           /* HTTP/2 figures of this worker's connections */
+    struct h2_backoff h2_backoff; /* servers allowing 0 streams: connections opened one per delay */
     uint64_t inflight_max;
     uint64_t cpu_ns, wall_ns, spin_ns;
     uint64_t runq_wait_ns; /* time runnable but without a CPU: the machine was overloaded */

@@ -26,15 +26,14 @@
 #include <nghttp2/nghttp2.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "core/clock.h"
 #include "load/conn.h"
 #include "load/engine.h"
+#include "load/h2_req.h"
 #include "load/pool.h"
 
 #define H2_OBUF_HIGH 65536 /* stop serializing once this much waits for the socket */
-#define H2_MAX_NV (REQGEN_MAX_HEADERS + 8)
 
 /* A stream whose HEADERS are in the output buffer, up to byte end. */
 struct h2_stamp {
@@ -48,6 +47,7 @@ struct h2_conn {
     bool settings_seen;       /* the server's first SETTINGS came */
     bool goaway;              /* the server is going away: no new streams */
     bool dead;                /* a session error: the connection is being failed */
+    bool has_body;            /* a request body may wait for window: flow_scan looks */
     uint32_t nclosed;         /* streams closed by nghttp2, outcome not recorded yet */
     char *obuf;               /* serialized frames not written yet: [ooff, olen) */
     size_t olen, ooff, ocap;
@@ -69,17 +69,25 @@ uint32_t h2_stream_cap(uint32_t streams)
     return streams ? streams : H2_DEFAULT_STREAMS;
 }
 
-void h2_stats_add(struct h2_stats *a, const struct h2_stats *b)
+/*
+ * A server's SETTINGS_MAX_CONCURRENT_STREAMS: the lowest is kept; a 0
+ * starts (or doubles) the worker's back-off from opening connections, a
+ * limit above 0 ends it.
+ */
+static void note_stream_limit(struct worker *w, uint64_t v)
 {
-    a->conns += b->conns;
-    if (b->streams_max > a->streams_max) a->streams_max = b->streams_max;
-    a->goaways += b->goaways;
-    for (int i = 0; i < H2_CODES; i++)
-        a->resets[i] += b->resets[i];
-    a->cancels += b->cancels;
-    if (b->settings_seen && (!a->settings_seen || b->settings_min_streams < a->settings_min_streams))
-        a->settings_min_streams = b->settings_min_streams;
-    a->settings_seen += b->settings_seen;
+    struct h2_stats *st = &w->h2;
+    if (!st->settings_seen || v < st->settings_min_streams) st->settings_min_streams = v;
+    st->settings_seen++;
+    struct h2_backoff *b = &w->h2_backoff;
+    if (v > 0) {
+        b->delay_ns = b->until_ns = 0;
+        return;
+    }
+    st->zero_limit++;
+    b->delay_ns = b->delay_ns ? b->delay_ns * 2 : H2_BACKOFF_MIN_NS;
+    if (b->delay_ns > H2_BACKOFF_MAX_NS) b->delay_ns = H2_BACKOFF_MAX_NS;
+    b->until_ns = clock_now_ns() + b->delay_ns;
 }
 
 /* The error kind of an HTTP/2 error code. */
@@ -108,6 +116,63 @@ static struct stream *find(const struct conn *c, int32_t id)
 {
     int pos = find_pos(c, id);
     return pos < 0 ? NULL : conn_stream(c, (uint32_t)pos);
+}
+
+/* Folds the flow-control wait of stream s, which ends now, into the worker's figures. */
+static void fc_fold(struct conn *c, struct stream *s)
+{
+    if (s->h2_fc_since) s->h2_fc_ns += clock_now_ns() - s->h2_fc_since;
+    s->h2_fc_since = 0;
+    if (!s->h2_fc_ns) return;
+    struct h2_stats *st = &c->w->h2;
+    st->flow_waits++;
+    st->flow_wait_ns += s->h2_fc_ns;
+    if (s->h2_fc_ns > st->flow_wait_max_ns) st->flow_wait_max_ns = s->h2_fc_ns;
+    s->h2_fc_ns = 0;
+}
+
+/* conn_stream_end_at and conn_stream_done_at, with the stream's flow-control wait counted first. */
+static void end_at(struct conn *c, uint32_t i, enum salvo_err err, bool retry)
+{
+    fc_fold(c, conn_stream(c, i));
+    conn_stream_end_at(c, i, err, retry);
+}
+
+static void done_at(struct conn *c, uint32_t i, int status)
+{
+    fc_fold(c, conn_stream(c, i));
+    conn_stream_done_at(c, i, status);
+}
+
+/*
+ * Request bodies waiting for the server's flow-control window: a written
+ * stream with body bytes left and no window (its own or the connection's)
+ * starts waiting; one with window again, or whose body is all out, stops.
+ * Looked at after each flush, only while some stream carries a body.
+ */
+static void flow_scan(struct conn *c)
+{
+    struct h2_conn *h = c->h2;
+    if (!h->has_body) return;
+    bool any = false;
+    uint64_t now = 0;
+    int32_t conn_win = nghttp2_session_get_remote_window_size(h->session);
+    for (uint32_t i = 0; i < c->nstreams; i++) {
+        struct stream *s = conn_stream(c, i);
+        bool left = s->h2_id > 0 && !s->h2_closed && s->h2_body_off + s->h2_body_sent < s->wlen;
+        any |= left;
+        bool blocked = left && s->t_send_ns &&
+                       (conn_win <= 0 || nghttp2_session_get_stream_remote_window_size(h->session, s->h2_id) <= 0);
+        if (blocked == (s->h2_fc_since != 0)) continue;
+        if (!now) now = clock_now_ns();
+        if (blocked) {
+            s->h2_fc_since = now;
+        } else {
+            s->h2_fc_ns += now - s->h2_fc_since;
+            s->h2_fc_since = 0;
+        }
+    }
+    h->has_body = any;
 }
 
 /* ---- nghttp2 callbacks: they note, h2_settle records ---- */
@@ -154,10 +219,9 @@ static int on_frame_recv(nghttp2_session *session, const nghttp2_frame *frame, v
         if (frame->hd.flags & NGHTTP2_FLAG_ACK) break;
         c->h2->settings_seen = true;
         for (size_t i = 0; i < frame->settings.niv; i++) {
-            if (frame->settings.iv[i].settings_id != NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS) continue;
-            uint64_t v = frame->settings.iv[i].value;
-            if (!st->settings_seen || v < st->settings_min_streams) st->settings_min_streams = v;
-            st->settings_seen++;
+            const nghttp2_settings_entry *e = &frame->settings.iv[i];
+            h2_setting_note(st, (uint32_t)e->settings_id, e->value, 1);
+            if (e->settings_id == NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS) note_stream_limit(c->w, e->value);
         }
         break;
     case NGHTTP2_GOAWAY:
@@ -266,8 +330,18 @@ static int session_open(struct conn *c)
     h->settings_seen = h->goaway = h->dead = false;
     h->nclosed = h->nstamps = 0;
     h->olen = h->ooff = 0;
-    nghttp2_settings_entry iv[] = {{NGHTTP2_SETTINGS_ENABLE_PUSH, 0}};
-    nghttp2_submit_settings(h->session, NGHTTP2_FLAG_NONE, iv, 1);
+    const struct run_config *cfg = c->w->cfg;
+    nghttp2_settings_entry iv[3] = {{NGHTTP2_SETTINGS_ENABLE_PUSH, 0}};
+    size_t niv = 1;
+    if (cfg->h2_window) iv[niv++] = (nghttp2_settings_entry){NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, cfg->h2_window};
+    if (cfg->h2_header_table_set)
+        iv[niv++] = (nghttp2_settings_entry){NGHTTP2_SETTINGS_HEADER_TABLE_SIZE, cfg->h2_header_table};
+    nghttp2_submit_settings(h->session, NGHTTP2_FLAG_NONE, iv, niv);
+    /* The connection window is no setting: a WINDOW_UPDATE on stream 0 moves it from 65 535. */
+    if (cfg->h2_conn_window &&
+        nghttp2_session_set_local_window_size(h->session, NGHTTP2_FLAG_NONE, 0, (int32_t)cfg->h2_conn_window) != 0)
+        return -EINVAL;
+    h->has_body = false;
     c->w->h2.conns++;
     return 0;
 }
@@ -328,6 +402,7 @@ static int flush(struct conn *c)
                 memmove(h->obuf, h->obuf + h->ooff, h->olen - h->ooff);
                 h->olen -= h->ooff;
                 h->ooff = 0;
+                flow_scan(c);
                 return 0;
             }
             if (n <= 0) {
@@ -343,7 +418,10 @@ static int flush(struct conn *c)
             lost(c, ERR_H2_PROTOCOL_ERROR);
             return -1;
         }
-        if (h->olen == 0) return 0;
+        if (h->olen == 0) {
+            flow_scan(c);
+            return 0;
+        }
     }
 }
 
@@ -356,11 +434,11 @@ static void record_closed(struct conn *c)
         if (!s->h2_closed) continue;
         h->nclosed--;
         if (s->h2_end && s->h2_status)
-            conn_stream_done_at(c, i, s->h2_status);
+            done_at(c, i, s->h2_status);
         else if (s->h2_code == NGHTTP2_REFUSED_STREAM)
-            conn_stream_end_at(c, i, ERR_H2_REFUSED, true); /* not processed: once more */
+            end_at(c, i, ERR_H2_REFUSED, true); /* not processed: once more */
         else
-            conn_stream_end_at(c, i, s->h2_end ? ERR_PARSE : err_of_code(s->h2_code), false);
+            end_at(c, i, s->h2_end ? ERR_PARSE : err_of_code(s->h2_code), false);
     }
     h->nclosed = 0;
 }
@@ -376,7 +454,7 @@ static void lost(struct conn *c, enum salvo_err err)
     h->dead = true;
     record_closed(c);
     for (uint32_t i = c->nstreams; i-- > 0;)
-        conn_stream_end_at(c, i, err, conn_stream(c, i)->t_send_ns == 0);
+        end_at(c, i, err, conn_stream(c, i)->t_send_ns == 0);
     conn_after_response(c, true, err == ERR_EOF_EARLY ? BY_SERVER : BY_ERROR);
 }
 
@@ -388,7 +466,7 @@ static void settle(struct conn *c)
     bool done = !nghttp2_session_want_read(h->session) && !nghttp2_session_want_write(h->session);
     if ((h->goaway && c->nstreams == 0) || done) {
         for (uint32_t i = c->nstreams; i-- > 0;)
-            conn_stream_end_at(c, i, ERR_EOF_EARLY, conn_stream(c, i)->t_send_ns == 0);
+            end_at(c, i, ERR_EOF_EARLY, conn_stream(c, i)->t_send_ns == 0);
         conn_after_response(c, true, BY_SERVER);
         return;
     }
@@ -427,74 +505,17 @@ static void h2_writable(struct conn *c)
     if (c->h2 && c->h2->session) flush(c);
 }
 
-/* Adds one header to nv (names lower-cased into names, as HTTP/2 wants them). */
-static bool add_nv(nghttp2_nv *nv, size_t *n, char *names, size_t *used, size_t cap, const char *name, size_t nlen,
-                   const char *value, size_t vlen)
-{
-    if (*n >= H2_MAX_NV || *used + nlen > cap) return false;
-    char *lower = names + *used;
-    for (size_t i = 0; i < nlen; i++)
-        lower[i] = (char)(name[i] >= 'A' && name[i] <= 'Z' ? name[i] + 32 : name[i]);
-    *used += nlen;
-    nv[(*n)++] = (nghttp2_nv){(uint8_t *)lower, (uint8_t *)value, nlen, vlen, NGHTTP2_NV_FLAG_NONE};
-    return true;
-}
-
-/* True for the HTTP/1.1 headers HTTP/2 forbids (RFC 9113 §8.2.2) or carries as a pseudo-header. */
-static bool skipped_header(const char *name, size_t len)
-{
-    static const char *const drop[] = {"host",   "connection", "keep-alive", "proxy-connection", "transfer-encoding",
-                                       "upgrade"};
-    for (size_t i = 0; i < sizeof(drop) / sizeof(drop[0]); i++)
-        if (strlen(drop[i]) == len && strncasecmp(name, drop[i], len) == 0) return true;
-    return false;
-}
-
-/*
- * Submits the rendered HTTP/1.1 request of s as HTTP/2: the request line
- * becomes :method and :path, Host becomes :authority, the headers follow
- * lower-cased, the body goes as DATA. Returns the stream id or < 0.
+/* Submits the rendered HTTP/1.1 request of s as HTTP/2 (h2_req.h); its body goes as DATA. Returns the stream id or < 0.
  */
 static int32_t submit(struct conn *c, struct stream *s)
 {
-    const char *p = s->wbytes, *end = s->wbytes + s->wlen;
-    const char *sp1 = memchr(p, ' ', (size_t)(end - p));
-    const char *sp2 = sp1 ? memchr(sp1 + 1, ' ', (size_t)(end - sp1 - 1)) : NULL;
-    const char *eol = sp2 ? memchr(sp2, '\n', (size_t)(end - sp2)) : NULL;
-    if (!eol) return -1;
-    nghttp2_nv nv[H2_MAX_NV];
-    char names[4096];
-    size_t n = 0, used = 0;
-    const char *scheme = c->w->cfg->url.tls ? "https" : "http";
-    add_nv(nv, &n, names, &used, sizeof(names), ":method", 7, p, (size_t)(sp1 - p));
-    add_nv(nv, &n, names, &used, sizeof(names), ":scheme", 7, scheme, strlen(scheme));
-    add_nv(nv, &n, names, &used, sizeof(names), ":path", 5, sp1 + 1, (size_t)(sp2 - sp1 - 1));
-    for (p = eol + 1; p < end;) {
-        const char *le = memchr(p, '\n', (size_t)(end - p));
-        if (!le) return -1;
-        const char *line = p;
-        size_t llen = (size_t)(le - p);
-        if (llen && line[llen - 1] == '\r') llen--;
-        p = le + 1;
-        if (llen == 0) break; /* the blank line: the body follows */
-        const char *colon = memchr(line, ':', llen);
-        if (!colon) return -1;
-        const char *v = colon + 1, *vend = line + llen;
-        while (v < vend && (*v == ' ' || *v == '\t'))
-            v++;
-        size_t nlen = (size_t)(colon - line);
-        bool ok;
-        if (nlen == 4 && strncasecmp(line, "host", 4) == 0)
-            ok = add_nv(nv, &n, names, &used, sizeof(names), ":authority", 10, v, (size_t)(vend - v));
-        else
-            ok = skipped_header(line, nlen) ||
-                 add_nv(nv, &n, names, &used, sizeof(names), line, nlen, v, (size_t)(vend - v));
-        if (!ok) return -1;
-    }
-    s->h2_body_off = (size_t)(p - s->wbytes);
+    struct h2_req r;
+    if (h2_req_from_http1(&r, s->wbytes, s->wlen, c->w->cfg->url.tls) < 0) return -1;
+    s->h2_body_off = r.body_off;
     s->h2_body_sent = 0;
+    if (s->h2_body_off < s->wlen) c->h2->has_body = true;
     nghttp2_data_provider body = {.read_callback = read_body};
-    return nghttp2_submit_request(c->h2->session, NULL, nv, n, s->h2_body_off < s->wlen ? &body : NULL, NULL);
+    return nghttp2_submit_request(c->h2->session, NULL, r.nv, r.n, s->h2_body_off < s->wlen ? &body : NULL, NULL);
 }
 
 /* Renders and submits s, the newest stream on c, then writes what can go now. */
@@ -553,7 +574,7 @@ static void h2_expire(struct conn *c, uint64_t now)
             c->w->h2.cancels++;
         }
         if (s->h2_closed) h->nclosed--;
-        conn_stream_end_at(c, i, ERR_TIMEOUT, false);
+        end_at(c, i, ERR_TIMEOUT, false);
     }
     if (flush(c) < 0) return;
     settle(c);

@@ -24,6 +24,16 @@
 
 #define H2_DEFAULT_STREAMS 100 /* streams per connection when neither --streams nor a lower server limit says */
 #define H2_CODES 15            /* error codes 0..13 of RFC 9113, then "other" */
+#define H2_SETTING_IDS 9       /* SETTINGS ids 1..9 (RFC 9113, 8441, 9218); others count as unknown */
+#define H2_SETTING_VALUES 8    /* distinct values kept per setting; later ones count as other */
+
+/* The distinct values servers sent for one SETTINGS id, with how many SETTINGS entries carried each. */
+struct h2_setting_hist {
+    uint32_t n;
+    uint32_t value[H2_SETTING_VALUES];
+    uint64_t count[H2_SETTING_VALUES];
+    uint64_t other; /* entries whose value came after H2_SETTING_VALUES distinct ones */
+};
 
 /* A worker's HTTP/2 figures: aggregates over its connections, never one entry per connection. */
 struct h2_stats {
@@ -34,7 +44,27 @@ struct h2_stats {
     uint64_t cancels;              /* streams salvo reset with CANCEL at --timeout */
     uint64_t settings_min_streams; /* lowest MAX_CONCURRENT_STREAMS a server sent (0 with none: see settings_seen) */
     uint64_t settings_seen;        /* SETTINGS frames that set MAX_CONCURRENT_STREAMS */
+    struct h2_setting_hist settings[H2_SETTING_IDS]; /* by id - 1 */
+    uint64_t settings_unknown;                       /* entries with an id above H2_SETTING_IDS */
+    uint64_t flow_waits;       /* streams whose request body waited for the server's flow-control window */
+    uint64_t flow_wait_ns;     /* their total wait */
+    uint64_t flow_wait_max_ns; /* the longest wait of one stream */
+    uint64_t zero_limit;       /* SETTINGS that allowed 0 streams (MAX_CONCURRENT_STREAMS = 0) */
+    uint64_t zero_holds;       /* times a due request opened no connection because of the zero-limit back-off */
 };
+
+/*
+ * A worker's back-off from servers that allow 0 streams: while delay_ns
+ * is set, the open model opens at most one connection per delay (from
+ * 10 ms, doubling to 1 s at each such SETTINGS; a SETTINGS allowing
+ * streams ends it). See docs/http2.md, Streams.
+ */
+struct h2_backoff {
+    uint64_t until_ns; /* no new connection before this */
+    uint64_t delay_ns; /* 0: not backing off */
+};
+#define H2_BACKOFF_MIN_NS 10000000ull   /* 10 ms */
+#define H2_BACKOFF_MAX_NS 1000000000ull /* 1 s */
 
 extern const struct proto_ops h2_proto;
 
@@ -45,5 +75,9 @@ struct h2_conn;
 void h2_conn_free(struct h2_conn *h);
 /* Adds b into a. */
 void h2_stats_add(struct h2_stats *a, const struct h2_stats *b);
+/* Counts n entries of SETTINGS id with this value into st's histogram. */
+void h2_setting_note(struct h2_stats *st, uint32_t id, uint32_t value, uint64_t n);
+/* The JSON key of SETTINGS id (1..H2_SETTING_IDS), or NULL for an id RFC 9113 and its extensions do not define. */
+const char *h2_setting_name(uint32_t id);
 
 #endif

@@ -34,6 +34,7 @@ struct stream {
     uint32_t h2_code;                 /* the error code it closed with */
     bool h2_closed, h2_end;           /* nghttp2 closed it (outcome pending); the response's END_STREAM came */
     size_t h2_body_off, h2_body_sent; /* the body inside wbytes, and how much of it went out */
+    uint64_t h2_fc_since, h2_fc_ns;   /* its body waits for window since (0: not waiting); waited so far */
     char *kept;                       /* with --check: the response's bytes as read (check_stream.h) */
     size_t kept_len, kept_cap;
     bool kept_over; /* bytes past the cap were dropped */

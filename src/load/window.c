@@ -112,6 +112,7 @@ static int build_toxic(struct chaos_window *w, const struct toxic_words *tw, con
     struct toxic t;
     snprintf(spec, sizeof(spec), "%s%s", tw->type, tw->rest);
     if (toxic_parse_spec(&t, spec, w->error, sizeof(w->error)) < 0) return *why = w->error, -EINVAL;
+    w->toxic_type = t.type;
     if (tw->named)
         memcpy(w->toxic_name, t.name, sizeof(t.name));
     else

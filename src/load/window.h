@@ -44,8 +44,9 @@ struct chaos_window {
     char proxy[64];         /* toxic: proxy name */
     char toxic_json[512];   /* toxic: the POST body, serialised by toxic_to_json */
     char toxic_name[TOXIC_NAME_MAX];
-    char error[192];          /* why chaos_window_parse failed, when a fixed string cannot say */
-    char cmd[512], undo[512]; /* exec: shell commands at start and end */
+    enum toxic_type toxic_type; /* toxic: its type (the http_* ones frame HTTP/1.x only) */
+    char error[192];            /* why chaos_window_parse failed, when a fixed string cannot say */
+    char cmd[512], undo[512];   /* exec: shell commands at start and end */
     pid_t children[2];
     bool started, ended;
     bool failed; /* the signal could not be sent (process gone) */

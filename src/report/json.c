@@ -107,6 +107,11 @@ static json_t *config_object(const struct run_config *cfg)
     static const char *const modes[] = {"auto", "http/1.1", "h2", "h2c"};
     json_object_set_new(o, "protocol", json_string(modes[cfg->http_mode]));
     json_object_set_new(o, "streams", json_integer(cfg->streams)); /* 0: the server's limit, at most 100 */
+    /* HTTP/2 windows and header table salvo sent (null: the protocol's default) */
+    json_object_set_new(o, "h2_window", cfg->h2_window ? json_integer(cfg->h2_window) : json_null());
+    json_object_set_new(o, "h2_conn_window", cfg->h2_conn_window ? json_integer(cfg->h2_conn_window) : json_null());
+    json_object_set_new(o, "h2_header_table",
+                        cfg->h2_header_table_set ? json_integer(cfg->h2_header_table) : json_null());
     provenance_object(o, &cfg->prov);
     json_object_set_new(o, "command", json_string(cfg->command_line));
     json_object_set_new(o, "start_rate", json_real(cfg->start_rate));
@@ -115,7 +120,31 @@ static json_t *config_object(const struct run_config *cfg)
     return o;
 }
 
-/* h2 {conns, streams_max, goaways, resets {code: n}, cancels, settings_max_streams_min}: aggregates only. */
+/* settings {name: {"value": entries}}: the distinct values servers sent, "other" past the kept ones. */
+static json_t *h2_settings_object(const struct h2_stats *h)
+{
+    json_t *o = json_object();
+    for (uint32_t id = 1; id <= H2_SETTING_IDS; id++) {
+        const struct h2_setting_hist *hs = &h->settings[id - 1];
+        if (!hs->n || !h2_setting_name(id)) continue;
+        json_t *values = json_object();
+        for (uint32_t k = 0; k < hs->n; k++) {
+            char v[16];
+            snprintf(v, sizeof v, "%u", hs->value[k]);
+            json_object_set_new(values, v, json_integer((json_int_t)hs->count[k]));
+        }
+        if (hs->other) json_object_set_new(values, "other", json_integer((json_int_t)hs->other));
+        json_object_set_new(o, h2_setting_name(id), values);
+    }
+    if (h->settings_unknown) json_object_set_new(o, "unknown", json_integer((json_int_t)h->settings_unknown));
+    return o;
+}
+
+/*
+ * h2 {conns, streams_max, goaways, resets {code: n}, cancels,
+ * settings_max_streams_min, settings {name: {value: n}}, flow_wait
+ * {streams, total_ms, max_ms}, zero_limit, zero_holds}: aggregates only.
+ */
 static json_t *h2_object(const struct h2_stats *h)
 {
     static const char *const codes[H2_CODES] = {"no_error",
@@ -136,10 +165,17 @@ static json_t *h2_object(const struct h2_stats *h)
     json_t *resets = json_object();
     for (int i = 0; i < H2_CODES; i++)
         if (h->resets[i]) json_object_set_new(resets, codes[i], json_integer((json_int_t)h->resets[i]));
-    return json_pack("{s:I,s:I,s:I,s:o,s:I,s:o}", "conns", (json_int_t)h->conns, "streams_max",
-                     (json_int_t)h->streams_max, "goaways", (json_int_t)h->goaways, "resets", resets, "cancels",
-                     (json_int_t)h->cancels, "settings_max_streams_min",
-                     h->settings_seen ? json_integer((json_int_t)h->settings_min_streams) : json_null());
+    json_t *o = json_pack("{s:I,s:I,s:I,s:o,s:I,s:o}", "conns", (json_int_t)h->conns, "streams_max",
+                          (json_int_t)h->streams_max, "goaways", (json_int_t)h->goaways, "resets", resets, "cancels",
+                          (json_int_t)h->cancels, "settings_max_streams_min",
+                          h->settings_seen ? json_integer((json_int_t)h->settings_min_streams) : json_null());
+    json_object_set_new(o, "settings", h2_settings_object(h));
+    json_object_set_new(o, "flow_wait",
+                        json_pack("{s:I,s:f,s:f}", "streams", (json_int_t)h->flow_waits, "total_ms",
+                                  (double)h->flow_wait_ns / 1e6, "max_ms", (double)h->flow_wait_max_ns / 1e6));
+    json_object_set_new(o, "zero_limit", json_integer((json_int_t)h->zero_limit));
+    json_object_set_new(o, "zero_holds", json_integer((json_int_t)h->zero_holds));
+    return o;
 }
 
 /* requests {scheduled, ok, http_error, failed, timeout, unsent}. */

@@ -362,6 +362,30 @@ static void print_outcomes(FILE *out, const json_t *r)
     }
 }
 
+/* The SETTINGS servers sent (value (count) each), the flow-control wait and the zero-stream back-off. */
+static void print_h2_more(FILE *out, const json_t *h)
+{
+    const char *name, *value;
+    const json_t *values, *n;
+    bool first = true;
+    json_object_foreach((json_t *)get(h, "settings"), name, values)
+    {
+        if (!json_is_object(values)) continue;
+        fprintf(out, "%s%s", first ? "            server SETTINGS: " : "; ", name);
+        json_object_foreach((json_t *)values, value, n)
+            fprintf(out, " %s (%lld)", value, (long long)json_integer_value(n));
+        first = false;
+    }
+    if (!first) fputc('\n', out);
+    const json_t *fw = get(h, "flow_wait");
+    if (cnt(fw, "streams") > 0)
+        fprintf(out, "            flow-control wait: %lld request bodies waited, %.1f ms in all, longest %.1f ms\n",
+                cnt(fw, "streams"), num(fw, "total_ms"), num(fw, "max_ms"));
+    if (cnt(h, "zero_limit") > 0)
+        fprintf(out, "            servers allowed 0 streams %lld times: new connections held back %lld times\n",
+                cnt(h, "zero_limit"), cnt(h, "zero_holds"));
+}
+
 /* The HTTP/2 aggregates, when some connection spoke h2. */
 static void print_h2(FILE *out, const json_t *r)
 {
@@ -381,6 +405,7 @@ static void print_h2(FILE *out, const json_t *r)
         first = false;
     }
     fputc('\n', out);
+    print_h2_more(out, h);
 }
 
 /* The kept-body budget of a run with body checks: its peak and the responses that waited for room. */

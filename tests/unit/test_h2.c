@@ -454,13 +454,75 @@ static void test_timeout_cancels(void **state)
     fixture_free(f);
 }
 
+/* A limit of 0 starts the back-off (counted), doubling per such SETTINGS up to 1 s; a limit above 0 ends it. */
+static void test_zero_limit_backs_off(void **state)
+{
+    (void)state;
+    struct fixture *f = fixture_new(0);
+    struct conn *c = warm(f, 100);
+    assert_int_equal(f->w.h2_backoff.delay_ns, 0);
+    server_settings(c, 0);
+    assert_int_equal(f->w.h2.zero_limit, 1);
+    assert_int_equal(f->w.h2_backoff.delay_ns, H2_BACKOFF_MIN_NS);
+    assert_true(f->w.h2_backoff.until_ns > clock_now_ns());
+    for (int i = 0; i < 10; i++)
+        server_settings(c, 0);
+    assert_int_equal(f->w.h2.zero_limit, 11);
+    assert_int_equal(f->w.h2_backoff.delay_ns, H2_BACKOFF_MAX_NS);
+    server_settings(c, 4);
+    assert_int_equal(f->w.h2_backoff.delay_ns, 0);
+    assert_int_equal(f->w.h2.settings_min_streams, 0);
+    /* The histogram of the values sent: 0 eleven times, 4 once (plus warm's 100). */
+    const struct h2_setting_hist *hs = &f->w.h2.settings[NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS - 1];
+    uint64_t zeros = 0, fours = 0;
+    for (uint32_t k = 0; k < hs->n; k++) {
+        if (hs->value[k] == 0) zeros = hs->count[k];
+        if (hs->value[k] == 4) fours = hs->count[k];
+    }
+    assert_int_equal(zeros, 11);
+    assert_int_equal(fours, 1);
+    fixture_free(f);
+}
+
+/* The SETTINGS histograms stay bounded: past H2_SETTING_VALUES distinct values, entries count as other; adding merges
+ * by value. */
+static void test_settings_histogram_bounded(void **state)
+{
+    (void)state;
+    struct h2_stats a = {0}, b = {0};
+    for (uint32_t v = 0; v < H2_SETTING_VALUES + 3; v++)
+        h2_setting_note(&a, NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, 1000 + v, 2);
+    h2_setting_note(&a, 42, 1, 1);
+    const struct h2_setting_hist *ha = &a.settings[NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE - 1];
+    assert_int_equal(ha->n, H2_SETTING_VALUES);
+    assert_int_equal(ha->other, 6);
+    assert_int_equal(a.settings_unknown, 1);
+    h2_setting_note(&b, NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, 1000, 5);
+    b.flow_waits = 2, b.flow_wait_ns = 30, b.flow_wait_max_ns = 20;
+    a.flow_waits = 1, a.flow_wait_ns = 10, a.flow_wait_max_ns = 10;
+    h2_stats_add(&a, &b);
+    assert_int_equal(ha->count[0], 7);
+    assert_int_equal(ha->n, H2_SETTING_VALUES);
+    assert_int_equal(a.flow_waits, 3);
+    assert_int_equal(a.flow_wait_ns, 40);
+    assert_int_equal(a.flow_wait_max_ns, 20);
+    assert_string_equal(h2_setting_name(NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS), "max_concurrent_streams");
+    assert_null(h2_setting_name(7));
+    assert_null(h2_setting_name(10));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_streams_interleaved),    cmocka_unit_test(test_goaway_retries_above_last_stream),
-        cmocka_unit_test(test_refused_retried_once),   cmocka_unit_test(test_internal_error_fails),
-        cmocka_unit_test(test_lowered_limit_honoured), cmocka_unit_test(test_zero_limit_takes_none),
+        cmocka_unit_test(test_streams_interleaved),
+        cmocka_unit_test(test_goaway_retries_above_last_stream),
+        cmocka_unit_test(test_refused_retried_once),
+        cmocka_unit_test(test_internal_error_fails),
+        cmocka_unit_test(test_lowered_limit_honoured),
+        cmocka_unit_test(test_zero_limit_takes_none),
         cmocka_unit_test(test_timeout_cancels),
+        cmocka_unit_test(test_zero_limit_backs_off),
+        cmocka_unit_test(test_settings_histogram_bounded),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
