@@ -12,7 +12,8 @@
 #          clang + libclang-rt-dev (libFuzzer targets; required by make test),
 #          chromium (renders the HTML report headless in an e2e test),
 #          nghttp2-server and nghttp2-client (nghttpd and h2load: HTTP/2
-#          test peers),
+#          test peers), python3-h2 (the scripted HTTP/2 server of
+#          tests/e2e/h2server.py),
 #          prometheus (its promtool lints the live --metrics text, and its
 #          server, started by the test itself, receives --remote-write; the
 #          server it starts on install is stopped and disabled)
@@ -20,7 +21,7 @@ set -eu
 
 PKGS="gcc make pkg-config libssl-dev zlib1g-dev libjansson-dev libcmocka-dev \
 nginx-light wrk python3 openssl clang libclang-rt-dev procps chromium prometheus \
-nodejs libnghttp2-dev nghttp2-server nghttp2-client libsnappy-dev"
+nodejs libnghttp2-dev nghttp2-server nghttp2-client libsnappy-dev python3-h2"
 
 missing=""
 for p in $PKGS; do
