@@ -268,18 +268,20 @@ def chaos_http_toxics_refused_with_h2_byte_toxics_work():
                                    "at=1s for=500ms toxic=http_status status=503 api=%s proxy=salvo" % api])
         check(data["protocol"] == "http/1.1" and data["h2"]["conns"] == 0,
               "https with an http_* toxic spoke %s: %s" % (data["protocol"], data["h2"]))
-        rc, data, c, err = run_ok([chaos.url + "index.html", "--h2c", "-r", "100", "-d", "3s", "-t", "1", "--chaos",
-                                   "at=1s for=1s toxic=latency latency=100ms api=%s proxy=salvo" % api])
+        rc, data, c, err = run_ok([chaos.url + "index.html", "--h2c", "-r", "100", "-d", "4s", "-t", "1", "--chaos",
+                                   "at=1s for=2s toxic=latency latency=100ms api=%s proxy=salvo" % api])
     finally:
         chaos.stop()
         srv.stop()
         nginx.stop()
-    check(data["protocol"] == "h2c" and c["ok"] == c["scheduled"] == 300,
+    check(data["protocol"] == "h2c" and c["ok"] == c["scheduled"] == 400,
           "over the latency toxic: %s %s %s" % (data["protocol"], c, excerpt(data, "errors")))
     w = data["chaos"][0]
-    check(w["fired"] and w["requests"] >= 80, "the toxic window %s" % w)
+    check(w["fired"] and w["requests"] >= 180, "the toxic window %s" % w)
+    # The window's seconds: 2 delayed, at most one more partly (a late edge): the median is a delayed one.
     check(w["p50_us"] >= 100e3, "window p50 %s us: the 100 ms latency toxic did not delay h2 frames" % w["p50_us"])
-    check(data["latency_us"]["p50"] < 50e3, "outside the window latency p50 %s us" % data["latency_us"]["p50"])
+    first = data["timeline"][0]
+    check(first["p50_us"] < 50e3, "before the window latency p50 %s us" % first["p50_us"])
 
 
 def salvo_cmd(args, timeout=30):
