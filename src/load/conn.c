@@ -110,7 +110,8 @@ uint32_t conn_room(const struct conn *c)
 
 bool conn_takes_retry(const struct conn *c)
 {
-    if (c->nstreams == 0 || (c->proto && c->proto->multiplexed)) return true;
+    if (c->proto && c->proto->multiplexed) return h2_takes_retry(c);
+    if (c->nstreams == 0) return true;
     return c->served == 0 && conn_stream(c, c->nstreams - 1)->req.retries > 0;
 }
 

@@ -76,6 +76,32 @@ static bool h2_held_off(struct worker *w, uint64_t now, bool *held)
     return false;
 }
 
+/* The first connection of list head (idle or room) that may take a retry, off its list, or NULL. */
+static struct conn *take_for_retry(struct pool *pool, struct conn *head)
+{
+    for (struct conn *c = head; c; c = c->next)
+        if (conn_takes_retry(c)) {
+            pool_unlist(pool, c);
+            return c;
+        }
+    return NULL;
+}
+
+/*
+ * Where a retried request goes: an idle connection, a new one, or a
+ * stream slot, each only where conn_takes_retry says it will be answered
+ * (an HTTP/2 connection past the stream ids servers have processed
+ * before their GOAWAYs would refuse it again). NULL: it waits.
+ */
+static struct conn *retry_target(struct worker *w, uint64_t now, bool *held)
+{
+    struct conn *c = take_for_retry(&w->pool, w->pool.idle_head);
+    if (!c && !atomic_load_explicit(&w->stop, memory_order_relaxed) && !h2_held_off(w, now, held))
+        c = pool_take_free(&w->pool);
+    if (!c) c = take_for_retry(&w->pool, w->pool.room_head);
+    return c;
+}
+
 /* Open model: hands backlog entries to idle or new connections. */
 void engine_pump(struct worker *w, uint64_t now)
 {
@@ -94,14 +120,17 @@ void engine_pump(struct worker *w, uint64_t now)
              * Idle first, then a new connection, then a free pipelined stream
              * slot; a free HTTP/2 stream comes before a new connection.
              */
-            struct conn *c = pool_take_idle(&w->pool);
-            if (!c && w->pool.room_head && w->pool.room_head->proto->multiplexed) c = pool_take_room(&w->pool);
-            if (!c && !atomic_load_explicit(&w->stop, memory_order_relaxed) && !h2_held_off(w, now, &held))
-                c = pool_take_free(&w->pool);
-            if (!c &&
-                (backlog_peek(&w->backlog)->retries == 0 || (w->pool.room_head && conn_takes_retry(w->pool.room_head))))
-                c = pool_take_room(&w->pool);
-            if (!c) break; /* a retry waits for a connection where it goes first */
+            struct conn *c = NULL;
+            if (backlog_peek(&w->backlog)->retries > 0) {
+                c = retry_target(w, now, &held);
+            } else {
+                c = pool_take_idle(&w->pool);
+                if (!c && w->pool.room_head && w->pool.room_head->proto->multiplexed) c = pool_take_room(&w->pool);
+                if (!c && !atomic_load_explicit(&w->stop, memory_order_relaxed) && !h2_held_off(w, now, &held))
+                    c = pool_take_free(&w->pool);
+                if (!c) c = pool_take_room(&w->pool);
+            }
+            if (!c) break; /* a retry waits for a connection where it will be answered */
             backlog_pop(&w->backlog, &p);
             note_wait(w, &p, now);
             conn_push(c, &p);
@@ -360,9 +389,10 @@ static void closed_paced(struct worker *w)
             timer_arm(&w->loop, &w->backlog_timer, head->t_intended_ns);
             return;
         }
-        struct conn *c = pool_take_idle(&w->pool);
-        if (!c) c = pool_take_free(&w->pool);
-        if (!c) c = pool_take_room(&w->pool);
+        bool held = false;
+        struct conn *c = head->retries > 0 ? retry_target(w, now, &held) : pool_take_idle(&w->pool);
+        if (!c && !head->retries) c = pool_take_free(&w->pool);
+        if (!c && !head->retries) c = pool_take_room(&w->pool);
         if (!c) return; /* every stream is busy: the next one to end takes it */
         backlog_pop(&w->backlog, &p);
         conn_push(c, &p);

@@ -224,10 +224,13 @@ static int on_frame_recv(nghttp2_session *session, const nghttp2_frame *frame, v
             if (e->settings_id == NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS) note_stream_limit(c->w, e->value);
         }
         break;
-    case NGHTTP2_GOAWAY:
+    case NGHTTP2_GOAWAY: {
         c->h2->goaway = true;
         st->goaways++;
+        int32_t last = frame->goaway.last_stream_id, *low = &c->w->h2_backoff.goaway_last_id;
+        if (last > 0 && (*low == 0 || last < *low)) *low = last;
         break;
+    }
     case NGHTTP2_RST_STREAM:
         st->resets[frame->rst_stream.error_code < H2_CODES - 1 ? frame->rst_stream.error_code : H2_CODES - 1]++;
         break;
@@ -542,6 +545,14 @@ static void h2_start(struct conn *c, struct stream *s)
     c->state = CONN_BUSY;
     if (s == conn_stream(c, 0)) conn_arm_deadline(c);
     flush(c);
+}
+
+bool h2_takes_retry(const struct conn *c)
+{
+    const struct h2_conn *h = c->h2;
+    int32_t low = c->w->h2_backoff.goaway_last_id;
+    if (!h || !h->session || low == 0) return true;
+    return !h->goaway && nghttp2_session_get_next_stream_id(h->session) <= (uint32_t)low;
 }
 
 /* Room while the server's limit, --streams and the ring allow; one stream until the first SETTINGS. */

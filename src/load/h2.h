@@ -54,14 +54,17 @@ struct h2_stats {
 };
 
 /*
- * A worker's back-off from servers that allow 0 streams: while delay_ns
+ * What a worker learnt from servers across its connections. The back-off
+ * from servers that allow 0 streams: while delay_ns
  * is set, the open model opens at most one connection per delay (from
  * 10 ms, doubling to 1 s at each such SETTINGS; a SETTINGS allowing
- * streams ends it). See docs/http2.md, Streams.
+ * streams ends it). See docs/http2.md, Streams. And the lowest
+ * last-stream-id of a GOAWAY, for where retries go (h2_takes_retry).
  */
 struct h2_backoff {
-    uint64_t until_ns; /* no new connection before this */
-    uint64_t delay_ns; /* 0: not backing off */
+    uint64_t until_ns;      /* no new connection before this */
+    uint64_t delay_ns;      /* 0: not backing off */
+    int32_t goaway_last_id; /* the lowest last-stream-id above 0 a GOAWAY carried (0: none yet), for h2_takes_retry */
 };
 #define H2_BACKOFF_MIN_NS 10000000ull   /* 10 ms */
 #define H2_BACKOFF_MAX_NS 1000000000ull /* 1 s */
@@ -71,6 +74,14 @@ extern const struct proto_ops h2_proto;
 /* The streams a connection may carry at most with this --streams (0: default). */
 uint32_t h2_stream_cap(uint32_t streams);
 struct h2_conn;
+/*
+ * True when a retried request may go on c: it will not be refused again
+ * by the next GOAWAY, as far as GOAWAYs so far tell: c is new, or its
+ * next stream id is at most the lowest last-stream-id a GOAWAY carried
+ * (servers that end a connection after N requests process the same N on
+ * each). The request was already refused once; a second refusal fails it.
+ */
+bool h2_takes_retry(const struct conn *c);
 /* Frees a connection's HTTP/2 state (pool_release); NULL is fine. */
 void h2_conn_free(struct h2_conn *h);
 /* Adds b into a. */

@@ -282,7 +282,11 @@ static void test_streams_interleaved(void **state)
     fixture_free(f);
 }
 
-/* GOAWAY below two streams: they go back once (intended times kept) to another connection; the rest finish. */
+/*
+ * GOAWAY below two streams: they go back once (intended times kept) to
+ * another connection whose next stream ids the GOAWAY's last-stream-id
+ * covers; the rest finish.
+ */
 static void test_goaway_retries_above_last_stream(void **state)
 {
     (void)state;
@@ -292,35 +296,41 @@ static void test_goaway_retries_above_last_stream(void **state)
     uint64_t t0 = clock_now_ns();
     start(f, c, 0, t0);
     server_settings(c, 100);
-    for (uint64_t i = 1; i < 4; i++)
+    for (uint64_t i = 1; i < 6; i++)
         start(f, c, i, t0 + i);
     struct server *sv = server_of(c);
-    assert_int_equal(sv->ngot, 4);
+    assert_int_equal(sv->ngot, 6);
     respond(c, sv->got[0], 200);
-    assert_int_equal(nghttp2_submit_goaway(sv->s, NGHTTP2_FLAG_NONE, sv->got[1], NGHTTP2_NO_ERROR, NULL, 0), 0);
+    assert_int_equal(nghttp2_submit_goaway(sv->s, NGHTTP2_FLAG_NONE, sv->got[3], NGHTTP2_NO_ERROR, NULL, 0), 0);
     deliver(c);
-    /* Stream 1 answered, stream 2 still processed, streams 3 and 4 were not: retried on the other connection. */
+    /* Stream 1 answered, streams 2 to 4 still processed, 5 and 6 were not: retried on the other connection. */
     assert_int_equal(f->w.rec.ok, 2); /* the warm-up and stream 1 */
-    assert_int_equal(c->nstreams, 1);
+    assert_int_equal(c->nstreams, 3);
     assert_int_equal(conn_room(c), 0);
     assert_int_equal(f->w.h2.goaways, 1);
+    assert_int_equal(f->w.h2_backoff.goaway_last_id, sv->got[3]);
     assert_int_equal(f->w.pool.stats.retries, 2);
     assert_int_equal(other->nstreams, 2);
     for (uint32_t i = 0; i < 2; i++) {
         assert_int_equal(conn_stream(other, i)->req.retries, 1);
-        assert_int_equal(conn_stream(other, i)->req.t_intended_ns, t0 + 2 + i);
+        assert_int_equal(conn_stream(other, i)->req.t_intended_ns, t0 + 4 + i);
     }
-    /* The last processed stream completes; the connection closes as the server asked. */
-    respond(c, sv->got[1], 200);
+    /* The other connection's next id (7) is what the GOAWAY covered; after one more stream no retry goes there. */
+    assert_true(conn_takes_retry(other));
+    start(f, other, 9, t0 + 9);
+    assert_false(conn_takes_retry(other));
+    /* The last processed streams complete; the connection closes as the server asked. */
+    for (int k = 1; k <= 3; k++)
+        respond(c, sv->got[k], 200);
     deliver(c);
     assert_int_equal(c->state, CONN_FREE);
     assert_int_equal(f->w.pool.stats.closed_by_server, 1);
     /* The retries are answered on the other connection: every request has one outcome. */
     struct server *so = server_of(other);
-    respond(other, so->got[so->ngot - 1], 200);
-    respond(other, so->got[so->ngot - 2], 200);
+    for (uint32_t k = 1; k <= 3; k++)
+        respond(other, so->got[so->ngot - k], 200);
     deliver(other);
-    assert_int_equal(f->w.rec.ok, 5);
+    assert_int_equal(f->w.rec.ok, 8);
     assert_int_equal(f->w.rec.failed + f->w.rec.timeout, 0);
     fixture_free(f);
 }
