@@ -91,14 +91,20 @@ static struct conn *take_for_retry(struct pool *pool, struct conn *head)
  * Where a retried request goes: an idle connection, a new one, or a
  * stream slot, each only where conn_takes_retry says it will be answered
  * (an HTTP/2 connection past the stream ids servers have processed
- * before their GOAWAYs would refuse it again). NULL: it waits.
+ * before their GOAWAYs would refuse it again). With no such connection
+ * and no free slot, an HTTP/2 retry takes any stream rather than hold
+ * the backlog up behind it (a GOAWAY of a reload may say little about
+ * the other connections). NULL: it waits.
  */
 static struct conn *retry_target(struct worker *w, uint64_t now, bool *held)
 {
-    struct conn *c = take_for_retry(&w->pool, w->pool.idle_head);
+    struct pool *pool = &w->pool;
+    struct conn *c = take_for_retry(pool, pool->idle_head);
     if (!c && !atomic_load_explicit(&w->stop, memory_order_relaxed) && !h2_held_off(w, now, held))
-        c = pool_take_free(&w->pool);
-    if (!c) c = take_for_retry(&w->pool, w->pool.room_head);
+        c = pool_take_free(pool);
+    if (!c) c = take_for_retry(pool, pool->room_head);
+    if (!c && pool->idle_head && pool->idle_head->proto->multiplexed) c = pool_take_idle(pool);
+    if (!c && pool->room_head && pool->room_head->proto->multiplexed) c = pool_take_room(pool);
     return c;
 }
 
