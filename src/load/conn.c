@@ -374,6 +374,7 @@ static void conn_ready(struct conn *c)
     uint64_t now = clock_now_ns();
     hist_record_clamped(&w->rec.connect, ns_to_us(now - c->t_open_ns));
     w->pool.stats.opened++;
+    w->pool.nconnecting--;
     c->established = true;
     timer_disarm(&w->loop, &c->timer);
     if (!c->nstreams) {

@@ -92,9 +92,12 @@ static struct conn *take_for_retry(struct pool *pool, struct conn *head)
  * stream slot, each only where conn_takes_retry says it will be answered
  * (an HTTP/2 connection past the stream ids servers have processed
  * before their GOAWAYs would refuse it again). With no such connection
- * and no free slot, an HTTP/2 retry takes any stream rather than hold
- * the backlog up behind it (a GOAWAY of a reload may say little about
- * the other connections). NULL: it waits.
+ * and no free slot, an HTTP/2 retry waits while a connection that got a
+ * GOAWAY is still closing (its slot frees soon, and a new connection
+ * takes the retry) or a new one is connecting or waiting for its first
+ * SETTINGS (it has room soon); with none, it takes any stream rather
+ * than hold the backlog up behind it (a reload's GOAWAY may say little
+ * about the other connections). NULL: it waits.
  */
 static struct conn *retry_target(struct worker *w, uint64_t now, bool *held)
 {
@@ -103,7 +106,8 @@ static struct conn *retry_target(struct worker *w, uint64_t now, bool *held)
     if (!c && !atomic_load_explicit(&w->stop, memory_order_relaxed) && !h2_held_off(w, now, held))
         c = pool_take_free(pool);
     if (!c) c = take_for_retry(pool, pool->room_head);
-    if (!c && pool->idle_head && pool->idle_head->proto->multiplexed) c = pool_take_idle(pool);
+    if (c || w->h2_backoff.draining || w->h2_backoff.unsettled || pool->nconnecting) return c;
+    if (pool->idle_head && pool->idle_head->proto->multiplexed) c = pool_take_idle(pool);
     if (!c && pool->room_head && pool->room_head->proto->multiplexed) c = pool_take_room(pool);
     return c;
 }

@@ -46,6 +46,8 @@ struct h2_conn {
     nghttp2_session *session; /* NULL: no h2 on this socket yet */
     bool settings_seen;       /* the server's first SETTINGS came */
     bool goaway;              /* the server is going away: no new streams */
+    bool draining;            /* counted in the worker's h2_backoff.draining until the socket closes */
+    bool unsettled;           /* counted in h2_backoff.unsettled until the first SETTINGS or the close */
     bool dead;                /* a session error: the connection is being failed */
     bool has_body;            /* a request body may wait for window: flow_scan looks */
     uint32_t nclosed;         /* streams closed by nghttp2, outcome not recorded yet */
@@ -218,6 +220,8 @@ static int on_frame_recv(nghttp2_session *session, const nghttp2_frame *frame, v
     case NGHTTP2_SETTINGS:
         if (frame->hd.flags & NGHTTP2_FLAG_ACK) break;
         c->h2->settings_seen = true;
+        if (c->h2->unsettled) c->w->h2_backoff.unsettled--;
+        c->h2->unsettled = false;
         for (size_t i = 0; i < frame->settings.niv; i++) {
             const nghttp2_settings_entry *e = &frame->settings.iv[i];
             h2_setting_note(st, (uint32_t)e->settings_id, e->value, 1);
@@ -226,6 +230,8 @@ static int on_frame_recv(nghttp2_session *session, const nghttp2_frame *frame, v
         break;
     case NGHTTP2_GOAWAY: {
         c->h2->goaway = true;
+        if (!c->h2->draining) c->w->h2_backoff.draining++;
+        c->h2->draining = true;
         st->goaways++;
         int32_t last = frame->goaway.last_stream_id, *low = &c->w->h2_backoff.goaway_last_id;
         if (last > 0 && (*low == 0 || last < *low)) *low = last;
@@ -345,6 +351,8 @@ static int session_open(struct conn *c)
         nghttp2_session_set_local_window_size(h->session, NGHTTP2_FLAG_NONE, 0, (int32_t)cfg->h2_conn_window) != 0)
         return -EINVAL;
     h->has_body = false;
+    h->unsettled = true;
+    c->w->h2_backoff.unsettled++;
     c->w->h2.conns++;
     return 0;
 }
@@ -598,6 +606,9 @@ static void h2_close(struct conn *c)
     if (!h) return;
     if (h->session) nghttp2_session_del(h->session);
     h->session = NULL;
+    if (h->draining) c->w->h2_backoff.draining--;
+    if (h->unsettled) c->w->h2_backoff.unsettled--;
+    h->draining = h->unsettled = false;
     h->olen = h->ooff = 0;
     h->nstamps = h->nclosed = 0;
 }

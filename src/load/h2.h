@@ -65,6 +65,8 @@ struct h2_backoff {
     uint64_t until_ns;      /* no new connection before this */
     uint64_t delay_ns;      /* 0: not backing off */
     int32_t goaway_last_id; /* the lowest last-stream-id above 0 a GOAWAY carried (0: none yet), for h2_takes_retry */
+    uint32_t draining;      /* connections open after a GOAWAY: each frees its slot soon */
+    uint32_t unsettled;     /* h2 connections waiting for the server's first SETTINGS: each has room soon */
 };
 #define H2_BACKOFF_MIN_NS 10000000ull   /* 10 ms */
 #define H2_BACKOFF_MAX_NS 1000000000ull /* 1 s */

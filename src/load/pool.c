@@ -130,6 +130,7 @@ void pool_opening(struct pool *p, struct conn *c)
 {
     (void)c;
     p->nopen++;
+    p->nconnecting++;
     if (p->nopen > p->stats.max_open) p->stats.max_open = p->nopen;
 }
 
@@ -141,6 +142,7 @@ void pool_close(struct pool *p, struct conn *c, enum close_reason why, bool keep
         loop_del(p->loop, &c->io);
         conn_close_fd(c);
         p->nopen--;
+        if (!c->established) p->nconnecting--;
     }
     if (c->proto) c->proto->close(c);
     if (c->established) {

@@ -41,11 +41,12 @@ struct pool_stats {
 
 /* The connections of one worker; caller-owned, set up by pool_init. */
 struct pool {
-    struct loop *loop;   /* borrowed: the worker's loop, for closing sockets */
-    struct conn *conns;  /* cap entries */
-    uint32_t cap, depth; /* depth: streams per connection (--pipeline) */
-    uint32_t nopen;      /* open + connecting sockets */
-    uint32_t nbusy;      /* streams in flight (requests held by connections) */
+    struct loop *loop;    /* borrowed: the worker's loop, for closing sockets */
+    struct conn *conns;   /* cap entries */
+    uint32_t cap, depth;  /* depth: streams per connection (--pipeline) */
+    uint32_t nopen;       /* open + connecting sockets */
+    uint32_t nconnecting; /* of those, connecting or in their TLS handshake */
+    uint32_t nbusy;       /* streams in flight (requests held by connections) */
     uint32_t nfree;
     struct conn **free_stack;
     struct conn *idle_head; /* open, no stream */
