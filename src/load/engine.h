@@ -91,6 +91,16 @@ static inline struct interval *cur_interval(struct worker *w)
 void engine_pump(struct worker *w, uint64_t now);
 void engine_closed_next(struct worker *w, struct conn *c);
 
+/*
+ * The connection (off its pool list, or a free slot) that pending request
+ * p takes now, or NULL: it waits (engine_pick.c). Open model: idle, a free
+ * HTTP/2 stream, a new connection, a free pipelined slot; the paced
+ * closed model over h2: idle, new, a free stream. *held: the zero-stream
+ * back-off kept a connection from opening.
+ */
+struct conn *engine_pick_open(struct worker *w, const struct pending *p, uint64_t now, bool *held);
+struct conn *engine_pick_closed(struct worker *w, const struct pending *p, uint64_t now, bool *held);
+
 /* Prepares worker id of cfg->threads; start_ns is the common run start. */
 int worker_init(struct worker *w, const struct run_config *cfg, uint32_t id, uint64_t start_ns);
 /* Starts the thread. Returns 0 or -errno. */
