@@ -10,10 +10,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "load/window.h"
 #include "load/config.h"
 #include "load/feeder.h"
+#include "load/profile.h"
 #include "load/reqgen.h"
+#include "load/scrape.h"
 #include "load/targets.h"
 #include "report/hlog.h"
 #include "report/dash.h"
@@ -66,6 +70,20 @@ struct run_args {
     int nthresholds;
     struct check checks[CHECK_MAX]; /* --check */
     uint32_t nchecks;
+    /* --scrape and --profile (cli/evidence_cli.c) */
+    const char *scrape_urls[SCRAPE_MAX_TARGETS];
+    size_t nscrape;
+    const char *scrape_match;
+    uint32_t scrape_cap;
+    struct {
+        const char *url;
+        uint64_t at_ns, for_ns;
+        bool at_given, for_given;
+    } profile[PROFILE_MAX];
+    size_t nprofile;
+    struct scrape scrape;
+    struct profiles profiles;
+    bool scrape_ready, profiles_ready;
 };
 
 /* Fills run's defaults into cfg and a. */
@@ -99,5 +117,22 @@ bool run_h1_only(const struct run_config *cfg, const struct run_args *a);
 
 /* Runs the configured load, reports it and returns the exit code. */
 int run_cli_execute(struct run_config *cfg, struct run_args *a);
+
+/* The --scrape/--profile options (evidence_cli.c): stores one into a; -1 or an exit code. */
+int evidence_opt(const struct cli_opt *o, const char *arg, struct run_args *a);
+
+/* Checks the URLs and the regex, plans the profiles; -1 (go on) or EXIT_USAGE with the message printed. */
+int evidence_prepare(const struct run_config *cfg, struct run_args *a);
+
+/* Starts the scrape and profile threads before the run (the baseline scrape is read now). */
+void evidence_begin(const struct run_config *cfg, struct run_args *a);
+
+/* run_hooks.started's share: t0 for the side jobs. */
+void evidence_started(struct run_args *a, uint64_t start_ns);
+
+/* Stops the side jobs after the run and adds `scrape` and `profiles` to the results JSON. */
+void evidence_end(struct run_args *a, json_t *doc, size_t nrows);
+
+void evidence_release(struct run_args *a);
 
 #endif

@@ -142,7 +142,21 @@
       "'at=20s kill pid=PID signal=TERM',\n"                                                                           \
       "'at=5s for=10s toxic=latency latency=200ms api=HOST:PORT proxy=NAME',\n"                                        \
       "'at=5s for=5s exec CMD undo CMD'",                                                                              \
-      0, MAX_CHAOS)
+      0, MAX_CHAOS)                                                                                                    \
+    L(OPT_SCRAPE, "scrape", "URL",                                                                                     \
+      "read a server's Prometheus metrics once a second during the run\n"                                              \
+      "(repeatable; docs/evidence.md)",                                                                                \
+      0, SCRAPE_MAX_TARGETS)                                                                                           \
+    L(OPT_SCRAPE_MATCH, "scrape-match", "REGEX", "keep the scraped series whose name{labels} match (POSIX ERE)", 0, 0) \
+    L(OPT_SCRAPE_MAX, "scrape-max-series", "N", "cap on scraped series kept; the rest are counted (default 200)", 1,   \
+      100000)                                                                                                          \
+    L(OPT_PROFILE, "profile", "URL",                                                                                   \
+      "fetch a Go pprof profile during the run (repeatable), saved as\n"                                               \
+      "<json stem>.profile-N.pb.gz",                                                                                   \
+      0, PROFILE_MAX)                                                                                                  \
+    L(OPT_PROFILE_AT, "profile-at", "T", "when the last --profile starts (default: a third into the run)", 0, 0)       \
+    L(OPT_PROFILE_FOR, "profile-for", "D", "how long the last --profile lasts (default: a third of the run, <= 30s)",  \
+      0, 0)
 
 enum { OPT_RUN_FIRST = CLI_FIRST_LONG - 1, RUN_OPTIONS(CLI_SKIP, CLI_ENUM) };
 
@@ -402,6 +416,12 @@ static int run_opt(const struct cli_opt *o, char *arg, void *ctx)
         a->pick_given = true;
         return -1;
     case OPT_CHAOS: return chaos_opt(o, arg, a);
+    case OPT_SCRAPE:
+    case OPT_SCRAPE_MATCH:
+    case OPT_SCRAPE_MAX:
+    case OPT_PROFILE:
+    case OPT_PROFILE_AT:
+    case OPT_PROFILE_FOR: return evidence_opt(o, arg, a);
     case OPT_THRESHOLD: return threshold_opt(o, arg, a);
     case OPT_CHECK: return check_opt(arg, a);
     case OPT_MAX_BODY:
@@ -624,6 +644,7 @@ static int finish_config(struct run_config *cfg, struct run_args *a, char **body
         fprintf(stderr, "salvo: cannot set the TLS ALPN protocols\n");
         return EXIT_RUNTIME;
     }
+    if ((code = evidence_prepare(cfg, a)) >= 0) return code;
     warn_few_requests(cfg);
     if (a->pick == PICK_RANDOM && !cfg->quiet)
         printf("salvo: --pick random from '%s' with pick seed %llu (--pick-seed %llu draws the same rows again)\n",
@@ -798,6 +819,7 @@ int run_cli_prepare(int argc, char **argv, const struct run_cli_ext *ext, struct
 
 void run_cli_release(struct run_config *cfg, struct run_args *a, char *body_buf)
 {
+    evidence_release(a);
     reqgen_release(&a->gen);
     if (a->has_targets) targets_release(&a->targets);
     if (a->has_feeder) feeder_release(&a->feeder);

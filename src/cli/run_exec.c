@@ -211,6 +211,12 @@ static int preflight_listen(const struct run_config *cfg)
     return EXIT_RUNTIME;
 }
 
+/* run_hooks.started: t0 for the scrape and profile threads. */
+static void on_started(void *ctx, uint64_t start_ns)
+{
+    evidence_started(ctx, start_ns);
+}
+
 /* run_hooks.interrupted: says what happens now, even with -q (the user is waiting for it). */
 static void on_interrupted(void *ctx, int sig)
 {
@@ -375,8 +381,13 @@ int run_cli_execute(struct run_config *cfg, struct run_args *a)
         hlog_close(&a->hlog);
         return code;
     }
-    struct run_hooks hooks = {
-        .second = on_second, .ctx = a, .chaos = a->chaos, .nchaos = a->nchaos, .interrupted = on_interrupted};
+    struct run_hooks hooks = {.second = on_second,
+                              .ctx = a,
+                              .chaos = a->chaos,
+                              .nchaos = a->nchaos,
+                              .interrupted = on_interrupted,
+                              .started = on_started};
+    evidence_begin(cfg, a);
     int rc = run_execute(cfg, &hooks, &r);
     /* Interrupted: a second signal while the results are written (a blocked pipe, a slow disk) kills at once. */
     if (r.stop_signal) pthread_sigmask(SIG_UNBLOCK, &sigs, NULL);
@@ -388,6 +399,7 @@ int run_cli_execute(struct run_config *cfg, struct run_args *a)
     json_t *doc = report_json_build(cfg, &r);
     note_ending(doc, &r, rc);
     rw_final(a, doc);
+    evidence_end(a, doc, r.nrows);
     thresholds_apply(a->thresholds, a->nthresholds, doc);
     if (!cfg->quiet) summary_print(stdout, doc, summary_color_flags(stdout));
     fflush(stdout);

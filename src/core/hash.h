@@ -12,6 +12,7 @@
 #ifndef SALVO_HASH_H
 #define SALVO_HASH_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 /* splitmix64's increment, 2^64 divided by the golden ratio: spaces the inputs of successive indexes. */
@@ -29,6 +30,16 @@ static inline uint64_t hash_mix64(uint64_t z)
 static inline uint64_t hash_splitmix64(uint64_t x)
 {
     return hash_mix64(x + HASH_GAMMA);
+}
+
+/* FNV-1a of n bytes (string keys: scraped series names). */
+static inline uint64_t hash_bytes(const void *p, size_t n)
+{
+    const unsigned char *b = p;
+    uint64_t h = 1469598103934665603ull;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ b[i]) * 1099511628211ull;
+    return h;
 }
 
 #endif

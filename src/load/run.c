@@ -336,6 +336,7 @@ int run_execute(const struct run_config *cfg, const struct run_hooks *hooks, str
         start_ns = cfg->start_at_wall_ns > wall ? mono + (cfg->start_at_wall_ns - wall) : mono;
         r->wall_start_ns = cfg->start_at_wall_ns;
     }
+    if (hooks && hooks->started) hooks->started(hooks->ctx, start_ns);
     int rc = 0;
     uint32_t started = 0;
     for (; started < cfg->threads; started++) {

@@ -44,6 +44,8 @@ struct run_hooks {
     size_t nchaos;
     /* The first SIGINT/SIGTERM: the run stops and drains; a second one kills the process. May be NULL. */
     void (*interrupted)(void *ctx, int sig);
+    /* The run's t=0 (monotonic ns), once chosen and before any worker starts: side jobs time from it. May be NULL. */
+    void (*started)(void *ctx, uint64_t start_ns);
 };
 
 /* How many chaos windows a result derives figures for (the CLI's cap). */

@@ -1,0 +1,132 @@
+/*
+ * evidence_cli.c — `salvo run`'s --scrape and --profile: the options, the
+ * checks before any traffic (a bad URL or regex exits 2), and the side
+ * threads around the run. What the threads do is load/scrape.h and
+ * load/profile.h; the JSON they leave is report/evidence.h.
+ *
+ * A side job never touches the run: its failures are one warning on
+ * stderr each (not with -q: the cause is in the JSON) and never change the
+ * run's figures, verdict or exit code.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/common.h"
+#include "cli/exit.h"
+#include "cli/run_args.h"
+#include "core/clock.h"
+#include "core/units.h"
+#include "report/evidence.h"
+
+int evidence_opt(const struct cli_opt *o, const char *arg, struct run_args *a)
+{
+    const char *n = o->name;
+    if (!strcmp(n, "scrape")) {
+        if (a->nscrape == SCRAPE_MAX_TARGETS)
+            return usage_error("too many --scrape URLs (at most %d)", SCRAPE_MAX_TARGETS);
+        a->scrape_urls[a->nscrape++] = arg;
+        return -1;
+    }
+    if (!strcmp(n, "scrape-match")) return a->scrape_match = arg, -1;
+    if (!strcmp(n, "scrape-max-series")) {
+        uint64_t v;
+        int rc = cli_uint(o, arg, &v);
+        if (rc < 0) a->scrape_cap = (uint32_t)v;
+        return rc;
+    }
+    if (!strcmp(n, "profile")) {
+        if (a->nprofile == PROFILE_MAX) return usage_error("too many --profile URLs (at most %d)", PROFILE_MAX);
+        a->profile[a->nprofile++].url = arg;
+        return -1;
+    }
+    /* --profile-at and --profile-for: of the --profile before them. */
+    if (!a->nprofile) return usage_error("--%s '%s' comes before any --profile URL", n, arg);
+    uint64_t ns;
+    bool at = !strcmp(n, "profile-at");
+    if (parse_duration_ns(arg, &ns) < 0 || (!at && ns < NS_PER_S))
+        return cli_bad_value(o, arg,
+                             at ? "expected a duration from the start, e.g. 10s" : "expected 1s or more, e.g. 30s");
+    if (at) {
+        a->profile[a->nprofile - 1].at_ns = ns;
+        a->profile[a->nprofile - 1].at_given = true;
+    } else {
+        a->profile[a->nprofile - 1].for_ns = ns;
+        a->profile[a->nprofile - 1].for_given = true;
+    }
+    return -1;
+}
+
+int evidence_prepare(const struct run_config *cfg, struct run_args *a)
+{
+    char why[600];
+    if (a->scrape_match && !a->nscrape) return usage_error("--scrape-match needs a --scrape URL");
+    if (a->nscrape) {
+        a->scrape_ready = true;
+        if (scrape_init(&a->scrape, a->scrape_urls, a->nscrape, a->scrape_match, a->scrape_cap, cfg->tls.verify, why,
+                        sizeof(why)) < 0)
+            return usage_error("%s", why);
+    }
+    if (a->nprofile) {
+        profiles_init(&a->profiles);
+        a->profiles_ready = true;
+        for (size_t i = 0; i < a->nprofile; i++)
+            if (profiles_add(&a->profiles, a->profile[i].url, a->profile[i].at_ns, a->profile[i].at_given,
+                             a->profile[i].for_ns, a->profile[i].for_given, cfg->tls.verify, why, sizeof(why)) < 0)
+                return usage_error("%s", why);
+        if (profiles_plan(&a->profiles, cfg->duration_ns, cfg->json_path, why, sizeof(why)) < 0)
+            return usage_error("%s", why);
+    }
+    return -1;
+}
+
+/* The first failure of a scrape target: one line, the rest is in the JSON. */
+static void scrape_warn(void *ctx, const struct scrape_target *t, const char *cause)
+{
+    (void)ctx;
+    fprintf(stderr, "salvo: warning: scrape '%s': %s (such rounds are gaps; causes in the JSON's scrape.targets)\n",
+            t->url_text, cause);
+}
+
+static void profile_warn(void *ctx, const struct profile_job *j)
+{
+    (void)ctx;
+    fprintf(stderr, "salvo: warning: profile '%s': %s\n", j->url_text, j->error);
+}
+
+void evidence_begin(const struct run_config *cfg, struct run_args *a)
+{
+    uint64_t planned = cfg->duration_ns + cfg->timeout_ns;
+    if (a->scrape_ready) {
+        if (!cfg->quiet) a->scrape.warn = scrape_warn;
+        if (scrape_start(&a->scrape, planned) < 0) fprintf(stderr, "salvo: warning: cannot start the scrape threads\n");
+    }
+    if (a->profiles_ready) {
+        if (!cfg->quiet) a->profiles.warn = profile_warn;
+        if (profiles_start(&a->profiles) < 0) fprintf(stderr, "salvo: warning: cannot start the profile threads\n");
+    }
+}
+
+void evidence_started(struct run_args *a, uint64_t start_ns)
+{
+    if (a->scrape_ready) scrape_set_start(&a->scrape, start_ns);
+    if (a->profiles_ready) profiles_set_start(&a->profiles, start_ns);
+}
+
+void evidence_end(struct run_args *a, json_t *doc, size_t nrows)
+{
+    if (a->scrape_ready) {
+        scrape_stop(&a->scrape);
+        json_object_set_new(doc, "scrape", evidence_scrape_json(&a->scrape, nrows));
+    }
+    if (a->profiles_ready) {
+        profiles_stop(&a->profiles);
+        json_object_set_new(doc, "profiles", evidence_profiles_json(&a->profiles));
+    }
+}
+
+void evidence_release(struct run_args *a)
+{
+    if (a->scrape_ready) scrape_release(&a->scrape);
+    if (a->profiles_ready) profiles_release(&a->profiles);
+    a->scrape_ready = a->profiles_ready = false;
+}

@@ -1,0 +1,88 @@
+/*
+ * profile.h — `salvo run --profile URL`: a server's Go pprof profile,
+ * fetched while the load runs and saved next to the results.
+ *
+ * Each profile has its own thread that sleeps until the run's t0 + at,
+ * then GETs the URL (with `seconds=N` added for a CPU profile unless the
+ * URL already says `seconds=`) under a deadline of the profile's length
+ * plus PROFILE_GRACE_NS: a hanging endpoint costs a warning and an error
+ * in the JSON, and (with the default placement, the middle third of the
+ * run) never delays the run's end. The body must be gzip (what pprof
+ * serves); it is written to path. The threads touch only their own job.
+ */
+#ifndef SALVO_PROFILE_H
+#define SALVO_PROFILE_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "http/tls.h"
+#include "http/url.h"
+
+#define PROFILE_MAX 8
+#define PROFILE_MAX_FOR_NS (30 * 1000000000ull) /* the default length is the middle third, at most this */
+#define PROFILE_GRACE_NS (2 * 1000000000ull)
+#define PROFILE_MAX_BODY (64u << 20)
+
+struct profiles;
+
+/* One profile to fetch and what became of it. */
+struct profile_job {
+    struct profiles *owner;
+    const char *url_text;   /* as given */
+    struct url url;         /* with seconds=N added when it was not there */
+    uint64_t at_ns, for_ns; /* from the run's t0; for_ns 0: a snapshot (no seconds=) */
+    bool at_given, for_given, has_seconds;
+    char path[4096];
+    pthread_t thread;
+    bool started;
+    /* Results (read after profile_stop). */
+    bool ok;
+    size_t bytes;
+    double fetched_at_s, took_s; /* from the run's t0 */
+    char error[300];
+};
+
+/* All profiles of one run. */
+struct profiles {
+    struct profile_job jobs[PROFILE_MAX];
+    size_t n;
+    struct tls tls;
+    bool has_tls;
+    pthread_mutex_t mu;
+    pthread_cond_t cond;
+    uint64_t start_ns; /* the run's t0, 0 until known */
+    bool stop;
+    void (*warn)(void *ctx, const struct profile_job *j); /* on a failure, from the job's thread; may be NULL */
+    void *warn_ctx;
+};
+
+/* Prepares p (empty). */
+void profiles_init(struct profiles *p);
+
+/*
+ * Adds a profile of url at at_ns for for_ns (given: the options were
+ * given). Returns 0, or -EINVAL with why (one line naming the culprit).
+ */
+int profiles_add(struct profiles *p, const char *url, uint64_t at_ns, bool at_given, uint64_t for_ns, bool for_given,
+                 bool tls_verify, char *why, size_t whylen);
+
+/*
+ * Fills what the defaults depend on: the run's planned length (at: its
+ * middle third; for: that third, at most 30 s), the seconds= of each URL,
+ * and the file names from the JSON path (NULL or "-": salvo-profile-N.pb.gz).
+ * Returns 0, or -EINVAL with why when a profile would start after the run.
+ */
+int profiles_plan(struct profiles *p, uint64_t run_ns, const char *json_path, char *why, size_t whylen);
+
+/* Starts the threads; each waits for profiles_set_start. */
+int profiles_start(struct profiles *p);
+void profiles_set_start(struct profiles *p, uint64_t start_ns);
+
+/* Ends the wait of profiles not yet begun (they fail: "the run ended first") and joins all. */
+void profiles_stop(struct profiles *p);
+void profiles_release(struct profiles *p);
+
+#endif
