@@ -16,12 +16,14 @@
 #          tests/e2e/h2server.py),
 #          prometheus (its promtool lints the live --metrics text, and its
 #          server, started by the test itself, receives --remote-write; the
-#          server it starts on install is stopped and disabled)
+#          server it starts on install is stopped and disabled),
+#          golang-go (builds the Go service that --scrape and --profile are
+#          tested against, offline, standard library only)
 set -eu
 
 PKGS="gcc make pkg-config libssl-dev zlib1g-dev libjansson-dev libcmocka-dev \
 nginx-light wrk python3 openssl clang libclang-rt-dev procps chromium prometheus \
-nodejs libnghttp2-dev nghttp2-server nghttp2-client libsnappy-dev python3-h2"
+nodejs libnghttp2-dev nghttp2-server nghttp2-client libsnappy-dev python3-h2 golang-go"
 
 missing=""
 for p in $PKGS; do
