@@ -286,6 +286,7 @@ static void apply_sample(struct scrape_target *t, uint32_t round, uint64_t now_n
             return;
         }
     }
+    if ((role == ROLE_BUCKET) != (se->hist != NULL)) return;  /* "h" both a histogram and a sample: the first wins */
     if (role != ROLE_BUCKET && se->seen == round + 1) return; /* a duplicate line: the first one counts */
     if (role == ROLE_COUNTER)
         apply_counter(se, round, now_ns, l->value);

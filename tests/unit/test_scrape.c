@@ -1,0 +1,179 @@
+/*
+ * test_scrape.c — what a scrape round keeps (src/load/scrape_ingest.c),
+ * fed bodies directly, rounds a second apart: a counter's rate and a
+ * reset counted from 0 (as rate() does), a gauge's value, a series absent
+ * from a round is a gap (NAN), a histogram's p50/p99 from bucket deltas
+ * against a hand computation of histogram_quantile(), summary quantiles
+ * and _sum/_count, the cap (kept vs dropped), --scrape-match, and the
+ * bad-input errors of scrape_init.
+ */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "load/scrape.h"
+
+#define S 1000000000ull
+
+static struct scrape sc;
+
+static struct scrape_target *fresh(const char *match, uint32_t cap)
+{
+    char why[256];
+    assert_int_equal(scrape_init(&sc, NULL, 0, match, cap, true, why, sizeof(why)), 0);
+    sc.ntargets = 1;
+    sc.targets[0].owner = &sc;
+    sc.planned_rounds = 4;
+    return &sc.targets[0];
+}
+
+static const struct scrape_series *find(const struct scrape_target *t, const char *key)
+{
+    for (uint32_t i = 0; i < t->nseries; i++)
+        if (!strcmp(t->series[i].key, key)) return &t->series[i];
+    return NULL;
+}
+
+static uint32_t feed(struct scrape_target *t, uint64_t at_ns, const char *body)
+{
+    int bad;
+    const char *why;
+    uint32_t r = scrape_add_round(t, (int32_t)t->nrounds - 1, at_ns);
+    assert_true(scrape_ingest(t, r, at_ns, body, strlen(body), &bad, &why) > 0);
+    assert_int_equal(bad, 0);
+    return r;
+}
+
+static void test_counter_gauge_and_gaps(void **state)
+{
+    (void)state;
+    struct scrape_target *t = fresh(NULL, 0);
+    const char *fmt = "# TYPE req_total counter\nreq_total{code=\"200\"} %d\n# TYPE q gauge\nq %d\n";
+    char b[256];
+    int counts[] = {100, 300, 350, 40, 90}, depth[] = {1, 5, 9, 2, 0};
+    for (int i = 0; i < 5; i++) {
+        snprintf(b, sizeof(b), fmt, counts[i], depth[i]);
+        feed(t, (uint64_t)(i + 1) * S, i == 2 ? "# TYPE q gauge\nq 9\n" : b); /* round 2: the counter is absent */
+    }
+    const struct scrape_series *c = find(t, "req_total{code=\"200\"}"), *g = find(t, "q");
+    assert_non_null(c);
+    assert_non_null(g);
+    assert_int_equal(c->kind, PROM_COUNTER);
+    assert_true(isnan(c->val[0])); /* no rate from one read */
+    assert_true(fabs(c->val[1] - 200) < 1e-9);
+    assert_true(isnan(c->val[2]));            /* absent: a gap, never 0 */
+    assert_true(fabs(c->val[3] - 20) < 1e-9); /* 300 -> 40 over 2 s is a reset: 40 / 2 s */
+    assert_true(fabs(c->val[4] - 50) < 1e-9);
+    assert_true(fabs(c->increase - (200 + 40 + 50)) < 1e-9);
+    assert_true(c->first == 100 && c->last == 90);
+    for (int i = 0; i < 5; i++)
+        assert_true(g->val[i] == depth[i] || (i == 2 && g->val[i] == 9));
+    scrape_release(&sc);
+}
+
+static void test_histogram_quantiles(void **state)
+{
+    (void)state;
+    struct scrape_target *t = fresh(NULL, 0);
+    feed(t, 1 * S,
+         "# TYPE lat histogram\nlat_bucket{le=\"0.1\"} 10\nlat_bucket{le=\"0.5\"} 10\nlat_bucket{le=\"1\"} 10\n"
+         "lat_bucket{le=\"+Inf\"} 10\nlat_sum 0.5\nlat_count 10\n");
+    /* In the next second: 50 at <= 0.1, 40 in (0.1, 0.5], 10 in (0.5, 1]. */
+    feed(t, 2 * S,
+         "# TYPE lat histogram\nlat_bucket{le=\"0.1\"} 60\nlat_bucket{le=\"0.5\"} 100\nlat_bucket{le=\"1\"} 110\n"
+         "lat_bucket{le=\"+Inf\"} 110\nlat_sum 20.5\nlat_count 110\n");
+    const struct scrape_series *h = find(t, "lat"), *n = find(t, "lat_count");
+    assert_non_null(h);
+    assert_non_null(n);
+    assert_int_equal(h->kind, PROM_HISTOGRAM);
+    assert_int_equal(n->kind, PROM_COUNTER);
+    assert_true(isnan(h->val[0]));
+    /* p50: rank 50 is the last of the first bucket: 0 + 0.1 * 50/50 = 0.1. */
+    assert_true(fabs(h->p50[1] - 0.1) < 1e-9);
+    /* p99: rank 99 in (0.5, 1]: 0.5 + 0.5 * (99 - 90) / 10 = 0.95. */
+    assert_true(fabs(h->val[1] - 0.95) < 1e-9);
+    assert_true(fabs(n->val[1] - 100) < 1e-9);
+    /* Nothing observed in a second: no quantile (a gap, not 0). */
+    feed(t, 3 * S,
+         "# TYPE lat histogram\nlat_bucket{le=\"0.1\"} 60\nlat_bucket{le=\"0.5\"} 100\nlat_bucket{le=\"1\"} 110\n"
+         "lat_bucket{le=\"+Inf\"} 110\n");
+    assert_true(isnan(h->val[2]));
+    scrape_release(&sc);
+}
+
+static void test_summary_and_untyped(void **state)
+{
+    (void)state;
+    struct scrape_target *t = fresh(NULL, 0);
+    feed(t, S, "# TYPE rpc summary\nrpc{quantile=\"0.99\"} 0.25\nrpc_sum 3\nrpc_count 7\nloose 4\n");
+    const struct scrape_series *q = find(t, "rpc{quantile=\"0.99\"}"), *l = find(t, "loose");
+    assert_non_null(q);
+    assert_non_null(l);
+    assert_int_equal(q->kind, PROM_SUMMARY);
+    assert_true(q->val[0] == 0.25);
+    assert_int_equal(find(t, "rpc_sum")->kind, PROM_COUNTER);
+    assert_int_equal(l->kind, PROM_UNTYPED);
+    assert_true(l->val[0] == 4);
+    scrape_release(&sc);
+}
+
+static void test_cap_and_match(void **state)
+{
+    (void)state;
+    char body[4096] = "";
+    for (int i = 0; i < 30; i++)
+        snprintf(body + strlen(body), sizeof(body) - strlen(body), "m{i=\"%d\"} %d\nother_%d 1\n", i, i, i);
+    struct scrape_target *t = fresh("^m\\{", 10);
+    feed(t, S, body);
+    assert_int_equal(t->nseries, 10);
+    assert_int_equal(t->dropped, 20); /* matched but over the cap; other_* never matched */
+    for (uint32_t i = 0; i < t->nseries; i++)
+        assert_true(!strncmp(t->series[i].key, "m{", 2));
+    scrape_release(&sc);
+    char why[256];
+    assert_int_equal(scrape_init(&sc, NULL, 0, "(", 0, true, why, sizeof(why)), -EINVAL);
+    assert_non_null(strstr(why, "--scrape-match '('"));
+    scrape_release(&sc);
+    const char *urls[] = {"ftp://x/metrics"};
+    assert_int_equal(scrape_init(&sc, urls, 1, NULL, 0, true, why, sizeof(why)), -EINVAL);
+    assert_non_null(strstr(why, "--scrape 'ftp://x/metrics'"));
+    scrape_release(&sc);
+}
+
+/* The per-round arrays grow beyond the planned rounds and new slots are gaps. */
+static void test_rounds_grow(void **state)
+{
+    (void)state;
+    struct scrape_target *t = fresh(NULL, 0);
+    for (int i = 0; i < 50; i++) {
+        char b[64];
+        snprintf(b, sizeof(b), "g %d\n", i);
+        feed(t, (uint64_t)(i + 1) * S, b);
+    }
+    const struct scrape_series *g = find(t, "g");
+    assert_true(t->cap_rounds >= 50 && t->cap_rounds <= 64);
+    for (int i = 0; i < 50; i++)
+        assert_true(g->val[i] == i);
+    for (uint32_t i = 50; i < t->cap_rounds; i++)
+        assert_true(isnan(g->val[i]));
+    scrape_release(&sc);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_counter_gauge_and_gaps),
+        cmocka_unit_test(test_histogram_quantiles),
+        cmocka_unit_test(test_summary_and_untyped),
+        cmocka_unit_test(test_cap_and_match),
+        cmocka_unit_test(test_rounds_grow),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
