@@ -8,6 +8,7 @@
 #include "report/evidence.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -145,4 +146,71 @@ json_t *evidence_profiles_json(const struct profiles *p)
         json_array_append_new(a, o);
     }
     return a;
+}
+
+/* A target's line: series kept and dropped, rounds read, the first cause of a failure. */
+static void print_target(FILE *out, const json_t *t)
+{
+    long long rounds = json_integer_value(json_object_get(t, "rounds"));
+    long long good = json_integer_value(json_object_get(t, "good_rounds"));
+    fprintf(out, "scrape      %s: %lld series (%lld dropped by the cap), %lld of %lld rounds good",
+            json_string_value(json_object_get(t, "url")), json_integer_value(json_object_get(t, "series")),
+            json_integer_value(json_object_get(t, "dropped_series")), good, rounds);
+    const json_t *e = json_array_get(json_object_get(t, "errors"), 0);
+    if (e) fprintf(out, " (%s)", json_string_value(json_object_get(e, "cause")));
+    fputc('\n', out);
+}
+
+/* A series' start and end into line: a counter's increase and mean rate, a gauge's first and last value. */
+static bool series_line(const json_t *s, double duration_s, char *line, size_t cap)
+{
+    const json_t *start = json_object_get(s, "start"), *end = json_object_get(s, "end");
+    if (!json_is_number(start) || !json_is_number(end)) return false;
+    const char *kind = json_string_value(json_object_get(s, "kind")), *k;
+    double a = json_number_value(start), b = json_number_value(end);
+    char name[300];
+    size_t n = (size_t)snprintf(name, sizeof(name), "%s", json_string_value(json_object_get(s, "name")));
+    json_t *v;
+    int nl = 0;
+    json_object_foreach((json_t *)json_object_get(s, "labels"), k, v)
+    {
+        if (n < sizeof(name))
+            n += (size_t)snprintf(name + n, sizeof(name) - n, "%s%s=\"%s\"", nl++ ? "," : "{", k, json_string_value(v));
+    }
+    if (nl && n < sizeof(name)) snprintf(name + n, sizeof(name) - n, "}");
+    if (kind && !strcmp(kind, "counter")) {
+        double inc = json_number_value(json_object_get(s, "increase"));
+        if (inc <= 0) return false;
+        snprintf(line, cap, "%s +%.6g (%.4g/s over the run)", name, inc, duration_s > 0 ? inc / duration_s : 0);
+    } else {
+        if (a == b) return false;
+        snprintf(line, cap, "%s %.6g -> %.6g%s", name, a, b, kind && !strcmp(kind, "histogram") ? " (p99)" : "");
+    }
+    return true;
+}
+
+void evidence_summary_print(FILE *out, const json_t *r)
+{
+    const json_t *sc = json_object_get(r, "scrape"), *v;
+    size_t i, shown = 0, changed = 0;
+    char line[600];
+    json_array_foreach(json_object_get(sc, "targets"), i, v) print_target(out, v);
+    double duration = json_number_value(json_object_get(r, "duration_s"));
+    json_array_foreach(json_object_get(sc, "series"), i, v)
+    {
+        if (!series_line(v, duration, line, sizeof(line))) continue;
+        if (changed++ < EVIDENCE_SUMMARY_SERIES) fprintf(out, "server      %s\n", line), shown++;
+    }
+    if (changed > shown)
+        fprintf(out, "server      ... %zu more that changed in the JSON's scrape.series\n", changed - shown);
+    json_array_foreach(json_object_get(r, "profiles"), i, v)
+    {
+        if (json_is_true(json_object_get(v, "ok")))
+            fprintf(out, "profile     %s (%lld bytes, %.0fs from %.1fs)\n",
+                    json_string_value(json_object_get(v, "file")), json_integer_value(json_object_get(v, "bytes")),
+                    json_number_value(json_object_get(v, "for_s")), json_number_value(json_object_get(v, "at_s")));
+        else
+            fprintf(out, "profile     %s failed: %s\n", json_string_value(json_object_get(v, "url")),
+                    json_string_value(json_object_get(v, "error")));
+    }
 }

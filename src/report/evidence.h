@@ -10,6 +10,7 @@
 
 #include <jansson.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "load/profile.h"
 #include "load/scrape.h"
@@ -19,5 +20,13 @@ json_t *evidence_scrape_json(const struct scrape *s, size_t nrows);
 
 /* The `profiles` array: url, file, at_s, for_s, ok, bytes or error. */
 json_t *evidence_profiles_json(const struct profiles *p);
+
+/*
+ * The summary's lines for them, read from the results JSON r: one per
+ * scrape target, the start/end of the first EVIDENCE_SUMMARY_SERIES series
+ * that changed, one per profile. Prints nothing without them.
+ */
+#define EVIDENCE_SUMMARY_SERIES 8
+void evidence_summary_print(FILE *out, const json_t *r);
 
 #endif

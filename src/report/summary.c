@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "report/analysis.h"
+#include "report/evidence.h"
 #include "report/thresholds.h"
 #include "sys/kernel.h"
 
@@ -571,5 +572,6 @@ void summary_print(FILE *out, const json_t *result, unsigned flags)
     print_health(out, result);
     print_kernel(out, result);
     print_findings(out, result);
+    evidence_summary_print(out, result);
     print_judgement(out, result);
 }
