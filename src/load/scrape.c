@@ -103,6 +103,12 @@ static bool do_round(struct scrape_target *t, int32_t row)
         snprintf(cause, sizeof(cause), "%s", err);
         goto fail;
     }
+    uint64_t took = clock_now_ns() - now;
+    if (took > s->timeout_ns) { /* answered, but after its second: its values are not that second's */
+        snprintf(cause, sizeof(cause), "late: answered after %llu ms (more than %llu)",
+                 (unsigned long long)(took / 1000000), (unsigned long long)(s->timeout_ns / 1000000));
+        goto fail;
+    }
     if (resp.status != 200) {
         snprintf(cause, sizeof(cause), "HTTP %d", resp.status);
         goto fail;

@@ -4,12 +4,10 @@
  *
  * Each target has its own thread (never a worker's: a slow /metrics must
  * not shape the load) that reads the endpoint with the internal client
- * (http/client.h) under a deadline of SCRAPE_TIMEOUT_NS. A first "baseline"
- * round is read when the thread starts, before the load; then a round in
- * the middle of every second k of the run (t0 + k s + 0.5 s), so round k is
- * row k of the run's timeline; a last round follows the run's end (unless
- * the endpoint is failing, which would only delay the exit). A failed,
- * late or missed round is a gap: NAN, never 0.
+ * (http/client.h) under a deadline of SCRAPE_TIMEOUT_NS (an answer later than its own second is a gap). A first
+ * "baseline" round is read when the thread starts, before the load; then a round in the middle of every second k of the
+ * run (t0 + k s + 0.5 s), so round k is row k of the run's timeline; a last round follows the run's end (unless the
+ * endpoint is failing, which would only delay the exit). A failed, late or missed round is a gap: NAN, never 0.
  *
  * What a round keeps per series (one double per series and round, two for
  * a histogram: SCRAPE_BYTES_PER_SERIES_SECOND):
@@ -41,7 +39,7 @@
 
 #define SCRAPE_MAX_TARGETS 8
 #define SCRAPE_CAP_DEFAULT 200
-#define SCRAPE_TIMEOUT_NS (800 * 1000000ull) /* under the 1 s period: a round never overlaps the next */
+#define SCRAPE_TIMEOUT_NS (500 * 1000000ull) /* a round at k + 0.5 s must answer within its own second k */
 #define SCRAPE_MAX_BODY (16u << 20)
 #define SCRAPE_HIST_BUCKETS 64           /* more distinct le values: the extra ones are ignored */
 #define SCRAPE_MAX_ERRORS 8              /* distinct causes kept per target; more are counted under the last */

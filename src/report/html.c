@@ -380,8 +380,10 @@ static void result_section(FILE *out, const json_t *result, const char *title, s
     figure(out, "Concurrency", html_chart_concurrency, result);
     fputs("</div>\n<p class=\"note\">Gaps in the latency lines are seconds in which no response completed. "
           "In the spectrum each “nine” gets the same width; where latency rises above service time, requests "
-          "waited to be sent — the queueing a closed-loop test would omit.</p>\n<h3>Latency</h3>\n",
+          "waited to be sent — the queueing a closed-loop test would omit.</p>\n",
           out);
+    html_section_server(out, result);
+    fputs("<h3>Latency</h3>\n", out);
     html_table_percentiles(out, result);
     html_table_thresholds(out, result);
     html_table_chaos(out, result);

@@ -177,10 +177,9 @@ static double send_phase_end(const json_t *result)
     return d > 0 ? ceil(d - 1e-9) : INFINITY;
 }
 
-/* Draws a timeline chart of result, or says why there is none. */
-static void timeline_chart(FILE *out, const json_t *result, const struct tl_chart *c)
+/* Draws a timeline chart of rows over result's seconds, or says why there is none. */
+static void rows_chart(FILE *out, const json_t *result, json_t *rows, const struct tl_chart *c)
 {
-    json_t *rows = html_arr(result, "timeline");
     if (json_array_size(rows) == 0) {
         fputs("<p class=\"empty\">No per-second data in this result.</p>\n", out);
         return;
@@ -213,6 +212,30 @@ static void timeline_chart(FILE *out, const json_t *result, const struct tl_char
     }
     draw_hover(&p, c, rows, end);
     svg_plot_end(&p);
+}
+
+/* Draws a timeline chart of result's own rows. */
+static void timeline_chart(FILE *out, const json_t *result, const struct tl_chart *c)
+{
+    rows_chart(out, result, html_arr(result, "timeline"), c);
+}
+
+void html_chart_rows(FILE *out, const json_t *result, const json_t *rows, const char *name, const char *ytitle,
+                     const struct html_series *series, size_t n)
+{
+    struct tl_series lines[MAX_LINES];
+    if (n > MAX_LINES) n = MAX_LINES;
+    for (size_t i = 0; i < n; i++)
+        lines[i] = (struct tl_series){series[i].key, series[i].cls, series[i].label};
+    struct tl_chart c = {.name = name,
+                         .ytitle = ytitle,
+                         .height = 200,
+                         .yscale = SVG_LINEAR,
+                         .tick_label = html_fmt_si,
+                         .value_label = html_fmt_si,
+                         .series = lines,
+                         .nseries = n};
+    rows_chart(out, result, (json_t *)rows, &c);
 }
 
 /* Adds a reference line unless the chart has no room left for one. */

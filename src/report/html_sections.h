@@ -35,6 +35,22 @@ void html_chart_spectrum(FILE *out, const json_t *result);
 /* The latency spectra of n results on one chart, labelled by titles. */
 void html_chart_spectrum_compare(FILE *out, const json_t *const *results, const char *const *titles, size_t n);
 
+/* A line of html_chart_rows: the key it reads in each row, its CSS class, its legend label. */
+struct html_series {
+    const char *key, *cls, *label;
+};
+
+/*
+ * A linear timeline chart of rows shaped like result's "timeline" (each
+ * with "t"), drawn over result's seconds with its chaos windows shaded;
+ * a missing or null value is a gap in the line. At most 8 series.
+ */
+void html_chart_rows(FILE *out, const json_t *result, const json_t *rows, const char *name, const char *ytitle,
+                     const struct html_series *series, size_t n);
+
+/* The server side (html_evidence.c): a chart per scraped series that moved, links to saved profiles. */
+void html_section_server(FILE *out, const json_t *result);
+
 /* Percentiles of latency, service time, wait, TTFB, connect and send lag. */
 void html_table_percentiles(FILE *out, const json_t *result);
 
