@@ -148,16 +148,23 @@ json_t *evidence_profiles_json(const struct profiles *p)
     return a;
 }
 
+/* A string of the JSON, "" when it is not one (the summary may read results from anywhere). */
+static const char *text_of(const json_t *v)
+{
+    const char *s = json_string_value(v);
+    return s ? s : "";
+}
+
 /* A target's line: series kept and dropped, rounds read, the first cause of a failure. */
 static void print_target(FILE *out, const json_t *t)
 {
     long long rounds = json_integer_value(json_object_get(t, "rounds"));
     long long good = json_integer_value(json_object_get(t, "good_rounds"));
     fprintf(out, "scrape      %s: %lld series (%lld dropped by the cap), %lld of %lld rounds good",
-            json_string_value(json_object_get(t, "url")), json_integer_value(json_object_get(t, "series")),
+            text_of(json_object_get(t, "url")), json_integer_value(json_object_get(t, "series")),
             json_integer_value(json_object_get(t, "dropped_series")), good, rounds);
     const json_t *e = json_array_get(json_object_get(t, "errors"), 0);
-    if (e) fprintf(out, " (%s)", json_string_value(json_object_get(e, "cause")));
+    if (e) fprintf(out, " (%s)", text_of(json_object_get(e, "cause")));
     fputc('\n', out);
 }
 
@@ -166,16 +173,16 @@ static bool series_line(const json_t *s, double duration_s, char *line, size_t c
 {
     const json_t *start = json_object_get(s, "start"), *end = json_object_get(s, "end");
     if (!json_is_number(start) || !json_is_number(end)) return false;
-    const char *kind = json_string_value(json_object_get(s, "kind")), *k;
+    const char *kind = text_of(json_object_get(s, "kind")), *k;
     double a = json_number_value(start), b = json_number_value(end);
     char name[300];
-    size_t n = (size_t)snprintf(name, sizeof(name), "%s", json_string_value(json_object_get(s, "name")));
+    size_t n = (size_t)snprintf(name, sizeof(name), "%s", text_of(json_object_get(s, "name")));
     json_t *v;
     int nl = 0;
     json_object_foreach((json_t *)json_object_get(s, "labels"), k, v)
     {
         if (n < sizeof(name))
-            n += (size_t)snprintf(name + n, sizeof(name) - n, "%s%s=\"%s\"", nl++ ? "," : "{", k, json_string_value(v));
+            n += (size_t)snprintf(name + n, sizeof(name) - n, "%s%s=\"%s\"", nl++ ? "," : "{", k, text_of(v));
     }
     if (nl && n < sizeof(name)) snprintf(name + n, sizeof(name) - n, "}");
     if (kind && !strcmp(kind, "counter")) {
@@ -206,11 +213,11 @@ void evidence_summary_print(FILE *out, const json_t *r)
     json_array_foreach(json_object_get(r, "profiles"), i, v)
     {
         if (json_is_true(json_object_get(v, "ok")))
-            fprintf(out, "profile     %s (%lld bytes, %.0fs from %.1fs)\n",
-                    json_string_value(json_object_get(v, "file")), json_integer_value(json_object_get(v, "bytes")),
-                    json_number_value(json_object_get(v, "for_s")), json_number_value(json_object_get(v, "at_s")));
+            fprintf(out, "profile     %s (%lld bytes, %.0fs from %.1fs)\n", text_of(json_object_get(v, "file")),
+                    json_integer_value(json_object_get(v, "bytes")), json_number_value(json_object_get(v, "for_s")),
+                    json_number_value(json_object_get(v, "at_s")));
         else
-            fprintf(out, "profile     %s failed: %s\n", json_string_value(json_object_get(v, "url")),
-                    json_string_value(json_object_get(v, "error")));
+            fprintf(out, "profile     %s failed: %s\n", text_of(json_object_get(v, "url")),
+                    text_of(json_object_get(v, "error")));
     }
 }
