@@ -166,6 +166,29 @@ static void test_rounds_grow(void **state)
     scrape_release(&sc);
 }
 
+/* A one-hour run at the cap: the arrays are sized once and hold the stated bytes per series-second. */
+static void test_one_hour_budget(void **state)
+{
+    (void)state;
+    static char body[200 * 24];
+    size_t n = 0;
+    for (int i = 0; i < 200; i++)
+        n += (size_t)snprintf(body + n, sizeof(body) - n, "g{i=\"%d\"} %d\n", i, i);
+    struct scrape_target *t = fresh(NULL, 0);
+    sc.planned_rounds = 3600 + 10 + 16; /* what scrape_start plans for -d 1h with the default --timeout */
+    for (uint32_t r = 0; r < sc.planned_rounds; r++) {
+        int bad;
+        const char *why;
+        uint32_t round = scrape_add_round(t, (int32_t)r - 1, (uint64_t)(r + 1) * S);
+        assert_int_equal(scrape_ingest(t, round, (uint64_t)(r + 1) * S, body, n, &bad, &why), 200);
+    }
+    assert_int_equal(t->nseries, 200);
+    assert_int_equal(t->cap_rounds, sc.planned_rounds); /* never grown */
+    size_t per_round_bytes = (size_t)t->nseries * t->cap_rounds * sizeof(double);
+    assert_true(per_round_bytes <= (size_t)200 * 3626 * SCRAPE_BYTES_PER_SERIES_SECOND);
+    scrape_release(&sc);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -173,7 +196,7 @@ int main(void)
         cmocka_unit_test(test_histogram_quantiles),
         cmocka_unit_test(test_summary_and_untyped),
         cmocka_unit_test(test_cap_and_match),
-        cmocka_unit_test(test_rounds_grow),
+        cmocka_unit_test(test_rounds_grow),            cmocka_unit_test(test_one_hour_budget),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
