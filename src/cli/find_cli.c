@@ -330,6 +330,8 @@ int cli_find(int argc, char **argv)
     int code = run_cli_prepare(argc, argv, &ext, &cfg, &a, &body_buf);
     struct find_search s;
     if (code < 0 && a.nthresholds == 0) code = usage_error("find needs at least one --slo, e.g. 'latency.p99 < 250ms'");
+    if (code < 0 && (a.nscrape || a.nprofile)) /* run's options, but no step scrapes or profiles yet */
+        code = usage_error("--scrape and --profile work with 'salvo run' only for now (docs/evidence.md)");
     if (code < 0 && f.from > f.max) code = usage_error("--from %.0f/s is above --max %.0f/s", f.from, f.max);
     if (code < 0 && find_init(&s, f.from, f.max, f.precision) < 0)
         code = usage_error("bad --from, --max or --precision");
