@@ -16,6 +16,8 @@ Little's law a rate R keeps about R * 0.04 goroutines busy.
 - the histogram's p99 per second lies in the bucket that holds 40 ms+;
 - the profile of the 400/s run (default placement: the middle third) is
   saved beside the JSON, listed in it, and `go tool pprof -top` names burnCPU;
+- a SIGSTOP of the service (--chaos pause, 2-3 s) is a gap (null) in second 2
+  of every scraped series, and only there; its cause is recorded at second 2;
 - faults: a scrape endpoint that hangs 10 s, one that answers garbage, one
   where nothing listens and a profile endpoint that hangs: one warning
   each, causes in the JSON, gaps are null, and the run's exit code,
@@ -151,6 +153,21 @@ def goroutines_rate_histogram_and_profile():
                        env=go_env(work_dir))
     check(r.returncode == 0 and "burnCPU" in r.stdout,
           "go tool pprof -top does not name burnCPU (rc %d): %s %s" % (r.returncode, r.stdout[-600:], r.stderr[-300:]))
+
+
+@test
+def a_frozen_server_is_a_gap():
+    rc, data, err, _ = run(100, "5s", ["--scrape", url("/metrics"), "--chaos", "at=2s for=1s pause pid=%d" % srv.pid])
+    check(rc == 0, "exit %d: %s" % (rc, err[-400:]))
+    g = series(data, "go_goroutines")["values"]
+    r = series(data, "app_requests_total")["values"]
+    h.log("frozen 2-3 s: goroutines %s, request rate %s" % (g, r))
+    check(g[2] is None and r[2] is None, "second 2 (frozen) is not a gap: goroutines %s, rate %s" % (g, r))
+    check(all(v is not None for v in g[:2] + g[3:5]), "gaps outside the freeze: %s" % g)
+    check(r[3] is not None and r[3] > 0, "no rate after the freeze: %s" % r)
+    t = data["scrape"]["targets"][0]
+    check(t["failed_rounds"] >= 1 and t["errors"] and t["errors"][0]["first_t"] == 2,
+          "the freeze's failed round is not recorded at second 2: %s" % t)
 
 
 @test
