@@ -73,7 +73,8 @@ int evidence_prepare(const struct run_config *cfg, struct run_args *a)
             if (profiles_add(&a->profiles, a->profile[i].url, a->profile[i].at_ns, a->profile[i].at_given,
                              a->profile[i].for_ns, a->profile[i].for_given, cfg->tls.verify, why, sizeof(why)) < 0)
                 return usage_error("%s", why);
-        if (profiles_plan(&a->profiles, cfg->duration_ns, cfg->json_path, why, sizeof(why)) < 0)
+        bool ramp = cfg->nstages && !cfg->closed;
+        if (profiles_plan(&a->profiles, cfg->duration_ns, cfg->json_path, ramp, why, sizeof(why)) < 0)
             return usage_error("%s", why);
     }
     return -1;
@@ -120,6 +121,8 @@ void evidence_end(struct run_args *a, json_t *doc, size_t nrows)
     }
     if (a->profiles_ready) {
         profiles_stop(&a->profiles);
+        const json_t *knee = json_object_get(doc, "knee");
+        profiles_keep_around(&a->profiles, json_is_object(knee), json_number_value(json_object_get(knee, "t")));
         json_object_set_new(doc, "profiles", evidence_profiles_json(&a->profiles));
     }
 }

@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,6 +48,8 @@ int profiles_add(struct profiles *p, const char *url, uint64_t at_ns, bool at_gi
         p->has_tls = true;
     }
     j->url_text = url;
+    j->ramp_group = -1;
+    j->kept = true;
     j->at_ns = at_ns;
     j->at_given = at_given;
     j->for_ns = for_ns;
@@ -68,7 +71,40 @@ static uint64_t seconds_in(const char *path, bool *has)
     return 0;
 }
 
-int profiles_plan(struct profiles *p, uint64_t run_ns, const char *json_path, char *why, size_t whylen)
+/*
+ * A ramp's --profile (no --profile-at, no seconds= in its URL) becomes
+ * back-to-back profiles every K seconds over the whole run (K: --profile-for,
+ * else a quarter of the run, at most PROFILE_RAMP_EVERY_NS; at least 2 s),
+ * each K - 1 s long; each copy
+ * remembers its origin in ramp_group. Returns the number of jobs in out.
+ */
+static size_t expand_ramp(const struct profiles *p, uint64_t run_ns, struct profile_job *out)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < p->n && n < PROFILE_JOBS; i++) {
+        const struct profile_job *j = &p->jobs[i];
+        bool has;
+        seconds_in(j->url.path, &has);
+        if (j->at_given || has) {
+            out[n++] = *j;
+            continue;
+        }
+        uint64_t every = j->for_given ? j->for_ns : run_ns / 4;
+        if (!j->for_given && every > PROFILE_RAMP_EVERY_NS) every = PROFILE_RAMP_EVERY_NS;
+        /* Each lasts a second less than the spacing: Go refuses a CPU profile while the last one still runs. */
+        every = every < 2 * NS_PER_S ? 2 * NS_PER_S : every / NS_PER_S * NS_PER_S;
+        for (uint64_t at = 0; n < PROFILE_JOBS && (at == 0 || at + every <= run_ns); at += every) {
+            out[n] = *j;
+            out[n].at_ns = at;
+            out[n].for_ns = every - NS_PER_S;
+            out[n].at_given = out[n].for_given = true;
+            out[n++].ramp_group = (int)i;
+        }
+    }
+    return n;
+}
+
+int profiles_plan(struct profiles *p, uint64_t run_ns, const char *json_path, bool ramp, char *why, size_t whylen)
 {
     char stem[4000] = "salvo";
     bool named = json_path && strcmp(json_path, "-");
@@ -76,6 +112,13 @@ int profiles_plan(struct profiles *p, uint64_t run_ns, const char *json_path, ch
         snprintf(stem, sizeof(stem), "%s", json_path);
         size_t n = strlen(stem);
         if (n > 5 && !strcmp(stem + n - 5, ".json")) stem[n - 5] = '\0';
+    }
+    if (ramp) {
+        struct profile_job *expanded = malloc(PROFILE_JOBS * sizeof(*expanded));
+        if (!expanded) abort();
+        p->n = expand_ramp(p, run_ns, expanded);
+        memcpy(p->jobs, expanded, p->n * sizeof(*expanded));
+        free(expanded);
     }
     for (size_t i = 0; i < p->n; i++) {
         struct profile_job *j = &p->jobs[i];
@@ -99,6 +142,20 @@ int profiles_plan(struct profiles *p, uint64_t run_ns, const char *json_path, ch
         snprintf(j->path, sizeof(j->path), "%s%sprofile-%zu.pb.gz", stem, named ? "." : "-", i + 1);
     }
     return 0;
+}
+
+void profiles_keep_around(struct profiles *p, bool has_knee, double knee_s)
+{
+    for (size_t i = 0; i < p->n && has_knee; i++) {
+        struct profile_job *j = &p->jobs[i];
+        if (j->ramp_group < 0) continue;
+        /* The shot that holds the knee, and its neighbours of the same ramp (len: the spacing). */
+        double at = (double)j->at_ns / 1e9, len = (double)(j->for_ns + NS_PER_S) / 1e9;
+        bool near = knee_s >= at - len && knee_s < at + 2 * len;
+        if (near || !j->kept) continue;
+        j->kept = false;
+        if (j->ok) unlink(j->path);
+    }
 }
 
 /* Waits until the run's t0 is known and then until t0 + at_ns; returns t0, or 0 when stopped first. */

@@ -21,7 +21,9 @@
 #include "http/tls.h"
 #include "http/url.h"
 
-#define PROFILE_MAX 8
+#define PROFILE_MAX 8   /* --profile URLs */
+#define PROFILE_JOBS 32 /* profiles, once a ramp's are spread over it */
+#define PROFILE_RAMP_EVERY_NS (10 * 1000000000ull)
 #define PROFILE_MAX_FOR_NS (30 * 1000000000ull) /* the default length is the middle third, at most this */
 #define PROFILE_GRACE_NS (2 * 1000000000ull)
 #define PROFILE_MAX_BODY (64u << 20)
@@ -35,6 +37,8 @@ struct profile_job {
     struct url url;         /* with seconds=N added when it was not there */
     uint64_t at_ns, for_ns; /* from the run's t0; for_ns 0: a snapshot (no seconds=) */
     bool at_given, for_given, has_seconds;
+    int ramp_group; /* -1; else one of a ramp's back-to-back profiles, from --profile number ramp_group */
+    bool kept;      /* false: a ramp's profile away from the knee, deleted after the run */
     char path[4096];
     pthread_t thread;
     bool started;
@@ -47,7 +51,7 @@ struct profile_job {
 
 /* All profiles of one run. */
 struct profiles {
-    struct profile_job jobs[PROFILE_MAX];
+    struct profile_job jobs[PROFILE_JOBS];
     size_t n;
     struct tls tls;
     bool has_tls;
@@ -73,9 +77,19 @@ int profiles_add(struct profiles *p, const char *url, uint64_t at_ns, bool at_gi
  * Fills what the defaults depend on: the run's planned length (at: its
  * middle third; for: that third, at most 30 s), the seconds= of each URL,
  * and the file names from the JSON path (NULL or "-": salvo-profile-N.pb.gz).
+ * With ramp (--stages), a --profile without --profile-at or seconds=
+ * becomes back-to-back profiles over the whole run, every --profile-for
+ * (default a quarter of the run, at most 10 s), at most PROFILE_JOBS in all.
  * Returns 0, or -EINVAL with why when a profile would start after the run.
  */
-int profiles_plan(struct profiles *p, uint64_t run_ns, const char *json_path, char *why, size_t whylen);
+int profiles_plan(struct profiles *p, uint64_t run_ns, const char *json_path, bool ramp, char *why, size_t whylen);
+
+/*
+ * After a ramp: keeps the profiles that hold the knee (second knee_s) and
+ * their neighbours, deletes the files of the others (kept = false). Without
+ * a knee every profile is kept.
+ */
+void profiles_keep_around(struct profiles *p, bool has_knee, double knee_s);
 
 /* Starts the threads; each waits for profiles_set_start. */
 int profiles_start(struct profiles *p);

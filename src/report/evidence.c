@@ -139,6 +139,7 @@ json_t *evidence_profiles_json(const struct profiles *p)
         json_object_set_new(o, "at_s", json_real((double)j->at_ns / 1e9));
         json_object_set_new(o, "for_s", json_real((double)j->for_ns / 1e9));
         json_object_set_new(o, "ok", json_boolean(j->ok));
+        if (j->ramp_group >= 0) json_object_set_new(o, "kept", json_boolean(j->kept));
         if (j->fetched_at_s > 0) json_object_set_new(o, "fetched_at_s", json_real(j->fetched_at_s));
         if (j->took_s > 0) json_object_set_new(o, "took_s", json_real(j->took_s));
         if (j->ok) json_object_set_new(o, "bytes", json_integer((json_int_t)j->bytes));
@@ -210,9 +211,12 @@ void evidence_summary_print(FILE *out, const json_t *r)
     }
     if (changed > shown)
         fprintf(out, "server      ... %zu more that changed in the JSON's scrape.series\n", changed - shown);
+    size_t away = 0;
     json_array_foreach(json_object_get(r, "profiles"), i, v)
     {
-        if (json_is_true(json_object_get(v, "ok")))
+        if (json_is_false(json_object_get(v, "kept")))
+            away++;
+        else if (json_is_true(json_object_get(v, "ok")))
             fprintf(out, "profile     %s (%lld bytes, %.0fs from %.1fs)\n", text_of(json_object_get(v, "file")),
                     json_integer_value(json_object_get(v, "bytes")), json_number_value(json_object_get(v, "for_s")),
                     json_number_value(json_object_get(v, "at_s")));
@@ -220,4 +224,5 @@ void evidence_summary_print(FILE *out, const json_t *r)
             fprintf(out, "profile     %s failed: %s\n", text_of(json_object_get(v, "url")),
                     text_of(json_object_get(v, "error")));
     }
+    if (away) fprintf(out, "profile     %zu more along the ramp, away from its knee, were deleted\n", away);
 }

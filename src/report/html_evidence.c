@@ -97,6 +97,7 @@ static void profile_links(FILE *out, const json_t *profiles)
     fputs("<ul class=\"profiles\">\n", out);
     json_array_foreach(profiles, i, p)
     {
+        if (json_is_false(json_object_get(p, "kept"))) continue; /* a ramp's, away from the knee: deleted */
         fputs("<li>", out);
         if (json_is_true(json_object_get(p, "ok"))) {
             fputs("<a href=\"", out);

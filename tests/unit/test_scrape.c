@@ -196,7 +196,8 @@ int main(void)
         cmocka_unit_test(test_histogram_quantiles),
         cmocka_unit_test(test_summary_and_untyped),
         cmocka_unit_test(test_cap_and_match),
-        cmocka_unit_test(test_rounds_grow),            cmocka_unit_test(test_one_hour_budget),
+        cmocka_unit_test(test_rounds_grow),
+        cmocka_unit_test(test_one_hour_budget),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
