@@ -22,7 +22,8 @@ Little's law a rate R keeps about R * 0.04 goroutines busy.
 - a SIGSTOP of the service (--chaos pause, 2-3 s) is a gap (null) in second 2
   of every scraped series, and only there; its cause is recorded at second 2;
 - faults: a scrape endpoint that hangs 10 s, one that answers garbage, one
-  where nothing listens and a profile endpoint that hangs: one warning
+  where nothing listens, a profile endpoint that hangs and one where
+  nothing listens: one warning
   each, causes in the JSON, gaps are null, and the run's exit code,
   request count and wall time (within 1.5 s) are those of the same run
   without them;
@@ -199,8 +200,10 @@ def a_frozen_server_is_a_gap():
 def faulty_endpoints_cost_a_warning_each():
     rc0, plain, err0, t0 = run(100, "4s", [])
     dead = "http://127.0.0.1:%d/metrics" % h.free_port()
+    dead_prof = "http://127.0.0.1:%d/debug/pprof/profile" % h.free_port()
     rc, data, err, t1 = run(100, "4s", ["--scrape", url("/hang"), "--scrape", url("/garbage"), "--scrape", dead,
-                                        "--profile", url("/hangprof"), "--profile-at", "1s", "--profile-for", "1s"])
+                                        "--profile", url("/hangprof"), "--profile-at", "1s", "--profile-for", "1s",
+                                        "--profile", dead_prof])
     check(rc == rc0 == 0, "exit %d with faulty endpoints, %d without: %s" % (rc, rc0, err[-500:]))
     h.log("wall time %.2f s with the faulty endpoints, %.2f s without" % (t1, t0))
     check(abs(t1 - t0) <= 1.5, "wall time %.2f s with faulty endpoints, %.2f s without" % (t1, t0))
@@ -209,7 +212,7 @@ def faulty_endpoints_cost_a_warning_each():
     check(abs(data["duration_s"] - plain["duration_s"]) < 0.5, "duration %s vs %s"
           % (data["duration_s"], plain["duration_s"]))
     warns = [l for l in err.splitlines() if "warning: scrape" in l or "warning: profile" in l]
-    check(len(warns) == 4, "want 4 warnings (one per faulty endpoint), got %d: %s" % (len(warns), warns))
+    check(len(warns) == 5, "want 5 warnings (one per faulty endpoint), got %d: %s" % (len(warns), warns))
     targets = {t["url"]: t for t in data["scrape"]["targets"]}
     causes = {u: [e["cause"] for e in t["errors"]] for u, t in targets.items()}
     check(any("deadline" in c or "timed out" in c or "time" in c for c in causes[url("/hang")]),
@@ -218,8 +221,9 @@ def faulty_endpoints_cost_a_warning_each():
     check(any("refused" in c for c in causes[dead]), "dead cause %s" % causes[dead])
     check(all(t["good_rounds"] == 0 for t in targets.values()), "good rounds %s" % targets)
     check(not data["scrape"]["series"], "series from faulty endpoints: %s" % data["scrape"]["series"][:2])
-    prof = data["profiles"][0]
-    check(not prof["ok"] and prof["error"], "hanging profile: %s" % prof)
+    hung, refused = data["profiles"]
+    check(not hung["ok"] and "time" in hung["error"], "hanging profile: %s" % hung)
+    check(not refused["ok"] and "refused" in refused["error"], "unreachable profile: %s" % refused)
 
 
 @test
