@@ -113,13 +113,18 @@ void evidence_started(struct run_args *a, uint64_t start_ns)
     if (a->profiles_ready) profiles_set_start(&a->profiles, start_ns);
 }
 
-void evidence_end(struct run_args *a, json_t *doc, size_t nrows)
+void evidence_end(struct run_args *a, json_t *doc, size_t nrows, bool interrupted)
 {
     if (a->scrape_ready) {
         scrape_stop(&a->scrape);
         json_object_set_new(doc, "scrape", evidence_scrape_json(&a->scrape, nrows));
     }
     if (a->profiles_ready) {
+        size_t n;
+        uint64_t until = profiles_pending_until(&a->profiles, &n), now = clock_now_ns();
+        if (n && until > now + NS_PER_S) /* the user asked for it, but a silent wait looks like a hang */
+            fprintf(stderr, "salvo: waiting up to %.0fs for %zu profile%s still being fetched%s\n",
+                    (double)(until - now) / 1e9, n, n == 1 ? "" : "s", interrupted ? " (Ctrl-C again to abort)" : "");
         profiles_stop(&a->profiles);
         const json_t *knee = json_object_get(doc, "knee");
         profiles_keep_around(&a->profiles, json_is_object(knee), json_number_value(json_object_get(knee, "t")));

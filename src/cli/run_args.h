@@ -130,8 +130,9 @@ void evidence_begin(const struct run_config *cfg, struct run_args *a);
 /* run_hooks.started's share: t0 for the side jobs. */
 void evidence_started(struct run_args *a, uint64_t start_ns);
 
-/* Stops the side jobs after the run and adds `scrape` and `profiles` to the results JSON. */
-void evidence_end(struct run_args *a, json_t *doc, size_t nrows);
+/* Stops the side jobs after the run (saying so when a profile still runs) and adds `scrape` and `profiles` to the
+ * results JSON. */
+void evidence_end(struct run_args *a, json_t *doc, size_t nrows, bool interrupted);
 
 void evidence_release(struct run_args *a);
 

@@ -399,7 +399,7 @@ int run_cli_execute(struct run_config *cfg, struct run_args *a)
     json_t *doc = report_json_build(cfg, &r);
     note_ending(doc, &r, rc);
     rw_final(a, doc);
-    evidence_end(a, doc, r.nrows);
+    evidence_end(a, doc, r.nrows, r.stop_signal != 0);
     thresholds_apply(a->thresholds, a->nthresholds, doc);
     if (!cfg->quiet) summary_print(stdout, doc, summary_color_flags(stdout));
     fflush(stdout);

@@ -236,12 +236,32 @@ static void *profile_thread(void *arg)
     struct profile_job *j = arg;
     struct profiles *p = j->owner;
     uint64_t start = wait_fire(p, j->at_ns);
-    if (start)
+    if (start) {
+        pthread_mutex_lock(&p->mu);
+        j->fetch_deadline_ns = clock_now_ns() + j->for_ns + PROFILE_GRACE_NS;
+        pthread_mutex_unlock(&p->mu);
         fetch(p, j, start);
-    else
+    } else
         snprintf(j->error, sizeof(j->error), "the run ended before the profile's time (%.1fs)", (double)j->at_ns / 1e9);
     if (j->error[0] && p->warn) p->warn(p->warn_ctx, j);
+    pthread_mutex_lock(&p->mu);
+    j->fetch_deadline_ns = 0;
+    pthread_mutex_unlock(&p->mu);
     return NULL;
+}
+
+uint64_t profiles_pending_until(struct profiles *p, size_t *n)
+{
+    uint64_t until = 0;
+    *n = 0;
+    pthread_mutex_lock(&p->mu);
+    for (size_t i = 0; i < p->n; i++)
+        if (p->jobs[i].fetch_deadline_ns) {
+            (*n)++;
+            if (p->jobs[i].fetch_deadline_ns > until) until = p->jobs[i].fetch_deadline_ns;
+        }
+    pthread_mutex_unlock(&p->mu);
+    return until;
 }
 
 int profiles_start(struct profiles *p)

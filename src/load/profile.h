@@ -37,8 +37,9 @@ struct profile_job {
     struct url url;         /* with seconds=N added when it was not there */
     uint64_t at_ns, for_ns; /* from the run's t0; for_ns 0: a snapshot (no seconds=) */
     bool at_given, for_given, has_seconds;
-    int ramp_group; /* -1; else one of a ramp's back-to-back profiles, from --profile number ramp_group */
-    bool kept;      /* false: a ramp's profile away from the knee, deleted after the run */
+    int ramp_group;             /* -1; else one of a ramp's back-to-back profiles, from --profile number ramp_group */
+    bool kept;                  /* false: a ramp's profile away from the knee, deleted after the run */
+    uint64_t fetch_deadline_ns; /* while the fetch runs: when it ends at the latest (under the owner's mu) */
     char path[4096];
     pthread_t thread;
     bool started;
@@ -94,6 +95,9 @@ void profiles_keep_around(struct profiles *p, bool has_knee, double knee_s);
 /* Starts the threads; each waits for profiles_set_start. */
 int profiles_start(struct profiles *p);
 void profiles_set_start(struct profiles *p, uint64_t start_ns);
+
+/* How many profiles are being fetched now (*n), and when the last of them ends at the latest (0: none). */
+uint64_t profiles_pending_until(struct profiles *p, size_t *n);
 
 /* Ends the wait of profiles not yet begun (they fail: "the run ended first") and joins all. */
 void profiles_stop(struct profiles *p);
