@@ -219,9 +219,29 @@ static int load_doc(const char *path, json_t **doc)
         fprintf(stderr, "salvo: cannot read '%s': %s\n", path, error_text(errno));
         return EXIT_USAGE;
     }
-    json_error_t err;
-    *doc = json_loadf(f, 0, &err);
+    /* Read whole, then parsed from memory: jansson's stream reader takes a getc per byte. */
+    char *text = NULL;
+    size_t len = 0, cap = 0;
+    for (;;) {
+        if (len == cap) {
+            cap = cap ? 2 * cap : 1 << 16;
+            char *n = realloc(text, cap);
+            if (!n) abort();
+            text = n;
+        }
+        size_t got = fread(text + len, 1, cap - len, f);
+        len += got;
+        if (got == 0) break;
+    }
+    bool failed = ferror(f);
     fclose(f);
+    json_error_t err;
+    *doc = failed ? NULL : json_loadb(text, len, 0, &err);
+    free(text);
+    if (failed) {
+        fprintf(stderr, "salvo: cannot read '%s': read error\n", path);
+        return EXIT_USAGE;
+    }
     if (!*doc) {
         fprintf(stderr, "salvo: cannot compare '%s': not a salvo result (invalid JSON at line %d: %s)\n", path,
                 err.line, err.text);

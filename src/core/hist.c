@@ -81,7 +81,7 @@ static int32_t buckets_to_cover(int64_t smallest_untrackable, int64_t highest)
 
 /* ------------------------------------------------------------- lifecycle */
 
-int hist_init(struct hist *h, int64_t lowest, int64_t highest, int sigfig)
+int hist_layout(struct hist *h, int64_t lowest, int64_t highest, int sigfig)
 {
     memset(h, 0, sizeof(*h));
     if (lowest < 1 || sigfig < 1 || sigfig > 5 || lowest > INT64_MAX / 2 || highest < 2 * lowest) return -EINVAL;
@@ -111,6 +111,12 @@ int hist_init(struct hist *h, int64_t lowest, int64_t highest, int sigfig)
     h->total_count = 0;
     h->min_value = INT64_MAX;
     h->max_value = 0;
+    return 0;
+}
+
+int hist_init(struct hist *h, int64_t lowest, int64_t highest, int sigfig)
+{
+    if (hist_layout(h, lowest, highest, sigfig) != 0) return -EINVAL;
     h->counts = calloc((size_t)h->counts_len, sizeof(*h->counts));
     if (!h->counts) abort();
     return 0;

@@ -60,6 +60,14 @@ struct hist {
  */
 int hist_init(struct hist *h, int64_t lowest, int64_t highest, int sigfig);
 
+/*
+ * hist_init without the counts array: fills only the layout (counts stays
+ * NULL), so that indices and values can be converted without allocating.
+ * Same checks and return values as hist_init. Nothing may be recorded into
+ * it; hist_release on it is harmless.
+ */
+int hist_layout(struct hist *h, int64_t lowest, int64_t highest, int sigfig);
+
 /* Frees the counts array; h may be NULL or already released. */
 void hist_release(struct hist *h);
 

@@ -174,9 +174,17 @@ static long inflate_into(z_stream *zs, unsigned char *dst, size_t cap, bool *end
     return (long)(cap - zs->avail_out);
 }
 
-/* Checks the inner header and sets out up from it; returns the payload
- * length, or -EINVAL. */
-static long parse_inner_header(const unsigned char *hdr, struct hist *out)
+/* Where decoded counts go: into out's counts array, or, when fn is set,
+ * to fn (out then holds the layout only). */
+struct sink {
+    hist_count_fn fn;
+    void *arg;
+};
+
+/* Checks the inner header and sets out up from it (with a counts array
+ * unless the counts go to a callback); returns the payload length, or
+ * -EINVAL. */
+static long parse_inner_header(const unsigned char *hdr, struct hist *out, const struct sink *sink)
 {
     int32_t payload_len = (int32_t)get_be32(hdr + 4);
     int32_t normalizing_offset = (int32_t)get_be32(hdr + 8);
@@ -187,15 +195,15 @@ static long parse_inner_header(const unsigned char *hdr, struct hist *out)
     if (get_be32(hdr) != ENCODING_COOKIE || payload_len < 0 || normalizing_offset != 0 ||
         get_be64(hdr + 32) != RATIO_ONE_BITS)
         return -EINVAL;
-    if (hist_init(out, lowest, highest, sigfig) != 0) return -EINVAL;
+    if ((sink->fn ? hist_layout : hist_init)(out, lowest, highest, sigfig) != 0) return -EINVAL;
     /* No valid payload needs more than the worst case of 9 bytes a counter;
      * refusing larger ones also bounds the allocation a liar can cause. */
     if ((int64_t)payload_len > (int64_t)out->counts_len * LEB128_MAX_BYTES) return -EINVAL;
     return payload_len;
 }
 
-/* Applies the ZigZag LEB128 counts to out; 0 or -EINVAL. */
-static int apply_counts(struct hist *out, const unsigned char *p, size_t len)
+/* Applies the ZigZag LEB128 counts to out (or hands them to the sink); 0 or -EINVAL. */
+static int apply_counts(struct hist *out, const unsigned char *p, size_t len, const struct sink *sink)
 {
     int64_t index = 0, total = 0;
     size_t pos = 0;
@@ -212,7 +220,12 @@ static int apply_counts(struct hist *out, const unsigned char *p, size_t len)
             continue;
         }
         if (index >= out->counts_len || __builtin_add_overflow(total, v, &total)) return -EINVAL;
-        out->counts[index++] = v;
+        if (!sink->fn) {
+            out->counts[index++] = v;
+            continue;
+        }
+        if (v > 0) sink->fn(sink->arg, out, (int32_t)index, v);
+        index++;
     }
     out->total_count = total;
     return 0;
@@ -234,13 +247,13 @@ static void derive_min_max(struct hist *h)
 }
 
 /* Inflates and applies everything after the outer header; 0 or -EINVAL. */
-static int decode_stream(z_stream *zs, struct hist *out)
+static int decode_stream(z_stream *zs, struct hist *out, const struct sink *sink)
 {
     unsigned char hdr[INNER_HEADER_LEN];
     bool ended = false;
 
     if (inflate_into(zs, hdr, sizeof(hdr), &ended) != INNER_HEADER_LEN) return -EINVAL;
-    long payload_len = parse_inner_header(hdr, out);
+    long payload_len = parse_inner_header(hdr, out, sink);
     if (payload_len < 0) return -EINVAL;
 
     /* One spare byte: filling it means the stream is longer than declared. */
@@ -248,12 +261,13 @@ static int decode_stream(z_stream *zs, struct hist *out)
     if (!payload) abort();
     long got = inflate_into(zs, payload, (size_t)payload_len + 1, &ended);
     int rc = -EINVAL;
-    if (got == payload_len && ended && zs->avail_in == 0) rc = apply_counts(out, payload, (size_t)payload_len);
+    if (got == payload_len && ended && zs->avail_in == 0) rc = apply_counts(out, payload, (size_t)payload_len, sink);
     free(payload);
     return rc;
 }
 
-int hist_decode(const unsigned char *buf, size_t len, struct hist *out)
+/* hist_decode, with the counts going where sink says. */
+static int decode(const unsigned char *buf, size_t len, struct hist *out, const struct sink *sink)
 {
     memset(out, 0, sizeof(*out));
     if (len < OUTER_HEADER_LEN || get_be32(buf) != COMPRESSED_COOKIE) return -EINVAL;
@@ -266,26 +280,43 @@ int hist_decode(const unsigned char *buf, size_t len, struct hist *out)
     /* zlib's API is not const-correct; it never writes through next_in. */
     zs.next_in = (Bytef *)(uintptr_t)(buf + OUTER_HEADER_LEN);
     zs.avail_in = zlen;
-    int rc = decode_stream(&zs, out);
+    int rc = decode_stream(&zs, out, sink);
     inflateEnd(&zs);
 
     if (rc != 0) {
         hist_release(out);
         return rc;
     }
-    derive_min_max(out);
+    if (!sink->fn) derive_min_max(out);
     return 0;
+}
+
+int hist_decode(const unsigned char *buf, size_t len, struct hist *out)
+{
+    const struct sink sink = {NULL, NULL};
+    return decode(buf, len, out, &sink);
 }
 
 /* --------------------------------------------------------------- base64 */
 
 static const char b64_alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
+/* Value + 1 of each base64 character; 0 for anything outside the alphabet. */
+static const unsigned char b64_plus1[256] = {
+    ['A'] = 1,  ['B'] = 2,  ['C'] = 3,  ['D'] = 4,  ['E'] = 5,  ['F'] = 6,  ['G'] = 7,  ['H'] = 8,
+    ['I'] = 9,  ['J'] = 10, ['K'] = 11, ['L'] = 12, ['M'] = 13, ['N'] = 14, ['O'] = 15, ['P'] = 16,
+    ['Q'] = 17, ['R'] = 18, ['S'] = 19, ['T'] = 20, ['U'] = 21, ['V'] = 22, ['W'] = 23, ['X'] = 24,
+    ['Y'] = 25, ['Z'] = 26, ['a'] = 27, ['b'] = 28, ['c'] = 29, ['d'] = 30, ['e'] = 31, ['f'] = 32,
+    ['g'] = 33, ['h'] = 34, ['i'] = 35, ['j'] = 36, ['k'] = 37, ['l'] = 38, ['m'] = 39, ['n'] = 40,
+    ['o'] = 41, ['p'] = 42, ['q'] = 43, ['r'] = 44, ['s'] = 45, ['t'] = 46, ['u'] = 47, ['v'] = 48,
+    ['w'] = 49, ['x'] = 50, ['y'] = 51, ['z'] = 52, ['0'] = 53, ['1'] = 54, ['2'] = 55, ['3'] = 56,
+    ['4'] = 57, ['5'] = 58, ['6'] = 59, ['7'] = 60, ['8'] = 61, ['9'] = 62, ['+'] = 63, ['/'] = 64,
+};
+
 /* Value of a base64 character, or -1 for anything outside the alphabet. */
 static int b64_value(unsigned char c)
 {
-    const char *at = c ? strchr(b64_alphabet, c) : NULL;
-    return at ? (int)(at - b64_alphabet) : -1;
+    return (int)b64_plus1[c] - 1;
 }
 
 char *hist_encode_base64(const struct hist *h)
@@ -359,5 +390,19 @@ int hist_decode_base64(const char *b64, struct hist *out)
     if (b64_decode(b64, &bin, &len) != 0) return -EINVAL;
     int rc = hist_decode(bin, len, out);
     free(bin);
+    return rc;
+}
+
+int hist_decode_base64_each(const char *b64, hist_count_fn fn, void *arg, int64_t *total)
+{
+    unsigned char *bin;
+    size_t len;
+    struct hist layout;
+    const struct sink sink = {fn, arg};
+
+    if (b64_decode(b64, &bin, &len) != 0) return -EINVAL;
+    int rc = decode(bin, len, &layout, &sink);
+    free(bin);
+    if (rc == 0 && total) *total = layout.total_count;
     return rc;
 }

@@ -20,8 +20,9 @@
  * than 0 or a conversion ratio other than 1.0, which salvo cannot represent)
  * yields -EINVAL, never a crash or an out-of-bounds access.
  *
- * Performance: encoding and decoding are O(counts_len) plus zlib; meant for
- * report time and shard merging, never for the hot path.
+ * Performance: encoding and decoding are O(counts_len) plus zlib (decoding
+ * into a callback, O(encoded counts) plus zlib); meant for report time and
+ * shard merging, never for the hot path.
  */
 #ifndef SALVO_HIST_CODEC_H
 #define SALVO_HIST_CODEC_H
@@ -54,5 +55,20 @@ char *hist_encode_base64(const struct hist *h);
  * string must be padded standard base64 with no whitespace. Same contract as
  * hist_decode. */
 int hist_decode_base64(const char *b64, struct hist *out);
+
+/* Called for every non-zero count of a decoded histogram, in index (so
+ * value) order: layout is the encoded configuration (counts NULL, for
+ * hist_value_at_index and friends), index the counter's, count > 0. */
+typedef void (*hist_count_fn)(void *arg, const struct hist *layout, int32_t index, int64_t count);
+
+/*
+ * hist_decode_base64 without building the histogram: no counts array is
+ * allocated, cleared or walked, so decoding costs what the encoded counts
+ * cost (a per-second histogram is a few hundred bytes of a 184 KB array).
+ * Validates exactly as hist_decode_base64; on -EINVAL fn may already have
+ * seen a prefix of the counts, which the caller must discard. *total (may
+ * be NULL) receives the sum of the counts on success.
+ */
+int hist_decode_base64_each(const char *b64, hist_count_fn fn, void *arg, int64_t *total);
 
 #endif

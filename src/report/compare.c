@@ -19,8 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Bins of the grid: 1 µs .. 1 h at CMP_GRID_RATIO (2200 bins), plus bin 0 for values below 1 µs. */
-#define GRID_BINS 2300
+#include "report/compare_boot.h"
 
 enum kind { K_LAT, K_SVC, K_ERR, K_RATE };
 
@@ -70,79 +69,12 @@ void cmp_options_default(struct cmp_options *o)
 {
     o->resamples = 1000;
     o->seed = 1;
+    o->full_resamples = false;
     for (int f = 0; f < CMP_NFIG; f++)
         o->noise[f] = figs[f].noise;
 }
 
-/* ----------------------------------------------------------- the grid */
-
-/* The grid bin of a value in µs. */
-static uint16_t grid_bin(double v)
-{
-    if (v < 1) return 0;
-    double b = 1 + floor(log(v) / log(CMP_GRID_RATIO));
-    return b >= GRID_BINS - 1 ? GRID_BINS - 1 : (uint16_t)b;
-}
-
-/* Appends (bin, n) to s, which the caller sized; merges with the last entry. */
-static void sparse_push(struct cmp_sparse *s, uint16_t bin, uint64_t n)
-{
-    if (s->n && s->bin[s->n - 1] == bin) {
-        s->count[s->n - 1] += n;
-        return;
-    }
-    s->bin[s->n] = bin;
-    s->count[s->n++] = n;
-}
-
-/* Allocates room for cap entries. */
-static void sparse_alloc(struct cmp_sparse *s, uint32_t cap)
-{
-    s->n = 0;
-    s->bin = malloc((cap ? cap : 1) * sizeof(*s->bin));
-    s->count = malloc((cap ? cap : 1) * sizeof(*s->count));
-    if (!s->bin || !s->count) abort();
-}
-
-static void sparse_release(struct cmp_sparse *s)
-{
-    free(s->bin);
-    free(s->count);
-    s->bin = NULL;
-    s->count = NULL;
-    s->n = 0;
-}
-
-/* h reduced to the grid (h may be NULL: empty), in one walk of its buckets. */
-static void sparse_from_hist(struct cmp_sparse *s, const struct hist *h)
-{
-    uint16_t bins[GRID_BINS];
-    uint64_t counts[GRID_BINS];
-    struct cmp_sparse tmp = {0, bins, counts};
-    struct hist_iter it;
-    if (h && h->total_count)
-        for (hist_iter_init(&it, h); hist_iter_next(&it);)
-            sparse_push(&tmp, grid_bin(((double)it.value_lo + (double)it.value) / 2), (uint64_t)it.count);
-    sparse_alloc(s, tmp.n);
-    memcpy(s->bin, bins, tmp.n * sizeof(*bins));
-    memcpy(s->count, counts, tmp.n * sizeof(*counts));
-    s->n = tmp.n;
-}
-
-int cmp_scope_add_second(struct cmp_scope *s, const struct hist *lat, const struct hist *svc, uint64_t done,
-                         uint64_t errors, bool in_rate)
-{
-    struct cmp_second *n = realloc(s->sec, (s->nsec + 1) * sizeof(*s->sec));
-    if (!n) abort();
-    s->sec = n;
-    struct cmp_second *sec = &s->sec[s->nsec++];
-    sparse_from_hist(&sec->lat, lat);
-    sparse_from_hist(&sec->svc, svc);
-    sec->done = done;
-    sec->errors = errors;
-    sec->in_rate = in_rate;
-    return 0;
-}
+/* ----------------------------------------------------------- runs */
 
 void cmp_run_release(struct cmp_run *r)
 {
@@ -150,8 +82,8 @@ void cmp_run_release(struct cmp_run *r)
     for (size_t i = 0; i < r->nscopes; i++) {
         struct cmp_scope *s = &r->scopes[i];
         for (size_t k = 0; k < s->nsec; k++) {
-            sparse_release(&s->sec[k].lat);
-            sparse_release(&s->sec[k].svc);
+            cmp_sparse_release(&s->sec[k].lat);
+            cmp_sparse_release(&s->sec[k].svc);
         }
         free(s->sec);
         hist_release(&s->lat);
@@ -160,168 +92,20 @@ void cmp_run_release(struct cmp_run *r)
     r->nscopes = 0;
 }
 
-/* ----------------------------------------------------------- blocks */
-
-/* The moving blocks of one scope of one run, pre-added. */
-struct blocks {
-    size_t len, n, draws; /* block length, number of blocks, blocks per resample */
-    struct cmp_second *b; /* n blocks; done/errors summed; in_rate unused */
-    uint64_t *rate_done;  /* per block: responses in sending-phase seconds */
-    uint32_t *rate_secs;  /* per block: sending-phase seconds */
-};
-
-/* Adds the sparse arrays of seconds [from, from + len) into one, through dense. */
-static void block_sum(struct cmp_sparse *out, const struct cmp_second *sec, size_t len, bool svc, uint64_t *dense)
-{
-    uint16_t lo = GRID_BINS - 1, hi = 0;
-    for (size_t k = 0; k < len; k++) {
-        const struct cmp_sparse *s = svc ? &sec[k].svc : &sec[k].lat;
-        for (uint32_t i = 0; i < s->n; i++) {
-            dense[s->bin[i]] += s->count[i];
-            if (s->bin[i] < lo) lo = s->bin[i];
-            if (s->bin[i] > hi) hi = s->bin[i];
-        }
-    }
-    uint32_t cap = 0;
-    for (uint32_t b = lo; b <= hi; b++)
-        cap += dense[b] != 0;
-    sparse_alloc(out, cap);
-    for (uint32_t b = lo; b <= hi; b++)
-        if (dense[b]) {
-            sparse_push(out, (uint16_t)b, dense[b]);
-            dense[b] = 0;
-        }
-}
-
-static void blocks_init(struct blocks *bl, const struct cmp_scope *s, uint64_t *dense)
-{
-    bl->len = (size_t)ceil(cbrt((double)s->nsec));
-    if (bl->len < 1) bl->len = 1;
-    bl->n = s->nsec >= bl->len ? s->nsec - bl->len + 1 : 0;
-    bl->draws = (s->nsec + bl->len - 1) / bl->len;
-    bl->b = calloc(bl->n ? bl->n : 1, sizeof(*bl->b));
-    bl->rate_done = calloc(bl->n ? bl->n : 1, sizeof(*bl->rate_done));
-    bl->rate_secs = calloc(bl->n ? bl->n : 1, sizeof(*bl->rate_secs));
-    if (!bl->b || !bl->rate_done || !bl->rate_secs) abort();
-    for (size_t i = 0; i < bl->n; i++) {
-        const struct cmp_second *sec = &s->sec[i];
-        block_sum(&bl->b[i].lat, sec, bl->len, false, dense);
-        block_sum(&bl->b[i].svc, sec, bl->len, true, dense);
-        for (size_t k = 0; k < bl->len; k++) {
-            bl->b[i].done += sec[k].done;
-            bl->b[i].errors += sec[k].errors;
-            if (!sec[k].in_rate) continue;
-            bl->rate_done[i] += sec[k].done;
-            bl->rate_secs[i]++;
-        }
-    }
-}
-
-static void blocks_release(struct blocks *bl)
-{
-    for (size_t i = 0; i < bl->n; i++) {
-        sparse_release(&bl->b[i].lat);
-        sparse_release(&bl->b[i].svc);
-    }
-    free(bl->b);
-    free(bl->rate_done);
-    free(bl->rate_secs);
-}
-
-/* ----------------------------------------------------------- resampling */
-
-/* splitmix64: small, fast, and the same stream on every machine. */
-static uint64_t rng_next(uint64_t *state)
-{
-    uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
-
-/* Uniform in [0, n), n >= 1 (the modulo bias is below 2^-40 for our n). */
-static size_t rng_below(uint64_t *state, size_t n)
-{
-    return (size_t)(rng_next(state) % n);
-}
-
-/* What one resample adds up. */
-struct acc {
-    uint64_t lat[GRID_BINS], svc[GRID_BINS];
-    uint64_t lat_total, svc_total, done, errors, rate_done, rate_secs;
-    uint16_t lat_hi, svc_hi; /* highest bin touched: the percentile walk stops there */
-};
-
-static void acc_add_sparse(uint64_t *dense, uint64_t *total, uint16_t *hi, const struct cmp_sparse *s)
-{
-    for (uint32_t i = 0; i < s->n; i++) {
-        dense[s->bin[i]] += s->count[i];
-        *total += s->count[i];
-    }
-    if (s->n && s->bin[s->n - 1] > *hi) *hi = s->bin[s->n - 1];
-}
-
-/* The value at pct of a dense grid histogram; zeroes it on the way (the walk is the reset). */
-static void acc_percentiles(uint64_t *dense, uint64_t total, uint16_t hi, double *out /* 4: p50 p90 p99 p99.9 */)
-{
-    static const double pcts[4] = {50, 90, 99, 99.9};
-    uint64_t rank[4];
-    for (int k = 0; k < 4; k++) {
-        double r = ceil(pcts[k] / 100 * (double)total * (1 - 1e-12));
-        rank[k] = r < 1 ? 1 : (uint64_t)r;
-        out[k] = 0;
-    }
-    uint64_t cum = 0;
-    int k = 0;
-    for (uint32_t b = 0; b <= hi && total; b++) {
-        if (!dense[b]) continue;
-        uint64_t before = cum;
-        cum += dense[b];
-        /* Log-linear within the bin, by rank: a resample's percentile moves smoothly, not in 1 % steps. */
-        while (k < 4 && cum >= rank[k]) {
-            double frac = (double)(rank[k] - before) / (double)dense[b];
-            out[k++] = b == 0 ? 0 : pow(CMP_GRID_RATIO, (double)b - 1 + frac);
-        }
-        dense[b] = 0;
-    }
-}
-
-/* One resample of a side: fills stat[CMP_NFIG]. */
-static void resample(struct blocks *const *bl, size_t nruns, uint64_t *rng, struct acc *a, double *stat)
-{
-    a->lat_total = a->svc_total = a->done = a->errors = a->rate_done = a->rate_secs = 0;
-    a->lat_hi = a->svc_hi = 0;
-    for (size_t k = 0; k < nruns; k++) {
-        const struct blocks *b = bl[nruns > 1 ? rng_below(rng, nruns) : 0];
-        if (!b || !b->n) continue;
-        for (size_t d = 0; d < b->draws; d++) {
-            size_t i = rng_below(rng, b->n);
-            acc_add_sparse(a->lat, &a->lat_total, &a->lat_hi, &b->b[i].lat);
-            acc_add_sparse(a->svc, &a->svc_total, &a->svc_hi, &b->b[i].svc);
-            a->done += b->b[i].done;
-            a->errors += b->b[i].errors;
-            a->rate_done += b->rate_done[i];
-            a->rate_secs += b->rate_secs[i];
-        }
-    }
-    acc_percentiles(a->lat, a->lat_total, a->lat_hi, &stat[CMP_LAT_P50]);
-    acc_percentiles(a->svc, a->svc_total, a->svc_hi, &stat[CMP_SVC_P50]);
-    stat[CMP_ERR_RATE] = a->done ? (double)a->errors / (double)a->done : 0;
-    stat[CMP_RATE] = a->rate_secs ? (double)a->rate_done / (double)a->rate_secs : 0;
-}
-
 /* ----------------------------------------------------------- one scope */
 
 /* A scope across one side's runs: blocks, exact totals, sums. */
 struct side {
-    struct blocks *bl[64];
-    struct blocks store[64];
+    struct cmp_blocks *bl[64];
+    struct cmp_blocks store[64];
+    struct cmp_windows win;
     size_t nruns, min_secs;
     struct hist lat, svc;
     bool has_svc;
     uint64_t done, errors, rate_done, rate_secs;
     double *stat;              /* resamples × CMP_NFIG */
     double grid_all[CMP_NFIG]; /* every figure on the grid, from all seconds once */
+    unsigned long full;        /* percentile groups that needed the full way */
 };
 
 /* The scope called name in r, or NULL ("" is the whole run). */
@@ -332,24 +116,8 @@ static const struct cmp_scope *find_scope(const struct cmp_run *r, const char *n
     return NULL;
 }
 
-/* The figures of all seconds of all runs on the grid (what the resamples scatter around). */
-static void grid_all(struct side *sd, const struct cmp_run *const *runs, const char *name, struct acc *a)
-{
-    a->lat_total = a->svc_total = 0;
-    a->lat_hi = a->svc_hi = 0;
-    for (size_t i = 0; i < sd->nruns; i++) {
-        const struct cmp_scope *s = find_scope(runs[i], name);
-        for (size_t k = 0; s && k < s->nsec; k++) {
-            acc_add_sparse(a->lat, &a->lat_total, &a->lat_hi, &s->sec[k].lat);
-            acc_add_sparse(a->svc, &a->svc_total, &a->svc_hi, &s->sec[k].svc);
-        }
-    }
-    acc_percentiles(a->lat, a->lat_total, a->lat_hi, &sd->grid_all[CMP_LAT_P50]);
-    acc_percentiles(a->svc, a->svc_total, a->svc_hi, &sd->grid_all[CMP_SVC_P50]);
-}
-
 static void side_init(struct side *sd, const struct cmp_run *const *runs, size_t n, const char *name,
-                      const struct cmp_options *opt, uint64_t *rng, uint64_t *dense, struct acc *a)
+                      const struct cmp_options *opt, uint64_t *rng)
 {
     memset(sd, 0, sizeof(*sd));
     hist_init(&sd->lat, HIST_STD_LOWEST, HIST_STD_HIGHEST, HIST_STD_SIGFIG);
@@ -357,11 +125,20 @@ static void side_init(struct side *sd, const struct cmp_run *const *runs, size_t
     sd->nruns = n < 64 ? n : 64;
     sd->min_secs = SIZE_MAX;
     sd->has_svc = true;
+    const struct cmp_scope *scopes[64];
+    for (size_t i = 0; i < sd->nruns; i++)
+        scopes[i] = find_scope(runs[i], name);
+    struct cmp_acc *a = cmp_acc_new(0);
+    cmp_grid_all(a, scopes, sd->nruns, sd->grid_all, &sd->win);
+    cmp_acc_free(a);
+    sd->win.off = opt->full_resamples;
+    size_t max_draws = 0;
     for (size_t i = 0; i < sd->nruns; i++) {
-        const struct cmp_scope *s = find_scope(runs[i], name);
+        const struct cmp_scope *s = scopes[i];
         if (!s) continue;
-        blocks_init(&sd->store[i], s, dense);
+        cmp_blocks_init(&sd->store[i], s, &sd->win);
         sd->bl[i] = &sd->store[i];
+        if (sd->store[i].draws > max_draws) max_draws = sd->store[i].draws;
         if (s->nsec < sd->min_secs) sd->min_secs = s->nsec;
         hist_add(&sd->lat, &s->lat);
         hist_add(&sd->svc, &s->svc);
@@ -374,17 +151,18 @@ static void side_init(struct side *sd, const struct cmp_run *const *runs, size_t
         }
     }
     if (sd->min_secs == SIZE_MAX) sd->min_secs = 0;
-    grid_all(sd, runs, name, a);
     sd->stat = malloc((size_t)opt->resamples * CMP_NFIG * sizeof(double));
+    a = cmp_acc_new(sd->nruns * max_draws);
     if (!sd->stat) abort();
     for (unsigned r = 0; r < opt->resamples; r++)
-        resample(sd->bl, sd->nruns, rng, a, &sd->stat[(size_t)r * CMP_NFIG]);
+        sd->full += cmp_resample(sd->bl, sd->nruns, &sd->win, rng, a, &sd->stat[(size_t)r * CMP_NFIG]);
+    cmp_acc_free(a);
 }
 
 static void side_release(struct side *sd)
 {
     for (size_t i = 0; i < sd->nruns; i++)
-        if (sd->bl[i]) blocks_release(sd->bl[i]);
+        if (sd->bl[i]) cmp_blocks_release(sd->bl[i]);
     hist_release(&sd->lat);
     hist_release(&sd->svc);
     free(sd->stat);
@@ -495,14 +273,13 @@ static void row_fill(struct cmp_row *row, const struct side *b, const struct sid
 static void compare_scope(const struct cmp_run *const *base, size_t nb, const struct cmp_run *const *cand, size_t nc,
                           const char *name, const struct cmp_options *opt, uint64_t *rng, struct cmp_result *out)
 {
-    static _Thread_local uint64_t dense[GRID_BINS];
-    struct acc *a = calloc(1, sizeof(*a));
     double *rel = malloc(opt->resamples * sizeof(double)), *abs_d = malloc(opt->resamples * sizeof(double));
-    if (!a || !rel || !abs_d) abort();
+    if (!rel || !abs_d) abort();
     struct side *b = malloc(sizeof(*b)), *c = malloc(sizeof(*c));
     if (!b || !c) abort();
-    side_init(b, base, nb, name, opt, rng, dense, a);
-    side_init(c, cand, nc, name, opt, rng, dense, a);
+    side_init(b, base, nb, name, opt, rng);
+    side_init(c, cand, nc, name, opt, rng);
+    out->full_resamples += b->full + c->full;
     for (int f = 0; f < CMP_NFIG; f++) {
         if (name[0] && !cmp_fig_per_name(f)) continue;
         struct cmp_row *row = &out->rows[out->nrows++];
@@ -513,7 +290,6 @@ static void compare_scope(const struct cmp_run *const *base, size_t nb, const st
     side_release(c);
     free(b);
     free(c);
-    free(a);
     free(rel);
     free(abs_d);
 }

@@ -30,26 +30,11 @@
 #include <stdint.h>
 
 #include "core/hist.h"
+#include "report/compare_boot.h"
 
-#define CMP_MAX_SCOPES 11   /* the run and its top 10 names */
-#define CMP_GRID_RATIO 1.01 /* width of a bootstrap grid bin */
-#define CMP_MIN_TAIL 10     /* samples beyond a percentile needed on each side */
-#define CMP_MIN_SECONDS 5   /* seconds a run needs to be resampled */
-
-/* The figures compared, in table order. */
-enum cmp_fig {
-    CMP_LAT_P50,
-    CMP_LAT_P90,
-    CMP_LAT_P99,
-    CMP_LAT_P999,
-    CMP_SVC_P50,
-    CMP_SVC_P90,
-    CMP_SVC_P99,
-    CMP_SVC_P999,
-    CMP_ERR_RATE,
-    CMP_RATE,
-    CMP_NFIG
-};
+#define CMP_MAX_SCOPES 11 /* the run and its top 10 names */
+#define CMP_MIN_TAIL 10   /* samples beyond a percentile needed on each side */
+#define CMP_MIN_SECONDS 5 /* seconds a run needs to be resampled */
 
 /* "latency.p99" etc.; NULL out of range. */
 const char *cmp_fig_name(enum cmp_fig f);
@@ -58,29 +43,6 @@ int cmp_fig_by_name(const char *name, size_t len);
 /* True for the four latency figures (the only ones kept per name). */
 bool cmp_fig_per_name(enum cmp_fig f);
 
-/* Sparse counts on the bootstrap grid. */
-struct cmp_sparse {
-    uint32_t n;
-    uint16_t *bin;
-    uint64_t *count;
-};
-
-/* One second of one scope. */
-struct cmp_second {
-    struct cmp_sparse lat, svc;
-    uint64_t done, errors;
-    bool in_rate; /* within the sending phase: counts towards the achieved rate */
-};
-
-/* The run as a whole (scope 0) or one request name, in one run. */
-struct cmp_scope {
-    char name[128];
-    size_t nsec;
-    struct cmp_second *sec;
-    struct hist lat, svc; /* exact totals, for the point values */
-    bool has_svc;         /* service time and counts (the whole run only) */
-};
-
 /* One results file, reduced to what compare needs. */
 struct cmp_run {
     const char *path; /* borrowed, for messages */
@@ -88,12 +50,6 @@ struct cmp_run {
     size_t nscopes;
 };
 
-/*
- * Adds one second to scope s from its histograms (svc may be NULL).
- * Returns 0. Used by the JSON loader and by tests.
- */
-int cmp_scope_add_second(struct cmp_scope *s, const struct hist *lat, const struct hist *svc, uint64_t done,
-                         uint64_t errors, bool in_rate);
 /* Frees what the loader or cmp_scope_add_second allocated; NULL is fine. */
 void cmp_run_release(struct cmp_run *r);
 
@@ -102,6 +58,7 @@ struct cmp_options {
     unsigned resamples; /* >= 1000 */
     uint64_t seed;
     double noise[CMP_NFIG]; /* floors: % for relative figures, percentage points for errors.rate */
+    bool full_resamples;    /* no percentile windows: every resample the full way (tests' reference) */
 };
 
 /* The defaults: 1000 resamples, seed 1, floors as in docs/compare.md. */
@@ -128,7 +85,8 @@ struct cmp_result {
     struct cmp_row rows[CMP_MAX_SCOPES * CMP_NFIG];
     size_t nrows;
     unsigned resamples;
-    bool within_run_only; /* one run per side: the intervals see within-run noise only */
+    bool within_run_only;         /* one run per side: the intervals see within-run noise only */
+    unsigned long full_resamples; /* resample percentile groups computed the full way (compare_boot.h) */
 };
 
 /*

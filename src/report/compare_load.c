@@ -42,21 +42,22 @@ static int load_run_scope(const json_t *doc, struct cmp_scope *s, char *why, siz
     const json_t *row;
     json_array_foreach(timeline, i, row)
     {
-        struct hist lat, svc;
-        if (decode(json_object_get(row, "hdr_latency_us"), &lat) < 0) {
+        const char *lat = json_string_value(json_object_get(row, "hdr_latency_us"));
+        const char *svc = json_string_value(json_object_get(row, "hdr_service_time_us"));
+        if (!lat) {
             snprintf(why, cap, "no per-second histograms (timeline[%zu].hdr_latency_us: results of an older salvo?)",
                      i);
             return -EINVAL;
         }
-        bool has_svc = decode(json_object_get(row, "hdr_service_time_us"), &svc) == 0;
-        s->has_svc &= has_svc;
+        s->has_svc &= svc != NULL;
         double t = json_number_value(json_object_get(row, "t"));
         json_int_t done = json_integer_value(json_object_get(row, "done"));
         json_int_t errors = json_integer_value(json_object_get(row, "errors"));
-        cmp_scope_add_second(s, &lat, has_svc ? &svc : NULL, done > 0 ? (uint64_t)done : 0,
-                             errors > 0 ? (uint64_t)errors : 0, t + 1 <= duration + 1e-6);
-        hist_release(&lat);
-        hist_release(&svc);
+        if (cmp_scope_add_second_b64(s, lat, svc, done > 0 ? (uint64_t)done : 0, errors > 0 ? (uint64_t)errors : 0,
+                                     t + 1 <= duration + 1e-6) < 0) {
+            snprintf(why, cap, "timeline[%zu]: a per-second histogram does not decode", i);
+            return -EINVAL;
+        }
     }
     return 0;
 }
@@ -76,14 +77,11 @@ static int load_name_scope(const char *name, const json_t *g, size_t nsec, struc
     const json_t *v;
     json_array_foreach(tl, i, v)
     {
-        struct hist lat;
-        bool has = !json_is_null(v);
-        if (has && decode(v, &lat) < 0) {
+        if ((!json_is_null(v) && !json_is_string(v)) ||
+            cmp_scope_add_second_b64(s, json_string_value(v), NULL, 0, 0, false) < 0) {
             snprintf(why, cap, "name '%s': timeline histogram %zu does not decode", name, i);
             return -EINVAL;
         }
-        cmp_scope_add_second(s, has ? &lat : NULL, NULL, 0, 0, false);
-        if (has) hist_release(&lat);
     }
     return 0;
 }

@@ -114,6 +114,8 @@ json_t *cmp_result_json(const struct cmp_result *r)
     json_object_set_new(o, "kind", json_string("compare"));
     json_object_set_new(o, "verdict", json_string(cmp_overall(r)));
     json_object_set_new(o, "resamples", json_integer(r->resamples));
+    /* How often a resample's percentile fell outside its window (docs/compare.md, "Speed"). */
+    json_object_set_new(o, "resamples_full_way", json_integer((json_int_t)r->full_resamples));
     json_object_set_new(o, "confidence_pct", json_integer(95));
     json_object_set_new(o, "within_run_noise_only", json_boolean(r->within_run_only));
     for (size_t i = 0; i < r->nrows; i++)

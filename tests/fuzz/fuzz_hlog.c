@@ -9,7 +9,9 @@
  * compresses and wraps in the outer header, so mutations reach the
  * payload decoder instead of dying in zlib. A histogram that decodes is
  * usable and round-trips: encoded again and decoded, it has the same
- * count, min, max and percentiles.
+ * count, min, max and percentiles. The callback decoder
+ * (hist_decode_base64_each, what compare reads with) is fed the same bytes
+ * as base64 and must agree: the same verdict, the same counts.
  */
 #include <string.h>
 
@@ -45,6 +47,49 @@ static unsigned char *wrap(const uint8_t *data, size_t size, size_t *out_len)
     return buf;
 }
 
+/* Padded standard base64 of p[0..n), NUL-terminated, malloc'd. */
+static char *to_b64(const unsigned char *p, size_t n)
+{
+    static const char abc[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    char *out = malloc((n + 2) / 3 * 4 + 1), *w = out;
+    CHECK(out);
+    for (size_t i = 0; i < n; i += 3) {
+        uint32_t g = (uint32_t)p[i] << 16 | (i + 1 < n ? (uint32_t)p[i + 1] << 8 : 0) | (i + 2 < n ? p[i + 2] : 0);
+        *w++ = abc[g >> 18 & 63];
+        *w++ = abc[g >> 12 & 63];
+        *w++ = i + 1 < n ? abc[g >> 6 & 63] : '=';
+        *w++ = i + 2 < n ? abc[g & 63] : '=';
+    }
+    *w = '\0';
+    return out;
+}
+
+/* Counts handed to the callback, checked against the full decode. */
+struct each {
+    const struct hist *full; /* NULL when the full decode failed */
+    int32_t last;
+    int64_t sum;
+};
+
+static void each_count(void *arg, const struct hist *layout, int32_t index, int64_t count)
+{
+    struct each *e = arg;
+    CHECK(index > e->last && index < layout->counts_len && count > 0);
+    e->last = index;
+    e->sum += count;
+    if (e->full) CHECK(e->full->counts[index] == count);
+}
+
+/* The callback decoder on text agrees with the full decoder's rc and h. */
+static void agree(const char *text, int rc, const struct hist *h)
+{
+    struct each e = {rc == 0 ? h : NULL, -1, 0};
+    int64_t total = -1;
+    int rc_each = hist_decode_base64_each(text, each_count, &e, &total);
+    CHECK((rc_each == 0) == (rc == 0));
+    if (rc == 0) CHECK(total == h->total_count && e.sum == h->total_count);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size == 0) return 0;
@@ -55,15 +100,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         CHECK(copy);
         memcpy(copy, data + 1, size - 1);
         rc = hist_decode(copy, size - 1, &h);
+        char *text = size > 1 ? to_b64(copy, size - 1) : NULL;
+        if (text) agree(text, rc, &h);
+        free(text);
         free(copy);
     } else if (data[0] % 3 == 2) {
         size_t len;
         unsigned char *buf = wrap(data + 1, size - 1, &len);
         rc = hist_decode(buf, len, &h);
+        char *text = to_b64(buf, len);
+        agree(text, rc, &h);
+        free(text);
         free(buf);
     } else {
         char *text = fuzz_strndup(data + 1, size - 1);
         rc = hist_decode_base64(text, &h);
+        agree(text, rc, &h);
         free(text);
     }
     if (rc < 0) return 0;

@@ -43,8 +43,13 @@ static int64_t draw(uint64_t *s, double median_us)
     return (int64_t)(median_us * exp(0.5 * z));
 }
 
-/* A run of nsec seconds of per_sec requests around median_us, into the whole-run scope. */
-static void make_run(struct cmp_run *r, size_t nsec, int per_sec, double median_us, uint64_t seed)
+/*
+ * A run of nsec seconds of per_sec requests around median_us, into the
+ * whole-run scope; every tail-th request (0: none) 10x longer; the seconds
+ * added as base64 text (the loader's way) when b64.
+ */
+static void make_run_ex(struct cmp_run *r, size_t nsec, int per_sec, double median_us, uint64_t seed, int tail,
+                        bool b64)
 {
     memset(r, 0, sizeof(*r));
     r->nscopes = 1;
@@ -60,16 +65,28 @@ static void make_run(struct cmp_run *r, size_t nsec, int per_sec, double median_
         hist_reset(&lat);
         hist_reset(&svc);
         for (int i = 0; i < per_sec; i++) {
-            int64_t v = draw(&rng, median_us);
+            int64_t v = draw(&rng, median_us) * (tail && i % tail == 0 ? 10 : 1);
             hist_record(&lat, v + 50);
             hist_record(&svc, v);
         }
         hist_add(&s->lat, &lat);
         hist_add(&s->svc, &svc);
-        cmp_scope_add_second(s, &lat, &svc, (uint64_t)per_sec, 0, true);
+        if (!b64) {
+            cmp_scope_add_second(s, &lat, &svc, (uint64_t)per_sec, 0, true);
+            continue;
+        }
+        char *tl = hist_encode_base64(&lat), *ts = hist_encode_base64(&svc);
+        assert_int_equal(cmp_scope_add_second_b64(s, tl, ts, (uint64_t)per_sec, 0, true), 0);
+        free(tl);
+        free(ts);
     }
     hist_release(&lat);
     hist_release(&svc);
+}
+
+static void make_run(struct cmp_run *r, size_t nsec, int per_sec, double median_us, uint64_t seed)
+{
+    make_run_ex(r, nsec, per_sec, median_us, seed, 0, false);
 }
 
 /* Compares one run against one other with the default options. */
@@ -205,6 +222,67 @@ static void test_same_seed_same_intervals(void **state)
     cmp_run_release(&b);
 }
 
+/* Every interval of two results is the same, bit for bit. */
+static void assert_same_rows(const struct cmp_result *x, const struct cmp_result *y)
+{
+    assert_int_equal(x->nrows, y->nrows);
+    for (size_t i = 0; i < x->nrows; i++) {
+        assert_true(x->rows[i].lo == y->rows[i].lo && x->rows[i].hi == y->rows[i].hi);
+        assert_true(x->rows[i].abs_lo == y->rows[i].abs_lo && x->rows[i].abs_hi == y->rows[i].abs_hi);
+        assert_int_equal(x->rows[i].verdict, y->rows[i].verdict);
+    }
+}
+
+/*
+ * The percentile windows (compare_boot.h) are a shortcut, never a change:
+ * every interval equals the one computed the full way, for a narrow
+ * service, a heavy tail (every 25th request 10x), short runs whose
+ * resamples often leave the windows, and several runs per side. And the
+ * base64 path of the loader reduces a second exactly as the histogram path.
+ */
+static void test_windows_match_full_way(void **state)
+{
+    (void)state;
+    static const struct {
+        size_t nsec;
+        int per_sec, tail;
+        bool fallbacks; /* some resamples must go the full way */
+    } cases[] = {{120, 300, 0, false}, {60, 250, 25, false}, {8, 60, 7, true}};
+    struct cmp_result *fast = calloc(1, sizeof(*fast)), *full = calloc(1, sizeof(*full));
+    for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+        struct cmp_run a, b, a2, b64;
+        make_run_ex(&a, cases[c].nsec, cases[c].per_sec, 2000, 1, cases[c].tail, false);
+        make_run_ex(&b, cases[c].nsec, cases[c].per_sec, 2300, 2, cases[c].tail, false);
+        make_run_ex(&a2, cases[c].nsec, cases[c].per_sec, 2000, 3, cases[c].tail, false);
+        make_run_ex(&b64, cases[c].nsec, cases[c].per_sec, 2000, 1, cases[c].tail, true);
+        struct cmp_options opt;
+        cmp_options_default(&opt);
+        const struct cmp_run *base[2] = {&a, &a2}, *cand[1] = {&b}, *base64[1] = {&b64};
+        for (size_t nb = 1; nb <= 2; nb++) {
+            opt.full_resamples = false;
+            assert_int_equal(cmp_compute(base, nb, cand, 1, &opt, fast), 0);
+            opt.full_resamples = true;
+            assert_int_equal(cmp_compute(base, nb, cand, 1, &opt, full), 0);
+            assert_same_rows(fast, full);
+            assert_int_equal(full->full_resamples, 2 * 2 * opt.resamples);
+            if (cases[c].fallbacks)
+                assert_true(fast->full_resamples > 0);
+            else
+                assert_int_equal(fast->full_resamples, 0);
+        }
+        opt.full_resamples = false;
+        assert_int_equal(cmp_compute(base, 1, cand, 1, &opt, fast), 0);
+        assert_int_equal(cmp_compute(base64, 1, cand, 1, &opt, full), 0);
+        assert_same_rows(fast, full);
+        cmp_run_release(&a);
+        cmp_run_release(&b);
+        cmp_run_release(&a2);
+        cmp_run_release(&b64);
+    }
+    free(fast);
+    free(full);
+}
+
 /* A minimal results document with n seconds of per-second histograms. */
 static json_t *result_doc(double rate, const char *url, size_t n)
 {
@@ -309,13 +387,10 @@ static void test_failif_parser(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_equal_runs_no_change),
-        cmocka_unit_test(test_slower_candidate_regresses),
-        cmocka_unit_test(test_noise_floor_hides_small_change),
-        cmocka_unit_test(test_too_few_samples_inconclusive),
-        cmocka_unit_test(test_same_seed_same_intervals),
-        cmocka_unit_test(test_loader_and_comparability),
-        cmocka_unit_test(test_failif_parser),
+        cmocka_unit_test(test_equal_runs_no_change),           cmocka_unit_test(test_slower_candidate_regresses),
+        cmocka_unit_test(test_noise_floor_hides_small_change), cmocka_unit_test(test_too_few_samples_inconclusive),
+        cmocka_unit_test(test_same_seed_same_intervals),       cmocka_unit_test(test_windows_match_full_way),
+        cmocka_unit_test(test_loader_and_comparability),       cmocka_unit_test(test_failif_parser),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
