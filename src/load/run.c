@@ -61,10 +61,15 @@ static void keep_second_hists(struct run_result *r, struct timeline_row *row, co
         r->nhdr_kept++;
     }
     row->hdr_names = calloc(iv->ngroups, sizeof(*row->hdr_names));
-    if (!row->hdr_names) abort();
+    row->name_done = calloc(iv->ngroups, sizeof(*row->name_done));
+    row->name_errors = calloc(iv->ngroups, sizeof(*row->name_errors));
+    if (!row->hdr_names || !row->name_done || !row->name_errors) abort();
     for (uint32_t g = 0; g < iv->ngroups; g++) {
         const struct hist *h = r->hdr_kept[g] ? interval_group_latency(iv, g) : NULL;
         if (h && h->total_count) row->hdr_names[g] = hist_encode_base64(h);
+        /* Saturated, not wrapped: 4 G responses of one name in one second is beyond any generator. */
+        row->name_done[g] = iv->groups[g].done > UINT32_MAX ? UINT32_MAX : (uint32_t)iv->groups[g].done;
+        row->name_errors[g] = iv->groups[g].errors > UINT32_MAX ? UINT32_MAX : (uint32_t)iv->groups[g].errors;
     }
 }
 
@@ -408,6 +413,8 @@ void run_result_release(struct run_result *r)
         for (uint32_t g = 0; row->hdr_names && g < r->total.ngroups; g++)
             free(row->hdr_names[g]);
         free(row->hdr_names);
+        free(row->name_done);
+        free(row->name_errors);
     }
     free(r->hdr_kept);
     r->hdr_kept = NULL;

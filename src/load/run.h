@@ -33,6 +33,7 @@ struct timeline_row {
     /* The second's histograms as HdrHistogram V2 base64 (for `salvo compare`), owned by the row:
      * latency and service time of all names, and per name (ngroups > 1 only; NULL: none that second). */
     char *hdr_latency, *hdr_service, **hdr_names;
+    uint32_t *name_done, *name_errors; /* per name, with hdr_names: the second's responses and errors */
 };
 
 /* Called by the main thread after each merged second (may be NULL). */

@@ -101,7 +101,7 @@ struct side {
     struct cmp_windows win;
     size_t nruns, min_secs;
     struct hist lat, svc;
-    bool has_svc;
+    bool has_svc, has_counts;
     uint64_t done, errors, rate_done, rate_secs;
     double *stat;              /* resamples × CMP_NFIG */
     double grid_all[CMP_NFIG]; /* every figure on the grid, from all seconds once */
@@ -125,6 +125,7 @@ static void side_init(struct side *sd, const struct cmp_run *const *runs, size_t
     sd->nruns = n < 64 ? n : 64;
     sd->min_secs = SIZE_MAX;
     sd->has_svc = true;
+    sd->has_counts = true;
     const struct cmp_scope *scopes[64];
     for (size_t i = 0; i < sd->nruns; i++)
         scopes[i] = find_scope(runs[i], name);
@@ -143,6 +144,7 @@ static void side_init(struct side *sd, const struct cmp_run *const *runs, size_t
         hist_add(&sd->lat, &s->lat);
         hist_add(&sd->svc, &s->svc);
         sd->has_svc &= s->has_svc;
+        sd->has_counts &= s->has_counts;
         for (size_t k = 0; k < s->nsec; k++) {
             sd->done += s->sec[k].done;
             sd->errors += s->sec[k].errors;
@@ -269,6 +271,18 @@ static void row_fill(struct cmp_row *row, const struct side *b, const struct sid
     snprintf(row->why, sizeof(row->why), "%s", why ? why : "");
 }
 
+/* Whether both sides of a name carry what figure f needs (latency: always). */
+static bool name_has(const struct side *b, const struct side *c, enum cmp_fig f)
+{
+    switch (figs[f].kind) {
+    case K_LAT: return true;
+    case K_SVC: return b->has_svc && c->has_svc;
+    case K_ERR:
+    case K_RATE: return b->has_counts && c->has_counts;
+    }
+    return false;
+}
+
 /* Compares one scope; appends its rows to out. */
 static void compare_scope(const struct cmp_run *const *base, size_t nb, const struct cmp_run *const *cand, size_t nc,
                           const char *name, const struct cmp_options *opt, uint64_t *rng, struct cmp_result *out)
@@ -281,7 +295,7 @@ static void compare_scope(const struct cmp_run *const *base, size_t nb, const st
     side_init(c, cand, nc, name, opt, rng);
     out->full_resamples += b->full + c->full;
     for (int f = 0; f < CMP_NFIG; f++) {
-        if (name[0] && !cmp_fig_per_name(f)) continue;
+        if (name[0] && !cmp_fig_per_name(f) && !name_has(b, c, f)) continue;
         struct cmp_row *row = &out->rows[out->nrows++];
         snprintf(row->scope, sizeof(row->scope), "%s", name);
         row_fill(row, b, c, f, opt, rel, abs_d);

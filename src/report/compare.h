@@ -40,7 +40,8 @@
 const char *cmp_fig_name(enum cmp_fig f);
 /* The figure called name (also "latency.p99.9"), or -1. */
 int cmp_fig_by_name(const char *name, size_t len);
-/* True for the four latency figures (the only ones kept per name). */
+/* True for the four latency figures (compared for every name; errors.rate
+ * and rate.achieved too where the results carry per-name counts). */
 bool cmp_fig_per_name(enum cmp_fig f);
 
 /* One results file, reduced to what compare needs. */

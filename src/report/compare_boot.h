@@ -77,7 +77,8 @@ struct cmp_scope {
     size_t nsec, cap;
     struct cmp_second *sec;
     struct hist lat, svc; /* exact totals, for the point values */
-    bool has_svc;         /* service time and counts (the whole run only) */
+    bool has_svc;         /* service time per second (the whole run only) */
+    bool has_counts;      /* responses and errors per second (the whole run; names of newer results) */
 };
 
 /*

@@ -38,6 +38,7 @@ static int load_run_scope(const json_t *doc, struct cmp_scope *s, char *why, siz
         return -EINVAL;
     }
     s->has_svc = true;
+    s->has_counts = true;
     size_t i;
     const json_t *row;
     json_array_foreach(timeline, i, row)
@@ -62,11 +63,31 @@ static int load_run_scope(const json_t *doc, struct cmp_scope *s, char *why, siz
     return 0;
 }
 
-/* One name's per-second latency (groups[name].timeline_hdr_latency_us), or 1 when it has none. */
-static int load_name_scope(const char *name, const json_t *g, size_t nsec, struct cmp_scope *s, char *why, size_t cap)
+/* A count of a per-name timeline array (absent or not a count: 0). */
+static uint64_t count_at(const json_t *a, size_t i)
 {
+    json_int_t v = json_integer_value(json_array_get(a, i));
+    return v > 0 ? (uint64_t)v : 0;
+}
+
+/*
+ * One name's per-second latency (groups[name].timeline_hdr_latency_us) and,
+ * when the result has them, its responses and errors (timeline_done,
+ * timeline_errors), or 1 when it has none. run: the whole run's scope,
+ * whose seconds tell which are in the sending phase.
+ */
+static int load_name_scope(const char *name, const json_t *g, const struct cmp_scope *run, struct cmp_scope *s,
+                           char *why, size_t cap)
+{
+    size_t nsec = run->nsec;
     const json_t *tl = json_object_get(g, "timeline_hdr_latency_us");
+    const json_t *done = json_object_get(g, "timeline_done"), *errors = json_object_get(g, "timeline_errors");
     if (!json_is_array(tl)) return 1;
+    s->has_counts = json_is_array(done) && json_is_array(errors);
+    if (s->has_counts && (json_array_size(done) != nsec || json_array_size(errors) != nsec)) {
+        snprintf(why, cap, "name '%s': per-second counts do not match the timeline", name);
+        return -EINVAL;
+    }
     if (json_array_size(tl) != nsec || decode(json_object_get(g, "hdr_latency_us"), &s->lat) < 0) {
         snprintf(why, cap, "name '%s': per-second histograms do not match the timeline", name);
         return -EINVAL;
@@ -78,7 +99,8 @@ static int load_name_scope(const char *name, const json_t *g, size_t nsec, struc
     json_array_foreach(tl, i, v)
     {
         if ((!json_is_null(v) && !json_is_string(v)) ||
-            cmp_scope_add_second_b64(s, json_string_value(v), NULL, 0, 0, false) < 0) {
+            cmp_scope_add_second_b64(s, json_string_value(v), NULL, count_at(done, i), count_at(errors, i),
+                                     run->sec[i].in_rate) < 0) {
             snprintf(why, cap, "name '%s': timeline histogram %zu does not decode", name, i);
             return -EINVAL;
         }
@@ -106,7 +128,7 @@ int cmp_run_from_json(const json_t *doc, const char *path, struct cmp_run *out, 
     json_object_foreach((json_t *)json_object_get(doc, "groups"), name, g)
     {
         if (rc < 0 || out->nscopes == CMP_MAX_SCOPES) break;
-        rc = load_name_scope(name, g, out->scopes[0].nsec, &out->scopes[out->nscopes], why, cap);
+        rc = load_name_scope(name, g, &out->scopes[0], &out->scopes[out->nscopes], why, cap);
         if (rc != 1) out->nscopes++; /* a failed scope too, so that cmp_run_release frees it */
         if (rc == 1) rc = 0;
     }

@@ -224,22 +224,29 @@ static json_t *groups_object(const struct run_config *cfg, const struct recorder
 
 /*
  * groups[name].timeline_hdr_latency_us: the name's latency histogram of each
- * timeline second (null when it had none), for the names whose per-second
- * histograms the run kept (at most RUN_HDR_NAMES, see run.c), so `salvo
- * compare` can bootstrap per name. A run of one name has none: its
- * timeline's histograms are that name's.
+ * timeline second (null when it had none), and timeline_done /
+ * timeline_errors its responses and errors of each second, for the names
+ * whose per-second histograms the run kept (at most RUN_HDR_NAMES, see
+ * run.c), so `salvo compare` can bootstrap per name. A run of one name has
+ * none: its timeline's histograms are that name's.
  */
 static void groups_timelines(json_t *groups, const struct run_config *cfg, const struct run_result *r)
 {
     const struct recorder *t = &r->total;
     for (uint32_t g = 0; r->hdr_kept && g < t->ngroups; g++) {
         if (!r->hdr_kept[g]) continue;
-        json_t *a = json_array();
+        json_t *a = json_array(), *done = json_array(), *errors = json_array();
         for (size_t i = 0; i < r->nrows; i++) {
-            const char *b64 = r->timeline[i].hdr_names ? r->timeline[i].hdr_names[g] : NULL;
+            const struct timeline_row *row = &r->timeline[i];
+            const char *b64 = row->hdr_names ? row->hdr_names[g] : NULL;
             json_array_append_new(a, b64 ? json_string(b64) : json_null());
+            json_array_append_new(done, json_integer(row->name_done ? row->name_done[g] : 0));
+            json_array_append_new(errors, json_integer(row->name_errors ? row->name_errors[g] : 0));
         }
-        json_object_set_new(json_object_get(groups, cfg->gen->names[g]), "timeline_hdr_latency_us", a);
+        json_t *e = json_object_get(groups, cfg->gen->names[g]);
+        json_object_set_new(e, "timeline_hdr_latency_us", a);
+        json_object_set_new(e, "timeline_done", done);
+        json_object_set_new(e, "timeline_errors", errors);
     }
 }
 

@@ -340,6 +340,92 @@ static void test_loader_and_comparability(void **state)
     json_decref(k6);
 }
 
+/* A two-name result: per second, each name 100 responses around 2 ms, of which errors_b of "/b" failed. */
+static json_t *two_name_doc(size_t n, int errors_b, uint64_t seed)
+{
+    struct hist h, all;
+    hist_init(&h, HIST_STD_LOWEST, HIST_STD_HIGHEST, HIST_STD_SIGFIG);
+    hist_init(&all, HIST_STD_LOWEST, HIST_STD_HIGHEST, HIST_STD_SIGFIG);
+    json_t *tl = json_array(), *groups = json_object();
+    json_t *lat[2] = {json_array(), json_array()}, *done[2] = {json_array(), json_array()};
+    json_t *errs[2] = {json_array(), json_array()};
+    uint64_t rng = seed;
+    for (size_t i = 0; i < n; i++) {
+        struct hist sec;
+        hist_init(&sec, HIST_STD_LOWEST, HIST_STD_HIGHEST, HIST_STD_SIGFIG);
+        for (int g = 0; g < 2; g++) {
+            hist_reset(&h);
+            for (int k = 0; k < 100; k++)
+                hist_record(&h, draw(&rng, 2000));
+            hist_add(&sec, &h);
+            char *b64 = hist_encode_base64(&h);
+            json_array_append_new(lat[g], json_string(b64));
+            free(b64);
+            json_array_append_new(done[g], json_integer(100));
+            json_array_append_new(errs[g], json_integer(g ? errors_b : 0));
+        }
+        hist_add(&all, &sec);
+        char *b64 = hist_encode_base64(&sec);
+        json_array_append_new(tl,
+                              json_pack("{s:I,s:I,s:I,s:s,s:s}", "t", (json_int_t)i, "done", (json_int_t)200, "errors",
+                                        (json_int_t)errors_b, "hdr_latency_us", b64, "hdr_service_time_us", b64));
+        free(b64);
+        hist_release(&sec);
+    }
+    char *b64 = hist_encode_base64(&all);
+    for (int g = 0; g < 2; g++)
+        json_object_set_new(groups, g ? "/b" : "/a",
+                            json_pack("{s:s,s:o,s:o,s:o}", "hdr_latency_us", b64, "timeline_hdr_latency_us", lat[g],
+                                      "timeline_done", done[g], "timeline_errors", errs[g]));
+    json_t *doc = json_pack("{s:s,s:f,s:{s:s},s:{s:s,s:s},s:o,s:o}", "tool", "salvo", "duration_s", (double)n, "config",
+                            "url", "http://127.0.0.1:1/", "hdr", "latency_us", b64, "service_time_us", b64, "groups",
+                            groups, "timeline", tl);
+    free(b64);
+    hist_release(&h);
+    hist_release(&all);
+    return doc;
+}
+
+/* The row of figure f for name, or NULL. */
+static const struct cmp_row *name_row(const struct cmp_result *r, const char *name, enum cmp_fig f)
+{
+    for (size_t i = 0; i < r->nrows; i++)
+        if (strcmp(r->rows[i].scope, name) == 0 && r->rows[i].fig == f) return &r->rows[i];
+    return NULL;
+}
+
+/* Per-name counts make errors.rate and rate.achieved per name: the name that fails regresses, the other not. */
+static void test_per_name_errors(void **state)
+{
+    (void)state;
+    char why[256];
+    json_t *a = two_name_doc(30, 0, 1), *b = two_name_doc(30, 10, 2);
+    struct cmp_run ra, rb;
+    assert_int_equal(cmp_run_from_json(a, "a.json", &ra, why, sizeof(why)), 0);
+    assert_int_equal(cmp_run_from_json(b, "b.json", &rb, why, sizeof(why)), 0);
+    assert_int_equal(ra.nscopes, 3);
+    struct cmp_result *r = calloc(1, sizeof(*r));
+    compare_pair(&ra, &rb, r);
+    const struct cmp_row *eb = name_row(r, "/b", CMP_ERR_RATE), *ea = name_row(r, "/a", CMP_ERR_RATE);
+    assert_non_null(eb);
+    assert_non_null(ea);
+    assert_int_equal(eb->verdict, CMP_REGRESSED);
+    assert_true(fabs(eb->diff - 10) < 1e-9); /* 10 of 100: +10 percentage points */
+    assert_int_equal(ea->verdict, CMP_NO_CHANGE);
+    assert_non_null(name_row(r, "/a", CMP_RATE));
+    assert_int_equal(name_row(r, "/a", CMP_RATE)->verdict, CMP_NO_CHANGE);
+    assert_null(name_row(r, "/a", CMP_SVC_P50)); /* no service time per name: no row, not an inconclusive one */
+    cmp_run_release(&ra);
+    cmp_run_release(&rb);
+    /* Counts that do not match the timeline are refused, naming the name. */
+    json_array_remove(json_object_get(json_object_get(json_object_get(b, "groups"), "/b"), "timeline_done"), 0);
+    assert_int_equal(cmp_run_from_json(b, "b.json", &rb, why, sizeof(why)), -EINVAL);
+    assert_non_null(strstr(why, "'/b'"));
+    free(r);
+    json_decref(a);
+    json_decref(b);
+}
+
 static void test_failif_parser(void **state)
 {
     (void)state;
@@ -387,10 +473,15 @@ static void test_failif_parser(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_equal_runs_no_change),           cmocka_unit_test(test_slower_candidate_regresses),
-        cmocka_unit_test(test_noise_floor_hides_small_change), cmocka_unit_test(test_too_few_samples_inconclusive),
-        cmocka_unit_test(test_same_seed_same_intervals),       cmocka_unit_test(test_windows_match_full_way),
-        cmocka_unit_test(test_loader_and_comparability),       cmocka_unit_test(test_failif_parser),
+        cmocka_unit_test(test_equal_runs_no_change),
+        cmocka_unit_test(test_slower_candidate_regresses),
+        cmocka_unit_test(test_noise_floor_hides_small_change),
+        cmocka_unit_test(test_too_few_samples_inconclusive),
+        cmocka_unit_test(test_same_seed_same_intervals),
+        cmocka_unit_test(test_windows_match_full_way),
+        cmocka_unit_test(test_loader_and_comparability),
+        cmocka_unit_test(test_per_name_errors),
+        cmocka_unit_test(test_failif_parser),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
