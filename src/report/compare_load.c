@@ -118,7 +118,7 @@ int cmp_run_from_json(const json_t *doc, const char *path, struct cmp_run *out, 
         return -EINVAL;
     }
     if (json_is_array(json_object_get(doc, "steps"))) {
-        snprintf(why, cap, "a find result: comparing its steps is not supported yet (compare two steps' results)");
+        snprintf(why, cap, "a find result, not a run (compare it with another find result)");
         return -EINVAL;
     }
     out->nscopes = 1;

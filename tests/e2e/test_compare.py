@@ -231,6 +231,54 @@ def bad_input_exits_2_naming_the_file():
           % (proc.returncode, proc.stderr))
 
 
+def find_doc(run, capacity, bracket, stopped_by, steps):
+    """A find result whose steps are copies of one real run result, at the given (rate, confirm) pairs."""
+    out = []
+    for rate, confirm in steps:
+        step = json.loads(json.dumps(run))
+        step["find"] = {"rate": rate, "confirm": confirm, "verdict": "pass", "why": None}
+        out.append(step)
+    return {"tool": "salvo", "kind": "find", "capacity": capacity, "bracket": bracket, "stopped_by": stopped_by,
+            "from": 100, "steps": out}
+
+
+@test
+def find_results_compare_capacity_and_same_rates():
+    base = state.get("fast_json")
+    check(base is not None, "needs the results of slower_candidate_regresses")
+    with open(base) as f:
+        fast = json.load(f)
+    with open(state["slow_json"]) as f:
+        slow = json.load(f)
+    a = write_json("find-a.json", find_doc(fast, 1900, [1900, 2000], "found",
+                                           [(100, False), (400, False), (1600, False), (1900, True)]))
+    b = write_json("find-b.json", find_doc(slow, 1500, [1500, 1600], "found",
+                                           [(100, False), (400, False), (1500, True)]))
+    c = write_json("find-c.json", find_doc(fast, 1950, [1950, 2050], "found", [(100, False), (1950, True)]))
+    g = write_json("find-g.json", find_doc(fast, None, [5000, None], "generator_limit", [(100, False)]))
+    rc, out, err, doc = compare(a, b, "--fail-if", "latency.p50 > +2%")
+    check(doc["kind"] == "compare_find", "a find comparison says so: %r" % doc.get("kind"))
+    cap = doc["capacity"]
+    check(cap["verdict"] == "regressed" and abs(cap["change"] - (1500 / 1900 - 1) * 100) < 1e-6,
+          "1500 against 1900/s with disjoint brackets must regress: %r" % cap)
+    check(abs(cap["change_range"][0] - (1500 / 2000 - 1) * 100) < 1e-6
+          and abs(cap["change_range"][1] - (1600 / 1900 - 1) * 100) < 1e-6, "the range the brackets allow: %r" % cap)
+    check([(r["rate"], r["baseline_step"], r["candidate_step"]) for r in doc["rates"]] == [(100, 0, 0), (400, 1, 1)],
+          "only the rates both ran, confirmation apart: %r" % [(r["rate"], r["confirm"]) for r in doc["rates"]])
+    p50 = [next(x for x in r["figures"] if x["figure"] == "latency.p50" and x["name"] is None) for r in doc["rates"]]
+    check(all(x["verdict"] == "regressed" for x in p50), "2.4 ms steps against 2 ms ones regress at p50: %r" % p50)
+    check(rc == 99 and "capacity regressed" in out, "a failing gate on a step exits 99: rc=%d\n%s" % (rc, out))
+    rc, out, err, doc = compare(a, c)
+    check(rc == 0 and doc["capacity"]["verdict"] == "no significant change",
+          "overlapping brackets are no change: %r" % doc["capacity"])
+    check([r["confirm"] for r in doc["rates"]] == [False], "a confirmation pairs only with one at its rate")
+    rc, out, err, doc = compare(a, g)
+    check(doc["capacity"]["verdict"] == "improved" and doc["capacity"]["change"] is None,
+          "a generator limit above the baseline's failure is an improvement without a point change: %r"
+          % doc["capacity"])
+    bad([a, base], "compare find results", "one against one")
+
+
 def hdr_total(b64):
     """Total count of a compressed V2 HdrHistogram (base64), decoded here, not by salvo."""
     raw = base64.b64decode(b64)
