@@ -5,16 +5,17 @@
  * A load test's p99 is one draw from a noisy process; "p99 went from 4.1
  * to 4.4 ms" means nothing until it is set against how much p99 moves by
  * itself. Each run keeps a latency and a service-time histogram per second
- * (results JSON, timeline[i].hdr_*), so the run can be resampled: a moving
- * block bootstrap over its seconds (blocks keep the seconds' correlation),
+ * (results JSON, timeline[i].hdr_*), so the run can be resampled: a
+ * circular block bootstrap over its seconds (blocks keep the seconds' correlation),
  * and, with several runs per side, over the runs too. Each resample yields
  * every figure; the spread of candidate-minus-baseline over the resamples
  * is the 95 % interval (percentile method). docs/compare.md has the math.
  *
  * For speed, each second's histogram is reduced to sparse counts on a log
  * grid of CMP_GRID_RATIO-wide bins (1 %: well below any noise floor), and
- * the moving blocks are pre-added once, so one resample costs about
- * (seconds / block length) sparse block additions plus one walk of the grid.
+ * the blocks are pre-added once with percentile windows, so one resample
+ * costs a binary search over (seconds / block length) blocks per
+ * percentile (compare_boot.h).
  * Point values come from the exact HDR histograms of the results.
  *
  * Ownership: struct cmp_run is caller-owned (cmp_run_release frees what the

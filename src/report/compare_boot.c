@@ -172,12 +172,14 @@ int cmp_scope_add_second_b64(struct cmp_scope *s, const char *lat, const char *s
 
 /* ----------------------------------------------------------- blocks */
 
-/* Adds the sparse arrays of seconds [from, from + len) into one, through dense. */
-static void block_sum(struct cmp_sparse *out, const struct cmp_second *sec, size_t len, int kind, uint64_t *dense)
+/* Adds the sparse arrays of the circular block's seconds (from, len of them, wrapping at nsec) into one. */
+static void block_sum(struct cmp_sparse *out, const struct cmp_scope *scope, size_t from, size_t len, int kind,
+                      uint64_t *dense)
 {
     uint16_t lo = CMP_GRID_BINS - 1, hi = 0;
     for (size_t k = 0; k < len; k++) {
-        const struct cmp_sparse *s = kind ? &sec[k].svc : &sec[k].lat;
+        const struct cmp_second *sec = &scope->sec[(from + k) % scope->nsec];
+        const struct cmp_sparse *s = kind ? &sec->svc : &sec->lat;
         for (uint32_t i = 0; i < s->n; i++) {
             dense[s->bin[i]] += s->count[i];
             if (s->bin[i] < lo) lo = s->bin[i];
@@ -223,14 +225,12 @@ static void block_windows(struct cmp_blocks *bl, size_t i, int kind, const struc
     }
 }
 
-void cmp_blocks_init(struct cmp_blocks *bl, const struct cmp_scope *s, const struct cmp_windows *w)
+/* The nsec circular blocks of len seconds of s, pre-added, with their windows. */
+static void block_set_init(struct cmp_blocks *bl, const struct cmp_scope *s, size_t len, const struct cmp_windows *w)
 {
     static _Thread_local uint64_t dense[CMP_GRID_BINS];
-    memset(bl, 0, sizeof(*bl));
-    bl->len = (size_t)ceil(cbrt((double)s->nsec));
-    if (bl->len < 1) bl->len = 1;
-    bl->n = s->nsec >= bl->len ? s->nsec - bl->len + 1 : 0;
-    bl->draws = (s->nsec + bl->len - 1) / bl->len;
+    bl->len = len;
+    bl->n = s->nsec;
     size_t n = bl->n ? bl->n : 1;
     bl->b = calloc(n, sizeof(*bl->b));
     bl->rate_done = calloc(n, sizeof(*bl->rate_done));
@@ -242,19 +242,19 @@ void cmp_blocks_init(struct cmp_blocks *bl, const struct cmp_scope *s, const str
         if (!bl->total[kind]) abort();
     }
     for (size_t i = 0; i < bl->n; i++) {
-        const struct cmp_second *sec = &s->sec[i];
         for (int kind = 0; kind < CMP_NKIND; kind++) {
             struct cmp_sparse *sum = kind ? &bl->b[i].svc : &bl->b[i].lat;
-            block_sum(sum, sec, bl->len, kind, dense);
+            block_sum(sum, s, i, bl->len, kind, dense);
             for (uint32_t e = 0; e < sum->n; e++)
                 bl->total[kind][i] += sum->count[e];
             if (bl->total[kind][i] > most[kind]) most[kind] = bl->total[kind][i];
         }
         for (size_t k = 0; k < bl->len; k++) {
-            bl->b[i].done += sec[k].done;
-            bl->b[i].errors += sec[k].errors;
-            if (!sec[k].in_rate) continue;
-            bl->rate_done[i] += sec[k].done;
+            const struct cmp_second *sec = &s->sec[(i + k) % s->nsec];
+            bl->b[i].done += sec->done;
+            bl->b[i].errors += sec->errors;
+            if (!sec->in_rate) continue;
+            bl->rate_done[i] += sec->done;
             bl->rate_secs[i]++;
         }
     }
@@ -269,9 +269,28 @@ void cmp_blocks_init(struct cmp_blocks *bl, const struct cmp_scope *s, const str
     }
 }
 
+void cmp_blocks_init(struct cmp_blocks *bl, const struct cmp_scope *s, const struct cmp_windows *w)
+{
+    memset(bl, 0, sizeof(*bl));
+    size_t len = (size_t)ceil(cbrt((double)s->nsec));
+    if (len < 1) len = 1;
+    block_set_init(bl, s, len, w);
+    /* A resample is exactly nsec seconds long: floor(n / L) whole blocks and one of the rest. */
+    bl->draws = s->nsec / len;
+    if (s->nsec % len == 0) return;
+    bl->tail = calloc(1, sizeof(*bl->tail));
+    if (!bl->tail) abort();
+    block_set_init(bl->tail, s, s->nsec % len, w);
+    bl->tail->draws = 1;
+}
+
 void cmp_blocks_release(struct cmp_blocks *bl)
 {
     if (!bl) return;
+    if (bl->tail) {
+        cmp_blocks_release(bl->tail);
+        free(bl->tail);
+    }
     for (size_t i = 0; i < bl->n; i++) {
         cmp_sparse_release(&bl->b[i].lat);
         cmp_sparse_release(&bl->b[i].svc);
@@ -447,9 +466,10 @@ unsigned cmp_resample(struct cmp_blocks *const *bl, size_t nruns, const struct c
     uint64_t done = 0, errors = 0, rate_done = 0, rate_secs = 0;
     a->npicks = 0;
     for (size_t k = 0; k < nruns; k++) {
-        const struct cmp_blocks *b = bl[nruns > 1 ? rng_below(rng, nruns) : 0];
-        if (!b || !b->n) continue;
-        for (size_t d = 0; d < b->draws && a->npicks < a->cap; d++) {
+        const struct cmp_blocks *run = bl[nruns > 1 ? rng_below(rng, nruns) : 0];
+        if (!run || !run->n) continue;
+        for (size_t d = 0; d < run->draws + (run->tail != NULL) && a->npicks < a->cap; d++) {
+            const struct cmp_blocks *b = d < run->draws ? run : run->tail;
             size_t i = rng_below(rng, b->n);
             a->pick[a->npicks++] = (struct pick){b, i};
             done += b->b[i].done;

@@ -1,6 +1,6 @@
 /*
  * compare_boot.h — the resampling engine under `salvo compare`: per-second
- * histograms on a log grid, moving blocks of seconds, and one bootstrap
+ * histograms on a log grid, circular blocks of seconds, and one bootstrap
  * resample of a side (compare.c turns the resamples into intervals).
  *
  * Why a grid: a resample adds ~n/L blocks of histograms and reads four
@@ -108,9 +108,17 @@ struct cmp_windows {
     bool off; /* no windows: every resample the full way (the tests' reference) */
 };
 
-/* The moving blocks of one scope of one run, pre-added. */
+/*
+ * The circular blocks of one scope of one run, pre-added: one starting at
+ * every second, wrapping from the last second to the first (Politis and
+ * Romano's circular block bootstrap: every second is in L blocks, the
+ * first and last too). A resample draws `draws` blocks of len seconds and
+ * one of the tail set (len: the remaining nsec mod L seconds), so it is
+ * exactly as long as the run.
+ */
 struct cmp_blocks {
-    size_t len, n, draws;       /* block length, number of blocks, blocks per resample */
+    size_t len, n, draws;       /* block length, number of blocks (= seconds), blocks drawn per resample */
+    struct cmp_blocks *tail;    /* the shorter blocks of the rest, or NULL when L divides the seconds */
     struct cmp_second *b;       /* n blocks; done/errors summed; in_rate unused */
     uint64_t *rate_done;        /* per block: responses in sending-phase seconds */
     uint32_t *rate_secs;        /* per block: sending-phase seconds */
@@ -119,7 +127,7 @@ struct cmp_blocks {
     uint32_t *win[CMP_NKIND];   /* per block and percentile: CMP_WIN counts; NULL: no windows */
 };
 
-/* The blocks of s (L = ceil(cbrt(seconds))), with their windows at w. */
+/* The blocks of s (L = ceil(cbrt(seconds))), with their windows at w; the tail set too. */
 void cmp_blocks_init(struct cmp_blocks *bl, const struct cmp_scope *s, const struct cmp_windows *w);
 void cmp_blocks_release(struct cmp_blocks *bl);
 
