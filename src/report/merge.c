@@ -434,7 +434,7 @@ json_t *merge_result(const struct merge *m)
     /* System-wide counters: right for shards on separate hosts, counted
      * once per shard for shards sharing one (docs/distributed.md). */
     json_object_set_new(o, "kernel", merge_sum_member(&s, "kernel", false));
-    json_object_set_new(o, "timeline", merge_timeline(&s, start_ms));
+    json_object_set_new(o, "timeline", merge_timeline(&s, start_ms, json_object_get(o, "groups")));
     json_object_set_new(o, "thresholds", json_object());
     json_object_set_new(o, "chaos", merge_chaos(m));
     json_t *hints = merge_hints(m);

@@ -292,7 +292,7 @@ json_t *merge_generator(const struct merge_shards *m, json_t *hdr)
 /* One shard's timeline row placed on the merged wall-clock second. */
 struct placed_row {
     int64_t t;
-    size_t shard_pos;
+    size_t shard_pos, index; /* the shard, and the row's index in its timeline */
     json_t *row;
 };
 
@@ -350,13 +350,90 @@ static void add_row_hists(json_t *out, const struct placed_row *rows, size_t n)
 }
 
 /*
+ * Where shard i keeps name's per-second data: its arrays (groups[name].
+ * timeline_*), or, for a shard of one name, its timeline (that name's).
+ * False when the shard has the name without either: a sum without it
+ * would pass for the whole.
+ */
+static bool name_source(const json_t *result, const char *name, const json_t **g)
+{
+    const json_t *groups = json_object_get(result, "groups");
+    *g = json_object_get(groups, name);
+    return !*g || json_is_array(json_object_get(*g, "timeline_hdr_latency_us")) || json_object_size(groups) == 1;
+}
+
+/* Adds shard row r's data for name (g its group there) into sum, done and errors; false if it does not decode. */
+static bool add_name_second(const json_t *g, const struct placed_row *r, struct hist *sum, json_int_t *done,
+                            json_int_t *errors, bool *counts)
+{
+    const json_t *tl = json_object_get(g, "timeline_hdr_latency_us");
+    const json_t *v = tl ? json_array_get(tl, r->index) : json_object_get(r->row, "hdr_latency_us");
+    const json_t *d =
+        tl ? json_array_get(json_object_get(g, "timeline_done"), r->index) : json_object_get(r->row, "done");
+    const json_t *e =
+        tl ? json_array_get(json_object_get(g, "timeline_errors"), r->index) : json_object_get(r->row, "errors");
+    *counts &= json_is_integer(d) && json_is_integer(e);
+    *done = merge_int_add(*done, json_integer_value(d));
+    *errors = merge_int_add(*errors, json_integer_value(e));
+    if (json_is_null(v) || !v) return true;
+    struct hist h = {0};
+    bool ok = json_is_string(v) && hist_decode_base64(json_string_value(v), &h) == 0;
+    if (ok) hist_add(sum, &h);
+    hist_release(&h);
+    return ok;
+}
+
+/*
+ * groups[name].timeline_hdr_latency_us, timeline_done and timeline_errors
+ * of the merged seconds, for every name each shard that has it keeps them
+ * for (a one-name shard: its timeline), so `salvo compare` of a merged
+ * result compares per name too. A second without traffic of the name is
+ * null; a histogram that does not decode drops the name's arrays.
+ */
+static void add_name_timelines(const struct merge_shards *m, json_t *groups, const struct placed_row *rows, size_t k)
+{
+    const char *name;
+    json_t *merged_g;
+    json_object_foreach(groups, name, merged_g)
+    {
+        const json_t *g[64];
+        bool ok = m->n <= 64, counts = true;
+        for (size_t i = 0; i < m->n && ok; i++)
+            ok = name_source(m->results[i], name, &g[i]);
+        if (!ok) continue;
+        json_t *lat = json_array(), *done = json_array(), *errors = json_array();
+        for (size_t a = 0, b; ok && a < k; a = b) {
+            struct hist sum;
+            hist_init(&sum, HIST_STD_LOWEST, HIST_STD_HIGHEST, HIST_STD_SIGFIG);
+            json_int_t d = 0, e = 0;
+            for (b = a; b < k && rows[b].t == rows[a].t; b++)
+                if (g[rows[b].shard_pos]) ok &= add_name_second(g[rows[b].shard_pos], &rows[b], &sum, &d, &e, &counts);
+            char *b64 = sum.total_count ? hist_encode_base64(&sum) : NULL;
+            json_array_append_new(lat, b64 ? json_string(b64) : json_null());
+            free(b64);
+            json_array_append_new(done, json_integer(d));
+            json_array_append_new(errors, json_integer(e));
+            hist_release(&sum);
+        }
+        if (ok) json_object_set(merged_g, "timeline_hdr_latency_us", lat);
+        if (ok && counts) {
+            json_object_set(merged_g, "timeline_done", done);
+            json_object_set(merged_g, "timeline_errors", errors);
+        }
+        json_decref(lat);
+        json_decref(done);
+        json_decref(errors);
+    }
+}
+
+/*
  * The timelines on wall-clock seconds since start_ms: a shard's row t covers
  * [its start + t, +1 s), and shards started with --start-at share the start,
  * so rows line up exactly; other offsets are rounded to the nearest second.
  * A row made from two or more shards gets "approx": true, because its
  * p50_us/p99_us are the max over the shards, not percentiles of the second.
  */
-json_t *merge_timeline(const struct merge_shards *m, json_int_t start_ms)
+json_t *merge_timeline(const struct merge_shards *m, json_int_t start_ms, json_t *groups)
 {
     size_t nrows = 0, k = 0;
     for (size_t i = 0; i < m->n; i++)
@@ -370,7 +447,7 @@ json_t *merge_timeline(const struct merge_shards *m, json_int_t start_ms)
         {
             if (!json_is_object(row)) continue;
             double t = round(offset_s) + (double)json_integer_value(json_object_get(row, "t"));
-            rows[k++] = (struct placed_row){merge_int(t), i, row};
+            rows[k++] = (struct placed_row){merge_int(t), i, j, row};
         }
     }
     qsort(rows, k, sizeof(*rows), placed_row_cmp);
@@ -383,6 +460,8 @@ json_t *merge_timeline(const struct merge_shards *m, json_int_t start_ms)
         if (b - a > 1) json_object_set_new(merged, "approx", json_true());
         json_array_append_new(out, merged);
     }
+    /* Per name only when the merge has several names: one name's seconds are the timeline's. */
+    if (json_object_size(groups) > 1) add_name_timelines(m, groups, rows, k);
     free(rows);
     return out;
 }

@@ -60,7 +60,12 @@ json_t *merge_groups(const struct merge_shards *m);
 /* A new "generator" object; the summed send-lag histogram goes into hdr when every shard carries one. */
 json_t *merge_generator(const struct merge_shards *m, json_t *hdr);
 
-/* A new "timeline" array whose row t is the second starting start_ms + t seconds (Unix ms). */
-json_t *merge_timeline(const struct merge_shards *m, json_int_t start_ms);
+/*
+ * A new "timeline" array whose row t is the second starting start_ms + t
+ * seconds (Unix ms); with several names, also each name's per-second
+ * arrays (timeline_hdr_latency_us, timeline_done, timeline_errors) into
+ * the merged groups (from merge_groups).
+ */
+json_t *merge_timeline(const struct merge_shards *m, json_int_t start_ms, json_t *groups);
 
 #endif

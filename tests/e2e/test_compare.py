@@ -325,5 +325,49 @@ def merge_adds_per_second_histograms():
     check(rc == 0 and cmp["verdict"] == "no significant change", "a merged result against itself: %d %s" % (rc, err))
 
 
+@test
+def merge_keeps_per_name_seconds():
+    targets = path("targets.txt")
+    with open(targets, "w") as f:
+        f.write("GET http://127.0.0.1:%d/a\n\nGET http://127.0.0.1:%d/b\n" % (state["fast"], state["fast"]))
+    start_at = int(time.time()) + 2
+    paths = [path("names-%d.json" % k) for k in range(2)]
+    procs = [h.Salvo(["run", "--targets", targets, "-r", 200, "-d", "3s", "-t", "1", "-q", "--allow-invalid",
+                      "--shard", "%d/2" % k, "--start-at", start_at, "--json", p], json_out=False)
+             for k, p in enumerate(paths)]
+    for p in procs:
+        rc, _, _, err = p.finish(30)
+        check(rc in (0, 98), "shard exited %d: %s" % (rc, err))
+    merged = path("names-merged.json")
+    proc = subprocess.run([h.SALVO_BIN, "merge"] + paths + ["--json", merged, "-q"], capture_output=True, text=True,
+                          timeout=30)
+    check(proc.returncode in (0, 98), "merge exited %d: %s" % (proc.returncode, proc.stderr))
+    shards = [json.load(open(p)) for p in paths]
+    with open(merged) as f:
+        doc = json.load(f)
+    for name in ("/a", "/b"):
+        g = doc["groups"][name]
+        for key in ("timeline_hdr_latency_us", "timeline_done", "timeline_errors"):
+            check(len(g.get(key, [])) == len(doc["timeline"]), "%s: merged %s has %d seconds, the timeline %d"
+                  % (name, key, len(g.get(key, [])), len(doc["timeline"])))
+        for i, row in enumerate(doc["timeline"]):
+            want_n, want_done = 0, 0
+            for s in shards:
+                sg = s["groups"][name]
+                for j, r in enumerate(s["timeline"]):
+                    if r["t"] == row["t"]:  # --start-at: the shards' seconds line up
+                        b64 = sg["timeline_hdr_latency_us"][j]
+                        want_n += hdr_total(b64) if b64 else 0
+                        want_done += sg["timeline_done"][j]
+            got = hdr_total(g["timeline_hdr_latency_us"][i]) if g["timeline_hdr_latency_us"][i] else 0
+            check(got == want_n and g["timeline_done"][i] == want_done,
+                  "%s second %d: merged %d latencies / %d done, shards %d / %d"
+                  % (name, row["t"], got, g["timeline_done"][i], want_n, want_done))
+    rc, out, err, cmp = compare(merged, merged, "--force")
+    figs = {(r["name"], r["figure"]) for r in cmp["figures"]}
+    check(("/a", "latency.p50") in figs and ("/b", "errors.rate") in figs,
+          "a merged result compares per name, errors too: %s" % sorted(f for f in figs if f[0]))
+
+
 if __name__ == "__main__":
     h.main(setup, teardown)
