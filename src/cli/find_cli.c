@@ -58,7 +58,6 @@ static int refused(const struct cli_opt *o)
     static const char *const own[][2] = {
         {"rate", "find chooses the rates: use --from and --max"},
         {"duration", "use --step-duration"},
-        {"stages", "a --stages ramp to propose the bracket is not done yet"},
         {"conn-stages", "find is open-model only"},
         {"closed", "find is open-model only"},
         {"shard", "find runs on one machine; a sharded search is later work"},
@@ -196,6 +195,50 @@ static json_t *run_step(struct run_config *cfg, struct find_run *fr, double rate
     return doc;
 }
 
+static void ramp_second(void *ctx, const struct run_config *cfg, const struct timeline_row *row,
+                        const struct interval *merged)
+{
+    (void)merged;
+    progress_second(&((struct run_args *)ctx)->prog, cfg, row);
+}
+
+/*
+ * The --stages ramp, run once before the steps: where its p99 left the
+ * floor (run.c's knee) proposes the first step; without a knee, the top
+ * of the ramp does. Returns the ramp's result (owned), NULL on a signal;
+ * *rc is the run's. The steps then run without the stages.
+ */
+static json_t *run_ramp(struct run_config *cfg, struct run_args *a, double *seed, int *rc)
+{
+    struct run_hooks hooks = {.second = ramp_second, .ctx = a};
+    struct run_result r;
+    progress_init(&a->prog, stderr, cfg->quiet ? PROGRESS_OFF : a->progress);
+    *rc = run_execute(cfg, &hooks, &r);
+    progress_finish(&a->prog);
+    run_analyse(cfg, &r);
+    json_t *doc = report_json_build(cfg, &r);
+    *seed = r.knee.found ? r.knee.rate_intended : cfg->start_rate;
+    for (size_t i = 0; !r.knee.found && i < cfg->nstages; i++)
+        if (cfg->stages[i].target_rate > *seed) *seed = cfg->stages[i].target_rate;
+    if (!cfg->quiet) {
+        if (r.knee.found)
+            fprintf(stderr,
+                    "salvo: find ramp: p99 left its floor (%.2f ms) at %.0f/s (%.2f ms): the search starts there\n",
+                    (double)r.knee.floor_p99_us / 1e3, *seed, (double)r.knee.p99_us / 1e3);
+        else
+            fprintf(stderr, "salvo: find ramp: no knee up to %.0f/s: the search starts there\n", *seed);
+    }
+    bool interrupted = r.interrupted;
+    run_result_release(&r);
+    cfg->nstages = 0;
+    cfg->start_rate = 0;
+    if (interrupted) {
+        json_decref(doc);
+        return NULL;
+    }
+    return doc;
+}
+
 /* The verdict line and the exit code of a finished (or stopped) search. */
 static int conclude(const struct find_search *s, int sig, bool quiet, size_t nsteps)
 {
@@ -243,7 +286,7 @@ static json_t *find_doc(const struct find_search *s, json_t *steps, const struct
                      "find", "capacity", found ? json_real(s->capacity) : json_null(), "bracket",
                      s->lo > 0 ? json_real(s->lo) : json_null(), s->hi > 0 ? json_real(s->hi) : json_null(), "steps",
                      steps, "stopped_by", sig ? "interrupted" : find_stop_name(s->stop), "slo", slo, "from", s->from,
-                     "max", s->max, "precision", s->precision, "growth", FIND_GROWTH, "step_duration_s",
+                     "max", s->max, "precision", s->precision, "growth", s->growth, "step_duration_s",
                      (double)f->step_ns / 1e9, "warmup_share", FIND_WARMUP_SHARE);
 }
 
@@ -341,12 +384,33 @@ int cli_find(int argc, char **argv)
         run_cli_release(&cfg, &a, body_buf);
         return code;
     }
-    json_t *steps = json_array();
+    json_t *steps = json_array(), *ramp = NULL;
     int sig = 0;
-    code = search(&cfg, &f, &s, steps, &sig);
+    double seed = 0;
+    if (cfg.nstages) {
+        int rc;
+        cfg.start_rate = f.from; /* the ramp starts at --from (k6's startRate), not at 0 */
+        ramp = run_ramp(&cfg, &a, &seed, &rc);
+        if (!ramp)
+            sig = SIGINT;
+        else if (rc < 0 || !answered(ramp)) {
+            fprintf(stderr,
+                    rc < 0 ? "salvo: ramp failed: %s\n" : "salvo: '%s' does not answer: no HTTP response in the ramp\n",
+                    rc < 0 ? error_text(rc) : cfg.url_text);
+            code = EXIT_RUNTIME;
+        } else {
+            find_seed(&s, seed);
+            sig = cooldown(f.cooldown_ns);
+        }
+    }
+    if (code < 0 && !sig) code = search(&cfg, &f, &s, steps, &sig);
     if (code < 0) code = conclude(&s, sig, cfg.quiet, json_array_size(steps));
     json_t *doc = find_doc(&s, steps, &f, sig);
     json_decref(steps);
+    if (ramp) {
+        json_object_set_new(doc, "ramp", ramp);
+        json_object_set_new(doc, "seed_rate", json_real(seed));
+    }
     if (cfg.json_path && report_json_save(doc, cfg.json_path) < 0) {
         fprintf(stderr, "salvo: cannot write '%s': %s\n", cfg.json_path, error_text(errno ? errno : EIO));
         if (code == EXIT_OK) code = EXIT_RUNTIME;

@@ -10,8 +10,16 @@
 int find_init(struct find_search *s, double from, double max, double precision)
 {
     if (!(from > 0) || !(max >= from) || !(precision > 0)) return -EINVAL;
-    *s = (struct find_search){.from = from, .max = max, .precision = precision, .phase = FIND_BRACKET, .next = from};
+    *s = (struct find_search){
+        .from = from, .max = max, .precision = precision, .phase = FIND_BRACKET, .next = from, .growth = FIND_GROWTH};
     return 0;
+}
+
+void find_seed(struct find_search *s, double rate)
+{
+    s->next = fmin(fmax(rate, s->from), s->max);
+    s->growth = FIND_SEED_GROWTH;
+    s->seeded = true;
 }
 
 bool find_next(const struct find_search *s, double *rate, bool *confirm)
@@ -79,16 +87,23 @@ void find_record(struct find_search *s, enum find_verdict v)
     }
     if (v == FIND_PASS) {
         s->lo = rate;
-        if (s->phase == FIND_BRACKET) {
+        if (s->phase == FIND_BRACKET && s->hi == 0) {
             if (rate >= s->max) {
                 s->phase = FIND_CONFIRM;
                 s->next = rate;
                 return;
             }
-            s->next = fmin(rate * FIND_GROWTH, s->max);
+            s->next = fmin(rate * s->growth, s->max);
             return;
         }
     } else {
+        if (s->lo == 0 && s->seeded && rate > s->from) {
+            /* The proposed start was too high: a bound, and down by the growth (not below --from). */
+            if (s->hi == 0 || rate < s->hi) s->hi = rate, s->hi_invalid = v == FIND_INVALID;
+            if (v == FIND_FAIL) s->fail = rate;
+            s->next = fmax(rate / s->growth, s->from);
+            return;
+        }
         if (s->lo == 0 && v == FIND_FAIL) {
             finish(s, FIND_STOP_LOWEST_FAILS);
             return;

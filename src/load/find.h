@@ -22,6 +22,8 @@
 
 /* Bracketing growth factor: 100/s to 102 400/s in 5 steps, then 5 bisections to 5 %. */
 #define FIND_GROWTH 4.0
+/* From a ramp's knee the capacity is near: bracket by 2 either way (4 bisections to 5 %). */
+#define FIND_SEED_GROWTH 2.0
 #define FIND_MAX_CONFIRMS 3
 
 enum find_verdict {
@@ -52,12 +54,21 @@ struct find_search {
     double next;     /* the rate find_next returns */
     int confirms;    /* confirmations tried */
     int steps;       /* steps recorded */
+    double growth;   /* bracketing factor: FIND_GROWTH, or FIND_SEED_GROWTH after find_seed */
+    bool seeded;     /* started at a proposed rate: a failing start steps down instead of stopping */
     enum find_stop stop;
     double capacity; /* set when stop is FOUND or MAX */
 };
 
 /* Starts a search; returns -EINVAL when from <= 0, max < from or precision <= 0. */
 int find_init(struct find_search *s, double from, double max, double precision);
+/*
+ * Starts the bracket at rate (clamped to [from, max]) instead of from, with
+ * FIND_SEED_GROWTH: a ramp's knee proposes it. A failing (or invalid) step
+ * before any pass then divides the rate by the growth and tries again,
+ * down to from; a pass after a failure bisects between them.
+ */
+void find_seed(struct find_search *s, double rate);
 /* The next rate to run, and whether it is a confirmation (held twice as long); false when done. */
 bool find_next(const struct find_search *s, double *rate, bool *confirm);
 /* Records the verdict of the step find_next proposed. */

@@ -166,5 +166,24 @@ def nginx_outruns_one_thread():
     check(all(s["find"]["verdict"] != "fail" for s in steps), "nginx failed a loose SLO")
 
 
+@test
+def stages_ramp_proposes_the_first_step():
+    t = state["target"]
+    # A ramp far below the capacity (2000/s): no knee, so its top proposes the start; --max stops there.
+    rc, data, out, err = find(t.url, "--slo", "latency.p99 < 1s", "--from", 50, "--max", 200, "--stages", "3s:200",
+                              "--step-duration", "2s", "--cooldown", "0s", timeout=60)
+    check(data is not None, "no JSON (exit %d): %s" % (rc, err[-400:]))
+    ramp = data.get("ramp")
+    check(ramp is not None and ramp.get("tool") == "salvo" and len(ramp["timeline"]) >= 3,
+          "the ramp's result must be in the find result: %s" % (sorted(data) if data else None))
+    knee = ramp.get("knee")
+    want = knee["rate_intended"] if knee else 200
+    check(abs(data["seed_rate"] - want) < 1e-6, "seed %s, want %s (knee %s)" % (data["seed_rate"], want, knee))
+    first = data["steps"][0]["find"]["rate"]
+    check(abs(first - min(max(want, 50), 200)) < 1e-6, "the first step ran at %s/s, not at the seed %s" % (first, want))
+    check(data["growth"] == 2, "a seeded search brackets by 2, not %s" % data["growth"])
+    check(rc in (0, 98), "exit %d: %s" % (rc, err[-400:]))
+
+
 if __name__ == "__main__":
     h.main(setup=setup, teardown=teardown)

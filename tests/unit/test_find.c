@@ -52,6 +52,39 @@ static void budget_over_capacities(void **state)
     assert_true(worst <= 12);
 }
 
+/* A knee anywhere from a third to three times the capacity: found to 5 %, within 9 steps after the ramp. */
+static void seeded_by_a_knee(void **state)
+{
+    (void)state;
+    int worst = 0;
+    for (double cap = 150; cap <= 50000; cap *= 1.37)
+        for (double knee = cap / 3; knee <= cap * 3; knee *= 1.5) {
+            struct find_search s;
+            assert_int_equal(find_init(&s, 100, 1e9, 0.05), 0);
+            find_seed(&s, knee);
+            double rate;
+            bool confirm;
+            int guard = 0;
+            while (find_next(&s, &rate, &confirm) && guard++ < 100)
+                find_record(&s, rate <= cap ? FIND_PASS : FIND_FAIL);
+            assert_int_equal(s.stop, FIND_STOP_FOUND);
+            assert_true(s.capacity <= cap && s.capacity >= cap / 1.05);
+            if (s.steps > worst) worst = s.steps;
+        }
+    print_message("worst steps after a knee: %d\n", worst);
+    assert_true(worst <= 9);
+    /* A knee above a service that fails even at --from: down to --from, then the lowest rate fails. */
+    struct find_search s;
+    assert_int_equal(find_init(&s, 100, 1e9, 0.05), 0);
+    find_seed(&s, 1000);
+    double rate;
+    bool confirm;
+    while (find_next(&s, &rate, &confirm))
+        find_record(&s, FIND_FAIL);
+    assert_int_equal(s.stop, FIND_STOP_LOWEST_FAILS);
+    assert_int_equal(s.steps, 5); /* 1000, 500, 250, 125, 100 */
+}
+
 static void lowest_rate_fails(void **state)
 {
     (void)state;
@@ -172,6 +205,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(budget_over_capacities),
+        cmocka_unit_test(seeded_by_a_knee),
         cmocka_unit_test(lowest_rate_fails),
         cmocka_unit_test(generator_is_the_limit),
         cmocka_unit_test(confirmation_steps_down),
