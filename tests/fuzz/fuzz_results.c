@@ -9,14 +9,19 @@
  * merge_cli reads shards (a top-level array here stands for several shard
  * files): each is offered to merge_add, and when any is taken the merged
  * result is built, gated by thresholds, rendered and serialised. A
- * single result is gated by the same ten thresholds (every metric kind). Nothing
- * may crash, leak or loop; refusals say why.
+ * single result is gated by the same ten thresholds (every metric kind).
+ * Every result (and the merged one) is also loaded the way `salvo compare`
+ * loads one (compare_load.c, its per-second and per-name arrays), and a
+ * document with "steps" is judged as a find result against itself
+ * (compare_find.c). Nothing may crash, leak or loop; refusals say why.
  */
 #include <string.h>
 
 #include <jansson.h>
 
 #include "common.h"
+#include "report/compare_find.h"
+#include "report/compare_load.h"
 #include "report/html.h"
 #include "report/merge.h"
 #include "report/thresholds.h"
@@ -73,6 +78,36 @@ static void report(json_t *doc)
     }
 }
 
+/* What `salvo compare` makes of doc: a run loaded (and compared with itself), or a find result judged. */
+static void compare(const json_t *doc)
+{
+    char why[256] = "";
+    if (cmp_is_find(doc)) {
+        struct cmp_capacity cap;
+        size_t pairs[8][2];
+        cmp_capacity_judge(doc, doc, &cap);
+        CHECK(cap.verdict == CMP_NO_CHANGE || cap.verdict == CMP_INCONCLUSIVE);
+        CHECK(cmp_find_pairs(doc, doc, pairs, 8) <= 8);
+        json_decref(cmp_capacity_json(&cap));
+        return;
+    }
+    static struct cmp_run run;
+    if (cmp_run_from_json(doc, "a.json", &run, why, sizeof(why)) < 0) {
+        CHECK(why[0] && memchr(why, '\0', sizeof(why)));
+        return;
+    }
+    /* A short run compares quickly; a long fuzzed timeline is loaded only. */
+    if (run.scopes[0].nsec <= 64) {
+        static struct cmp_result r;
+        struct cmp_options opt;
+        cmp_options_default(&opt);
+        opt.resamples = 50; /* the arithmetic is what is fuzzed, not the statistics */
+        const struct cmp_run *side[1] = {&run};
+        CHECK(cmp_compute(side, 1, side, 1, &opt, &r) == 0);
+    }
+    cmp_run_release(&run);
+}
+
 /* What merge_cli makes of the shards in doc (an array) or of doc alone. */
 static void merge(json_t *doc)
 {
@@ -87,6 +122,7 @@ static void merge(json_t *doc)
     }
     json_t *merged = merge_result(&m);
     if (merged) {
+        compare(merged);
         int failed = merge_apply_thresholds(merged, gates, NGATES);
         CHECK(failed >= 0 && failed <= NGATES);
         CHECK(report_html_write(devnull, &merged, NULL, 1) == 0);
@@ -103,6 +139,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     json_t *doc = json_loadb((const char *)data, size, 0, NULL);
     if (!doc) return 0;
     report(doc);
+    compare(doc);
     merge(doc);
     json_decref(doc);
     return 0;
