@@ -6,12 +6,12 @@
 
 CC      ?= cc
 BUILD   ?= build
-PKGS    := openssl zlib jansson libnghttp2
+PKGS    := openssl zlib jansson libnghttp2 luajit
 OPT     ?= -O2 -g
 CFLAGS  += -std=gnu11 -Wall -Wextra -Wshadow -Wmissing-prototypes -Werror \
            -D_GNU_SOURCE $(OPT) -Isrc -MMD -MP
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lssl -lcrypto -lz -ljansson -lnghttp2)
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lssl -lcrypto -lz -ljansson -lnghttp2 -lluajit-5.1)
 # snappy (remote write's block compression) ships no snappy.pc before 1.1.9: plain -lsnappy then.
 SNAPPY_LIBS = $(shell pkg-config --libs snappy 2>/dev/null || echo -lsnappy)
 LDLIBS  += $(PKG_LIBS) $(SNAPPY_LIBS) -lpthread -lm

@@ -4,8 +4,9 @@
 # everything runs no package manager at all.
 #
 # Build:   gcc make pkg-config libssl-dev zlib1g-dev libjansson-dev
-#          libnghttp2-dev (HTTP/2 framing, HPACK, flow control)
-#          libsnappy-dev (block compression of --remote-write pushes)
+#          libnghttp2-dev (HTTP/2 framing, HPACK, flow control),
+#          libsnappy-dev (block compression of --remote-write pushes),
+#          libluajit-5.1-dev (--script: wrk's Lua API, LuaJIT as wrk uses)
 # Tests:   libcmocka-dev, nginx and wrk (test peers, never runtime deps),
 #          nodejs with its npm (hdr-histogram-js cross-checks the hlog output),
 #          python3 (e2e drivers), openssl (self-signed test certificates),
@@ -23,7 +24,7 @@ set -eu
 
 PKGS="gcc make pkg-config libssl-dev zlib1g-dev libjansson-dev libcmocka-dev \
 nginx-light wrk python3 openssl clang libclang-rt-dev procps chromium prometheus \
-nodejs libnghttp2-dev nghttp2-server nghttp2-client libsnappy-dev python3-h2 golang-go"
+nodejs libnghttp2-dev nghttp2-server nghttp2-client libsnappy-dev python3-h2 golang-go libluajit-5.1-dev"
 
 missing=""
 for p in $PKGS; do
