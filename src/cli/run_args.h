@@ -84,7 +84,18 @@ struct run_args {
     struct scrape scrape;
     struct profiles profiles;
     bool scrape_ready, profiles_ready;
+    const char *script_path;        /* --script */
+    const char *const *script_args; /* after `--`, for init(args) */
+    int nscript_args;
+    bool script_dashdash; /* the command line had `--` */
 };
+
+/* run_script.c: takes `-- ARGS...` off the end of argv (they are the script's). */
+void run_script_split_args(int *argc, char **argv, struct run_args *a);
+/* run_script.c: refuses options that contradict --script. Returns -1 or an exit code. */
+int run_script_check(struct run_config *cfg, const struct run_args *a);
+/* run_script.c: loads the script, runs setup() and init() (before any traffic). Returns -1 or 2. */
+int run_script_load(struct run_config *cfg, struct run_args *a);
 
 /* Fills run's defaults into cfg and a. */
 void run_cli_defaults(struct run_config *cfg, struct run_args *a);

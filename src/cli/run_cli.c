@@ -29,6 +29,7 @@
 #include "load/config.h"
 #include "load/feeder.h"
 #include "load/reqgen.h"
+#include "load/script.h"
 #include "load/targets.h"
 #include "report/dash.h"
 #include "report/progress.h"
@@ -106,6 +107,10 @@
       "HPACK table size salvo decodes with (SETTINGS_HEADER_TABLE_SIZE; default 4096)", 0, 0)                          \
     L(OPT_THRESHOLD, "threshold", "EXPR", "pass/fail gate, repeatable, e.g. 'latency.p99 < 250ms' (exit 99)", 0,       \
       MAX_THRESHOLDS)                                                                                                  \
+    L(OPT_SCRIPT, "script", "FILE",                                                                                    \
+      "a wrk Lua script shapes requests and reads responses (docs/scripting.md);\n"                                    \
+      "arguments after -- go to its init(args)",                                                                       \
+      0, 0)                                                                                                            \
     L(OPT_CHECK, "check", "EXPR",                                                                                      \
       "judge every response, repeatable: 'NAME: status == 200', 'json.error absent' (docs/scripting.md)", 0,           \
       CHECK_MAX)                                                                                                       \
@@ -424,6 +429,7 @@ static int run_opt(const struct cli_opt *o, char *arg, void *ctx)
     case OPT_PROFILE_FOR: return evidence_opt(o, arg, a);
     case OPT_THRESHOLD: return threshold_opt(o, arg, a);
     case OPT_CHECK: return check_opt(arg, a);
+    case OPT_SCRIPT: a->script_path = arg; return -1;
     case OPT_MAX_BODY:
     case OPT_BODY_BUDGET: return size_opt(o, arg, cfg);
     case OPT_PROGRESS:
@@ -629,6 +635,7 @@ static int finish_config(struct run_config *cfg, struct run_args *a, char **body
     }
     if (cfg->threads > cfg->connections) cfg->threads = cfg->connections;
     if ((code = build_requests(cfg, a, body_buf)) >= 0) return code;
+    if ((code = run_script_check(cfg, a)) >= 0) return code;
     if (!cfg->url_text) cfg->url_text = a->targets_path;
     if (url_resolve(&cfg->url, &why) < 0) { /* a runtime failure (DNS may answer later), not a usage error */
         fprintf(stderr, "salvo: cannot resolve '%s': %s\n", cfg->url.host, why);
@@ -645,6 +652,7 @@ static int finish_config(struct run_config *cfg, struct run_args *a, char **body
         return EXIT_RUNTIME;
     }
     if ((code = evidence_prepare(cfg, a)) >= 0) return code;
+    if ((code = run_script_load(cfg, a)) >= 0) return code;
     warn_few_requests(cfg);
     if (a->pick == PICK_RANDOM && !cfg->quiet)
         printf("salvo: --pick random from '%s' with pick seed %llu (--pick-seed %llu draws the same rows again)\n",
@@ -796,6 +804,7 @@ int run_cli_prepare(int argc, char **argv, const struct run_cli_ext *ext, struct
 {
     struct run_ctx ctx = {cfg, a};
     *body_buf = NULL;
+    run_script_split_args(&argc, argv, a);
     int code = parse_with(ext, argc, argv, &ctx);
     if (code >= 0) return code;
     if (optind + 1 < argc)
@@ -820,6 +829,8 @@ int run_cli_prepare(int argc, char **argv, const struct run_cli_ext *ext, struct
 void run_cli_release(struct run_config *cfg, struct run_args *a, char *body_buf)
 {
     evidence_release(a);
+    script_free(cfg->script);
+    cfg->script = NULL;
     reqgen_release(&a->gen);
     if (a->has_targets) targets_release(&a->targets);
     if (a->has_feeder) feeder_release(&a->feeder);

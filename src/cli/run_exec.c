@@ -22,6 +22,7 @@
 #include "cli/exit.h"
 #include "cli/run_args.h"
 #include "core/clock.h"
+#include "load/script.h"
 #include "load/run.h"
 #include "report/analysis.h"
 #include "report/dash.h"
@@ -239,6 +240,9 @@ static void note_ending(json_t *doc, const struct run_result *r, int rc)
     char why[400] = "";
     if (rc < 0)
         snprintf(why, sizeof(why), "%s", error_text(rc));
+    else if (r->script_hang[0])
+        snprintf(why, sizeof(why), "script_error: %s (the watchdog ended the run; the figures are up to then)",
+                 r->script_hang);
     else if (!r->stop_signal && t->scheduled > 0 && t->ok + t->http_error + t->check_failed == 0)
         snprintf(why, sizeof(why), "no response to any of %llu requests: %s", (unsigned long long)t->scheduled,
                  r->first_error[0] ? r->first_error : "none came back");
@@ -314,6 +318,20 @@ static int write_junit(const char *path, json_t *doc, int code)
         return exit_worse(code, EXIT_RUNTIME);
     }
     return code;
+}
+
+/* --script: done(summary, latency, requests) with the run's figures. Returns 0 or -1 with why. */
+static int script_report(const struct run_config *cfg, const struct run_result *r, char *why, size_t cap)
+{
+    if (!cfg->script) return 0;
+    uint64_t *per_second = calloc(r->nrows ? r->nrows : 1, sizeof(*per_second));
+    if (!per_second) abort();
+    for (size_t i = 0; i < r->nrows; i++)
+        per_second[i] = r->timeline[i].done;
+    struct script_figures f = {&r->total, r->duration_s, per_second, r->nrows};
+    int rc = script_done(cfg->script, &f, why, cap);
+    free(per_second);
+    return rc;
 }
 
 /* Runs the configured load and reports; returns the exit code. */
@@ -403,10 +421,17 @@ int run_cli_execute(struct run_config *cfg, struct run_args *a)
     thresholds_apply(a->thresholds, a->nthresholds, doc);
     if (!cfg->quiet) summary_print(stdout, doc, summary_color_flags(stdout));
     fflush(stdout);
+    char done_why[512];
+    bool done_failed = !r.script_hang[0] && script_report(cfg, &r, done_why, sizeof(done_why)) < 0;
     if (r.total.errors[ERR_TLS_VERIFY])
         fprintf(stderr, "salvo: TLS %s for '%s' (use -k to skip verification)\n", r.first_error, cfg->url.host);
     /* One decision for run, merge and report: the verdict of the results JSON (report/analysis.h). */
     code = verdict_of(doc).exit_code;
+    if (done_failed) {
+        /* The results stand; the script's report did not run to its end. */
+        fprintf(stderr, "salvo: ERROR: done() failed: %s\n", done_why);
+        code = exit_worse(code, EXIT_RUNTIME);
+    }
     const char *cause = json_string_value(json_object_get(doc, "runtime_error"));
     if (cause && rc >= 0 && !r.stop_signal) fprintf(stderr, "salvo: ERROR: %s\n", cause);
     if (cfg->json_path && report_json_save(doc, cfg->json_path) < 0) {

@@ -41,6 +41,7 @@
     X(H2_INADEQUATE_SECURITY, "h2_inadequate_security")                                                                \
     X(H2_HTTP_1_1_REQUIRED, "h2_http_1_1_required")                                                                    \
     X(H2_OTHER, "h2_other_error") /* a code RFC 9113 does not define */                                                \
+    X(SCRIPT, "script_error")     /* request() or response() raised an error or returned bad bytes */                  \
     X(TIMEOUT, "timeout")
 
 enum salvo_err {

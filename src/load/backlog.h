@@ -26,8 +26,15 @@ struct pending {
     uint64_t t_ready_ns;    /* when the generator got to it (send lag reference) */
     uint64_t index;         /* global arrival index */
     uint32_t group;         /* request name */
-    uint32_t retries;       /* keep-alive race retries so far */
+    uint16_t retries;       /* keep-alive race retries so far */
+    uint16_t nreq;          /* --script: requests its bytes hold, pipelined (0: one) */
 };
+
+/* How many requests p stands for: a script's request() may return several. */
+static inline uint32_t pending_nreq(const struct pending *p)
+{
+    return p->nreq ? p->nreq : 1;
+}
 
 /* The FIFO; owns its items array. */
 struct backlog {

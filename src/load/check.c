@@ -499,3 +499,19 @@ uint32_t check_run(const struct check *cs, uint32_t n, const struct check_view *
     free(decoded);
     return failed;
 }
+
+void check_view_parts(const struct check_view *v, const char **head, size_t *head_len, const char **body,
+                      size_t *body_len, char **owned)
+{
+    struct parts p;
+    split(v->raw, v->len, &p);
+    *head = p.head;
+    *head_len = p.head_len;
+    *owned = NULL;
+    *body = p.body ? p.body : "";
+    *body_len = p.body_len;
+    if (v->chunked && p.body) {
+        *owned = dechunk(p.body, p.body_len, body_len);
+        *body = *owned;
+    }
+}

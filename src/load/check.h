@@ -95,4 +95,12 @@ bool check_needs_head(const struct check *c);
  */
 uint32_t check_run(const struct check *cs, uint32_t n, const struct check_view *v, enum check_result *out);
 
+/*
+ * The final head (interim 1xx heads skipped) and the body of v, for a
+ * script's response(): a chunked body is decoded into *owned (free it;
+ * NULL otherwise), else *body points into v->raw.
+ */
+void check_view_parts(const struct check_view *v, const char **head, size_t *head_len, const char **body,
+                      size_t *body_len, char **owned);
+
 #endif

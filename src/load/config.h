@@ -15,12 +15,15 @@
 #include "load/check.h"
 #include "load/reqgen.h"
 #include "load/schedule.h"
+
 #include "load/validity.h"
 
 /* The automatic spin's default CPU budget: a quarter of one core per worker thread. */
 #define RUN_SPIN_BUDGET 0.25
 
 #define PIPELINE_MAX 256 /* --pipeline cap: requests in flight per connection */
+
+struct script; /* load/script.h */
 
 /* Everything a run needs to know. */
 struct run_config {
@@ -65,9 +68,14 @@ struct run_config {
     uint32_t nchaos_spans;
     const struct check *checks; /* --check, judged on every complete response */
     uint32_t nchecks;
-    bool check_body;    /* a check reads bodies: keep up to max_body of each */
-    size_t max_body;    /* --max-body */
-    size_t body_budget; /* --body-budget: kept bodies of all workers together (body_budget.h) */
+    bool check_body;       /* a check or response() reads bodies: keep up to max_body of each */
+    bool keep_resp;        /* --check or response(): keep each response's bytes (check_stream.h) */
+    struct script *script; /* --script (load/script.h), NULL without */
+    const char *script_path;
+    bool script_response; /* the script defines response() */
+    bool script_delay;    /* the script defines delay() (closed model only) */
+    size_t max_body;      /* --max-body */
+    size_t body_budget;   /* --body-budget: kept bodies of all workers together (body_budget.h) */
     const char *json_path;
     bool quiet;
     bool allow_invalid;

@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "core/clock.h"
+#include "load/script.h"
 #include "load/check_stream.h"
 #include "load/engine.h"
 #include "load/h2.h"
@@ -118,13 +119,7 @@ bool conn_takes_retry(const struct conn *c)
 /* Records the one outcome of request p that got no response: err, or a timeout. */
 static void record_lost(struct worker *w, const struct pending *p, enum salvo_err err)
 {
-    if (err == ERR_TIMEOUT) {
-        recorder_timeout(&w->rec, p->group, w->cfg->timeout_ns, p->t_intended_ns);
-        interval_done(cur_interval(w), p->group, ns_to_us(w->cfg->timeout_ns), true);
-    } else {
-        recorder_failure(&w->rec, p->group, err, p->t_intended_ns);
-        interval_done(cur_interval(w), p->group, -1, true);
-    }
+    engine_record_lost(w, p, err);
 }
 
 /*
@@ -207,9 +202,7 @@ void conn_fail(struct conn *c, enum salvo_err err)
     struct pending again[PIPELINE_MAX];
     uint32_t nagain = take_unanswered(c, err, again);
     if (c->nstreams) {
-        struct stream *s = conn_stream(c, 0);
-        recorder_failure(&w->rec, s->req.group, err, s->req.t_intended_ns);
-        interval_done(cur_interval(w), s->req.group, -1, true);
+        record_lost(w, &conn_stream(c, 0)->req, err);
         conn_drop_stream(c);
     }
     note_error(w, salvo_err_name(err));
@@ -256,24 +249,66 @@ void conn_lost(struct conn *c, enum salvo_err err)
 int conn_render(struct conn *c, struct stream *s, bool *head)
 {
     const struct reqgen *gen = c->w->cfg->gen;
+    if (c->w->script) {
+        /* The bytes request() returned at the arrival's due time, kept in the worker's Lua state. */
+        if (script_bytes(c->w->script, s->req.index, &s->wbytes, &s->wlen) < 0) return -ENOENT;
+        *head = s->wlen > 5 && !memcmp(s->wbytes, "HEAD ", 5);
+        return 0;
+    }
     /* The stream's buffer is made on its first dynamic request and kept: later renders allocate nothing. */
     if (!reqgen_is_static(gen) && !s->wbuf && !(s->wbuf = malloc(gen->max_len))) abort();
     return reqgen_render(gen, s->req.index, s->wbuf, gen->max_len, &s->wbytes, &s->wlen, head);
 }
 
-void conn_stream_done(struct conn *c, int status)
+/*
+ * --script with response(): calls it on s's kept response. True when it
+ * raised an error (the request's outcome is then script_error).
+ */
+static bool script_judge(struct worker *w, struct stream *s, int status, bool *check_failed)
+{
+    bool failed = script_response(w->script, status, s->kept, s->kept_len, s->resp.chunked, check_failed) < 0;
+    if (!w->cfg->nchecks) {
+        /* check_stream_judge resets the kept bytes otherwise. */
+        if (s->kept_cap > CHECK_KEEP_REUSE) {
+            free(s->kept);
+            s->kept = NULL;
+            s->kept_cap = 0;
+        }
+        check_stream_reset(s);
+    }
+    if (script_thread_stopped(w->script)) engine_script_stop(w);
+    return failed;
+}
+
+bool conn_stream_done(struct conn *c, int status)
 {
     struct worker *w = c->w;
     uint64_t now = clock_now_ns();
     struct stream *s = conn_stream(c, 0);
-    bool check_failed = w->cfg->nchecks && check_stream_judge(w->cfg, &w->rec, s, status);
-    recorder_response_checked(&w->rec, s->req.group, status, check_failed, s->req.t_intended_ns, s->t_send_ns,
-                              s->t_first_ns, now);
-    interval_done(cur_interval(w), s->req.group, ns_to_us(now - s->req.t_intended_ns), status >= 400 || check_failed);
-    interval_service(cur_interval(w), ns_to_us(now - s->t_send_ns));
+    bool check_failed = false;
+    bool script_failed = w->cfg->script_response && script_judge(w, s, status, &check_failed);
+    if (w->cfg->nchecks) check_failed |= check_stream_judge(w->cfg, &w->rec, s, status);
+    if (script_failed) {
+        recorder_failure(&w->rec, s->req.group, ERR_SCRIPT, s->req.t_intended_ns);
+        interval_done(cur_interval(w), s->req.group, -1, true);
+    } else {
+        recorder_response_checked(&w->rec, s->req.group, status, check_failed, s->req.t_intended_ns, s->t_send_ns,
+                                  s->t_first_ns, now);
+        interval_done(cur_interval(w), s->req.group, ns_to_us(now - s->req.t_intended_ns),
+                      status >= 400 || check_failed);
+        interval_service(cur_interval(w), ns_to_us(now - s->t_send_ns));
+    }
     c->served++;
+    if (s->req.nreq > 1) {
+        /* One of a script's pipelined requests: the stream waits for the next answer; never retried now. */
+        s->req.nreq--;
+        s->req.retries = 1;
+        return true;
+    }
+    if (w->script) script_forget(w->script, s->req.index);
     conn_drop_stream(c);
     timer_disarm(&w->loop, &c->timer);
+    return false;
 }
 
 /* Moves stream i of c to the oldest place; the streams before it keep their order behind it. */
@@ -289,7 +324,7 @@ static void rotate_to_front(struct conn *c, uint32_t i)
 void conn_stream_done_at(struct conn *c, uint32_t i, int status)
 {
     rotate_to_front(c, i);
-    conn_stream_done(c, status);
+    (void)conn_stream_done(c, status); /* h2 streams carry one request each (--script refuses h2) */
 }
 
 void conn_stream_end_at(struct conn *c, uint32_t i, enum salvo_err err, bool retry)
@@ -355,8 +390,9 @@ void conn_stamp_send(struct conn *c, struct stream *s)
     if (w->cfg->closed) s->req.t_intended_ns = s->t_send_ns;
     s->t_first_ns = 0;
     c->state = CONN_BUSY;
-    interval_sent(cur_interval(w), s->req.group);
-    w->sent++;
+    for (uint32_t i = 0; i < pending_nreq(&s->req); i++)
+        interval_sent(cur_interval(w), s->req.group);
+    w->sent += pending_nreq(&s->req);
     w->last_send_ns = s->t_send_ns;
     /* The oldest stream owns the deadline; later ones get it when they are the oldest. */
     if (s == conn_stream(c, 0)) timer_arm(&w->loop, &c->timer, req_deadline(c));
@@ -528,7 +564,7 @@ void conn_on_timer(struct timer *t, uint64_t now)
 
 bool conn_start(struct worker *w, struct conn *c)
 {
-    int rc = conn_socket_open(c, &w->cfg->url);
+    int rc = conn_socket_open(c, w->url);
     c->t_open_ns = clock_now_ns();
     if (rc == 0 && (rc = loop_add(&w->loop, &c->io, EPOLLIN | EPOLLOUT | EPOLLET | EPOLLRDHUP)) < 0) conn_close_fd(c);
     if (rc < 0) {

@@ -149,8 +149,12 @@ void conn_stamp_send(struct conn *c, struct stream *s);
 /* Renders stream s's request into its own buffer (made once, on demand). Returns reqgen_render's result. */
 int conn_render(struct conn *c, struct stream *s, bool *head);
 
-/* The oldest stream's response is complete with this status: record it, drop it. */
-void conn_stream_done(struct conn *c, int status);
+/*
+ * The oldest stream's response is complete with this status: record it,
+ * drop it. True when the stream stays: it holds more of a script's
+ * pipelined requests, whose answers follow on c.
+ */
+bool conn_stream_done(struct conn *c, int status);
 /*
  * After a response, the protocol says what becomes of c: closed (why) with
  * the streams behind it sent back once, or kept (idle or with more

@@ -35,6 +35,7 @@
 #include <unistd.h>
 
 #include "core/clock.h"
+#include "load/script.h"
 #include "load/http1.h"
 
 /* Counts the time p waited for a connection, if it had to. */
@@ -45,6 +46,20 @@ static void note_wait(struct worker *w, const struct pending *p, uint64_t now)
     w->pool.stats.wait_ns += now - p->t_ready_ns;
 }
 
+void engine_record_lost(struct worker *w, const struct pending *p, enum salvo_err err)
+{
+    for (uint32_t i = 0; i < pending_nreq(p); i++) {
+        if (err == ERR_TIMEOUT) {
+            recorder_timeout(&w->rec, p->group, w->cfg->timeout_ns, p->t_intended_ns);
+            interval_done(cur_interval(w), p->group, ns_to_us(w->cfg->timeout_ns), true);
+        } else {
+            recorder_failure(&w->rec, p->group, err, p->t_intended_ns);
+            interval_done(cur_interval(w), p->group, -1, true);
+        }
+    }
+    if (w->script) script_forget(w->script, p->index);
+}
+
 /* Turns backlog entries older than the timeout into timeouts. */
 static void backlog_expire(struct worker *w, uint64_t now)
 {
@@ -52,8 +67,7 @@ static void backlog_expire(struct worker *w, uint64_t now)
     while ((head = backlog_peek(&w->backlog)) && head->t_intended_ns + w->cfg->timeout_ns <= now) {
         struct pending p;
         backlog_pop(&w->backlog, &p);
-        recorder_timeout(&w->rec, p.group, w->cfg->timeout_ns, p.t_intended_ns);
-        interval_done(cur_interval(w), p.group, ns_to_us(w->cfg->timeout_ns), true);
+        engine_record_lost(w, &p, ERR_TIMEOUT);
     }
 }
 
@@ -159,6 +173,40 @@ static void data_used_up(struct worker *w)
     w->rec.unsent += rest;
 }
 
+void engine_script_stop(struct worker *w)
+{
+    if (w->script_stopped) return;
+    w->script_stopped = true;
+    bool pre_advanced = !w->cfg->closed; /* the open model has taken its next arrival off the schedule */
+    if (!w->sched_done && uses_schedule(w->cfg)) {
+        uint64_t rest = (pre_advanced ? 1 : 0) + schedule_rest(&w->sched, &w->stop);
+        rest *= script_requests_per_call(w->cfg->script);
+        w->rec.scheduled += rest;
+        w->rec.unsent += rest;
+    }
+    w->sched_done = true;
+}
+
+/*
+ * --script: calls request() for arrival p (its bytes are kept under
+ * p->index until its outcome). True when p is ready to go, with the
+ * number of requests the bytes hold; false when request() failed: then
+ * that is p's outcome (script_error), counted here as scheduled.
+ */
+static bool script_arrival(struct worker *w, struct pending *p)
+{
+    uint32_t n = 1;
+    if (script_request(w->script, p->index, &n) < 0) {
+        w->rec.scheduled++;
+        recorder_failure(&w->rec, p->group, ERR_SCRIPT, p->t_intended_ns);
+        interval_done(cur_interval(w), p->group, -1, true);
+        return false;
+    }
+    p->nreq = (uint16_t)(n > UINT16_MAX ? UINT16_MAX : n);
+    w->rec.scheduled += n;
+    return true;
+}
+
 /*
  * Arrival p found BACKLOG_LIMIT requests already waiting for a connection:
  * the schedule is far ahead of what the pool or the server completes, and
@@ -167,8 +215,7 @@ static void data_used_up(struct worker *w)
  */
 static void backlog_overflow(struct worker *w, const struct pending *p)
 {
-    recorder_failure(&w->rec, p->group, ERR_BACKLOG_FULL, p->t_intended_ns);
-    interval_done(cur_interval(w), p->group, -1, true);
+    engine_record_lost(w, p, ERR_BACKLOG_FULL);
     if (!w->first_error[0])
         snprintf(w->first_error, sizeof(w->first_error),
                  "backlog_full: %zu requests per thread were waiting for a connection, later arrivals were never sent",
@@ -192,6 +239,10 @@ static void on_sched_timer(struct timer *t, uint64_t now)
 {
     struct worker *w = container_of(t, struct worker, sched_timer);
     while (!w->sched_done && w->next_due_ns <= now) {
+        if (w->script && script_thread_stopped(w->script)) {
+            engine_script_stop(w);
+            break;
+        }
         if (reqgen_exhausted(w->cfg->gen, w->next_index)) {
             data_used_up(w);
             break;
@@ -206,7 +257,12 @@ static void on_sched_timer(struct timer *t, uint64_t now)
         hist_record_clamped(&iv->send_lag, lag_us);
         if ((uint64_t)lag_us > iv->lag_max_us) iv->lag_max_us = (uint64_t)lag_us;
         if (lag_us > ns_to_us(w->cfg->max_lag_ns)) iv->late++; /* as validity_figures counts */
-        w->rec.scheduled++;
+        if (!w->script)
+            w->rec.scheduled++;
+        else if (!script_arrival(w, &p)) {
+            schedule_advance(w);
+            continue;
+        }
         if (!backlog_push(&w->backlog, &p)) backlog_overflow(w, &p);
         schedule_advance(w);
     }
@@ -304,8 +360,26 @@ static bool closed_request(struct worker *w, struct conn *c, struct pending *p, 
         return false;
     }
     p->group = reqgen_group(w->cfg->gen, p->index);
-    w->rec.scheduled++;
-    return true;
+    if (!w->script) {
+        w->rec.scheduled++;
+        return true;
+    }
+    if (script_arrival(w, p) && !script_thread_stopped(w->script)) {
+        w->script_fails = 0;
+        return true;
+    }
+    /* A request() that fails every time would spin here: after 64 in a row this worker stops. */
+    if (script_thread_stopped(w->script) || ++w->script_fails >= 64) {
+        if (!script_thread_stopped(w->script) && !w->first_error[0])
+            snprintf(w->first_error, sizeof(w->first_error), "request() failed 64 times in a row: the worker stopped");
+        if (p->nreq) { /* thread:stop() in request(): this one is never sent */
+            w->rec.unsent += pending_nreq(p);
+            script_forget(w->script, p->index);
+        }
+        engine_script_stop(w);
+        return false;
+    }
+    return closed_request(w, c, p, now);
 }
 
 /*
@@ -366,6 +440,7 @@ void engine_closed_next(struct worker *w, struct conn *c)
         }
         if (atomic_load_explicit(&w->stop, memory_order_relaxed)) return;
         uint64_t now = clock_now_ns();
+        int64_t delay;
         if (!holding) {
             struct pending p;
             if (!c && w->pool.nfree == 0) return; /* no slot: the arrival stays for the next one */
@@ -383,6 +458,10 @@ void engine_closed_next(struct worker *w, struct conn *c)
         } else if (w->cfg->rate > 0 && s->req.t_intended_ns > now) {
             c->state = CONN_PACING;
             timer_arm(&w->loop, &c->timer, s->req.t_intended_ns);
+        } else if (w->cfg->script_delay && (delay = script_delay_ns(w->script)) > 0) {
+            /* wrk's delay(): this connection waits before it sends (its latency counts from the send). */
+            c->state = CONN_PACING;
+            timer_arm(&w->loop, &c->timer, now + (uint64_t)delay);
         } else {
             conn_send(c);
         }
@@ -431,6 +510,17 @@ int worker_init(struct worker *w, const struct run_config *cfg, uint32_t id, uin
     w->proto = cfg->http_mode == HTTP_2C ? &h2_proto : &http1_proto;
     w->start_ns = start_ns;
     w->end_ns = start_ns + cfg->duration_ns;
+    w->url = &cfg->url;
+    w->script = script_thread_of(cfg->script, id);
+    socklen_t alen;
+    const struct sockaddr_storage *addr = script_thread_addr(w->script, &alen);
+    if (addr) {
+        /* setup() chose this thread's address (thread.addr): same Host and path, another peer. */
+        w->url_own = cfg->url;
+        memcpy(&w->url_own.addr, addr, sizeof(*addr));
+        w->url_own.addr_len = alen;
+        w->url = &w->url_own;
+    }
     w->hard_end_ns = w->end_ns + cfg->timeout_ns + 2 * NS_PER_S;
     int rc = loop_init(&w->loop, cfg->spin_ns);
     if (rc < 0) return rc;
@@ -484,7 +574,7 @@ int worker_init(struct worker *w, const struct run_config *cfg, uint32_t id, uin
 static bool worker_finished(const struct worker *w)
 {
     if (!w->sched_done || w->backlog.len != 0 || w->pool.nbusy != 0) return false;
-    return w->cfg->closed || w->data_exhausted || clock_now_ns() >= w->end_ns;
+    return w->cfg->closed || w->data_exhausted || w->script_stopped || clock_now_ns() >= w->end_ns;
 }
 
 /* Ends the run of w: what is still pending gets its outcome, sockets close. */
@@ -493,21 +583,23 @@ static void worker_finish(struct worker *w)
     bool interrupted = atomic_load(&w->stop);
     struct pending p;
     while (backlog_pop(&w->backlog, &p)) {
-        if (interrupted)
-            w->rec.unsent++;
-        else
-            recorder_timeout(&w->rec, p.group, w->cfg->timeout_ns, p.t_intended_ns);
+        for (uint32_t k = 0; k < pending_nreq(&p); k++)
+            if (interrupted)
+                w->rec.unsent++;
+            else
+                recorder_timeout(&w->rec, p.group, w->cfg->timeout_ns, p.t_intended_ns);
     }
     for (uint32_t i = 0; i < w->pool.cap; i++) {
         struct conn *c = &w->pool.conns[i];
         while (c->nstreams) {
             const struct pending *q = &conn_stream(c, 0)->req;
-            if (c->state == CONN_PACING || c->state == CONN_BACKOFF)
-                w->rec.unsent++;
-            else if (interrupted)
-                recorder_failure(&w->rec, q->group, ERR_INTERRUPTED, q->t_intended_ns);
-            else
-                recorder_timeout(&w->rec, q->group, w->cfg->timeout_ns, q->t_intended_ns);
+            for (uint32_t k = 0; k < pending_nreq(q); k++)
+                if (c->state == CONN_PACING || c->state == CONN_BACKOFF)
+                    w->rec.unsent++;
+                else if (interrupted)
+                    recorder_failure(&w->rec, q->group, ERR_INTERRUPTED, q->t_intended_ns);
+                else
+                    recorder_timeout(&w->rec, q->group, w->cfg->timeout_ns, q->t_intended_ns);
             conn_drop_stream(c);
         }
         if (c->state == CONN_IDLE) w->pool.stats.idle++;
@@ -544,6 +636,7 @@ static void *worker_main(void *arg)
         loop_run_once(&w->loop, w->start_ns);
     /* CPU and run-queue time are counted from the common start, like wall time. */
     uint64_t cpu0 = clock_thread_cpu_ns(), wait0 = runq_wait_ns();
+    if (w->script) script_thread_bind(w->script, &w->rec);
     if (!w->cfg->closed) {
         schedule_advance(w);
         if (!w->sched_done) timer_arm(&w->loop, &w->sched_timer, w->next_due_ns);
@@ -574,6 +667,15 @@ static void *worker_main(void *arg)
     atomic_store_explicit(&w->seconds_published, w->cur_sec + 1, memory_order_release);
     atomic_store_explicit(&w->finished, true, memory_order_release);
     return NULL;
+}
+
+void worker_abandon(struct worker *w)
+{
+    atomic_store(&w->stop, true);
+    worker_finish(w);
+    w->interrupted = false;
+    atomic_store_explicit(&w->seconds_published, w->cur_sec + 1, memory_order_release);
+    atomic_store_explicit(&w->finished, true, memory_order_release);
 }
 
 int worker_start(struct worker *w)

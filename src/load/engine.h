@@ -70,8 +70,13 @@ struct worker {
     struct loop_io wake_io;
     atomic_bool stop;
     bool interrupted;
-    bool data_exhausted;   /* --pick once ran out of rows */
-    char first_error[256]; /* first TLS/connect failure, for the summary */
+    bool data_exhausted;          /* --pick once ran out of rows */
+    char first_error[256];        /* first TLS/connect failure, for the summary */
+    struct script_thread *script; /* --script: this worker's Lua state (NULL without) */
+    bool script_stopped;          /* thread:stop(): the rest of the share is unsent */
+    uint32_t script_fails;        /* closed model: request() failures in a row */
+    const struct url *url;        /* where connections go: cfg->url, or url_own with setup()'s thread.addr */
+    struct url url_own;
     int rc;
 };
 
@@ -90,6 +95,16 @@ static inline struct interval *cur_interval(struct worker *w)
  */
 void engine_pump(struct worker *w, uint64_t now);
 void engine_closed_next(struct worker *w, struct conn *c);
+/* The script called thread:stop(): this worker takes no more arrivals (open model: the rest are unsent). */
+void engine_script_stop(struct worker *w);
+/* Records n requests of pending p as failed with err (or timed out) and lets go of its script bytes. */
+void engine_record_lost(struct worker *w, const struct pending *p, enum salvo_err err);
+/*
+ * The watchdog gave up on w (stuck in Lua): the main thread gives every
+ * pending request of w its outcome as worker_finish would, and marks w
+ * finished. w's thread is never joined.
+ */
+void worker_abandon(struct worker *w);
 
 /*
  * The connection (off its pool list, or a free slot) that pending request

@@ -47,8 +47,19 @@ static bool http1_carry(struct conn *c, const char *data, size_t left)
  */
 static bool http1_complete(struct conn *c, bool leftover)
 {
-    bool close = conn_stream(c, 0)->resp.close;
-    conn_stream_done(c, conn_stream(c, 0)->resp.status);
+    struct stream *s = conn_stream(c, 0);
+    bool close = s->resp.close;
+    if (conn_stream_done(c, s->resp.status)) {
+        /* More of one script's pipelined requests are answered on this stream. */
+        if (close) {
+            conn_fail(c, ERR_EOF_EARLY); /* the server will not answer the rest */
+            return false;
+        }
+        http_resp_init(&s->resp, s->resp.head_request);
+        check_stream_reset(s);
+        s->t_first_ns = leftover ? clock_now_ns() : 0;
+        return true;
+    }
     if (leftover && c->nwritten == 0) {
         /* Bytes after the response, and no request of ours fully written for them. */
         conn_after_response(c, true, close ? BY_SERVER : BY_US);
@@ -88,7 +99,8 @@ static int http1_feed(struct conn *c, const char *data, size_t len)
             conn_fail(c, ERR_PARSE);
             return 1;
         }
-        if (c->w->cfg->nchecks && used > 0) check_stream_keep(c->w->cfg, s, data, (size_t)used);
+        if ((c->w->cfg->nchecks || c->w->cfg->keep_resp) && used > 0)
+            check_stream_keep(c->w->cfg, s, data, (size_t)used);
         data += used;
         len -= (size_t)used;
         if (s->resp.stop_after_head && !had_head && s->resp.head_done && !s->resp.done) {

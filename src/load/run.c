@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "core/clock.h"
+#include "load/script.h"
 #include "load/validity.h"
 #include "core/hist_codec.h"
 
@@ -134,6 +135,40 @@ static bool all_finished(struct worker *ws, uint32_t n)
     return true;
 }
 
+/*
+ * The script watchdog, once per wake-up of the main loop: a worker inside
+ * one call into Lua for longer than SCRIPT_HANG_NS ends the run (every
+ * worker is stopped). The hung worker gets a second to give up (the hook
+ * script_watch asked for raises an error in interpreted code); one still
+ * in Lua then (a compiled endless loop) is abandoned: its requests get
+ * their outcomes from here and its thread is never joined. Returns the
+ * abandoned worker's index or -1.
+ */
+static int watch_script(const struct run_config *cfg, struct run_result *r, struct worker *ws, uint32_t n,
+                        uint64_t *hang_ns)
+{
+    uint64_t now = clock_now_ns();
+    if (!r->script_hang[0]) {
+        int id = script_watch(cfg->script, now, SCRIPT_HANG_NS, r->script_hang, sizeof(r->script_hang));
+        if (id < 0) return -1;
+        *hang_ns = now;
+        for (uint32_t i = 0; i < n; i++)
+            worker_stop(&ws[i]);
+        return -1;
+    }
+    if (now - *hang_ns < NS_PER_S) return -1;
+    for (uint32_t i = 0; i < n; i++) {
+        struct script_thread *t = script_thread_of(cfg->script, i);
+        if (atomic_load(&ws[i].finished) || !script_thread_in_lua(t)) continue;
+        script_thread_abandon(t);
+        if (script_thread_in_lua(t)) { /* still in Lua after the flag: it parks if it ever returns */
+            worker_abandon(&ws[i]);
+            return (int)i;
+        }
+    }
+    return -1;
+}
+
 /* Waits up to wait_ns for SIGINT/SIGTERM; returns the signal that came, or 0. */
 static int wait_signal(const sigset_t *set, uint64_t wait_ns)
 {
@@ -227,6 +262,8 @@ static void collect(const struct run_config *cfg, struct run_result *r, struct w
         if (pct > r->cpu_pct_max) r->cpu_pct_max = pct;
         if (!r->first_error[0] && w->first_error[0])
             snprintf(r->first_error, sizeof(r->first_error), "%s", w->first_error);
+        const char *serr = script_thread_error(w->script);
+        if (!r->script_error[0] && serr && serr[0]) snprintf(r->script_error, sizeof(r->script_error), "%s", serr);
     }
     r->protocol = spoken(cfg, r);
     double send_phase = (double)(last_send - start_ns) / 1e9;
@@ -354,6 +391,8 @@ int run_execute(const struct run_config *cfg, const struct run_hooks *hooks, str
     interval_init(&tmp, cfg->gen->nnames);
     uint64_t next_sec = 0;
     bool stopping = started < cfg->threads;
+    int abandoned = -1;
+    uint64_t hang_ns = 0;
     for (uint32_t i = 0; stopping && i < started; i++)
         worker_stop(&ws[i]);
     while (!all_finished(ws, started)) {
@@ -375,11 +414,15 @@ int run_execute(const struct run_config *cfg, const struct run_hooks *hooks, str
                 worker_stop(&ws[i]);
         }
         merge_ready(r, ws, started, &next_sec, &tmp, cfg, hooks);
+        if (cfg->script && abandoned < 0) {
+            abandoned = watch_script(cfg, r, ws, started, &hang_ns);
+            if (r->script_hang[0]) stopping = true;
+        }
     }
     for (size_t i = 0; hooks && i < hooks->nchaos; i++)
         chaos_window_finish(&hooks->chaos[i]);
     for (uint32_t i = 0; i < started; i++)
-        worker_join(&ws[i]);
+        if ((int)i != abandoned) worker_join(&ws[i]);
     merge_ready(r, ws, started, &next_sec, &tmp, cfg, hooks);
     r->elapsed_s = (double)(clock_now_ns() - start_ns) / 1e9;
     kernel_counters_read(&r->kernel_after);
@@ -389,10 +432,10 @@ int run_execute(const struct run_config *cfg, const struct run_hooks *hooks, str
     r->interrupted |= r->stop_signal != 0; /* a signal in the last drained moment still asked to stop */
     for (uint32_t i = 0; i < started; i++) {
         if (ws[i].rc < 0 && rc == 0) rc = ws[i].rc;
-        worker_release(&ws[i]);
+        if ((int)i != abandoned) worker_release(&ws[i]);
     }
     interval_release(&tmp);
-    free(ws);
+    if (abandoned < 0) free(ws); /* the abandoned thread may still read its worker until the process exits */
     if (hooks) {
         r->chaos = hooks->chaos;
         r->nchaos = hooks->nchaos;

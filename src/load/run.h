@@ -99,8 +99,10 @@ struct run_result {
     char reasons[4][512];
     int nreasons;
     char first_error[256];
-    bool *hdr_kept;     /* per name: its per-second histograms are kept (run.c keep_second_hists) */
-    uint32_t nhdr_kept; /* at most RUN_HDR_NAMES */
+    char script_error[256]; /* --script: the first error of request()/response()/delay() */
+    char script_hang[300];  /* --script: the watchdog ended the run: "FILE:LINE: request() did not return ..." */
+    bool *hdr_kept;         /* per name: its per-second histograms are kept (run.c keep_second_hists) */
+    uint32_t nhdr_kept;     /* at most RUN_HDR_NAMES */
     struct {
         bool found;
         uint32_t t;

@@ -18,6 +18,7 @@
 #include "core/clock.h"
 #include "core/hist_codec.h"
 #include "core/version.h"
+#include "load/script.h"
 
 /* {min, mean, p50, ..., max, count} of a histogram in µs. */
 json_t *report_json_percentiles(const struct hist *h)
@@ -199,6 +200,15 @@ static json_t *checks_object(const struct run_config *cfg, const struct recorder
                             json_pack("{s:I,s:I,s:I}", "pass", (json_int_t)t->check_pass[i], "fail",
                                       (json_int_t)t->check_fail[i], "body_too_large",
                                       (json_int_t)t->check_too_large[i]));
+    /* Lua's check(name, cond) names follow the --check ones (load/script.h). */
+    for (uint32_t k = 0; k < script_check_count(cfg->script); k++) {
+        uint32_t i = cfg->nchecks + k;
+        if (i >= CHECK_MAX) break;
+        json_object_set_new(o, script_check_name(cfg->script, k),
+                            json_pack("{s:I,s:I,s:I}", "pass", (json_int_t)t->check_pass[i], "fail",
+                                      (json_int_t)t->check_fail[i], "body_too_large",
+                                      (json_int_t)t->check_too_large[i]));
+    }
     return o;
 }
 
@@ -436,6 +446,12 @@ json_t *report_json_build(const struct run_config *cfg, const struct run_result 
     }
     json_object_set_new(o, "connect_errors", cerr);
     json_object_set_new(o, "first_error", json_string(r->first_error));
+    if (cfg->script) {
+        json_t *sc = json_pack("{s:s}", "file", cfg->script_path ? cfg->script_path : "");
+        if (r->script_error[0]) json_object_set_new(sc, "first_error", json_string(r->script_error));
+        if (r->script_hang[0]) json_object_set_new(sc, "hung", json_string(r->script_hang));
+        json_object_set_new(o, "script", sc);
+    }
     json_t *hints = json_array();
     for (int i = 0; i < r->nhints; i++)
         json_array_append_new(hints, json_string(r->hints[i]));

@@ -1,0 +1,142 @@
+/*
+ * script.h — `salvo run --script FILE`: wrk's Lua script API, unchanged.
+ *
+ * A wrk script shapes each request (request()), reads each response
+ * (response()), and reports at the end (done()); see docs/scripting.md.
+ * As in wrk there is one LuaJIT state per worker thread, used only by that
+ * thread while the run goes on, and one more state where setup(thread)
+ * and done() run, used only by the main thread before and after the run.
+ * The states are made, loaded, set up and init()-ed by script_new on the
+ * main thread before any traffic, so a script that does not load or fails
+ * there is a usage error (exit 2) naming FILE:LINE.
+ *
+ * During the run a worker calls its own state only: script_request at an
+ * arrival's due time (the bytes are kept in its state until the request's
+ * outcome is final), script_bytes when a connection writes them,
+ * script_response on a complete response, script_delay in the closed
+ * model. An error in those fails that one request (script_error); the
+ * first message is kept. Each call into Lua is stamped, so a watchdog on
+ * the main thread (script_watch) sees a worker stuck in Lua.
+ *
+ * Shared between threads: only the names of the checks that Lua's
+ * check(name, cond) registers (a mutex, taken once per name and thread)
+ * and the stamps the watchdog reads (atomics).
+ */
+#ifndef SALVO_SCRIPT_H
+#define SALVO_SCRIPT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "http/url.h"
+#include "load/check.h"
+
+#define SCRIPT_HANG_NS (2ull * 1000000000ull) /* a call into Lua longer than this is a hung script */
+
+struct script;
+struct script_thread;
+struct recorder;
+
+/* What done() reports: the run's totals, length and completed requests per second. */
+struct script_figures {
+    const struct recorder *total;
+    double duration_s;
+    const uint64_t *done_per_second;
+    size_t nseconds;
+};
+
+/* What a script starts from: the run's URL and request options, its arguments. */
+struct script_spec {
+    const char *path;
+    const char *const *args; /* after `--` */
+    int nargs;
+    const struct url *url; /* resolved */
+    const char *method;    /* -m, or NULL */
+    const char *const *headers;
+    size_t nheaders;
+    const char *body; /* --body, or NULL */
+    size_t body_len;
+    uint32_t threads;
+    const struct check *checks; /* --check: a Lua check() of the same name shares its counters */
+    uint32_t nchecks;
+};
+
+/* The optional globals a script may define. */
+enum script_fn { SCRIPT_REQUEST, SCRIPT_RESPONSE, SCRIPT_DELAY, SCRIPT_DONE, SCRIPT_NFN };
+
+/*
+ * Makes the states, loads the script in each, runs setup(thread) and
+ * init(args) for every thread as wrk does, and probes request() once on
+ * thread 0 (as wrk does) to learn how many requests one call returns.
+ * Returns 0, or -EINVAL with one line in why: "FILE:LINE: error".
+ */
+int script_new(struct script **out, const struct script_spec *spec, char *why, size_t cap);
+/* Closes every state; NULL is fine. Never while a worker runs. */
+void script_free(struct script *s);
+
+/* True when the script defines fn (a global function). */
+bool script_defines(const struct script *s, enum script_fn fn);
+/* The number of requests the probe call of request() returned (1 without request()). */
+uint32_t script_requests_per_call(const struct script *s);
+/* Worker id's state. */
+struct script_thread *script_thread_of(struct script *s, uint32_t id);
+/* The address setup() gave thread.addr, or NULL (the URL's address). */
+const struct sockaddr_storage *script_thread_addr(const struct script_thread *t, socklen_t *len);
+/* The worker's recorder, where Lua's check() counts (on the worker's thread from now on). */
+void script_thread_bind(struct script_thread *t, struct recorder *rec);
+/* True once Lua called thread:stop() for this thread. */
+bool script_thread_stopped(const struct script_thread *t);
+/* The first error message of this thread's request()/response()/delay() calls ("" when none). */
+const char *script_thread_error(const struct script_thread *t);
+
+/* ---- on the worker's thread ---- */
+
+/*
+ * Calls request() for the arrival key (unique among the requests in
+ * flight) and keeps its bytes until script_forget; *nreq is how many
+ * requests they hold. Without request(), the bytes are wrk's default
+ * request, built once after init(). Returns 0, or -1 (the message is kept).
+ */
+int script_request(struct script_thread *t, uint64_t key, uint32_t *nreq);
+/* The bytes kept for key (valid until script_forget(key)). Returns 0 or -1 when none are kept. */
+int script_bytes(struct script_thread *t, uint64_t key, const char **bytes, size_t *len);
+/* key's outcome is final: its bytes may go. */
+void script_forget(struct script_thread *t, uint64_t key);
+/*
+ * Calls response(status, headers, body) on the complete response kept in
+ * raw[0..len) (heads and body as framed; chunked: decode the body).
+ * *check_failed: a Lua check() failed while it ran. Returns 0 or -1.
+ */
+int script_response(struct script_thread *t, int status, const char *raw, size_t len, bool chunked, bool *check_failed);
+/* Calls delay(): nanoseconds to wait before the next request, or -1 on an error. */
+int64_t script_delay_ns(struct script_thread *t);
+
+/* ---- on the main thread ---- */
+
+/*
+ * The watchdog: the id of a thread that has been inside one call into Lua
+ * for more than limit_ns at now, or -1. On a hit, why gets
+ * "FILE:LINE: request() did not return within 2 s" (the line Lua is on
+ * when a hook can tell, else where the function is defined) and the
+ * thread is asked to raise an error at its next Lua instruction (LuaJIT
+ * runs no hook inside a compiled loop, so this may never happen).
+ */
+int script_watch(struct script *s, uint64_t now, uint64_t limit_ns, char *why, size_t cap);
+/* True when thread id is still inside Lua (a hung call that did not give up). */
+bool script_thread_in_lua(const struct script_thread *t);
+/* Thread id is abandoned: if its call ever returns, the worker parks for good. */
+void script_thread_abandon(struct script_thread *t);
+
+/* Lua's check() names beyond the --check ones: index nchecks + k. */
+uint32_t script_check_count(const struct script *s);
+const char *script_check_name(const struct script *s, uint32_t k);
+
+/*
+ * Calls done(summary, latency, requests) with the run's figures in wrk's
+ * units (microseconds). Returns 0 (also without done()), or -1 with why.
+ */
+int script_done(struct script *s, const struct script_figures *r, char *why, size_t cap);
+
+#endif

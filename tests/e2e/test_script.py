@@ -1,0 +1,501 @@
+"""test_script.py — `salvo run --script`: wrk's Lua API, unchanged.
+
+Each compatibility test runs a script written to wrk's documented API (the
+kinds in wrk's scripts/ folder) under salvo and under Debian's wrk against
+the same recording server (below, Python, 127.0.0.1), and asserts that both
+sent the same paths, headers and bodies, and that done() printed what it
+should from salvo's figures. The bad-script tests check message, outcome and
+exit code of each way a script can go wrong.
+"""
+
+import os
+import shutil
+import socket
+import subprocess
+import threading
+import time
+
+from harness import (check, check_counts_add_up, free_port, log, main, make_temp_dir, remove_temp_dir,
+                     require_tool, run_salvo, test)
+
+WRK = shutil.which("wrk") or "/usr/bin/wrk"
+
+
+class Recorder:
+    """A keep-alive HTTP/1.1 server that records every request it reads
+    (method, path, headers, body) and answers in order, pipelining included.
+    /login answers with an X-Token header; every response carries a small body."""
+
+    def __init__(self):
+        self.port = free_port()
+        self.requests = []
+        self.lock = threading.Lock()
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", self.port))
+        self.sock.listen(256)
+        self.stopping = False
+        self.thread = threading.Thread(target=self._accept, daemon=True)
+        self.thread.start()
+
+    def _accept(self):
+        self.sock.settimeout(0.2)
+        while not self.stopping:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                continue
+            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+
+    def _serve(self, conn):
+        buf = b""
+        conn.settimeout(5)
+        try:
+            while not self.stopping:
+                while b"\r\n\r\n" not in buf:
+                    data = conn.recv(65536)
+                    if not data:
+                        return
+                    buf += data
+                head, buf = buf.split(b"\r\n\r\n", 1)
+                lines = head.decode("latin-1").split("\r\n")
+                method, path, _ = lines[0].split(" ", 2)
+                headers = {}
+                for line in lines[1:]:
+                    k, v = line.split(":", 1)
+                    headers[k.strip().lower()] = v.strip()
+                n = int(headers.get("content-length", "0") or 0)
+                while len(buf) < n:
+                    data = conn.recv(65536)
+                    if not data:
+                        return
+                    buf += data
+                body, buf = buf[:n], buf[n:]
+                with self.lock:
+                    self.requests.append((method, path, headers, body.decode("latin-1")))
+                extra = "X-Token: tok-%d\r\n" % len(self.requests) if path.startswith("/login") else ""
+                payload = b"hello " + path.encode()
+                conn.sendall(("HTTP/1.1 200 OK\r\n%sContent-Length: %d\r\n\r\n" % (extra, len(payload))).encode()
+                             + payload)
+        except (OSError, ValueError):
+            return
+        finally:
+            conn.close()
+
+    def take(self):
+        with self.lock:
+            out, self.requests = self.requests, []
+        return out
+
+    def stop(self):
+        self.stopping = True
+        self.sock.close()
+
+
+SERVER = None
+
+
+def setup():
+    global SERVER
+    SERVER = Recorder()
+
+
+def teardown():
+    if SERVER:
+        SERVER.stop()
+
+
+def write_script(d, name, text):
+    path = os.path.join(d, name)
+    with open(path, "w") as f:
+        f.write(text)
+    return path
+
+
+def run_wrk(script, url, args=(), duration="1s", threads=1, conns=2):
+    require_tool(WRK)
+    cmd = [WRK, "-t%d" % threads, "-c%d" % conns, "-d" + duration, "-s", script, url]
+    if args:
+        cmd += ["--"] + list(args)
+    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=30, text=True)
+    return p.returncode, p.stdout, p.stderr
+
+
+def salvo_script(script, url, extra=(), args=(), closed=True, rate=200, duration="1s", conns=2, threads=1):
+    cmd = ["run", url, "--script", script, "-d", duration, "-c", str(conns), "-t", str(threads), "--allow-invalid"]
+    cmd += ["--closed"] if closed else ["-r", str(rate)]
+    cmd += list(extra)
+    if args:
+        cmd += ["--"] + list(args)
+    return run_salvo(cmd, timeout=40)
+
+
+def both(script, path="/", args=(), **kw):
+    """Runs script under wrk then salvo; returns (wrk requests, wrk stdout, salvo result, salvo requests)."""
+    url = "http://127.0.0.1:%d%s" % (SERVER.port, path)
+    SERVER.take()
+    wrc, wout, werr = run_wrk(script, url, args, threads=kw.get("threads", 1))
+    check(wrc == 0, "wrk failed (%d): %s" % (wrc, werr))
+    wreq = SERVER.take()
+    res = salvo_script(script, url, args=args, **kw)
+    sreq = SERVER.take()
+    check(wreq and sreq, "no requests recorded (wrk %d, salvo %d)" % (len(wreq), len(sreq)))
+    return wreq, wout, res, sreq
+
+
+def shape(reqs, drop=("user-agent",)):
+    """The distinct (method, path, headers, body) a tool sent, headers without the ones that may differ."""
+    out = set()
+    for m, p, h, b in reqs:
+        out.add((m, p, tuple(sorted((k, v) for k, v in h.items() if k not in drop)), b))
+    return out
+
+
+def scripts_dir():
+    return make_temp_dir("salvo-script-")
+
+
+@test
+def post_body_same_as_wrk():
+    d = scripts_dir()
+    try:
+        s = write_script(d, "post.lua", 'wrk.method = "POST"\nwrk.body = "foo=bar&baz=quux"\n'
+                         'wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"\n')
+        wreq, _, (rc, data, _, err), sreq = both(s, "/form")
+        check(rc == 0, "salvo exit %d: %s" % (rc, err))
+        check(shape(wreq) == shape(sreq) and len(shape(sreq)) == 1,
+              "wrk sent %s, salvo %s" % (shape(wreq), shape(sreq)))
+        check_counts_add_up(data)
+    finally:
+        remove_temp_dir(d)
+
+
+@test
+def token_from_response_header():
+    d = scripts_dir()
+    try:
+        s = write_script(d, "auth.lua", """
+token = nil
+path = "/login"
+request = function()
+   return wrk.format("GET", path)
+end
+response = function(status, headers, body)
+   if not token and status == 200 then
+      token = headers["X-Token"]
+      path = "/resource"
+      wrk.headers["X-Token"] = token
+   end
+end
+""")
+        wreq, _, (rc, data, _, err), sreq = both(s)
+        check(rc == 0, "salvo exit %d: %s" % (rc, err))
+        for name, reqs in (("wrk", wreq), ("salvo", sreq)):
+            paths = {p for _, p, _, _ in reqs}
+            check(paths == {"/login", "/resource"}, "%s sent paths %s" % (name, sorted(paths)))
+            res = [h for _, p, h, _ in reqs if p == "/resource"]
+            check(all(h.get("x-token", "").startswith("tok-") for h in res),
+                  "%s: a /resource request without the token: %s" % (name, res[:3]))
+    finally:
+        remove_temp_dir(d)
+
+
+@test
+def counter_paths_like_wrk():
+    d = scripts_dir()
+    try:
+        s = write_script(d, "counter.lua", """
+counter = 0
+request = function()
+   path = "/c/" .. counter
+   counter = counter + 1
+   return wrk.format(nil, path)
+end
+""")
+        wreq, _, (rc, data, _, err), sreq = both(s)
+        check(rc == 0, "salvo exit %d: %s" % (rc, err))
+        for name, reqs in (("wrk", wreq), ("salvo", sreq)):
+            nums = sorted(int(p.split("/")[-1]) for _, p, _, _ in reqs)
+            # Both call request() once before the run to learn its shape (wrk's verify): 0 is never sent.
+            check(nums == list(range(1, len(nums) + 1)), "%s sent %s..%s (%d paths, not 1..n)"
+                  % (name, nums[:3], nums[-3:], len(nums)))
+        check(shape(wreq[:1]) == shape(sreq[:1]), "first requests differ: %s vs %s" % (wreq[:1], sreq[:1]))
+    finally:
+        remove_temp_dir(d)
+
+
+SETUP_LUA = """
+local counter = 1
+local threads = {}
+function setup(thread)
+   thread:set("id", counter)
+   table.insert(threads, thread)
+   counter = counter + 1
+end
+function init(args)
+   requests  = 0
+   responses = 0
+   print(string.format("thread %d created", id))
+end
+function request()
+   requests = requests + 1
+   return wrk.request()
+end
+function response(status, headers, body)
+   responses = responses + 1
+end
+function done(summary, latency, requests)
+   for index, thread in ipairs(threads) do
+      print(string.format("thread %d made %d requests and got %d responses",
+                          thread:get("id"), thread:get("requests"), thread:get("responses")))
+   end
+end
+"""
+
+
+@test
+def per_thread_ids_read_back_in_done():
+    d = scripts_dir()
+    try:
+        s = write_script(d, "setup.lua", SETUP_LUA)
+        wreq, wout, (rc, data, out, err), sreq = both(s, threads=2)
+        check(rc == 0, "salvo exit %d: %s" % (rc, err))
+        import re
+        for name, text in (("wrk", wout), ("salvo", out)):
+            check("thread 1 created" in text and "thread 2 created" in text, "%s printed: %s" % (name, text[:400]))
+        made = re.findall(r"thread (\d) made (\d+) requests and got (\d+) responses", out)
+        check(len(made) == 2, "salvo's done() printed %s" % out[-600:])
+        got = sum(int(m[2]) for m in made)
+        ok = data["requests"]["ok"] + data["requests"]["http_error"]
+        check(got == ok, "done() says %d responses, the JSON %d" % (got, ok))
+        check(all(int(m[1]) >= int(m[2]) for m in made), "more responses than requests: %s" % made)
+    finally:
+        remove_temp_dir(d)
+
+
+@test
+def report_in_done_uses_salvos_figures():
+    d = scripts_dir()
+    try:
+        s = write_script(d, "report.lua", """
+done = function(summary, latency, requests)
+   local e = summary.errors
+   io.write(string.format("REPORT %d %d %d %d %g %g %g %g\\n", summary.requests, summary.duration,
+            e.connect + e.read + e.write + e.status + e.timeout, summary.bytes,
+            latency:percentile(50), latency:percentile(99), latency.max, latency.mean))
+end
+""")
+        wreq, wout, (rc, data, out, err), sreq = both(s)
+        check(rc == 0, "salvo exit %d: %s" % (rc, err))
+        check("REPORT " in wout, "wrk printed no report: %s" % wout[-300:])
+        line = [l for l in out.splitlines() if l.startswith("REPORT ")]
+        check(line, "salvo printed no report: %s" % out[-300:])
+        f = line[0].split()[1:]
+        req = data["requests"]
+        check(int(f[0]) == req["ok"] + req["http_error"] + req["check_failed"], "summary.requests %s vs %s" % (f[0], req))
+        check(abs(int(f[1]) - data["duration_s"] * 1e6) <= 1e3, "summary.duration %s µs vs %s s" % (f[1], data["duration_s"]))
+        check(int(f[2]) == 0, "errors %s in a clean run" % f[2])
+        lat = data["latency_us"]
+        check(abs(float(f[4]) - lat["p50"]) <= max(1, 0.01 * lat["p50"]), "p50 %s vs JSON %s" % (f[4], lat["p50"]))
+        check(abs(float(f[5]) - lat["p99"]) <= max(1, 0.01 * lat["p99"]), "p99 %s vs JSON %s" % (f[5], lat["p99"]))
+        check(abs(float(f[6]) - lat["max"]) <= max(1, 0.01 * lat["max"]), "max %s vs JSON %s" % (f[6], lat["max"]))
+    finally:
+        remove_temp_dir(d)
+
+
+STOP_LUA = """
+local counter = 1
+function response()
+   if counter == 100 then
+      wrk.thread:stop()
+   end
+   counter = counter + 1
+end
+"""
+
+
+@test
+def thread_stop_closed_and_open():
+    d = scripts_dir()
+    try:
+        s = write_script(d, "stop.lua", STOP_LUA)
+        wreq, _, (rc, data, _, err), sreq = both(s)
+        check(rc == 0, "salvo exit %d: %s" % (rc, err))
+        ok = data["requests"]["ok"]
+        check(100 <= ok <= 102, "closed: %d responses after stop() at the 100th (2 connections)" % ok)
+        check(len(wreq) >= 100, "wrk sent %d" % len(wreq))
+        url = "http://127.0.0.1:%d/" % SERVER.port
+        rc, data, _, err = salvo_script(s, url, closed=False, rate=400, duration="2s")
+        check(rc == 0, "open: exit %d: %s" % (rc, err))
+        c = check_counts_add_up(data)
+        check(c["scheduled"] == 800 and 100 <= c["ok"] <= 110 and c["unsent"] >= 600,
+              "open: stop() at the 100th response: %s" % c)
+    finally:
+        remove_temp_dir(d)
+
+
+@test
+def address_chosen_in_setup():
+    d = scripts_dir()
+    try:
+        s = write_script(d, "addr.lua", """
+local addrs = nil
+function setup(thread)
+   if not addrs then
+      addrs = wrk.lookup(wrk.host, wrk.port or "http")
+      for i = #addrs, 1, -1 do
+         if not wrk.connect(addrs[i]) then
+            table.remove(addrs, i)
+         end
+      end
+   end
+   thread.addr = addrs[math.random(#addrs)]
+end
+function init(args)
+   print(string.format("thread addr: %s", tostring(wrk.thread.addr)))
+end
+""")
+        wreq, wout, (rc, data, out, err), sreq = both(s)
+        check(rc == 0, "salvo exit %d: %s" % (rc, err))
+        want = "thread addr: 127.0.0.1:%d" % SERVER.port
+        check(want in wout and want in out, "want %r: wrk %r, salvo %r" % (want, wout[:200], out[:200]))
+        check(shape(wreq) == shape(sreq), "wrk sent %s, salvo %s" % (shape(wreq), shape(sreq)))
+    finally:
+        remove_temp_dir(d)
+
+
+PIPE_LUA = """
+init = function(args)
+   local r = {}
+   r[1] = wrk.format(nil, "/p/1")
+   r[2] = wrk.format(nil, "/p/2")
+   r[3] = wrk.format(nil, "/p/3")
+   req = table.concat(r)
+end
+request = function()
+   return req
+end
+"""
+
+
+@test
+def pipelined_request_counts_each():
+    d = scripts_dir()
+    try:
+        s = write_script(d, "pipeline.lua", PIPE_LUA)
+        wreq, _, (rc, data, _, err), sreq = both(s)
+        check(rc == 0, "salvo exit %d: %s" % (rc, err))
+        check(shape(wreq) == shape(sreq) and len(shape(sreq)) == 3, "wrk %s, salvo %s" % (shape(wreq), shape(sreq)))
+        url = "http://127.0.0.1:%d/" % SERVER.port
+        SERVER.take()
+        rc, data, _, err = salvo_script(s, url, closed=False, rate=100, duration="1s")
+        got = SERVER.take()
+        c = check_counts_add_up(data)
+        check(rc == 0 and c["scheduled"] == 300 and c["ok"] == 300, "open, 100 arrivals of 3: exit %d %s" % (rc, c))
+        check(len(got) == 300 and [p for _, p, _, _ in got[:3]] == ["/p/1", "/p/2", "/p/3"],
+              "server saw %d requests, first %s" % (len(got), [p for _, p, _, _ in got[:3]]))
+    finally:
+        remove_temp_dir(d)
+
+
+@test
+def lua_check_counts_and_threshold():
+    d = scripts_dir()
+    try:
+        s = write_script(d, "check.lua", """
+n = 0
+function response(status, headers, body)
+   n = n + 1
+   check("every4", n % 4 ~= 0)
+   check("hello", body:find("hello") ~= nil)
+end
+""")
+        url = "http://127.0.0.1:%d/" % SERVER.port
+        rc, data, out, err = salvo_script(s, url, closed=False, rate=200, duration="1s",
+                                          extra=["--threshold", "checks{name=every4}.rate > 99%"])
+        c = check_counts_add_up(data)
+        ch = data["checks"]
+        check(ch["hello"]["fail"] == 0 and ch["hello"]["pass"] == 200, "hello: %s" % ch)
+        check(ch["every4"]["fail"] == 50 and c["check_failed"] == 50 and c["ok"] == 150, "every4: %s %s" % (ch, c))
+        check(rc == 99, "a failed checks threshold exits 99, got %d: %s" % (rc, err[-300:]))
+    finally:
+        remove_temp_dir(d)
+
+
+def bad(d, name, text, extra=(), closed=False, duration="1s"):
+    s = write_script(d, name, text)
+    url = "http://127.0.0.1:%d/" % SERVER.port
+    SERVER.take()
+    res = salvo_script(s, url, extra=extra, closed=closed, rate=100, duration=duration)
+    return res + (SERVER.take(),)
+
+
+@test
+def bad_scripts_before_traffic():
+    d = scripts_dir()
+    try:
+        cases = [
+            ("syntax.lua", "function request(\n  return\nend\n", "syntax.lua:2:"),
+            ("setup.lua", "function setup(t)\n  error('boom in setup')\nend\n", "setup.lua:2: boom in setup"),
+            ("init.lua", "function init(args)\n  error('boom in init')\nend\n", "init.lua:2: boom in init"),
+            ("number.lua", "function request() return 42 end\n", "request() returned number"),
+            ("delay.lua", "function delay() return 10 end\n", "delay()"),
+        ]
+        for name, text, want in cases:
+            rc, data, out, err, got = bad(d, name, text)
+            check(rc == 2 and want in err and not got and len(err.strip().splitlines()) == 1,
+                  "%s: exit %d, %d requests sent, stderr %r" % (name, rc, len(got), err))
+        rc, _, _, err, got = bad(d, "h2.lua", "wrk.path = '/'\n", extra=["--h2c"])
+        check(rc == 2 and "h2c" in err and not got, "--h2c: exit %d %r" % (rc, err))
+    finally:
+        remove_temp_dir(d)
+
+
+@test
+def bad_scripts_during_the_run():
+    d = scripts_dir()
+    try:
+        rc, data, out, err, got = bad(d, "req.lua", "n = 0\nfunction request()\n  n = n + 1\n"
+                                      "  if n % 2 == 0 then error('even failure') end\n  return wrk.format()\nend\n")
+        c = check_counts_add_up(data)
+        check(rc == 0 and data["errors"].get("script_error") == 50 and c["ok"] == 50,
+              "request() failing every 2nd call: exit %d %s %s" % (rc, c, data["errors"]))
+        check("req.lua:4: even failure" in data["script"]["first_error"], "first error %r" % data["script"])
+        rc, data, out, err, got = bad(d, "resp.lua", "n = 0\nfunction response(s, h, b)\n  n = n + 1\n"
+                                      "  if n % 2 == 0 then error('bad answer') end\nend\n")
+        c = check_counts_add_up(data)
+        check(rc == 0 and data["errors"].get("script_error") == 50 and c["ok"] == 50,
+              "response() failing every 2nd call: exit %d %s" % (rc, c))
+        for name, ret, want in (("num.lua", "42", "returned number"),
+                                ("junk.lua", "string.rep('x', 1000000)", "not an HTTP/1.1 request")):
+            rc, data, out, err, got = bad(d, name, "n = 0\nfunction request()\n  n = n + 1\n"
+                                          "  if n %% 2 == 0 then return %s end\n  return wrk.format()\nend\n" % ret)
+            c = check_counts_add_up(data)
+            check(rc == 0 and data["errors"].get("script_error") == 50 and want in data["script"]["first_error"],
+                  "%s: exit %d %s %s" % (name, rc, c, data.get("script")))
+        rc, data, out, err, got = bad(d, "done.lua", "function done(s, l, r)\n  error('no report')\nend\n")
+        check(rc == 1 and data is not None and data["requests"]["ok"] == 100 and "done.lua:2: no report" in err,
+              "done() failing: exit %d, stderr %r" % (rc, err[-300:]))
+    finally:
+        remove_temp_dir(d)
+
+
+@test
+def endless_loop_ends_the_run():
+    d = scripts_dir()
+    try:
+        t0 = time.monotonic()
+        rc, data, out, err, got = bad(d, "loop.lua", "n = 0\nfunction request()\n  n = n + 1\n"
+                                      "  if n > 50 then\n    while true do end\n  end\n  return wrk.format()\nend\n",
+                                      duration="20s")
+        took = time.monotonic() - t0
+        c = check_counts_add_up(data)
+        check(rc == 1 and "loop.lua:" in data["script"].get("hung", "") and took < 15,
+              "endless loop: exit %d after %.1f s, %s, stderr %r" % (rc, took, data.get("script"), err[-300:]))
+        check(c["ok"] >= 40, "the responses before the hang are kept: %s" % c)
+    finally:
+        remove_temp_dir(d)
+
+
+if __name__ == "__main__":
+    main(setup=setup, teardown=teardown)
