@@ -260,33 +260,13 @@ int conn_render(struct conn *c, struct stream *s, bool *head)
     return reqgen_render(gen, s->req.index, s->wbuf, gen->max_len, &s->wbytes, &s->wlen, head);
 }
 
-/*
- * --script with response(): calls it on s's kept response. True when it
- * raised an error (the request's outcome is then script_error).
- */
-static bool script_judge(struct worker *w, struct stream *s, int status, bool *check_failed)
-{
-    bool failed = script_response(w->script, status, s->kept, s->kept_len, s->resp.chunked, check_failed) < 0;
-    if (!w->cfg->nchecks) {
-        /* check_stream_judge resets the kept bytes otherwise. */
-        if (s->kept_cap > CHECK_KEEP_REUSE) {
-            free(s->kept);
-            s->kept = NULL;
-            s->kept_cap = 0;
-        }
-        check_stream_reset(s);
-    }
-    if (script_thread_stopped(w->script)) engine_script_stop(w);
-    return failed;
-}
-
 bool conn_stream_done(struct conn *c, int status)
 {
     struct worker *w = c->w;
     uint64_t now = clock_now_ns();
     struct stream *s = conn_stream(c, 0);
     bool check_failed = false;
-    bool script_failed = w->cfg->script_response && script_judge(w, s, status, &check_failed);
+    bool script_failed = w->cfg->script_response && engine_script_response(w, s, status, &check_failed);
     if (w->cfg->nchecks) check_failed |= check_stream_judge(w->cfg, &w->rec, s, status);
     if (script_failed) {
         recorder_failure(&w->rec, s->req.group, ERR_SCRIPT, s->req.t_intended_ns);

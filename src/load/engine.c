@@ -46,20 +46,6 @@ static void note_wait(struct worker *w, const struct pending *p, uint64_t now)
     w->pool.stats.wait_ns += now - p->t_ready_ns;
 }
 
-void engine_record_lost(struct worker *w, const struct pending *p, enum salvo_err err)
-{
-    for (uint32_t i = 0; i < pending_nreq(p); i++) {
-        if (err == ERR_TIMEOUT) {
-            recorder_timeout(&w->rec, p->group, w->cfg->timeout_ns, p->t_intended_ns);
-            interval_done(cur_interval(w), p->group, ns_to_us(w->cfg->timeout_ns), true);
-        } else {
-            recorder_failure(&w->rec, p->group, err, p->t_intended_ns);
-            interval_done(cur_interval(w), p->group, -1, true);
-        }
-    }
-    if (w->script) script_forget(w->script, p->index);
-}
-
 /* Turns backlog entries older than the timeout into timeouts. */
 static void backlog_expire(struct worker *w, uint64_t now)
 {
@@ -108,55 +94,6 @@ void engine_pump(struct worker *w, uint64_t now)
         timer_disarm(&w->loop, &w->backlog_timer);
 }
 
-/* True when arrivals come off a schedule: the open model, or the closed one paced by --rate. */
-static bool uses_schedule(const struct run_config *cfg)
-{
-    return !cfg->closed || cfg->rate > 0;
-}
-
-/* True when the share has an arrival m steps after its next one (constant arrivals only). */
-static bool share_has(const struct schedule *s, uint64_t m)
-{
-    struct schedule probe = *s;
-    uint64_t due, index;
-    if (m > (UINT64_MAX - s->next_index) / s->stride) return false;
-    probe.next_index = s->next_index + m * s->stride;
-    return schedule_next(&probe, &due, &index);
-}
-
-/*
- * How many arrivals s has left, consuming them. With constant arrivals
- * (u_i = i) an arrival exists exactly for the indices below a bound, and a
- * copy of the schedule moved to any later index of the share says whether
- * that one exists; so galloping and bisecting find the count in O(log n)
- * probes even for billions of arrivals. Poisson draws must be summed in
- * index order, so those arrivals are stepped through (~20 ns each per
- * thread), checking *stop now and then: after Ctrl-C, arrivals not yet
- * due are not scheduled (docs/measurement.md).
- */
-static uint64_t schedule_rest(struct schedule *s, atomic_bool *stop)
-{
-    uint64_t due, index, lo = 0, hi = 1;
-    if (s->arrival == ARRIVAL_POISSON) {
-        uint64_t n = 0;
-        while (schedule_next(s, &due, &index))
-            if ((++n & 0xffff) == 0 && atomic_load_explicit(stop, memory_order_relaxed)) break;
-        return n;
-    }
-    if (s->done || !share_has(s, 0)) return 0;
-    while (hi < UINT64_MAX / 2 && share_has(s, hi))
-        lo = hi, hi *= 2; /* has(lo), !has(hi) */
-    while (hi - lo > 1) {
-        uint64_t mid = lo + (hi - lo) / 2;
-        if (share_has(s, mid))
-            lo = mid;
-        else
-            hi = mid;
-    }
-    s->done = true;
-    return hi;
-}
-
 /*
  * --pick once has used every row by the arrival at hand: the run ends for
  * this worker. With a schedule, that arrival and the rest of this worker's
@@ -167,44 +104,10 @@ static void data_used_up(struct worker *w)
 {
     w->data_exhausted = true;
     w->sched_done = true;
-    if (!uses_schedule(w->cfg)) return;
+    if (!engine_uses_schedule(w->cfg)) return;
     uint64_t rest = 1 + schedule_rest(&w->sched, &w->stop);
     w->rec.scheduled += rest;
     w->rec.unsent += rest;
-}
-
-void engine_script_stop(struct worker *w)
-{
-    if (w->script_stopped) return;
-    w->script_stopped = true;
-    bool pre_advanced = !w->cfg->closed; /* the open model has taken its next arrival off the schedule */
-    if (!w->sched_done && uses_schedule(w->cfg)) {
-        uint64_t rest = (pre_advanced ? 1 : 0) + schedule_rest(&w->sched, &w->stop);
-        rest *= script_requests_per_call(w->cfg->script);
-        w->rec.scheduled += rest;
-        w->rec.unsent += rest;
-    }
-    w->sched_done = true;
-}
-
-/*
- * --script: calls request() for arrival p (its bytes are kept under
- * p->index until its outcome). True when p is ready to go, with the
- * number of requests the bytes hold; false when request() failed: then
- * that is p's outcome (script_error), counted here as scheduled.
- */
-static bool script_arrival(struct worker *w, struct pending *p)
-{
-    uint32_t n = 1;
-    if (script_request(w->script, p->index, &n) < 0) {
-        w->rec.scheduled++;
-        recorder_failure(&w->rec, p->group, ERR_SCRIPT, p->t_intended_ns);
-        interval_done(cur_interval(w), p->group, -1, true);
-        return false;
-    }
-    p->nreq = (uint16_t)(n > UINT16_MAX ? UINT16_MAX : n);
-    w->rec.scheduled += n;
-    return true;
 }
 
 /*
@@ -259,7 +162,7 @@ static void on_sched_timer(struct timer *t, uint64_t now)
         if (lag_us > ns_to_us(w->cfg->max_lag_ns)) iv->late++; /* as validity_figures counts */
         if (!w->script)
             w->rec.scheduled++;
-        else if (!script_arrival(w, &p)) {
+        else if (!engine_script_arrival(w, &p)) {
             schedule_advance(w);
             continue;
         }
@@ -364,7 +267,7 @@ static bool closed_request(struct worker *w, struct conn *c, struct pending *p, 
         w->rec.scheduled++;
         return true;
     }
-    if (script_arrival(w, p) && !script_thread_stopped(w->script)) {
+    if (engine_script_arrival(w, p) && !script_thread_stopped(w->script)) {
         w->script_fails = 0;
         return true;
     }
@@ -525,7 +428,7 @@ int worker_init(struct worker *w, const struct run_config *cfg, uint32_t id, uin
     int rc = loop_init(&w->loop, cfg->spin_ns);
     if (rc < 0) return rc;
     if (cfg->spin_auto) loop_spin_auto(&w->loop, cfg->spin_budget > 0 ? cfg->spin_budget : RUN_SPIN_BUDGET);
-    if (uses_schedule(cfg)) {
+    if (engine_uses_schedule(cfg)) {
         struct schedule_cfg sc = {.arrival = cfg->arrival,
                                   .rate = cfg->rate,
                                   .duration_ns = cfg->duration_ns,

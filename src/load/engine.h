@@ -86,6 +86,26 @@ static inline struct interval *cur_interval(struct worker *w)
     return &w->slots[w->cur_sec % WORKER_SLOTS];
 }
 
+/* True when arrivals come off a schedule: the open model, or the closed one paced by --rate. */
+static inline bool engine_uses_schedule(const struct run_config *cfg)
+{
+    return !cfg->closed || cfg->rate > 0;
+}
+
+/*
+ * --script (engine_script.c): calls request() for arrival p (its bytes
+ * are kept under p->index until its outcome). True when p is ready to go,
+ * with the number of requests the bytes hold; false when request() failed:
+ * then that is p's outcome (script_error), counted as scheduled.
+ */
+bool engine_script_arrival(struct worker *w, struct pending *p);
+/*
+ * --script with response() (engine_script.c): calls it on stream s's kept
+ * response. True when it raised an error (the request's outcome is then
+ * script_error); *check_failed when a check() in it failed.
+ */
+bool engine_script_response(struct worker *w, struct stream *s, int status, bool *check_failed);
+
 /*
  * The engine's side of the hand-back, called by the connection state
  * machine when a request ended: the open model hands the backlog to

@@ -340,3 +340,46 @@ int schedule_parse_stages(const char *spec, struct stage *out, size_t max, size_
     *n = count;
     return 0;
 }
+
+/* True when the share has an arrival m steps after its next one (constant arrivals only). */
+static bool share_has(const struct schedule *s, uint64_t m)
+{
+    struct schedule probe = *s;
+    uint64_t due, index;
+    if (m > (UINT64_MAX - s->next_index) / s->stride) return false;
+    probe.next_index = s->next_index + m * s->stride;
+    return schedule_next(&probe, &due, &index);
+}
+
+/*
+ * How many arrivals s has left, consuming them. With constant arrivals
+ * (u_i = i) an arrival exists exactly for the indices below a bound, and a
+ * copy of the schedule moved to any later index of the share says whether
+ * that one exists; so galloping and bisecting find the count in O(log n)
+ * probes even for billions of arrivals. Poisson draws must be summed in
+ * index order, so those arrivals are stepped through (~20 ns each per
+ * thread), checking *stop now and then: after Ctrl-C, arrivals not yet
+ * due are not scheduled (docs/measurement.md).
+ */
+uint64_t schedule_rest(struct schedule *s, atomic_bool *stop)
+{
+    uint64_t due, index, lo = 0, hi = 1;
+    if (s->arrival == ARRIVAL_POISSON) {
+        uint64_t n = 0;
+        while (schedule_next(s, &due, &index))
+            if ((++n & 0xffff) == 0 && atomic_load_explicit(stop, memory_order_relaxed)) break;
+        return n;
+    }
+    if (s->done || !share_has(s, 0)) return 0;
+    while (hi < UINT64_MAX / 2 && share_has(s, hi))
+        lo = hi, hi *= 2; /* has(lo), !has(hi) */
+    while (hi - lo > 1) {
+        uint64_t mid = lo + (hi - lo) / 2;
+        if (share_has(s, mid))
+            lo = mid;
+        else
+            hi = mid;
+    }
+    s->done = true;
+    return hi;
+}

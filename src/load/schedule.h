@@ -39,6 +39,7 @@
 #ifndef SALVO_SCHEDULE_H
 #define SALVO_SCHEDULE_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -116,6 +117,12 @@ int schedule_init(struct schedule *s, const struct schedule_cfg *cfg);
  * not allocate or make system calls.
  */
 bool schedule_next(struct schedule *s, uint64_t *due_ns, uint64_t *index);
+/*
+ * How many arrivals s has left, consuming them (O(log n) probes for
+ * constant arrivals; Poisson ones are stepped through, giving up when
+ * *stop is set).
+ */
+uint64_t schedule_rest(struct schedule *s, atomic_bool *stop);
 
 /* The run length D in ns (the sum of the stage durations with stages). */
 uint64_t schedule_duration_ns(const struct schedule_cfg *cfg);
