@@ -234,7 +234,7 @@ void script_thread_bind(struct script_thread *t, struct recorder *rec)
     pthread_once(&hang_once, install_hang_handler);
     t->rec = rec;
     t->worker = pthread_self();
-    t->bound = true;
+    atomic_store_explicit(&t->bound, true, memory_order_release);
 }
 
 int script_watch(struct script *s, uint64_t now, uint64_t limit_ns, char *why, size_t cap)
@@ -243,7 +243,8 @@ int script_watch(struct script *s, uint64_t now, uint64_t limit_ns, char *why, s
     for (uint32_t i = 0; s && i < s->nthreads; i++) {
         struct script_thread *t = &s->threads[i];
         uint64_t since = atomic_load_explicit(&t->lua_since_ns, memory_order_acquire);
-        if (!since || now < since || now - since <= limit_ns || !t->bound) continue;
+        if (!since || now < since || now - since <= limit_ns || !atomic_load_explicit(&t->bound, memory_order_acquire))
+            continue;
         int fn = atomic_load(&t->calling);
         if (fn < 0 || fn >= SCRIPT_NFN) fn = 0;
         if (!atomic_exchange(&t->hang, true)) pthread_kill(t->worker, HANG_SIGNAL);

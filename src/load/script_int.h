@@ -36,13 +36,13 @@ struct script_thread {
     int last_ref;                 /* registry slot anchoring last_bytes */
     struct sockaddr_storage addr; /* thread.addr, when setup() gave one */
     socklen_t addr_len;
-    bool stopped;         /* thread:stop() */
-    struct recorder *rec; /* the worker's, for check() */
-    int checks_ref;       /* table: check name -> counter index */
-    bool check_failed;    /* a check() failed during the current response() */
-    char error[256];      /* the first error of a per-request call */
-    pthread_t worker;     /* the worker's thread, for the watchdog's signal */
-    bool bound;
+    bool stopped;                  /* thread:stop() */
+    struct recorder *rec;          /* the worker's, for check() */
+    int checks_ref;                /* table: check name -> counter index */
+    bool check_failed;             /* a check() failed during the current response() */
+    char error[256];               /* the first error of a per-request call */
+    pthread_t worker;              /* the worker's thread, for the watchdog's signal */
+    atomic_bool bound;             /* worker and rec are set (release): the watchdog may signal it */
     _Atomic uint64_t lua_since_ns; /* when the current call into Lua began; 0: not in Lua */
     _Atomic int calling;           /* the enum script_fn being called */
     atomic_bool abandoned;         /* the watchdog gave up on it: park if the call returns */

@@ -422,6 +422,21 @@ end
         remove_temp_dir(d)
 
 
+@test
+def delay_paces_the_closed_model():
+    d = scripts_dir()
+    try:
+        s = write_script(d, "delay.lua", "function delay()\n   return 50\nend\n")
+        url = "http://127.0.0.1:%d/" % SERVER.port
+        rc, data, _, err = salvo_script(s, url, conns=1, duration="1s")
+        c = check_counts_add_up(data)
+        # One connection waiting 50 ms before each request: about 20 in 1 s, latency from the send.
+        check(rc == 0 and 10 <= c["ok"] <= 21, "delay() 50 ms on 1 connection for 1 s: exit %d %s" % (rc, c))
+        check(data["latency_us"]["p50"] < 40000, "the delay is not latency: p50 %s µs" % data["latency_us"]["p50"])
+    finally:
+        remove_temp_dir(d)
+
+
 def bad(d, name, text, extra=(), closed=False, duration="1s"):
     s = write_script(d, name, text)
     url = "http://127.0.0.1:%d/" % SERVER.port
