@@ -35,11 +35,8 @@ int run_script_check(struct run_config *cfg, const struct run_args *a)
     if (a->targets_path || a->data_path)
         return usage_error("--script '%s' makes the requests: drop --%s", a->script_path,
                            a->targets_path ? "targets" : "data");
-    if (cfg->http_mode == HTTP_2 || cfg->http_mode == HTTP_2C)
-        return usage_error("--script sends the HTTP/1.1 bytes request() returns, and salvo does not translate them "
-                           "to HTTP/2 yet: drop --%s",
-                           cfg->http_mode == HTTP_2 ? "http2" : "h2c");
-    cfg->http_mode = HTTP_1; /* https: ALPN offers http/1.1 only */
+    /* With --h2c/--http2 the request bytes become h2 headers (h2.c); otherwise HTTP/1.1, also over https. */
+    if (cfg->http_mode == HTTP_AUTO) cfg->http_mode = HTTP_1;
     return -1;
 }
 
@@ -72,6 +69,12 @@ int run_script_load(struct run_config *cfg, struct run_args *a)
         return usage_error("'%s' defines delay(), a closed-model idea (wait after a response before the next "
                            "request): the open model sends each arrival at its time; add --closed, or drop delay()",
                            a->script_path);
+    bool h2 = cfg->http_mode == HTTP_2 || cfg->http_mode == HTTP_2C;
+    if (h2 && script_requests_per_call(cfg->script) > 1)
+        return usage_error("'%s': request() returns %u requests at once, which HTTP/1.1 pipelines; over HTTP/2 "
+                           "(--%s) each call must return one request",
+                           a->script_path, script_requests_per_call(cfg->script),
+                           cfg->http_mode == HTTP_2 ? "http2" : "h2c");
     if (cfg->script_response) cfg->check_body = true;
     cfg->keep_resp = cfg->nchecks > 0 || cfg->script_response;
     return -1;

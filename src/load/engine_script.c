@@ -43,7 +43,14 @@ void engine_script_stop(struct worker *w)
 bool engine_script_arrival(struct worker *w, struct pending *p)
 {
     uint32_t n = 1;
-    if (script_request(w->script, p->index, &n) < 0) {
+    bool h2 = w->cfg->http_mode == HTTP_2 || w->cfg->http_mode == HTTP_2C;
+    int rc = script_request(w->script, p->index, &n);
+    if (rc == 0 && n > 1 && h2) {
+        script_forget(w->script, p->index);
+        script_thread_fail(w->script, "request() returned several requests: over HTTP/2 each call must return one");
+        rc = -1;
+    }
+    if (rc < 0) {
         w->rec.scheduled++;
         recorder_failure(&w->rec, p->group, ERR_SCRIPT, p->t_intended_ns);
         interval_done(cur_interval(w), p->group, -1, true);

@@ -102,6 +102,8 @@ const char *script_thread_error(const struct script_thread *t);
 int script_request(struct script_thread *t, uint64_t key, uint32_t *nreq);
 /* The bytes kept for key (valid until script_forget(key)). Returns 0 or -1 when none are kept. */
 int script_bytes(struct script_thread *t, uint64_t key, const char **bytes, size_t *len);
+/* Keeps msg as this thread's first error, after "FILE:LINE: " of request() (a request the caller refused). */
+void script_thread_fail(struct script_thread *t, const char *msg);
 /* key's outcome is final: its bytes may go. */
 void script_forget(struct script_thread *t, uint64_t key);
 /*

@@ -55,6 +55,13 @@ void script_keep_error(struct script_thread *t, const char *what)
     if (!what) lua_pop(t->L, 1);
 }
 
+void script_thread_fail(struct script_thread *t, const char *msg)
+{
+    char line[256];
+    snprintf(line, sizeof(line), "%s: %s", t->where[SCRIPT_REQUEST], msg);
+    script_keep_error(t, line);
+}
+
 int script_request(struct script_thread *t, uint64_t key, uint32_t *nreq)
 {
     if (t->static_bytes) {

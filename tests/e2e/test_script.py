@@ -15,7 +15,7 @@ import subprocess
 import threading
 import time
 
-from harness import (check, check_counts_add_up, free_port, log, main, make_temp_dir, remove_temp_dir,
+from harness import (Nginx, check, check_counts_add_up, free_port, log, main, make_temp_dir, remove_temp_dir,
                      require_tool, run_salvo, test)
 
 WRK = shutil.which("wrk") or "/usr/bin/wrk"
@@ -460,8 +460,9 @@ def bad_scripts_before_traffic():
             rc, data, out, err, got = bad(d, name, text)
             check(rc == 2 and want in err and not got and len(err.strip().splitlines()) == 1,
                   "%s: exit %d, %d requests sent, stderr %r" % (name, rc, len(got), err))
-        rc, _, _, err, got = bad(d, "h2.lua", "wrk.path = '/'\n", extra=["--h2c"])
-        check(rc == 2 and "h2c" in err and not got, "--h2c: exit %d %r" % (rc, err))
+        rc, _, _, err, got = bad(d, "h2.lua", PIPE_LUA, extra=["--h2c"])
+        check(rc == 2 and "each call must return one request" in err and not got,
+              "pipelined request() with --h2c: exit %d %r" % (rc, err))
     finally:
         remove_temp_dir(d)
 
@@ -508,6 +509,38 @@ def endless_loop_ends_the_run():
         check(rc == 1 and "loop.lua:" in data["script"].get("hung", "") and took < 15,
               "endless loop: exit %d after %.1f s, %s, stderr %r" % (rc, took, data.get("script"), err[-300:]))
         check(c["ok"] >= 40, "the responses before the hang are kept: %s" % c)
+    finally:
+        remove_temp_dir(d)
+
+
+@test
+def script_over_h2c():
+    """The request bytes become h2 headers; response() reads h2 answers as it reads HTTP/1.1 ones."""
+    d = scripts_dir()
+    try:
+        s = write_script(d, "h2.lua", """
+path = "/first"
+request = function()
+   return wrk.format("POST", path, nil, "a=1")
+end
+response = function(status, headers, body)
+   check("ctype", headers["content-type"] == "text/plain")
+   check("body", body == "hello\\n" and status == 200)
+   path = "/after"
+   wrk.headers["X-Token"] = "t-1"
+end
+""")
+        with Nginx(http2=True, log_format="$request_method $uri $server_protocol $http_x_token") as ng:
+            rc, data, out, err = salvo_script(s, ng.url, extra=["--h2c"], closed=False, rate=100, duration="1s")
+            with open(ng.access_log) as f:
+                lines = [l.split() for l in f if l.strip()]
+        c = check_counts_add_up(data)
+        ch = data.get("checks", {})
+        check(rc == 0 and c["ok"] == 100 and data.get("protocol") == "h2c", "exit %d %s %s" % (rc, c, data.get("protocol")))
+        check(ch.get("ctype", {}).get("pass") == 100 and ch.get("body", {}).get("pass") == 100, "checks %s" % ch)
+        check(all(l[0] == "POST" and l[2] == "HTTP/2.0" for l in lines), "nginx saw %s" % lines[:3])
+        after = [l for l in lines if l[1] == "/after"]
+        check(after and all(l[3] == "t-1" for l in after), "token not sent over h2: %s" % lines[:5])
     finally:
         remove_temp_dir(d)
 
