@@ -75,7 +75,17 @@ int run_script_load(struct run_config *cfg, struct run_args *a)
                            "(--%s) each call must return one request",
                            a->script_path, script_requests_per_call(cfg->script),
                            cfg->http_mode == HTTP_2 ? "http2" : "h2c");
-    if (cfg->script_response) cfg->check_body = true;
-    cfg->keep_resp = cfg->nchecks > 0 || cfg->script_response;
+    cfg->script_sessions = script_defines(cfg->script, SCRIPT_SESSION);
+    if (cfg->script_sessions && cfg->closed)
+        return usage_error("'%s' defines session(): sessions arrive on a schedule (the open model); drop --closed and "
+                           "give -r (sessions per second)",
+                           a->script_path);
+    if (cfg->script_sessions && (script_defines(cfg->script, SCRIPT_REQUEST) || cfg->script_response))
+        return usage_error("'%s' defines session() and %s(): a session makes its own requests and reads its own "
+                           "responses; keep one of the two",
+                           a->script_path, cfg->script_response ? "response" : "request");
+    if (cfg->script_sessions) cfg->script_response = false;
+    if (cfg->script_response || cfg->script_sessions) cfg->check_body = true;
+    cfg->keep_resp = cfg->nchecks > 0 || cfg->script_response || cfg->script_sessions;
     return -1;
 }

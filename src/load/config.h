@@ -74,6 +74,7 @@ struct run_config {
     const char *script_path;
     bool script_response; /* the script defines response() */
     bool script_delay;    /* the script defines delay() (closed model only) */
+    bool script_sessions; /* the script defines session(): each arrival is a session (open model) */
     size_t max_body;      /* --max-body */
     size_t body_budget;   /* --body-budget: kept bodies of all workers together (body_budget.h) */
     const char *json_path;

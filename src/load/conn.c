@@ -267,7 +267,16 @@ bool conn_stream_done(struct conn *c, int status)
     struct stream *s = conn_stream(c, 0);
     bool check_failed = false;
     bool script_failed = w->cfg->script_response && engine_script_response(w, s, status, &check_failed);
-    if (w->cfg->nchecks) check_failed |= check_stream_judge(w->cfg, &w->rec, s, status);
+    bool step = w->cfg->script_sessions && script_is_step(s->req.index);
+    if (step) {
+        /* The session reads this response now; its next step goes to the backlog. */
+        struct stream copy = *s;
+        engine_session_answered(w, &copy, status, script_failed);
+    }
+    if (w->cfg->nchecks)
+        check_failed |= check_stream_judge(w->cfg, &w->rec, s, status);
+    else if (step)
+        check_stream_reset(s);
     if (script_failed) {
         recorder_failure(&w->rec, s->req.group, ERR_SCRIPT, s->req.t_intended_ns);
         interval_done(cur_interval(w), s->req.group, -1, true);

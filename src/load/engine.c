@@ -160,6 +160,11 @@ static void on_sched_timer(struct timer *t, uint64_t now)
         hist_record_clamped(&iv->send_lag, lag_us);
         if ((uint64_t)lag_us > iv->lag_max_us) iv->lag_max_us = (uint64_t)lag_us;
         if (lag_us > ns_to_us(w->cfg->max_lag_ns)) iv->late++; /* as validity_figures counts */
+        if (w->cfg->script_sessions) {
+            engine_session_arrival(w, &p);
+            schedule_advance(w);
+            continue;
+        }
         if (!w->script)
             w->rec.scheduled++;
         else if (!engine_script_arrival(w, &p)) {
@@ -396,6 +401,12 @@ static void on_wake(struct loop_io *io, uint32_t events)
     if (read(io->fd, &v, sizeof(v)) < 0) return;
 }
 
+/* A session added a step to the backlog. */
+static void on_session_kick(struct timer *t, uint64_t now)
+{
+    engine_pump(container_of(t, struct worker, session_kick), now);
+}
+
 /* end_timer: nothing to do but wake the loop, which then sees worker_finished. */
 static void on_end_timer(struct timer *t, uint64_t now)
 {
@@ -461,6 +472,8 @@ int worker_init(struct worker *w, const struct run_config *cfg, uint32_t id, uin
     timer_init(&w->second_timer, on_second_timer);
     timer_init(&w->end_timer, on_end_timer);
     timer_init(&w->ramp_timer, on_ramp_timer);
+    timer_init(&w->session_kick, on_session_kick);
+    hist_init(&w->session_us, HIST_STD_LOWEST, HIST_STD_HIGHEST, HIST_STD_SIGFIG);
     w->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (w->wake_fd < 0) return -errno;
     w->wake_io = (struct loop_io){.fd = w->wake_fd, .on_event = on_wake};
@@ -476,7 +489,7 @@ int worker_init(struct worker *w, const struct run_config *cfg, uint32_t id, uin
  */
 static bool worker_finished(const struct worker *w)
 {
-    if (!w->sched_done || w->backlog.len != 0 || w->pool.nbusy != 0) return false;
+    if (!w->sched_done || w->backlog.len != 0 || w->pool.nbusy != 0 || w->sessions_live != 0) return false;
     return w->cfg->closed || w->data_exhausted || w->script_stopped || clock_now_ns() >= w->end_ns;
 }
 
@@ -508,6 +521,7 @@ static void worker_finish(struct worker *w)
         if (c->state == CONN_IDLE) w->pool.stats.idle++;
         if (c->state != CONN_FREE) pool_close(&w->pool, c, BY_US, true);
     }
+    engine_session_finish(w);
     w->interrupted = interrupted;
     w->pool.stats.backlog_max = w->backlog.max_len;
     w->rec.body_waits = w->budget.waits;
@@ -606,6 +620,7 @@ void worker_release(struct worker *w)
     free(w->scratch);
     backlog_release(&w->backlog);
     recorder_release(&w->rec);
+    hist_release(&w->session_us);
     for (int i = 0; i < WORKER_SLOTS; i++)
         interval_release(&w->slots[i]);
     if (w->wake_fd >= 0) close(w->wake_fd);

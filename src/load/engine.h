@@ -70,12 +70,19 @@ struct worker {
     struct loop_io wake_io;
     atomic_bool stop;
     bool interrupted;
-    bool data_exhausted;          /* --pick once ran out of rows */
-    char first_error[256];        /* first TLS/connect failure, for the summary */
-    struct script_thread *script; /* --script: this worker's Lua state (NULL without) */
-    bool script_stopped;          /* thread:stop(): the rest of the share is unsent */
-    uint32_t script_fails;        /* closed model: request() failures in a row */
-    const struct url *url;        /* where connections go: cfg->url, or url_own with setup()'s thread.addr */
+    bool data_exhausted;               /* --pick once ran out of rows */
+    char first_error[256];             /* first TLS/connect failure, for the summary */
+    struct script_thread *script;      /* --script: this worker's Lua state (NULL without) */
+    bool script_stopped;               /* thread:stop(): the rest of the share is unsent */
+    uint32_t script_fails;             /* closed model: request() failures in a row */
+    const struct url *url;             /* where connections go: cfg->url, or url_own with setup()'s thread.addr */
+    struct session_rec *sessions_head; /* session(): the running sessions (engine_session.c) */
+    uint32_t sessions_live;
+    struct session_counts {
+        uint64_t scheduled, completed, failed, timeout, unsent;
+    } sessions;
+    struct hist session_us;    /* completed sessions, from their scheduled start */
+    struct timer session_kick; /* a step was added to the backlog: pump */
     struct url url_own;
     int rc;
 };
@@ -105,6 +112,15 @@ bool engine_script_arrival(struct worker *w, struct pending *p);
  * script_error); *check_failed when a check() in it failed.
  */
 bool engine_script_response(struct worker *w, struct stream *s, int status, bool *check_failed);
+
+/* engine_session.c: arrival p starts a session (session() is defined). */
+void engine_session_arrival(struct worker *w, const struct pending *p);
+/* A session step's response is complete (failed: response-side script error): resume its session. */
+void engine_session_answered(struct worker *w, struct stream *s, int status, bool failed);
+/* A session step ended without a response: resume its session with the error. */
+void engine_session_lost(struct worker *w, const struct pending *p, enum salvo_err err);
+/* The worker ends: sessions still running count as timeout. */
+void engine_session_finish(struct worker *w);
 
 /*
  * The engine's side of the hand-back, called by the connection state

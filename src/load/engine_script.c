@@ -24,6 +24,7 @@ void engine_record_lost(struct worker *w, const struct pending *p, enum salvo_er
         }
     }
     if (w->script) script_forget(w->script, p->index);
+    if (w->cfg->script_sessions && script_is_step(p->index)) engine_session_lost(w, p, err);
 }
 
 void engine_script_stop(struct worker *w)

@@ -262,6 +262,12 @@ static void collect(const struct run_config *cfg, struct run_result *r, struct w
         if (pct > r->cpu_pct_max) r->cpu_pct_max = pct;
         if (!r->first_error[0] && w->first_error[0])
             snprintf(r->first_error, sizeof(r->first_error), "%s", w->first_error);
+        r->sessions.scheduled += w->sessions.scheduled;
+        r->sessions.completed += w->sessions.completed;
+        r->sessions.failed += w->sessions.failed;
+        r->sessions.timeout += w->sessions.timeout;
+        r->sessions.unsent += w->sessions.unsent;
+        hist_add(&r->session_us, &w->session_us);
         const char *serr = script_thread_error(w->script);
         if (!r->script_error[0] && serr && serr[0]) snprintf(r->script_error, sizeof(r->script_error), "%s", serr);
     }
@@ -359,6 +365,8 @@ int run_execute(const struct run_config *cfg, const struct run_hooks *hooks, str
     memset(r, 0, sizeof(*r));
     recorder_init(&r->total, cfg->gen->nnames);
     recorder_windows(&r->total, 0, cfg->chaos_spans, cfg->nchaos_spans);
+    hist_init(&r->session_us, HIST_STD_LOWEST, HIST_STD_HIGHEST, HIST_STD_SIGFIG);
+    r->has_sessions = cfg->script_sessions;
     r->nthreads = cfg->threads;
     r->cpu_pct = calloc(cfg->threads, sizeof(double));
     struct worker *ws = calloc(cfg->threads, sizeof(*ws));
@@ -449,6 +457,7 @@ void run_result_release(struct run_result *r)
 {
     if (!r) return;
     recorder_release(&r->total);
+    hist_release(&r->session_us);
     for (size_t i = 0; i < r->nrows; i++) {
         struct timeline_row *row = &r->timeline[i];
         free(row->hdr_latency);

@@ -100,7 +100,10 @@ struct run_result {
     int nreasons;
     char first_error[256];
     char script_error[256]; /* --script: the first error of request()/response()/delay() */
-    char script_hang[300];  /* --script: the watchdog ended the run: "FILE:LINE: request() did not return ..." */
+    char script_hang[300];
+    bool has_sessions; /* session(): the arrivals were sessions */
+    struct session_counts sessions;
+    struct hist session_us; /* --script: the watchdog ended the run: "FILE:LINE: request() did not return ..." */
     bool *hdr_kept;         /* per name: its per-second histograms are kept (run.c keep_second_hists) */
     uint32_t nhdr_kept;     /* at most RUN_HDR_NAMES */
     struct {

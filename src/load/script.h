@@ -64,7 +64,7 @@ struct script_spec {
 };
 
 /* The optional globals a script may define. */
-enum script_fn { SCRIPT_REQUEST, SCRIPT_RESPONSE, SCRIPT_DELAY, SCRIPT_DONE, SCRIPT_NFN };
+enum script_fn { SCRIPT_REQUEST, SCRIPT_RESPONSE, SCRIPT_DELAY, SCRIPT_DONE, SCRIPT_SESSION, SCRIPT_NFN };
 
 /*
  * Makes the states, loads the script in each, runs setup(thread) and
@@ -114,6 +114,31 @@ void script_forget(struct script_thread *t, uint64_t key);
 int script_response(struct script_thread *t, int status, const char *raw, size_t len, bool chunked, bool *check_failed);
 /* Calls delay(): nanoseconds to wait before the next request, or -1 on an error. */
 int64_t script_delay_ns(struct script_thread *t);
+
+/* ---- sessions (script_session.c), on the worker's thread ---- */
+
+/* What a session wants next. */
+struct script_step {
+    enum { SCRIPT_SESSION_STEP, SCRIPT_SESSION_SLEEP, SCRIPT_SESSION_DONE, SCRIPT_SESSION_ERROR } what;
+    uint64_t session;  /* its arrival key */
+    uint64_t step;     /* STEP: the key its request's bytes are kept under (script_bytes) */
+    uint64_t sleep_ns; /* SLEEP: how long */
+    void *user;        /* what script_session_start was given for this session */
+};
+
+/* Starts session() for arrival key: runs it to its first step, sleep or end. Returns 0 or -1. */
+int script_session_start(struct script_thread *t, uint64_t key, void *user, struct script_step *out);
+/*
+ * The step's outcome is known: resumes its session with the response
+ * (raw as kept, like script_response) or, with err, a table of status 0
+ * and that error. Its bytes are forgotten. Returns 0 or -1.
+ */
+int script_session_resume(struct script_thread *t, uint64_t step, int status, const char *raw, size_t len, bool chunked,
+                          const char *err, struct script_step *out);
+/* A session's sleep is over: resumes it. */
+int script_session_wake(struct script_thread *t, uint64_t key, struct script_step *out);
+/* True when key is a session step's (not an arrival's). */
+bool script_is_step(uint64_t key);
 
 /* ---- on the main thread ---- */
 

@@ -112,7 +112,7 @@ int script_request(struct script_thread *t, uint64_t key, uint32_t *nreq)
 
 int script_bytes(struct script_thread *t, uint64_t key, const char **bytes, size_t *len)
 {
-    if (t->static_bytes) {
+    if (t->static_bytes && !script_is_step(key)) {
         *bytes = t->static_bytes;
         *len = t->static_len;
         return 0;
@@ -132,7 +132,7 @@ int script_bytes(struct script_thread *t, uint64_t key, const char **bytes, size
 
 void script_forget(struct script_thread *t, uint64_t key)
 {
-    if (t->static_bytes) return;
+    if (t->static_bytes && !script_is_step(key)) return;
     lua_State *L = t->L;
     lua_rawgeti(L, LUA_REGISTRYINDEX, t->pending_ref);
     lua_pushnumber(L, (lua_Number)key);
@@ -166,19 +166,24 @@ static void push_headers(lua_State *L, const char *h, size_t len)
     }
 }
 
-int script_response(struct script_thread *t, int status, const char *raw, size_t len, bool chunked, bool *check_failed)
+void script_push_response(lua_State *L, int status, const char *raw, size_t len, bool chunked)
 {
-    lua_State *L = t->L;
     struct check_view v = {.status = status, .raw = raw ? raw : "", .len = raw ? len : 0, .chunked = chunked};
     const char *head, *body;
     size_t head_len, body_len;
     char *owned;
     check_view_parts(&v, &head, &head_len, &body, &body_len, &owned);
-    lua_rawgeti(L, LUA_REGISTRYINDEX, t->fn_ref[SCRIPT_RESPONSE]);
-    lua_pushinteger(L, status);
     push_headers(L, head, head_len);
     lua_pushlstring(L, body, body_len);
     free(owned);
+}
+
+int script_response(struct script_thread *t, int status, const char *raw, size_t len, bool chunked, bool *check_failed)
+{
+    lua_State *L = t->L;
+    lua_rawgeti(L, LUA_REGISTRYINDEX, t->fn_ref[SCRIPT_RESPONSE]);
+    lua_pushinteger(L, status);
+    script_push_response(L, status, raw, len, chunked);
     t->check_failed = false;
     int rc = script_call(t, SCRIPT_RESPONSE, 3, 0);
     *check_failed = t->check_failed;
@@ -246,7 +251,7 @@ void script_thread_bind(struct script_thread *t, struct recorder *rec)
 
 int script_watch(struct script *s, uint64_t now, uint64_t limit_ns, char *why, size_t cap)
 {
-    static const char *const names[SCRIPT_NFN] = {"request", "response", "delay", "done"};
+    static const char *const names[SCRIPT_NFN] = {"request", "response", "delay", "done", "session"};
     for (uint32_t i = 0; s && i < s->nthreads; i++) {
         struct script_thread *t = &s->threads[i];
         uint64_t since = atomic_load_explicit(&t->lua_since_ns, memory_order_acquire);

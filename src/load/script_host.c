@@ -52,7 +52,7 @@ static const char prelude[] =
     "  wrk.request = function() return req end\n"
     "end\n";
 
-static const char *const fn_names[SCRIPT_NFN] = {"request", "response", "delay", "done"};
+static const char *const fn_names[SCRIPT_NFN] = {"request", "response", "delay", "done", "session"};
 
 /* Copies Lua's message (top of L's stack) into why, one line. */
 static int lua_fail(lua_State *L, const char *prefix, char *why, size_t cap)
@@ -114,6 +114,7 @@ static int new_state(lua_State **out, const struct script_spec *spec, struct scr
     luaL_openlibs(L);
     fill_wrk(L, spec);
     script_api_open(L, self);
+    script_session_open(L);
     if (luaL_loadbuffer(L, prelude, sizeof(prelude) - 1, "=wrk") || lua_pcall(L, 0, 0, 0))
         return lua_fail(L, "internal: ", why, cap);
     if (luaL_loadfile(L, spec->path) || lua_pcall(L, 0, 0, 0)) return lua_fail(L, "", why, cap);
@@ -225,6 +226,11 @@ static int thread_new(struct script *s, uint32_t i, const struct script_spec *sp
     t->checks_ref = luaL_ref(L, LUA_REGISTRYINDEX);
     lua_pushboolean(L, 0);
     t->last_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    lua_newtable(L);
+    t->sessions_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    lua_newtable(L);
+    t->steps_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    t->session_fn_ref = t->fn_ref[SCRIPT_SESSION];
     lua_getglobal(L, "request");
     bool dynamic = lua_isfunction(L, -1);
     lua_pop(L, 1);

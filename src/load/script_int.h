@@ -39,6 +39,10 @@ struct script_thread {
     bool stopped;                  /* thread:stop() */
     struct recorder *rec;          /* the worker's, for check() */
     int checks_ref;                /* table: check name -> counter index */
+    int sessions_ref;              /* table: arrival key -> its session's coroutine */
+    int steps_ref;                 /* table: step key -> arrival key of its session */
+    int session_fn_ref;            /* session(), when defined */
+    uint64_t steps;                /* step keys handed out */
     bool check_failed;             /* a check() failed during the current response() */
     char error[256];               /* the first error of a per-request call */
     pthread_t worker;              /* the worker's thread, for the watchdog's signal */
@@ -74,6 +78,11 @@ void script_api_push_thread(lua_State *L, struct script_thread *t);
 void script_api_push_stats(lua_State *L, const void *h);
 /* Copies the value at index idx of from onto to's stack (nil, booleans, numbers, strings, tables of those). */
 void script_api_copy(lua_State *from, int idx, lua_State *to, int depth);
+
+/* script_session.c: the session object's type. */
+void script_session_open(lua_State *L);
+/* script_call.c: pushes the headers table and the body string of a kept response. */
+void script_push_response(lua_State *L, int status, const char *raw, size_t len, bool chunked);
 
 /* script_call.c: calls a function on t's stack (nargs above it) with the watchdog's stamps; lua_pcall's result. */
 int script_call(struct script_thread *t, enum script_fn fn, int nargs, int nres);

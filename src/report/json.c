@@ -446,6 +446,14 @@ json_t *report_json_build(const struct run_config *cfg, const struct run_result 
     }
     json_object_set_new(o, "connect_errors", cerr);
     json_object_set_new(o, "first_error", json_string(r->first_error));
+    if (r->has_sessions) {
+        const struct session_counts *n = &r->sessions;
+        json_object_set_new(o, "sessions",
+                            json_pack("{s:I,s:I,s:I,s:I,s:I}", "scheduled", (json_int_t)n->scheduled, "completed",
+                                      (json_int_t)n->completed, "failed", (json_int_t)n->failed, "timeout",
+                                      (json_int_t)n->timeout, "unsent", (json_int_t)n->unsent));
+        json_object_set_new(o, "session_us", report_json_percentiles(&r->session_us));
+    }
     if (cfg->script) {
         json_t *sc = json_pack("{s:s}", "file", cfg->script_path ? cfg->script_path : "");
         if (r->script_error[0]) json_object_set_new(sc, "first_error", json_string(r->script_error));

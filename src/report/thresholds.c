@@ -28,6 +28,7 @@ struct trend_metric {
 static const struct trend_metric trend_metrics[] = {
     {"latency", "latency_us", false}, {"service_time", "service_time_us", true}, {"wait", "wait_us", true},
     {"ttfb", "ttfb_us", true},        {"connect", "connect_us", false},          {"send_lag", "send_lag_us", false},
+    {"session", "session_us", true}, /* session(): completed sessions, from their scheduled start */
 };
 
 /* The trend metric called metric, or NULL. */
@@ -190,7 +191,8 @@ static int parse_lhs(struct threshold *t, const char *s, size_t n, const char **
     memcpy(t->agg, dot + 1, strlen(dot + 1) + 1);
     if (!trend_key(t->metric) && strcmp(t->metric, "errors") && strcmp(t->metric, "requests") &&
         strcmp(t->metric, "rate") && strcmp(t->metric, "checks"))
-        return *why = "unknown metric (latency, service_time, wait, ttfb, connect, send_lag, errors, requests, rate, "
+        return *why = "unknown metric (latency, service_time, wait, ttfb, connect, send_lag, session, errors, "
+                      "requests, rate, "
                       "checks)",
                -EINVAL;
     if (t->name[0] && strcmp(t->metric, "latency") && strcmp(t->metric, "errors") && strcmp(t->metric, "requests") &&

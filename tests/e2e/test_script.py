@@ -29,6 +29,7 @@ class Recorder:
     def __init__(self):
         self.port = free_port()
         self.requests = []
+        self.tokens = set()  # issued by /login; /route answers 401 without one ("Authorization: Bearer TOKEN")
         self.lock = threading.Lock()
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -73,9 +74,16 @@ class Recorder:
                 body, buf = buf[:n], buf[n:]
                 with self.lock:
                     self.requests.append((method, path, headers, body.decode("latin-1")))
-                extra = "X-Token: tok-%d\r\n" % len(self.requests) if path.startswith("/login") else ""
+                    token = "tok-%d" % len(self.requests)
+                    if path.startswith("/login"):
+                        self.tokens.add(token)
+                    authorized = headers.get("authorization", "")[7:] in self.tokens
+                if path.startswith("/slow"):
+                    time.sleep(0.1)
+                extra = "X-Token: %s\r\n" % token if path.startswith("/login") else ""
+                status = "401 Unauthorized" if path.startswith("/route") and not authorized else "200 OK"
                 payload = b"hello " + path.encode()
-                conn.sendall(("HTTP/1.1 200 OK\r\n%sContent-Length: %d\r\n\r\n" % (extra, len(payload))).encode()
+                conn.sendall(("HTTP/1.1 %s\r\n%sContent-Length: %d\r\n\r\n" % (status, extra, len(payload))).encode()
                              + payload)
         except (OSError, ValueError):
             return
@@ -328,7 +336,8 @@ def thread_stop_closed_and_open():
         rc, data, _, err = salvo_script(s, url, closed=False, rate=400, duration="2s")
         check(rc == 0, "open: exit %d: %s" % (rc, err))
         c = check_counts_add_up(data)
-        check(c["scheduled"] == 800 and 100 <= c["ok"] <= 110 and c["unsent"] >= 600,
+        # Requests already in flight when the 100th answer came still finish (a slow machine has more of them).
+        check(c["scheduled"] == 800 and 100 <= c["ok"] <= 150 and c["unsent"] >= 500,
               "open: stop() at the 100th response: %s" % c)
     finally:
         remove_temp_dir(d)
@@ -541,6 +550,75 @@ end
         check(all(l[0] == "POST" and l[2] == "HTTP/2.0" for l in lines), "nginx saw %s" % lines[:3])
         after = [l for l in lines if l[1] == "/after"]
         check(after and all(l[3] == "t-1" for l in after), "token not sent over h2: %s" % lines[:5])
+    finally:
+        remove_temp_dir(d)
+
+
+SESSION_LUA = """
+function session(s)
+   local r = s:post("/login", "user=a", { ["Content-Type"] = "application/x-www-form-urlencoded" })
+   s:check("login", r.status == 200 and r.headers["X-Token"] ~= nil)
+   s:sleep(0.01)
+   local route = s:get("/route?from=1&to=2", { ["Authorization"] = "Bearer " .. tostring(r.headers["X-Token"]) })
+   s:check("routed", route.status == 200 and route.body:find("hello") ~= nil)
+end
+"""
+
+
+@test
+def sessions_login_then_route():
+    d = scripts_dir()
+    try:
+        s = write_script(d, "flow.lua", SESSION_LUA)
+        url = "http://127.0.0.1:%d/" % SERVER.port
+        SERVER.take()
+        rc, data, out, err = salvo_script(s, url, closed=False, rate=100, duration="1s",
+                                          extra=["--threshold", "session.p99 < 5s"])
+        got = SERVER.take()
+        c = check_counts_add_up(data)
+        ss = data.get("sessions", {})
+        check(rc == 0 and ss.get("scheduled") == 100 and ss.get("completed") == 100, "exit %d sessions %s %s %s"
+              % (rc, ss, c, data.get("script")))
+        check(c["scheduled"] == 200 and c["ok"] == 200 and c["http_error"] == 0, "two steps each, no 401: %s" % c)
+        routes = [h.get("authorization") for _, p, h, _ in got if p.startswith("/route")]
+        check(len(routes) == 100 and len(set(routes)) == 100, "each route request carries its own session's token: "
+              "%d routes, %d distinct tokens" % (len(routes), len(set(routes))))
+        su = data["session_us"]
+        check(su["count"] == 100 and su["p50"] >= 10000, "session_us includes the 10 ms think time: %s" % su)
+        check(data["thresholds"]["session.p99 < 5s"]["pass"], "threshold %s" % data["thresholds"])
+    finally:
+        remove_temp_dir(d)
+
+
+@test
+def session_us_counts_from_the_scheduled_start():
+    d = scripts_dir()
+    try:
+        s = write_script(d, "slow.lua", "function session(s)\n   s:get('/slow')\n   s:get('/fast')\nend\n")
+        url = "http://127.0.0.1:%d/" % SERVER.port
+        rc, data, out, err = salvo_script(s, url, closed=False, rate=20, duration="1s")
+        c = check_counts_add_up(data)
+        su, lat = data["session_us"], data["latency_us"]
+        # The first step takes 100 ms; the second is fast; the session holds both.
+        check(rc == 0 and data["sessions"]["completed"] == 20 and su["p50"] >= 100000 and su["p50"] < 400000,
+              "session_us %s (latency %s), exit %d" % (su, lat, rc))
+        check(lat["p50"] < su["p50"], "a step's latency is its own: %s vs session %s" % (lat["p50"], su["p50"]))
+    finally:
+        remove_temp_dir(d)
+
+
+@test
+def bad_sessions():
+    d = scripts_dir()
+    try:
+        rc, data, out, err, got = bad(d, "serr.lua", "function session(s)\n   s:get('/a')\n   error('lost')\nend\n")
+        c = check_counts_add_up(data)
+        ss = data["sessions"]
+        check(rc == 0 and ss["failed"] == 100 and ss["completed"] == 0 and c["ok"] == 100
+              and "serr.lua:3: lost" in data["script"]["first_error"], "session error: exit %d %s %s %s"
+              % (rc, ss, c, data["script"]))
+        rc, data, out, err, got = bad(d, "sclosed.lua", "function session(s) s:get('/') end\n", closed=True)
+        check(rc == 2 and "session()" in err and not got, "session with --closed: exit %d %r" % (rc, err))
     finally:
         remove_temp_dir(d)
 

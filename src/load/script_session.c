@@ -1,0 +1,263 @@
+/*
+ * script_session.c — salvo's own flow API: `session(s)`, one coroutine per
+ * arrival (see docs/scripting.md, "Sessions").
+ *
+ * A session is a Lua thread (coroutine) of the worker's state, anchored in
+ * a registry table under its arrival key with its scheduled start. Its
+ * steps (s:get, s:post, s:request) build HTTP/1.1 bytes with wrk.format,
+ * keep them under a step key (as request() bytes are kept) and yield; the
+ * engine sends them as a request whose intended time is when the session
+ * asked, and resumes the coroutine with the response table when the
+ * outcome is known. s:sleep(seconds) yields a think time. Nothing here
+ * touches the engine: script_session_start/resume say what the session
+ * wants next (a step, a sleep, or its end).
+ */
+#include "load/script_int.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/clock.h"
+#include "http/reqscan.h"
+
+#define SESSION_MT "salvo.session"
+#define STEP_BIT (1ull << 52) /* step keys: apart from arrival keys, and exact as Lua numbers (< 2^53) */
+
+/* Builds the bytes of a step with wrk.format(method, path, headers, body) and yields them. */
+static int yield_request(lua_State *L, const char *method, int url_idx, int headers_idx, int body_idx)
+{
+    size_t ulen;
+    const char *url = luaL_checklstring(L, url_idx, &ulen);
+    /* An absolute URL keeps only its path: a session talks to the run's host. */
+    const char *path = url;
+    if (!strncmp(url, "http://", 7) || !strncmp(url, "https://", 8)) {
+        const char *slash = strchr(url + (url[4] == 's' ? 8 : 7), '/');
+        path = slash ? slash : "/";
+    }
+    lua_getglobal(L, "wrk");
+    lua_getfield(L, -1, "format");
+    lua_pushstring(L, method);
+    lua_pushstring(L, path);
+    if (headers_idx && !lua_isnoneornil(L, headers_idx))
+        lua_pushvalue(L, headers_idx);
+    else
+        lua_newtable(L); /* per-step headers; wrk.format adds Host and Content-Length to this copy only */
+    if (body_idx && !lua_isnoneornil(L, body_idx))
+        lua_pushvalue(L, body_idx);
+    else
+        lua_pushnil(L);
+    lua_call(L, 4, 1);
+    lua_pushliteral(L, "request");
+    lua_insert(L, -2);
+    return lua_yield(L, 2);
+}
+
+static int s_get(lua_State *L)
+{
+    luaL_checktype(L, 1, LUA_TTABLE);
+    return yield_request(L, "GET", 2, 3, 0);
+}
+
+static int s_post(lua_State *L)
+{
+    luaL_checktype(L, 1, LUA_TTABLE);
+    return yield_request(L, "POST", 2, 4, 3);
+}
+
+static int s_request(lua_State *L)
+{
+    luaL_checktype(L, 1, LUA_TTABLE);
+    const char *method = luaL_checkstring(L, 2);
+    return yield_request(L, method, 3, 4, 5);
+}
+
+static int s_sleep(lua_State *L)
+{
+    luaL_checktype(L, 1, LUA_TTABLE);
+    double secs = luaL_checknumber(L, 2);
+    lua_pushliteral(L, "sleep");
+    lua_pushnumber(L, secs > 0 ? secs : 0);
+    return lua_yield(L, 2);
+}
+
+static int s_check(lua_State *L)
+{
+    luaL_checktype(L, 1, LUA_TTABLE);
+    lua_getglobal(L, "check");
+    lua_pushvalue(L, 2);
+    lua_pushvalue(L, 3);
+    lua_call(L, 2, 1);
+    return 1;
+}
+
+/* Interprets what a coroutine yielded or returned (rc from lua_resume) into *out. */
+static int session_outcome(struct script_thread *t, lua_State *co, int rc, uint64_t key, struct script_step *out)
+{
+    memset(out, 0, sizeof(*out));
+    out->session = key;
+    if (rc == 0) {
+        out->what = SCRIPT_SESSION_DONE;
+        return 0;
+    }
+    if (rc != LUA_YIELD) {
+        lua_xmove(co, t->L, 1);
+        script_keep_error(t, NULL);
+        out->what = SCRIPT_SESSION_ERROR;
+        return 0;
+    }
+    const char *kind = lua_tostring(co, -2);
+    if (kind && !strcmp(kind, "sleep")) {
+        out->what = SCRIPT_SESSION_SLEEP;
+        out->sleep_ns = (uint64_t)(lua_tonumber(co, -1) * 1e9);
+        lua_pop(co, 2);
+        return 0;
+    }
+    size_t len;
+    const char *bytes = lua_tolstring(co, -1, &len), *why;
+    char msg[256];
+    if (!bytes || reqscan_count(bytes, len, &why) != 1) {
+        snprintf(msg, sizeof(msg), "%s: a session step is not one HTTP/1.1 request: %s", t->where[SCRIPT_REQUEST],
+                 bytes ? why : "no bytes");
+        lua_pop(co, 2);
+        script_keep_error(t, msg);
+        out->what = SCRIPT_SESSION_ERROR;
+        return 0;
+    }
+    /* Keep the bytes under a new step key, and which session asked. */
+    uint64_t step = STEP_BIT | ++t->steps;
+    lua_State *L = t->L;
+    lua_xmove(co, L, 1);
+    lua_pop(co, 1);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, t->pending_ref);
+    lua_pushnumber(L, (lua_Number)step);
+    lua_pushvalue(L, -3);
+    lua_rawset(L, -3);
+    lua_pop(L, 2);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, t->steps_ref);
+    lua_pushnumber(L, (lua_Number)step);
+    lua_pushnumber(L, (lua_Number)key);
+    lua_rawset(L, -3);
+    lua_pop(L, 1);
+    out->what = SCRIPT_SESSION_STEP;
+    out->step = step;
+    return 0;
+}
+
+/* Resumes session key's coroutine with nargs values on its stack. */
+static int resume(struct script_thread *t, uint64_t key, int nargs_from_L, bool start, struct script_step *out)
+{
+    lua_State *L = t->L;
+    lua_rawgeti(L, LUA_REGISTRYINDEX, t->sessions_ref);
+    lua_pushnumber(L, (lua_Number)key);
+    lua_rawget(L, -2);
+    lua_State *co = NULL;
+    void *user = NULL;
+    if (lua_istable(L, -1)) {
+        lua_rawgeti(L, -1, 1);
+        co = lua_tothread(L, -1);
+        lua_rawgeti(L, -2, 2);
+        user = lua_touserdata(L, -1);
+        lua_pop(L, 2);
+    }
+    lua_pop(L, 2);
+    if (!co) {
+        lua_pop(L, nargs_from_L);
+        memset(out, 0, sizeof(*out));
+        out->what = SCRIPT_SESSION_ERROR;
+        return -1;
+    }
+    lua_xmove(L, co, nargs_from_L);
+    atomic_store_explicit(&t->calling, SCRIPT_REQUEST, memory_order_relaxed);
+    atomic_store_explicit(&t->lua_since_ns, clock_now_ns(), memory_order_release);
+    int rc = lua_resume(co, start ? nargs_from_L - 1 : nargs_from_L); /* a start moves the function too */
+    atomic_store_explicit(&t->lua_since_ns, 0, memory_order_release);
+    session_outcome(t, co, rc, key, out);
+    out->user = user;
+    if (out->what == SCRIPT_SESSION_DONE || out->what == SCRIPT_SESSION_ERROR) {
+        lua_rawgeti(L, LUA_REGISTRYINDEX, t->sessions_ref);
+        lua_pushnumber(L, (lua_Number)key);
+        lua_pushnil(L);
+        lua_rawset(L, -3);
+        lua_pop(L, 1);
+    }
+    return 0;
+}
+
+int script_session_start(struct script_thread *t, uint64_t key, void *user, struct script_step *out)
+{
+    lua_State *L = t->L;
+    lua_rawgeti(L, LUA_REGISTRYINDEX, t->sessions_ref);
+    lua_pushnumber(L, (lua_Number)key);
+    lua_createtable(L, 2, 0);
+    lua_State *co = lua_newthread(L);
+    lua_rawseti(L, -2, 1);
+    lua_pushlightuserdata(L, user);
+    lua_rawseti(L, -2, 2);
+    lua_rawset(L, -3);
+    lua_pop(L, 1);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, t->session_fn_ref);
+    lua_newtable(L);
+    luaL_getmetatable(L, SESSION_MT);
+    lua_setmetatable(L, -2);
+    (void)co;
+    return resume(t, key, 2, true, out) < 0 ? -1 : 0;
+}
+
+int script_session_resume(struct script_thread *t, uint64_t step, int status, const char *raw, size_t len, bool chunked,
+                          const char *err, struct script_step *out)
+{
+    lua_State *L = t->L;
+    lua_rawgeti(L, LUA_REGISTRYINDEX, t->steps_ref);
+    lua_pushnumber(L, (lua_Number)step);
+    lua_rawget(L, -2);
+    uint64_t key = (uint64_t)lua_tonumber(L, -1);
+    lua_pop(L, 1);
+    lua_pushnumber(L, (lua_Number)step);
+    lua_pushnil(L);
+    lua_rawset(L, -3);
+    lua_pop(L, 1);
+    script_forget(t, step);
+    /* The response table: status, headers, body (status 0 and error when there was no response). */
+    lua_newtable(L);
+    lua_pushinteger(L, status);
+    lua_setfield(L, -2, "status");
+    if (err) {
+        lua_pushstring(L, err);
+        lua_setfield(L, -2, "error");
+        lua_newtable(L);
+        lua_setfield(L, -2, "headers");
+        lua_pushliteral(L, "");
+        lua_setfield(L, -2, "body");
+    } else {
+        script_push_response(L, status, raw, len, chunked);
+        lua_setfield(L, -3, "body");
+        lua_setfield(L, -2, "headers");
+    }
+    return resume(t, key, 1, false, out);
+}
+
+int script_session_wake(struct script_thread *t, uint64_t key, struct script_step *out)
+{
+    return resume(t, key, 0, false, out);
+}
+
+bool script_is_step(uint64_t key)
+{
+    return (key & STEP_BIT) != 0;
+}
+
+void script_session_open(lua_State *L)
+{
+    static const luaL_Reg fns[] = {{"get", s_get},     {"post", s_post},   {"request", s_request},
+                                   {"sleep", s_sleep}, {"check", s_check}, {NULL, NULL}};
+    luaL_newmetatable(L, SESSION_MT);
+    lua_newtable(L);
+    for (const luaL_Reg *f = fns; f->name; f++) {
+        lua_pushcfunction(L, f->func);
+        lua_setfield(L, -2, f->name);
+    }
+    lua_setfield(L, -2, "__index");
+    lua_pop(L, 1);
+}
