@@ -115,7 +115,7 @@ static void hints_of(const struct run_config *cfg, struct run_result *r)
     if (cfg->closed)
         add_hint(r, "a closed loop's latency excludes the queueing users would see; run the open model (-r N)");
     /* Only when responses came back: a run that got none says nothing about caches. */
-    if (cfg->gen && reqgen_is_static(cfg->gen) && t->scheduled > 1 && t->ok + t->http_error > 0)
+    if (cfg->gen && !cfg->script && reqgen_is_static(cfg->gen) && t->scheduled > 1 && t->ok + t->http_error > 0)
         add_hint(r,
                  "every request was identical: a cache may have answered them all; feed varied requests with --data");
     char steal[256];

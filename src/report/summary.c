@@ -439,6 +439,24 @@ static void print_checks(FILE *out, const json_t *r)
     }
 }
 
+/* --script: the sessions line and the script's first error (only for runs that have them). */
+static void print_script(FILE *out, const json_t *r)
+{
+    const json_t *s = get(r, "sessions"), *sc = get(r, "script");
+    if (s) {
+        char p50[32], p99[32];
+        const json_t *su = get(r, "session_us");
+        fprintf(out, "sessions    %.0f scheduled: %.0f completed, %.0f failed, %.0f timeout, %.0f unsent",
+                num(s, "scheduled"), num(s, "completed"), num(s, "failed"), num(s, "timeout"), num(s, "unsent"));
+        if (num(su, "count") > 0)
+            fprintf(out, "; session p50 %s, p99 %s (from the scheduled start)",
+                    report_fmt_us(p50, sizeof p50, num(su, "p50")), report_fmt_us(p99, sizeof p99, num(su, "p99")));
+        fputc('\n', out);
+    }
+    const char *e = json_string_value(json_object_get(sc, "first_error"));
+    if (e && *e) fprintf(out, "script      first error: %s\n", e);
+}
+
 /* Rates, pool and generator. */
 static void print_health(FILE *out, const json_t *r)
 {
@@ -569,6 +587,7 @@ void summary_print(FILE *out, const json_t *result, unsigned flags)
     print_outcomes(out, result);
     print_checks(out, result);
     print_body_budget(out, result);
+    print_script(out, result);
     print_health(out, result);
     print_kernel(out, result);
     print_findings(out, result);
