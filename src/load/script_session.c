@@ -36,15 +36,38 @@ static int yield_request(lua_State *L, const char *method, int url_idx, int head
         const char *slash = strchr(url + (url[4] == 's' ? 8 : 7), '/');
         path = slash ? slash : "/";
     }
+    /* Arguments beyond the caller's are absent (the pushes below must not be mistaken for them). */
+    int top = lua_gettop(L);
+    bool has_headers = headers_idx && headers_idx <= top && !lua_isnil(L, headers_idx);
+    bool has_body = body_idx && body_idx <= top && !lua_isnil(L, body_idx);
     lua_getglobal(L, "wrk");
     lua_getfield(L, -1, "format");
     lua_pushstring(L, method);
     lua_pushstring(L, path);
-    if (headers_idx && !lua_isnoneornil(L, headers_idx))
-        lua_pushvalue(L, headers_idx);
-    else
-        lua_newtable(L); /* per-step headers; wrk.format adds Host and Content-Length to this copy only */
-    if (body_idx && !lua_isnoneornil(L, body_idx))
+    /* The step's headers: wrk.headers (Host with its port, -H) under the step's own. */
+    lua_newtable(L);
+    int merged = lua_gettop(L);
+    for (int src = 0; src < 2; src++) {
+        if (src == 0) {
+            lua_getglobal(L, "wrk");
+            lua_getfield(L, -1, "headers");
+            lua_remove(L, -2);
+        } else if (has_headers) {
+            lua_pushvalue(L, headers_idx);
+        } else {
+            break;
+        }
+        if (lua_istable(L, -1)) {
+            lua_pushnil(L);
+            while (lua_next(L, -2)) {
+                lua_pushvalue(L, -2);
+                lua_insert(L, -2);
+                lua_settable(L, merged);
+            }
+        }
+        lua_pop(L, 1);
+    }
+    if (has_body)
         lua_pushvalue(L, body_idx);
     else
         lua_pushnil(L);

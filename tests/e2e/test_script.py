@@ -580,6 +580,8 @@ def sessions_login_then_route():
         check(rc == 0 and ss.get("scheduled") == 100 and ss.get("completed") == 100, "exit %d sessions %s %s %s"
               % (rc, ss, c, data.get("script")))
         check(c["scheduled"] == 200 and c["ok"] == 200 and c["http_error"] == 0, "two steps each, no 401: %s" % c)
+        hosts = {h.get("host") for _, _, h, _ in got}
+        check(hosts == {"127.0.0.1:%d" % SERVER.port}, "session steps carry the run's Host header: %s" % hosts)
         routes = [h.get("authorization") for _, p, h, _ in got if p.startswith("/route")]
         check(len(routes) == 100 and len(set(routes)) == 100, "each route request carries its own session's token: "
               "%d routes, %d distinct tokens" % (len(routes), len(set(routes))))
