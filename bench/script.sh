@@ -10,6 +10,12 @@
 #   wrk:      wrk -t1 -c50 with the pre-built script
 #   counter:  request() formats a new path from a counter (wrk.format) — salvo, then wrk
 # Goals: prebuilt >= 0.8x none and >= 1.0x wrk; counter >= 1.0x wrk.
+# Then sessions (open model, 1 thread, 4 s each):
+#   memory:   5000 sessions/s, each a 1 KB GET with one check then a 2 s
+#             think time (10 000 in flight): RSS <= 64 MB;
+#   send lag: 2-step sessions at 5000/s vs a plain run at 10 000 requests/s:
+#             the session run's send-lag p99 <= 1.5x the plain one's (both
+#             runs' validity shown: on a busy machine both may be invalid).
 # A report, not a test: exits 0 whatever it measured. Loopback only; kills
 # only what it started, by PID.
 set -u
@@ -45,6 +51,8 @@ PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); pr
 URL=http://127.0.0.1:$PORT/
 . "$(dirname "$0")/nginx.sh"
 write_nginx_conf "$WORK" "$PORT"
+KB=$(python3 -c 'print("x" * 1024)')
+sed -i "s|location / {|location /kb { return 200 \"$KB\"; }\n        location / {|" "$WORK/nginx.conf"
 "$NGINX" -p "$WORK/" -c "$WORK/nginx.conf" -e "$WORK/error.log" </dev/null >"$WORK/nginx.out" 2>&1 &
 NGINX_PID=$!
 for _ in $(seq 100); do
@@ -102,7 +110,30 @@ for ((p = 1; p <= PAIRS; p++)); do
     RUNS[wrk_counter]+=" $(wrk_rps -s "$WORK/counter.lua")"
 done
 
-python3 - "${RUNS[prebuilt]}" "${RUNS[none]}" "${RUNS[wrk]}" "${RUNS[counter]}" "${RUNS[wrk_counter]}" "$PAIRS" "$SECS" <<'PY'
+cat >"$WORK/mem.lua" <<'LUA'
+function session(s)
+   local r = s:get("/kb")
+   s:check("kb", #r.body == 1024)
+   s:sleep(2)
+end
+LUA
+cat >"$WORK/two.lua" <<'LUA'
+function session(s)
+   s:get("/")
+   s:get("/")
+end
+LUA
+open_run() { # OUTJSON ARGS... — one bounded open-model run
+    local json=$1; shift
+    rm -f "$json"
+    bounded 60 "$WORK/salvo.out" "$SALVO" run "$URL" -t 1 -d 4s -q --json "$json" "$@"
+}
+echo "sessions..." >&2
+open_run "$WORK/mem.json" --script "$WORK/mem.lua" -r 5000
+open_run "$WORK/plain.json" -r 10000
+open_run "$WORK/two.json" --script "$WORK/two.lua" -r 5000
+
+WORK=$WORK python3 - "${RUNS[prebuilt]}" "${RUNS[none]}" "${RUNS[wrk]}" "${RUNS[counter]}" "${RUNS[wrk_counter]}" "$PAIRS" "$SECS" <<'PY'
 import statistics, sys
 def med(s):
     v = [float(x) for x in s.split() if x != "nan"]
@@ -116,4 +147,20 @@ def row(name, a, b, goal):
 row("pre-built request() vs salvo without script", pre, none, 0.8)
 row("pre-built request() vs wrk, same script", pre, wrk, 1.0)
 row("wrk.format counter path vs wrk, same script", cnt, wcnt, 1.0)
+import json, os
+def load(name):
+    try:
+        return json.load(open(os.path.join(os.environ["WORK"], name)))
+    except Exception:
+        return {}
+m, pl, tw = load("mem.json"), load("plain.json"), load("two.json")
+rss = m.get("generator", {}).get("max_rss_kb", float("nan")) / 1024
+ms = m.get("sessions", {})
+print("%-44s %10.1f %10s %7s  %-8s %s   (%s sessions completed, check %s)" % ("10 000 sessions in flight: RSS MB", rss, "", "",
+      "<= 64", "PASS" if rss <= 64 else "MISS", ms.get("completed"), m.get("checks", {}).get("kb")))
+lp = pl.get("generator", {}).get("send_lag_us", {}).get("p99", float("nan"))
+lt = tw.get("generator", {}).get("send_lag_us", {}).get("p99", float("nan"))
+r = lt / lp if lp else float("nan")
+print("%-44s %10.0f %10.0f %7.2f  %-8s %s   (valid: sessions %s, plain %s)" % ("send-lag p99 us: 2-step 5000/s vs plain 10k/s",
+      lt, lp, r, "<= 1.5", "PASS" if r <= 1.5 else "MISS", tw.get("valid"), pl.get("valid")))
 PY
