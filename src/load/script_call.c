@@ -31,16 +31,26 @@
 
 static __thread struct script_thread *current; /* the state this thread is calling, for the signal handler */
 
-int script_call(struct script_thread *t, enum script_fn fn, int nargs, int nres)
+void script_enter(struct script_thread *t, enum script_fn fn)
 {
     current = t;
     atomic_store_explicit(&t->calling, (int)fn, memory_order_relaxed);
     atomic_store_explicit(&t->lua_since_ns, clock_now_ns(), memory_order_release);
-    int rc = lua_pcall(t->L, nargs, nres, 0);
+}
+
+void script_leave(struct script_thread *t)
+{
     atomic_store_explicit(&t->lua_since_ns, 0, memory_order_release);
     while (atomic_load(&t->abandoned))
         pause(); /* the run ended without this thread: touch nothing of it */
     if (atomic_load_explicit(&t->hang, memory_order_relaxed)) lua_sethook(t->L, NULL, 0, 0);
+}
+
+int script_call(struct script_thread *t, enum script_fn fn, int nargs, int nres)
+{
+    script_enter(t, fn);
+    int rc = lua_pcall(t->L, nargs, nres, 0);
+    script_leave(t);
     return rc;
 }
 

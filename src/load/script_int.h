@@ -86,6 +86,9 @@ void script_push_response(lua_State *L, int status, const char *raw, size_t len,
 
 /* script_call.c: calls a function on t's stack (nargs above it) with the watchdog's stamps; lua_pcall's result. */
 int script_call(struct script_thread *t, enum script_fn fn, int nargs, int nres);
+/* script_call.c: the watchdog's stamps around any call into Lua (script_call, a session's resume). */
+void script_enter(struct script_thread *t, enum script_fn fn);
+void script_leave(struct script_thread *t);
 /* Keeps the first error message of t (the string on top of its stack, popped). */
 void script_keep_error(struct script_thread *t, const char *what);
 

@@ -192,10 +192,9 @@ static int resume(struct script_thread *t, uint64_t key, int nargs_from_L, bool 
         return -1;
     }
     lua_xmove(L, co, nargs_from_L);
-    atomic_store_explicit(&t->calling, SCRIPT_REQUEST, memory_order_relaxed);
-    atomic_store_explicit(&t->lua_since_ns, clock_now_ns(), memory_order_release);
+    script_enter(t, SCRIPT_SESSION);
     int rc = lua_resume(co, start ? nargs_from_L - 1 : nargs_from_L); /* a start moves the function too */
-    atomic_store_explicit(&t->lua_since_ns, 0, memory_order_release);
+    script_leave(t);
     session_outcome(t, co, rc, key, out);
     out->user = user;
     if (out->what == SCRIPT_SESSION_DONE || out->what == SCRIPT_SESSION_ERROR) {
