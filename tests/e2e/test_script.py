@@ -619,6 +619,11 @@ def bad_sessions():
         check(rc == 0 and ss["failed"] == 100 and ss["completed"] == 0 and c["ok"] == 100
               and "serr.lua:3: lost" in data["script"]["first_error"], "session error: exit %d %s %s %s"
               % (rc, ss, c, data["script"]))
+        rc, data, out, err, got = bad(d, "sloop.lua", "n = 0\nfunction session(s)\n   s:get('/a')\n   n = n + 1\n"
+                                      "   if n > 20 then while true do end end\nend\n", duration="20s")
+        c = check_counts_add_up(data)
+        check(rc == 1 and "sloop.lua:" in data["script"].get("hung", "") and "session()" in data["script"]["hung"],
+              "a session that never yields: exit %d %s %s" % (rc, data.get("script"), c))
         rc, data, out, err, got = bad(d, "sclosed.lua", "function session(s) s:get('/') end\n", closed=True)
         check(rc == 2 and "session()" in err and not got, "session with --closed: exit %d %r" % (rc, err))
     finally:
