@@ -51,6 +51,13 @@ bool body_budget_reserve(struct body_budget *b, struct budget_waiter *w, size_t 
     return false;
 }
 
+bool body_budget_take(struct body_budget *b, size_t need)
+{
+    if (b->head || b->used + need > b->cap) return false;
+    take(b, need);
+    return true;
+}
+
 void body_budget_release(struct body_budget *b, size_t bytes)
 {
     b->used = bytes < b->used ? b->used - bytes : 0;

@@ -58,6 +58,11 @@ void body_budget_init(struct body_budget *b, size_t cap);
  */
 bool body_budget_reserve(struct body_budget *b, struct budget_waiter *w, size_t need, uint64_t now_ns);
 
+/*
+ * Takes need bytes when they fit now and nobody waits (no queueing: an h2
+ * stream cannot wait alone, see docs/http2.md). True when taken.
+ */
+bool body_budget_take(struct body_budget *b, size_t need);
 /* Gives back bytes reserved before. */
 void body_budget_release(struct body_budget *b, size_t bytes);
 

@@ -14,7 +14,9 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
+#include "load/body_budget.h"
 #include "load/config.h"
 #include "load/recorder.h"
 #include "load/stream.h"
@@ -26,6 +28,7 @@ static inline void check_stream_reset(struct stream *s)
 {
     s->kept_len = 0;
     s->kept_over = false;
+    s->kept_head = false;
 }
 
 /*
@@ -41,6 +44,26 @@ size_t check_stream_keep_cap(const struct run_config *cfg);
 
 /* Keeps bytes data[0..len) the parser consumed for s's response, within the cap. */
 void check_stream_keep(const struct run_config *cfg, struct stream *s, const char *data, size_t len);
+
+/*
+ * HTTP/2: one header field of s's response HEADERS, kept as a line of an
+ * HTTP/1.1-shaped head ("HTTP/2 NNN" for :status, "name: value" else) so
+ * that checks read h2 and HTTP/1.1 responses alike. Fields past the head
+ * cap are not kept. Fields of trailers (after the final head) are ignored.
+ */
+void check_stream_h2_field(const struct run_config *cfg, struct stream *s, const uint8_t *name, size_t namelen,
+                           const uint8_t *value, size_t valuelen);
+
+/*
+ * HTTP/2: s's HEADERS frame with this :status ended. Ends the kept head;
+ * a final head (status >= 200) of a run whose checks read bodies reserves
+ * the body's room (body_budget_take); no room: the body is not kept and
+ * body checks say body_too_large (docs/http2.md).
+ */
+void check_stream_h2_head_end(const struct run_config *cfg, struct body_budget *b, struct stream *s, int status);
+
+/* HTTP/2: DATA bytes of s's response, kept within the cap once its final head is in. */
+void check_stream_h2_data(const struct run_config *cfg, struct stream *s, const uint8_t *data, size_t len);
 
 /*
  * Judges cfg's checks on s's complete response with this status, counts

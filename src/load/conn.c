@@ -95,6 +95,12 @@ void conn_drop_stream(struct conn *c)
 {
     if (!c->nstreams) return;
     if (c->budget_held || c->budget_wait.queued) http1_budget_drop(c);
+    struct stream *s = conn_stream(c, 0);
+    if (s->kept_held) {
+        body_budget_release(&c->w->budget, s->kept_held);
+        s->kept_held = 0;
+        if (c->w->budget.head) timer_arm(&c->w->loop, &c->w->budget_timer, 0);
+    }
     c->first = c->first + 1 == c->depth ? 0 : c->first + 1;
     c->nstreams--;
     if (c->nwritten)

@@ -189,29 +189,9 @@ static int on_begin_headers(nghttp2_session *session, const nghttp2_frame *frame
 }
 
 /* True when the run keeps response bytes for --check or a script's response() (check_stream.h). */
-static bool keeps(const struct conn *c)
+static bool keeps(const struct run_config *cfg)
 {
-    return c->w->cfg->nchecks || c->w->cfg->keep_resp;
-}
-
-/*
- * With keeps(): the response's head as HTTP/1.1-style text ("HTTP/2 200",
- * then "name: value" lines), so checks and response() read h2 and
- * HTTP/1.1 answers alike. Trailers are not kept.
- */
-static void keep_header(const struct conn *c, struct stream *s, const uint8_t *name, size_t namelen,
-                        const uint8_t *value, size_t valuelen)
-{
-    const struct run_config *cfg = c->w->cfg;
-    if (namelen == 7 && !memcmp(name, ":status", 7)) {
-        check_stream_keep(cfg, s, "HTTP/2 ", 7);
-    } else {
-        if (namelen && name[0] == ':') return;
-        check_stream_keep(cfg, s, (const char *)name, namelen);
-        check_stream_keep(cfg, s, ": ", 2);
-    }
-    check_stream_keep(cfg, s, (const char *)value, valuelen);
-    check_stream_keep(cfg, s, "\r\n", 2);
+    return cfg->nchecks || cfg->keep_resp;
 }
 
 static int on_header(nghttp2_session *session, const nghttp2_frame *frame, const uint8_t *name, size_t namelen,
@@ -219,12 +199,15 @@ static int on_header(nghttp2_session *session, const nghttp2_frame *frame, const
 {
     (void)session;
     (void)flags;
+    struct conn *c = user;
     if (frame->hd.type != NGHTTP2_HEADERS) return 0;
-    struct stream *s = find(user, frame->hd.stream_id);
-    if (s && keeps(user) && frame->headers.cat != NGHTTP2_HCAT_HEADERS)
-        keep_header(user, s, name, namelen, value, valuelen);
-    if (namelen != 7 || memcmp(name, ":status", 7) != 0) return 0;
-    if (!s || valuelen != 3) return 0;
+    bool status = namelen == 7 && memcmp(name, ":status", 7) == 0;
+    const struct run_config *cfg = c->w->cfg;
+    if (!status && !keeps(cfg)) return 0;
+    struct stream *s = find(c, frame->hd.stream_id);
+    if (!s) return 0;
+    if (keeps(cfg)) check_stream_h2_field(cfg, s, name, namelen, value, valuelen);
+    if (!status || valuelen != 3) return 0;
     s->h2_status = (value[0] - '0') * 100 + (value[1] - '0') * 10 + (value[2] - '0');
     return 0;
 }
@@ -234,9 +217,11 @@ static int on_data_chunk(nghttp2_session *session, uint8_t flags, int32_t id, co
 {
     (void)session;
     (void)flags;
-    struct stream *s = find(user, id);
-    if (s && !s->t_first_ns) s->t_first_ns = clock_now_ns();
-    if (s && keeps(user)) check_stream_keep(((struct conn *)user)->w->cfg, s, (const char *)data, len);
+    struct conn *c = user;
+    struct stream *s = find(c, id);
+    if (!s) return 0;
+    if (!s->t_first_ns) s->t_first_ns = clock_now_ns();
+    if (c->w->cfg->check_body) check_stream_h2_data(c->w->cfg, s, data, len);
     return 0;
 }
 
@@ -270,9 +255,9 @@ static int on_frame_recv(nghttp2_session *session, const nghttp2_frame *frame, v
         st->resets[frame->rst_stream.error_code < H2_CODES - 1 ? frame->rst_stream.error_code : H2_CODES - 1]++;
         break;
     case NGHTTP2_HEADERS:
-        if (keeps(c) && frame->headers.cat != NGHTTP2_HCAT_HEADERS) {
+        if (keeps(c->w->cfg)) {
             struct stream *s = find(c, frame->hd.stream_id);
-            if (s) check_stream_keep(c->w->cfg, s, "\r\n", 2); /* the end of a head */
+            if (s) check_stream_h2_head_end(c->w->cfg, &c->w->budget, s, s->h2_status);
         }
         /* fall through */
     case NGHTTP2_DATA:
@@ -584,8 +569,11 @@ static void h2_start(struct conn *c, struct stream *s)
         return;
     }
     s->h2_id = id;
-    check_stream_reset(s);
-    s->resp.chunked = false; /* h2 has no chunked framing: a kept body is as sent */
+    if (keeps(c->w->cfg)) {
+        check_stream_reset(s);
+        s->resp.chunked = false;
+        s->resp.content_length = -1;
+    }
     c->state = CONN_BUSY;
     if (s == conn_stream(c, 0)) conn_arm_deadline(c);
     flush(c);

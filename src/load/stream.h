@@ -37,7 +37,9 @@ struct stream {
     uint64_t h2_fc_since, h2_fc_ns;   /* its body waits for window since (0: not waiting); waited so far */
     char *kept;                       /* with --check: the response's bytes as read (check_stream.h) */
     size_t kept_len, kept_cap;
-    bool kept_over; /* bytes past the cap were dropped */
+    bool kept_over;   /* bytes past the cap were dropped */
+    bool kept_head;   /* h2: the final response head is kept, DATA goes to the body */
+    size_t kept_held; /* h2: kept-body budget this stream holds (HTTP/1.1 holds it on the conn) */
 };
 
 #endif

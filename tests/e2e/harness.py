@@ -161,8 +161,10 @@ class Nginx:
     """
 
     def __init__(self, tls=False, access_log=True, port=None, log_format=None, http2=False,
-                 keepalive_requests=100000):
+                 keepalive_requests=100000, locations=""):
         self.tls = tls
+        # locations: nginx `location` blocks put before `location /` (root is self.dir).
+        self.locations = locations
         # http2: `listen ... http2` (h2 by ALPN with tls, h2c by prior knowledge
         # without); keepalive_requests: requests per connection before nginx
         # closes it (with http2, by a GOAWAY).
@@ -248,7 +250,7 @@ http {{
         {listen};
 {tls}        root {d};
         location = /static.txt {{ }}
-        location / {{ return 200 "hello\\n"; }}
+{self.locations}        location / {{ return 200 "hello\\n"; }}
     }}
 }}
 """
