@@ -53,7 +53,10 @@ bool body_budget_reserve(struct body_budget *b, struct budget_waiter *w, size_t 
 
 bool body_budget_take(struct body_budget *b, size_t need)
 {
-    if (b->head || b->used + need > b->cap) return false;
+    if (b->head || b->used + need > b->cap) {
+        b->not_kept++;
+        return false;
+    }
     take(b, need);
     return true;
 }

@@ -44,6 +44,7 @@ struct body_budget {
     size_t peak; /* the most ever reserved at once */
     struct budget_waiter *head, *tail;
     uint64_t waits;                      /* responses that had to wait (granted or not) */
+    uint64_t not_kept;                   /* h2 responses body_budget_take found no room for */
     uint64_t wait_ns_total, wait_ns_max; /* over the waits that ended */
 };
 

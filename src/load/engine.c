@@ -525,6 +525,7 @@ static void worker_finish(struct worker *w)
     w->interrupted = interrupted;
     w->pool.stats.backlog_max = w->backlog.max_len;
     w->rec.body_waits = w->budget.waits;
+    w->rec.body_not_kept = w->budget.not_kept;
     w->rec.body_wait_ns_total = w->budget.wait_ns_total;
     w->rec.body_wait_ns_max = w->budget.wait_ns_max;
     w->rec.body_kept_peak = w->budget.peak;

@@ -118,6 +118,7 @@ void recorder_add(struct recorder *dst, const struct recorder *src)
         dst->check_too_large[i] += src->check_too_large[i];
     }
     dst->body_waits += src->body_waits;
+    dst->body_not_kept += src->body_not_kept;
     dst->body_wait_ns_total += src->body_wait_ns_total;
     if (src->body_wait_ns_max > dst->body_wait_ns_max) dst->body_wait_ns_max = src->body_wait_ns_max;
     dst->body_kept_peak += src->body_kept_peak;

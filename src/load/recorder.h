@@ -50,6 +50,7 @@ struct recorder {
     uint64_t check_pass[CHECK_MAX], check_fail[CHECK_MAX];     /* per --check, every complete response */
     uint64_t check_too_large[CHECK_MAX];                       /* of check_fail: the body was over --max-body */
     uint64_t body_waits, body_wait_ns_total, body_wait_ns_max; /* responses that waited for kept-body room */
+    uint64_t body_not_kept;       /* h2 bodies read and not kept: no room (docs/http2.md) */
     uint64_t body_kept_peak;      /* most kept-body bytes reserved at once (a sum of workers' peaks once added) */
     uint64_t bytes_in, bytes_out; /* HTTP bytes read and written (after TLS decryption, before encryption) */
     uint64_t status[REC_MAX_STATUS];

@@ -419,10 +419,11 @@ json_t *report_json_build(const struct run_config *cfg, const struct run_result 
     json_object_set_new(o, "checks", checks_object(cfg, t));
     if (cfg->check_body)
         json_object_set_new(o, "body_budget",
-                            json_pack("{s:I,s:I,s:I,s:I,s:I}", "budget_bytes", (json_int_t)cfg->body_budget,
+                            json_pack("{s:I,s:I,s:I,s:I,s:I,s:I}", "budget_bytes", (json_int_t)cfg->body_budget,
                                       "peak_bytes", (json_int_t)t->body_kept_peak, "waits", (json_int_t)t->body_waits,
                                       "wait_us_total", (json_int_t)(t->body_wait_ns_total / 1000), "wait_us_max",
-                                      (json_int_t)(t->body_wait_ns_max / 1000)));
+                                      (json_int_t)(t->body_wait_ns_max / 1000), "not_kept",
+                                      (json_int_t)t->body_not_kept));
     json_object_set_new(o, "bytes",
                         json_pack("{s:I,s:I}", "in", (json_int_t)t->bytes_in, "out", (json_int_t)t->bytes_out));
     json_t *lat = report_json_percentiles(&t->latency);

@@ -421,6 +421,7 @@ static void print_body_budget(FILE *out, const json_t *r)
     if (cnt(b, "waits") > 0)
         fprintf(out, " (total %s, max %s)", report_fmt_us(total, sizeof(total), num(b, "wait_us_total")),
                 report_fmt_us(max, sizeof(max), num(b, "wait_us_max")));
+    if (cnt(b, "not_kept") > 0) fprintf(out, "; %lld h2 bodies found no room: not kept", cnt(b, "not_kept"));
     fputs("\n", out);
 }
 

@@ -7,7 +7,9 @@ of 200 kB). The same checks run over h2, h2c and HTTP/1.1 in the open model
 with a fixed request count (-r 200 -d 1s), so the counts must be equal, not merely close:
 json, body and header checks pass on /ok.json and fail on /err (whose 200s
 are check_failed), and a body over --max-body is body_too_large over h2 as
-over HTTP/1.1. Runs without checks keep nothing (the kept-body budget is not
+over HTTP/1.1. An h2 stream that finds no kept-body room at its head is
+read, not kept: body_too_large, counted in body_budget.not_kept, and the
+peak stays within the budget. Runs without checks keep nothing (the kept-body budget is not
 in their JSON).
 """
 
@@ -35,6 +37,8 @@ def setup():
             json.dump({"x": 1, "legs": [{"m": 3}]}, f)
         with open(os.path.join(srv.dir, "big.json"), "w") as f:
             json.dump({"x": "x" * 200000}, f)
+        with open(os.path.join(srv.dir, "mid.json"), "w") as f:
+            json.dump({"x": "x" * 40000}, f)
 
 
 def teardown():
@@ -97,10 +101,25 @@ def body_over_max_body_is_body_too_large():
 @test
 def runs_without_checks_keep_nothing():
     """No --check: no body_budget in the JSON, over h2 as over HTTP/1.1."""
-    for proto in ("h2", "h2c"):
+    for proto in ("h2c",):
         data = run(proto, "/ok.json")
         check("body_budget" not in data and data["checks"] == {}, "%s: %s %s"
               % (proto, data.get("body_budget"), data.get("checks")))
+
+
+@test
+def h2_streams_without_room_are_not_kept():
+    """A budget holding two 40 kB bodies, 8 streams at once: a stream with no room is read, not kept, and counted."""
+    budget = 2 * 16384 + 65536  # the least one worker may have with --max-body 64KiB (two heads and a body)
+    rc, data, out, err = h.run_salvo(["run", h2c_srv.url + "mid.json", "--h2c", "--closed", "-c", 1, "--streams", 8,
+                                      "-t", 1, "-d", "1s", "-q", "--max-body", "64KiB", "--body-budget", budget,
+                                      "--check", "json.x exists"], timeout=60)
+    c = check_counts_add_up(data)
+    got, b = data["checks"]["json.x exists"], data["body_budget"]
+    check(got["pass"] > 0 and got["pass"] + got["body_too_large"] == c["scheduled"] and got["fail"] == got["body_too_large"],
+          "judged whole or too large: %s %s" % (got, c))
+    check(b["not_kept"] == got["body_too_large"] > 0, "not_kept %s, body_too_large %s" % (b, got))
+    check(b["peak_bytes"] <= budget and b["waits"] == 0, "within the budget, no waits on h2: %s" % b)
 
 
 if __name__ == "__main__":

@@ -62,6 +62,26 @@ static void test_fifo_without_overtaking(void **state)
     assert_int_equal(b.peak, 100);
 }
 
+/* h2 streams take room or go without: never queued, never ahead of a waiter, and each refusal counted. */
+static void test_take_never_waits(void **state)
+{
+    (void)state;
+    struct body_budget b;
+    struct budget_waiter w = {0};
+    body_budget_init(&b, 100);
+    assert_true(body_budget_take(&b, 70));
+    assert_false(body_budget_take(&b, 40)); /* does not fit */
+    assert_true(body_budget_take(&b, 30));  /* exactly full */
+    assert_int_equal(b.used, 100);
+    assert_int_equal(b.peak, 100);
+    body_budget_release(&b, 70);
+    assert_false(body_budget_reserve(&b, &w, 80, 0)); /* an HTTP/1.1 response waits */
+    assert_false(body_budget_take(&b, 10));           /* fits, but does not overtake the waiter */
+    assert_int_equal(b.not_kept, 2);
+    assert_int_equal(b.waits, 1);
+    assert_null(b.head->next);
+}
+
 static void test_cancel_anywhere(void **state)
 {
     (void)state;
@@ -175,6 +195,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_grants_at_once),  cmocka_unit_test(test_fifo_without_overtaking),
+        cmocka_unit_test(test_take_never_waits),
         cmocka_unit_test(test_cancel_anywhere), cmocka_unit_test(test_need_above_cap_is_cut),
         cmocka_unit_test(test_against_a_model),
     };
