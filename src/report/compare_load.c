@@ -159,6 +159,29 @@ static const char *const same_keys[] = {
     "checks", "http2", "keepalive", "start_rate", "stages_ramp", "shards",
 };
 
+/*
+ * The HTTP/2 knobs: compared when either run spoke h2 or h2c (HTTP/1.1
+ * ignores them). A key missing (a result from before it existed) or null
+ * is the protocol's default, and so is streams 0 (the server's limit); a
+ * header table of 0 is a real setting.
+ */
+static const char *const h2_keys[] = {"streams", "h2_window", "h2_conn_window", "h2_header_table"};
+
+/* The value of an h2 knob, NULL for its default. */
+static const json_t *h2_knob(const json_t *config, const char *key)
+{
+    const json_t *v = json_object_get(config, key);
+    bool dflt = !v || json_is_null(v) || (!strcmp(key, "streams") && json_is_integer(v) && !json_integer_value(v));
+    return dflt ? NULL : v;
+}
+
+/* True when the run's spoken protocol is h2 or h2c. */
+static bool spoke_h2(const json_t *run)
+{
+    const char *p = json_string_value(json_object_get(run, "protocol"));
+    return p && (!strcmp(p, "h2") || !strcmp(p, "h2c"));
+}
+
 /* Writes a short JSON text of v into buf. */
 static const char *show(const json_t *v, char *buf, size_t cap)
 {
@@ -204,6 +227,13 @@ int cmp_comparable(const json_t *a, const json_t *b, bool *host_differs, char *d
     const json_t *spa = json_object_get(a, "protocol"), *spb = json_object_get(b, "protocol");
     if (json_is_string(spa) && json_is_string(spb) && !json_equal(spa, spb)) {
         snprintf(diff, cap, "protocol spoken differs: %s against %s", json_string_value(spa), json_string_value(spb));
+        return -EINVAL;
+    }
+    for (size_t i = 0; (spoke_h2(a) || spoke_h2(b)) && i < sizeof(h2_keys) / sizeof(h2_keys[0]); i++) {
+        const json_t *va = h2_knob(ca, h2_keys[i]), *vb = h2_knob(cb, h2_keys[i]);
+        if (va == vb || (va && vb && json_equal(va, vb))) continue;
+        snprintf(diff, cap, "%s differs: %s against %s", h2_keys[i], va ? show(va, x, sizeof(x)) : "default",
+                 vb ? show(vb, y, sizeof(y)) : "default");
         return -EINVAL;
     }
     const char *ua = json_string_value(json_object_get(ca, "url")), *ub = json_string_value(json_object_get(cb, "url"));

@@ -4,24 +4,28 @@ One nginx with http2 over TLS (h2 by ALPN, or HTTP/1.1 with --http1.1) and
 one with http2 in the clear (h2c by prior knowledge) serve /ok.json (a JSON
 file), /err (a 200 carrying {"error": "no route"}), /big.json (a JSON body
 of 200 kB). The same checks run over h2, h2c and HTTP/1.1 in the open model
-with a fixed request count (-r 200 -d 1s), so the counts must be equal, not merely close:
+with a fixed request count (-r 200 -d 500ms), so the counts must be equal, not merely close:
 json, body and header checks pass on /ok.json and fail on /err (whose 200s
 are check_failed), and a body over --max-body is body_too_large over h2 as
 over HTTP/1.1. An h2 stream that finds no kept-body room at its head is
 read, not kept: body_too_large, counted in body_budget.not_kept, and the
 peak stays within the budget. Runs without checks keep nothing (the kept-body budget is not
-in their JSON).
+in their JSON). salvo compare refuses two h2 results whose --streams or h2
+windows differ.
 """
 
+import copy
 import json
 import os
+import subprocess
+import tempfile
 
 import harness as h
 from harness import check, check_counts_add_up, test
 
 LOCATIONS = ("        location ~ \\.json$ { default_type application/json; }\n"
              "        location = /err { default_type application/json; return 200 '{\"error\": \"no route\"}'; }\n")
-N = 200  # -r 200 -d 1s schedules exactly this many
+N = 100  # -r 200 -d 500ms schedules exactly this many
 CHECKS = ["--check", "no error: json.error absent", "--check", "x: body contains 'x'",
           "--check", "ctype: header 'Content-Type' contains 'json'", "--check", "st: status == 200"]
 tls_srv = None
@@ -50,7 +54,7 @@ def teardown():
 def run(proto, path, *extra):
     """One closed run of N requests over proto: h2 (TLS, ALPN), h2c or h1 (TLS, --http1.1)."""
     base = {"h2": tls_srv.url, "h1": tls_srv.url, "h2c": h2c_srv.url}[proto]
-    args = ["run", base + path.lstrip("/"), "-k", "-r", N, "-d", "1s", "-c", 2, "-q"] + list(extra)
+    args = ["run", base + path.lstrip("/"), "-k", "-r", 200, "-d", "500ms", "-c", 2, "-q"] + list(extra)
     if proto == "h1":
         args.append("--http1.1")
     if proto == "h2c":
@@ -105,6 +109,30 @@ def runs_without_checks_keep_nothing():
         data = run(proto, "/ok.json")
         check("body_budget" not in data and data["checks"] == {}, "%s: %s %s"
               % (proto, data.get("body_budget"), data.get("checks")))
+    compare_h2_knobs(data)
+
+
+def compare_h2_knobs(base):
+    """salvo compare: --streams and the h2 windows must agree between h2 runs; a missing key is the default."""
+    d = tempfile.mkdtemp(prefix="salvo-e2e-h2cmp-")
+
+    def compare(change):
+        doc = copy.deepcopy(base)
+        change(doc["config"])
+        files = []
+        for name, x in (("a.json", base), ("b.json", doc)):
+            files.append(os.path.join(d, name))
+            with open(files[-1], "w") as f:
+                json.dump(x, f)
+        p = subprocess.run([h.SALVO_BIN, "compare"] + files + ["--allow-invalid"], capture_output=True, text=True,
+                           timeout=30)
+        return p.returncode, p.stderr
+
+    for key, value in (("streams", 8), ("h2_window", 1 << 20), ("h2_conn_window", 1 << 24), ("h2_header_table", 0)):
+        rc, err = compare(lambda c: c.__setitem__(key, value))
+        check(rc == 2 and ("%s differs" % key) in err, "%s %s against the default: rc %d %s" % (key, value, rc, err))
+    rc, err = compare(lambda c: [c.pop(k) for k in ("streams", "h2_window", "h2_conn_window", "h2_header_table")])
+    check(rc != 2, "keys missing (an older result) are the defaults: rc %d %s" % (rc, err))
 
 
 @test
