@@ -16,7 +16,9 @@
  * INTERNAL_ERROR (failed with its kind), a lowered MAX_CONCURRENT_STREAMS,
  * a limit of 0 (the idle connection is handed out no more), and a stream
  * reaching --timeout (reset with CANCEL, the connection
- * stays).
+ * stays), and --check over h2: header, body and json checks judged on
+ * HEADERS and DATA (a 1xx head and trailers skipped), a body over
+ * --max-body body_too_large, and a stream with no kept-body room not kept.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -133,8 +135,8 @@ struct fixture {
     struct worker w;
 };
 
-/* A worker with NSERVERS connection slots and --streams streams. */
-static struct fixture *fixture_new(uint32_t streams)
+/* A worker with NSERVERS connection slots and --streams streams; tune (may be NULL) edits the config first. */
+static struct fixture *fixture_tuned(uint32_t streams, void (*tune)(struct run_config *))
 {
     struct fixture *f = calloc(1, sizeof(*f));
     assert_non_null(f);
@@ -154,12 +156,18 @@ static struct fixture *fixture_new(uint32_t streams)
     f->cfg.pipeline = 1;
     f->cfg.http_mode = HTTP_2C;
     f->cfg.streams = streams;
+    if (tune) tune(&f->cfg);
     assert_int_equal(worker_init(&f->w, &f->cfg, 0, clock_now_ns()), 0);
     f->w.transport = &fake_transport;
     srv_conns = f->w.pool.conns;
     for (int i = 0; i < NSERVERS; i++)
         server_init(&srv[i]);
     return f;
+}
+
+static struct fixture *fixture_new(uint32_t streams)
+{
+    return fixture_tuned(streams, NULL);
 }
 
 static void fixture_free(struct fixture *f)
@@ -222,6 +230,35 @@ static void respond(struct conn *c, int32_t id, int status)
     snprintf(code, sizeof(code), "%d", status);
     nghttp2_nv nv = {(uint8_t *)":status", (uint8_t *)code, 7, 3, NGHTTP2_NV_FLAG_NONE};
     assert_int_equal(nghttp2_submit_response(server_of(c)->s, id, &nv, 1, NULL), 0);
+}
+
+/* A response body for nghttp2's data provider: source.ptr is a NUL-terminated string. */
+static ssize_t body_read(nghttp2_session *s, int32_t id, uint8_t *buf, size_t len, uint32_t *flags,
+                         nghttp2_data_source *src, void *user)
+{
+    (void)user;
+    const char **p = src->ptr;
+    size_t n = strlen(*p) < len ? strlen(*p) : len;
+    memcpy(buf, *p, n);
+    *p += n;
+    if (**p) return (ssize_t)n;
+    *flags |= NGHTTP2_DATA_FLAG_EOF | NGHTTP2_DATA_FLAG_NO_END_STREAM;
+    nghttp2_nv trailer = {(uint8_t *)"x-trailer", (uint8_t *)"json", 9, 4, 0};
+    assert_int_equal(nghttp2_submit_trailer(s, id, &trailer, 1), 0);
+    return (ssize_t)n;
+}
+
+/* The server answers stream id: a 103 first, then 200 with a content-type, body *body, and a trailer (body_read). */
+static void respond_body(struct conn *c, int32_t id, const char **body)
+{
+    nghttp2_session *s = server_of(c)->s;
+    nghttp2_nv early[] = {{(uint8_t *)":status", (uint8_t *)"103", 7, 3, 0},
+                          {(uint8_t *)"link", (uint8_t *)"x", 4, 1, 0}};
+    assert_int_equal(nghttp2_submit_headers(s, NGHTTP2_FLAG_NONE, id, NULL, early, 2, NULL), 0);
+    nghttp2_nv nv[] = {{(uint8_t *)":status", (uint8_t *)"200", 7, 3, 0},
+                       {(uint8_t *)"content-type", (uint8_t *)"application/json", 12, 16, 0}};
+    nghttp2_data_provider dp = {.source.ptr = body, .read_callback = body_read};
+    assert_int_equal(nghttp2_submit_response(s, id, nv, 2, &dp), 0);
 }
 
 /* c with SETTINGS done and one request answered, idle: a warm connection. */
@@ -521,6 +558,81 @@ static void test_settings_histogram_bounded(void **state)
     assert_null(h2_setting_name(10));
 }
 
+/*
+ * Checks over h2: the head comes from HEADERS (the 103 skipped, the trailer
+ * not read), the body from DATA; an error body fails its checks
+ * (check_failed), a body over --max-body is body_too_large, and one with no
+ * kept-body room is read and not kept (body_budget.not_kept).
+ */
+static struct check h2_checks[4];
+
+static void with_checks(struct run_config *cfg)
+{
+    const char *texts[] = {"json.error absent", "header 'Content-Type' contains 'json'", "body contains 'leg'",
+                           "header 'x-trailer' absent"};
+    const char *why;
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(check_parse(&h2_checks[i], texts[i], &why), 0);
+    cfg->checks = h2_checks;
+    cfg->nchecks = 4;
+    cfg->check_body = true;
+    cfg->max_body = 64;
+    cfg->body_budget = 2 * HTTP_MAX_HEAD + 64; /* one body of unknown length at a time */
+}
+
+static void test_checks_read_headers_and_data(void **state)
+{
+    (void)state;
+    struct fixture *f = fixture_tuned(4, with_checks);
+    struct conn *c = warm(f, 100);
+    /* Forget the warm-up answer's verdicts (it had no body and no content-type). */
+    memset(f->w.rec.check_pass, 0, sizeof(f->w.rec.check_pass));
+    memset(f->w.rec.check_fail, 0, sizeof(f->w.rec.check_fail));
+    memset(f->w.rec.check_too_large, 0, sizeof(f->w.rec.check_too_large));
+    f->w.rec.ok = f->w.rec.check_failed = 0;
+    uint64_t t0 = clock_now_ns();
+    struct server *sv = server_of(c);
+    const char *good = "{\"legs\": [1, 2]}", *bad = "{\"error\": \"no leg\"}";
+    start(f, c, 0, t0);
+    respond_body(c, sv->got[sv->ngot - 1], &good);
+    deliver(c);
+    assert_int_equal(f->w.rec.ok, 1);
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(f->w.rec.check_pass[i], 1);
+    start(f, c, 1, t0);
+    respond_body(c, sv->got[sv->ngot - 1], &bad);
+    deliver(c);
+    assert_int_equal(f->w.rec.check_failed, 1);
+    assert_int_equal(f->w.rec.check_fail[0], 1);
+    assert_int_equal(f->w.rec.check_pass[1], 2);
+    assert_int_equal(f->w.rec.check_pass[2], 2); /* "no leg" has 'leg' too */
+    /* Over --max-body 64 and the 32 KiB a head may take besides (the cap is one response's, as over HTTP/1.1). */
+    static char big_text[2 * HTTP_MAX_HEAD + 100];
+    memset(big_text, 'x', sizeof(big_text) - 1);
+    memcpy(big_text, "{\"legs\": \"", 10);
+    memcpy(big_text + sizeof(big_text) - 3, "\"}", 2);
+    const char *big = big_text;
+    start(f, c, 2, t0);
+    respond_body(c, sv->got[sv->ngot - 1], &big);
+    deliver(c);
+    assert_int_equal(f->w.rec.check_too_large[0], 1);
+    assert_int_equal(f->w.rec.check_too_large[2], 1);
+    assert_int_equal(f->w.rec.check_pass[1], 3); /* the header check is still judged */
+    /* Two at once, no content-length: the first takes all the room, the second is not kept. */
+    const char *g1 = "{\"legs\": [3]}", *g2 = g1; /* good was read to its end */
+    start(f, c, 3, t0);
+    start(f, c, 4, t0);
+    respond_body(c, sv->got[sv->ngot - 2], &g1);
+    respond_body(c, sv->got[sv->ngot - 1], &g2);
+    deliver(c);
+    assert_int_equal(f->w.budget.not_kept, 1);
+    assert_int_equal(f->w.rec.check_pass[0], 2);
+    assert_int_equal(f->w.rec.check_too_large[0], 2);
+    assert_int_equal(f->w.budget.used, 0); /* all given back */
+    assert_true(f->w.budget.peak <= f->w.budget.cap);
+    fixture_free(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -533,6 +645,7 @@ int main(void)
         cmocka_unit_test(test_timeout_cancels),
         cmocka_unit_test(test_zero_limit_backs_off),
         cmocka_unit_test(test_settings_histogram_bounded),
+        cmocka_unit_test(test_checks_read_headers_and_data),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
