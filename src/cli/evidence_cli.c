@@ -9,6 +9,7 @@
  * run's figures, verdict or exit code.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli/common.h"
@@ -99,6 +100,7 @@ void evidence_begin(const struct run_config *cfg, struct run_args *a)
     uint64_t planned = cfg->duration_ns + cfg->timeout_ns;
     if (a->scrape_ready) {
         if (!cfg->quiet) a->scrape.warn = scrape_warn;
+        a->scrape.live = a->dash_addr != NULL; /* the dashboard draws the series as they come */
         if (scrape_start(&a->scrape, planned) < 0) fprintf(stderr, "salvo: warning: cannot start the scrape threads\n");
     }
     if (a->profiles_ready) {
@@ -111,6 +113,14 @@ void evidence_started(struct run_args *a, uint64_t start_ns)
 {
     if (a->scrape_ready) scrape_set_start(&a->scrape, start_ns);
     if (a->profiles_ready) profiles_set_start(&a->profiles, start_ns);
+}
+
+void evidence_second(struct run_args *a)
+{
+    if (!a->scrape_ready || !a->dash_addr) return;
+    char *live = scrape_live(&a->scrape);
+    if (live) dash_scrape(&a->dash, live);
+    free(live);
 }
 
 void evidence_end(struct run_args *a, json_t *doc, size_t nrows, bool interrupted)

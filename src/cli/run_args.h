@@ -141,6 +141,9 @@ void evidence_begin(const struct run_config *cfg, struct run_args *a);
 /* run_hooks.started's share: t0 for the side jobs. */
 void evidence_started(struct run_args *a, uint64_t start_ns);
 
+/* Each second of the run: hands the scraped series read so far to the dashboard (with --dashboard). */
+void evidence_second(struct run_args *a);
+
 /* Stops the side jobs after the run (saying so when a profile still runs) and adds `scrape` and `profiles` to the
  * results JSON. */
 void evidence_end(struct run_args *a, json_t *doc, size_t nrows, bool interrupted);

@@ -89,6 +89,7 @@ static void on_second(void *ctx, const struct run_config *cfg, const struct time
     }
     if (a->metrics_addr) prom_second(&a->prom, cfg, row, merged);
     if (a->dash_addr) dash_second(&a->dash, cfg, row, merged);
+    evidence_second(a);
     rwrite_second(&a->rw, row, merged);
     rw_warn(a);
 }

@@ -126,11 +126,13 @@ static bool do_round(struct scrape_target *t, int32_t row)
     }
     http_client_resp_free(&resp);
     t->round_ok[round] = true;
+    if (s->live) scrape_live_refresh(t);
     return true;
 fail:
     http_client_resp_free(&resp);
     t->failed_rounds++;
     note_error(t, round, cause);
+    if (s->live) scrape_live_refresh(t);
     return false;
 }
 
@@ -231,6 +233,7 @@ void scrape_release(struct scrape *s)
         free(t->round_ns);
         free(t->round_row);
         free(t->round_ok);
+        free(t->live);
         memset(t, 0, sizeof(*t));
     }
     if (s->has_re) regfree(&s->re);

@@ -44,6 +44,8 @@
 #define SCRAPE_HIST_BUCKETS 64           /* more distinct le values: the extra ones are ignored */
 #define SCRAPE_MAX_ERRORS 8              /* distinct causes kept per target; more are counted under the last */
 #define SCRAPE_BYTES_PER_SERIES_SECOND 8 /* 16 for a histogram (p99 and p50) */
+#define SCRAPE_LIVE_SERIES 16            /* series in the live snapshot (the dashboard's charts), over all targets */
+#define SCRAPE_LIVE_POINTS 600           /* the last seconds of each in it */
 
 /* A histogram's bucket state between two rounds. */
 struct scrape_hist {
@@ -101,6 +103,8 @@ struct scrape_target {
     uint32_t nerrors;
     uint32_t failed_rounds;
     bool warned;
+    char *live;     /* its part of the live snapshot (scrape_live), under owner->mu; NULL until a round ended */
+    uint32_t nlive; /* the series in it */
 };
 
 /* All targets of one run and what they share. */
@@ -119,6 +123,7 @@ struct scrape {
     pthread_mutex_t mu;
     pthread_cond_t cond;
     uint64_t start_ns; /* the run's t=0 (monotonic), 0 until known */
+    bool live;         /* set before scrape_start: each round also refreshes its target's live snapshot */
     bool stop;
     /* Called from a scrape thread once per target when its first failure happens (may be NULL). */
     void (*warn)(void *ctx, const struct scrape_target *t, const char *cause);
@@ -141,6 +146,19 @@ void scrape_set_start(struct scrape *s, uint64_t start_ns);
 
 /* Asks for the last round and joins the threads. */
 void scrape_stop(struct scrape *s);
+
+/*
+ * The live snapshot of every target (s->live set before scrape_start), for
+ * the dashboard while the run goes on: a malloc'd JSON array of
+ * {"name": "name{labels}", "unit": "/s" (counters) | "p99" (histograms)?,
+ * "points": [[t_s, value|null], ...]}, the first SCRAPE_LIVE_SERIES series
+ * over all targets, their last SCRAPE_LIVE_POINTS seconds. NULL when no
+ * round ended yet. Any thread.
+ */
+char *scrape_live(struct scrape *s);
+
+/* Rebuilds t's part of the live snapshot (its thread calls it after each round when s->live). */
+void scrape_live_refresh(struct scrape_target *t);
 
 /* Frees everything; a NULL or never-started s is fine. */
 void scrape_release(struct scrape *s);

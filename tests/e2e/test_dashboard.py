@@ -11,6 +11,9 @@
   margin for start and drain) with the port closed behind it.
 - --dashboard-linger keeps the final state served after the run; Ctrl-C
   ends the wait with the run's own exit code.
+- With --scrape (here `salvo target`'s own /metrics), the feed carries the
+  scraped series while the run goes on: a "scrape" array whose counter
+  series has per-second points near the request rate, before the run ends.
 - Headless Chromium (Debian's chromium, as in test_report.py) loads the
   page mid-run through the DevTools protocol (a minimal WebSocket client
   here, Python stdlib only) and reads its numbers twice: the elapsed
@@ -185,6 +188,49 @@ def linger_serves_the_final_state_and_ctrl_c_ends_it():
     took = time.monotonic() - t0
     check(rc == 0, "Ctrl-C during the linger must keep the run's exit code 0, got %d: %s" % (rc, err[-300:]))
     check(took < 2, "Ctrl-C ended the linger after %.2f s" % took)
+
+
+@test
+def scraped_series_on_the_feed_mid_run():
+    tgt = subprocess.Popen([h.SALVO_BIN, "target", "--listen", "127.0.0.1:0"], stdin=subprocess.DEVNULL,
+                           stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    s = None
+    try:
+        line = tgt.stdout.readline()  # bounded: the target prints it before serving or exits
+        check(line.startswith("listening on 127.0.0.1:"), "target did not start: %r" % line)
+        tport = int(line.split(":")[1].split()[0])
+        port = h.free_port()
+        s = h.Salvo(["run", "http://127.0.0.1:%d/health" % tport, "-r", "100", "-d", "6s", "-t", "1", "-q",
+                     "--scrape", "http://127.0.0.1:%d/metrics" % tport, "--scrape-match", "requests_total", "--allow-invalid",
+                     "--dashboard", "127.0.0.1:%d" % port])
+        deadline = time.monotonic() + 8
+        d, hold = None, None
+        while time.monotonic() < deadline and hold is None:
+            check(s.proc.poll() is None, "salvo exited before the feed had scraped points (%s)" % s.proc.returncode)
+            try:
+                d = feed(port)
+            except OSError:
+                d = None
+            for se in (d or {}).get("scrape") or []:
+                pts = [p for p in se.get("points", []) if p[1] is not None]
+                if se["name"] == 'salvo_target_requests_total{code="200"}' and len(pts) >= 2:
+                    hold = se
+            time.sleep(0.2)
+        check(hold is not None, "no scraped counter with 2 points on the live feed: %s" % str(d)[:600])
+        check(d["ended"] is False, "the points came only after the run: %s" % d["state"])
+        check(hold.get("unit") == "/s", "a counter's unit is /s: %s" % hold)
+        vals = [p[1] for p in hold["points"] if p[1] is not None]
+        check(all(isinstance(p[0], int) and p[0] >= 0 for p in hold["points"]), "points: %s" % hold["points"])
+        check(any(50 <= v <= 200 for v in vals), "the 200s' rate should be near 100/s: %s" % vals)
+        rc, _, _, err = s.finish(timeout=20)
+        check(rc == 0, "exit %d: %s" % (rc, err[-300:]))
+        h.log("  live scrape: %d series, 200s/s %s" % (len(d["scrape"]), vals))
+    finally:
+        if s and s.proc.poll() is None:
+            s.proc.kill()
+            s.proc.wait(timeout=5)
+        tgt.terminate()  # by PID: our own child
+        tgt.wait(timeout=5)
 
 
 # ---------------------------------------------------------------- headless chromium via DevTools
