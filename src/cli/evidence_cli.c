@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/common.h"
 #include "cli/exit.h"
@@ -139,6 +140,31 @@ void evidence_end(struct run_args *a, json_t *doc, size_t nrows, bool interrupte
         const json_t *knee = json_object_get(doc, "knee");
         profiles_keep_around(&a->profiles, json_is_object(knee), json_number_value(json_object_get(knee, "t")));
         json_object_set_new(doc, "profiles", evidence_profiles_json(&a->profiles));
+    }
+}
+
+int evidence_step(const struct run_config *cfg, struct run_args *a, int step)
+{
+    if (!a->nscrape && !a->nprofile) return -1;
+    evidence_release(a);
+    struct run_config c = *cfg; /* read only: evidence_prepare takes the step's length and a per-step file stem */
+    char stem[4000];
+    const char *base = cfg->json_path && strcmp(cfg->json_path, "-") ? cfg->json_path : "salvo-find";
+    size_t n = strlen(base);
+    if (n > 5 && !strcmp(base + n - 5, ".json")) n -= 5;
+    snprintf(stem, sizeof(stem), "%.*s.step%d.json", (int)n, base, step);
+    c.json_path = stem;
+    return evidence_prepare(&c, a);
+}
+
+void evidence_keep_profiles(struct run_args *a, json_t *doc, bool keep)
+{
+    json_t *list = json_object_get(doc, "profiles");
+    for (size_t i = 0; a->profiles_ready && i < a->profiles.n; i++) {
+        const struct profile_job *j = &a->profiles.jobs[i];
+        if (!keep && j->ok) unlink(j->path);
+        json_t *o = json_array_get(list, i);
+        if (o) json_object_set_new(o, "kept", json_boolean(keep && j->ok));
     }
 }
 

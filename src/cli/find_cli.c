@@ -115,7 +115,13 @@ static int find_opt(const struct cli_opt *o, char *arg, void *ctx)
 struct find_run {
     struct run_args *a;
     struct find_window win;
+    bool failed_profiled; /* the first failing step's profiles were kept */
 };
+
+static void on_started(void *ctx, uint64_t start_ns)
+{
+    evidence_started(((struct find_run *)ctx)->a, start_ns);
+}
 
 static void on_second(void *ctx, const struct run_config *cfg, const struct timeline_row *row,
                       const struct interval *merged)
@@ -169,22 +175,34 @@ static void print_step(FILE *out, int i, json_t *step)
 
 /* Runs step rate (held 2x when confirm); returns its results object (owned), or NULL on a signal. */
 static json_t *run_step(struct run_config *cfg, struct find_run *fr, double rate, bool confirm, uint64_t step_ns,
-                        enum find_verdict *v, int *rc)
+                        int step, enum find_verdict *v, int *rc)
 {
     cfg->rate = rate;
     cfg->duration_ns = confirm ? 2 * step_ns : step_ns;
     if (find_window_init(&fr->win, (uint32_t)(cfg->duration_ns / NS_PER_S)) < 0) abort();
-    struct run_hooks hooks = {.second = on_second, .ctx = fr};
+    struct run_hooks hooks = {.second = on_second, .started = on_started, .ctx = fr};
     struct run_result r;
+    int bad = evidence_step(cfg, fr->a, step);
+    if (bad >= 0) {
+        *rc = -EINVAL;
+        *v = FIND_INVALID;
+        return json_object();
+    }
+    evidence_begin(cfg, fr->a);
     progress_init(&fr->a->prog, stderr, cfg->quiet ? PROGRESS_OFF : fr->a->progress);
     *rc = run_execute(cfg, &hooks, &r);
     progress_finish(&fr->a->prog);
     run_analyse(cfg, &r);
     json_t *doc = report_json_build(cfg, &r);
+    evidence_end(fr->a, doc, r.nrows, r.interrupted);
     thresholds_apply(fr->a->thresholds, fr->a->nthresholds, doc);
     char why[512];
     *v = find_judge(fr->a->thresholds, fr->a->nthresholds, doc, &fr->win, rate, why, sizeof(why));
     json_object_set_new(json_object_get(doc, "find"), "confirm", json_boolean(confirm));
+    /* Profiles: the confirmation steps' and the first failing step's are kept, the others deleted. */
+    bool keep = confirm || (*v == FIND_FAIL && !fr->failed_profiled);
+    if (*v == FIND_FAIL && keep) fr->failed_profiled = true;
+    evidence_keep_profiles(fr->a, doc, keep);
     find_window_release(&fr->win);
     bool interrupted = r.interrupted;
     run_result_release(&r);
@@ -312,7 +330,7 @@ static int search(struct run_config *cfg, struct find_args *f, struct find_searc
                     confirm ? " (confirming, 2x long)" : "", s->lo, s->hi);
         enum find_verdict v;
         int rc;
-        json_t *doc = run_step(cfg, &fr, rate, confirm, f->step_ns, &v, &rc);
+        json_t *doc = run_step(cfg, &fr, rate, confirm, f->step_ns, (int)json_array_size(steps) + 1, &v, &rc);
         if (!doc) {
             *sig = SIGINT;
             return -1;
@@ -373,8 +391,6 @@ int cli_find(int argc, char **argv)
     int code = run_cli_prepare(argc, argv, &ext, &cfg, &a, &body_buf);
     struct find_search s;
     if (code < 0 && a.nthresholds == 0) code = usage_error("find needs at least one --slo, e.g. 'latency.p99 < 250ms'");
-    if (code < 0 && (a.nscrape || a.nprofile)) /* run's options, but no step scrapes or profiles yet */
-        code = usage_error("--scrape and --profile work with 'salvo run' only for now (docs/evidence.md)");
     if (code < 0 && f.from > f.max) code = usage_error("--from %.0f/s is above --max %.0f/s", f.from, f.max);
     if (code < 0 && find_init(&s, f.from, f.max, f.precision) < 0)
         code = usage_error("bad --from, --max or --precision");

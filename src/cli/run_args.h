@@ -141,6 +141,16 @@ void evidence_begin(const struct run_config *cfg, struct run_args *a);
 /* run_hooks.started's share: t0 for the side jobs. */
 void evidence_started(struct run_args *a, uint64_t start_ns);
 
+/*
+ * find: before step number step (from 1), the side jobs again for that step
+ * (cfg's length; profile files named after the JSON path plus .stepN).
+ * -1, or the exit code of a bad option (as evidence_prepare).
+ */
+int evidence_step(const struct run_config *cfg, struct run_args *a, int step);
+
+/* find: after evidence_end, keeps a step's fetched profiles or deletes them; marks each "kept" in doc. */
+void evidence_keep_profiles(struct run_args *a, json_t *doc, bool keep);
+
 /* Each second of the run: hands the scraped series read so far to the dashboard (with --dashboard). */
 void evidence_second(struct run_args *a);
 
