@@ -16,6 +16,8 @@
 #include <cmocka.h>
 #include <errno.h>
 #include <stdio.h>
+#include <jansson.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "load/scrape.h"
@@ -189,6 +191,42 @@ static void test_one_hour_budget(void **state)
     scrape_release(&sc);
 }
 
+/* The dashboard's live snapshot: valid JSON, rows only (no baseline), escaped keys, at most SCRAPE_LIVE_SERIES. */
+static void test_live_snapshot(void **state)
+{
+    (void)state;
+    struct scrape_target *t = fresh(NULL, 0);
+    assert_null(scrape_live(&sc)); /* no round yet */
+    char b[4096];
+    for (int r = 0; r < 3; r++) {
+        size_t n = (size_t)snprintf(b, sizeof(b), "# TYPE a_total counter\na_total{p=\"x\\\"y\"} %d\n", 10 * r * r);
+        for (int g = 0; g < 20; g++)
+            n += (size_t)snprintf(b + n, sizeof(b) - n, "g%d %d\n", g, g + r);
+        feed(t, (uint64_t)(r + 1) * S, b); /* rows -1 (the baseline), 0, 1 */
+        scrape_live_refresh(t);
+    }
+    char *live = scrape_live(&sc);
+    assert_non_null(live);
+    json_error_t err;
+    json_t *a = json_loads(live, 0, &err);
+    assert_non_null(a);
+    assert_int_equal(json_array_size(a), SCRAPE_LIVE_SERIES);
+    json_t *c = json_array_get(a, 0);
+    assert_string_equal(json_string_value(json_object_get(c, "name")), "a_total{p=\"x\\\"y\"}");
+    assert_string_equal(json_string_value(json_object_get(c, "unit")), "/s");
+    json_t *pts = json_object_get(c, "points");
+    assert_int_equal(json_array_size(pts), 2);
+    assert_int_equal(json_integer_value(json_array_get(json_array_get(pts, 0), 0)), 0);
+    assert_true(fabs(json_number_value(json_array_get(json_array_get(pts, 0), 1)) - 10) < 1e-9);
+    assert_true(fabs(json_number_value(json_array_get(json_array_get(pts, 1), 1)) - 30) < 1e-9);
+    json_t *g = json_array_get(a, 1);
+    assert_null(json_object_get(g, "unit"));
+    assert_true(fabs(json_number_value(json_array_get(json_array_get(json_object_get(g, "points"), 1), 1)) - 2) < 1e-9);
+    json_decref(a);
+    free(live);
+    scrape_release(&sc);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -198,6 +236,7 @@ int main(void)
         cmocka_unit_test(test_cap_and_match),
         cmocka_unit_test(test_rounds_grow),
         cmocka_unit_test(test_one_hour_budget),
+        cmocka_unit_test(test_live_snapshot),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
