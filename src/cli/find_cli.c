@@ -105,6 +105,7 @@ static int find_opt(const struct cli_opt *o, char *arg, void *ctx)
         if (parse_duration_ns(arg, dst) < 0 || (o->id == OPT_STEP && *dst < 2 * NS_PER_S))
             return cli_bad_value(o, arg,
                                  o->id == OPT_STEP ? "expected a duration of at least 2s" : "expected a duration");
+        if (o->id == OPT_STEP) f->cfg->duration_ns = *dst; /* run's checks (--profile-at) see a step's length */
         return -1;
     }
     }
@@ -378,6 +379,7 @@ int cli_find(int argc, char **argv)
     /* The rate and length each step gets are find's; run's checks see the first step's. */
     a.rate_given = true;
     cfg.rate = 100;
+    cfg.duration_ns = f.step_ns;
     struct run_cli_ext ext = {
         .name = "find",
         .synopsis = "usage: salvo find URL --slo EXPR... [options]   or   salvo find --targets FILE --slo EXPR...\n"
