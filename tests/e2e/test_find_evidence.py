@@ -1,6 +1,7 @@
 """test_find_evidence.py — `salvo find` with `--scrape` and `--profile`.
 
-`salvo target --service-time 2ms --workers 4` (capacity ~2000/s) is the
+`salvo target --service-time 10ms --workers 2` (capacity ~200/s: rates a
+busy 2-CPU machine still generates validly) is the
 service and its own /metrics the scrape endpoint; the profile endpoint is a
 stub in this process that waits `seconds` and answers gzip bytes (what
 salvo checks of a pprof body; the real Go pprof is test_scrape.py's). With
@@ -42,7 +43,7 @@ class Pprof(http.server.BaseHTTPRequestHandler):
 
 
 def setup():
-    p = subprocess.Popen([h.SALVO_BIN, "target", "--listen", "127.0.0.1:0", "--service-time", "2ms", "--workers", "4"],
+    p = subprocess.Popen([h.SALVO_BIN, "target", "--listen", "127.0.0.1:0", "--service-time", "10ms", "--workers", "2"],
                          stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     state["target"] = p
     line = p.stdout.readline()  # bounded: the target prints it before serving or exits
@@ -72,7 +73,7 @@ def every_step_scrapes_and_the_telling_steps_keep_a_profile():
     pprof = "http://127.0.0.1:%d/debug/pprof/profile" % state["pprof"].server_address[1]
     t0 = time.monotonic()
     rc, _, _, err = h.run_salvo(["find", "http://127.0.0.1:%d/" % port, "--slo", "latency.p99 < 50ms",
-                                 "--from", "500", "--max", "8000", "--precision", "25", "--step-duration", "2s",
+                                 "--from", "50", "--max", "1600", "--precision", "25", "--step-duration", "2s",
                                  "--cooldown", "0s", "-t", "1", "--progress", "off", "--json", out,
                                  "--scrape", "http://127.0.0.1:%d/metrics" % port, "--scrape-match", "requests_total",
                                  "--profile", pprof, "--profile-for", "1s", "--max-lag", "5ms"], timeout=60, json_out=False)
