@@ -32,9 +32,7 @@ int run_script_check(struct run_config *cfg, const struct run_args *a)
                                a->script_args[0]);
         return -1;
     }
-    if (a->targets_path || a->data_path)
-        return usage_error("--script '%s' makes the requests: drop --%s", a->script_path,
-                           a->targets_path ? "targets" : "data");
+    if (a->targets_path) return usage_error("--script '%s' makes the requests: drop --targets", a->script_path);
     /* With --h2c/--http2 the request bytes become h2 headers (h2.c); otherwise HTTP/1.1, also over https. */
     if (cfg->http_mode == HTTP_AUTO) cfg->http_mode = HTTP_1;
     return -1;
@@ -84,6 +82,10 @@ int run_script_load(struct run_config *cfg, struct run_args *a)
         return usage_error("'%s' defines session() and %s(): a session makes its own requests and reads its own "
                            "responses; keep one of the two",
                            a->script_path, cfg->script_response ? "response" : "request");
+    if (a->data_path && !cfg->script_sessions)
+        return usage_error("--script '%s' makes the requests: --data gives each session its row (s.row), and '%s' "
+                           "defines no session(); drop --data",
+                           a->script_path, a->script_path);
     if (cfg->script_sessions) cfg->script_response = false;
     if (cfg->script_response || cfg->script_sessions) cfg->check_body = true;
     cfg->keep_resp = cfg->nchecks > 0 || cfg->script_response || cfg->script_sessions;

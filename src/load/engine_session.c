@@ -17,6 +17,8 @@
 #include "core/container.h"
 #include "load/check_stream.h"
 #include "load/engine.h"
+#include "load/feeder.h"
+#include "load/reqgen.h"
 #include "load/script.h"
 
 /* One running session; owned by its worker's list until it ends. */
@@ -88,7 +90,9 @@ void engine_session_arrival(struct worker *w, const struct pending *p)
     w->sessions_live++;
     w->sessions.scheduled++;
     struct script_step st;
-    script_session_start(w->script, p->index, r, &st);
+    const struct reqgen *g = w->cfg->gen;
+    uint64_t row = g && g->data ? picker_row(&g->picker, p->index) : PICK_NONE;
+    script_session_start(w->script, p->index, r, g ? g->data : NULL, row, &st);
     handle(w, r, &st, clock_now_ns());
 }
 

@@ -38,6 +38,7 @@
 struct script;
 struct script_thread;
 struct recorder;
+struct feeder;
 
 /* What done() reports: the run's totals, length and completed requests per second. */
 struct script_figures {
@@ -126,8 +127,13 @@ struct script_step {
     void *user;        /* what script_session_start was given for this session */
 };
 
-/* Starts session() for arrival key: runs it to its first step, sleep or end. Returns 0 or -1. */
-int script_session_start(struct script_thread *t, uint64_t key, void *user, struct script_step *out);
+/*
+ * Starts session() for arrival key: runs it to its first step, sleep or
+ * end. With data (--data), s.row is row `row` of it as a table of column
+ * -> string. Returns 0 or -1.
+ */
+int script_session_start(struct script_thread *t, uint64_t key, void *user, const struct feeder *data, uint64_t row,
+                         struct script_step *out);
 /*
  * The step's outcome is known: resumes its session with the response
  * (raw as kept, like script_response) or, with err, a table of status 0

@@ -21,6 +21,7 @@
 
 #include "core/clock.h"
 #include "http/reqscan.h"
+#include "load/feeder.h"
 
 #define SESSION_MT "salvo.session"
 #define STEP_BIT (1ull << 52) /* step keys: apart from arrival keys, and exact as Lua numbers (< 2^53) */
@@ -207,7 +208,28 @@ static int resume(struct script_thread *t, uint64_t key, int nargs_from_L, bool 
     return 0;
 }
 
-int script_session_start(struct script_thread *t, uint64_t key, void *user, struct script_step *out)
+/* Pushes row `row` of data as a table of column -> string. */
+static void push_row(lua_State *L, const struct feeder *data, uint64_t row)
+{
+    size_t ncols = feeder_columns(data);
+    lua_createtable(L, 0, (int)ncols);
+    for (size_t c = 0; c < ncols; c++) {
+        size_t cap = feeder_column_max_len(data, (int)c) + 1, len = 0;
+        char stackbuf[256], *buf = cap <= sizeof(stackbuf) ? stackbuf : malloc(cap);
+        if (!buf) abort();
+        const char *val = "";
+        if (feeder_field(data, (size_t)row, (int)c, buf, cap, &val, &len) < 0) {
+            val = "";
+            len = 0;
+        }
+        lua_pushlstring(L, val, len);
+        lua_setfield(L, -2, feeder_column_name(data, (int)c));
+        if (buf != stackbuf) free(buf);
+    }
+}
+
+int script_session_start(struct script_thread *t, uint64_t key, void *user, const struct feeder *data, uint64_t row,
+                         struct script_step *out)
 {
     lua_State *L = t->L;
     lua_rawgeti(L, LUA_REGISTRYINDEX, t->sessions_ref);
@@ -223,6 +245,10 @@ int script_session_start(struct script_thread *t, uint64_t key, void *user, stru
     lua_newtable(L);
     luaL_getmetatable(L, SESSION_MT);
     lua_setmetatable(L, -2);
+    if (data && row != PICK_NONE) {
+        push_row(L, data, row);
+        lua_setfield(L, -2, "row");
+    }
     (void)co;
     return resume(t, key, 2, true, out) < 0 ? -1 : 0;
 }

@@ -630,5 +630,38 @@ def bad_sessions():
         remove_temp_dir(d)
 
 
+@test
+def sessions_log_in_as_their_data_row():
+    d = scripts_dir()
+    try:
+        s = write_script(d, "users.lua", """
+function session(s)
+   local r = s:post("/login", '{"user":"' .. s.row.user .. '"}', { ["Content-Type"] = "application/json" })
+   s:check("login", r.status == 200)
+   s:get("/route?as=" .. s.row.user .. "&pw=" .. s.row.pw, { ["Authorization"] = "Bearer " .. tostring(r.headers["X-Token"]) })
+end
+""")
+        users = os.path.join(d, "users.csv")
+        with open(users, "w") as f:
+            f.write("user,pw\n" + "".join('u%d,"p,%d"\n' % (i, i) for i in range(10)))
+        url = "http://127.0.0.1:%d/" % SERVER.port
+        SERVER.take()
+        rc, data, out, err = salvo_script(s, url, closed=False, rate=50, duration="1s", extra=["--data", users])
+        got = SERVER.take()
+        ss = data.get("sessions", {})
+        check(rc == 0 and ss.get("completed") == 50, "exit %d sessions %s %r" % (rc, ss, err[-300:]))
+        logins = sorted(b for _, p, _, b in got if p == "/login")
+        want = sorted('{"user":"u%d"}' % (i % 10) for i in range(50))
+        check(logins == want, "each session logs in as its row's user (rows in order, looping): %s" % logins[:12])
+        routes = sorted(p for _, p, _, _ in got if p.startswith("/route"))
+        check(routes == sorted("/route?as=u%d&pw=p,%d" % (i % 10, i % 10) for i in range(50)),
+              "s.row holds every column, quoted CSV decoded: %s" % routes[:5])
+        rc, data, out, err = run_salvo(["run", url, "--script", write_script(d, "plain.lua", "wrk.path = '/'\n"),
+                                        "--data", users, "-r", "10", "-d", "1s"], timeout=20)
+        check(rc == 2 and "session()" in err and "--data" in err, "--data without session(): exit %d %r" % (rc, err))
+    finally:
+        remove_temp_dir(d)
+
+
 if __name__ == "__main__":
     main(setup=setup, teardown=teardown)
