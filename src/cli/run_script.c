@@ -87,6 +87,10 @@ int run_script_load(struct run_config *cfg, struct run_args *a)
                            "defines no session(); drop --data",
                            a->script_path, a->script_path);
     if (cfg->script_sessions) cfg->script_response = false;
+    for (uint32_t k = 0; cfg->script_sessions && k < script_step_name_count(cfg->script); k++) {
+        const char *name = script_step_name(cfg->script, k);
+        script_set_step_group(cfg->script, name, reqgen_add_name(&a->gen, name));
+    }
     if (cfg->script_response || cfg->script_sessions) cfg->check_body = true;
     cfg->keep_resp = cfg->nchecks > 0 || cfg->script_response || cfg->script_sessions;
     return -1;

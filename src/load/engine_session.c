@@ -48,7 +48,8 @@ static void handle(struct worker *w, struct session_rec *r, const struct script_
 {
     switch (st->what) {
     case SCRIPT_SESSION_STEP: {
-        struct pending p = {.t_intended_ns = now, .t_ready_ns = now, .index = st->step, .group = r->group};
+        struct pending p = {
+            .t_intended_ns = now, .t_ready_ns = now, .index = st->step, .group = st->group ? st->group - 1 : r->group};
         w->rec.scheduled++;
         if (!backlog_push(&w->backlog, &p)) {
             engine_record_lost(w, &p, ERR_BACKLOG_FULL);

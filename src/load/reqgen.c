@@ -86,6 +86,11 @@ static uint32_t group_of(struct reqgen *g, const char *name)
     return g->nnames++;
 }
 
+uint32_t reqgen_add_name(struct reqgen *g, const char *name)
+{
+    return group_of(g, name);
+}
+
 /* A method is 1-20 upper-case letters (the request line allows no more). */
 static bool method_valid(const char *m)
 {

@@ -85,6 +85,8 @@ int reqgen_init(struct reqgen *g, const struct reqgen_spec *specs, size_t n, con
                 char *why, size_t cap);
 /* Frees everything; NULL is fine. */
 void reqgen_release(struct reqgen *g);
+/* The group of name, made now if new (past max_names: "other"). Before the run only (a script's step names). */
+uint32_t reqgen_add_name(struct reqgen *g, const char *name);
 
 /* The target arrival index uses. */
 size_t reqgen_pick(const struct reqgen *g, uint64_t index);

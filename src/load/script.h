@@ -124,6 +124,7 @@ struct script_step {
     uint64_t session;  /* its arrival key */
     uint64_t step;     /* STEP: the key its request's bytes are kept under (script_bytes) */
     uint64_t sleep_ns; /* SLEEP: how long */
+    uint32_t group;    /* STEP: 1 + the group s:name gave it, or 0 (the arrival's) */
     void *user;        /* what script_session_start was given for this session */
 };
 
@@ -143,6 +144,11 @@ int script_session_resume(struct script_thread *t, uint64_t step, int status, co
                           const char *err, struct script_step *out);
 /* A session's sleep is over: resumes it. */
 int script_session_wake(struct script_thread *t, uint64_t key, struct script_step *out);
+/* The step names literal in the script's text (`:name("...")`), for the caller to make groups of. */
+uint32_t script_step_name_count(const struct script *s);
+const char *script_step_name(const struct script *s, uint32_t k);
+/* s:name(name) puts the next step's figures under group (in every thread's state). Before traffic. */
+void script_set_step_group(struct script *s, const char *name, uint32_t group);
 /* True when key is a session step's (not an arrival's). */
 bool script_is_step(uint64_t key);
 

@@ -262,6 +262,7 @@ int script_new(struct script **out, const struct script_spec *spec, char *why, s
         lua_getglobal(s->L, "done");
         s->has[SCRIPT_DONE] = lua_isfunction(s->L, -1);
         lua_pop(s->L, 1);
+        script_session_scan(s);
     }
     return rc;
 }
@@ -273,6 +274,9 @@ void script_free(struct script *s)
         if (s->threads[i].L && !atomic_load(&s->threads[i].abandoned)) lua_close(s->threads[i].L);
     if (s->L) lua_close(s->L);
     pthread_mutex_destroy(&s->mu);
+    for (uint32_t i = 0; i < s->nstep_names; i++)
+        free(s->step_names[i]);
+    free(s->step_names);
     free(s->threads);
     free(s);
 }

@@ -68,6 +68,8 @@ struct script {
     pthread_mutex_t mu; /* guards names and nnames (check() registering a new name) */
     char names[CHECK_MAX][128];
     _Atomic uint32_t nnames;
+    char **step_names; /* `:name("...")` literals of the script's text */
+    uint32_t nstep_names;
 };
 
 /* script_api.c: installs wrk.lookup, wrk.connect, check() and the thread and addr types in L. */
@@ -81,6 +83,10 @@ void script_api_copy(lua_State *from, int idx, lua_State *to, int depth);
 
 /* script_session.c: the session object's type. */
 void script_session_open(lua_State *L);
+/* script_session.c: collects the `:name("...")` literals of the script file into s->step_names. */
+void script_session_scan(struct script *s);
+/* script_session.c: s:name(name) in L means group. */
+void script_session_name_group(lua_State *L, const char *name, uint32_t group);
 /* script_call.c: pushes the headers table and the body string of a kept response. */
 void script_push_response(lua_State *L, int status, const char *raw, size_t len, bool chunked);
 

@@ -14,6 +14,7 @@
  */
 #include "load/script_int.h"
 
+#include <jansson.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,7 +25,9 @@
 #include "load/feeder.h"
 
 #define SESSION_MT "salvo.session"
-#define STEP_BIT (1ull << 52) /* step keys: apart from arrival keys, and exact as Lua numbers (< 2^53) */
+#define JSON_MT "salvo.json"
+#define NAMES_KEY "salvo.step_names" /* registry: step name -> group index (script_name_group) */
+#define STEP_BIT (1ull << 52)        /* step keys: apart from arrival keys, and exact as Lua numbers (< 2^53) */
 
 /* Builds the bytes of a step with wrk.format(method, path, headers, body) and yields them. */
 static int yield_request(lua_State *L, const char *method, int url_idx, int headers_idx, int body_idx)
@@ -75,7 +78,11 @@ static int yield_request(lua_State *L, const char *method, int url_idx, int head
     lua_call(L, 4, 1);
     lua_pushliteral(L, "request");
     lua_insert(L, -2);
-    return lua_yield(L, 2);
+    /* The group s:name chose for this step (then back to the run's). */
+    lua_getfield(L, 1, "_group");
+    lua_pushnil(L);
+    lua_setfield(L, 1, "_group");
+    return lua_yield(L, 3);
 }
 
 static int s_get(lua_State *L)
@@ -116,6 +123,91 @@ static int s_check(lua_State *L)
     return 1;
 }
 
+/* Pushes the JSON value v as Lua: objects and arrays as tables (arrays from 1), null as nil. */
+static void push_json(lua_State *L, const json_t *v, int depth)
+{
+    if (depth > 64) luaL_error(L, "r:json(): nested deeper than 64 levels");
+    luaL_checkstack(L, 4, "r:json()");
+    switch (json_typeof(v)) {
+    case JSON_OBJECT: {
+        lua_createtable(L, 0, (int)json_object_size(v));
+        const char *k;
+        json_t *x;
+        json_object_foreach((json_t *)v, k, x)
+        {
+            lua_pushstring(L, k);
+            push_json(L, x, depth + 1);
+            lua_rawset(L, -3);
+        }
+        return;
+    }
+    case JSON_ARRAY: {
+        lua_createtable(L, (int)json_array_size(v), 0);
+        for (size_t i = 0; i < json_array_size(v); i++) {
+            push_json(L, json_array_get(v, i), depth + 1);
+            lua_rawseti(L, -2, (int)i + 1);
+        }
+        return;
+    }
+    case JSON_STRING: lua_pushlstring(L, json_string_value(v), json_string_length(v)); return;
+    case JSON_INTEGER: lua_pushnumber(L, (lua_Number)json_integer_value(v)); return;
+    case JSON_REAL: lua_pushnumber(L, json_real_value(v)); return;
+    case JSON_TRUE: lua_pushboolean(L, 1); return;
+    case JSON_FALSE: lua_pushboolean(L, 0); return;
+    default: lua_pushnil(L); return;
+    }
+}
+
+/* r:json(): the step's body parsed; a body that is not JSON raises an error (the session's script_error). */
+static int r_json(lua_State *L)
+{
+    luaL_checktype(L, 1, LUA_TTABLE);
+    lua_getfield(L, 1, "body");
+    size_t len;
+    const char *body = lua_tolstring(L, -1, &len);
+    json_error_t je;
+    json_t *root = body ? json_loadb(body, len, JSON_DECODE_ANY, &je) : NULL;
+    if (!root) {
+        char msg[256];
+        snprintf(msg, sizeof(msg), "r:json(): the body is not JSON: %s (line %d)", body ? je.text : "no body",
+                 body ? je.line : 0);
+        return luaL_error(L, "%s", msg);
+    }
+    /* Held by a userdata whose __gc lets it go, so an error inside push_json does not leak it. */
+    json_t **hold = lua_newuserdata(L, sizeof(*hold));
+    *hold = root;
+    luaL_getmetatable(L, JSON_MT);
+    lua_setmetatable(L, -2);
+    push_json(L, root, 0);
+    json_decref(root);
+    *hold = NULL;
+    return 1;
+}
+
+static int json_gc(lua_State *L)
+{
+    json_t **hold = lua_touserdata(L, 1);
+    if (hold && *hold) json_decref(*hold);
+    return 0;
+}
+
+/* s:name(name): the name the next step's figures go under (a name of the script's text, fixed before traffic). */
+static int s_name(lua_State *L)
+{
+    luaL_checktype(L, 1, LUA_TTABLE);
+    const char *name = luaL_checkstring(L, 2);
+    lua_getfield(L, LUA_REGISTRYINDEX, NAMES_KEY);
+    lua_getfield(L, -1, name);
+    if (lua_isnil(L, -1))
+        return luaL_error(L,
+                          "s:name('%s'): names are read from the script's text before traffic: write it as a "
+                          "literal s:name('%s')",
+                          name, name);
+    lua_setfield(L, 1, "_group");
+    lua_pop(L, 1);
+    return 0;
+}
+
 /* Interprets what a coroutine yielded or returned (rc from lua_resume) into *out. */
 static int session_outcome(struct script_thread *t, lua_State *co, int rc, uint64_t key, struct script_step *out)
 {
@@ -138,6 +230,8 @@ static int session_outcome(struct script_thread *t, lua_State *co, int rc, uint6
         lua_pop(co, 2);
         return 0;
     }
+    int named = lua_isnumber(co, -1) ? (int)lua_tointeger(co, -1) + 1 : 0;
+    lua_pop(co, 1);
     size_t len;
     const char *bytes = lua_tolstring(co, -1, &len), *why;
     char msg[256];
@@ -166,6 +260,7 @@ static int session_outcome(struct script_thread *t, lua_State *co, int rc, uint6
     lua_pop(L, 1);
     out->what = SCRIPT_SESSION_STEP;
     out->step = step;
+    out->group = (uint32_t)named;
     return 0;
 }
 
@@ -271,6 +366,8 @@ int script_session_resume(struct script_thread *t, uint64_t step, int status, co
     lua_newtable(L);
     lua_pushinteger(L, status);
     lua_setfield(L, -2, "status");
+    lua_pushcfunction(L, r_json);
+    lua_setfield(L, -2, "json");
     if (err) {
         lua_pushstring(L, err);
         lua_setfield(L, -2, "error");
@@ -299,7 +396,8 @@ bool script_is_step(uint64_t key)
 void script_session_open(lua_State *L)
 {
     static const luaL_Reg fns[] = {{"get", s_get},     {"post", s_post},   {"request", s_request},
-                                   {"sleep", s_sleep}, {"check", s_check}, {NULL, NULL}};
+                                   {"sleep", s_sleep}, {"check", s_check}, {"name", s_name},
+                                   {NULL, NULL}};
     luaL_newmetatable(L, SESSION_MT);
     lua_newtable(L);
     for (const luaL_Reg *f = fns; f->name; f++) {
@@ -308,4 +406,60 @@ void script_session_open(lua_State *L)
     }
     lua_setfield(L, -2, "__index");
     lua_pop(L, 1);
+    luaL_newmetatable(L, JSON_MT);
+    lua_pushcfunction(L, json_gc);
+    lua_setfield(L, -2, "__gc");
+    lua_pop(L, 1);
+    lua_newtable(L);
+    lua_setfield(L, LUA_REGISTRYINDEX, NAMES_KEY);
+}
+
+void script_session_name_group(lua_State *L, const char *name, uint32_t group)
+{
+    lua_getfield(L, LUA_REGISTRYINDEX, NAMES_KEY);
+    lua_pushinteger(L, (lua_Integer)group);
+    lua_setfield(L, -2, name);
+    lua_pop(L, 1);
+}
+
+void script_session_scan(struct script *s)
+{
+    FILE *f = fopen(s->path, "r");
+    if (!f) return;
+    char line[4096];
+    while (fgets(line, sizeof(line), f)) {
+        for (char *p = strstr(line, ":name("); p; p = strstr(p + 1, ":name(")) {
+            char *q = p + 6;
+            while (*q == ' ' || *q == '\t')
+                q++;
+            if (*q != '"' && *q != '\'') continue;
+            char *end = strchr(q + 1, *q);
+            if (!end || end == q + 1 || end - q - 1 > 127) continue;
+            bool seen = false;
+            for (uint32_t i = 0; i < s->nstep_names && !seen; i++)
+                seen = strlen(s->step_names[i]) == (size_t)(end - q - 1) &&
+                       !memcmp(s->step_names[i], q + 1, (size_t)(end - q - 1));
+            if (seen || s->nstep_names >= 256) continue;
+            s->step_names = realloc(s->step_names, (s->nstep_names + 1) * sizeof(*s->step_names));
+            if (!s->step_names || !(s->step_names[s->nstep_names] = strndup(q + 1, (size_t)(end - q - 1)))) abort();
+            s->nstep_names++;
+        }
+    }
+    fclose(f);
+}
+
+uint32_t script_step_name_count(const struct script *s)
+{
+    return s ? s->nstep_names : 0;
+}
+
+const char *script_step_name(const struct script *s, uint32_t k)
+{
+    return s && k < s->nstep_names ? s->step_names[k] : NULL;
+}
+
+void script_set_step_group(struct script *s, const char *name, uint32_t group)
+{
+    for (uint32_t i = 0; i < s->nthreads; i++)
+        script_session_name_group(s->threads[i].L, name, group);
 }

@@ -83,6 +83,9 @@ class Recorder:
                 extra = "X-Token: %s\r\n" % token if path.startswith("/login") else ""
                 status = "401 Unauthorized" if path.startswith("/route") and not authorized else "200 OK"
                 payload = b"hello " + path.encode()
+                if path.startswith("/json"):
+                    payload = ('{"path": "%s", "n": 3, "ok": true, "none": null, "legs": [{"name": "a"}, 2.5]}'
+                               % path).encode()
                 conn.sendall(("HTTP/1.1 %s\r\n%sContent-Length: %d\r\n\r\n" % (status, extra, len(payload))).encode()
                              + payload)
         except (OSError, ValueError):
@@ -659,6 +662,43 @@ end
         rc, data, out, err = run_salvo(["run", url, "--script", write_script(d, "plain.lua", "wrk.path = '/'\n"),
                                         "--data", users, "-r", "10", "-d", "1s"], timeout=20)
         check(rc == 2 and "session()" in err and "--data" in err, "--data without session(): exit %d %r" % (rc, err))
+    finally:
+        remove_temp_dir(d)
+
+
+@test
+def session_json_and_step_names():
+    d = scripts_dir()
+    try:
+        s = write_script(d, "named.lua", """
+function session(s)
+   s:name("login")
+   local j = s:get("/json?step=1"):json()
+   s:check("parsed", j.n == 3 and j.ok == true and j.none == nil and j.legs[1].name == "a" and j.legs[2] == 2.5
+           and j.path == "/json?step=1")
+   s:name('route step')
+   s:get("/route")
+   s:get("/plain")
+end
+""")
+        url = "http://127.0.0.1:%d/" % SERVER.port
+        rc, data, out, err = salvo_script(s, url, closed=False, rate=40, duration="1s")
+        ss, ch, g = data.get("sessions", {}), data.get("checks", {}), data.get("groups", {})
+        check(rc == 0 and ss.get("completed") == 40 and ch.get("parsed", {}).get("pass") == 40,
+              "exit %d sessions %s checks %s %s" % (rc, ss, ch, data.get("script")))
+        counts = {k: v["requests"] for k, v in g.items()}
+        check(counts.get("login") == 40 and counts.get("route step") == 40 and counts.get("/") == 40,
+              "each step under its s:name (the next step only), the rest under the URL's name: %s" % counts)
+        s = write_script(d, "notjson.lua", "function session(s)\n   local j = s:get('/plain'):json()\n   s:get('/never')\nend\n")
+        rc, data, out, err = salvo_script(s, url, closed=False, rate=20, duration="1s")
+        ss = data.get("sessions", {})
+        check(rc == 0 and ss.get("failed") == 20 and "notjson.lua:2: r:json(): the body is not JSON" in
+              data.get("script", {}).get("first_error", "") and data["requests"]["scheduled"] == 20,
+              "a body that is not JSON fails its session: exit %d %s %s" % (rc, ss, data.get("script")))
+        s = write_script(d, "dyn.lua", "function session(s)\n   local n = 'a' .. 'b'\n   s:name(n)\n   s:get('/')\nend\n")
+        rc, data, out, err = salvo_script(s, url, closed=False, rate=20, duration="1s")
+        check(data.get("sessions", {}).get("failed") == 20 and "literal" in data.get("script", {}).get("first_error", ""),
+              "a name not in the script's text fails its session, saying why: %s" % data.get("script"))
     finally:
         remove_temp_dir(d)
 
