@@ -111,6 +111,10 @@
       "a wrk Lua script shapes requests and reads responses (docs/scripting.md);\n"                                    \
       "arguments after -- go to its init(args)",                                                                       \
       0, 0)                                                                                                            \
+    L(OPT_SESSION_TIMEOUT, "session-timeout", "D",                                                                     \
+      "a script's session() still running this long after its\n"                                                       \
+      "scheduled start ends as a timeout (default: none)",                                                             \
+      0, 0)                                                                                                            \
     L(OPT_CHECK, "check", "EXPR",                                                                                      \
       "judge every response, repeatable: 'NAME: status == 200', 'json.error absent' (docs/scripting.md)", 0,           \
       CHECK_MAX)                                                                                                       \
@@ -430,6 +434,7 @@ static int run_opt(const struct cli_opt *o, char *arg, void *ctx)
     case OPT_THRESHOLD: return threshold_opt(o, arg, a);
     case OPT_CHECK: return check_opt(arg, a);
     case OPT_SCRIPT: a->script_path = arg; return -1;
+    case OPT_SESSION_TIMEOUT: return duration_opt(o, arg, &cfg->session_timeout_ns, false, 0, "like 30s");
     case OPT_MAX_BODY:
     case OPT_BODY_BUDGET: return size_opt(o, arg, cfg);
     case OPT_PROGRESS:

@@ -26,6 +26,8 @@ void run_script_split_args(int *argc, char **argv, struct run_args *a)
 
 int run_script_check(struct run_config *cfg, const struct run_args *a)
 {
+    if (!a->script_path && cfg->session_timeout_ns)
+        return usage_error("--session-timeout needs --script FILE with a session()");
     if (!a->script_path) {
         if (a->script_dashdash && a->nscript_args)
             return usage_error("unexpected argument '%s': arguments after -- are for a --script's init(args)",
@@ -86,6 +88,9 @@ int run_script_load(struct run_config *cfg, struct run_args *a)
         return usage_error("--script '%s' makes the requests: --data gives each session its row (s.row), and '%s' "
                            "defines no session(); drop --data",
                            a->script_path, a->script_path);
+    if (cfg->session_timeout_ns && !cfg->script_sessions)
+        return usage_error("--session-timeout bounds a script's sessions, and '%s' defines no session()",
+                           a->script_path);
     if (cfg->script_sessions) cfg->script_response = false;
     for (uint32_t k = 0; cfg->script_sessions && k < script_step_name_count(cfg->script); k++) {
         const char *name = script_step_name(cfg->script, k);

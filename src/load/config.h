@@ -41,11 +41,12 @@ struct run_config {
     enum arrival arrival;
     uint64_t duration_ns;
     uint64_t timeout_ns;
-    uint64_t spin_ns;     /* --spin: fixed busy-poll before each deadline (when !spin_auto) */
-    bool spin_auto;       /* no --spin: spin as long as wake-ups are late, within spin_budget */
-    double spin_budget;   /* auto spin: share of one core per thread it may burn (0: RUN_SPIN_BUDGET) */
-    uint64_t max_lag_ns;  /* an arrival later than this is late (rule 1, docs/measurement.md) */
-    uint32_t connections; /* open: cap; closed: number of connections */
+    uint64_t session_timeout_ns; /* --session-timeout: a session's bound from its scheduled start (0: none) */
+    uint64_t spin_ns;            /* --spin: fixed busy-poll before each deadline (when !spin_auto) */
+    bool spin_auto;              /* no --spin: spin as long as wake-ups are late, within spin_budget */
+    double spin_budget;          /* auto spin: share of one core per thread it may burn (0: RUN_SPIN_BUDGET) */
+    uint64_t max_lag_ns;         /* an arrival later than this is late (rule 1, docs/measurement.md) */
+    uint32_t connections;        /* open: cap; closed: number of connections */
     uint32_t threads;
     uint32_t pipeline; /* HTTP/1.1 requests in flight per connection (1: no pipelining) */
     enum http_mode {

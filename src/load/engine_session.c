@@ -28,10 +28,12 @@ struct session_rec {
     uint32_t group;
     int worst; /* 0 completed, 1 failed, 2 timeout */
     struct timer sleep;
+    struct timer deadline; /* --session-timeout */
     struct session_rec *prev, *next;
 };
 
 static void on_wake(struct timer *t, uint64_t now);
+static void on_deadline(struct timer *t, uint64_t now);
 
 static void rec_unlink(struct worker *w, struct session_rec *r)
 {
@@ -70,6 +72,7 @@ static void handle(struct worker *w, struct session_rec *r, const struct script_
         } else {
             w->sessions.timeout++;
         }
+        timer_disarm(&w->loop, &r->deadline);
         rec_unlink(w, r);
         free(r);
         return;
@@ -85,6 +88,8 @@ void engine_session_arrival(struct worker *w, const struct pending *p)
     r->start_ns = p->t_intended_ns;
     r->group = p->group;
     timer_init(&r->sleep, on_wake);
+    timer_init(&r->deadline, on_deadline);
+    if (w->cfg->session_timeout_ns) timer_arm(&w->loop, &r->deadline, r->start_ns + w->cfg->session_timeout_ns);
     r->next = w->sessions_head;
     if (r->next) r->next->prev = r;
     w->sessions_head = r;
@@ -128,11 +133,29 @@ static void on_wake(struct timer *t, uint64_t now)
     handle(r->w, r, &st, now);
 }
 
+/*
+ * --session-timeout: the session ends now as a timeout. Its coroutine is
+ * let go; a step still in flight keeps its own outcome, and finds no
+ * session to resume.
+ */
+static void on_deadline(struct timer *t, uint64_t now)
+{
+    (void)now;
+    struct session_rec *r = container_of(t, struct session_rec, deadline);
+    struct worker *w = r->w;
+    timer_disarm(&w->loop, &r->sleep);
+    script_session_drop(w->script, r->key);
+    w->sessions.timeout++;
+    rec_unlink(w, r);
+    free(r);
+}
+
 void engine_session_finish(struct worker *w)
 {
     while (w->sessions_head) {
         struct session_rec *r = w->sessions_head;
         timer_disarm(&w->loop, &r->sleep);
+        timer_disarm(&w->loop, &r->deadline);
         w->sessions.timeout++; /* the run ended under it */
         rec_unlink(w, r);
         free(r);

@@ -142,6 +142,8 @@ int script_session_start(struct script_thread *t, uint64_t key, void *user, cons
  */
 int script_session_resume(struct script_thread *t, uint64_t step, int status, const char *raw, size_t len, bool chunked,
                           const char *err, struct script_step *out);
+/* Session key ends before its coroutine did (--session-timeout): lets it go; its step in flight resumes nothing. */
+void script_session_drop(struct script_thread *t, uint64_t key);
 /* A session's sleep is over: resumes it. */
 int script_session_wake(struct script_thread *t, uint64_t key, struct script_step *out);
 /* The step names literal in the script's text (`:name("...")`), for the caller to make groups of. */

@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "core/clock.h"
 #include "http/reqscan.h"
@@ -28,6 +29,42 @@
 #define JSON_MT "salvo.json"
 #define NAMES_KEY "salvo.step_names" /* registry: step name -> group index (script_name_group) */
 #define STEP_BIT (1ull << 52)        /* step keys: apart from arrival keys, and exact as Lua numbers (< 2^53) */
+
+/* The session's jar (s.cookies, at index 1) as the step's Cookie header, unless -H or the step gives one. */
+static void push_cookie(lua_State *L, int merged)
+{
+    lua_getfield(L, merged, "Cookie");
+    lua_getfield(L, merged, "cookie");
+    bool given = !lua_isnil(L, -1) || !lua_isnil(L, -2);
+    lua_pop(L, 2);
+    lua_getfield(L, 1, "cookies");
+    if (given || !lua_istable(L, -1)) {
+        lua_pop(L, 1);
+        return;
+    }
+    char buf[8192];
+    size_t pos = 0;
+    int jar = lua_gettop(L);
+    lua_pushnil(L);
+    while (lua_next(L, jar)) {
+        size_t klen, vlen;
+        const char *k = lua_type(L, -2) == LUA_TSTRING ? lua_tolstring(L, -2, &klen) : NULL;
+        const char *v = lua_type(L, -1) == LUA_TSTRING ? lua_tolstring(L, -1, &vlen) : NULL;
+        if (k && v && pos + klen + vlen + 3 < sizeof(buf)) {
+            if (pos) buf[pos++] = ';', buf[pos++] = ' ';
+            memcpy(buf + pos, k, klen);
+            pos += klen;
+            buf[pos++] = '=';
+            memcpy(buf + pos, v, vlen);
+            pos += vlen;
+        }
+        lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
+    if (!pos) return;
+    lua_pushlstring(L, buf, pos);
+    lua_setfield(L, merged, "Cookie");
+}
 
 /* Builds the bytes of a step with wrk.format(method, path, headers, body) and yields them. */
 static int yield_request(lua_State *L, const char *method, int url_idx, int headers_idx, int body_idx)
@@ -71,6 +108,7 @@ static int yield_request(lua_State *L, const char *method, int url_idx, int head
         }
         lua_pop(L, 1);
     }
+    push_cookie(L, merged);
     if (has_body)
         lua_pushvalue(L, body_idx);
     else
@@ -340,12 +378,75 @@ int script_session_start(struct script_thread *t, uint64_t key, void *user, cons
     lua_newtable(L);
     luaL_getmetatable(L, SESSION_MT);
     lua_setmetatable(L, -2);
+    lua_newtable(L);
+    lua_setfield(L, -2, "cookies");
+    /* The record keeps s too, for its jar. */
+    lua_rawgeti(L, LUA_REGISTRYINDEX, t->sessions_ref);
+    lua_pushnumber(L, (lua_Number)key);
+    lua_rawget(L, -2);
+    lua_pushvalue(L, -3);
+    lua_rawseti(L, -2, 3);
+    lua_pop(L, 2);
     if (data && row != PICK_NONE) {
         push_row(L, data, row);
         lua_setfield(L, -2, "row");
     }
     (void)co;
     return resume(t, key, 2, true, out) < 0 ? -1 : 0;
+}
+
+/* Keeps the Set-Cookie name=value pairs of a response's head in the jar at index jar (attributes dropped). */
+static void jar_update(lua_State *L, int jar, const char *raw, size_t len)
+{
+    const char *end = memmem(raw, len, "\r\n\r\n", 4);
+    if (!end) return;
+    const char *line = memchr(raw, '\n', (size_t)(end - raw));
+    while (line && ++line < end) {
+        const char *eol = memchr(line, '\n', (size_t)(end - line));
+        if (!eol) eol = end;
+        const char *stop = eol > line && eol[-1] == '\r' ? eol - 1 : eol;
+        if (stop - line > 11 && !strncasecmp(line, "set-cookie:", 11)) {
+            const char *p = line + 11, *semi;
+            while (p < stop && (*p == ' ' || *p == '\t'))
+                p++;
+            semi = memchr(p, ';', (size_t)(stop - p));
+            if (!semi) semi = stop;
+            const char *eq = memchr(p, '=', (size_t)(semi - p));
+            if (eq && eq > p) {
+                const char *ne = eq, *v = eq + 1, *ve = semi;
+                while (ne > p && (ne[-1] == ' ' || ne[-1] == '\t'))
+                    ne--;
+                while (v < ve && (*v == ' ' || *v == '\t'))
+                    v++;
+                while (ve > v && (ve[-1] == ' ' || ve[-1] == '\t'))
+                    ve--;
+                lua_pushlstring(L, p, (size_t)(ne - p));
+                lua_pushlstring(L, v, (size_t)(ve - v));
+                lua_rawset(L, jar);
+            }
+        }
+        line = eol;
+    }
+}
+
+/* The jar (s.cookies) of session key, pushed (nil when the session is gone). */
+static void push_jar(lua_State *L, const struct script_thread *t, uint64_t key)
+{
+    lua_rawgeti(L, LUA_REGISTRYINDEX, t->sessions_ref);
+    lua_pushnumber(L, (lua_Number)key);
+    lua_rawget(L, -2);
+    if (lua_istable(L, -1)) {
+        lua_rawgeti(L, -1, 3);
+        if (lua_istable(L, -1)) {
+            lua_getfield(L, -1, "cookies");
+            lua_replace(L, -4);
+            lua_pop(L, 2);
+            return;
+        }
+        lua_pop(L, 1);
+    }
+    lua_pop(L, 2);
+    lua_pushnil(L);
 }
 
 int script_session_resume(struct script_thread *t, uint64_t step, int status, const char *raw, size_t len, bool chunked,
@@ -362,6 +463,11 @@ int script_session_resume(struct script_thread *t, uint64_t step, int status, co
     lua_rawset(L, -3);
     lua_pop(L, 1);
     script_forget(t, step);
+    if (!err && raw) {
+        push_jar(L, t, key);
+        if (lua_istable(L, -1)) jar_update(L, lua_gettop(L), raw, len);
+        lua_pop(L, 1);
+    }
     /* The response table: status, headers, body (status 0 and error when there was no response). */
     lua_newtable(L);
     lua_pushinteger(L, status);
@@ -381,6 +487,16 @@ int script_session_resume(struct script_thread *t, uint64_t step, int status, co
         lua_setfield(L, -2, "headers");
     }
     return resume(t, key, 1, false, out);
+}
+
+void script_session_drop(struct script_thread *t, uint64_t key)
+{
+    lua_State *L = t->L;
+    lua_rawgeti(L, LUA_REGISTRYINDEX, t->sessions_ref);
+    lua_pushnumber(L, (lua_Number)key);
+    lua_pushnil(L);
+    lua_rawset(L, -3);
+    lua_pop(L, 1);
 }
 
 int script_session_wake(struct script_thread *t, uint64_t key, struct script_step *out)

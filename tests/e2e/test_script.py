@@ -81,6 +81,8 @@ class Recorder:
                 if path.startswith("/slow"):
                     time.sleep(0.1)
                 extra = "X-Token: %s\r\n" % token if path.startswith("/login") else ""
+                if path.startswith("/cookie"):
+                    extra = "Set-Cookie: sid=%s; Path=/; HttpOnly\r\nset-cookie:  theme = dark \r\n" % token
                 status = "401 Unauthorized" if path.startswith("/route") and not authorized else "200 OK"
                 payload = b"hello " + path.encode()
                 if path.startswith("/json"):
@@ -699,6 +701,65 @@ end
         rc, data, out, err = salvo_script(s, url, closed=False, rate=20, duration="1s")
         check(data.get("sessions", {}).get("failed") == 20 and "literal" in data.get("script", {}).get("first_error", ""),
               "a name not in the script's text fails its session, saying why: %s" % data.get("script"))
+    finally:
+        remove_temp_dir(d)
+
+
+@test
+def session_cookie_jar():
+    d = scripts_dir()
+    try:
+        s = write_script(d, "jar.lua", """
+function session(s)
+   s:get("/cookie")
+   s:check("jar", s.cookies.sid ~= nil and s.cookies.theme == "dark")
+   s:get("/after")
+   s:get("/own", { Cookie = "x=1" })
+end
+""")
+        url = "http://127.0.0.1:%d/" % SERVER.port
+        SERVER.take()
+        rc, data, out, err = salvo_script(s, url, closed=False, rate=20, duration="1s")
+        got = SERVER.take()
+        check(rc == 0 and data["sessions"]["completed"] == 20 and data["checks"]["jar"]["pass"] == 20,
+              "exit %d %s %s %s" % (rc, data.get("sessions"), data.get("checks"), data.get("script")))
+        first = [h.get("cookie") for _, p, h, _ in got if p == "/cookie"]
+        after = [h.get("cookie", "") for _, p, h, _ in got if p == "/after"]
+        own = [h.get("cookie") for _, p, h, _ in got if p == "/own"]
+        check(first == [None] * 20, "the first step has no cookie: %s" % first[:3])
+        sids = {c for a in after for c in a.split("; ") if c.startswith("sid=")}
+        check(len(after) == 20 and all(sorted(a.split("; "))[1] == "theme=dark" for a in after) and len(sids) == 20,
+              "each session sends back its own Set-Cookie pairs, attributes dropped: %s" % after[:3])
+        check(own == ["x=1"] * 20, "a step's own Cookie header wins: %s" % own[:3])
+    finally:
+        remove_temp_dir(d)
+
+
+@test
+def session_timeout_bounds_the_session():
+    d = scripts_dir()
+    try:
+        s = write_script(d, "long.lua", "function session(s)\n   s:get('/fast')\n   s:sleep(0.5)\n   s:get('/never')\nend\n")
+        url = "http://127.0.0.1:%d/" % SERVER.port
+        SERVER.take()
+        rc, data, out, err = salvo_script(s, url, closed=False, rate=20, duration="1s",
+                                          extra=["--session-timeout", "200ms"])
+        got = SERVER.take()
+        ss, c = data.get("sessions", {}), check_counts_add_up(data)
+        check(rc == 0 and ss.get("timeout") == 20 and ss.get("completed") == 0 and c["ok"] == 20,
+              "a session sleeping past its bound ends as a timeout: exit %d %s %s" % (rc, ss, c))
+        check(not [p for _, p, _, _ in got if p == "/never"], "no step after the bound is sent")
+        s = write_script(d, "slowstep.lua", "function session(s)\n   s:get('/slow')\n   s:get('/never')\nend\n")
+        SERVER.take()
+        rc, data, out, err = salvo_script(s, url, closed=False, rate=20, duration="1s",
+                                          extra=["--session-timeout", "40ms"])
+        got = SERVER.take()
+        ss, c = data.get("sessions", {}), check_counts_add_up(data)
+        check(rc == 0 and ss.get("timeout") == 20 and c["ok"] == 20 and not [p for _, p, _, _ in got if p == "/never"],
+              "a session in a slow step ends at its bound; the step keeps its own outcome: exit %d %s %s" % (rc, ss, c))
+        rc, data, out, err = run_salvo(["run", url, "--script", write_script(d, "p.lua", "wrk.path = '/'\n"),
+                                        "--session-timeout", "1s", "-r", "10", "-d", "1s"], timeout=20)
+        check(rc == 2 and "session()" in err, "--session-timeout without session(): exit %d %r" % (rc, err))
     finally:
         remove_temp_dir(d)
 
