@@ -277,7 +277,7 @@ bool conn_stream_done(struct conn *c, int status)
     if (step) {
         /* The session reads this response now; its next step goes to the backlog. */
         struct stream copy = *s;
-        engine_session_answered(w, &copy, status, script_failed);
+        check_failed |= engine_session_answered(w, &copy, status, script_failed);
     }
     if (w->cfg->nchecks)
         check_failed |= check_stream_judge(w->cfg, &w->rec, s, status);

@@ -115,8 +115,9 @@ bool engine_script_response(struct worker *w, struct stream *s, int status, bool
 
 /* engine_session.c: arrival p starts a session (session() is defined). */
 void engine_session_arrival(struct worker *w, const struct pending *p);
-/* A session step's response is complete (failed: response-side script error): resume its session. */
-void engine_session_answered(struct worker *w, struct stream *s, int status, bool failed);
+/* A session step's response is complete (failed: response-side script error): resume its session. True when
+ * an s:check failed before the session's next step or sleep: the step is check_failed. */
+bool engine_session_answered(struct worker *w, struct stream *s, int status, bool failed);
 /* A session step ended without a response: resume its session with the error. */
 void engine_session_lost(struct worker *w, const struct pending *p, enum salvo_err err);
 /* The worker ends: sessions still running count as timeout. */

@@ -102,16 +102,18 @@ void engine_session_arrival(struct worker *w, const struct pending *p)
     handle(w, r, &st, clock_now_ns());
 }
 
-void engine_session_answered(struct worker *w, struct stream *s, int status, bool failed)
+bool engine_session_answered(struct worker *w, struct stream *s, int status, bool failed)
 {
     struct script_step st;
     const char *err = failed ? "script_error" : NULL;
     if (script_session_resume(w->script, s->req.index, status, s->kept, s->kept_len, s->resp.chunked, err, &st) < 0 ||
         !st.user)
-        return;
+        return false;
     struct session_rec *r = st.user;
     if (failed && r->worst < 1) r->worst = 1;
+    bool check_failed = st.check_failed;
     handle(w, r, &st, clock_now_ns());
+    return check_failed;
 }
 
 void engine_session_lost(struct worker *w, const struct pending *p, enum salvo_err err)

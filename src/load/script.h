@@ -126,6 +126,7 @@ struct script_step {
     uint64_t sleep_ns; /* SLEEP: how long */
     uint32_t group;    /* STEP: 1 + the group s:name gave it, or 0 (the arrival's) */
     void *user;        /* what script_session_start was given for this session */
+    bool check_failed; /* a check() failed while the session ran (after a step: that step is check_failed) */
 };
 
 /*

@@ -326,10 +326,13 @@ static int resume(struct script_thread *t, uint64_t key, int nargs_from_L, bool 
         return -1;
     }
     lua_xmove(L, co, nargs_from_L);
+    t->check_failed = false;
     script_enter(t, SCRIPT_SESSION);
     int rc = lua_resume(co, start ? nargs_from_L - 1 : nargs_from_L); /* a start moves the function too */
     script_leave(t);
     session_outcome(t, co, rc, key, out);
+    out->check_failed = t->check_failed;
+    t->check_failed = false;
     out->user = user;
     if (out->what == SCRIPT_SESSION_DONE || out->what == SCRIPT_SESSION_ERROR) {
         lua_rawgeti(L, LUA_REGISTRYINDEX, t->sessions_ref);

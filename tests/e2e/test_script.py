@@ -764,5 +764,32 @@ def session_timeout_bounds_the_session():
         remove_temp_dir(d)
 
 
+@test
+def session_check_fails_its_step():
+    d = scripts_dir()
+    try:
+        s = write_script(d, "sc.lua", """
+function session(s)
+   s:check("a401", s:get("/route").status == 200)
+   local r = s:get("/fast")
+   s:check("fastok", r.status == 500)
+   s:sleep(0.01)
+   s:check("late", false)
+   s:get("/plain")
+end
+""")
+        url = "http://127.0.0.1:%d/" % SERVER.port
+        rc, data, out, err = salvo_script(s, url, closed=False, rate=20, duration="1s")
+        c = check_counts_add_up(data)
+        ch = data.get("checks", {})
+        check(rc == 0 and data["sessions"]["completed"] == 20 and ch["fastok"]["fail"] == 20 and ch["late"]["fail"] == 20,
+              "exit %d %s %s" % (rc, data.get("sessions"), ch))
+        check(c["scheduled"] == 60 and c["http_error"] == 20 and c["check_failed"] == 20 and c["ok"] == 20,
+              "a failed s:check makes the step it follows check_failed (a 401 stays http_error; a check after a "
+              "sleep judges no step): %s" % c)
+    finally:
+        remove_temp_dir(d)
+
+
 if __name__ == "__main__":
     main(setup=setup, teardown=teardown)
