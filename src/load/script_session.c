@@ -19,10 +19,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "core/clock.h"
 #include "http/reqscan.h"
+#include "http/set_cookie.h"
 #include "load/feeder.h"
 
 #define SESSION_MT "salvo.session"
@@ -401,34 +401,12 @@ int script_session_start(struct script_thread *t, uint64_t key, void *user, cons
 /* Keeps the Set-Cookie name=value pairs of a response's head in the jar at index jar (attributes dropped). */
 static void jar_update(lua_State *L, int jar, const char *raw, size_t len)
 {
-    const char *end = memmem(raw, len, "\r\n\r\n", 4);
-    if (!end) return;
-    const char *line = memchr(raw, '\n', (size_t)(end - raw));
-    while (line && ++line < end) {
-        const char *eol = memchr(line, '\n', (size_t)(end - line));
-        if (!eol) eol = end;
-        const char *stop = eol > line && eol[-1] == '\r' ? eol - 1 : eol;
-        if (stop - line > 11 && !strncasecmp(line, "set-cookie:", 11)) {
-            const char *p = line + 11, *semi;
-            while (p < stop && (*p == ' ' || *p == '\t'))
-                p++;
-            semi = memchr(p, ';', (size_t)(stop - p));
-            if (!semi) semi = stop;
-            const char *eq = memchr(p, '=', (size_t)(semi - p));
-            if (eq && eq > p) {
-                const char *ne = eq, *v = eq + 1, *ve = semi;
-                while (ne > p && (ne[-1] == ' ' || ne[-1] == '\t'))
-                    ne--;
-                while (v < ve && (*v == ' ' || *v == '\t'))
-                    v++;
-                while (ve > v && (ve[-1] == ' ' || ve[-1] == '\t'))
-                    ve--;
-                lua_pushlstring(L, p, (size_t)(ne - p));
-                lua_pushlstring(L, v, (size_t)(ve - v));
-                lua_rawset(L, jar);
-            }
-        }
-        line = eol;
+    size_t pos = 0, nlen, vlen;
+    const char *name, *val;
+    while (set_cookie_next(raw, len, &pos, &name, &nlen, &val, &vlen)) {
+        lua_pushlstring(L, name, nlen);
+        lua_pushlstring(L, val, vlen);
+        lua_rawset(L, jar);
     }
 }
 
