@@ -9,12 +9,14 @@ exit code of each way a script can go wrong.
 """
 
 import os
+import re
 import shutil
 import socket
 import subprocess
 import threading
 import time
 
+import harness
 from harness import (Nginx, check, check_counts_add_up, free_port, log, main, make_temp_dir, remove_temp_dir,
                      require_tool, run_salvo, test)
 
@@ -788,6 +790,46 @@ end
               "a failed s:check makes the step it follows check_failed (a 401 stays http_error; a check after a "
               "sleep judges no step): %s" % c)
     finally:
+        remove_temp_dir(d)
+
+
+@test
+def sessions_as_users_against_salvo_target_auth():
+    """The walk-through of docs/scripting.md: a CSV of users, `salvo target --auth`, each session logs in as
+    its row's user, reads its token with r:json() and routes with it (401 without a valid one)."""
+    d = scripts_dir()
+    proc = subprocess.Popen([harness.SALVO_BIN, "target", "--auth", "--listen", "127.0.0.1:0"],
+                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        line = proc.stdout.readline()  # bounded: printed before serving, or the target exits
+        m = re.match(r"listening on 127\.0\.0\.1:(\d+)", line)
+        check(m, "target did not start: %r" % line)
+        users = os.path.join(d, "users.csv")
+        with open(users, "w") as f:
+            f.write("user\n" + "".join("rider%d\n" % i for i in range(8)))
+        s = write_script(d, "walk.lua", """
+function session(s)
+   s:name("login")
+   local r = s:post("/api/login", '{"user":"' .. s.row.user .. '"}', { ["Content-Type"] = "application/json" })
+   local j = r:json()
+   s:check("me", r.status == 200 and j.user == s.row.user)
+   s:name("route")
+   local route = s:get("/api/route?from=52.46,13.26&to=52.59,13.49", { Authorization = "Bearer " .. j.token })
+   s:check("routed", route.status == 200 and route:json().distance_m > 0)
+end
+""")
+        rc, data, out, err = salvo_script(s, "http://127.0.0.1:%s/" % m.group(1), closed=False, rate=40,
+                                          duration="1s", extra=["--data", users])
+        ss, ch, g = data.get("sessions", {}), data.get("checks", {}), data.get("groups", {})
+        check(rc == 0 and ss.get("completed") == 40 and ch.get("me", {}).get("pass") == 40
+              and ch.get("routed", {}).get("pass") == 40,
+              "exit %d sessions %s checks %s %s" % (rc, ss, ch, data.get("script")))
+        check(g.get("login", {}).get("ok") == 40 and g.get("route", {}).get("ok") == 40,
+              "per-step groups: %s" % {k: (v["requests"], v["ok"]) for k, v in g.items()})
+    finally:
+        if proc.poll() is None:
+            proc.terminate()  # by PID: our own child
+            proc.wait(timeout=5)
         remove_temp_dir(d)
 
 
