@@ -699,6 +699,10 @@ static void compute_run_id(struct run_config *cfg, const struct run_args *a)
     snprintf(extra, sizeof extra, "%d|%u|%.6f|%llu", (int)a->pick, (unsigned)a->max_names, cfg->start_rate,
              (unsigned long long)cfg->timeout_ns);
     h = fnv_add(h, extra);
+    if (cfg->session_timeout_ns) { /* only when given: the ids of runs without it stay as they were */
+        snprintf(extra, sizeof extra, "session-timeout=%llu", (unsigned long long)cfg->session_timeout_ns);
+        h = fnv_add(h, extra);
+    }
     for (size_t i = 0; i < a->nheaders; i++)
         h = fnv_add(h, a->headers[i]);
     h = fnv_add(fnv_add(h, a->body), a->body_file);

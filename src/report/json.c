@@ -87,6 +87,8 @@ static json_t *config_object(const struct run_config *cfg)
     json_object_set_new(o, "arrival", json_string(cfg->arrival == ARRIVAL_POISSON ? "poisson" : "constant"));
     json_object_set_new(o, "duration_s", json_real((double)cfg->duration_ns / 1e9));
     json_object_set_new(o, "timeout_s", json_real((double)cfg->timeout_ns / 1e9));
+    if (cfg->session_timeout_ns)
+        json_object_set_new(o, "session_timeout_s", json_real((double)cfg->session_timeout_ns / 1e9));
     json_object_set_new(o, "connections", json_integer(cfg->connections));
     json_object_set_new(o, "threads", json_integer(cfg->threads));
     json_object_set_new(o, "seed", json_integer((json_int_t)cfg->seed));

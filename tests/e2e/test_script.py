@@ -751,6 +751,7 @@ def session_timeout_bounds_the_session():
         check(rc == 0 and ss.get("timeout") == 20 and ss.get("completed") == 0 and c["ok"] == 20,
               "a session sleeping past its bound ends as a timeout: exit %d %s %s" % (rc, ss, c))
         check(not [p for _, p, _, _ in got if p == "/never"], "no step after the bound is sent")
+        check(data["config"].get("session_timeout_s") == 0.2, "config %s" % data["config"])
         s = write_script(d, "slowstep.lua", "function session(s)\n   s:get('/slow')\n   s:get('/never')\nend\n")
         SERVER.take()
         rc, data, out, err = salvo_script(s, url, closed=False, rate=20, duration="1s",
