@@ -83,6 +83,9 @@ void script_api_copy(lua_State *from, int idx, lua_State *to, int depth);
 
 /* script_session.c: the session object's type. */
 void script_session_open(lua_State *L);
+/* script_json.c: r:json() (the response table at 1), and its types in L. */
+int script_r_json(lua_State *L);
+void script_json_open(lua_State *L);
 /* script_session.c: collects the `:name("...")` literals of the script file into s->step_names. */
 void script_session_scan(struct script *s);
 /* script_session.c: s:name(name) in L means group. */
