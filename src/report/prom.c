@@ -4,6 +4,7 @@
 #include "report/prom.h"
 
 #include <errno.h>
+#include <math.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,7 @@
 #include "core/endpoint.h"
 #include "load/recorder.h"
 #include "report/rw_series.h"
+#include "report/series.h"
 
 int prom_check_addr(const char *addr)
 {
@@ -67,6 +69,7 @@ int prom_start(struct prom *p, const char *addr)
 {
     memset(p, 0, sizeof(*p));
     p->fd = -1;
+    rw_totals_init(&p->totals);
     struct endpoint ep;
     int rc = endpoint_parse_local(&ep, addr);
     if (rc < 0) return rc;
@@ -100,48 +103,34 @@ static void escape_label(char *out, size_t cap, const char *in)
     out[o] = '\0';
 }
 
-/* Grows the per-name totals to n names. */
-static void prom_groups(struct prom *p, uint32_t n)
-{
-    if (n <= p->ngroups) return;
-    p->sent = realloc(p->sent, n * sizeof(*p->sent));
-    p->done = realloc(p->done, n * sizeof(*p->done));
-    p->errors = realloc(p->errors, n * sizeof(*p->errors));
-    p->latency = realloc(p->latency, n * sizeof(*p->latency));
-    p->has_hist = realloc(p->has_hist, n * sizeof(*p->has_hist));
-    if (!p->sent || !p->done || !p->errors || !p->latency || !p->has_hist) abort();
-    for (uint32_t g = p->ngroups; g < n; g++) {
-        p->sent[g] = p->done[g] = p->errors[g] = 0;
-        p->has_hist[g] = false;
-    }
-    p->ngroups = n;
-}
-
 /* The request counters of one name (family salvo_requests_total). */
-static void render_counts(FILE *f, struct prom *p, uint32_t g, const char *name)
+static void render_counts(FILE *f, const struct rw_totals *t, uint32_t g, const char *name)
 {
-    fprintf(f, "salvo_requests_total{name=\"%s\",outcome=\"sent\"} %llu\n", name, p->sent[g]);
-    fprintf(f, "salvo_requests_total{name=\"%s\",outcome=\"done\"} %llu\n", name, p->done[g]);
-    fprintf(f, "salvo_requests_total{name=\"%s\",outcome=\"error\"} %llu\n", name, p->errors[g]);
+    const char *outcome[3] = {"sent", "done", "error"};
+    const uint64_t count[3] = {t->sent[g], t->done[g], t->errors[g]};
+    for (int i = 0; i < 3; i++)
+        fprintf(f, SERIES_REQUESTS "{name=\"%s\",outcome=\"%s\"} %llu\n", name, outcome[i],
+                (unsigned long long)count[i]);
 }
 
 /* The latency summary of one name (family salvo_latency_seconds). */
-static void render_latency(FILE *f, struct prom *p, uint32_t g, const char *name)
+static void render_latency(FILE *f, const struct rw_totals *t, uint32_t g, const char *name)
 {
-    if (!p->has_hist[g]) return;
-    const struct hist *h = &p->latency[g];
+    if (!t->has_hist[g]) return;
+    const struct hist *h = &t->latency[g];
     static const double qs[] = {0.5, 0.9, 0.99, 0.999};
     for (size_t i = 0; i < sizeof(qs) / sizeof(qs[0]); i++)
-        fprintf(f, "salvo_latency_seconds{name=\"%s\",quantile=\"%g\"} %.6f\n", name, qs[i],
+        fprintf(f, SERIES_LATENCY "{name=\"%s\",quantile=\"%g\"} %.6f\n", name, qs[i],
                 (double)hist_value_at_percentile(h, qs[i] * 100) / 1e6);
-    fprintf(f, "salvo_latency_seconds_sum{name=\"%s\"} %.6f\n", name,
+    fprintf(f, SERIES_LATENCY "_sum{name=\"%s\"} %.6f\n", name,
             h->total_count ? hist_mean(h) * (double)h->total_count / 1e6 : 0.0);
-    fprintf(f, "salvo_latency_seconds_count{name=\"%s\"} %lld\n", name, (long long)h->total_count);
+    fprintf(f, SERIES_LATENCY "_count{name=\"%s\"} %lld\n", name, (long long)h->total_count);
 }
 
-/* One gauge family: its HELP, its TYPE and its one sample, together. */
+/* One gauge family: its HELP, its TYPE and its one sample, together; none without a value. */
 static void render_gauge(FILE *f, const char *metric, const char *help, double value)
 {
+    if (isnan(value)) return;
     fprintf(f, "# HELP %s %s\n# TYPE %s gauge\n%s %.6g\n", metric, help, metric, metric, value);
 }
 
@@ -157,30 +146,20 @@ static char *render(struct prom *p, const struct run_config *cfg, const struct t
     size_t len = 0;
     FILE *f = open_memstream(&buf, &len);
     if (!f) abort();
-    char(*names)[512] = calloc(p->ngroups ? p->ngroups : 1, sizeof(*names));
+    char(*names)[512] = calloc(p->totals.ngroups ? p->totals.ngroups : 1, sizeof(*names));
     if (!names) abort();
-    for (uint32_t g = 0; g < p->ngroups; g++)
+    for (uint32_t g = 0; g < p->totals.ngroups; g++)
         escape_label(names[g], sizeof(names[g]), cfg->gen->names[g]);
-    fprintf(f, "# HELP salvo_requests_total Requests by name and outcome since the start of the run.\n"
-               "# TYPE salvo_requests_total counter\n");
-    for (uint32_t g = 0; g < p->ngroups; g++)
-        render_counts(f, p, g, names[g]);
-    fprintf(f, "# HELP salvo_latency_seconds Latency from the intended send time, by name.\n"
-               "# TYPE salvo_latency_seconds summary\n");
-    for (uint32_t g = 0; g < p->ngroups; g++)
-        render_latency(f, p, g, names[g]);
+    fprintf(f, "# HELP " SERIES_REQUESTS " " SERIES_REQUESTS_HELP "\n# TYPE " SERIES_REQUESTS " counter\n");
+    for (uint32_t g = 0; g < p->totals.ngroups; g++)
+        render_counts(f, &p->totals, g, names[g]);
+    fprintf(f, "# HELP " SERIES_LATENCY " " SERIES_LATENCY_HELP "\n# TYPE " SERIES_LATENCY " summary\n");
+    for (uint32_t g = 0; g < p->totals.ngroups; g++)
+        render_latency(f, &p->totals, g, names[g]);
     free(names);
-    render_gauge(f, "salvo_inflight", "Requests sent and not yet answered.", (double)row->inflight);
-    render_gauge(f, "salvo_connections", "Open connections to the target.", (double)row->conns);
-    render_gauge(f, "salvo_backlog", "Due requests waiting for a connection.", (double)row->backlog);
-    render_gauge(f, "salvo_send_lag_max_seconds", "The generator's worst lateness in the last second.",
-                 (double)row->lag_max_us / 1e6);
-    if (row->arrivals)
-        render_gauge(f, "salvo_send_lag_p99_seconds", "p99 send lag of the last second's arrivals.",
-                     (double)row->lag_p99_us / 1e6);
-    render_gauge(f, "salvo_valid", "1 while the last second's send-lag p99 stayed within --max-lag.",
-                 rw_second_valid(row, cfg->max_lag_ns));
-    render_gauge(f, "salvo_elapsed_seconds", "Seconds of the run published so far.", (double)(row->t + 1));
+    double valid = rw_second_valid(row, cfg->max_lag_ns);
+    for (size_t i = 0; i < SERIES_NGAUGES; i++)
+        render_gauge(f, SERIES_GAUGES[i].name, SERIES_GAUGES[i].help, SERIES_GAUGES[i].value(row, valid));
     fclose(f);
     return buf;
 }
@@ -189,20 +168,7 @@ void prom_second(struct prom *p, const struct run_config *cfg, const struct time
                  const struct interval *merged)
 {
     if (p->fd < 0) return;
-    prom_groups(p, merged->ngroups);
-    for (uint32_t g = 0; g < merged->ngroups; g++) {
-        const struct interval_group *ig = &merged->groups[g];
-        p->sent[g] += ig->sent;
-        p->done[g] += ig->done;
-        p->errors[g] += ig->errors;
-        const struct hist *h = interval_group_latency(merged, g);
-        if (!h || !h->total_count) continue;
-        if (!p->has_hist[g]) {
-            hist_init(&p->latency[g], HIST_STD_LOWEST, HIST_STD_HIGHEST, HIST_STD_SIGFIG);
-            p->has_hist[g] = true;
-        }
-        hist_add(&p->latency[g], h);
-    }
+    rw_totals_add(&p->totals, merged);
     char *body = render(p, cfg, row);
     pthread_mutex_lock(&p->mu);
     free(p->body);
@@ -222,13 +188,6 @@ void prom_stop(struct prom *p)
     p->fd = -1;
     free(p->body);
     p->body = NULL;
-    for (uint32_t g = 0; g < p->ngroups; g++)
-        if (p->has_hist[g]) hist_release(&p->latency[g]);
-    free(p->sent);
-    free(p->done);
-    free(p->errors);
-    free(p->latency);
-    free(p->has_hist);
-    p->ngroups = 0;
+    rw_totals_release(&p->totals);
     pthread_mutex_destroy(&p->mu);
 }

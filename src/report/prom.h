@@ -16,6 +16,7 @@
 #include "load/config.h"
 #include "load/recorder.h"
 #include "load/run.h"
+#include "report/rw_series.h"
 
 /* The server and the running totals it reports; caller-owned. */
 struct prom {
@@ -25,11 +26,7 @@ struct prom {
     pthread_mutex_t mu;
     char *body; /* guarded by mu */
     bool running;
-    /* totals per request name, main thread only */
-    uint32_t ngroups;
-    unsigned long long *sent, *done, *errors;
-    struct hist *latency; /* ngroups; allocated at the first data of a name */
-    bool *has_hist;
+    struct rw_totals totals; /* per request name, main thread only; the same sums remote write keeps */
 };
 
 /*

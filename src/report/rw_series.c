@@ -3,8 +3,8 @@
  * rw_series.h).
  *
  * The layout of a snapshot, index by index: the RW_NGAUGES gauges of
- * gauge_names, then per request name g at RW_NGAUGES + g * RW_PER_NAME:
- * the three outcomes, the RW_NBUCKETS cumulative bucket counts, sum,
+ * SERIES_GAUGES (report/series.h, shared with --metrics), then per
+ * request name g at RW_NGAUGES + g * RW_PER_NAME: the three outcomes, the RW_NBUCKETS cumulative bucket counts, sum,
  * count, the RW_NQUANTILES quantiles. series_labels turns an index back
  * into the series' labels, so the layout lives in these two places only.
  */
@@ -15,6 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "report/series.h"
+
 const double RW_BUCKETS_S[RW_NBUCKETS - 1] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
                                               0.1,    0.25,  0.5,    1,     2.5,  5,     10};
 static const char *const bucket_le[RW_NBUCKETS] = {"0.0005", "0.001", "0.0025", "0.005", "0.01", "0.025", "0.05", "0.1",
@@ -22,16 +24,6 @@ static const char *const bucket_le[RW_NBUCKETS] = {"0.0005", "0.001", "0.0025", 
 static const double quantiles[RW_NQUANTILES] = {0.5, 0.9, 0.99, 0.999};
 static const char *const quantile_text[RW_NQUANTILES] = {"0.5", "0.9", "0.99", "0.999"};
 static const char *const outcomes[3] = {"sent", "done", "error"};
-enum { G_INFLIGHT, G_CONNS, G_BACKLOG, G_LAG_MAX, G_LAG_P99, G_ELAPSED, G_VALID };
-static const char *const gauge_names[RW_NGAUGES] = {
-    [G_INFLIGHT] = "salvo_inflight",
-    [G_CONNS] = "salvo_connections",
-    [G_BACKLOG] = "salvo_backlog",
-    [G_LAG_MAX] = "salvo_send_lag_max_seconds",
-    [G_LAG_P99] = "salvo_send_lag_p99_seconds",
-    [G_ELAPSED] = "salvo_elapsed_seconds",
-    [G_VALID] = "salvo_valid",
-};
 enum { P_OUTCOME = 0, P_BUCKET = 3, P_SUM = 3 + RW_NBUCKETS, P_COUNT, P_QUANTILE };
 
 double rw_second_valid(const struct timeline_row *row, uint64_t max_lag_ns)
@@ -159,13 +151,8 @@ void rw_totals_snap(const struct rw_totals *t, const struct timeline_row *row, d
     s->values = malloc(rw_snap_len(t->ngroups) * sizeof(double));
     if (!s->values) abort();
     double *v = s->values;
-    v[G_INFLIGHT] = (double)row->inflight;
-    v[G_CONNS] = (double)row->conns;
-    v[G_BACKLOG] = (double)row->backlog;
-    v[G_LAG_MAX] = (double)row->lag_max_us / 1e6;
-    v[G_LAG_P99] = row->arrivals ? (double)row->lag_p99_us / 1e6 : NAN;
-    v[G_ELAPSED] = (double)(row->t + 1);
-    v[G_VALID] = valid;
+    for (size_t i = 0; i < RW_NGAUGES; i++)
+        v[i] = SERIES_GAUGES[i].value(row, valid);
     for (uint32_t g = 0; g < t->ngroups; g++)
         fill_name(t, g, v + RW_NGAUGES + (size_t)g * RW_PER_NAME);
 }
@@ -175,22 +162,22 @@ static size_t series_labels(size_t i, const struct rw_common *c, struct rw_label
 {
     size_t n = 0;
     if (i < RW_NGAUGES) {
-        l[n++] = (struct rw_label){"__name__", gauge_names[i]};
+        l[n++] = (struct rw_label){"__name__", SERIES_GAUGES[i].name};
     } else {
         size_t g = (i - RW_NGAUGES) / RW_PER_NAME, k = (i - RW_NGAUGES) % RW_PER_NAME;
         l[n++] = (struct rw_label){"name", c->names[g]};
         if (k < P_BUCKET) {
-            l[n++] = (struct rw_label){"__name__", "salvo_requests_total"};
+            l[n++] = (struct rw_label){"__name__", SERIES_REQUESTS};
             l[n++] = (struct rw_label){"outcome", outcomes[k - P_OUTCOME]};
         } else if (k < P_SUM) {
-            l[n++] = (struct rw_label){"__name__", "salvo_latency_seconds_bucket"};
+            l[n++] = (struct rw_label){"__name__", SERIES_LATENCY "_bucket"};
             l[n++] = (struct rw_label){"le", bucket_le[k - P_BUCKET]};
         } else if (k == P_SUM) {
-            l[n++] = (struct rw_label){"__name__", "salvo_latency_seconds_sum"};
+            l[n++] = (struct rw_label){"__name__", SERIES_LATENCY "_sum"};
         } else if (k == P_COUNT) {
-            l[n++] = (struct rw_label){"__name__", "salvo_latency_seconds_count"};
+            l[n++] = (struct rw_label){"__name__", SERIES_LATENCY "_count"};
         } else {
-            l[n++] = (struct rw_label){"__name__", "salvo_latency_seconds"};
+            l[n++] = (struct rw_label){"__name__", SERIES_LATENCY};
             l[n++] = (struct rw_label){"quantile", quantile_text[k - P_QUANTILE]};
         }
     }

@@ -4,7 +4,8 @@
  * of every series' value at one instant, and the encoding of a batch of
  * snapshots into one WriteRequest.
  *
- * Series (labels run_id and shard on every one; `name` on the per-name ones):
+ * Series (their names and the gauges come from report/series.h, as for
+ * --metrics; labels run_id and shard on every one; `name` on the per-name ones):
  *   salvo_requests_total{name,outcome=sent|done|error}    counters, as --metrics
  *   salvo_latency_seconds_bucket{name,le}                 classic histogram, cumulative
  *   salvo_latency_seconds_sum{name}, _count{name}
@@ -33,10 +34,11 @@
 #include "load/recorder.h"
 #include "load/run.h"
 #include "report/rw_encode.h"
+#include "report/series.h"
 
 #define RW_NBUCKETS 15 /* latency histogram buckets, +Inf included */
 #define RW_NQUANTILES 4
-#define RW_NGAUGES 7
+#define RW_NGAUGES SERIES_NGAUGES /* report/series.h */
 #define RW_PER_NAME (3 + RW_NBUCKETS + 2 + RW_NQUANTILES)
 
 /* Upper bounds of the latency buckets in seconds, below +Inf. */
