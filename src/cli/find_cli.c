@@ -64,6 +64,7 @@ static int refused(const struct cli_opt *o)
         {"start-at", "find starts at once"},
         {"chaos", "find measures the service as it is"},
         {"threshold", "use --slo"},
+        {"metrics", "a search's steps do not feed a live endpoint yet (each step's JSON has its seconds)"},
         {"dashboard", "a live view of a search is later work"},
         {"dashboard-linger", "a live view of a search is later work"},
         {"remote-write", "a search's steps are not pushed yet (use it with run)"},

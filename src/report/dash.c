@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
@@ -155,6 +156,34 @@ static unsigned long query_num(const char *q, size_t qlen, const char *key, unsi
     return def;
 }
 
+/* True when h[0..n) (a Host value, port included) is an IP literal or localhost. */
+static bool host_is_local(const char *h, size_t n)
+{
+    while (n && (h[n - 1] == ' ' || h[n - 1] == '\t' || h[n - 1] == '\r')) n--;
+    while (n && (h[0] == ' ' || h[0] == '\t')) h++, n--;
+    if (n && h[0] == '[') return memchr(h, ']', n) != NULL; /* [v6]:port: a literal by syntax */
+    const char *colon = memchr(h, ':', n);
+    size_t hl = colon ? (size_t)(colon - h) : n;
+    if (hl == 9 && !strncasecmp(h, "localhost", 9)) return true;
+    if (!hl) return false;
+    for (size_t i = 0; i < hl; i++)
+        if (!(h[i] == '.' || (h[i] >= '0' && h[i] <= '9'))) return false;
+    return true;
+}
+
+/* The Host header of head[0..len) is acceptable (absent, or local: host_is_local). */
+static bool host_ok(const char *head, size_t len)
+{
+    for (const char *p = head; p < head + len;) {
+        const char *nl = memchr(p, '\n', (size_t)(head + len - p));
+        const char *end = nl ? nl : head + len;
+        if (end - p >= 5 && !strncasecmp(p, "host:", 5)) return host_is_local(p + 5, (size_t)(end - p - 5));
+        if (!nl) break;
+        p = nl + 1;
+    }
+    return true;
+}
+
 void dash_parse_request(const char *head, size_t len, struct dash_request *out)
 {
     *out = (struct dash_request){.route = DASH_BAD_REQUEST};
@@ -172,7 +201,9 @@ void dash_parse_request(const char *head, size_t len, struct dash_request *out)
     size_t tlen = (size_t)(tend - target);
     const char *q = memchr(target, '?', tlen);
     size_t plen = q ? (size_t)(q - target) : tlen, qlen = q ? tlen - plen - 1 : 0;
-    if ((plen == 1 && target[0] == '/') || (plen == 11 && !memcmp(target, "/index.html", 11))) {
+    if (!host_ok(line_end + 1, len - (size_t)(line_end + 1 - head))) {
+        out->route = DASH_BAD_HOST;
+    } else if ((plen == 1 && target[0] == '/') || (plen == 11 && !memcmp(target, "/index.html", 11))) {
         out->route = DASH_PAGE;
     } else if (plen == 5 && !memcmp(target, "/data", 5)) {
         out->route = DASH_DATA;
@@ -192,6 +223,7 @@ static void conn_request(struct dash_conn *c)
     switch (rq.route) {
     case DASH_PAGE: conn_answer(c, "200 OK", "text/html; charset=utf-8", d->page, strlen(d->page)); return;
     case DASH_BAD_METHOD: conn_error(c, "405 Method Not Allowed"); return;
+    case DASH_BAD_HOST: conn_error(c, "403 Forbidden"); return;
     case DASH_BAD_REQUEST: conn_error(c, "400 Bad Request"); return;
     case DASH_NOT_FOUND: conn_error(c, "404 Not Found"); return;
     case DASH_DATA: break;

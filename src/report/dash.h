@@ -107,7 +107,7 @@ struct dash {
 };
 
 /* What a request asks for. */
-enum dash_route { DASH_PAGE, DASH_DATA, DASH_NOT_FOUND, DASH_BAD_METHOD, DASH_BAD_REQUEST };
+enum dash_route { DASH_PAGE, DASH_DATA, DASH_NOT_FOUND, DASH_BAD_METHOD, DASH_BAD_HOST, DASH_BAD_REQUEST };
 
 /* A parsed request head. */
 struct dash_request {
@@ -120,7 +120,11 @@ struct dash_request {
  * Parses a request head (len bytes, no NUL needed; the server calls it once
  * the blank line is in): "GET / ", "GET /index.html", "GET /data?from=N&wait=1".
  * Never fails and keeps no pointer into head: a head without a request
- * line is DASH_BAD_REQUEST, another method DASH_BAD_METHOD.
+ * line is DASH_BAD_REQUEST, another method DASH_BAD_METHOD. A Host header
+ * that names neither an IP literal nor localhost is DASH_BAD_HOST: a page of
+ * another site whose name was rebound to 127.0.0.1 sends its own name there,
+ * and must not read the run (DNS rebinding). No Host header (HTTP/1.0) is
+ * accepted.
  */
 void dash_parse_request(const char *head, size_t len, struct dash_request *out);
 

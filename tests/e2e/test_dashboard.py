@@ -131,7 +131,11 @@ def feed_long_poll_hostile_clients_and_exit_on_time():
         idle = []
         # A poll still held when the run ends gets the final state.
         held = socket.create_connection(("127.0.0.1", port), timeout=8)
-        held.sendall(b"GET /data?from=100000&wait=1 HTTP/1.1\r\nHost: x\r\n\r\n")
+        rebound = socket.create_connection(("127.0.0.1", port), timeout=5)
+        rebound.sendall(b"GET /data HTTP/1.1\r\nHost: attacker.example:%d\r\n\r\n" % port)
+        check(rebound.recv(64).startswith(b"HTTP/1.1 403"), "a foreign Host (DNS rebinding) must get 403")
+        rebound.close()
+        held.sendall(b"GET /data?from=100000&wait=1 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
         lingering = socket.create_connection(("127.0.0.1", port), timeout=8)  # says nothing, ever
         rc, _, _, err = s.finish(timeout=30)
         elapsed = s.elapsed

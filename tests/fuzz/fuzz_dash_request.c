@@ -25,6 +25,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     dash_parse_request(head, size, &b);
     CHECK(a.route == b.route && a.from == b.from && a.wait == b.wait);
     CHECK((unsigned)a.route <= DASH_BAD_REQUEST);
+    if (a.route == DASH_PAGE || a.route == DASH_DATA) CHECK(size >= 6);
     CHECK(a.from <= 100000000u);
     if (a.route == DASH_DATA) CHECK(size >= 9 && !memcmp(head, "GET /data", 9));
     if (a.route == DASH_PAGE) CHECK(size >= 6 && !memcmp(head, "GET /", 5));

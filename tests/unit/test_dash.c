@@ -43,6 +43,14 @@ static void test_parse_table(void **state)
         {"get / HTTP/1.1\r\n\r\n", DASH_BAD_METHOD, 0, false},
         {"GET /data\r\n\r\n", DASH_BAD_REQUEST, 0, false},
         {"\r\n\r\n", DASH_BAD_REQUEST, 0, false},
+        {"GET / HTTP/1.1\r\nHost: 127.0.0.1:8089\r\n\r\n", DASH_PAGE, 0, false},
+        {"GET /data HTTP/1.1\r\nhost: [::1]:8089\r\n\r\n", DASH_DATA, 0, false},
+        {"GET / HTTP/1.1\r\nHost: LocalHost:1\r\n\r\n", DASH_PAGE, 0, false},
+        {"GET / HTTP/1.1\r\nUser-Agent: x\r\nHost:  localhost \r\n\r\n", DASH_PAGE, 0, false},
+        {"GET /data HTTP/1.1\r\nHost: evil.example:8089\r\n\r\n", DASH_BAD_HOST, 0, false},
+        {"GET / HTTP/1.1\r\nHost: localhost.evil.example\r\n\r\n", DASH_BAD_HOST, 0, false},
+        {"GET / HTTP/1.1\r\nHost: 127.0.0.1.nip.io\r\n\r\n", DASH_BAD_HOST, 0, false},
+        {"GET / HTTP/1.1\r\nHost: \r\n\r\n", DASH_BAD_HOST, 0, false},
         {"", DASH_BAD_REQUEST, 0, false},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -70,7 +78,7 @@ static char *http_get(int port, const char *path)
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
     assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
     char req[256];
-    int n = snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: x\r\n\r\n", path);
+    int n = snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", path);
     assert_int_equal(write(fd, req, (size_t)n), n);
     size_t cap = 1 << 16, len = 0;
     char *buf = malloc(cap);
