@@ -49,6 +49,9 @@ int url_parse(struct url *u, const char *text, const char **why)
     else
         return *why = "scheme must be http:// or https://", -EINVAL;
     size_t auth_len = strcspn(rest, "/?#");
+    /* user:pass@ would otherwise read as a bad IPv6 literal or a host that does not resolve */
+    if (memchr(rest, '@', auth_len))
+        return *why = "credentials in the URL (user:pass@) are not supported: send them in a header", -EINVAL;
     int rc = parse_authority(u, rest, auth_len, why);
     if (rc < 0) return rc;
     const char *path = rest + auth_len;

@@ -91,6 +91,10 @@ static void test_parse_invalid(void **state)
         {"http://h/a\tb", "space or control character in path"},
         {"http://h/a\x7f", "space or control character in path"},
         {"http://h/?\x01", "space or control character in path"},
+        /* credentials in the URL: refused by name, not as a bad IPv6 literal or an unknown host */
+        {"http://u:p@127.0.0.1:1/w", "credentials in the URL (user:pass@) are not supported: send them in a header"},
+        {"http://alice@127.0.0.1/", "credentials in the URL (user:pass@) are not supported: send them in a header"},
+        {"https://@h/", "credentials in the URL (user:pass@) are not supported: send them in a header"},
     };
     (void)state;
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
