@@ -300,8 +300,8 @@ static int check_opt(const char *arg, struct run_args *a)
     return -1;
 }
 
-/* Parses --max-body (up to 1GiB) or --body-budget (up to 1TiB): bytes with an optional k/KiB, m/MiB or g/GiB suffix
- * (powers of 1024). */
+/* Parses --max-body (up to 1GiB) or --body-budget (up to 1TiB): bytes with an optional k/KiB, m/MiB, g/GiB or t/TiB
+ * suffix (powers of 1024). */
 static int size_opt(const struct cli_opt *o, const char *arg, struct run_config *cfg)
 {
     bool budget = o->id == OPT_BODY_BUDGET;
@@ -315,6 +315,8 @@ static int size_opt(const struct cli_opt *o, const char *arg, struct run_config 
         scale = 1024 * 1024;
     else if (!strcasecmp(end, "g") || !strcasecmp(end, "gib") || !strcasecmp(end, "gb"))
         scale = 1024 * 1024 * 1024;
+    else if (!strcasecmp(end, "t") || !strcasecmp(end, "tib") || !strcasecmp(end, "tb"))
+        scale = 1ull << 40;
     else if (*end)
         return cli_bad_value(o, arg, "expected bytes, e.g. 65536, 64KiB or 1MiB");
     if (end == arg || errno || v == 0 || v > (budget ? 1ull << 40 : 1ull << 30) / scale)

@@ -253,6 +253,19 @@ def body_budget_makes_bodies_wait():
 
 
 @test
+def body_budget_sizes():
+    """--body-budget takes what its range message names (up to 1TiB, so TiB too); beyond, a one-line exit 2."""
+    rc, data, out, err = h.run_salvo(["run", url + "/api", "-r", 20, "-d", "1s", "-q", "--allow-invalid",
+                                      "--check", "body contains 'x'", "--body-budget", "1TiB"])
+    check(rc != 2 and data and data["body_budget"]["budget_bytes"] == 1 << 40,
+          "--body-budget 1TiB: exit %d, %r, body_budget %s" % (rc, err, data and data.get("body_budget")))
+    for bad in ("2TiB", "1.5MiB", "1PiB"):
+        rc, _, _, err = h.run_salvo(["run", url + "/api", "-d", "1s", "--body-budget", bad], json_out=False)
+        check(rc == 2 and err.startswith("salvo: bad value '%s' for --body-budget" % bad) and len(err.splitlines()) == 1,
+              "--body-budget %s: exit %d, %r" % (bad, rc, err))
+
+
+@test
 def bad_checks_exit_2():
     """A bad --check is one line naming it, exit 2, before any traffic."""
     for expr, word in (("status = 200", "operator"), ("json. > 1", "path"), ("color == 1", "subject"),
