@@ -69,7 +69,8 @@
     S('k', "insecure", NULL, "do not verify the TLS certificate", 0, 0)                                                \
     L(OPT_JSON, "json", "FILE", "write the results JSON to FILE ('-' for stdout, implies -q)", 0, 0)                   \
     L(OPT_HTML, "html", "FILE", "write a self-contained HTML report", 0, 0)                                            \
-    L(OPT_JUNIT, "junit", "FILE", "write the verdict as JUnit XML: a test case per threshold, check, health", 0, 0)    \
+    L(OPT_JUNIT, "junit", "FILE", "write the verdict as JUnit XML (a case per threshold, check and health rule)", 0,   \
+      0)                                                                                                               \
     S('q', "quiet", NULL, "no terminal summary", 0, 0)                                                                 \
     L(OPT_SPIN, "spin", "D", "busy-poll this long before each deadline (e.g. 20us; 0: never; default: auto)", 0, 0)    \
     L(OPT_SEED, "seed", "N", "seed of the Poisson arrivals (default 1: every shard must agree)", 0, 0)                 \

@@ -159,8 +159,10 @@ static unsigned long query_num(const char *q, size_t qlen, const char *key, unsi
 /* True when h[0..n) (a Host value, port included) is an IP literal or localhost. */
 static bool host_is_local(const char *h, size_t n)
 {
-    while (n && (h[n - 1] == ' ' || h[n - 1] == '\t' || h[n - 1] == '\r')) n--;
-    while (n && (h[0] == ' ' || h[0] == '\t')) h++, n--;
+    while (n && (h[n - 1] == ' ' || h[n - 1] == '\t' || h[n - 1] == '\r'))
+        n--;
+    while (n && (h[0] == ' ' || h[0] == '\t'))
+        h++, n--;
     if (n && h[0] == '[') return memchr(h, ']', n) != NULL; /* [v6]:port: a literal by syntax */
     const char *colon = memchr(h, ':', n);
     size_t hl = colon ? (size_t)(colon - h) : n;
