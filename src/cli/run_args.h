@@ -96,6 +96,12 @@ void run_script_split_args(int *argc, char **argv, struct run_args *a);
 int run_script_check(struct run_config *cfg, const struct run_args *a);
 /* run_script.c: loads the script, runs setup() and init() (before any traffic). Returns -1 or 2. */
 int run_script_load(struct run_config *cfg, struct run_args *a);
+/* run_finish.c: fills defaults and checks combinations once all options are known. Returns -1 or an exit code. */
+int finish_config(struct run_config *cfg, struct run_args *a, char **body_buf);
+/* run_finish.c: the run id from what decides the schedule (shards of one run agree on it). */
+void compute_run_id(struct run_config *cfg, const struct run_args *a);
+/* run_finish.c: keeps the command line and the environment's provenance in the config. */
+void keep_provenance(struct run_config *cfg, struct run_args *a, int argc, char **argv);
 
 /* Fills run's defaults into cfg and a. */
 void run_cli_defaults(struct run_config *cfg, struct run_args *a);
