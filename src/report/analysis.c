@@ -122,9 +122,9 @@ static void hints_of(const struct run_config *cfg, struct run_result *r)
     if (run_steal_hint(r, steal, sizeof steal)) add_hint(r, steal);
 }
 
-/* The arrivals this process's schedule meant to send in each second (a shard sends its share). */
-static void intended_of(const struct run_config *cfg, struct run_result *r)
+double analysis_intended_in(const struct run_config *cfg, uint32_t t)
 {
+    if (cfg->closed) return 0;
     struct schedule_cfg sc = {.rate = cfg->rate,
                               .duration_ns = cfg->duration_ns,
                               .stages = cfg->stages,
@@ -133,10 +133,15 @@ static void intended_of(const struct run_config *cfg, struct run_result *r)
                               .nshards = 1,
                               .nthreads = 1};
     double share = cfg->nshards > 1 ? 1.0 / cfg->nshards : 1.0;
-    for (size_t i = 0; i < r->nrows; i++) {
-        uint64_t from = (uint64_t)r->timeline[i].t * NS_PER_S;
-        r->timeline[i].intended = cfg->closed ? 0 : share * schedule_expected_between(&sc, from, from + NS_PER_S);
-    }
+    uint64_t from = (uint64_t)t * NS_PER_S;
+    return share * schedule_expected_between(&sc, from, from + NS_PER_S);
+}
+
+/* The arrivals this process's schedule meant to send in each second (a shard sends its share). */
+static void intended_of(const struct run_config *cfg, struct run_result *r)
+{
+    for (size_t i = 0; i < r->nrows; i++)
+        r->timeline[i].intended = analysis_intended_in(cfg, r->timeline[i].t);
 }
 
 void run_analyse(const struct run_config *cfg, struct run_result *r)

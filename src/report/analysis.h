@@ -57,4 +57,11 @@ struct verdict verdict_of(const json_t *result);
 /* The verdict word that goes with an exit code (ERROR for unknown non-zero codes). */
 const char *verdict_word(int exit_code);
 
+/*
+ * The arrivals this process's schedule meant to send in second t (a shard
+ * its share; 0 in the closed model): the timeline's `intended`, also for the
+ * live dashboard before the run is analysed.
+ */
+double analysis_intended_in(const struct run_config *cfg, uint32_t t);
+
 #endif

@@ -25,6 +25,7 @@
 #include "report/analysis.h"
 #include "report/dash.h"
 #include "report/json.h"
+#include "report/progress.h"
 
 /* Wakes the server thread (the eventfd it watches). */
 static void wake(struct dash *d)
@@ -73,22 +74,6 @@ static char *dash_run_json(const struct dash_info *in)
     char *s = dump(o);
     json_decref(o);
     return s;
-}
-
-/* The arrivals the schedule meant to send in second t (0 in the closed model), as run_analyse computes it. */
-static double intended_in(const struct run_config *cfg, uint32_t t)
-{
-    if (cfg->closed) return 0;
-    struct schedule_cfg sc = {.rate = cfg->rate,
-                              .duration_ns = cfg->duration_ns,
-                              .stages = cfg->stages,
-                              .nstages = cfg->nstages,
-                              .start_rate = cfg->start_rate,
-                              .nshards = 1,
-                              .nthreads = 1};
-    double share = cfg->nshards > 1 ? 1.0 / cfg->nshards : 1.0;
-    uint64_t from = (uint64_t)t * NS_PER_S;
-    return share * schedule_expected_between(&sc, from, from + NS_PER_S);
 }
 
 /* Appends one row's text (and its comma) to the rows buffer. */
@@ -170,17 +155,8 @@ static char *live_state(struct dash *d, uint32_t t)
 /* Whether this second's generator lateness shaped its latency (the progress line's rule). */
 static bool second_late(const struct run_config *cfg, const struct timeline_row *row)
 {
-    if (cfg->closed) return false;
-    struct lag_figures f = {.arrivals = row->arrivals,
-                            .late = row->late,
-                            .lag_p50_us = row->lag_p50_us,
-                            .lag_p99_us = row->lag_p99_us,
-                            .lat_p50_us = row->p50_us,
-                            .lat_p99_us = row->p99_us,
-                            .max_lag_us = (cfg->max_lag_ns + 500) / 1000,
-                            .spin = validity_spin_of(cfg)};
     char why[256];
-    return !validity_lag(&f, why, sizeof(why));
+    return !progress_second_valid(cfg, row, why, sizeof(why));
 }
 
 void dash_second(struct dash *d, const struct run_config *cfg, const struct timeline_row *row,
@@ -188,7 +164,7 @@ void dash_second(struct dash *d, const struct run_config *cfg, const struct time
 {
     if (!d->started) return;
     bool has_latency = merged->latency.total_count > 0;
-    double intended = intended_in(cfg, row->t);
+    double intended = analysis_intended_in(cfg, row->t);
     d->sent += row->sent, d->done += row->done, d->errors += row->errors;
     d->intended_total += intended;
     if (has_latency) hist_add(&d->latency, &merged->latency);

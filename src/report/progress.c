@@ -19,14 +19,9 @@ void progress_init(struct progress *p, FILE *out, enum progress_mode mode)
         p->tty = isatty(fileno(out));
 }
 
-void progress_second(void *ctx, const struct run_config *cfg, const struct timeline_row *row)
+bool progress_second_valid(const struct run_config *cfg, const struct timeline_row *row, char *why, size_t cap)
 {
-    struct progress *p = ctx;
-    if (!p->out) return;
-    char p50[32], p99[32];
-    report_fmt_us(p50, sizeof(p50), (double)row->p50_us);
-    report_fmt_us(p99, sizeof(p99), (double)row->p99_us);
-    double total = (double)cfg->duration_ns / 1e9;
+    if (cfg->closed) return true;
     /* The run's rule 1 applied to this second alone: warnings and verdict agree (load/validity.h). */
     struct lag_figures f = {.arrivals = row->arrivals,
                             .late = row->late,
@@ -36,8 +31,19 @@ void progress_second(void *ctx, const struct run_config *cfg, const struct timel
                             .lat_p99_us = row->p99_us,
                             .max_lag_us = (cfg->max_lag_ns + 500) / 1000,
                             .spin = validity_spin_of(cfg)};
+    return validity_lag(&f, why, cap);
+}
+
+void progress_second(void *ctx, const struct run_config *cfg, const struct timeline_row *row)
+{
+    struct progress *p = ctx;
+    if (!p->out) return;
+    char p50[32], p99[32];
+    report_fmt_us(p50, sizeof(p50), (double)row->p50_us);
+    report_fmt_us(p99, sizeof(p99), (double)row->p99_us);
+    double total = (double)cfg->duration_ns / 1e9;
     char why[512];
-    if (!cfg->closed && !validity_lag(&f, why, sizeof(why))) {
+    if (!progress_second_valid(cfg, row, why, sizeof(why))) {
         if (p->tty) fputs("\r\033[K", p->out);
         fprintf(p->out, "salvo: warning: second %u: %s\n", row->t + 1, why);
         p->line_open = false;

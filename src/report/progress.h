@@ -32,4 +32,11 @@ void progress_second(void *ctx, const struct run_config *cfg, const struct timel
 /* Ends the tty line so the summary starts on a fresh one. */
 void progress_finish(struct progress *p);
 
+/*
+ * Rule 1 of the validity verdict on one second alone (the per-second
+ * warnings and the live dashboard use it): false with why filled when the
+ * generator's lateness shaped that second's latency. Always true closed.
+ */
+bool progress_second_valid(const struct run_config *cfg, const struct timeline_row *row, char *why, size_t cap);
+
 #endif
