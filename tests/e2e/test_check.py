@@ -90,7 +90,11 @@ def teardown():
 
 
 def run(path, *extra, rate=200, duration="2s"):
-    return h.run_salvo(["run", url + path, "-r", rate, "-d", duration, "-c", 8, "-q"] + list(extra), timeout=60)
+    # Checks are counted the same whether or not the generator kept its
+    # schedule: --allow-invalid, so a busy machine (a Python server at p50
+    # 150 ms here once) does not turn a count test into a validity test.
+    return h.run_salvo(["run", url + path, "-r", rate, "-d", duration, "-c", 8, "-q", "--allow-invalid"] + list(extra),
+                       timeout=60)
 
 
 @test
@@ -191,7 +195,8 @@ def merge_sums_checks():
         for k in (0, 1):
             p = "%s/shard%d.json" % (d, k)
             rc, _, _, err = h.run_salvo(["run", url + "/api", "-r", 200, "-d", "1s", "-q", "--shard", "%d/2" % k,
-                                         "--check", "e: json.error absent", "--json", p], json_out=False)
+                                         "--check", "e: json.error absent", "--json", p, "--allow-invalid"],
+                                        json_out=False)
             check(rc == 0, "shard %d exit %d: %s" % (k, rc, err))
             paths.append(p)
         shards = []
@@ -201,9 +206,11 @@ def merge_sums_checks():
         out = "%s/merged.json" % d
         rc, _, _, err = h.run_salvo(["merge"] + paths + ["--json", out, "--threshold", "checks.rate > 99%"],
                                     json_out=False)
-        check(rc == 99, "merged checks.rate > 99%% fails at ~90%%: exit %d %s" % (rc, err))
         with open(out) as f:
             merged = json.load(f)
+        # An invalid shard (a busy machine) makes the merged result invalid, and 98 comes first.
+        check(rc == 99 or (rc == 98 and not merged.get("valid", True)),
+              "merged checks.rate > 99%% fails at ~90%%: exit %d %s" % (rc, err))
         for key in ("pass", "fail"):
             want = sum(s["checks"]["e"][key] for s in shards)
             check(merged["checks"]["e"][key] == want, "merged checks.e.%s %s, want %d" % (key, merged["checks"], want))
