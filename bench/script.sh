@@ -16,6 +16,11 @@
 #   send lag: 2-step sessions at 5000/s vs a plain run at 10 000 requests/s:
 #             the session run's send-lag p99 <= 1.5x the plain one's (both
 #             runs' validity shown: on a busy machine both may be invalid).
+#   p50:      a one-step session's latency p50 vs a plain run's at the same
+#             rate (BENCH_P50_RATE, default 2000/s, 50 conns), BENCH_P50_RUNS
+#             (default 3) alternating plain/session runs of BENCH_P50_SECS
+#             (default 4) s, medians: within max(5 %, 20 us).
+# BENCH_CASES picks the cases (default "throughput sessions p50").
 # A report, not a test: exits 0 whatever it measured. Loopback only; kills
 # only what it started, by PID.
 set -u
@@ -26,40 +31,21 @@ case $SALVO in /*) ;; *) SALVO=$ROOT/$SALVO ;; esac
 NGINX=${NGINX_BIN:-/usr/sbin/nginx}
 PAIRS=${BENCH_PAIRS:-5}
 SECS=${BENCH_SECS:-3}
+CASES=${BENCH_CASES:-throughput sessions p50}
 
-WORK=$(mktemp -d /tmp/salvo-bench-script.XXXXXX)
-NGINX_PID=
-CHILD_PID=
-cleanup() {
-    [ -n "$CHILD_PID" ] && kill -KILL "$CHILD_PID" 2>/dev/null
-    if [ -n "$NGINX_PID" ]; then
-        kill -TERM "$NGINX_PID" 2>/dev/null
-        for _ in $(seq 50); do kill -0 "$NGINX_PID" 2>/dev/null || break; sleep 0.1; done
-        kill -KILL "$NGINX_PID" 2>/dev/null
-    fi
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-die() { echo "script.sh: $*" >&2; exit 0; }
+. "$ROOT/bench/lib.sh"
+bench_begin script
 
 [ -x "$SALVO" ] || die "no salvo binary at $SALVO (run make first)"
 [ -x "$NGINX" ] || die "no nginx at $NGINX"
-command -v wrk >/dev/null || die "wrk is not installed"
+case " $CASES " in *" throughput "*) command -v wrk >/dev/null || die "wrk is not installed" ;; esac
 
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+PORT=$(free_port)
 URL=http://127.0.0.1:$PORT/
-. "$(dirname "$0")/nginx.sh"
 write_nginx_conf "$WORK" "$PORT"
 KB=$(python3 -c 'print("x" * 1024)')
 sed -i "s|location / {|location /kb { return 200 \"$KB\"; }\n        location / {|" "$WORK/nginx.conf"
-"$NGINX" -p "$WORK/" -c "$WORK/nginx.conf" -e "$WORK/error.log" </dev/null >"$WORK/nginx.out" 2>&1 &
-NGINX_PID=$!
-for _ in $(seq 100); do
-    curl -s -o /dev/null --max-time 1 "$URL" && break
-    kill -0 "$NGINX_PID" 2>/dev/null || die "nginx did not start"
-    sleep 0.1
-done
+start_nginx "$PORT"
 
 cat >"$WORK/prebuilt.lua" <<'LUA'
 init = function(args)
@@ -77,38 +63,32 @@ request = function()
 end
 LUA
 
-# bounded LIMIT OUT CMD... — runs CMD, SIGKILLs it after LIMIT s.
-bounded() {
-    local limit=$1 out=$2 i; shift 2
-    "$@" </dev/null >"$out" 2>&1 &
-    CHILD_PID=$!
-    for ((i = 0; i < limit * 10; i++)); do kill -0 "$CHILD_PID" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$CHILD_PID" 2>/dev/null
-    wait "$CHILD_PID" 2>/dev/null
-    CHILD_PID=
-}
 salvo_rps() {
     rm -f "$WORK/r.json"
-    bounded 60 "$WORK/salvo.out" "$SALVO" run "$URL" --closed -t 1 -c 50 -d "${SECS}s" -q --json "$WORK/r.json" "$@"
+    run_bounded 60 "$WORK/salvo.out" "$SALVO" run "$URL" --closed -t 1 -c 50 -d "${SECS}s" -q --json "$WORK/r.json" "$@"
     python3 -c 'import json,sys
 try:
     d=json.load(open(sys.argv[1])); r=d["requests"]; print((r["ok"]+r["http_error"])/d["duration_s"])
 except Exception: print("nan")' "$WORK/r.json"
 }
 wrk_rps() {
-    bounded 60 "$WORK/wrk.out" wrk -t1 -c50 -d"${SECS}s" "$@" "$URL"
+    run_bounded 60 "$WORK/wrk.out" wrk -t1 -c50 -d"${SECS}s" "$@" "$URL"
     awk '/^Requests\/sec:/ {print $2; f=1} END {if (!f) print "nan"}' "$WORK/wrk.out"
 }
 
+has() { case " $CASES " in *" $1 "*) return 0 ;; esac; return 1; }
+
 declare -A RUNS
-for ((p = 1; p <= PAIRS; p++)); do
-    echo "round $p/$PAIRS..." >&2
-    RUNS[prebuilt]+=" $(salvo_rps --script "$WORK/prebuilt.lua")"
-    RUNS[none]+=" $(salvo_rps)"
-    RUNS[wrk]+=" $(wrk_rps -s "$WORK/prebuilt.lua")"
-    RUNS[counter]+=" $(salvo_rps --script "$WORK/counter.lua")"
-    RUNS[wrk_counter]+=" $(wrk_rps -s "$WORK/counter.lua")"
-done
+if has throughput; then
+    for ((p = 1; p <= PAIRS; p++)); do
+        echo "round $p/$PAIRS..." >&2
+        RUNS[prebuilt]+=" $(salvo_rps --script "$WORK/prebuilt.lua")"
+        RUNS[none]+=" $(salvo_rps)"
+        RUNS[wrk]+=" $(wrk_rps -s "$WORK/prebuilt.lua")"
+        RUNS[counter]+=" $(salvo_rps --script "$WORK/counter.lua")"
+        RUNS[wrk_counter]+=" $(wrk_rps -s "$WORK/counter.lua")"
+    done
+fi
 
 cat >"$WORK/mem.lua" <<'LUA'
 function session(s)
@@ -123,44 +103,89 @@ function session(s)
    s:get("/")
 end
 LUA
-open_run() { # OUTJSON ARGS... — one bounded open-model run
-    local json=$1; shift
+cat >"$WORK/one.lua" <<'LUA'
+function session(s)
+   s:get("/")
+end
+LUA
+open_run() { # OUTJSON SECS ARGS... — one bounded open-model run
+    local json=$1 secs=$2; shift 2
     rm -f "$json"
-    bounded 60 "$WORK/salvo.out" "$SALVO" run "$URL" -t 1 -d 4s -q --json "$json" "$@"
+    run_bounded 60 "$WORK/salvo.out" "$SALVO" run "$URL" -t 1 -d "${secs}s" -q --json "$json" "$@"
 }
-echo "sessions..." >&2
-open_run "$WORK/mem.json" --script "$WORK/mem.lua" -r 5000
-open_run "$WORK/plain.json" -r 10000
-open_run "$WORK/two.json" --script "$WORK/two.lua" -r 5000
+if has sessions; then
+    echo "sessions..." >&2
+    open_run "$WORK/mem.json" 4 --script "$WORK/mem.lua" -r 5000
+    open_run "$WORK/plain.json" 4 -r 10000
+    open_run "$WORK/two.json" 4 --script "$WORK/two.lua" -r 5000
+fi
+# p50: a one-step session's latency p50 vs a plain run's at the same rate,
+# P50_RUNS alternating plain/session runs (open model, 1 thread, 50 conns).
+P50_RUNS=${BENCH_P50_RUNS:-3}
+P50_RATE=${BENCH_P50_RATE:-2000}
+P50_SECS=${BENCH_P50_SECS:-4}
+if has p50; then
+    for ((p = 1; p <= P50_RUNS; p++)); do
+        echo "p50 round $p/$P50_RUNS..." >&2
+        open_run "$WORK/p50-plain-$p.json" "$P50_SECS" -r "$P50_RATE" -c 50
+        open_run "$WORK/p50-one-$p.json" "$P50_SECS" --script "$WORK/one.lua" -r "$P50_RATE" -c 50
+    done
+fi
 
-WORK=$WORK python3 - "${RUNS[prebuilt]}" "${RUNS[none]}" "${RUNS[wrk]}" "${RUNS[counter]}" "${RUNS[wrk_counter]}" "$PAIRS" "$SECS" <<'PY'
-import statistics, sys
+WORK=$WORK CASES=$CASES P50_RUNS=$P50_RUNS P50_RATE=$P50_RATE P50_SECS=$P50_SECS python3 - \
+    "${RUNS[prebuilt]:-}" "${RUNS[none]:-}" "${RUNS[wrk]:-}" "${RUNS[counter]:-}" "${RUNS[wrk_counter]:-}" "$PAIRS" "$SECS" <<'PY'
+import json, os, statistics, sys
+cases = os.environ["CASES"].split()
 def med(s):
     v = [float(x) for x in s.split() if x != "nan"]
     return statistics.median(v) if v else float("nan")
-pre, none, wrk, cnt, wcnt = (med(a) for a in sys.argv[1:6])
-print("closed model, nginx, 1 thread, 50 conns, %s rounds of %s s, median req/s" % (sys.argv[6], sys.argv[7]))
-print("%-44s %10s %10s %7s  %s" % ("case", "salvo", "reference", "ratio", "goal"))
-def row(name, a, b, goal):
-    r = a / b if b else float("nan")
-    print("%-44s %10.0f %10.0f %7.2f  %-8s %s" % (name, a, b, r, ">= %.1f" % goal, "PASS" if r >= goal else "MISS"))
-row("pre-built request() vs salvo without script", pre, none, 0.8)
-row("pre-built request() vs wrk, same script", pre, wrk, 1.0)
-row("wrk.format counter path vs wrk, same script", cnt, wcnt, 1.0)
-import json, os
 def load(name):
     try:
         return json.load(open(os.path.join(os.environ["WORK"], name)))
     except Exception:
         return {}
-m, pl, tw = load("mem.json"), load("plain.json"), load("two.json")
-rss = m.get("generator", {}).get("max_rss_kb", float("nan")) / 1024
-ms = m.get("sessions", {})
-print("%-44s %10.1f %10s %7s  %-8s %s   (%s sessions completed, check %s)" % ("10 000 sessions in flight: RSS MB", rss, "", "",
-      "<= 64", "PASS" if rss <= 64 else "MISS", ms.get("completed"), m.get("checks", {}).get("kb")))
-lp = pl.get("generator", {}).get("send_lag_us", {}).get("p99", float("nan"))
-lt = tw.get("generator", {}).get("send_lag_us", {}).get("p99", float("nan"))
-r = lt / lp if lp else float("nan")
-print("%-44s %10.0f %10.0f %7.2f  %-8s %s   (valid: sessions %s, plain %s)" % ("send-lag p99 us: 2-step 5000/s vs plain 10k/s",
-      lt, lp, r, "<= 1.5", "PASS" if r <= 1.5 else "MISS", tw.get("valid"), pl.get("valid")))
+print("%-44s %10s %10s %7s  %s" % ("case", "salvo", "reference", "ratio", "goal"))
+if "throughput" in cases:
+    pre, none, wrk, cnt, wcnt = (med(a) for a in sys.argv[1:6])
+    print("closed model, nginx, 1 thread, 50 conns, %s rounds of %s s, median req/s" % (sys.argv[6], sys.argv[7]))
+    def row(name, a, b, goal):
+        r = a / b if b else float("nan")
+        print("%-44s %10.0f %10.0f %7.2f  %-8s %s" % (name, a, b, r, ">= %.1f" % goal, "PASS" if r >= goal else "MISS"))
+    row("pre-built request() vs salvo without script", pre, none, 0.8)
+    row("pre-built request() vs wrk, same script", pre, wrk, 1.0)
+    row("wrk.format counter path vs wrk, same script", cnt, wcnt, 1.0)
+if "sessions" in cases:
+    m, pl, tw = load("mem.json"), load("plain.json"), load("two.json")
+    rss = m.get("generator", {}).get("max_rss_kb", float("nan")) / 1024
+    ms = m.get("sessions", {})
+    print("%-44s %10.1f %10s %7s  %-8s %s   (%s sessions completed, check %s)" % ("10 000 sessions in flight: RSS MB", rss, "", "",
+          "<= 64", "PASS" if rss <= 64 else "MISS", ms.get("completed"), m.get("checks", {}).get("kb")))
+    lp = pl.get("generator", {}).get("send_lag_us", {}).get("p99", float("nan"))
+    lt = tw.get("generator", {}).get("send_lag_us", {}).get("p99", float("nan"))
+    r = lt / lp if lp else float("nan")
+    print("%-44s %10.0f %10.0f %7.2f  %-8s %s   (valid: sessions %s, plain %s)" % ("send-lag p99 us: 2-step 5000/s vs plain 10k/s",
+          lt, lp, r, "<= 1.5", "PASS" if r <= 1.5 else "MISS", tw.get("valid"), pl.get("valid")))
+if "p50" in cases:
+    n, rate, secs = int(os.environ["P50_RUNS"]), os.environ["P50_RATE"], os.environ["P50_SECS"]
+    def p50s(kind, key):
+        out = []
+        for p in range(1, n + 1):
+            d = load("p50-%s-%d.json" % (kind, p))
+            out.append((d.get(key, {}).get("p50", float("nan")), d.get("valid")))
+        return out
+    plain, one = p50s("plain", "latency_us"), p50s("one", "latency_us")
+    sess = p50s("one", "session_us")
+    def medv(v):
+        v = [x for x, _ in v if x == x]
+        return statistics.median(v) if v else float("nan")
+    mp = medv(plain)
+    print("open model, nginx, %s/s, 1 thread, 50 conns, %d alternating runs of %s s each, medians" % (rate, n, secs))
+    for name, runs in (("one-step session's step latency_us p50 vs plain", one),
+                       ("one-step session's session_us p50 vs plain", sess)):
+        mo = medv(runs)
+        allowed, diff = max(0.05 * mp, 20), abs(mo - mp)
+        print("%-48s %6.0f %10.0f %7.2f  %-12s %s   (|diff| %.0f us, allowed %.0f; runs %s vs %s)"
+              % (name, mo, mp, mo / mp if mp else float("nan"), "max(5%,20us)",
+                 "PASS" if diff <= allowed else "MISS", diff, allowed, [x for x, _ in runs], [x for x, _ in plain]))
+    print("  runs valid: plain %s, session %s" % ([v for _, v in plain], [v for _, v in one]))
 PY
