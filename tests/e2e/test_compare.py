@@ -1,15 +1,16 @@
 """test_compare.py — `salvo compare` on real runs, end to end.
 
 Two tiny HTTP servers (Python, started here) answer every request after a
-fixed hold: 2 ms and 3 ms, and every 25th request 10 times that (20 ms
-and 30 ms), timed against an absolute deadline (sleep, then a short spin),
-so the truth is known: the second is 50 % slower at p50 and at p99 (which
+fixed hold: 2 ms and 2.4 ms, and every 25th request 10 times that (20 ms
+and 24 ms), timed against an absolute deadline (sleep, then a short spin),
+so the truth is known: the second is 20 % slower at p50 and at p99 (which
 falls among the long holds, p96..p100). Without the long holds the p99 of
 a 2 ms service on a loaded 2-CPU machine is the machine's scheduling noise
 (measured: 5.7 ms for both 2 and 2.4 ms), not the service's. (`salvo target --service-time`
 is the issue's target for this; it was not on main when this test was
-written, and a Python server is enough for a 50 % difference; the power to
-see +20 % is bench/compare.sh's question.)
+written, and a Python server is enough for a 20 % difference.) Runs last
+20 s: with compare's calibrated intervals, 12 s pairs left +20 % at p50
+undecided in some pairs.
 
 - A slower candidate: p50 and p99 regressed, exit 99 with --fail-if; the
   same pair the other way round: improved, exit 0.
@@ -42,9 +43,9 @@ import harness as h
 from harness import check, test
 
 RATE = 250
-DURATION_S = 12
+DURATION_S = int(os.environ.get("SALVO_COMPARE_SECONDS", "20"))  # 12 s pairs left +20 % undecided in some
 SLOW_EVERY, SLOW_FACTOR = 25, 10  # every 25th request holds 10x: p99 is that hold, clear of the p96 edge
-HOLD_MS = [float(x) for x in os.environ.get("SALVO_COMPARE_HOLD_MS", "2,3").split(",")]
+HOLD_MS = [float(x) for x in os.environ.get("SALVO_COMPARE_HOLD_MS", "2,2.4").split(",")]
 SERVER = r'''
 import itertools, socket, sys, time, http.server, socketserver
 hold = float(sys.argv[2]) / 1000.0
@@ -148,10 +149,8 @@ def verdicts(doc, names=None):
 @test
 def slower_candidate_regresses():
     html = path("cmp.html")
-    # The injected change is +50 % of the hold (the +20 % of bench/compare.sh is a question
-    # of power, measured there over many pairs: in 12 s runs of two Python servers on 2
-    # CPUs its p50 interval spans zero in about half the pairs); on a loaded machine the
-    # change shrinks, so the gate sits at +2 %. One run per
+    # The injected change is +20 % of the hold; on a loaded machine the p50 change shrinks
+    # toward +10 % with an interval from about +4 %, so the gate sits at +2 %. One run per
     # side sees only its own seconds: a burst of steal in a few of them widens the
     # interval honestly (p50 [-19 %, +59 %] once), so a pair that says nothing is run
     # again once, and the second pair must show the regression.
@@ -166,11 +165,11 @@ def slower_candidate_regresses():
             continue
         break
     check(v["latency.p50"] == "regressed" and v["latency.p99"] == "regressed",
-          "3 ms against 2 ms must regress p50 and p99: %s\n%s" % (v, out))
+          "2.4 ms against 2 ms must regress p50 and p99: %s\n%s" % (v, out))
     check(rc == 99, "a failed --fail-if gate must exit 99, got %d\n%s" % (rc, out))
     check("within each run only" in out, "one run per side must say the intervals see within-run noise only")
     row = next(r for r in doc["figures"] if r["figure"] == "latency.p50" and r["name"] is None)
-    check(row["ci95"][0] > 0 and 10 < row["change"] < 100, "p50 change should be about +50%%: %s" % row)
+    check(row["ci95"][0] > 0 and 5 < row["change"] < 40, "p50 change should be about +20%%: %s" % row)
     with open(html) as f:
         page = f.read()
     check(page.count("<svg") >= 2 and "95% interval" in page, "the HTML page needs both charts and the table")
@@ -286,7 +285,7 @@ def find_results_compare_capacity_and_same_rates():
     check([(r["rate"], r["baseline_step"], r["candidate_step"]) for r in doc["rates"]] == [(100, 0, 0), (400, 1, 1)],
           "only the rates both ran, confirmation apart: %r" % [(r["rate"], r["confirm"]) for r in doc["rates"]])
     p50 = [next(x for x in r["figures"] if x["figure"] == "latency.p50" and x["name"] is None) for r in doc["rates"]]
-    check(all(x["verdict"] == "regressed" for x in p50), "3 ms steps against 2 ms ones regress at p50: %r" % p50)
+    check(all(x["verdict"] == "regressed" for x in p50), "2.4 ms steps against 2 ms ones regress at p50: %r" % p50)
     check(rc == 99 and "capacity regressed" in out, "a failing gate on a step exits 99: rc=%d\n%s" % (rc, out))
     rc, out, err, doc = compare(a, c)
     check(rc == 0 and doc["capacity"]["verdict"] == "no significant change",
