@@ -171,8 +171,10 @@ def one_step_session_p50_is_a_plain_runs():
     check(abs(step - plain) <= allowed,
           "a one-step session's step p50 %s us is not within %.0f us of a plain run's %s us at 500/s: %s / %s"
           % (step, allowed, plain, figures(got["session"]), excerpt(got["plain"], "latency_us", "requests")))
-    check(step <= sess <= step + allowed,
-          "session_us p50 %s us should hold its one step (p50 %s us) and little more (<= %.0f us): %s"
+    # The session's start (dispatch, coroutine resume) costs ~20 us on a quiet machine; on a
+    # loaded one a late wake-up lands there too, so the bound is loose: the figure is bench's.
+    check(step <= sess <= 2 * step + 1000,
+          "session_us p50 %s us should hold its one step (p50 %s us) and little more (<= 2x + 1 ms; %.0f): %s"
           % (sess, step, allowed, figures(got["session"])))
 
 
