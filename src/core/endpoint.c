@@ -161,3 +161,13 @@ int endpoint_bound(struct endpoint *ep, int fd)
     }
     return 0;
 }
+
+int endpoint_listen_local(struct endpoint *ep, const char *text)
+{
+    int rc = endpoint_parse_local(ep, text);
+    if (rc < 0) return rc;
+    int fd = endpoint_listen(ep);
+    if (fd < 0) return fd;
+    endpoint_bound(ep, fd);
+    return fd;
+}

@@ -82,4 +82,11 @@ int endpoint_connect(const struct endpoint *ep);
 /* Rewrites ep->text and ep->addr from the address fd is bound to (after port 0). */
 int endpoint_bound(struct endpoint *ep, int fd);
 
+/*
+ * A local side server's listener (--metrics, --dashboard): parses text with
+ * endpoint_parse_local, listens and fills ep with the bound address.
+ * Returns the fd or a negative errno.
+ */
+int endpoint_listen_local(struct endpoint *ep, const char *text);
+
 #endif

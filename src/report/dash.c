@@ -374,12 +374,10 @@ int dash_start(struct dash *d, const char *addr, const struct dash_info *info)
     d->listen_fd = -1;
     d->wake_io.fd = -1;
     struct endpoint ep;
-    int rc = endpoint_parse_local(&ep, addr);
-    if (rc < 0) return rc;
-    int fd = endpoint_listen(&ep);
+    int fd = endpoint_listen_local(&ep, addr);
     if (fd < 0) return fd;
-    endpoint_bound(&ep, fd);
     snprintf(d->url, sizeof(d->url), "http://%s/", ep.text);
+    int rc;
     if ((rc = loop_init(&d->loop, 0)) < 0) {
         close(fd);
         return rc;

@@ -71,16 +71,13 @@ int prom_start(struct prom *p, const char *addr)
     p->fd = -1;
     rw_totals_init(&p->totals);
     struct endpoint ep;
-    int rc = endpoint_parse_local(&ep, addr);
-    if (rc < 0) return rc;
-    int fd = endpoint_listen(&ep);
+    int fd = endpoint_listen_local(&ep, addr);
     if (fd < 0) return fd;
-    endpoint_bound(&ep, fd);
     snprintf(p->url, sizeof(p->url), "http://%s/metrics", ep.text);
     p->fd = fd;
     pthread_mutex_init(&p->mu, NULL);
     p->running = true;
-    rc = pthread_create(&p->thread, NULL, prom_main, p);
+    int rc = pthread_create(&p->thread, NULL, prom_main, p);
     if (rc) {
         p->running = false;
         return -rc;
