@@ -132,6 +132,10 @@ void engine_session_finish(struct worker *w);
  */
 void engine_pump(struct worker *w, uint64_t now);
 void engine_closed_next(struct worker *w, struct conn *c);
+/* The closed ramp's timer (--conn-stages, engine_closed.c): every 100 ms, opens connections up to w's share. */
+void engine_closed_ramp(struct timer *t, uint64_t now);
+/* --pick once used every row: the run ends for w (with a schedule, the rest of its share is unsent). */
+void engine_data_used_up(struct worker *w);
 /* The script called thread:stop(): this worker takes no more arrivals (open model: the rest are unsent). */
 void engine_script_stop(struct worker *w);
 /* Records n requests of pending p as failed with err (or timed out) and lets go of its script bytes. */
