@@ -10,6 +10,8 @@ results JSON. This module gives them:
   self-signed certificate made by the openssl CLI;
 - run_salvo() / Salvo: run the binary with `--json FILE` and hand back
   (exit code, parsed JSON or None, stdout, stderr);
+- run_with_nginx_freeze(): the same while nginx's worker is stopped
+  (SIGSTOP) for a while, timed from the first request nginx logged;
 - a tiny registry (@test, main()) that runs each test function, prints
   `ok name`, `FAIL name: reason` or `skip name: reason` (skip(reason)
   raises Skip: only for what the machine cannot give, see skip()), then
@@ -536,6 +538,37 @@ class Salvo:
 def run_salvo(args, timeout=60, json_out=True):
     """Runs salvo to completion: returns (exit code, JSON or None, stdout, stderr)."""
     return Salvo(args, json_out=json_out).finish(timeout)
+
+
+def run_with_nginx_freeze(nginx, args, freeze_at_s, freeze_s, timeout):
+    """Runs salvo with args and freezes nginx's worker while it sends.
+
+    nginx is an Nginx(access_log=True) this process started: its worker is
+    stopped (SIGSTOP) for freeze_s s, freeze_at_s s after nginx logged
+    salvo's first request, and always continued (SIGCONT). Returns (the
+    freeze as measured in s, exit code, JSON or None, stdout, stderr)."""
+    worker = nginx.worker_pid()
+    size0 = nginx.access_log_size()
+    s = Salvo(args)
+    deadline = time.monotonic() + 5.0
+    while nginx.access_log_size() == size0 and time.monotonic() < deadline and s.proc.poll() is None:
+        time.sleep(0.002)
+    check(nginx.access_log_size() > size0,
+          "nginx served nothing within 5 s of starting salvo (salvo rc %s)" % s.proc.poll())
+    t_first = time.monotonic()
+    time.sleep(max(0.0, t_first + freeze_at_s - time.monotonic()))
+    check(s.proc.poll() is None, "salvo exited before the freeze (rc %s)" % s.proc.returncode)
+    os.kill(worker, signal.SIGSTOP)
+    t_stop = time.monotonic()
+    try:
+        time.sleep(freeze_s)
+    finally:
+        os.kill(worker, signal.SIGCONT)
+        t_cont = time.monotonic()
+    frozen = t_cont - t_stop
+    log("  froze worker %d at %.3f s for %.3f s after the first request" % (worker, t_stop - t_first, frozen))
+    rc, data, out, err = s.finish(timeout=timeout)
+    return (frozen, rc, data, out, err)
 
 
 # ---------------------------------------------------------------- assertions

@@ -17,10 +17,6 @@ timed from the moment nginx logged salvo's first request, and always undone
 by SIGCONT.
 """
 
-import os
-import signal
-import time
-
 import harness as h
 from harness import check, check_counts_add_up, excerpt, test
 
@@ -43,31 +39,7 @@ def run_with_freeze(args):
 
     Returns (measured freeze in s, exit code, JSON, stdout, stderr).
     """
-    worker = nginx.worker_pid()
-    size0 = nginx.access_log_size()
-    s = h.Salvo(args)
-    deadline = time.monotonic() + 5.0
-    while nginx.access_log_size() == size0 and time.monotonic() < deadline:
-        if s.proc.poll() is not None:
-            break
-        time.sleep(0.002)
-    check(nginx.access_log_size() > size0,
-          "nginx served nothing within 5 s of starting salvo (salvo rc %s)" % s.proc.poll())
-    t_first = time.monotonic()
-    time.sleep(max(0.0, t_first + FREEZE_AT_S - time.monotonic()))
-    check(s.proc.poll() is None, "salvo exited before the freeze (rc %s)" % s.proc.returncode)
-    os.kill(worker, signal.SIGSTOP)
-    t_stop = time.monotonic()
-    try:
-        time.sleep(FREEZE_S)
-    finally:
-        os.kill(worker, signal.SIGCONT)
-        t_cont = time.monotonic()
-    frozen = t_cont - t_stop
-    h.log("  froze worker %d at %.3f s for %.3f s after the first request"
-          % (worker, t_stop - t_first, frozen))
-    rc, data, out, err = s.finish(timeout=RUN_S + 30)
-    return frozen, rc, data, out, err
+    return h.run_with_nginx_freeze(nginx, args, FREEZE_AT_S, FREEZE_S, timeout=RUN_S + 30)
 
 
 @test

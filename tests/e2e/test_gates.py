@@ -17,7 +17,6 @@
 
 import os
 import re
-import signal
 import socket
 import time
 import urllib.request
@@ -120,23 +119,8 @@ def units_that_do_not_fit_the_metric_are_usage_errors():
 
 def run_frozen(extra, freeze_at=1.0, freeze_s=2.0):
     """Runs salvo while the nginx worker (ours) is stopped for freeze_s s, freeze_at s into the run."""
-    worker = nginx.worker_pid()
-    size0 = nginx.access_log_size()
-    s = h.Salvo(["run", nginx.url, "-t", "1", "-q", "--allow-invalid"] + extra)
-    try:
-        deadline = time.monotonic() + 5.0
-        while nginx.access_log_size() == size0 and time.monotonic() < deadline and s.proc.poll() is None:
-            time.sleep(0.005)
-        check(nginx.access_log_size() > size0, "nginx served nothing within 5 s (salvo rc %s)" % s.proc.poll())
-        time.sleep(freeze_at)
-        check(s.proc.poll() is None, "salvo exited before the freeze (rc %s)" % s.proc.returncode)
-        os.kill(worker, signal.SIGSTOP)
-        try:
-            time.sleep(freeze_s)
-        finally:
-            os.kill(worker, signal.SIGCONT)
-    finally:
-        rc, data, out, err = s.finish(timeout=40)
+    args = ["run", nginx.url, "-t", "1", "-q", "--allow-invalid"] + extra
+    frozen, rc, data, out, err = h.run_with_nginx_freeze(nginx, args, freeze_at, freeze_s, timeout=40)
     return rc, data, out, err
 
 

@@ -31,8 +31,6 @@ the 10 %, also under ASan.
 """
 
 import os
-import signal
-import time
 
 import harness as h
 from harness import check, check_counts_add_up, excerpt, test
@@ -63,29 +61,8 @@ def script(name, steps):
 def run_with_freeze(lua, rate):
     """Runs salvo with sessions from lua; freezes the worker FREEZE_S s at
     FREEZE_AT_S s into sending. Returns (measured freeze in s, exit code, JSON, stderr)."""
-    worker = nginx.worker_pid()
-    size0 = nginx.access_log_size()
-    s = h.Salvo(["run", nginx.url, "--script", lua, "-r", str(rate), "-d", "%ds" % RUN_S, "-c", "200", "-t", "1"])
-    deadline = time.monotonic() + 5.0
-    while nginx.access_log_size() == size0 and time.monotonic() < deadline:
-        if s.proc.poll() is not None:
-            break
-        time.sleep(0.002)
-    check(nginx.access_log_size() > size0,
-          "nginx served nothing within 5 s of starting salvo (salvo rc %s)" % s.proc.poll())
-    t_first = time.monotonic()
-    time.sleep(max(0.0, t_first + FREEZE_AT_S - time.monotonic()))
-    check(s.proc.poll() is None, "salvo exited before the freeze (rc %s)" % s.proc.returncode)
-    os.kill(worker, signal.SIGSTOP)
-    t_stop = time.monotonic()
-    try:
-        time.sleep(FREEZE_S)
-    finally:
-        os.kill(worker, signal.SIGCONT)
-        t_cont = time.monotonic()
-    frozen = t_cont - t_stop
-    h.log("  froze worker %d at %.3f s for %.3f s after the first request" % (worker, t_stop - t_first, frozen))
-    rc, data, out, err = s.finish(timeout=RUN_S + 30)
+    args = ["run", nginx.url, "--script", lua, "-r", str(rate), "-d", "%ds" % RUN_S, "-c", "200", "-t", "1"]
+    frozen, rc, data, out, err = h.run_with_nginx_freeze(nginx, args, FREEZE_AT_S, FREEZE_S, timeout=RUN_S + 30)
     check(data is not None, "no results JSON (rc %d); stderr: %s" % (rc, err.strip()[-500:]))
     check_counts_add_up(data)
     ss = data.get("sessions", {})
