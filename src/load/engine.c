@@ -55,6 +55,18 @@ static void backlog_expire(struct worker *w, uint64_t now)
     }
 }
 
+/* Hands p to c: a free slot connects, a live connection sends (and is listed again while it has room). */
+void engine_hand(struct worker *w, struct conn *c, const struct pending *p)
+{
+    conn_push(c, p);
+    if (c->state == CONN_FREE) {
+        conn_start(w, c);
+    } else {
+        conn_send(c);
+        if (c->state == CONN_BUSY && conn_room(c) > 0) pool_give_back(&w->pool, c);
+    }
+}
+
 /* Open model: hands backlog entries to idle or new connections. */
 void engine_pump(struct worker *w, uint64_t now)
 {
@@ -73,13 +85,7 @@ void engine_pump(struct worker *w, uint64_t now)
             if (!c) break; /* a retry waits for a connection where it will be answered */
             backlog_pop(&w->backlog, &p);
             note_wait(w, &p, now);
-            conn_push(c, &p);
-            if (c->state == CONN_FREE) {
-                conn_start(w, c);
-            } else {
-                conn_send(c);
-                if (c->state == CONN_BUSY && conn_room(c) > 0) pool_give_back(&w->pool, c);
-            }
+            engine_hand(w, c, &p);
         }
     } while (w->pump_again);
     w->in_pump = false;

@@ -132,6 +132,8 @@ void engine_session_finish(struct worker *w);
  */
 void engine_pump(struct worker *w, uint64_t now);
 void engine_closed_next(struct worker *w, struct conn *c);
+/* Gives pending p to connection c (off its list or a free slot): connects it, or sends. */
+void engine_hand(struct worker *w, struct conn *c, const struct pending *p);
 /* The closed ramp's timer (--conn-stages, engine_closed.c): every 100 ms, opens connections up to w's share. */
 void engine_closed_ramp(struct timer *t, uint64_t now);
 /* --pick once used every row: the run ends for w (with a schedule, the rest of its share is unsent). */

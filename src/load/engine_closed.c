@@ -137,13 +137,7 @@ static void closed_paced(struct worker *w)
         struct conn *c = engine_pick_closed(w, head, now, &held);
         if (!c) return; /* every stream is busy: the next one to end takes it */
         backlog_pop(&w->backlog, &p);
-        conn_push(c, &p);
-        if (c->state == CONN_FREE) {
-            conn_start(w, c);
-        } else {
-            conn_send(c);
-            if (c->state == CONN_BUSY && conn_room(c) > 0) pool_give_back(&w->pool, c);
-        }
+        engine_hand(w, c, &p);
     }
 }
 
