@@ -189,8 +189,10 @@ def goaway_loses_nothing():
     check(c["ok"] == c["scheduled"],
           "requests lost across GOAWAYs: %s %s" % (c, excerpt(data, "errors", "pool", "h2")))
     check(data["protocol"] == "h2", "protocol %r" % data["protocol"])
-    # 300 requests per connection: at least 20000/300 connections ended by a GOAWAY.
-    check(data["h2"]["goaways"] >= 20000 // 300 - 1, "GOAWAYs %s: %s" % (data["h2"]["goaways"], data["h2"]))
+    # 300 requests per connection, and at the end up to -c 4 connections are open short of their 300th:
+    # at least (20000 - 4 * 299) / 300 = 62.7 connections ended by a GOAWAY (64 of 68 were seen here).
+    want = -(-(20000 - 4 * 299) // 300)
+    check(data["h2"]["goaways"] >= want, "GOAWAYs %s, want %d: %s" % (data["h2"]["goaways"], want, data["h2"]))
 
 
 @test
