@@ -28,6 +28,18 @@ static uint32_t ramp_share(const struct worker *w, uint64_t now)
     return total / cfg->threads + (w->id < total % cfg->threads);
 }
 
+/*
+ * Closed ramp: the connections counting against its target, c aside (it
+ * is the one asking whether it stays): the slots in use, less the HTTP/2
+ * ones retiring (h2_retire). Not the streams in flight, which an HTTP/2
+ * connection has many of.
+ */
+static uint32_t ramp_conns(const struct worker *w, const struct conn *c)
+{
+    uint32_t n = w->pool.cap - w->pool.nfree - w->h2_backoff.retiring;
+    return c && n > 0 ? n - 1 : n;
+}
+
 /* Closed ramp: every 100 ms, open connections up to this worker's share. */
 void engine_closed_ramp(struct timer *t, uint64_t now)
 {
@@ -37,10 +49,10 @@ void engine_closed_ramp(struct timer *t, uint64_t now)
         return;
     }
     uint32_t target = ramp_share(w, now);
-    while (!w->sched_done && w->pool.nbusy < target && w->pool.nfree > 0) {
-        uint32_t before = w->pool.nbusy;
+    while (!w->sched_done && ramp_conns(w, NULL) < target && w->pool.nfree > 0) {
+        uint32_t before = w->pool.nfree;
         engine_closed_next(w, NULL);
-        if (w->pool.nbusy == before) break;
+        if (w->pool.nfree == before) break;
     }
     if (!w->sched_done && now < w->end_ns) timer_arm(&w->loop, &w->ramp_timer, now + 100 * NS_PER_MS);
 }
@@ -155,9 +167,12 @@ void engine_closed_next(struct worker *w, struct conn *c)
     }
     for (;;) {
         bool holding = c && c->state == CONN_FREE && c->nstreams > 0;
-        if (w->cfg->conn_ramp && !holding && w->pool.nbusy >= ramp_share(w, clock_now_ns())) {
-            /* Above the ramp's target: this connection retires. */
-            if (c && c->state == CONN_IDLE) pool_close(&w->pool, c, BY_US, false);
+        if (w->cfg->conn_ramp && !holding && ramp_conns(w, c) >= ramp_share(w, clock_now_ns())) {
+            /* Above the ramp's target: this connection retires (over HTTP/2 once its streams end). */
+            if (c && c->state == CONN_IDLE)
+                pool_close(&w->pool, c, BY_US, false);
+            else if (c && c->proto && c->proto->multiplexed)
+                h2_retire(c);
             return;
         }
         if (atomic_load_explicit(&w->stop, memory_order_relaxed)) return;

@@ -137,7 +137,7 @@ static int session_open(struct conn *c)
     int rc = nghttp2_session_client_new(&h->session, cb, c);
     nghttp2_session_callbacks_del(cb);
     if (rc != 0) return -ENOMEM;
-    h->settings_seen = h->goaway = h->dead = false;
+    h->settings_seen = h->goaway = h->dead = h->retiring = false;
     h->nclosed = h->nstamps = 0;
     h->olen = h->ooff = 0;
     const struct run_config *cfg = c->w->cfg;
@@ -275,6 +275,10 @@ static void settle(struct conn *c)
 {
     struct h2_conn *h = c->h2;
     record_closed(c);
+    if (h->retiring && c->nstreams == 0) {
+        conn_after_response(c, true, BY_US); /* off the --conn-stages ramp, now empty */
+        return;
+    }
     bool done = !nghttp2_session_want_read(h->session) && !nghttp2_session_want_write(h->session);
     if ((h->goaway && c->nstreams == 0) || done) {
         for (uint32_t i = c->nstreams; i-- > 0;)
@@ -369,6 +373,15 @@ bool h2_takes_retry(const struct conn *c)
     return !h->goaway && nghttp2_session_get_next_stream_id(h->session) <= (uint32_t)low;
 }
 
+void h2_retire(struct conn *c)
+{
+    struct h2_conn *h = c->h2;
+    if (!h || !h->session || h->retiring) return;
+    h->retiring = true;
+    c->w->h2_backoff.retiring++;
+    pool_unlist(&c->w->pool, c); /* off the room list: it takes no more */
+}
+
 /* Room while the server's limit, --streams and the ring allow; one stream until the first SETTINGS. */
 static uint32_t h2_free_slots(const struct conn *c)
 {
@@ -377,7 +390,7 @@ static uint32_t h2_free_slots(const struct conn *c)
     if (c->state != CONN_BUSY && c->state != CONN_IDLE) return 0;
     if (c->state == CONN_BUSY && c->peer_hup) return 0;
     uint32_t limit = 1;
-    if (h && h->session && (h->goaway || h->dead)) return 0;
+    if (h && h->session && (h->goaway || h->dead || h->retiring)) return 0;
     if (h && h->session && h->settings_seen && !cfg->no_keepalive) {
         uint32_t server = nghttp2_session_get_remote_settings(h->session, NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS);
         limit = h2_stream_cap(cfg->streams);
@@ -414,7 +427,8 @@ static void h2_close(struct conn *c)
     h->session = NULL;
     if (h->draining) c->w->h2_backoff.draining--;
     if (h->unsettled) c->w->h2_backoff.unsettled--;
-    h->draining = h->unsettled = false;
+    if (h->retiring) c->w->h2_backoff.retiring--;
+    h->draining = h->unsettled = h->retiring = false;
     h->olen = h->ooff = 0;
     h->nstamps = h->nclosed = 0;
 }

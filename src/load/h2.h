@@ -67,6 +67,7 @@ struct h2_backoff {
     int32_t goaway_last_id; /* the lowest last-stream-id above 0 a GOAWAY carried (0: none yet), for h2_takes_retry */
     uint32_t draining;      /* connections open after a GOAWAY: each frees its slot soon */
     uint32_t unsettled;     /* h2 connections waiting for the server's first SETTINGS: each has room soon */
+    uint32_t retiring;      /* connections h2_retire took off a --conn-stages ramp, closing once their streams end */
 };
 #define H2_BACKOFF_MIN_NS 10000000ull   /* 10 ms */
 #define H2_BACKOFF_MAX_NS 1000000000ull /* 1 s */
@@ -84,6 +85,14 @@ struct h2_conn;
  * each). The request was already refused once; a second refusal fails it.
  */
 bool h2_takes_retry(const struct conn *c);
+/*
+ * Closed model ramped by --conn-stages, above its target: c (busy, speaking
+ * h2) takes no new stream and closes (closed_by.us) once its last stream
+ * ends, so nothing in flight is lost; until then it is counted in the
+ * worker's h2_backoff.retiring, which the ramp does not count as one of its
+ * connections. HTTP/1.1 needs none of this: it retires an idle connection.
+ */
+void h2_retire(struct conn *c);
 /* Frees a connection's HTTP/2 state (pool_release); NULL is fine. */
 void h2_conn_free(struct h2_conn *h);
 /* Adds b into a. */

@@ -31,6 +31,7 @@ struct h2_conn {
     bool draining;            /* counted in the worker's h2_backoff.draining until the socket closes */
     bool unsettled;           /* counted in h2_backoff.unsettled until the first SETTINGS or the close */
     bool dead;                /* a session error: the connection is being failed */
+    bool retiring;            /* h2_retire: no new stream, close when empty; counted in h2_backoff.retiring */
     bool has_body;            /* a request body may wait for window: flow_scan looks */
     uint32_t nclosed;         /* streams closed by nghttp2, outcome not recorded yet */
     char *obuf;               /* serialized frames not written yet: [ooff, olen) */
