@@ -571,6 +571,7 @@ bool conn_start(struct worker *w, struct conn *c)
     c->state = CONN_CONNECTING;
     c->served = 0;
     c->peer_hup = false;
+    c->write_errno = 0;
     pool_opening(&w->pool, c);
     timer_arm(&w->loop, &c->timer, req_deadline(c));
     return true;

@@ -68,9 +68,10 @@ struct conn {
     SSL *ssl;
     struct conn *prev, *next; /* pool list links */
     uint64_t t_open_ns;
-    uint32_t served;        /* responses completed on this connection */
-    bool established;       /* counted in pool.opened, so its close is counted too */
-    bool peer_hup;          /* epoll said the peer closed or reset: no further edge will come */
+    uint32_t served;  /* responses completed on this connection */
+    bool established; /* counted in pool.opened, so its close is counted too */
+    bool peer_hup;    /* epoll said the peer closed or reset: no further edge will come */
+    int write_errno;  /* HTTP/1.1: a write failed (errno): nothing more is written, the answers already in are read */
     struct stream *streams; /* ring of depth; [first, first + nstreams) in flight, oldest first */
     uint32_t depth, first, nstreams;
     uint32_t pipeline;  /* HTTP/1.1 requests in flight at most (0: depth); the ring is deeper when h2 may be spoken */

@@ -39,6 +39,24 @@ static bool http1_carry(struct conn *c, const char *data, size_t left)
     return true;
 }
 
+/* The error kind of a failed write. */
+static enum salvo_err http1_write_kind(int err)
+{
+    return err == ECONNRESET || err == EPIPE ? ERR_CONN_RESET : ERR_WRITE;
+}
+
+/*
+ * After a failed write, once no request written in full is left waiting
+ * for its answer: the connection is lost under the rest (never written in
+ * full, so never answered), which conn_lost retries. True when it was.
+ */
+static bool http1_write_lost(struct conn *c)
+{
+    if (!c->write_errno || c->state != CONN_BUSY || c->nwritten > 0) return false;
+    conn_lost(c, http1_write_kind(c->write_errno));
+    return true;
+}
+
 /*
  * The oldest response on c is complete; leftover says bytes followed it.
  * Those bytes are the next pipelined response when one is outstanding;
@@ -67,6 +85,7 @@ static bool http1_complete(struct conn *c, bool leftover)
     }
     if (leftover && !close) conn_stream(c, 0)->t_first_ns = clock_now_ns();
     conn_after_response(c, close, close ? BY_SERVER : BY_US);
+    if (http1_write_lost(c)) return false;
     return c->state == CONN_BUSY && c->nwritten > 0;
 }
 
@@ -126,7 +145,11 @@ static int http1_feed(struct conn *c, const char *data, size_t len)
 static void http1_readable(struct conn *c)
 {
     struct worker *w = c->w;
-    if (c->nwritten == 0) return;      /* nothing fully written: no answer can be due */
+    if (c->nwritten == 0) {
+        /* Nothing fully written: no answer can be due (after a failed write, the loss is decided). */
+        http1_write_lost(c);
+        return;
+    }
     if (c->budget_wait.queued) return; /* no room for the body yet: the bytes wait in the socket */
     for (;;) {
         /* Read after the carried bytes, or into the worker's shared scratch. */
@@ -136,9 +159,16 @@ static void http1_readable(struct conn *c)
         size_t cap = carried ? CONN_RBUF_SIZE - c->rlen : w->cfg->check_body ? CONN_RBUF_SIZE : WORKER_SCRATCH_SIZE;
         ssize_t n = w->transport->read(c, buf, cap);
         if (n == CONN_AGAIN) return;
-        if (n < 0) {
-            /* -EPROTO: the TLS layer refused a record (bad MAC, garbage), not the socket. */
-            conn_lost(c, n == -ECONNRESET ? ERR_CONN_RESET : n == -EPROTO ? ERR_TLS : ERR_READ);
+        if (n < 0 || (n == 0 && c->write_errno)) {
+            /*
+             * -EPROTO: the TLS layer refused a record (bad MAC, garbage), not the socket.
+             * After a failed write the read's end is that failure's (a reset reads as EOF
+             * once the write took its error); everything the peer sent first was read.
+             */
+            conn_lost(c, c->write_errno     ? http1_write_kind(c->write_errno)
+                         : n == -ECONNRESET ? ERR_CONN_RESET
+                         : n == -EPROTO     ? ERR_TLS
+                                            : ERR_READ);
             return;
         }
         struct stream *s = conn_stream(c, 0);
@@ -170,17 +200,37 @@ static void http1_readable(struct conn *c)
     }
 }
 
-/* Writes what is left of the queued requests, oldest first. */
+/*
+ * Writes what is left of the queued requests, oldest first.
+ *
+ * A write can fail while answers to the requests written before it are
+ * already in the socket: a server that closes with pipelined requests
+ * unread (nginx at keepalive_requests) resets the connection right after
+ * its last answer, and a reset fails the next write at once but leaves
+ * what was received readable. So a failed write only stops the writing;
+ * the reads that follow take those answers, and the connection is lost
+ * (conn_lost) under what is left when they end or nothing written in
+ * full is left to answer. Never read from here: a response being parsed
+ * may be what sent this request.
+ */
 static void http1_writable(struct conn *c)
 {
     struct worker *w = c->w;
+    if (c->write_errno) return;
     while (c->nwritten < c->nstreams) {
         struct stream *s = conn_stream(c, c->nwritten);
         while (c->written < s->wlen) {
             ssize_t n = w->transport->write(c, s->wbytes + c->written, s->wlen - c->written);
             if (n == CONN_AGAIN) return;
             if (n <= 0) {
-                conn_lost(c, n == -ECONNRESET || n == -EPIPE ? ERR_CONN_RESET : ERR_WRITE);
+                c->write_errno = n < 0 ? (int)-n : EIO;
+                if (c->nwritten == 0) {
+                    conn_lost(c, http1_write_kind(c->write_errno));
+                    return;
+                }
+                /* No answer is lost unread; nothing more goes on c; what its pending events say is read. */
+                c->peer_hup = true;
+                pool_unlist(&w->pool, c);
                 return;
             }
             c->written += (size_t)n;
