@@ -291,7 +291,7 @@ bool conn_stream_done(struct conn *c, int status)
                                   s->t_first_ns, now);
         interval_done(cur_interval(w), s->req.group, ns_to_us(now - s->req.t_intended_ns),
                       status >= 400 || check_failed);
-        interval_service(cur_interval(w), ns_to_us(now - s->t_send_ns));
+        interval_service(cur_interval(w), s->req.group, ns_to_us(now - s->t_send_ns));
     }
     c->served++;
     if (s->req.nreq > 1) {

@@ -259,9 +259,29 @@ void interval_done(struct interval *iv, uint32_t g, int64_t latency_us, bool err
     hist_record_clamped(&ig->latency, latency_us);
 }
 
-void interval_service(struct interval *iv, int64_t service_us)
+/* The lower-precision histogram of a name's service time (aborts if invalid). */
+static void name_svc_hist(struct hist *h)
+{
+    if (hist_init(h, HIST_STD_LOWEST, HIST_STD_HIGHEST, REC_NAME_SVC_SIGFIG) != 0) abort();
+}
+
+void interval_service(struct interval *iv, uint32_t g, int64_t service_us)
 {
     hist_record_clamped(&iv->service, service_us);
+    if (iv->ngroups <= 1) return; /* one name: its histogram is the interval's */
+    struct interval_group *ig = interval_group(iv, g);
+    if (!ig->has_svc) {
+        name_svc_hist(&ig->service); /* once per name and slot for the whole run */
+        ig->has_svc = true;
+    }
+    hist_record_clamped(&ig->service, service_us);
+}
+
+const struct hist *interval_group_service(const struct interval *iv, uint32_t g)
+{
+    if (iv->ngroups <= 1) return &iv->service;
+    if (g >= iv->ngroups || !iv->groups[g].has_svc) return NULL;
+    return &iv->groups[g].service;
 }
 
 const struct hist *interval_group_latency(const struct interval *iv, uint32_t g)
@@ -281,6 +301,7 @@ void interval_reset(struct interval *iv)
         struct interval_group *ig = &iv->groups[g];
         ig->sent = ig->done = ig->errors = 0;
         if (ig->has_hist && ig->latency.total_count) hist_reset(&ig->latency);
+        if (ig->has_svc && ig->service.total_count) hist_reset(&ig->service);
     }
 }
 
@@ -292,6 +313,13 @@ void interval_add(struct interval *dst, const struct interval *src)
         d->sent += s->sent;
         d->done += s->done;
         d->errors += s->errors;
+        if (s->has_svc && s->service.total_count) {
+            if (!d->has_svc) {
+                name_svc_hist(&d->service);
+                d->has_svc = true;
+            }
+            hist_add(&d->service, &s->service);
+        }
         if (!s->has_hist || !s->latency.total_count) continue;
         if (!d->has_hist) {
             std_hist(&d->latency);
@@ -318,8 +346,10 @@ void interval_release(struct interval *iv)
     hist_release(&iv->latency);
     hist_release(&iv->send_lag);
     hist_release(&iv->service);
-    for (uint32_t g = 0; iv->groups && g < iv->ngroups; g++)
+    for (uint32_t g = 0; iv->groups && g < iv->ngroups; g++) {
         if (iv->groups[g].has_hist) hist_release(&iv->groups[g].latency);
+        if (iv->groups[g].has_svc) hist_release(&iv->groups[g].service);
+    }
     free(iv->groups);
     iv->groups = NULL;
 }

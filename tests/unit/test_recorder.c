@@ -170,6 +170,45 @@ static void test_add(void **state)
     recorder_release(&sum);
 }
 
+/* Service time per name: only names that answered get a histogram (2 digits); add and reset keep it per name. */
+static void test_interval_service_per_name(void **state)
+{
+    (void)state;
+    struct interval iv, total;
+    assert_int_equal(interval_init(&iv, 3), 0);
+    assert_int_equal(interval_init(&total, 3), 0);
+    for (uint32_t round = 0; round < 2; round++) {
+        for (int i = 0; i < 100; i++)
+            interval_service(&iv, 1, 2000 + i); /* 2.000 .. 2.099 ms */
+        interval_service(&iv, 2, 50000);
+        assert_int_equal(iv.service.total_count, 101);
+        assert_null(interval_group_service(&iv, 0)); /* no answer: no histogram */
+        assert_null(interval_group_service(&iv, 7));
+        const struct hist *h = interval_group_service(&iv, 1);
+        assert_non_null(h);
+        assert_int_equal(h->significant_figures, REC_NAME_SVC_SIGFIG);
+        assert_int_equal(h->total_count, 100);
+        int64_t p50 = hist_value_at_percentile(h, 50);
+        assert_true(p50 >= 2049 && p50 <= 2049 * 1.01); /* the 50th value, 2049, within one 2-digit bucket (< 1 %) */
+        assert_int_equal(interval_group_service(&iv, 2)->total_count, 1);
+        interval_add(&total, &iv);
+        interval_reset(&iv);
+        assert_int_equal(interval_group_service(&iv, 1)->total_count, 0);
+    }
+    assert_null(interval_group_service(&total, 0));
+    assert_int_equal(interval_group_service(&total, 1)->total_count, 200);
+    assert_int_equal(interval_group_service(&total, 2)->total_count, 2);
+    assert_int_equal(total.service.total_count, 202);
+    interval_release(&iv);
+    interval_release(&total);
+
+    struct interval one;
+    assert_int_equal(interval_init(&one, 1), 0);
+    interval_service(&one, 0, 300);
+    assert_ptr_equal(interval_group_service(&one, 0), &one.service); /* one name: the interval's */
+    interval_release(&one);
+}
+
 /* Intervals: one name uses the interval's histogram, several get their own, reset keeps them. */
 static void test_intervals(void **state)
 {
@@ -250,8 +289,12 @@ static void test_check_failed(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_outcomes),  cmocka_unit_test(test_windows),      cmocka_unit_test(test_add),
-        cmocka_unit_test(test_intervals), cmocka_unit_test(test_check_failed),
+        cmocka_unit_test(test_outcomes),
+        cmocka_unit_test(test_windows),
+        cmocka_unit_test(test_add),
+        cmocka_unit_test(test_intervals),
+        cmocka_unit_test(test_interval_service_per_name),
+        cmocka_unit_test(test_check_failed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
