@@ -48,7 +48,7 @@ static void keep_second_hists(struct run_result *r, struct timeline_row *row, co
 {
     row->hdr_latency = hist_encode_base64(&iv->latency);
     row->hdr_service = hist_encode_base64(&iv->service);
-    row->hdr_names = NULL;
+    row->hdr_names = row->hdr_names_svc = NULL;
     if (iv->ngroups <= 1) return;
     if (!r->hdr_kept && !(r->hdr_kept = calloc(iv->ngroups, sizeof(*r->hdr_kept)))) abort();
     while (r->nhdr_kept < RUN_HDR_NAMES) {
@@ -64,10 +64,13 @@ static void keep_second_hists(struct run_result *r, struct timeline_row *row, co
     row->hdr_names = calloc(iv->ngroups, sizeof(*row->hdr_names));
     row->name_done = calloc(iv->ngroups, sizeof(*row->name_done));
     row->name_errors = calloc(iv->ngroups, sizeof(*row->name_errors));
-    if (!row->hdr_names || !row->name_done || !row->name_errors) abort();
+    row->hdr_names_svc = calloc(iv->ngroups, sizeof(*row->hdr_names_svc));
+    if (!row->hdr_names || !row->name_done || !row->name_errors || !row->hdr_names_svc) abort();
     for (uint32_t g = 0; g < iv->ngroups; g++) {
         const struct hist *h = r->hdr_kept[g] ? interval_group_latency(iv, g) : NULL;
         if (h && h->total_count) row->hdr_names[g] = hist_encode_base64(h);
+        const struct hist *svc = r->hdr_kept[g] ? interval_group_service(iv, g) : NULL;
+        if (svc && svc->total_count) row->hdr_names_svc[g] = hist_encode_base64(svc);
         /* Saturated, not wrapped: 4 G responses of one name in one second is beyond any generator. */
         row->name_done[g] = iv->groups[g].done > UINT32_MAX ? UINT32_MAX : (uint32_t)iv->groups[g].done;
         row->name_errors[g] = iv->groups[g].errors > UINT32_MAX ? UINT32_MAX : (uint32_t)iv->groups[g].errors;
@@ -465,6 +468,9 @@ void run_result_release(struct run_result *r)
         for (uint32_t g = 0; row->hdr_names && g < r->total.ngroups; g++)
             free(row->hdr_names[g]);
         free(row->hdr_names);
+        for (uint32_t g = 0; row->hdr_names_svc && g < r->total.ngroups; g++)
+            free(row->hdr_names_svc[g]);
+        free(row->hdr_names_svc);
         free(row->name_done);
         free(row->name_errors);
     }

@@ -33,6 +33,7 @@ struct timeline_row {
     /* The second's histograms as HdrHistogram V2 base64 (for `salvo compare`), owned by the row:
      * latency and service time of all names, and per name (ngroups > 1 only; NULL: none that second). */
     char *hdr_latency, *hdr_service, **hdr_names;
+    char **hdr_names_svc; /* per name, with hdr_names: its service time (2 digits, recorder.h); NULL: none */
     uint32_t *name_done, *name_errors; /* per name, with hdr_names: the second's responses and errors */
 };
 

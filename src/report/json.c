@@ -247,16 +247,19 @@ static void groups_timelines(json_t *groups, const struct run_config *cfg, const
     const struct recorder *t = &r->total;
     for (uint32_t g = 0; r->hdr_kept && g < t->ngroups; g++) {
         if (!r->hdr_kept[g]) continue;
-        json_t *a = json_array(), *done = json_array(), *errors = json_array();
+        json_t *a = json_array(), *svc = json_array(), *done = json_array(), *errors = json_array();
         for (size_t i = 0; i < r->nrows; i++) {
             const struct timeline_row *row = &r->timeline[i];
             const char *b64 = row->hdr_names ? row->hdr_names[g] : NULL;
+            const char *b64_svc = row->hdr_names_svc ? row->hdr_names_svc[g] : NULL;
             json_array_append_new(a, b64 ? json_string(b64) : json_null());
+            json_array_append_new(svc, b64_svc ? json_string(b64_svc) : json_null());
             json_array_append_new(done, json_integer(row->name_done ? row->name_done[g] : 0));
             json_array_append_new(errors, json_integer(row->name_errors ? row->name_errors[g] : 0));
         }
         json_t *e = json_object_get(groups, cfg->gen->names[g]);
         json_object_set_new(e, "timeline_hdr_latency_us", a);
+        json_object_set_new(e, "timeline_hdr_service_time_us", svc);
         json_object_set_new(e, "timeline_done", done);
         json_object_set_new(e, "timeline_errors", errors);
     }
