@@ -93,18 +93,37 @@ static int load_name_scope(const char *name, const json_t *g, const struct cmp_s
         return -EINVAL;
     }
     snprintf(s->name, sizeof(s->name), "%s", name);
-    hist_init(&s->svc, HIST_STD_LOWEST, HIST_STD_HIGHEST, HIST_STD_SIGFIG);
+    /* Service time per name (newer results): its per-second histograms, whose sum is the point value. */
+    const json_t *stl = json_object_get(g, "timeline_hdr_service_time_us");
+    s->has_svc = json_is_array(stl) && json_array_size(stl) == nsec;
+    bool svc_init = false;
     size_t i;
     const json_t *v;
     json_array_foreach(tl, i, v)
     {
+        const json_t *sv = s->has_svc ? json_array_get(stl, i) : NULL;
+        const char *svc = json_string_value(sv);
+        if (sv && !json_is_null(sv) && !svc) goto bad;
+        if (svc) {
+            struct hist one;
+            if (hist_decode_base64(svc, &one) < 0) goto bad;
+            if (!svc_init)
+                s->svc = one, svc_init = true;
+            else {
+                hist_add(&s->svc, &one);
+                hist_release(&one);
+            }
+        }
         if ((!json_is_null(v) && !json_is_string(v)) ||
-            cmp_scope_add_second_b64(s, json_string_value(v), NULL, count_at(done, i), count_at(errors, i),
+            cmp_scope_add_second_b64(s, json_string_value(v), svc, count_at(done, i), count_at(errors, i),
                                      run->sec[i].in_rate) < 0) {
+        bad:
+            if (!svc_init) hist_init(&s->svc, HIST_STD_LOWEST, HIST_STD_HIGHEST, HIST_STD_SIGFIG);
             snprintf(why, cap, "name '%s': timeline histogram %zu does not decode", name, i);
             return -EINVAL;
         }
     }
+    if (!svc_init) hist_init(&s->svc, HIST_STD_LOWEST, HIST_STD_HIGHEST, HIST_STD_SIGFIG);
     return 0;
 }
 
