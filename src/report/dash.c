@@ -107,11 +107,11 @@ static void conn_answer(struct dash_conn *c, const char *status, const char *cty
     conn_flush(c);
 }
 
-/* A plain-text error answer. */
-static void conn_error(struct dash_conn *c, const char *status)
+/* A plain-text error answer: the status, and the reason when there is one, on one line. */
+static void conn_error(struct dash_conn *c, const char *status, const char *reason)
 {
-    char body[128];
-    int n = snprintf(body, sizeof(body), "%s\n", status);
+    char body[192];
+    int n = snprintf(body, sizeof(body), "%s%s%s\n", status, reason ? ": " : "", reason ? reason : "");
     conn_answer(c, status, "text/plain; charset=utf-8", body, (size_t)n);
 }
 
@@ -141,19 +141,27 @@ static void answer_data(struct dash_conn *c)
     free(buf);
 }
 
-/* The decimal value of key in a query string ("from=12&wait=1"), or def; at most 10^8. */
-static unsigned long query_num(const char *q, size_t qlen, const char *key, unsigned long def)
+/*
+ * The decimal value of key in a query string ("from=12&wait=1") in *v,
+ * larger than 10^8 clamped to it: 1 when key is there with digits up to the
+ * next '&', 0 when key is absent (*v untouched), -1 when its value is empty
+ * or holds anything but digits ("abc", "-1", "1e3").
+ */
+static int query_num(const char *q, size_t qlen, const char *key, unsigned long *v)
 {
     size_t klen = strlen(key);
     for (size_t i = 0; i + klen < qlen; i++) {
         if ((i == 0 || q[i - 1] == '&') && !strncmp(q + i, key, klen) && q[i + klen] == '=') {
-            unsigned long v = 0;
-            for (size_t k = i + klen + 1; k < qlen && q[k] >= '0' && q[k] <= '9' && v < 100000000; k++)
-                v = v * 10 + (unsigned long)(q[k] - '0');
-            return v < 100000000 ? v : 100000000;
+            unsigned long n = 0;
+            size_t k = i + klen + 1, start = k;
+            for (; k < qlen && q[k] >= '0' && q[k] <= '9'; k++)
+                if (n < 100000000) n = n * 10 + (unsigned long)(q[k] - '0');
+            if (k == start || (k < qlen && q[k] != '&')) return -1;
+            *v = n < 100000000 ? n : 100000000;
+            return 1;
         }
     }
-    return def;
+    return 0;
 }
 
 /* True when h[0..n) (a Host value, port included) is an IP literal or localhost. */
@@ -208,9 +216,14 @@ void dash_parse_request(const char *head, size_t len, struct dash_request *out)
     } else if ((plen == 1 && target[0] == '/') || (plen == 11 && !memcmp(target, "/index.html", 11))) {
         out->route = DASH_PAGE;
     } else if (plen == 5 && !memcmp(target, "/data", 5)) {
+        unsigned long from = 0, wait = 0;
+        if (query_num(q ? q + 1 : "", qlen, "from", &from) < 0) {
+            out->reason = "'from' must be a row number (digits only)"; /* not every row, as before */
+            return;
+        }
         out->route = DASH_DATA;
-        out->from = (uint32_t)query_num(q ? q + 1 : "", qlen, "from", 0);
-        out->wait = query_num(q ? q + 1 : "", qlen, "wait", 0) == 1;
+        out->from = (uint32_t)from;
+        out->wait = query_num(q ? q + 1 : "", qlen, "wait", &wait) > 0 && wait == 1; /* anything else: no hold */
     } else {
         out->route = DASH_NOT_FOUND;
     }
@@ -224,10 +237,10 @@ static void conn_request(struct dash_conn *c)
     dash_parse_request(c->in, c->inlen, &rq);
     switch (rq.route) {
     case DASH_PAGE: conn_answer(c, "200 OK", "text/html; charset=utf-8", d->page, strlen(d->page)); return;
-    case DASH_BAD_METHOD: conn_error(c, "405 Method Not Allowed"); return;
-    case DASH_BAD_HOST: conn_error(c, "403 Forbidden"); return;
-    case DASH_BAD_REQUEST: conn_error(c, "400 Bad Request"); return;
-    case DASH_NOT_FOUND: conn_error(c, "404 Not Found"); return;
+    case DASH_BAD_METHOD: conn_error(c, "405 Method Not Allowed", NULL); return;
+    case DASH_BAD_HOST: conn_error(c, "403 Forbidden", NULL); return;
+    case DASH_BAD_REQUEST: conn_error(c, "400 Bad Request", rq.reason); return;
+    case DASH_NOT_FOUND: conn_error(c, "404 Not Found", NULL); return;
     case DASH_DATA: break;
     }
     c->from = rq.from;
@@ -265,7 +278,7 @@ static void conn_event(struct loop_io *io, uint32_t events)
     if (memmem(c->in, c->inlen, "\r\n\r\n", 4) || memmem(c->in, c->inlen, "\n\n", 2))
         conn_request(c);
     else if (c->inlen == sizeof(c->in) - 1)
-        conn_error(c, "431 Request Header Fields Too Large");
+        conn_error(c, "431 Request Header Fields Too Large", NULL);
 }
 
 /* The connection's one timer: request deadline, long-poll hold or write deadline. */

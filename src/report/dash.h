@@ -112,15 +112,19 @@ enum dash_route { DASH_PAGE, DASH_DATA, DASH_NOT_FOUND, DASH_BAD_METHOD, DASH_BA
 /* A parsed request head. */
 struct dash_request {
     enum dash_route route;
-    uint32_t from; /* /data: the first row wanted (at most 10^8) */
-    bool wait;     /* /data: wait=1, hold until there is news */
+    uint32_t from;      /* /data: the first row wanted (at most 10^8) */
+    bool wait;          /* /data: wait=1, hold until there is news */
+    const char *reason; /* DASH_BAD_REQUEST: why, one line (a static string), or NULL */
 };
 
 /*
  * Parses a request head (len bytes, no NUL needed; the server calls it once
  * the blank line is in): "GET / ", "GET /index.html", "GET /data?from=N&wait=1".
  * Never fails and keeps no pointer into head: a head without a request
- * line is DASH_BAD_REQUEST, another method DASH_BAD_METHOD. A Host header
+ * line is DASH_BAD_REQUEST, another method DASH_BAD_METHOD. A /data whose
+ * from is not digits ("abc", "-1", empty) is DASH_BAD_REQUEST with a reason
+ * (answered 400); digits beyond 10^8 clamp to it; wait is 1 or no hold.
+ * A Host header
  * that names neither an IP literal nor localhost is DASH_BAD_HOST: a page of
  * another site whose name was rebound to 127.0.0.1 sends its own name there,
  * and must not read the run (DNS rebinding). No Host header (HTTP/1.0) is

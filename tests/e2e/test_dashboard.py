@@ -6,7 +6,8 @@
   merged; a long poll still held when the run ends is answered with
   "ended": true and the final verdict. Hostile clients: more idle
   connections than the server's 32 slots are closed at once, an oversized
-  request head gets 431, an idle one is dropped after its 5 s deadline, and
+  request head gets 431, a non-numeric or negative from gets 400 with its
+  reason on one line, an idle one is dropped after its 5 s deadline, and
   none of them holds salvo: it exits on time (the planned duration plus a
   margin for start and drain) with the port closed behind it.
 - --dashboard-linger keeps the final state served after the run; Ctrl-C
@@ -135,6 +136,14 @@ def feed_long_poll_hostile_clients_and_exit_on_time():
         rebound.sendall(b"GET /data HTTP/1.1\r\nHost: attacker.example:%d\r\n\r\n" % port)
         check(rebound.recv(64).startswith(b"HTTP/1.1 403"), "a foreign Host (DNS rebinding) must get 403")
         rebound.close()
+        for q in ("abc", "-1", ""):  # not every row: a one-line reason
+            bad = socket.create_connection(("127.0.0.1", port), timeout=5)
+            bad.sendall(b"GET /data?from=%s HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n" % q.encode())
+            answer = bad.recv(4096)
+            bad.close()
+            head, _, body = answer.partition(b"\r\n\r\n")
+            check(head.startswith(b"HTTP/1.1 400") and b"'from'" in body and body.count(b"\n") == 1,
+                  "/data?from=%s got %r" % (q, answer[:300]))
         held.sendall(b"GET /data?from=100000&wait=1 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
         lingering = socket.create_connection(("127.0.0.1", port), timeout=8)  # says nothing, ever
         rc, _, _, err = s.finish(timeout=30)

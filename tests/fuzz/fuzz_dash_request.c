@@ -23,7 +23,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct dash_request a, b;
     dash_parse_request(head, size, &a);
     dash_parse_request(head, size, &b);
-    CHECK(a.route == b.route && a.from == b.from && a.wait == b.wait);
+    CHECK(a.route == b.route && a.from == b.from && a.wait == b.wait && a.reason == b.reason);
+    if (a.reason) CHECK(a.route == DASH_BAD_REQUEST && strlen(a.reason) < 100 && !strchr(a.reason, '\n'));
     CHECK((unsigned)a.route <= DASH_BAD_REQUEST);
     if (a.route == DASH_PAGE || a.route == DASH_DATA) CHECK(size >= 6);
     CHECK(a.from <= 100000000u);

@@ -52,12 +52,21 @@ static void test_parse_table(void **state)
         {"GET / HTTP/1.1\r\nHost: 127.0.0.1.nip.io\r\n\r\n", DASH_BAD_HOST, 0, false},
         {"GET / HTTP/1.1\r\nHost: \r\n\r\n", DASH_BAD_HOST, 0, false},
         {"", DASH_BAD_REQUEST, 0, false},
+        {"GET /data?from=abc HTTP/1.1\r\n\r\n", DASH_BAD_REQUEST, 0, false},
+        {"GET /data?from=-1&wait=1 HTTP/1.1\r\n\r\n", DASH_BAD_REQUEST, 0, false},
+        {"GET /data?wait=1&from= HTTP/1.1\r\n\r\n", DASH_BAD_REQUEST, 0, false},
+        {"GET /data?from=12x HTTP/1.1\r\n\r\n", DASH_BAD_REQUEST, 0, false},
+        {"GET /data?from=1e3 HTTP/1.1\r\n\r\n", DASH_BAD_REQUEST, 0, false},
+        {"GET /data?from=0&wait=yes HTTP/1.1\r\n\r\n", DASH_DATA, 0, false},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         struct dash_request rq;
         dash_parse_request(cases[i].head, strlen(cases[i].head), &rq);
         if (rq.route != cases[i].route || rq.from != cases[i].from || rq.wait != cases[i].wait)
             fail_msg("case %zu '%s': route %d from %u wait %d", i, cases[i].head, rq.route, rq.from, rq.wait);
+        bool bad_from = strstr(cases[i].head, "/data?") && rq.route == DASH_BAD_REQUEST;
+        if (bad_from != (rq.reason != NULL))
+            fail_msg("case %zu '%s': reason %s", i, cases[i].head, rq.reason ? rq.reason : "(none)");
     }
 }
 
