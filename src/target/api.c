@@ -177,7 +177,15 @@ enum api_outcome api_handle(struct target_service *srv, struct tconn *c, const s
             reply(srv, c, 405, "Allow: POST\r\n", "{\"error\":\"method not allowed\"}");
         return API_DONE;
     }
-    /* Before the hold, so that --service-time with --auth refuses at once what it would refuse later. */
+    /*
+     * Before the hold, so that --service-time with --auth refuses at once what it would refuse later.
+     * Two Authorization headers are refused whatever they hold (RFC 9110 allows one): a valid token
+     * after a bad one must not pass, and neither "first wins" nor "last wins" is what the sender meant.
+     */
+    if (ep == EP_ROUTE && srv->cfg.auth && req->authorization_count > 1) {
+        reply(srv, c, 400, NULL, "{\"error\":\"more than one Authorization header\"}");
+        return API_DONE;
+    }
     if (ep == EP_ROUTE && srv->cfg.auth &&
         !(req->authorization && login_bearer_valid(&srv->login_key, req->authorization, req->authorization_len))) {
         reply(srv, c, 401, "WWW-Authenticate: Bearer\r\n",

@@ -148,7 +148,10 @@ static int take_header(struct cursor *c, struct http_req *req)
     if (name_is(name, name_len, "content-length")) return apply_content_length(req, value, len);
     if (name_is(name, name_len, "transfer-encoding")) req->transfer_encoding = true;
     if (name_is(name, name_len, "connection")) apply_connection(req, value, len);
-    if (name_is(name, name_len, "authorization")) req->authorization = value, req->authorization_len = len;
+    if (name_is(name, name_len, "authorization")) {
+        req->authorization = value, req->authorization_len = len;
+        req->authorization_count++;
+    }
     return 0;
 }
 

@@ -39,7 +39,8 @@ struct http_req {
     bool conn_keep_alive;      /* Connection: keep-alive */
     const char *authorization; /* the Authorization value, blanks trimmed (NULL: absent; the last one wins) */
     size_t authorization_len;
-    const char *body; /* set by the connection, not the parser: the complete body (content_length bytes) */
+    unsigned authorization_count; /* Authorization headers seen: more than 1 is ambiguous, api.c refuses it */
+    const char *body;             /* set by the connection, not the parser: the complete body (content_length bytes) */
 };
 
 /*

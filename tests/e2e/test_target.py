@@ -526,6 +526,19 @@ def auth_needs_a_valid_token(_):
         assert http_call(t.port, "GET", "/health")[0] == 200
         m = metrics(t)
         assert m['salvo_target_requests_total{code="401"}'] == 6, m
+        # Two Authorization headers are refused, whichever holds the valid token.
+        for pair in (("Bearer " + flipped, "Bearer " + token), ("Bearer " + token, "Bearer " + token)):
+            c = http.client.HTTPConnection("127.0.0.1", t.port, timeout=10)
+            try:
+                c.putrequest("GET", route)
+                for value in pair:
+                    c.putheader("Authorization", value)
+                c.endheaders()
+                r = c.getresponse()
+                status, data = r.status, r.read()
+            finally:
+                c.close()
+            assert status == 400 and "more than one Authorization" in json.loads(data)["error"], (pair, status, data)
     finally:
         t.stop()
         other.stop()

@@ -177,23 +177,26 @@ static void test_random_input_is_safe(void **state)
     }
 }
 
-/* Authorization is extracted with blanks trimmed; the last one wins; absent is NULL. */
+/* Authorization is extracted with blanks trimmed; the last one wins, and the headers are counted; absent is NULL. */
 static void test_authorization(void **state)
 {
     (void)state;
     static const struct {
         const char *text, *want;
+        unsigned count;
     } cases[] = {
-        {"GET / HTTP/1.1\r\n\r\n", NULL},
-        {"GET / HTTP/1.1\r\nAuthorization: Bearer a.0123\r\n\r\n", "Bearer a.0123"},
-        {"GET / HTTP/1.1\r\nauthorization:\t Bearer x \t\r\nHost: h\r\n\r\n", "Bearer x"},
-        {"GET / HTTP/1.1\r\nAuthorization: one\r\nAUTHORIZATION: two\r\n\r\n", "two"},
-        {"GET / HTTP/1.1\r\nAuthorization:\r\n\r\n", ""},
+        {"GET / HTTP/1.1\r\n\r\n", NULL, 0},
+        {"GET / HTTP/1.1\r\nAuthorization: Bearer a.0123\r\n\r\n", "Bearer a.0123", 1},
+        {"GET / HTTP/1.1\r\nauthorization:\t Bearer x \t\r\nHost: h\r\n\r\n", "Bearer x", 1},
+        {"GET / HTTP/1.1\r\nAuthorization: one\r\nAUTHORIZATION: two\r\n\r\n", "two", 2},
+        {"GET / HTTP/1.1\r\nAuthorization:\r\n\r\n", "", 1},
+        {"GET / HTTP/1.1\r\nAuthorization: a\r\nX: y\r\nAuthorization:\r\nAuthorization: c\r\n\r\n", "c", 3},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         struct http_req req;
         size_t len = strlen(cases[i].text);
         assert_int_equal(parse_guarded(&req, cases[i].text, len), (int)len);
+        assert_int_equal(req.authorization_count, cases[i].count);
         if (!cases[i].want) {
             assert_null(req.authorization);
             continue;
