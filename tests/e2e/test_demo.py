@@ -6,7 +6,9 @@ freeze and varied routes) is at least 10x the naive closed-loop p99; and
 the check lesson: the unchecked capacity run over trips of which every
 tenth leaves the city says 0 errors, while the honest run's body check
 counts those 200 {"error"} answers as check_failed, with the same numbers
-in the text as in the JSON. Every run carries the login token (--auth): no
+in the text as in the JSON; the table's errors row is labelled as
+leaving check_failed out and holds exactly failed + timeout + http_error.
+Every run carries the login token (--auth): no
 401 anywhere.
 """
 import json
@@ -77,6 +79,14 @@ def demo_tells_the_truth_in_under_a_minute():
     check(honest["chaos"] and honest["chaos"][0]["fired"], "the honest run's freeze did not fire: %s" % honest["chaos"])
     check("coordinated omission" in proc.stdout, "the reading does not name coordinated omission")
     check_lesson(proc.stdout, doc)
+    # The table's errors row says it leaves check_failed out, and its figures are exactly that.
+    row = [l for l in proc.stdout.splitlines() if l.startswith("errors")]
+    check(len(row) == 1 and row[0].startswith("errors excl. checks "), "the errors row: %s" % row)
+    cells = [c.strip() for c in row[0].split("|")[1:]]
+    want = [str(r["requests"]["failed"] + r["requests"]["timeout"] + r["requests"]["http_error"])
+            for r in (naive, frozen, honest)]
+    check(cells == want, "errors row %s, JSON failed+timeout+http_error %s (check_failed %d apart)"
+          % (cells, want, honest["requests"]["check_failed"]))
     with open(html) as f:
         page = f.read()
     check("<svg" in page and page.count("<svg") >= 3, "report has no charts")
