@@ -220,6 +220,14 @@ void html_table_checks(FILE *out, const json_t *result)
                 html_fmt_us(total, sizeof(total), html_num(budget, "wait_us_total")),
                 html_fmt_us(max, sizeof(max), html_num(budget, "wait_us_max")));
     }
+    if (html_num(budget, "not_kept") > 0) {
+        char n[HTML_FMT_MAX];
+        fprintf(out,
+                "<p class=\"note bad\">%s h2 response bodies found no room in the kept-body budget and were not kept: "
+                "their body and json checks say <code>body_too_large</code>. Raise <code>--body-budget</code> (or "
+                "lower <code>--max-body</code> or <code>--streams</code>).</p>\n",
+                html_fmt_count(n, sizeof(n), html_num(budget, "not_kept")));
+    }
 }
 
 void html_table_groups(FILE *out, const json_t *result)

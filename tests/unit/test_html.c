@@ -386,6 +386,13 @@ static void test_checks_table(void **state)
     assert_sane_page(html);
     assert_non_null(strstr(html, "21 responses waited for room in the kept-body budget (total 6.31\xc2\xa0s, longest "
                                  "301\xc2\xa0ms)"));
+    assert_null(strstr(html, "were not kept"));
+    free(html);
+    json_object_set_new(json_object_get(r, "body_budget"), "not_kept", json_integer(7));
+    html = render(&r, NULL, 1, &rc);
+    assert_int_equal(rc, 0);
+    assert_sane_page(html);
+    assert_non_null(strstr(html, "7 h2 response bodies found no room in the kept-body budget and were not kept"));
     free(html);
     json_decref(r);
 }
