@@ -15,6 +15,7 @@
 
 #include "cli/cli.h"
 #include "core/clock.h"
+#include "http/url.h"
 
 #define HELP_COLUMN 24 /* where the help text of an option starts */
 
@@ -122,7 +123,9 @@ int cli_parse(const struct cli_verb *v, int argc, char **argv, cli_handler handl
 
 int cli_bad_value(const struct cli_opt *opt, const char *arg, const char *why)
 {
-    return usage_error("bad value '%s' for --%s: %s", arg, opt->name, why);
+    char shown[512]; /* a URL-valued option (--remote-write, ...) must not echo a typed password */
+    url_mask_password(shown, sizeof(shown), arg);
+    return usage_error("bad value '%s' for --%s: %s", shown, opt->name, why);
 }
 
 int cli_uint(const struct cli_opt *opt, const char *arg, uint64_t *out)

@@ -21,6 +21,7 @@
 #include "cli/run_args.h"
 #include "core/clock.h"
 #include "core/units.h"
+#include "http/url.h"
 #include "load/body_budget.h"
 #include "load/check_stream.h"
 #include "load/config.h"
@@ -61,7 +62,9 @@ static int build_requests(struct run_config *cfg, struct run_args *a, char **bod
         const struct target *t = &a->targets.items[i];
         const char *uwhy;
         if (url_parse(&urls[i], t->url, &uwhy) < 0) {
-            snprintf(why, sizeof(why), "'%s' line %zu: bad URL '%s': %s", a->targets_path, t->line, t->url, uwhy);
+            char shown[512];
+            url_mask_password(shown, sizeof(shown), t->url);
+            snprintf(why, sizeof(why), "'%s' line %zu: bad URL '%s': %s", a->targets_path, t->line, shown, uwhy);
             code = usage_error("%s", why);
         } else if (i > 0 &&
                    (urls[i].tls != urls[0].tls || strcmp(urls[i].host, urls[0].host) || urls[i].port != urls[0].port)) {
@@ -210,8 +213,11 @@ int finish_config(struct run_config *cfg, struct run_args *a, char **body_buf)
     const char *outs[] = {cfg->json_path, a->html_path, a->hlog_path, a->junit_path};
     int code = probe_outputs(outs, sizeof(outs) / sizeof(outs[0]));
     if (code >= 0) return code;
-    if (cfg->url_text && url_parse(&cfg->url, cfg->url_text, &why) < 0)
-        return usage_error("bad URL '%s': %s", cfg->url_text, why);
+    if (cfg->url_text && url_parse(&cfg->url, cfg->url_text, &why) < 0) {
+        char shown[512];
+        url_mask_password(shown, sizeof(shown), cfg->url_text);
+        return usage_error("bad URL '%s': %s", shown, why);
+    }
     if (!cfg->url_text && !a->targets_path) return usage_error("missing URL: salvo run URL [options]");
     if (cfg->url_text && a->targets_path) return usage_error("give a URL or --targets '%s', not both", a->targets_path);
     code = check_combinations(cfg, a);

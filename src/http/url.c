@@ -86,3 +86,20 @@ int url_resolve(struct url *u, const char **why)
     freeaddrinfo(res);
     return 0;
 }
+
+void url_mask_password(char *out, size_t outlen, const char *text)
+{
+    if (!outlen) return;
+    const char *scheme_end = strstr(text, "://");
+    const char *auth = scheme_end ? scheme_end + 3 : NULL;
+    size_t auth_len = auth ? strcspn(auth, "/?#") : 0;
+    const char *at = NULL;
+    for (size_t i = 0; i < auth_len; i++) /* the userinfo ends at the last '@' of the authority */
+        if (auth[i] == '@') at = auth + i;
+    const char *colon = at ? memchr(auth, ':', (size_t)(at - auth)) : NULL;
+    if (!colon) {
+        snprintf(out, outlen, "%s", text);
+        return;
+    }
+    snprintf(out, outlen, "%.*s:***%s", (int)(colon - text), text, at);
+}

@@ -30,4 +30,13 @@ int url_parse(struct url *u, const char *text, const char **why);
 /* Resolves u->host into u->addr. Returns 0 or -EHOSTUNREACH (*why set). */
 int url_resolve(struct url *u, const char **why);
 
+/*
+ * Copies text into out (outlen bytes, always NUL-terminated, cut if longer)
+ * with the password of a "scheme://user:password@host" replaced by "***",
+ * for error messages: url_parse refuses credentials, so the URL that carries
+ * one is exactly the one an error message names. Any scheme; text without
+ * a password is copied as it is.
+ */
+void url_mask_password(char *out, size_t outlen, const char *text);
+
 #endif

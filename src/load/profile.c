@@ -37,7 +37,9 @@ int profiles_add(struct profiles *p, const char *url, uint64_t at_ns, bool at_gi
     memset(j, 0, sizeof(*j));
     const char *bad;
     if (url_parse(&j->url, url, &bad) < 0 || url_resolve(&j->url, &bad) < 0) {
-        snprintf(why, whylen, "bad --profile '%s': %s", url, bad);
+        char shown[512];
+        url_mask_password(shown, sizeof(shown), url);
+        snprintf(why, whylen, "bad --profile '%s': %s", shown, bad);
         return -EINVAL;
     }
     if (j->url.tls && !p->has_tls) {

@@ -50,7 +50,9 @@ int scrape_init(struct scrape *s, const char *const *urls, size_t nurls, const c
         t->owner = s;
         t->url_text = urls[i];
         if (url_parse(&t->url, urls[i], &bad) < 0 || url_resolve(&t->url, &bad) < 0) {
-            snprintf(why, whylen, "bad --scrape '%s': %s", urls[i], bad);
+            char shown[512];
+            url_mask_password(shown, sizeof(shown), urls[i]);
+            snprintf(why, whylen, "bad --scrape '%s': %s", shown, bad);
             return -EINVAL;
         }
         s->ntargets++;

@@ -4,10 +4,12 @@ Drives build/salvo (or $SALVO_BIN) against a private nginx on 127.0.0.1 and
 checks what every consumer of the results JSON relies on: the documented
 keys exist, every scheduled request ends in exactly one outcome, the model is
 named, a closed run owns up to coordinated omission, usage errors exit 2 with
-one "salvo: ..." line, an unreachable server still yields a result, and
+one "salvo: ..." line (a URL with a password in it named with the
+password masked, u:***@), an unreachable server still yields a result, and
 SIGINT ends the run early with the results written.
 """
 
+import os
 import signal
 import time
 
@@ -108,6 +110,22 @@ def expect_usage_error(args, what):
 @test
 def usage_error_missing_url():
     expect_usage_error(["run", "-r", "10", "-d", "1s"], "missing URL")
+
+
+@test
+def usage_error_bad_url_masks_its_password():
+    d = h.make_temp_dir("salvo-mask-")
+    targets = os.path.join(d, "targets.txt")
+    with open(targets, "w") as f:
+        f.write("GET http://u:s3cret@127.0.0.1:1/a\n")
+    url = "http://u:s3cret@127.0.0.1:1/"
+    for extra in (["run", url], ["run", nginx.url, "--scrape", url], ["run", nginx.url, "--profile", url],
+                  ["run", nginx.url, "--remote-write", url], ["run", "--targets", targets],
+                  ["find", url, "--slo", "latency.p99 < 1s"]):
+        args = extra + ["-r", "10", "-d", "1s"] if extra[0] == "run" else extra
+        rc, _, _, err = h.run_salvo(args, timeout=15, json_out=False)
+        check(rc == 2 and "s3cret" not in err and "u:***@127.0.0.1:1/" in err,
+              "salvo %s: exit %d, want 2 and the password masked: %r" % (" ".join(args), rc, err[-300:]))
 
 
 @test

@@ -106,6 +106,34 @@ static void test_parse_invalid(void **state)
     }
 }
 
+/* url_mask_password hides the password of a typed URL and nothing else. */
+static void test_mask_password(void **state)
+{
+    static const struct {
+        const char *text, *want;
+    } cases[] = {
+        {"http://u:secret@host/", "http://u:***@host/"},
+        {"https://u:s3cr:et@127.0.0.1:8443/a?b=c", "https://u:***@127.0.0.1:8443/a?b=c"},
+        {"http://u:p@ss@h/x@y", "http://u:***@h/x@y"}, /* the last '@' of the authority ends the password */
+        {"http://:pw@h/", "http://:***@h/"},
+        {"ftp://u:pw@h", "ftp://u:***@h"},
+        {"http://alice@h/", "http://alice@h/"},
+        {"http://h:8080/a:b@c", "http://h:8080/a:b@c"},
+        {"http://h/?u=a:b@c", "http://h/?u=a:b@c"},
+        {"u:secret@host", "u:secret@host"},
+        {"", ""},
+    };
+    (void)state;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char out[128];
+        url_mask_password(out, sizeof out, cases[i].text);
+        if (strcmp(out, cases[i].want)) fail_msg("'%s' masked to '%s', want '%s'", cases[i].text, out, cases[i].want);
+    }
+    char small[12];
+    url_mask_password(small, sizeof small, "http://u:secret@host/");
+    assert_string_equal(small, "http://u:**"); /* cut, never the password */
+}
+
 /* Lengths at and past the buffers: the host (255) and the path (4095). */
 static void test_lengths(void **state)
 {
@@ -178,6 +206,7 @@ int main(void)
         cmocka_unit_test(test_parse_valid),
         cmocka_unit_test(test_parse_invalid),
         cmocka_unit_test(test_lengths),
+        cmocka_unit_test(test_mask_password),
         cmocka_unit_test(test_resolve),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
