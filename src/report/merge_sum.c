@@ -362,6 +362,25 @@ static bool name_source(const json_t *result, const char *name, const json_t **g
     return !*g || json_is_array(json_object_get(*g, "timeline_hdr_latency_us")) || json_object_size(groups) == 1;
 }
 
+/*
+ * Adds shard row r's service time for name (g its group there) into svc;
+ * false when the shard does not keep it per name (an older salvo) or it
+ * does not decode: the merged name then has none rather than a part.
+ */
+static bool add_name_service(const json_t *g, const struct placed_row *r, struct hist *svc)
+{
+    const json_t *tl = json_object_get(g, "timeline_hdr_latency_us");
+    const json_t *stl = json_object_get(g, "timeline_hdr_service_time_us");
+    if (tl && !json_is_array(stl)) return false;
+    const json_t *v = tl ? json_array_get(stl, r->index) : json_object_get(r->row, "hdr_service_time_us");
+    if (json_is_null(v) || (!tl && !v)) return true;
+    struct hist h = {0};
+    bool ok = json_is_string(v) && hist_decode_base64(json_string_value(v), &h) == 0;
+    if (ok) hist_add(svc, &h);
+    hist_release(&h);
+    return ok;
+}
+
 /* Adds shard row r's data for name (g its group there) into sum, done and errors; false if it does not decode. */
 static bool add_name_second(const json_t *g, const struct placed_row *r, struct hist *sum, json_int_t *done,
                             json_int_t *errors, bool *counts)
@@ -384,11 +403,10 @@ static bool add_name_second(const json_t *g, const struct placed_row *r, struct 
 }
 
 /*
- * groups[name].timeline_hdr_latency_us, timeline_done and timeline_errors
- * of the merged seconds, for every name each shard that has it keeps them
- * for (a one-name shard: its timeline), so `salvo compare` of a merged
- * result compares per name too. A second without traffic of the name is
- * null; a histogram that does not decode drops the name's arrays.
+ * groups[name].timeline_hdr_latency_us, timeline_hdr_service_time_us (when every shard keeps it), timeline_done and
+ * timeline_errors of the merged seconds, for every name each shard that has it keeps them for (a one-name shard: its
+ * timeline), so `salvo compare` of a merged result compares per name too. A second without traffic of the name is null;
+ * a histogram that does not decode drops the name's arrays.
  */
 static void add_name_timelines(const struct merge_shards *m, json_t *groups, const struct placed_row *rows, size_t k)
 {
@@ -401,21 +419,33 @@ static void add_name_timelines(const struct merge_shards *m, json_t *groups, con
         for (size_t i = 0; i < m->n && ok; i++)
             ok = name_source(m->results[i], name, &g[i]);
         if (!ok) continue;
-        json_t *lat = json_array(), *done = json_array(), *errors = json_array();
+        json_t *lat = json_array(), *svc = json_array(), *done = json_array(), *errors = json_array();
+        bool has_svc = true;
         for (size_t a = 0, b; ok && a < k; a = b) {
-            struct hist sum;
+            struct hist sum, ssum;
             hist_init(&sum, HIST_STD_LOWEST, HIST_STD_HIGHEST, HIST_STD_SIGFIG);
+            hist_init(&ssum, HIST_STD_LOWEST, HIST_STD_HIGHEST, HIST_STD_SIGFIG);
             json_int_t d = 0, e = 0;
-            for (b = a; b < k && rows[b].t == rows[a].t; b++)
-                if (g[rows[b].shard_pos]) ok &= add_name_second(g[rows[b].shard_pos], &rows[b], &sum, &d, &e, &counts);
+            for (b = a; b < k && rows[b].t == rows[a].t; b++) {
+                const json_t *gb = g[rows[b].shard_pos];
+                if (!gb) continue;
+                ok &= add_name_second(gb, &rows[b], &sum, &d, &e, &counts);
+                has_svc = has_svc && add_name_service(gb, &rows[b], &ssum);
+            }
             char *b64 = sum.total_count ? hist_encode_base64(&sum) : NULL;
             json_array_append_new(lat, b64 ? json_string(b64) : json_null());
             free(b64);
+            b64 = has_svc && ssum.total_count ? hist_encode_base64(&ssum) : NULL;
+            json_array_append_new(svc, b64 ? json_string(b64) : json_null());
+            free(b64);
+            hist_release(&ssum);
             json_array_append_new(done, json_integer(d));
             json_array_append_new(errors, json_integer(e));
             hist_release(&sum);
         }
         if (ok) json_object_set(merged_g, "timeline_hdr_latency_us", lat);
+        if (ok && has_svc) json_object_set(merged_g, "timeline_hdr_service_time_us", svc);
+        json_decref(svc);
         if (ok && counts) {
             json_object_set(merged_g, "timeline_done", done);
             json_object_set(merged_g, "timeline_errors", errors);

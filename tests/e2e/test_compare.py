@@ -366,26 +366,29 @@ def merge_keeps_per_name_seconds():
         doc = json.load(f)
     for name in ("/a", "/b"):
         g = doc["groups"][name]
-        for key in ("timeline_hdr_latency_us", "timeline_done", "timeline_errors"):
+        for key in ("timeline_hdr_latency_us", "timeline_hdr_service_time_us", "timeline_done", "timeline_errors"):
             check(len(g.get(key, [])) == len(doc["timeline"]), "%s: merged %s has %d seconds, the timeline %d"
                   % (name, key, len(g.get(key, [])), len(doc["timeline"])))
         for i, row in enumerate(doc["timeline"]):
-            want_n, want_done = 0, 0
+            want_n, want_svc, want_done = 0, 0, 0
             for s in shards:
                 sg = s["groups"][name]
                 for j, r in enumerate(s["timeline"]):
                     if r["t"] == row["t"]:  # --start-at: the shards' seconds line up
                         b64 = sg["timeline_hdr_latency_us"][j]
                         want_n += hdr_total(b64) if b64 else 0
+                        b64 = sg["timeline_hdr_service_time_us"][j]
+                        want_svc += hdr_total(b64) if b64 else 0
                         want_done += sg["timeline_done"][j]
             got = hdr_total(g["timeline_hdr_latency_us"][i]) if g["timeline_hdr_latency_us"][i] else 0
-            check(got == want_n and g["timeline_done"][i] == want_done,
-                  "%s second %d: merged %d latencies / %d done, shards %d / %d"
-                  % (name, row["t"], got, g["timeline_done"][i], want_n, want_done))
+            got_svc = hdr_total(g["timeline_hdr_service_time_us"][i]) if g["timeline_hdr_service_time_us"][i] else 0
+            check(got == want_n and got_svc == want_svc and g["timeline_done"][i] == want_done,
+                  "%s second %d: merged %d latencies / %d service times / %d done, shards %d / %d / %d"
+                  % (name, row["t"], got, got_svc, g["timeline_done"][i], want_n, want_svc, want_done))
     rc, out, err, cmp = compare(merged, merged, "--force")
     figs = {(r["name"], r["figure"]) for r in cmp["figures"]}
-    check(("/a", "latency.p50") in figs and ("/b", "errors.rate") in figs,
-          "a merged result compares per name, errors too: %s" % sorted(f for f in figs if f[0]))
+    check(("/a", "latency.p50") in figs and ("/b", "errors.rate") in figs and ("/b", "service_time.p99") in figs,
+          "a merged result compares per name, errors and service time too: %s" % sorted(f for f in figs if f[0]))
 
 
 if __name__ == "__main__":
