@@ -105,8 +105,12 @@ fuzz-long/%:
 
 unit: $(UNIT_BINS)
 
+# The build runs one job per CPU (JOBS=1 for a serial one): on 2 CPUs that
+# is about a minute of make test's budget.
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+
 test: deps
-	@$(MAKE) --no-print-directory all unit fuzz
+	@$(MAKE) --no-print-directory -j$(JOBS) all unit fuzz
 	@BUILD=$(BUILD) ./tests/run.sh
 
 asan: deps

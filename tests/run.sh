@@ -65,7 +65,8 @@ done
 [ "$units" -gt 0 ] || fail_one unit "no unit test binary in $BUILD/tests (make unit)"
 
 # Every libFuzzer target replays its committed seeds (tests/fuzz/seeds/NAME/)
-# and fuzzes at most 5 s. clang comes with scripts/install-deps.sh, so no
+# and fuzzes for SALVO_FUZZ_SECONDS (default 3 s, at most 5 s; `make fuzz-long`
+# is the long run). clang comes with scripts/install-deps.sh, so no
 # fuzzer built is a failure; only `make asan` (SALVO_NO_FUZZ) leaves them out.
 if [ -z "${SALVO_NO_FUZZ:-}" ]; then
     fuzzers=0
@@ -79,7 +80,7 @@ if [ -z "${SALVO_NO_FUZZ:-}" ]; then
             continue
         fi
         mkdir -p "$BUILD/fuzz/corpus/$name"
-        run_one "fuzz-$name" 60 "$fz" -max_total_time=5 \
+        run_one "fuzz-$name" 60 "$fz" -max_total_time="${SALVO_FUZZ_SECONDS:-3}" \
             "$BUILD/fuzz/corpus/$name" "$seeds"
     done
     [ "$fuzzers" -gt 0 ] || fail_one fuzz "no fuzzer in $BUILD/fuzz (make fuzz; clang comes with scripts/install-deps.sh)"
