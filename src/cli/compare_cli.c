@@ -322,6 +322,7 @@ static bool judge_gates(const struct compare_args *a, const struct cmp_result *r
 {
     bool failed = false;
     for (size_t i = 0; i < a->ngates; i++) {
+        if (a->gates[i].capacity) continue; /* judged once, on the capacities (compare_finds) */
         bool inconclusive;
         bool fails = cmp_failif_fails(&a->gates[i], r, &inconclusive);
         failed |= fails;
@@ -477,6 +478,7 @@ static int compare_finds(const struct compare_args *a, const struct inputs *in)
         return EXIT_USAGE;
     }
     if (a->html_path) return usage_error("--html of find results is not supported yet (use --json)");
+    if (a->junit_path) return usage_error("--junit of find results is not supported yet (gate with --fail-if)");
     size_t pairs[MAX_PAIRS][2], npairs;
     int code = find_pairs(a, in, pairs, &npairs);
     if (code >= 0) return code;
@@ -490,6 +492,16 @@ static int compare_finds(const struct compare_args *a, const struct inputs *in)
     }
     json_t *rates = json_array();
     bool failed = false;
+    for (size_t i = 0; i < a->ngates; i++) {
+        if (!a->gates[i].capacity) continue;
+        bool inconclusive, fails = cmp_capacity_gate_fails(&a->gates[i], &cap, &inconclusive);
+        failed |= fails;
+        if (out)
+            printf("fail-if '%s': %s\n", a->gate_text[i],
+                   fails          ? "FAIL"
+                   : inconclusive ? "not judged (the capacity is inconclusive)"
+                                  : "pass");
+    }
     for (size_t k = 0; k < npairs; k++)
         failed |= compare_step_pair(a, in, pairs[k], rates, out, k == 0);
     if (out)
@@ -530,6 +542,10 @@ int cli_compare(int argc, char **argv)
         code = load_one(in, a.base[i], 0, i);
     for (size_t i = 0; code < 0 && i < a.ncand; i++)
         code = load_one(in, a.cand[i], 1, i);
+    for (size_t i = 0; code < 0 && !in->nfind && i < a.ngates; i++)
+        if (a.gates[i].capacity)
+            code = usage_error("--fail-if '%s': capacity gates compare find results; these are run results",
+                               a.gate_text[i]);
     if (code < 0 && in->nfind) code = compare_finds(&a, in);
     if (code < 0) code = check_comparable(&a, in);
     if (code < 0) {

@@ -112,6 +112,7 @@ struct cmp_failif {
     char op; /* '>' or '<' */
     double value;
     bool percent;
+    bool capacity; /* "capacity < -10%": find results only (compare_find.h), fig unused */
 };
 
 /*

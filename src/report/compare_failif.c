@@ -7,6 +7,8 @@
  * the achieved rate); VALUE is a signed decimal number followed by '%'
  * (relative; percentage points for errors.rate), by "us", "ms" or "s" (a
  * latency or service time only), or by nothing (the figure's own unit).
+ * "capacity < -10%" gates two find results (compare_find.c): '<' and a
+ * percentage only.
  * The input is untrusted (it comes from CI files): fuzzed by
  * tests/fuzz/fuzz_failif.c.
  */
@@ -86,11 +88,13 @@ int cmp_failif_parse(const char *s, struct cmp_failif *out, char *why, size_t ca
     const char *p = skip_ws(s), *name = p;
     while (isalnum((unsigned char)*p) || *p == '.' || *p == '_')
         p++;
-    int f = cmp_fig_by_name(name, (size_t)(p - name));
+    size_t len = (size_t)(p - name);
+    out->capacity = len == 8 && strncmp(name, "capacity", 8) == 0;
+    int f = out->capacity ? 0 : cmp_fig_by_name(name, len);
     if (f < 0) {
         snprintf(why, cap,
                  "unknown figure (one of latency.p50|p90|p99|p99_9, service_time.*, errors.rate, "
-                 "rate.achieved)");
+                 "rate.achieved, capacity)");
         return -EINVAL;
     }
     out->fig = (enum cmp_fig)f;
@@ -109,11 +113,21 @@ int cmp_failif_parse(const char *s, struct cmp_failif *out, char *why, size_t ca
         snprintf(why, cap, "expected a number such as +10%%");
         return -EINVAL;
     }
+    if (out->capacity) {
+        if (out->op != '<' || *skip_ws(p) != '%' || *skip_ws(skip_ws(p) + 1)) {
+            snprintf(why, cap, "capacity gates read 'capacity < -PCT%%' (a lower capacity is worse)");
+            return -EINVAL;
+        }
+        out->percent = true;
+        return 0;
+    }
     return parse_unit(p, out, why, cap);
 }
 
 bool cmp_failif_fails(const struct cmp_failif *g, const struct cmp_result *r, bool *inconclusive)
 {
+    *inconclusive = g->capacity; /* not a figure of a run: judged on the capacities */
+    if (g->capacity) return false;
     const struct cmp_row *row = cmp_result_row(r, g->fig);
     *inconclusive = !row || row->verdict == CMP_INCONCLUSIVE;
     if (*inconclusive) return false;

@@ -72,6 +72,12 @@ void cmp_capacity_judge(const json_t *base, const json_t *cand, struct cmp_capac
     }
 }
 
+bool cmp_capacity_gate_fails(const struct cmp_failif *g, const struct cmp_capacity *c, bool *inconclusive)
+{
+    *inconclusive = c->verdict == CMP_INCONCLUSIVE;
+    return c->verdict == CMP_REGRESSED && c->hi < g->value;
+}
+
 /* A step's rate and confirmation flag. */
 static bool step_key(const json_t *step, double *rate, bool *confirm)
 {

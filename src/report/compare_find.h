@@ -57,6 +57,14 @@ void cmp_capacity_judge(const json_t *base, const json_t *cand, struct cmp_capac
  */
 size_t cmp_find_pairs(const json_t *base, const json_t *cand, size_t (*pairs)[2], size_t cap);
 
+/*
+ * Whether a "capacity < -PCT%" gate fails: the capacity regressed (the
+ * candidate's whole range below the baseline's) and even the most the
+ * ranges allow (c->hi, in %) is below the threshold. An inconclusive
+ * capacity never fails; *inconclusive says so.
+ */
+bool cmp_capacity_gate_fails(const struct cmp_failif *g, const struct cmp_capacity *c, bool *inconclusive);
+
 /* The capacity block of the terminal output, and its JSON. */
 void cmp_capacity_print(FILE *out, const struct cmp_capacity *c);
 json_t *cmp_capacity_json(const struct cmp_capacity *c);

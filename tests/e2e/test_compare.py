@@ -296,6 +296,19 @@ def find_results_compare_capacity_and_same_rates():
           "a generator limit above the baseline's failure is an improvement without a point change: %r"
           % doc["capacity"])
     bad([a, base], "compare find results", "one against one")
+    # The capacity gate: 1500 against 1900/s, brackets allowing [-25 %, -15.8 %].
+    rc, out, err, doc = compare(a, b, "--fail-if", "capacity < -10%")
+    check(rc == 99 and "fail-if 'capacity < -10%': FAIL" in out,
+          "a capacity 15.8-25 %% lower fails 'capacity < -10%%': rc=%d\n%s%s" % (rc, out, err))
+    rc, out, err, doc = compare(a, b, "--fail-if", "capacity < -20%")
+    check(rc == 0 and "fail-if 'capacity < -20%': pass" in out,
+          "the brackets allow -15.8 %%, so 'capacity < -20%%' passes: rc=%d\n%s%s" % (rc, out, err))
+    rc, out, err, doc = compare(a, c, "--fail-if", "capacity < -1%")
+    check(rc == 0 and "fail-if 'capacity < -1%': pass" in out,
+          "overlapping brackets never fail a capacity gate: rc=%d\n%s%s" % (rc, out, err))
+    bad([base, state["slow_json"], "--fail-if", "capacity < -10%"], "capacity < -10%", "find results")
+    bad([a, b, "--fail-if", "capacity > +10%"], "capacity > +10%", "capacity <")
+    bad([a, b, "--junit", path("find.xml")], "--junit", "find results")
 
 
 def hdr_total(b64):
