@@ -317,6 +317,16 @@ static int check_comparable(const struct compare_args *a, const struct inputs *i
     return -1;
 }
 
+/* One gate's outcome line; what: the judged thing ("figure", "capacity"). */
+static void print_gate(FILE *out, const char *text, bool fails, bool inconclusive, const char *what)
+{
+    if (!out) return;
+    if (inconclusive && !fails)
+        fprintf(out, "fail-if '%s': not judged (the %s is inconclusive)\n", text, what);
+    else
+        fprintf(out, "fail-if '%s': %s\n", text, fails ? "FAIL" : "pass");
+}
+
 /* Prints the gates' outcomes; true if one failed. */
 static bool judge_gates(const struct compare_args *a, const struct cmp_result *r, FILE *out)
 {
@@ -326,11 +336,7 @@ static bool judge_gates(const struct compare_args *a, const struct cmp_result *r
         bool inconclusive;
         bool fails = cmp_failif_fails(&a->gates[i], r, &inconclusive);
         failed |= fails;
-        if (out)
-            fprintf(out, "fail-if '%s': %s\n", a->gate_text[i],
-                    fails          ? "FAIL"
-                    : inconclusive ? "not judged (the figure is inconclusive)"
-                                   : "pass");
+        print_gate(out, a->gate_text[i], fails, inconclusive, "figure");
     }
     return failed;
 }
@@ -496,11 +502,7 @@ static int compare_finds(const struct compare_args *a, const struct inputs *in)
         if (!a->gates[i].capacity) continue;
         bool inconclusive, fails = cmp_capacity_gate_fails(&a->gates[i], &cap, &inconclusive);
         failed |= fails;
-        if (out)
-            printf("fail-if '%s': %s\n", a->gate_text[i],
-                   fails          ? "FAIL"
-                   : inconclusive ? "not judged (the capacity is inconclusive)"
-                                  : "pass");
+        print_gate(out, a->gate_text[i], fails, inconclusive, "capacity");
     }
     for (size_t k = 0; k < npairs; k++)
         failed |= compare_step_pair(a, in, pairs[k], rates, out, k == 0);

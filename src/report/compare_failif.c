@@ -113,15 +113,12 @@ int cmp_failif_parse(const char *s, struct cmp_failif *out, char *why, size_t ca
         snprintf(why, cap, "expected a number such as +10%%");
         return -EINVAL;
     }
-    if (out->capacity) {
-        if (out->op != '<' || *skip_ws(p) != '%' || *skip_ws(skip_ws(p) + 1)) {
-            snprintf(why, cap, "capacity gates read 'capacity < -PCT%%' (a lower capacity is worse)");
-            return -EINVAL;
-        }
-        out->percent = true;
-        return 0;
+    int rc = parse_unit(p, out, why, cap);
+    if (rc == 0 && out->capacity && (out->op != '<' || !out->percent)) {
+        snprintf(why, cap, "capacity gates read 'capacity < -PCT%%' (a lower capacity is worse)");
+        return -EINVAL;
     }
-    return parse_unit(p, out, why, cap);
+    return rc;
 }
 
 bool cmp_failif_fails(const struct cmp_failif *g, const struct cmp_result *r, bool *inconclusive)

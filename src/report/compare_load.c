@@ -71,6 +71,24 @@ static uint64_t count_at(const json_t *a, size_t i)
 }
 
 /*
+ * Adds one second's service time (base64) into sum; the first becomes the
+ * sum, layout and all (a name's are kept at 2 digits). Negative if it does
+ * not decode.
+ */
+static int add_svc_second(struct hist *sum, const char *b64)
+{
+    struct hist one;
+    if (hist_decode_base64(b64, &one) < 0) return -EINVAL;
+    if (!sum->counts) {
+        *sum = one;
+        return 0;
+    }
+    hist_add(sum, &one);
+    hist_release(&one);
+    return 0;
+}
+
+/*
  * One name's per-second latency (groups[name].timeline_hdr_latency_us) and,
  * when the result has them, its responses and errors (timeline_done,
  * timeline_errors), or 1 when it has none. run: the whole run's scope,
@@ -96,35 +114,25 @@ static int load_name_scope(const char *name, const json_t *g, const struct cmp_s
     /* Service time per name (newer results): its per-second histograms, whose sum is the point value. */
     const json_t *stl = json_object_get(g, "timeline_hdr_service_time_us");
     s->has_svc = json_is_array(stl) && json_array_size(stl) == nsec;
-    bool svc_init = false;
+    int rc = 0;
     size_t i;
     const json_t *v;
     json_array_foreach(tl, i, v)
     {
         const json_t *sv = s->has_svc ? json_array_get(stl, i) : NULL;
         const char *svc = json_string_value(sv);
-        if (sv && !json_is_null(sv) && !svc) goto bad;
-        if (svc) {
-            struct hist one;
-            if (hist_decode_base64(svc, &one) < 0) goto bad;
-            if (!svc_init)
-                s->svc = one, svc_init = true;
-            else {
-                hist_add(&s->svc, &one);
-                hist_release(&one);
-            }
-        }
-        if ((!json_is_null(v) && !json_is_string(v)) ||
-            cmp_scope_add_second_b64(s, json_string_value(v), svc, count_at(done, i), count_at(errors, i),
-                                     run->sec[i].in_rate) < 0) {
-        bad:
-            if (!svc_init) hist_init(&s->svc, HIST_STD_LOWEST, HIST_STD_HIGHEST, HIST_STD_SIGFIG);
+        bool ok = (!sv || json_is_null(sv) || svc) && (!svc || add_svc_second(&s->svc, svc) == 0) &&
+                  (json_is_null(v) || json_is_string(v)) &&
+                  cmp_scope_add_second_b64(s, json_string_value(v), svc, count_at(done, i), count_at(errors, i),
+                                           run->sec[i].in_rate) >= 0;
+        if (!ok) {
             snprintf(why, cap, "name '%s': timeline histogram %zu does not decode", name, i);
-            return -EINVAL;
+            rc = -EINVAL;
+            break;
         }
     }
-    if (!svc_init) hist_init(&s->svc, HIST_STD_LOWEST, HIST_STD_HIGHEST, HIST_STD_SIGFIG);
-    return 0;
+    if (!s->svc.counts) hist_init(&s->svc, HIST_STD_LOWEST, HIST_STD_HIGHEST, HIST_STD_SIGFIG);
+    return rc;
 }
 
 int cmp_run_from_json(const json_t *doc, const char *path, struct cmp_run *out, char *why, size_t cap)

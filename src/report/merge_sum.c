@@ -322,6 +322,16 @@ static void add_row(json_t *out, json_t *row)
     }
 }
 
+/* Adds the histogram v (base64) into sum; false when v is not a string that decodes. */
+static bool add_b64(struct hist *sum, const json_t *v)
+{
+    struct hist h = {0};
+    bool ok = json_is_string(v) && hist_decode_base64(json_string_value(v), &h) == 0;
+    if (ok) hist_add(sum, &h);
+    hist_release(&h);
+    return ok;
+}
+
 /*
  * The per-second histograms (hdr_latency_us, hdr_service_time_us) of the
  * rows placed on one merged second, added: `salvo compare` bootstraps over
@@ -335,13 +345,8 @@ static void add_row_hists(json_t *out, const struct placed_row *rows, size_t n)
         struct hist sum;
         hist_init(&sum, HIST_STD_LOWEST, HIST_STD_HIGHEST, HIST_STD_SIGFIG);
         bool all = true;
-        for (size_t i = 0; i < n && all; i++) {
-            struct hist h = {0};
-            json_t *v = json_object_get(rows[i].row, keys[k]);
-            all = json_is_string(v) && hist_decode_base64(json_string_value(v), &h) == 0;
-            if (all) hist_add(&sum, &h);
-            hist_release(&h);
-        }
+        for (size_t i = 0; i < n && all; i++)
+            all = add_b64(&sum, json_object_get(rows[i].row, keys[k]));
         char *b64 = all ? hist_encode_base64(&sum) : NULL;
         if (b64) json_object_set_new(out, keys[k], json_string(b64));
         free(b64);
@@ -374,11 +379,7 @@ static bool add_name_service(const json_t *g, const struct placed_row *r, struct
     if (tl && !json_is_array(stl)) return false;
     const json_t *v = tl ? json_array_get(stl, r->index) : json_object_get(r->row, "hdr_service_time_us");
     if (json_is_null(v) || (!tl && !v)) return true;
-    struct hist h = {0};
-    bool ok = json_is_string(v) && hist_decode_base64(json_string_value(v), &h) == 0;
-    if (ok) hist_add(svc, &h);
-    hist_release(&h);
-    return ok;
+    return add_b64(svc, v);
 }
 
 /* Adds shard row r's data for name (g its group there) into sum, done and errors; false if it does not decode. */
@@ -395,11 +396,7 @@ static bool add_name_second(const json_t *g, const struct placed_row *r, struct 
     *done = merge_int_add(*done, json_integer_value(d));
     *errors = merge_int_add(*errors, json_integer_value(e));
     if (json_is_null(v) || !v) return true;
-    struct hist h = {0};
-    bool ok = json_is_string(v) && hist_decode_base64(json_string_value(v), &h) == 0;
-    if (ok) hist_add(sum, &h);
-    hist_release(&h);
-    return ok;
+    return add_b64(sum, v);
 }
 
 /*
