@@ -13,9 +13,18 @@ size_t check_stream_keep_cap(const struct run_config *cfg)
     return 2 * HTTP_MAX_HEAD + (cfg->check_body ? cfg->max_body : 0);
 }
 
-void check_stream_keep(const struct run_config *cfg, struct stream *s, const char *data, size_t len)
+/* What s may keep in all: two heads' worth until its final head ends, then that head and --max-body. */
+static size_t keep_limit(const struct run_config *cfg, const struct stream *s)
 {
     size_t cap = check_stream_keep_cap(cfg);
+    if (!s->kept_body_at || !cfg->check_body) return cap;
+    size_t limit = s->kept_body_at + cfg->max_body;
+    return limit < cap ? limit : cap;
+}
+
+void check_stream_keep(const struct run_config *cfg, struct stream *s, const char *data, size_t len)
+{
+    size_t cap = keep_limit(cfg, s);
     if (s->kept_len + len > cap) {
         s->kept_over = true;
         len = cap - s->kept_len;
@@ -70,6 +79,7 @@ void check_stream_h2_head_end(const struct run_config *cfg, struct body_budget *
     check_stream_keep(cfg, s, "\r\n", 2);
     if (status < 200) return; /* an interim head: the final one follows */
     s->kept_head = true;
+    check_stream_mark_body(s);
     if (!cfg->check_body) return;
     size_t need = check_stream_body_need(cfg, s);
     if (need && !s->kept_held) {
@@ -89,7 +99,7 @@ void check_stream_h2_data(const struct run_config *cfg, struct stream *s, const 
 
 size_t check_stream_body_need(const struct run_config *cfg, const struct stream *s)
 {
-    size_t cap = check_stream_keep_cap(cfg), rest = s->kept_len < cap ? cap - s->kept_len : 0;
+    size_t cap = keep_limit(cfg, s), rest = s->kept_len < cap ? cap - s->kept_len : 0;
     if (!s->resp.chunked && s->resp.content_length >= 0 && (uint64_t)s->resp.content_length < rest)
         return (size_t)s->resp.content_length;
     return rest;

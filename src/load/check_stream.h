@@ -29,6 +29,17 @@ static inline void check_stream_reset(struct stream *s)
     s->kept_len = 0;
     s->kept_over = false;
     s->kept_head = false;
+    s->kept_body_at = 0;
+}
+
+/*
+ * The final head of s's response ends at kept_len: from here on at most
+ * --max-body body bytes are kept (as received: a chunked body's framing
+ * counts), whatever the head's size, so --max-body means the body alone.
+ */
+static inline void check_stream_mark_body(struct stream *s)
+{
+    if (!s->kept_body_at) s->kept_body_at = s->kept_len;
 }
 
 /*
@@ -39,7 +50,7 @@ static inline void check_stream_reset(struct stream *s)
  */
 size_t check_stream_body_need(const struct run_config *cfg, const struct stream *s);
 
-/* The largest check_stream_body_need of a run: a worker's budget share must hold it. */
+/* The most one response may keep (its heads, then its body): a worker's budget share must hold it. */
 size_t check_stream_keep_cap(const struct run_config *cfg);
 
 /* Keeps bytes data[0..len) the parser consumed for s's response, within the cap. */

@@ -118,8 +118,11 @@ static int http1_feed(struct conn *c, const char *data, size_t len)
             conn_fail(c, ERR_PARSE);
             return 1;
         }
-        if ((c->w->cfg->nchecks || c->w->cfg->keep_resp) && used > 0)
+        if ((c->w->cfg->nchecks || c->w->cfg->keep_resp) && used > 0) {
             check_stream_keep(c->w->cfg, s, data, (size_t)used);
+            /* With a body check the parser stopped at the head's end: the body starts here. */
+            if (!had_head && s->resp.head_done) check_stream_mark_body(s);
+        }
         data += used;
         len -= (size_t)used;
         if (s->resp.stop_after_head && !had_head && s->resp.head_done && !s->resp.done) {

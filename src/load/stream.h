@@ -40,6 +40,7 @@ struct stream {
     bool kept_over;   /* bytes past the cap were dropped */
     bool kept_head;   /* h2: the final response head is kept, DATA goes to the body */
     size_t kept_held; /* h2: kept-body budget this stream holds (HTTP/1.1 holds it on the conn) */
+    size_t kept_body_at; /* kept_len when the final head ended (0: not yet): --max-body counts from here */
 };
 
 #endif
