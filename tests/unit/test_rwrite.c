@@ -30,6 +30,8 @@
 struct receiver {
     int lfd;
     bool always_400;
+    bool hold_first; /* answer the first push only once release is set, then 204 to every push */
+    volatile int release;
     char *bodies[MAX_POSTS];
     size_t lens[MAX_POSTS];
     int nposts;
@@ -75,9 +77,11 @@ static void *serve(void *arg)
         size_t len;
         char *body = read_request(fd, &len);
         if (body) {
-            bool fail = rc->nposts % 2 == 0;
+            bool fail = !rc->hold_first && rc->nposts % 2 == 0;
             rc->bodies[rc->nposts] = body;
             rc->lens[rc->nposts++] = len;
+            for (int i = 0; rc->hold_first && rc->nposts == 1 && !rc->release && i < 1500; i++)
+                usleep(1000); /* bounded: under the push's 2 s deadline */
             const char *answer = rc->always_400 ? "HTTP/1.1 400 Bad Request\r\nContent-Length: 12\r\n\r\nout of order"
                                  : fail ? "HTTP/1.1 500 Internal Server Error\r\nContent-Length: 5\r\n\r\nbusy\n"
                                         : "HTTP/1.1 204 No Content\r\n\r\n";
@@ -211,6 +215,91 @@ static void refused_data_is_not_retried(void **state)
         free(rc.bodies[p]);
 }
 
+/* Waits (bounded, 2 s) until the receiver has n posts. */
+static void wait_posts(struct receiver *rc, int n)
+{
+    for (int i = 0; i < 2000 && __atomic_load_n(&rc->nposts, __ATOMIC_SEQ_CST) < n; i++)
+        usleep(1000);
+    assert_true(__atomic_load_n(&rc->nposts, __ATOMIC_SEQ_CST) >= n);
+}
+
+/* One second of one name into w: 10 sent and done. */
+static void one_second(struct rwrite *w, uint32_t s)
+{
+    struct interval iv;
+    assert_int_equal(interval_init(&iv, 1), 0);
+    for (int i = 0; i < 10; i++) {
+        interval_sent(&iv, 0);
+        interval_done(&iv, 0, 1000 + i, false);
+    }
+    struct timeline_row row = {.t = s, .arrivals = 10};
+    rwrite_second(w, &row, &iv);
+    interval_release(&iv);
+}
+
+/*
+ * A receiver slower than RW_QUEUE_MAX seconds: while the first push hangs,
+ * 200 more seconds are queued; the queue keeps the newest RW_QUEUE_MAX and
+ * counts the rest as dropped, and the next push carries exactly those, in
+ * time order. Deterministic: the seconds are queued in a burst, not in real time.
+ */
+static void queue_cap_keeps_the_newest(void **state)
+{
+    (void)state;
+    enum { MORE = 200 };
+    struct receiver rc = {.hold_first = true};
+    unsigned port;
+    rc.lfd = listen_loopback(&port);
+    pthread_t t;
+    pthread_create(&t, NULL, serve, &rc);
+    char url[128];
+    snprintf(url, sizeof url, "http://127.0.0.1:%u/api/v1/write", port);
+    struct rwrite_opts o = {0};
+    const char *why;
+    assert_int_equal(rwrite_opts_url(&o, url, &why), 0);
+    assert_int_equal(rwrite_opts_header(&o, "X-Scope-OrgID: tenant-1", &why), 0);
+    char *names[] = {"alpha"};
+    struct reqgen gen = {.names = names, .nnames = 1};
+    struct run_config cfg = {.gen = &gen, .shard = 0, .nshards = 1, .max_lag_ns = 1000000};
+    snprintf(cfg.run_id, sizeof cfg.run_id, "cap");
+    struct rwrite w;
+    assert_int_equal(rwrite_start(&w, &o, &cfg, &why), 0);
+    one_second(&w, 0);
+    wait_posts(&rc, 1); /* second 0 is in flight alone, and held */
+    for (uint32_t s = 1; s <= MORE; s++)
+        one_second(&w, s);
+    struct rwrite_stats st;
+    rwrite_stats(&w, &st);
+    assert_int_equal(st.seconds_dropped, MORE - RW_QUEUE_MAX);
+    assert_string_equal(st.first_error, "queue full");
+    rc.release = 1;
+    wait_posts(&rc, 2); /* the queued batch is taken before the final snapshot joins */
+    rwrite_finish(&w, true);
+    rwrite_stats(&w, &st);
+    assert_int_equal(rc.nposts, 3);
+    assert_int_equal(st.pushes, 3);
+    assert_int_equal(st.pushes_ok, 3);
+    assert_int_equal(st.seconds_sent, 1 + RW_QUEUE_MAX + 1);
+    assert_int_equal(st.seconds_dropped, MORE - RW_QUEUE_MAX);
+    struct dec_request *d = calloc(1, sizeof(*d));
+    assert_int_equal(dec_body(rc.bodies[1], rc.lens[1], d), 0);
+    const struct dec_series *sent = dec_find(d, "salvo_requests_total", "outcome", "sent");
+    assert_non_null(sent);
+    assert_int_equal(sent->nsamples, RW_QUEUE_MAX);
+    for (int k = 0; k < sent->nsamples; k++) { /* seconds MORE-RW_QUEUE_MAX+1 .. MORE, cumulative */
+        assert_true(sent->v[k] == 10.0 * (MORE - RW_QUEUE_MAX + 2 + k));
+        if (k) assert_true(sent->ts[k] > sent->ts[k - 1]);
+    }
+    free(d);
+    rwrite_release(&w);
+    rc.stop = 1;
+    shutdown(rc.lfd, SHUT_RDWR);
+    pthread_join(t, NULL);
+    close(rc.lfd);
+    for (int p = 0; p < rc.nposts; p++)
+        free(rc.bodies[p]);
+}
+
 /* --remote-write and --remote-write-header: what is refused, and why. */
 static void options_checked(void **state)
 {
@@ -254,6 +343,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(retry_keeps_bytes_and_order),
         cmocka_unit_test(refused_data_is_not_retried),
+        cmocka_unit_test(queue_cap_keeps_the_newest),
         cmocka_unit_test(options_checked),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
