@@ -310,10 +310,11 @@ static json_t *find_doc(const struct find_search *s, json_t *steps, const struct
                      (double)f->step_ns / 1e9, "warmup_share", FIND_WARMUP_SHARE);
 }
 
-/* Whether the first step got any HTTP answer at all. */
+/* Whether the first step got any HTTP answer at all (a 200 that fails its checks is an answer). */
 static bool answered(json_t *step)
 {
-    return num(step, "requests", "ok") + num(step, "requests", "http_error") > 0;
+    return num(step, "requests", "ok") + num(step, "requests", "http_error") + num(step, "requests", "check_failed") >
+           0;
 }
 
 /* The search loop; returns the exit code and leaves the steps in steps. */
