@@ -70,7 +70,7 @@ static const struct chaos_window *http_toxic(const struct run_args *a)
 
 bool run_h1_only(const struct run_config *cfg, const struct run_args *a)
 {
-    return cfg->pipeline > 1 || cfg->no_keepalive || (a->conn_stages && a->rate_given) || http_toxic(a);
+    return cfg->pipeline > 1 || cfg->no_keepalive || http_toxic(a);
 }
 
 int run_check_protocol(const struct run_config *cfg, const struct run_args *a)
@@ -91,8 +91,6 @@ int run_check_protocol(const struct run_config *cfg, const struct run_args *a)
     if (h2_opt && !may_h2) return usage_error("%s is for HTTP/2: add --h2c (http://) or use https://", h2_opt);
     if (h2 && cfg->pipeline > 1) return usage_error("--pipeline is HTTP/1.1's: HTTP/2 takes --streams N");
     if (h2 && cfg->no_keepalive) return usage_error("HTTP/2 multiplexes kept-alive connections: drop --no-keepalive");
-    if (h2 && a->conn_stages && a->rate_given)
-        return usage_error("HTTP/2 cannot cap a --conn-stages ramp with -r yet: drop -r, or use -c N with -r");
     const struct chaos_window *t = http_toxic(a);
     if (h2 && t)
         return usage_error("bad --chaos '%s': the http_* toxics frame HTTP/1.x and salvo chaos does not speak h2 yet: "

@@ -40,6 +40,32 @@ static uint32_t ramp_conns(const struct worker *w, const struct conn *c)
     return c && n > 0 ? n - 1 : n;
 }
 
+/* Closed ramp: c (handed back, above the target) retires: closes if idle, over HTTP/2 once its streams end. */
+static void ramp_retire(struct worker *w, struct conn *c)
+{
+    if (c->state == CONN_IDLE)
+        pool_close(&w->pool, c, BY_US, false);
+    else if (c->proto && c->proto->multiplexed)
+        h2_retire(c);
+}
+
+/*
+ * Closed ramp paced by --rate over HTTP/2: the due arrival p opens a new
+ * connection while fewer than the target are open (so the connections
+ * follow the stages as over HTTP/1.1, whatever the rate), else takes an
+ * idle one, else a free stream of a busy one. NULL: it waits for a stream
+ * to end, or for the ramp to rise (the 100 ms ramp tick calls again).
+ */
+static struct conn *ramp_pick(struct worker *w, const struct pending *p, uint64_t now, bool *held)
+{
+    if (p->retries > 0) return engine_pick_closed(w, p, now, held);
+    struct conn *c = NULL;
+    if (ramp_conns(w, NULL) < ramp_share(w, now)) c = pool_take_free(&w->pool);
+    if (!c) c = pool_take_idle(&w->pool);
+    if (!c) c = pool_take_room(&w->pool);
+    return c;
+}
+
 /* Closed ramp: every 100 ms, open connections up to this worker's share. */
 void engine_closed_ramp(struct timer *t, uint64_t now)
 {
@@ -146,7 +172,7 @@ static void closed_paced(struct worker *w)
             return;
         }
         bool held = false;
-        struct conn *c = engine_pick_closed(w, head, now, &held);
+        struct conn *c = w->cfg->conn_ramp ? ramp_pick(w, head, now, &held) : engine_pick_closed(w, head, now, &held);
         if (!c) return; /* every stream is busy: the next one to end takes it */
         backlog_pop(&w->backlog, &p);
         engine_hand(w, c, &p);
@@ -160,19 +186,15 @@ static void closed_paced(struct worker *w)
  */
 void engine_closed_next(struct worker *w, struct conn *c)
 {
-    if (w->cfg->rate > 0 && w->cfg->http_mode != HTTP_1 && !w->cfg->conn_ramp &&
-        !(c && c->state == CONN_FREE && c->nstreams > 0)) {
+    if (w->cfg->rate > 0 && w->cfg->http_mode != HTTP_1 && !(c && c->state == CONN_FREE && c->nstreams > 0)) {
+        if (c && w->cfg->conn_ramp && ramp_conns(w, c) >= ramp_share(w, clock_now_ns())) ramp_retire(w, c);
         closed_paced(w);
         return;
     }
     for (;;) {
         bool holding = c && c->state == CONN_FREE && c->nstreams > 0;
         if (w->cfg->conn_ramp && !holding && ramp_conns(w, c) >= ramp_share(w, clock_now_ns())) {
-            /* Above the ramp's target: this connection retires (over HTTP/2 once its streams end). */
-            if (c && c->state == CONN_IDLE)
-                pool_close(&w->pool, c, BY_US, false);
-            else if (c && c->proto && c->proto->multiplexed)
-                h2_retire(c);
+            if (c) ramp_retire(w, c); /* above the ramp's target */
             return;
         }
         if (atomic_load_explicit(&w->stop, memory_order_relaxed)) return;

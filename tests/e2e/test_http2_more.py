@@ -337,7 +337,6 @@ def bad_h2_options_are_usage_errors():
     usage_error([url, "--h2c", "--h2-conn-window", "3GiB"] + base, "--h2-conn-window")
     usage_error([url, "--h2c", "--h2-window", "2x"] + base, "--h2-window")
     usage_error([url, "--h2c", "--h2-header-table", "-1"] + base, "--h2-header-table")
-    usage_error([url, "--h2c", "--conn-stages", "1s:2", "-r", "100"], "--conn-stages")  # -r caps a ramp over HTTP/1.1 only
 
 
 if __name__ == "__main__":

@@ -13,6 +13,10 @@ limit, and every request sent is done (timeline sent == done; done
 counts errors too, and there are none). nginx gets keepalive_requests
 10 000 000 so that no GOAWAY retries a request (a retry is sent twice).
 
+With -r the same ramp is capped at 400/s: the connections still follow
+the stages (a due request opens a connection while fewer than the target
+are open), the achieved rate is the cap, and the step down retires 6.
+
 Loopback only; every run is bounded.
 """
 
@@ -79,19 +83,39 @@ def h2_tls_ramp_follows_the_stages():
     check_ramp(data, "h2", limit)
 
 
+def check_capped(data, protocol, rate):
+    """A ramp capped by -r: the connections follow the stages, the rate is the cap, nothing lost."""
+    check(data["protocol"] == protocol and data["model"] == "closed",
+          "protocol %r model %r, want %s closed" % (data["protocol"], data["model"], protocol))
+    c = check_counts_add_up(data)
+    tl = data["timeline"]
+    conns = [r["conns"] for r in tl]
+    h.log("  capped at %d/s: conns per second %s, sent %s" % (rate, conns, [r["sent"] for r in tl]))
+    check(len(tl) >= 5, "timeline of %d seconds for a 6 s run" % len(tl))
+    check(3 <= conns[0] <= 6 and 7 <= conns[1] <= 8 and conns[2] == 8 and conns[4] == 2,
+          "connections do not follow the ramp under -r: %s" % conns)
+    check(data["pool"]["max_open"] == 8, "max_open %s, want 8" % data["pool"]["max_open"])
+    achieved = c["ok"] / data["duration_s"]
+    check(0.9 * rate <= achieved <= 1.02 * rate, "achieved %.0f/s under -r %d" % (achieved, rate))
+    check(c["ok"] == c["scheduled"], "every request should be ok: %s" % c)
+    sent, done = sum(r["sent"] for r in tl), sum(r["done"] for r in tl)
+    check(sent == done == c["ok"], "sent %d done %d ok %d" % (sent, done, c["ok"]))
+    by = data["pool"]["closed_by"]
+    check(by["error"] == 0 and by["us"] >= 6, "closed_by %s: the 6 retired on the step down are ours" % by)
+
+
 @test
-def rate_cap_keeps_http11():
-    """-r caps a ramp over HTTP/1.1 only: --h2c refuses it, https:// offers http/1.1 alone."""
-    port = h.free_port()  # nothing listens: the usage error comes before any traffic
-    rc, data, out, err = h.run_salvo(["run", "http://127.0.0.1:%d/" % port, "--h2c", "--conn-stages", "1s:2", "-r",
-                                      "100"], timeout=10)
-    check(rc == 2 and err.startswith("salvo:") and err.count("\n") == 1 and "--conn-stages" in err,
-          "exit %d, stderr %r" % (rc, err))
-    with h.Nginx(tls=True, http2=True, access_log=False) as srv:
-        rc, data, out, err = h.run_salvo(["run", srv.url, "-k", "--conn-stages", "1s:2", "-r", "100", "-t", "1",
-                                          "--allow-invalid"], timeout=30)
-    check(data is not None and data["protocol"] == "http/1.1",
-          "protocol %r, want http/1.1 (rc %d): %s" % (data and data["protocol"], rc, err[-300:]))
+def rate_caps_an_h2c_ramp():
+    """-r caps a --conn-stages ramp over h2c: the connections follow the stages, the rate is -r's."""
+    data = ramp_run(False, ["--h2c", "--streams", "10", "-r", "400"])
+    check_capped(data, "h2c", 400)
+
+
+@test
+def rate_caps_an_h2_ramp_offered_by_alpn():
+    """https:// without --http2 offers h2 for a capped ramp too (it used to fall back to http/1.1 alone)."""
+    data = ramp_run(True, ["-r", "400"])
+    check_capped(data, "h2", 400)
 
 
 if __name__ == "__main__":
