@@ -26,34 +26,44 @@ fail_one() { # name reason: a failure that is not a test program's
     echo "FAIL $1: $2"
 }
 
-run_one() { # name timeout command...
+exec_one() { # name timeout command...: runs it into its log, its exit code into LOG.rc
     local name=$1 limit=$2; shift 2
-    local log="$LOG_DIR/$name.log"
-    local start=$SECONDS
+    local log="$LOG_DIR/$name.log" start=$SECONDS
     timeout -k 10 "$limit" "$@" >"$log" 2>&1
-    local rc=$?
-    local p f s
+    echo "$? $((SECONDS - start))" >"$log.rc"
+}
+
+judge_one() { # name: counts what exec_one left and prints the line
+    local name=$1
+    local log="$LOG_DIR/$name.log"
+    local rc secs p f s
+    read -r rc secs <"$log.rc"
     p=$(count "PASSED  " "$log")
     f=$(count "FAILED  " "$log")
     s=$(count "SKIPPED " "$log")
     if [ "$p" -eq 0 ] && [ "$f" -eq 0 ] && [ "$s" -eq 0 ]; then
         if grep -aqE '^\[==========\]' "$log"; then
             f=1 # it reported, and ran nothing
-        elif [ $rc -eq 0 ]; then p=1; else f=1; fi
-    elif [ $rc -ne 0 ] && [ "$f" -eq 0 ]; then
+        elif [ "$rc" -eq 0 ]; then p=1; else f=1; fi
+    elif [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
         f=1
     fi
     passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + s))
     if [ "$f" -gt 0 ]; then
         failed_names+=("$name")
-        echo "FAIL $name (rc=$rc, $((SECONDS - start))s) — log: $log"
+        echo "FAIL $name (rc=$rc, ${secs}s) — log: $log"
         tail -n 25 "$log" | sed 's/^/    /'
     elif [ "$s" -gt 0 ]; then
-        echo "ok   $name ($p tests, $s SKIPPED, $((SECONDS - start))s) — log: $log"
+        echo "ok   $name ($p tests, $s SKIPPED, ${secs}s) — log: $log"
         grep -a '^skip ' "$log" | sed 's/^/    /'
     else
-        echo "ok   $name ($p tests, $((SECONDS - start))s)"
+        echo "ok   $name ($p tests, ${secs}s)"
     fi
+}
+
+run_one() { # name timeout command...
+    exec_one "$@"
+    judge_one "$1"
 }
 
 units=0
@@ -68,8 +78,10 @@ done
 # and fuzzes for SALVO_FUZZ_SECONDS (default 3 s, at most 5 s; `make fuzz-long`
 # is the long run). clang comes with scripts/install-deps.sh, so no
 # fuzzer built is a failure; only `make asan` (SALVO_NO_FUZZ) leaves them out.
+# Fuzzers are CPU-bound and share nothing: one runs per CPU at a time
+# (SALVO_FUZZ_JOBS), then each is judged in order.
 if [ -z "${SALVO_NO_FUZZ:-}" ]; then
-    fuzzers=0
+    fuzzers=0 fuzz_jobs=${SALVO_FUZZ_JOBS:-$(nproc 2>/dev/null || echo 1)} fuzz_names=()
     for fz in "$BUILD"/fuzz/fuzz_*; do
         [ -x "$fz" ] && [ -f "$fz" ] || continue
         fuzzers=$((fuzzers + 1))
@@ -80,9 +92,13 @@ if [ -z "${SALVO_NO_FUZZ:-}" ]; then
             continue
         fi
         mkdir -p "$BUILD/fuzz/corpus/$name"
-        run_one "fuzz-$name" 60 "$fz" -max_total_time="${SALVO_FUZZ_SECONDS:-3}" \
-            "$BUILD/fuzz/corpus/$name" "$seeds"
+        while [ "$(jobs -rp | wc -l)" -ge "$fuzz_jobs" ]; do wait -n; done
+        exec_one "fuzz-$name" 60 "$fz" -max_total_time="${SALVO_FUZZ_SECONDS:-3}" \
+            "$BUILD/fuzz/corpus/$name" "$seeds" &
+        fuzz_names+=("fuzz-$name")
     done
+    wait
+    for name in "${fuzz_names[@]}"; do judge_one "$name"; done
     [ "$fuzzers" -gt 0 ] || fail_one fuzz "no fuzzer in $BUILD/fuzz (make fuzz; clang comes with scripts/install-deps.sh)"
 fi
 
