@@ -104,27 +104,54 @@ static int listen_loopback(unsigned *port)
     return fd;
 }
 
+/* A pusher on shard 1/2 of run 'run42' against a receiver thread; what rwrite borrows lives here. */
+struct rig {
+    struct receiver *rc;
+    pthread_t t;
+    struct rwrite_opts o;
+    char *names[1];
+    struct reqgen gen;
+    struct run_config cfg;
+    struct rwrite w;
+};
+
+static void rig_start(struct rig *g, struct receiver *rc)
+{
+    unsigned port;
+    g->rc = rc;
+    rc->lfd = listen_loopback(&port);
+    pthread_create(&g->t, NULL, serve, rc);
+    char url[128];
+    snprintf(url, sizeof url, "http://127.0.0.1:%u/api/v1/write", port);
+    const char *why;
+    g->o = (struct rwrite_opts){0};
+    assert_int_equal(rwrite_opts_url(&g->o, url, &why), 0);
+    assert_int_equal(rwrite_opts_header(&g->o, "X-Scope-OrgID:   tenant-1", &why), 0);
+    g->names[0] = "alpha";
+    g->gen = (struct reqgen){.names = g->names, .nnames = 1};
+    g->cfg = (struct run_config){.gen = &g->gen, .shard = 1, .nshards = 2, .max_lag_ns = 1000000};
+    snprintf(g->cfg.run_id, sizeof g->cfg.run_id, "run42");
+    assert_int_equal(rwrite_start(&g->w, &g->o, &g->cfg, &why), 0);
+}
+
+/* After rwrite_finish: releases the pusher and stops the receiver. */
+static void rig_stop(struct rig *g)
+{
+    rwrite_release(&g->w);
+    g->rc->stop = 1;
+    shutdown(g->rc->lfd, SHUT_RDWR);
+    pthread_join(g->t, NULL);
+    close(g->rc->lfd);
+}
+
 enum { SECONDS = 6 };
 
 /* Runs a pusher against rc for SECONDS seconds of one name, then its final push; fills st. */
 static void push_run(struct receiver *rc, struct rwrite_stats *st, char *warning, size_t wlen)
 {
-    unsigned port;
-    rc->lfd = listen_loopback(&port);
-    pthread_t t;
-    pthread_create(&t, NULL, serve, rc);
-    char url[128];
-    snprintf(url, sizeof url, "http://127.0.0.1:%u/api/v1/write", port);
-    struct rwrite_opts o = {0};
-    const char *why;
-    assert_int_equal(rwrite_opts_url(&o, url, &why), 0);
-    assert_int_equal(rwrite_opts_header(&o, "X-Scope-OrgID:   tenant-1", &why), 0);
-    char *names[] = {"alpha"};
-    struct reqgen gen = {.names = names, .nnames = 1};
-    struct run_config cfg = {.gen = &gen, .shard = 1, .nshards = 2, .max_lag_ns = 1000000};
-    snprintf(cfg.run_id, sizeof cfg.run_id, "run42");
-    struct rwrite w;
-    assert_int_equal(rwrite_start(&w, &o, &cfg, &why), 0);
+    static struct rig g;
+    rig_start(&g, rc);
+    struct rwrite *w = &g.w;
     for (uint32_t s = 0; s < SECONDS; s++) {
         struct interval iv;
         assert_int_equal(interval_init(&iv, 1), 0);
@@ -134,19 +161,15 @@ static void push_run(struct receiver *rc, struct rwrite_stats *st, char *warning
         }
         iv.inflight = s;
         struct timeline_row row = {.t = s, .inflight = s, .arrivals = 10, .lag_p99_us = 5};
-        rwrite_second(&w, &row, &iv);
+        rwrite_second(w, &row, &iv);
         interval_release(&iv);
         usleep(s % 2 ? 150000 : 10000); /* some seconds alone in a push, some together */
     }
-    rwrite_finish(&w, true);
-    rwrite_stats(&w, st);
-    assert_true(rwrite_take_warning(&w, warning, wlen));
-    assert_false(rwrite_take_warning(&w, warning, wlen)); /* once */
-    rwrite_release(&w);
-    rc->stop = 1;
-    shutdown(rc->lfd, SHUT_RDWR);
-    pthread_join(t, NULL);
-    close(rc->lfd);
+    rwrite_finish(w, true);
+    rwrite_stats(w, st);
+    assert_true(rwrite_take_warning(w, warning, wlen));
+    assert_false(rwrite_take_warning(w, warning, wlen)); /* once */
+    rig_stop(&g);
 }
 
 static void retry_keeps_bytes_and_order(void **state)
@@ -248,34 +271,21 @@ static void queue_cap_keeps_the_newest(void **state)
     (void)state;
     enum { MORE = 200 };
     struct receiver rc = {.hold_first = true};
-    unsigned port;
-    rc.lfd = listen_loopback(&port);
-    pthread_t t;
-    pthread_create(&t, NULL, serve, &rc);
-    char url[128];
-    snprintf(url, sizeof url, "http://127.0.0.1:%u/api/v1/write", port);
-    struct rwrite_opts o = {0};
-    const char *why;
-    assert_int_equal(rwrite_opts_url(&o, url, &why), 0);
-    assert_int_equal(rwrite_opts_header(&o, "X-Scope-OrgID: tenant-1", &why), 0);
-    char *names[] = {"alpha"};
-    struct reqgen gen = {.names = names, .nnames = 1};
-    struct run_config cfg = {.gen = &gen, .shard = 0, .nshards = 1, .max_lag_ns = 1000000};
-    snprintf(cfg.run_id, sizeof cfg.run_id, "cap");
-    struct rwrite w;
-    assert_int_equal(rwrite_start(&w, &o, &cfg, &why), 0);
-    one_second(&w, 0);
+    static struct rig g;
+    rig_start(&g, &rc);
+    struct rwrite *w = &g.w;
+    one_second(w, 0);
     wait_posts(&rc, 1); /* second 0 is in flight alone, and held */
     for (uint32_t s = 1; s <= MORE; s++)
-        one_second(&w, s);
+        one_second(w, s);
     struct rwrite_stats st;
-    rwrite_stats(&w, &st);
+    rwrite_stats(w, &st);
     assert_int_equal(st.seconds_dropped, MORE - RW_QUEUE_MAX);
     assert_string_equal(st.first_error, "queue full");
     rc.release = 1;
     wait_posts(&rc, 2); /* the queued batch is taken before the final snapshot joins */
-    rwrite_finish(&w, true);
-    rwrite_stats(&w, &st);
+    rwrite_finish(w, true);
+    rwrite_stats(w, &st);
     assert_int_equal(rc.nposts, 3);
     assert_int_equal(st.pushes, 3);
     assert_int_equal(st.pushes_ok, 3);
@@ -291,11 +301,7 @@ static void queue_cap_keeps_the_newest(void **state)
         if (k) assert_true(sent->ts[k] > sent->ts[k - 1]);
     }
     free(d);
-    rwrite_release(&w);
-    rc.stop = 1;
-    shutdown(rc.lfd, SHUT_RDWR);
-    pthread_join(t, NULL);
-    close(rc.lfd);
+    rig_stop(&g);
     for (int p = 0; p < rc.nposts; p++)
         free(rc.bodies[p]);
 }
