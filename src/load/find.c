@@ -121,6 +121,11 @@ void find_record(struct find_search *s, enum find_verdict v)
     plan_after_bound(s);
 }
 
+void find_abort(struct find_search *s, enum find_stop stop)
+{
+    finish(s, stop);
+}
+
 const char *find_stop_name(enum find_stop stop)
 {
     switch (stop) {
@@ -130,6 +135,8 @@ const char *find_stop_name(enum find_stop stop)
     case FIND_STOP_GENERATOR: return "generator_limit";
     case FIND_STOP_GENERATOR_GAP: return "generator_limit_below_failure";
     case FIND_STOP_CONFIRM_FAILS: return "confirmation_fails";
+    case FIND_STOP_NO_ANSWER: return "no_answer";
+    case FIND_STOP_RUN_FAILED: return "run_failed";
     case FIND_STOP_NONE: break;
     }
     return "running";

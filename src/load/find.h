@@ -42,6 +42,8 @@ enum find_stop {
     FIND_STOP_GENERATOR,     /* the highest valid step passes: salvo is the limit (exit 98) */
     FIND_STOP_GENERATOR_GAP, /* the service fails at s->fail, but salvo cannot produce rates above s->lo (98) */
     FIND_STOP_CONFIRM_FAILS, /* every confirmation failed (exit 99) */
+    FIND_STOP_NO_ANSWER,     /* nothing listens, or no HTTP response in the first step or the ramp (exit 1) */
+    FIND_STOP_RUN_FAILED,    /* a step could not run (exit 1) */
 };
 
 struct find_search {
@@ -73,6 +75,8 @@ void find_seed(struct find_search *s, double rate);
 bool find_next(const struct find_search *s, double *rate, bool *confirm);
 /* Records the verdict of the step find_next proposed. */
 void find_record(struct find_search *s, enum find_verdict v);
+/* Ends the search for a reason outside the verdicts (no answer, a run that failed): phase DONE, no capacity. */
+void find_abort(struct find_search *s, enum find_stop stop);
 /* A stable word for s->stop ("found", "max", "lowest_rate_fails", ...). */
 const char *find_stop_name(enum find_stop stop);
 
