@@ -29,6 +29,7 @@
 #include "report/html_find.h"
 #include "report/json.h"
 #include "report/junit.h"
+#include "sys/doctor.h"
 
 #define FIND_OPTIONS(S, L)                                                                                             \
     L(OPT_SLO, "slo", "EXPR", "service level objective, repeatable, threshold language: 'latency.p99 < 250ms'", 0,     \
@@ -153,16 +154,25 @@ static double num(json_t *o, const char *a, const char *b)
     return json_is_number(v) ? json_number_value(v) : NAN;
 }
 
-/* One table row: rate, verdict and why, judged p50/p99/p99.9, errors, validity. */
+/* Whether a step (or the ramp) got any HTTP answer at all (a 200 that fails its checks is an answer). */
+static bool answered(json_t *step)
+{
+    return num(step, "requests", "ok") + num(step, "requests", "http_error") + num(step, "requests", "check_failed") >
+           0;
+}
+
+/* One table row: rate, verdict and why, judged p50/p99/p99.9, errors, validity; the header before the first. */
 static void print_step(FILE *out, int i, json_t *step)
 {
+    if (i == 0) fprintf(out, "step       rate  verdict       p50       p99     p99.9   errors  valid   why\n");
     json_t *f = json_object_get(step, "find"), *j = json_object_get(f, "judged");
     double sched = num(step, "requests", "scheduled"), ok = num(step, "requests", "ok");
     char lat[3][32];
     const char *keys[] = {"p50_us", "p99_us", "p99_9_us"};
+    bool none = !(num(j, "requests", "ok") > 0); /* no response in the window: no latency to show (not 0) */
     for (int k = 0; k < 3; k++) {
         double us = num(j, keys[k], NULL);
-        if (isnan(us))
+        if (isnan(us) || none)
             snprintf(lat[k], sizeof(lat[k]), "-");
         else
             snprintf(lat[k], sizeof(lat[k]), "%.2fms", us / 1e3);
@@ -173,6 +183,17 @@ static void print_step(FILE *out, int i, json_t *step)
             json_is_true(json_object_get(step, "valid")) ? "valid" : "INVALID",
             json_is_true(json_object_get(f, "confirm")) ? "(confirm) " : "",
             json_string_value(json_object_get(f, "why")));
+}
+
+/* As run's JSON says it (run_exec.c note_ending): a run that got no HTTP response at all, and the first cause. */
+static void note_no_response(json_t *doc, const struct run_result *r)
+{
+    const struct recorder *t = &r->total;
+    if (r->interrupted || t->scheduled == 0 || t->ok + t->http_error + t->check_failed > 0) return;
+    char why[400];
+    snprintf(why, sizeof(why), "no response to any of %llu requests: %s", (unsigned long long)t->scheduled,
+             r->first_error[0] ? r->first_error : "none came back");
+    json_object_set_new(doc, "runtime_error", json_string(why));
 }
 
 /* Runs step rate (held 2x when confirm); returns its results object (owned), or NULL on a signal. */
@@ -196,6 +217,7 @@ static json_t *run_step(struct run_config *cfg, struct find_run *fr, double rate
     progress_finish(&fr->a->prog);
     run_analyse(cfg, &r);
     json_t *doc = report_json_build(cfg, &r);
+    note_no_response(doc, &r);
     evidence_end(fr->a, doc, r.nrows, r.interrupted);
     thresholds_apply(fr->a->thresholds, fr->a->nthresholds, doc);
     char why[512];
@@ -222,25 +244,58 @@ static void ramp_second(void *ctx, const struct run_config *cfg, const struct ti
     progress_second(&((struct run_args *)ctx)->prog, cfg, row);
 }
 
+static void ramp_started(void *ctx, uint64_t start_ns)
+{
+    evidence_started(ctx, start_ns);
+}
+
+/*
+ * --scrape/--profile for the ramp, as for `run --stages` (docs/evidence.md):
+ * the side jobs set up again for the ramp's length, its profiles spread
+ * along it and those around the knee kept; files STEM.ramp.profile-K.pb.gz.
+ * Returns -1, or the exit code of a bad option.
+ */
+static int ramp_evidence(const struct run_config *cfg, struct run_args *a)
+{
+    if (!a->nscrape && !a->nprofile) return -1;
+    evidence_release(a);
+    struct run_config c = *cfg;
+    char stem[4000];
+    const char *base = cfg->json_path && strcmp(cfg->json_path, "-") ? cfg->json_path : "salvo-find";
+    size_t n = strlen(base);
+    if (n > 5 && !strcmp(base + n - 5, ".json")) n -= 5;
+    snprintf(stem, sizeof(stem), "%.*s.ramp.json", (int)n, base);
+    c.json_path = stem;
+    return evidence_prepare(&c, a);
+}
+
 /*
  * The --stages ramp, run once before the steps: where its p99 left the
  * floor (run.c's knee) proposes the first step; without a knee, the top
- * of the ramp does. Returns the ramp's result (owned), NULL on a signal;
- * *rc is the run's. The steps then run without the stages.
+ * of the ramp does. With --scrape/--profile it carries its own scrape and
+ * profiles, as a step does. Returns the ramp's result (owned), NULL on a
+ * signal; *rc is the run's. The steps then run without the stages.
  */
 static json_t *run_ramp(struct run_config *cfg, struct run_args *a, double *seed, int *rc)
 {
-    struct run_hooks hooks = {.second = ramp_second, .ctx = a};
+    struct run_hooks hooks = {.second = ramp_second, .started = ramp_started, .ctx = a};
     struct run_result r;
+    if (ramp_evidence(cfg, a) >= 0) {
+        *rc = -EINVAL;
+        return json_object();
+    }
+    evidence_begin(cfg, a);
     progress_init(&a->prog, stderr, cfg->quiet ? PROGRESS_OFF : a->progress);
     *rc = run_execute(cfg, &hooks, &r);
     progress_finish(&a->prog);
     run_analyse(cfg, &r);
     json_t *doc = report_json_build(cfg, &r);
+    note_no_response(doc, &r);
+    evidence_end(a, doc, r.nrows, r.interrupted);
     *seed = r.knee.found ? r.knee.rate_intended : cfg->start_rate;
     for (size_t i = 0; !r.knee.found && i < cfg->nstages; i++)
         if (cfg->stages[i].target_rate > *seed) *seed = cfg->stages[i].target_rate;
-    if (!cfg->quiet) {
+    if (!cfg->quiet && answered(doc)) { /* else no knee to speak of: the caller says it does not answer */
         if (r.knee.found)
             fprintf(stderr,
                     "salvo: find ramp: p99 left its floor (%.2f ms) at %.0f/s (%.2f ms): the search starts there\n",
@@ -259,22 +314,39 @@ static json_t *run_ramp(struct run_config *cfg, struct run_args *a, double *seed
     return doc;
 }
 
+/*
+ * The bracket as the terminal shows it, "[lo, hi]/s" with "-" where the
+ * JSON's bracket has null (no pass, or no failure yet); "" while neither
+ * is known (before the first step), so nothing is said about it.
+ */
+static const char *bracket_text(const struct find_search *s, char *buf, size_t cap)
+{
+    char lo[32] = "-", hi[32] = "-";
+    if (s->lo > 0) snprintf(lo, sizeof(lo), "%.0f", s->lo);
+    if (s->hi > 0) snprintf(hi, sizeof(hi), "%.0f", s->hi);
+    if (s->lo > 0 || s->hi > 0)
+        snprintf(buf, cap, "[%s, %s]/s", lo, hi);
+    else
+        buf[0] = 0;
+    return buf;
+}
+
 /* The verdict line and the exit code of a finished (or stopped) search. */
 static int conclude(const struct find_search *s, int sig, bool quiet, size_t nsteps)
 {
+    char br[80];
+    bracket_text(s, br, sizeof(br));
     if (sig) {
-        char lo[32] = "-", hi[32] = "-";
-        if (s->lo > 0) snprintf(lo, sizeof(lo), "%.0f", s->lo);
-        if (s->hi > 0) snprintf(hi, sizeof(hi), "%.0f", s->hi);
-        fprintf(stderr, "salvo: find interrupted after %zu steps; bracket so far [%s, %s]/s\n", nsteps, lo, hi);
+        fprintf(stderr, "salvo: find interrupted after %zu step%s; %s%s\n", nsteps, nsteps == 1 ? "" : "s",
+                br[0] ? "bracket so far " : "no bracket yet", br);
         return 128 + sig;
     }
     switch (s->stop) {
     case FIND_STOP_FOUND:
     case FIND_STOP_MAX:
         if (!quiet)
-            printf("capacity: %.0f/s sustained within the SLOs%s (bracket [%.0f, %.0f]/s, %d steps)\n", s->capacity,
-                   s->stop == FIND_STOP_MAX ? " at --max, it may go higher" : "", s->lo, s->hi, s->steps);
+            printf("capacity: %.0f/s sustained within the SLOs%s (bracket %s, %d steps)\n", s->capacity,
+                   s->stop == FIND_STOP_MAX ? " at --max, it may go higher" : "", br, s->steps);
         return EXIT_OK;
     case FIND_STOP_GENERATOR:
         fprintf(stderr, "salvo: the generator, not the service, is the limit at %.0f/s: add threads or shards\n",
@@ -310,11 +382,21 @@ static json_t *find_doc(const struct find_search *s, json_t *steps, const struct
                      (double)f->step_ns / 1e9, "warmup_share", FIND_WARMUP_SHARE);
 }
 
-/* Whether the first step got any HTTP answer at all (a 200 that fails its checks is an answer). */
-static bool answered(json_t *step)
+/*
+ * run's preflight (run_exec.c preflight_listen), before the ramp or the
+ * first step: when nothing listens on the target's address (one URL, or
+ * the one host every --targets line shares) no step runs. A connect that
+ * times out is left to the steps, as in run. Returns -1 (go on) or
+ * EXIT_RUNTIME with the cause on one line.
+ */
+static int preflight(const struct run_config *cfg)
 {
-    return num(step, "requests", "ok") + num(step, "requests", "http_error") + num(step, "requests", "check_failed") >
-           0;
+    if (!cfg->url.addr_len) return -1;
+    if (doctor_probe_connect((const struct sockaddr *)&cfg->url.addr, cfg->url.addr_len, 1000) != -ECONNREFUSED)
+        return -1;
+    fprintf(stderr, "salvo: ERROR: nothing listens on %s (connection refused); no step ran, no request was sent\n",
+            cfg->url.host_header);
+    return EXIT_RUNTIME;
 }
 
 /* The search loop; returns the exit code and leaves the steps in steps. */
@@ -326,11 +408,12 @@ static int search(struct run_config *cfg, struct find_args *f, struct find_searc
     bool confirm;
     FILE *out = cfg->quiet ? NULL : stdout;
     bool retried = false; /* an invalid step is run once more before it bounds the search */
-    if (out) fprintf(out, "step       rate  verdict       p50       p99     p99.9   errors  valid   why\n");
     while (find_next(s, &rate, &confirm)) {
+        char br[80];
         if (!cfg->quiet)
-            fprintf(stderr, "salvo: find step %d at %.0f/s%s, bracket [%.0f, %.0f]/s\n", s->steps + 1, rate,
-                    confirm ? " (confirming, 2x long)" : "", s->lo, s->hi);
+            fprintf(stderr, "salvo: find step %d at %.0f/s%s%s%s\n", s->steps + 1, rate,
+                    confirm ? " (confirming, 2x long)" : "", bracket_text(s, br, sizeof(br))[0] ? ", bracket " : "",
+                    br);
         enum find_verdict v;
         int rc;
         json_t *doc = run_step(cfg, &fr, rate, confirm, f->step_ns, (int)json_array_size(steps) + 1, &v, &rc);
@@ -341,11 +424,22 @@ static int search(struct run_config *cfg, struct find_args *f, struct find_searc
         if (rc < 0) {
             fprintf(stderr, "salvo: run failed: %s\n", error_text(rc));
             json_decref(doc);
+            find_abort(s, FIND_STOP_RUN_FAILED);
             return EXIT_RUNTIME;
         }
+        const char *cause = json_string_value(json_object_get(doc, "runtime_error"));
+        if (cause && v == FIND_FAIL) /* a service that died mid-search: say so rather than "observed nan" */
+            json_object_set_new(json_object_get(doc, "find"), "why", json_string(cause));
         if (json_array_size(steps) == 0 && !answered(doc)) {
-            fprintf(stderr, "salvo: '%s' does not answer: no HTTP response in the first step\n", cfg->url_text);
+            /* The step ran (it is in the JSON and the table), but there is nothing to judge: no answer at all. */
+            json_t *fo = json_object_get(doc, "find");
+            json_object_set_new(fo, "verdict", json_string("fail"));
+            json_object_set_new(fo, "why", json_string(cause ? cause : "no HTTP response"));
+            if (out) print_step(out, 0, doc);
+            fprintf(stderr, "salvo: '%s' does not answer: no HTTP response in the first step; the search stops\n",
+                    cfg->url_text);
             json_array_append_new(steps, doc);
+            find_abort(s, FIND_STOP_NO_ANSWER);
             return EXIT_RUNTIME;
         }
         json_array_append_new(steps, doc);
@@ -400,6 +494,13 @@ int cli_find(int argc, char **argv)
         code = usage_error("bad --from, --max or --precision");
     const char *outs[] = {cfg.json_path, a.html_path, a.junit_path};
     if (code < 0) code = probe_outputs(outs, 3);
+    if (code < 0 && cfg.nstages) {
+        /* run's checks saw the ramp's length: the steps' --scrape/--profile are checked for theirs before traffic. */
+        struct run_config step = cfg;
+        step.nstages = 0;
+        step.duration_ns = f.step_ns;
+        code = evidence_step(&step, &a, 1);
+    }
     if (code >= 0) {
         run_cli_release(&cfg, &a, body_buf);
         return code;
@@ -407,7 +508,8 @@ int cli_find(int argc, char **argv)
     json_t *steps = json_array(), *ramp = NULL;
     int sig = 0;
     double seed = 0;
-    if (cfg.nstages) {
+    if ((code = preflight(&cfg)) >= 0) find_abort(&s, FIND_STOP_NO_ANSWER);
+    if (code < 0 && cfg.nstages) {
         int rc;
         cfg.start_rate = f.from; /* the ramp starts at --from (k6's startRate), not at 0 */
         ramp = run_ramp(&cfg, &a, &seed, &rc);
@@ -415,8 +517,10 @@ int cli_find(int argc, char **argv)
             sig = SIGINT;
         else if (rc < 0 || !answered(ramp)) {
             fprintf(stderr,
-                    rc < 0 ? "salvo: ramp failed: %s\n" : "salvo: '%s' does not answer: no HTTP response in the ramp\n",
+                    rc < 0 ? "salvo: ramp failed: %s; no step ran\n"
+                           : "salvo: '%s' does not answer: no HTTP response in the ramp; no step ran\n",
                     rc < 0 ? error_text(rc) : cfg.url_text);
+            find_abort(&s, rc < 0 ? FIND_STOP_RUN_FAILED : FIND_STOP_NO_ANSWER);
             code = EXIT_RUNTIME;
         } else {
             find_seed(&s, seed);

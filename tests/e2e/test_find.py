@@ -18,14 +18,27 @@ capacity is known.
   nginx's capacity (nobody measures that here).
 - bad input: an SLO that does not parse, --from above --max, --shard, no
   --slo: one line, exit 2, no traffic (the target's hold count stays 0).
+- no answer: nothing listening (a URL, a --targets file, a --stages ramp)
+  is refused by a connect before any step, exit 1, no table, JSON
+  `steps: []`, `stopped_by: no_answer`; a port that accepts the preflight
+  and refuses the step ends after that one step, exit 1, its row saying
+  why. A target killed mid-search: the later steps fail saying "no
+  response", no capacity is claimed, the progress lines show the bracket
+  as the JSON does ("-" for null, nothing before the first step).
 
 Python 3 stdlib only; see harness.py for the process and cleanup rules.
 """
 
+import gzip
+import http.server
+import json
 import os
 import re
+import signal
 import subprocess
+import threading
 import time
+import urllib.parse
 import urllib.request
 
 import harness as h
@@ -64,13 +77,32 @@ class Target:
                 self.proc.wait(timeout=5)
 
 
+class Pprof(http.server.BaseHTTPRequestHandler):
+    """A stub profile endpoint: waits `seconds` (at most 5), answers gzip bytes."""
+
+    def log_message(self, *a):
+        pass
+
+    def do_GET(self):
+        q = urllib.parse.parse_qs(urllib.parse.urlparse(self.path).query)
+        time.sleep(min(float(q.get("seconds", ["0"])[0]), 5))
+        body = gzip.compress(b"stub profile")
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
 def setup():
     state["target"] = Target("--service-time", "2ms", "--workers", "4")
+    state["dir"] = h.make_temp_dir("salvo-e2e-find-")
 
 
 def teardown():
     if "target" in state:
         state["target"].stop()
+    if "dir" in state:
+        h.remove_temp_dir(state["dir"])
 
 
 def find(url, *extra, timeout=120):
@@ -86,6 +118,9 @@ def bad_input_exits_2_before_traffic():
         (["--slo", "latency.p99 < 50ms", "--from", "2000", "--max", "100"], "--from 2000/s is above --max 100/s"),
         (["--slo", "latency.p99 < 50ms", "--shard", "1/2"], "--shard is not for find"),
         ([], "find needs at least one --slo"),
+        # With a ramp, run's checks see the ramp's 10 s; the steps' 2 s are checked too, before the ramp runs.
+        (["--slo", "latency.p99 < 50ms", "--stages", "10s:200", "--step-duration", "2s",
+          "--profile", "http://127.0.0.1:9/debug/pprof/profile", "--profile-at", "5s"], "bad --profile-at"),
     ]
     for args, want in cases:
         rc, data, out, err = find(t.url, *args, timeout=20)
@@ -95,6 +130,120 @@ def bad_input_exits_2_before_traffic():
         check(data is None, "%s: wrote a result" % args)
     after = t.metrics().get("salvo_target_hold_seconds_count", 0)
     check(after == before, "bad input sent traffic: hold count %s -> %s" % (before, after))
+
+
+@test
+def nothing_listening_is_refused_before_the_first_step():
+    port = h.free_port()
+    url = "http://127.0.0.1:%d/" % port
+    targets = os.path.join(state["dir"], "dead-targets.txt")
+    with open(targets, "w") as f:
+        f.write("GET %sa\n\nGET %sb\n" % (url, url))
+    # Default 20 s steps: refused at once, not after a step. A ramp is refused before it runs too.
+    for args in ([url], ["--targets", targets], [url, "--stages", "3s:200"]):
+        t0 = time.monotonic()
+        rc, data, out, err = h.run_salvo(["find"] + args + ["--slo", "latency.p99 < 50ms", "--progress", "off"],
+                                         timeout=30)
+        took = time.monotonic() - t0
+        lines = [l for l in err.splitlines() if l.strip()]
+        check(rc == 1, "%s: exit %d, want 1: %s" % (args, rc, err))
+        check(took < 3, "%s: took %.1f s to refuse (a step ran?)" % (args, took))
+        want = "salvo: ERROR: nothing listens on 127.0.0.1:%d (connection refused); no step ran" % port
+        check(len(lines) == 1 and lines[0].startswith(want), "%s: stderr %r, want one line %r" % (args, err, want))
+        check(out == "", "%s: printed a table when no step ran: %r" % (args, out))
+        check(data is not None, "%s: no JSON" % args)
+        check(data["steps"] == [] and data["stopped_by"] == "no_answer" and data["capacity"] is None
+              and data["bracket"] == [None, None],
+              "%s: steps %s stopped_by %s capacity %s bracket %s" % (args, data["steps"], data["stopped_by"],
+                                                                   data["capacity"], data["bracket"]))
+        check("ramp" not in data, "%s: a ramp ran" % args)
+
+
+@test
+def no_http_answer_in_the_first_step_stops_there():
+    port, thread = h.refusing_after_one_port()  # find's preflight connects once; the step is refused
+    try:
+        rc, data, out, err = find("http://127.0.0.1:%d/" % port, "--slo", "latency.p99 < 50ms",
+                                  "--step-duration", "2s", timeout=30)
+    finally:
+        thread.join(timeout=5)
+    check(rc == 1, "exit %d, want 1: %s" % (rc, err))
+    check("does not answer: no HTTP response in the first step" in err, "no 'does not answer' line: %r" % err)
+    check("bracket" not in err, "the progress spoke of a bracket before any step: %r" % err)
+    check(data is not None and len(data["steps"]) == 1, "want the one step in the JSON: %s" % (data and data["steps"]))
+    f = data["steps"][0]["find"]
+    check(data["stopped_by"] == "no_answer" and data["capacity"] is None and data["bracket"] == [None, None],
+          "stopped_by %s capacity %s bracket %s" % (data["stopped_by"], data["capacity"], data["bracket"]))
+    check(f["verdict"] == "fail" and f["why"].startswith("no response to any of"), "step: %s / %s"
+          % (f["verdict"], f["why"]))
+    rows = [l for l in out.splitlines() if l.strip()]
+    check(len(rows) == 2 and rows[0].startswith("step ") and "no response to any of" in rows[1]
+          and " - " in rows[1], "want the header and one row with no latency: %r" % out)
+    # No answer in a --stages ramp: no step runs, no table, and no knee is claimed.
+    port, thread = h.refusing_after_one_port()
+    try:
+        rc, data, out, err = find("http://127.0.0.1:%d/" % port, "--slo", "latency.p99 < 50ms", "--stages", "2s:100",
+                                  timeout=30)
+    finally:
+        thread.join(timeout=5)
+    check(rc == 1 and "no HTTP response in the ramp; no step ran" in err and "knee" not in err,
+          "ramp: exit %d: %r" % (rc, err))
+    check(out == "" and data is not None and data["steps"] == [] and data["stopped_by"] == "no_answer"
+          and data["ramp"]["runtime_error"].startswith("no response to any of"),
+          "ramp: stdout %r, JSON %s" % (out, data and (data["steps"], data["stopped_by"], data.get("ramp", {}).get(
+              "runtime_error"))))
+
+
+@test
+def interrupted_before_any_verdict_has_no_bracket():
+    before = state["target"].metrics().get("salvo_target_hold_seconds_count", 0)
+    s = h.Salvo(["find", state["target"].url, "--slo", "latency.p99 < 50ms", "--step-duration", "4s",
+                 "--progress", "off"])
+    deadline = time.monotonic() + 10  # signal once the first step sends (before, find is still starting)
+    while time.monotonic() < deadline and s.proc.poll() is None and \
+            state["target"].metrics().get("salvo_target_hold_seconds_count", 0) <= before:
+        time.sleep(0.05)
+    s.signal(signal.SIGINT)  # our own child
+    rc, data, out, err = s.finish(30)
+    check(rc == 130, "exit %d, want 130: %s" % (rc, err))
+    check("no bracket yet" in err and "[0, 0]" not in err, "stderr %r" % err)
+    check(data is not None and data["stopped_by"] == "interrupted" and data["bracket"] == [None, None],
+          "JSON %r" % ((data["stopped_by"], data["bracket"]) if data else None,))
+
+
+@test
+def a_service_that_dies_mid_search_is_not_a_capacity():
+    t = Target("--service-time", "1ms", "--workers", "4")
+    try:
+        # 50/s passes; the target is killed in the cooldown after it; 99/s then fails, and so does the confirmation
+        # of 50/s (precision 99 %: no bisection): exit 99, no capacity, each dead step saying why.
+        s = h.Salvo(["find", t.url, "--slo", "latency.p99 < 50ms", "--from", 50, "--max", 99, "--precision", "99%",
+                     "--step-duration", "2s", "--cooldown", "1s", "--max-lag", "5ms", "--progress", "off"])
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and s.proc.poll() is None:
+            with open(os.path.join(s.dir, "stdout")) as f:
+                if re.search(r"^\s+1\s", f.read(), re.M):
+                    break
+            time.sleep(0.05)
+        t.stop()
+        rc, data, out, err = s.finish(60)
+    finally:
+        t.stop()
+    check(data is not None, "no JSON (exit %d): %s" % (rc, err[-400:]))
+    steps = [(x["find"]["rate"], x["find"]["verdict"], x["find"]["why"][:70]) for x in data["steps"]]
+    h.log("died mid-search: exit %d, stopped_by %s, bracket %s, steps %s" % (rc, data["stopped_by"], data["bracket"],
+                                                                             steps))
+    check(steps and steps[0][1] == "pass", "the first step (the target alive) did not pass: %s" % steps)
+    check(data["capacity"] is None, "a dead service got a capacity: %s" % data["capacity"])
+    dead = [x for x in steps[1:] if x[1] == "fail"]
+    check(dead and all(x[2].startswith("no response to any of") for x in dead),
+          "the steps after the target died must fail saying no response: %s" % steps)
+    # 98 only when the busy machine made the confirmation invalid twice; then the steps say so.
+    check(rc == 99 or (rc == 98 and any(x[1] == "invalid" for x in steps)), "exit %d: %s" % (rc, err[-400:]))
+    lines = [l for l in err.splitlines() if "find step" in l]
+    check(lines and lines[0].endswith("find step 1 at 50/s"), "the first progress line: %r" % lines[:1])
+    check(len(lines) > 1 and lines[1].endswith("bracket [50, -]/s"), "the second progress line: %r" % lines[1:2])
+    check("[0, 0]" not in err and "[0," not in err, "a zero in a bracket: %r" % err)
 
 
 def find_capacity_once(t):
@@ -169,9 +318,24 @@ def nginx_outruns_one_thread():
 @test
 def stages_ramp_proposes_the_first_step():
     t = state["target"]
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Pprof)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    path = os.path.join(state["dir"], "ramp.json")
     # A ramp far below the capacity (2000/s): no knee, so its top proposes the start; --max stops there.
-    rc, data, out, err = find(t.url, "--slo", "latency.p99 < 1s", "--from", 50, "--max", 200, "--stages", "3s:200",
-                              "--step-duration", "2s", "--cooldown", "0s", timeout=60)
+    # The ramp is scraped and profiled as the steps are (a ramp's profiles: docs/evidence.md).
+    try:
+        rc, _, out, err = h.run_salvo(
+            ["find", t.url, "--progress", "off", "--slo", "latency.p99 < 1s", "--from", "50", "--max", "200",
+             "--stages", "3s:200", "--step-duration", "2s", "--cooldown", "0s", "--json", path,
+             "--scrape", "http://127.0.0.1:%d/metrics" % t.port, "--scrape-match", "hold",
+             "--profile", "http://127.0.0.1:%d/debug/pprof/profile" % srv.server_address[1]], timeout=60,
+            json_out=False)
+    finally:
+        srv.shutdown()
+    data = None
+    if os.path.exists(path):
+        with open(path) as f:
+            data = json.load(f)
     check(data is not None, "no JSON (exit %d): %s" % (rc, err[-400:]))
     ramp = data.get("ramp")
     check(ramp is not None and ramp.get("tool") == "salvo" and len(ramp["timeline"]) >= 3,
@@ -183,6 +347,13 @@ def stages_ramp_proposes_the_first_step():
     check(abs(first - min(max(want, 50), 200)) < 1e-6, "the first step ran at %s/s, not at the seed %s" % (first, want))
     check(data["growth"] == 2, "a seeded search brackets by 2, not %s" % data["growth"])
     check(rc in (0, 98), "exit %d: %s" % (rc, err[-400:]))
+    sc = ramp.get("scrape")
+    check(sc is not None and sc["targets"][0]["good_rounds"] >= 2 and sc["series"],
+          "the ramp was not scraped: %s" % (sc and sc["targets"]))
+    prof = ramp.get("profiles") or []
+    check(prof and all(p["ok"] and os.path.exists(p["file"]) and ".ramp.profile-" in p["file"] for p in prof),
+          "the ramp was not profiled: %s" % prof)
+    check(all("scrape" in s and s.get("profiles") for s in data["steps"]), "a step lacks its scrape or profiles")
 
 
 if __name__ == "__main__":
