@@ -29,7 +29,6 @@
 #include "report/html_find.h"
 #include "report/json.h"
 #include "report/junit.h"
-#include "sys/doctor.h"
 
 #define FIND_OPTIONS(S, L)                                                                                             \
     L(OPT_SLO, "slo", "EXPR", "service level objective, repeatable, threshold language: 'latency.p99 < 250ms'", 0,     \
@@ -382,23 +381,6 @@ static json_t *find_doc(const struct find_search *s, json_t *steps, const struct
                      (double)f->step_ns / 1e9, "warmup_share", FIND_WARMUP_SHARE);
 }
 
-/*
- * run's preflight (run_exec.c preflight_listen), before the ramp or the
- * first step: when nothing listens on the target's address (one URL, or
- * the one host every --targets line shares) no step runs. A connect that
- * times out is left to the steps, as in run. Returns -1 (go on) or
- * EXIT_RUNTIME with the cause on one line.
- */
-static int preflight(const struct run_config *cfg)
-{
-    if (!cfg->url.addr_len) return -1;
-    if (doctor_probe_connect((const struct sockaddr *)&cfg->url.addr, cfg->url.addr_len, 1000) != -ECONNREFUSED)
-        return -1;
-    fprintf(stderr, "salvo: ERROR: nothing listens on %s (connection refused); no step ran, no request was sent\n",
-            cfg->url.host_header);
-    return EXIT_RUNTIME;
-}
-
 /* The search loop; returns the exit code and leaves the steps in steps. */
 static int search(struct run_config *cfg, struct find_args *f, struct find_search *s, json_t *steps, int *sig)
 {
@@ -508,7 +490,9 @@ int cli_find(int argc, char **argv)
     json_t *steps = json_array(), *ramp = NULL;
     int sig = 0;
     double seed = 0;
-    if ((code = preflight(&cfg)) >= 0) find_abort(&s, FIND_STOP_NO_ANSWER);
+    /* run's preflight before the ramp or the first step: the one host every --targets line shares, too. */
+    if ((code = run_preflight_listen(&cfg, "no step ran, no request was sent")) >= 0)
+        find_abort(&s, FIND_STOP_NO_ANSWER);
     if (code < 0 && cfg.nstages) {
         int rc;
         cfg.start_rate = f.from; /* the ramp starts at --from (k6's startRate), not at 0 */

@@ -132,6 +132,13 @@ int run_check_protocol(const struct run_config *cfg, const struct run_args *a);
 /* True when an option means HTTP/1.1 only (pipelining, no keep-alive, a connection ramp, an http_* toxic). */
 bool run_h1_only(const struct run_config *cfg, const struct run_args *a);
 
+/*
+ * One connect to the target before any traffic (run_exec.c): -1 to go
+ * on, or EXIT_RUNTIME when nothing listens there, said on one line ending
+ * with nothing_sent ("no request was sent").
+ */
+int run_preflight_listen(const struct run_config *cfg, const char *nothing_sent);
+
 /* Runs the configured load, reports it and returns the exit code. */
 int run_cli_execute(struct run_config *cfg, struct run_args *a);
 

@@ -203,13 +203,13 @@ static bool signal_pending(void)
  * or fails otherwise is left to the run: a firewall that drops SYNs is
  * something to measure. Returns -1 (go on) or EXIT_RUNTIME.
  */
-static int preflight_listen(const struct run_config *cfg)
+int run_preflight_listen(const struct run_config *cfg, const char *nothing_sent)
 {
     if (!cfg->url.addr_len || signal_pending()) return -1;
     int rc = doctor_probe_connect((const struct sockaddr *)&cfg->url.addr, cfg->url.addr_len, 1000);
     if (rc != -ECONNREFUSED) return -1;
-    fprintf(stderr, "salvo: ERROR: nothing listens on %s (connection refused); no request was sent\n",
-            cfg->url.host_header);
+    fprintf(stderr, "salvo: ERROR: nothing listens on %s (connection refused); %s\n", cfg->url.host_header,
+            nothing_sent);
     return EXIT_RUNTIME;
 }
 
@@ -358,7 +358,7 @@ int run_cli_execute(struct run_config *cfg, struct run_args *a)
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
     doctor_preflight(cfg);
     wait_start(cfg, NS_PER_S);
-    if ((code = preflight_listen(cfg)) >= 0) return code;
+    if ((code = run_preflight_listen(cfg, "no request was sent")) >= 0) return code;
     progress_init(&a->prog, stderr, cfg->quiet ? PROGRESS_OFF : a->progress);
     if (a->hlog_path) {
         int hrc = hlog_open(&a->hlog, a->hlog_path, clock_wall_ns());
