@@ -392,7 +392,7 @@ static int search(struct run_config *cfg, struct find_args *f, struct find_searc
     bool retried = false; /* an invalid step is run once more before it bounds the search */
     while (find_next(s, &rate, &confirm)) {
         char br[80];
-        if (!cfg->quiet)
+        if (!cfg->quiet && f->a->progress != PROGRESS_OFF)
             fprintf(stderr, "salvo: find step %d at %.0f/s%s%s%s\n", s->steps + 1, rate,
                     confirm ? " (confirming, 2x long)" : "", bracket_text(s, br, sizeof(br))[0] ? ", bracket " : "",
                     br);
@@ -430,7 +430,8 @@ static int search(struct run_config *cfg, struct find_args *f, struct find_searc
         /* A stall of the machine (a steal burst, a neighbour) is not the generator's limit: one retry. */
         if (v == FIND_INVALID && !retried) {
             retried = true;
-            if (!cfg->quiet) fprintf(stderr, "salvo: find step at %.0f/s was invalid; running it once more\n", rate);
+            if (!cfg->quiet && f->a->progress != PROGRESS_OFF)
+                fprintf(stderr, "salvo: find step at %.0f/s was invalid; running it once more\n", rate);
             if ((*sig = cooldown(f->cooldown_ns))) return -1;
             continue;
         }

@@ -207,6 +207,7 @@ def interrupted_before_any_verdict_has_no_bracket():
     rc, data, out, err = s.finish(30)
     check(rc == 130, "exit %d, want 130: %s" % (rc, err))
     check("no bracket yet" in err and "[0, 0]" not in err, "stderr %r" % err)
+    check("find step" not in err, "--progress off still printed the step lines: %r" % err)
     check(data is not None and data["stopped_by"] == "interrupted" and data["bracket"] == [None, None],
           "JSON %r" % ((data["stopped_by"], data["bracket"]) if data else None,))
 
@@ -218,7 +219,7 @@ def a_service_that_dies_mid_search_is_not_a_capacity():
         # 50/s passes; the target is killed in the cooldown after it; 99/s then fails, and so does the confirmation
         # of 50/s (precision 99 %: no bisection): exit 99, no capacity, each dead step saying why.
         s = h.Salvo(["find", t.url, "--slo", "latency.p99 < 50ms", "--from", 50, "--max", 99, "--precision", "99%",
-                     "--step-duration", "2s", "--cooldown", "1s", "--max-lag", "5ms", "--progress", "off"])
+                     "--step-duration", "2s", "--cooldown", "1s", "--max-lag", "5ms", "--progress", "plain"])
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline and s.proc.poll() is None:
             with open(os.path.join(s.dir, "stdout")) as f:
