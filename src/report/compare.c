@@ -229,13 +229,20 @@ static double quantile(const double *v, size_t n, double q)
 }
 
 /* Why figure f cannot be judged on these sides, or NULL. */
-static const char *inconclusive_why(const struct side *b, const struct side *c, enum cmp_fig f, char *buf, size_t n)
+static const char *inconclusive_why(const struct side *b, const struct side *c, enum cmp_fig f, bool name_scope,
+                                    char *buf, size_t n)
 {
     if (b->min_secs < CMP_MIN_SECONDS || c->min_secs < CMP_MIN_SECONDS) {
         snprintf(buf, n, "a run has fewer than %d seconds", CMP_MIN_SECONDS);
         return buf;
     }
-    if (figs[f].kind == K_SVC && (!b->has_svc || !c->has_svc)) return "no service time per second";
+    if (figs[f].kind == K_SVC && (!b->has_svc || !c->has_svc)) {
+        snprintf(buf, n, "no service time per second%s in %s", name_scope ? " for this name" : "",
+                 !b->has_svc && !c->has_svc ? "either run"
+                 : !b->has_svc              ? "the baseline"
+                                            : "the candidate");
+        return buf;
+    }
     if (figs[f].kind != K_LAT && figs[f].kind != K_SVC) return b->done && c->done ? NULL : "no responses";
     const struct side *s[2] = {b, c};
     for (int k = 0; k < 2; k++) {
@@ -262,7 +269,7 @@ static enum cmp_verdict judge(const struct cmp_row *row, double noise)
 }
 
 /* Fills row for figure f from the two sides' points and resamples. */
-static void row_fill(struct cmp_row *row, const struct side *b, const struct side *c, enum cmp_fig f,
+static void row_fill(struct cmp_row *row, const struct side *b, const struct side *c, enum cmp_fig f, bool name_scope,
                      const struct cmp_options *opt, double *rel, double *abs_d)
 {
     row->fig = f;
@@ -296,18 +303,22 @@ static void row_fill(struct cmp_row *row, const struct side *b, const struct sid
     row->abs_lo = quantile(abs_d, n, 0.025) + abs_shift;
     row->abs_hi = quantile(abs_d, n, 0.975) + abs_shift;
     char buf[96];
-    const char *why = inconclusive_why(b, c, f, buf, sizeof(buf));
+    const char *why = inconclusive_why(b, c, f, name_scope, buf, sizeof(buf));
     if (!why && row->base <= 0 && !pp) why = "baseline is 0";
     row->verdict = why ? CMP_INCONCLUSIVE : judge(row, opt->noise[f]);
     snprintf(row->why, sizeof(row->why), "%s", why ? why : "");
 }
 
-/* Whether both sides of a name carry what figure f needs (latency: always). */
+/*
+ * Whether a name gets a row for figure f (latency: always). Service time
+ * needs one side to carry it: the other side missing it (an older JSON, a
+ * name outside that run's top 10) is an inconclusive row that says so.
+ */
 static bool name_has(const struct side *b, const struct side *c, enum cmp_fig f)
 {
     switch (figs[f].kind) {
     case K_LAT: return true;
-    case K_SVC: return b->has_svc && c->has_svc;
+    case K_SVC: return b->has_svc || c->has_svc;
     case K_ERR:
     case K_RATE: return b->has_counts && c->has_counts;
     }
@@ -329,7 +340,7 @@ static void compare_scope(const struct cmp_run *const *base, size_t nb, const st
         if (name[0] && !cmp_fig_per_name(f) && !name_has(b, c, f)) continue;
         struct cmp_row *row = &out->rows[out->nrows++];
         snprintf(row->scope, sizeof(row->scope), "%s", name);
-        row_fill(row, b, c, f, opt, rel, abs_d);
+        row_fill(row, b, c, f, name[0] != 0, opt, rel, abs_d);
     }
     side_release(b);
     side_release(c);

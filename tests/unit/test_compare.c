@@ -449,13 +449,47 @@ static void test_per_name_errors(void **state)
     assert_int_equal(ea->verdict, CMP_NO_CHANGE);
     assert_non_null(name_row(r, "/a", CMP_RATE));
     assert_int_equal(name_row(r, "/a", CMP_RATE)->verdict, CMP_NO_CHANGE);
-    assert_null(name_row(r, "/a", CMP_SVC_P50)); /* no service time per name: no row, not an inconclusive one */
+    assert_null(name_row(r, "/a", CMP_SVC_P50)); /* neither side has service time per name: no row */
     cmp_run_release(&ra);
     cmp_run_release(&rb);
     /* Counts that do not match the timeline are refused, naming the name. */
     json_array_remove(json_object_get(json_object_get(json_object_get(b, "groups"), "/b"), "timeline_done"), 0);
     assert_int_equal(cmp_run_from_json(b, "b.json", &rb, why, sizeof(why)), -EINVAL);
     assert_non_null(strstr(why, "'/b'"));
+    free(r);
+    json_decref(a);
+    json_decref(b);
+}
+
+/*
+ * One side carries a name's per-second service time, the other not (an
+ * older JSON, or the name outside its top 10): an inconclusive row saying
+ * which side lacks it, never a silent gap, and never a verdict.
+ */
+static void test_per_name_service_time_on_one_side(void **state)
+{
+    (void)state;
+    char why[256];
+    json_t *a = two_name_doc(30, 0, 1), *b = two_name_doc(30, 0, 2);
+    json_t *gb = json_object_get(json_object_get(b, "groups"), "/a");
+    json_object_set(gb, "timeline_hdr_service_time_us", json_object_get(gb, "timeline_hdr_latency_us"));
+    struct cmp_run ra, rb;
+    assert_int_equal(cmp_run_from_json(a, "a.json", &ra, why, sizeof(why)), 0);
+    assert_int_equal(cmp_run_from_json(b, "b.json", &rb, why, sizeof(why)), 0);
+    struct cmp_result *r = calloc(1, sizeof(*r));
+    compare_pair(&ra, &rb, r);
+    const struct cmp_row *row = name_row(r, "/a", CMP_SVC_P50);
+    assert_non_null(row);
+    assert_int_equal(row->verdict, CMP_INCONCLUSIVE);
+    assert_string_equal(row->why, "no service time per second for this name in the baseline");
+    assert_null(name_row(r, "/b", CMP_SVC_P50)); /* neither side has it for /b: no row */
+    compare_pair(&rb, &ra, r);                   /* the other way round */
+    row = name_row(r, "/a", CMP_SVC_P99);
+    assert_non_null(row);
+    assert_int_equal(row->verdict, CMP_INCONCLUSIVE);
+    assert_string_equal(row->why, "no service time per second for this name in the candidate");
+    cmp_run_release(&ra);
+    cmp_run_release(&rb);
     free(r);
     json_decref(a);
     json_decref(b);
@@ -517,6 +551,7 @@ int main(void)
         cmocka_unit_test(test_intervals_calibrated_on_short_runs),
         cmocka_unit_test(test_loader_and_comparability),
         cmocka_unit_test(test_per_name_errors),
+        cmocka_unit_test(test_per_name_service_time_on_one_side),
         cmocka_unit_test(test_failif_parser),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
