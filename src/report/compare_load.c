@@ -113,7 +113,11 @@ static int load_name_scope(const char *name, const json_t *g, const struct cmp_s
     snprintf(s->name, sizeof(s->name), "%s", name);
     /* Service time per name (newer results): its per-second histograms, whose sum is the point value. */
     const json_t *stl = json_object_get(g, "timeline_hdr_service_time_us");
-    s->has_svc = json_is_array(stl) && json_array_size(stl) == nsec;
+    if (json_is_array(stl) && json_array_size(stl) != nsec) {
+        snprintf(why, cap, "name '%s': per-second service-time histograms do not match the timeline", name);
+        return -EINVAL;
+    }
+    s->has_svc = json_is_array(stl);
     int rc = 0;
     size_t i;
     const json_t *v;
