@@ -431,9 +431,24 @@ static int find_pairs(const struct compare_args *a, const struct inputs *in, siz
     return -1;
 }
 
+/* The figure gates at one rate, as JUnit cases named with it (r NULL: not compared, why says so). */
+static void junit_rate(const struct compare_args *a, struct junit *j, const struct cmp_result *r, double rate,
+                       bool confirm, const char *why)
+{
+    for (size_t i = 0; j && i < a->ngates; i++) {
+        if (a->gates[i].capacity) continue;
+        char name[320];
+        snprintf(name, sizeof(name), "%s at %.0f/s%s", a->gate_text[i], rate, confirm ? " (confirmation)" : "");
+        if (r)
+            junit_add_gate(j, name, &a->gates[i], r);
+        else
+            junit_case(j, "salvo.compare.fail_if", name, JUNIT_SKIPPED, NULL, why, NULL);
+    }
+}
+
 /* One pair of same-rate steps compared: printed, gated, appended to rates. Returns whether a gate failed. */
 static bool compare_step_pair(const struct compare_args *a, const struct inputs *in, const size_t pair[2],
-                              json_t *rates, FILE *out, bool first)
+                              json_t *rates, FILE *out, bool first, struct junit *j)
 {
     const json_t *sb = json_array_get(json_object_get(in->doc[0], "steps"), pair[0]);
     const json_t *sc = json_array_get(json_object_get(in->doc[1], "steps"), pair[1]);
@@ -448,6 +463,7 @@ static bool compare_step_pair(const struct compare_args *a, const struct inputs 
     if (invalid && !a->allow_invalid) {
         if (out) printf("  not compared: the generator was invalid in a step (an upper bound, not a measurement)\n");
         o = json_pack("{s:s}", "skipped", "a step's generator was invalid");
+        junit_rate(a, j, NULL, rate, confirm, "not compared: the generator was invalid in a step");
     } else {
         struct cmp_run rb, rc;
         char why[256];
@@ -464,6 +480,7 @@ static bool compare_step_pair(const struct compare_args *a, const struct inputs 
             cmp_print_verdict(out, r);
         }
         failed = judge_gates(a, r, out);
+        junit_rate(a, j, r, rate, confirm, NULL);
         cmp_run_release(&rb);
         cmp_run_release(&rc);
         free(r);
@@ -484,7 +501,6 @@ static int compare_finds(const struct compare_args *a, const struct inputs *in)
         return EXIT_USAGE;
     }
     if (a->html_path) return usage_error("--html of find results is not supported yet (use --json)");
-    if (a->junit_path) return usage_error("--junit of find results is not supported yet (gate with --fail-if)");
     size_t pairs[MAX_PAIRS][2], npairs;
     int code = find_pairs(a, in, pairs, &npairs);
     if (code >= 0) return code;
@@ -498,14 +514,27 @@ static int compare_finds(const struct compare_args *a, const struct inputs *in)
     }
     json_t *rates = json_array();
     bool failed = false;
+    struct junit junit, *j = a->junit_path ? &junit : NULL;
+    if (j) junit_init(j, "salvo compare");
     for (size_t i = 0; i < a->ngates; i++) {
         if (!a->gates[i].capacity) continue;
         bool inconclusive, fails = cmp_capacity_gate_fails(&a->gates[i], &cap, &inconclusive);
         failed |= fails;
         print_gate(out, a->gate_text[i], fails, inconclusive, "capacity");
+        if (j) junit_add_capacity_gate(j, a->gate_text[i], &a->gates[i], &cap);
     }
     for (size_t k = 0; k < npairs; k++)
-        failed |= compare_step_pair(a, in, pairs[k], rates, out, k == 0);
+        failed |= compare_step_pair(a, in, pairs[k], rates, out, k == 0, j);
+    if (j) {
+        junit_property(j, "capacity", cmp_verdict_name(cap.verdict));
+        int rc = junit_file(j, a->junit_path);
+        junit_release(j);
+        if (rc < 0) {
+            fprintf(stderr, "salvo: cannot write '%s': %s\n", a->junit_path, error_text(rc));
+            json_decref(rates);
+            return EXIT_RUNTIME;
+        }
+    }
     if (out)
         printf("\ncompare: capacity %s; %zu rate(s) run by both compared\n", cmp_verdict_name(cap.verdict), npairs);
     if (a->json_path) {

@@ -84,6 +84,11 @@ void junit_add_result(struct junit *j, const char *classname, json_t *result);
  */
 void junit_add_find(struct junit *j, json_t *find_doc, int exit_code);
 
+struct cmp_capacity;
+/* One capacity gate (`capacity < -10%`) of `salvo compare` on two find results (junit_cmpfind.c). */
+void junit_add_capacity_gate(struct junit *j, const char *text, const struct cmp_failif *g,
+                             const struct cmp_capacity *c);
+
 /* One --fail-if gate of `salvo compare`, with its figure's row from r. */
 void junit_add_gate(struct junit *j, const char *text, const struct cmp_failif *g, const struct cmp_result *r);
 

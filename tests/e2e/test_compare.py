@@ -38,6 +38,7 @@ import subprocess
 import sys
 import time
 import zlib
+import xml.etree.ElementTree as ET
 
 import harness as h
 from harness import check, test
@@ -308,7 +309,23 @@ def find_results_compare_capacity_and_same_rates():
           "overlapping brackets never fail a capacity gate: rc=%d\n%s%s" % (rc, out, err))
     bad([base, state["slow_json"], "--fail-if", "capacity < -10%"], "capacity < -10%", "find results")
     bad([a, b, "--fail-if", "capacity > +10%"], "capacity > +10%", "capacity <")
-    bad([a, b, "--junit", path("find.xml")], "--junit", "find results")
+    # JUnit: a case per capacity gate, and per figure gate at each rate both ran (named with the rate).
+    xml = path("find.xml")
+    rc, out, err, doc = compare(a, b, "--fail-if", "capacity < -10%", "--fail-if", "capacity < -20%",
+                                "--fail-if", "latency.p50 > +2%", "--junit", xml)
+    check(rc == 99, "gates fail: rc=%d %s" % (rc, err))
+    suite = ET.parse(xml).getroot()
+    suite = suite if suite.tag == "testsuite" else suite.find("testsuite")
+    cases = {c.get("name"): c for c in suite.iter("testcase")}
+    want = ["capacity < -10%", "capacity < -20%", "latency.p50 > +2% at 100/s", "latency.p50 > +2% at 400/s"]
+    check(sorted(cases) == sorted(want), "JUnit cases %s, want %s" % (sorted(cases), want))
+    failed = sorted(n for n, c in cases.items() if c.find("failure") is not None)
+    check(failed == ["capacity < -10%", "latency.p50 > +2% at 100/s", "latency.p50 > +2% at 400/s"],
+          "failures %s" % failed)
+    msg = cases["capacity < -10%"].find("failure").get("message")
+    check("1500" in msg and "1900" in msg and "regressed" in msg, "the capacity failure says what: %r" % msg)
+    props = {p.get("name"): p.get("value") for p in suite.iter("property")}
+    check(props.get("capacity") == "regressed", "properties %s" % props)
 
 
 def hdr_total(b64):
