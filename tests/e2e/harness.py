@@ -92,6 +92,73 @@ def refusing_after_one_port():
     return srv.getsockname()[1], t
 
 
+def pprof_stub():
+    """A stub pprof endpoint on 127.0.0.1 (a daemon thread): waits `seconds` (at most 5), then answers gzip bytes,
+    what salvo checks of a profile body. Returns the server; .server_address[1] is its port, shutdown() stops it."""
+    import gzip
+    import http.server
+    import threading
+    import urllib.parse
+
+    class Pprof(http.server.BaseHTTPRequestHandler):
+        def log_message(self, *a):
+            pass
+
+        def do_GET(self):
+            q = urllib.parse.parse_qs(urllib.parse.urlparse(self.path).query)
+            time.sleep(min(float(q.get("seconds", ["0"])[0]), 5))
+            body = gzip.compress(b"stub profile")
+            self.send_response(200)
+            self.send_header("Content-Type", "application/octet-stream")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Pprof)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    return srv
+
+
+class LoopbackServer:
+    """A scripted TCP server on 127.0.0.1: each accepted connection goes to self.handle(conn) on its own
+    thread (subclasses write handle); self.connections counts them. stop() ends the accept loop (bounded)."""
+
+    def __init__(self, backlog=64):
+        import threading
+        self.lock = threading.Lock()
+        self.connections = 0
+        self.sock = socket.socket()
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(backlog)
+        self.sock.settimeout(0.2)
+        self.port = self.sock.getsockname()[1]
+        self.running = True
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self):
+        import threading
+        while self.running:
+            try:
+                conn, _ = self.sock.accept()
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            with self.lock:
+                self.connections += 1
+            threading.Thread(target=self.handle, args=(conn,), daemon=True).start()
+
+    def handle(self, conn):
+        conn.close()
+
+    def stop(self):
+        self.running = False
+        self.thread.join(2)
+        self.sock.close()
+
+
 def make_temp_dir(prefix):
     """Creates a temp dir that is removed at exit whatever happens."""
     d = tempfile.mkdtemp(prefix=prefix)

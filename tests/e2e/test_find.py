@@ -29,16 +29,12 @@ capacity is known.
 Python 3 stdlib only; see harness.py for the process and cleanup rules.
 """
 
-import gzip
-import http.server
 import json
 import os
 import re
 import signal
 import subprocess
-import threading
 import time
-import urllib.parse
 import urllib.request
 
 import harness as h
@@ -75,22 +71,6 @@ class Target:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait(timeout=5)
-
-
-class Pprof(http.server.BaseHTTPRequestHandler):
-    """A stub profile endpoint: waits `seconds` (at most 5), answers gzip bytes."""
-
-    def log_message(self, *a):
-        pass
-
-    def do_GET(self):
-        q = urllib.parse.parse_qs(urllib.parse.urlparse(self.path).query)
-        time.sleep(min(float(q.get("seconds", ["0"])[0]), 5))
-        body = gzip.compress(b"stub profile")
-        self.send_response(200)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
 
 
 def setup():
@@ -319,8 +299,7 @@ def nginx_outruns_one_thread():
 @test
 def stages_ramp_proposes_the_first_step():
     t = state["target"]
-    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Pprof)
-    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    srv = h.pprof_stub()
     path = os.path.join(state["dir"], "ramp.json")
     # A ramp far below the capacity (2000/s): no knee, so its top proposes the start; --max stops there.
     # The ramp is scraped and profiled as the steps are (a ramp's profiles: docs/evidence.md).

@@ -11,35 +11,16 @@ confirmation steps and of the first failing step, their files exist, and
 every other step's profile file is deleted and marked "kept": false.
 """
 
-import gzip
-import http.server
 import json
 import os
 import re
 import subprocess
-import threading
 import time
-import urllib.parse
 
 import harness as h
 from harness import check, test
 
 state = {}
-
-
-class Pprof(http.server.BaseHTTPRequestHandler):
-    def log_message(self, *a):
-        pass
-
-    def do_GET(self):
-        q = urllib.parse.parse_qs(urllib.parse.urlparse(self.path).query)
-        time.sleep(min(float(q.get("seconds", ["0"])[0]), 5))
-        body = gzip.compress(b"stub profile")
-        self.send_response(200)
-        self.send_header("Content-Type", "application/octet-stream")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
 
 
 def setup():
@@ -50,8 +31,7 @@ def setup():
     m = re.match(r"listening on 127\.0\.0\.1:(\d+)", line)
     check(m is not None, "target did not start: %r" % line)
     state["port"] = int(m.group(1))
-    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Pprof)
-    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    srv = h.pprof_stub()
     state["pprof"] = srv
     state["dir"] = h.make_temp_dir("salvo-e2e-find-ev-")
 

@@ -138,7 +138,7 @@ def nginx_closing_under_pipelined_requests_retries_them():
 # ---------------------------------------------------------------- a Python server that counts
 
 
-class CountingServer:
+class CountingServer(h.LoopbackServer):
     """Holds answers back 30 ms and records the most complete requests waiting on one connection.
 
     mode "hold": answers every waiting request after the pause;
@@ -149,29 +149,7 @@ class CountingServer:
     def __init__(self, mode, k=3):
         self.mode, self.k = mode, k
         self.max_waiting = 0
-        self.connections = 0
-        self.lock = threading.Lock()
-        self.sock = socket.socket()
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(64)
-        self.sock.settimeout(0.2)
-        self.port = self.sock.getsockname()[1]
-        self.running = True
-        self.thread = threading.Thread(target=self.serve, daemon=True)
-        self.thread.start()
-
-    def serve(self):
-        while self.running:
-            try:
-                conn, _ = self.sock.accept()
-            except socket.timeout:
-                continue
-            except OSError:
-                return
-            with self.lock:
-                self.connections += 1
-            threading.Thread(target=self.handle, args=(conn,), daemon=True).start()
+        super().__init__(backlog=64)
 
     def handle(self, conn):
         buf = b""
@@ -214,10 +192,6 @@ class CountingServer:
         finally:
             conn.close()
 
-    def stop(self):
-        self.running = False
-        self.thread.join(2)
-        self.sock.close()
 
 
 def run_counting(server, *args, timeout=30):

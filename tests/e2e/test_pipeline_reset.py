@@ -44,37 +44,15 @@ def wait_stopped(pid, limit_s=2.0):
     return False
 
 
-class ResettingServer:
+class ResettingServer(h.LoopbackServer):
     def __init__(self):
-        self.lock = threading.Lock()
         self.answers = 0  # every answer sent, on every connection
         self.first_received = 0  # complete requests read on the first connection
-        self.connections = 0
         self.reset_claimed = False
         self.stopped = False
         self.reset_done = threading.Event()
         self.salvo = None
-        self.sock = socket.socket()
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(16)
-        self.sock.settimeout(0.2)
-        self.port = self.sock.getsockname()[1]
-        self.running = True
-        self.thread = threading.Thread(target=self.serve, daemon=True)
-        self.thread.start()
-
-    def serve(self):
-        while self.running:
-            try:
-                conn, _ = self.sock.accept()
-            except socket.timeout:
-                continue
-            except OSError:
-                return
-            with self.lock:
-                self.connections += 1
-            threading.Thread(target=self.handle, args=(conn,), daemon=True).start()
+        super().__init__(backlog=16)
 
     def handle(self, conn):
         # The first connection that carries a request is reset; a probe without one is not it.
@@ -140,10 +118,6 @@ class ResettingServer:
         finally:
             conn.close()
 
-    def stop(self):
-        self.running = False
-        self.thread.join(2)
-        self.sock.close()
 
 
 @test

@@ -59,33 +59,13 @@ def handle(conn, mode):
         conn.close()
 
 
-class Server:
+class Server(h.LoopbackServer):
     def __init__(self, mode):
-        self.sock = socket.socket()
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(512)
-        self.sock.settimeout(0.2)
-        self.port = self.sock.getsockname()[1]
         self.mode = mode
-        self.running = True
-        self.thread = threading.Thread(target=self.serve, daemon=True)
-        self.thread.start()
+        super().__init__(backlog=512)
 
-    def serve(self):
-        while self.running:
-            try:
-                conn, _ = self.sock.accept()
-            except socket.timeout:
-                continue
-            except OSError:
-                return
-            threading.Thread(target=handle, args=(conn, self.mode), daemon=True).start()
-
-    def stop(self):
-        self.running = False
-        self.thread.join(2)
-        self.sock.close()
+    def handle(self, conn):
+        handle(conn, self.mode)
 
 
 def run_against(mode, *args, timeout=40):
