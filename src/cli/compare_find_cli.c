@@ -4,6 +4,7 @@
  * both searches ran with the same confirmation flag, compared as runs;
  * gates, --json and --junit (docs/compare.md).
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -12,6 +13,7 @@
 #include "cli/compare_args.h"
 #include "cli/exit.h"
 #include "report/compare_find.h"
+#include "report/compare_html.h"
 #include "report/compare_load.h"
 #include "report/compare_out.h"
 #include "report/json.h"
@@ -63,7 +65,7 @@ static void junit_rate(const struct compare_args *a, struct junit *j, const stru
 
 /* One pair of same-rate steps compared: printed, gated, appended to rates. Returns whether a gate failed. */
 static bool compare_step_pair(const struct compare_args *a, const struct inputs *in, const size_t pair[2],
-                              json_t *rates, FILE *out, bool first, struct junit *j)
+                              json_t *rates, FILE *out, bool first, struct junit *j, FILE *html)
 {
     const json_t *sb = json_array_get(json_object_get(in->doc[0], "steps"), pair[0]);
     const json_t *sc = json_array_get(json_object_get(in->doc[1], "steps"), pair[1]);
@@ -79,6 +81,7 @@ static bool compare_step_pair(const struct compare_args *a, const struct inputs 
         if (out) printf("  not compared: the generator was invalid in a step (an upper bound, not a measurement)\n");
         o = json_pack("{s:s}", "skipped", "a step's generator was invalid");
         junit_rate(a, j, NULL, rate, confirm, "not compared: the generator was invalid in a step");
+        if (html) cmp_html_find_rate(html, NULL, rate, confirm, "the generator was invalid in a step");
     } else {
         struct cmp_run rb, rc;
         char why[256];
@@ -96,6 +99,7 @@ static bool compare_step_pair(const struct compare_args *a, const struct inputs 
         }
         failed = compare_judge_gates(a, r, out);
         junit_rate(a, j, r, rate, confirm, NULL);
+        if (html) cmp_html_find_rate(html, r, rate, confirm, NULL);
         cmp_run_release(&rb);
         cmp_run_release(&rc);
         free(r);
@@ -114,7 +118,6 @@ int compare_finds(const struct compare_args *a, const struct inputs *in)
         fprintf(stderr, "salvo: compare find results one against one, not with run results or several per side\n");
         return EXIT_USAGE;
     }
-    if (a->html_path) return usage_error("--html of find results is not supported yet (use --json)");
     size_t pairs[MAX_PAIRS][2], npairs;
     int code = find_pairs(a, in, pairs, &npairs);
     if (code >= 0) return code;
@@ -128,6 +131,17 @@ int compare_finds(const struct compare_args *a, const struct inputs *in)
     }
     json_t *rates = json_array();
     bool failed = false;
+    FILE *html = a->html_path ? fopen(a->html_path, "w") : NULL;
+    if (a->html_path && !html) {
+        fprintf(stderr, "salvo: cannot write '%s': %s\n", a->html_path, error_text(errno));
+        json_decref(rates);
+        return EXIT_RUNTIME;
+    }
+    if (html) {
+        char *text = cmp_capacity_text(&cap);
+        cmp_html_find_begin(html, in->doc[0], in->doc[1], text ? text : "");
+        free(text);
+    }
     struct junit junit, *j = a->junit_path ? &junit : NULL;
     if (j) junit_init(j, "salvo compare");
     for (size_t i = 0; i < a->ngates; i++) {
@@ -138,7 +152,13 @@ int compare_finds(const struct compare_args *a, const struct inputs *in)
         if (j) junit_add_capacity_gate(j, a->gate_text[i], &a->gates[i], &cap);
     }
     for (size_t k = 0; k < npairs; k++)
-        failed |= compare_step_pair(a, in, pairs[k], rates, out, k == 0, j);
+        failed |= compare_step_pair(a, in, pairs[k], rates, out, k == 0, j, html);
+    if (html && (cmp_html_find_end(html, npairs) < 0) + (fclose(html) != 0)) {
+        fprintf(stderr, "salvo: cannot write '%s': %s\n", a->html_path, error_text(EIO));
+        if (j) junit_release(j);
+        json_decref(rates);
+        return EXIT_RUNTIME;
+    }
     if (j) {
         junit_property(j, "capacity", cmp_verdict_name(cap.verdict));
         int rc = junit_file(j, a->junit_path);

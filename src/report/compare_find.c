@@ -5,6 +5,8 @@
 #include "report/compare_find.h"
 
 #include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "report/fmt.h"
@@ -139,6 +141,20 @@ void cmp_capacity_print(FILE *out, const struct cmp_capacity *c)
     else
         fprintf(out, ", the ranges allow [%+.1f%%, %+.1f%%]", c->lo, c->hi);
     fprintf(out, ": %s%s%s%s\n", cmp_verdict_name(c->verdict), c->why[0] ? " (" : "", c->why, c->why[0] ? ")" : "");
+}
+
+char *cmp_capacity_text(const struct cmp_capacity *c)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *m = open_memstream(&text, &len);
+    if (!m) return NULL;
+    cmp_capacity_print(m, c);
+    if (fclose(m) != 0) {
+        free(text);
+        return NULL;
+    }
+    return text;
 }
 
 /* A finite number, or null. */

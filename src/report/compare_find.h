@@ -67,6 +67,8 @@ bool cmp_capacity_gate_fails(const struct cmp_failif *g, const struct cmp_capaci
 
 /* The capacity block of the terminal output, and its JSON. */
 void cmp_capacity_print(FILE *out, const struct cmp_capacity *c);
+/* cmp_capacity_print's text in a malloc'd string (NULL when out of memory). */
+char *cmp_capacity_text(const struct cmp_capacity *c);
 json_t *cmp_capacity_json(const struct cmp_capacity *c);
 
 #endif

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "report/compare_out.h"
+#include "report/html_find.h"
 #include "report/html_fmt.h"
 #include "report/html_sections.h"
 #include "report/svg.h"
@@ -33,8 +34,7 @@ static void cell_value(FILE *out, enum cmp_fig f, double v)
         fprintf(out, "<td>%s</td>", html_fmt_us(b, sizeof(b), v));
 }
 
-/* The table: every row with its interval and verdict. */
-static void table(FILE *out, const struct cmp_result *r)
+void cmp_html_table(FILE *out, const struct cmp_result *r)
 {
     fputs("<table>\n<tr><th>name</th><th>figure</th><th>baseline</th><th>candidate</th><th>change</th>"
           "<th>95% interval</th><th>verdict</th></tr>\n",
@@ -109,21 +109,71 @@ static void p99_chart(FILE *out, const json_t *base, const json_t *cand)
     svg_plot_end(&p);
 }
 
-int cmp_html_write(FILE *out, const struct cmp_result *r, json_t *const *base, size_t nb, json_t *const *cand,
-                   size_t nc)
+/* The page's head, with title (escaped) as its heading. */
+static void page_begin(FILE *out, const char *title)
 {
     fprintf(out,
             "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
             "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-            "<title>salvo compare</title>\n<style>\n%s</style>\n</head>\n<body>\n<main>\n<header>\n"
-            "<h1>salvo compare: %s</h1>\n<p>%zu baseline and %zu candidate result(s), %u bootstrap resamples, 95%% "
-            "intervals</p>\n</header>\n<section class=\"compare\">\n",
-            html_style_sheet, cmp_overall(r), nb, nc, r->resamples);
+            "<title>salvo compare</title>\n<style>\n%s</style>\n</head>\n<body>\n<main>\n<header>\n<h1>",
+            html_style_sheet);
+    html_esc(out, title);
+    fputs("</h1>\n", out);
+}
+
+static int page_end(FILE *out)
+{
+    fputs("</section>\n<footer>Written by salvo. One self-contained file: no scripts, no external "
+          "resources.</footer>\n</main>\n</body>\n</html>\n",
+          out);
+    return fflush(out) == 0 && !ferror(out) ? 0 : -EIO;
+}
+
+void cmp_html_find_begin(FILE *out, json_t *base, json_t *cand, const char *capacity)
+{
+    page_begin(out, "salvo compare: two find results");
+    fputs("<p>The capacities, then every rate both searches ran (same rate, same confirmation flag), compared as "
+          "runs.</p>\n</header>\n<section class=\"compare\">\n<h2>Capacity</h2>\n<pre>",
+          out);
+    html_esc(out, capacity);
+    fputs("</pre>\n<h2>Latency against rate (judged window of each step; hollow: failed)</h2>\n<figure>\n", out);
+    report_html_find_curves(out, base, cand);
+    fputs("</figure>\n", out);
+}
+
+void cmp_html_find_rate(FILE *out, const struct cmp_result *r, double rate, bool confirm, const char *skipped)
+{
+    fprintf(out, "<h2>At %.0f/s%s</h2>\n", rate, confirm ? ", confirmation" : "");
+    if (r)
+        cmp_html_table(out, r);
+    else {
+        fputs("<p>Not compared: ", out);
+        html_esc(out, skipped);
+        fputs("</p>\n", out);
+    }
+}
+
+int cmp_html_find_end(FILE *out, size_t npairs)
+{
+    if (!npairs) fputs("<p>No rate was run by both searches: only the capacities compare.</p>\n", out);
+    return page_end(out);
+}
+
+int cmp_html_write(FILE *out, const struct cmp_result *r, json_t *const *base, size_t nb, json_t *const *cand,
+                   size_t nc)
+{
+    char title[96];
+    snprintf(title, sizeof(title), "salvo compare: %s", cmp_overall(r));
+    page_begin(out, title);
+    fprintf(out,
+            "<p>%zu baseline and %zu candidate result(s), %u bootstrap resamples, 95%% intervals</p>\n</header>\n"
+            "<section class=\"compare\">\n",
+            nb, nc, r->resamples);
     if (r->within_run_only)
         fputs("<p>One run per side: the intervals see the noise within each run only, not how much a rerun would "
               "differ.</p>\n",
               out);
-    table(out, r);
+    cmp_html_table(out, r);
     if (nb > 1 || nc > 1) fputs("<p>The charts show the first result of each side.</p>\n", out);
     const json_t *pair[2] = {base[0], cand[0]};
     static const char *const titles[2] = {"baseline", "candidate"};
@@ -131,10 +181,8 @@ int cmp_html_write(FILE *out, const struct cmp_result *r, json_t *const *base, s
     html_chart_spectrum_compare(out, pair, titles, 2);
     fputs("</figure>\n<figure>\n", out);
     p99_chart(out, base[0], cand[0]);
-    fputs("</figure>\n</section>\n<footer>Written by salvo. One self-contained file: no scripts, no external "
-          "resources.</footer>\n</main>\n</body>\n</html>\n",
-          out);
-    return fflush(out) == 0 && !ferror(out) ? 0 : -EIO;
+    fputs("</figure>\n", out);
+    return page_end(out);
 }
 
 int cmp_html_file(const char *path, const struct cmp_result *r, json_t *const *base, size_t nb, json_t *const *cand,

@@ -9,6 +9,7 @@
 #define SALVO_COMPARE_HTML_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -20,5 +21,18 @@ int cmp_html_write(FILE *out, const struct cmp_result *r, json_t *const *base, s
 /* Like cmp_html_write into the file at path. Returns 0 or -errno. */
 int cmp_html_file(const char *path, const struct cmp_result *r, json_t *const *base, size_t nb, json_t *const *cand,
                   size_t nc);
+
+/* The comparison's table: every row with its interval and verdict. */
+void cmp_html_table(FILE *out, const struct cmp_result *r);
+
+/*
+ * The page of two find results compared, in three parts: the head with
+ * the capacity block (capacity: the terminal's text) and both searches'
+ * latency-against-rate curves; one section per rate both ran (r NULL:
+ * not compared, skipped says why); the end. Returns 0 or -EIO (end).
+ */
+void cmp_html_find_begin(FILE *out, json_t *base, json_t *cand, const char *capacity);
+void cmp_html_find_rate(FILE *out, const struct cmp_result *r, double rate, bool confirm, const char *skipped);
+int cmp_html_find_end(FILE *out, size_t npairs);
 
 #endif

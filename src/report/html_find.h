@@ -13,5 +13,11 @@
 int report_html_find_write(FILE *out, json_t *doc);
 /* The same into path. Returns 0 or -errno. */
 int report_html_find_file(const char *path, json_t *doc);
+/*
+ * The latency-against-rate curves of two find results overlaid (baseline
+ * solid, candidate dashed; SLO lines from base), as one inline SVG, for
+ * `salvo compare`'s page. Returns 0 or -errno.
+ */
+int report_html_find_curves(FILE *out, json_t *base, json_t *cand);
 
 #endif

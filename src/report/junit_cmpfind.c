@@ -12,13 +12,8 @@
 /* The terminal's capacity block on one line: runs of spaces and newlines as one space. */
 static void capacity_line(const struct cmp_capacity *c, char *buf, size_t cap)
 {
-    char *text = NULL;
-    size_t len = 0, o = 0;
-    FILE *m = open_memstream(&text, &len);
-    if (m) {
-        cmp_capacity_print(m, c);
-        fclose(m);
-    }
+    char *text = cmp_capacity_text(c);
+    size_t o = 0;
     bool gap = false;
     for (size_t i = 0; text && text[i] && o + 2 < cap; i++) {
         if (text[i] == ' ' || text[i] == '\n') {

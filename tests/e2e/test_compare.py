@@ -33,6 +33,7 @@ Python 3 stdlib only; see harness.py for the process and cleanup rules.
 import base64
 import json
 import os
+import re
 import struct
 import subprocess
 import sys
@@ -256,7 +257,9 @@ def find_doc(run, capacity, bracket, stopped_by, steps):
     out = []
     for rate, confirm in steps:
         step = json.loads(json.dumps(run))
-        step["find"] = {"rate": rate, "confirm": confirm, "verdict": "pass", "why": None}
+        lat = run["latency_us"]
+        step["find"] = {"rate": rate, "confirm": confirm, "verdict": "pass", "why": None,
+                        "judged": {"p50_us": lat["p50"], "p99_us": lat["p99"]}}
         out.append(step)
     return {"tool": "salvo", "kind": "find", "capacity": capacity, "bracket": bracket, "stopped_by": stopped_by,
             "from": 100, "steps": out}
@@ -326,6 +329,22 @@ def find_results_compare_capacity_and_same_rates():
     check("1500" in msg and "1900" in msg and "regressed" in msg, "the capacity failure says what: %r" % msg)
     props = {p.get("name"): p.get("value") for p in suite.iter("property")}
     check(props.get("capacity") == "regressed", "properties %s" % props)
+    # HTML: the capacity block, both curves (a point per step and percentile), a table per rate both ran.
+    page = path("find.html")
+    rc, out, err, doc = compare(a, b, "--html", page)
+    check(rc == 0, "--html of find results: rc=%d %s" % (rc, err))
+    with open(page) as f:
+        html = f.read()
+    check("1500/s" in html and "1900/s" in html and "regressed" in html, "the capacity block is missing")
+    titles = re.findall(r"<title>(baseline|candidate) ([0-9]+)/s (p50|p99): ([0-9.]+) ms</title>", html)
+    want = {("baseline", r, p) for r in ("100", "400", "1600", "1900") for p in ("p50", "p99")} | \
+        {("candidate", r, p) for r in ("100", "400", "1500") for p in ("p50", "p99")}
+    check({t[:3] for t in titles} == want and len(titles) == len(want), "curve points %s" % sorted(titles))
+    p50 = {t[0]: float(t[3]) for t in titles if t[1] == "100" and t[2] == "p50"}
+    check(abs(p50["baseline"] - fast["latency_us"]["p50"] / 1000) < 0.01, "a point is not its step's p50: %s" % p50)
+    sections = re.findall(r"<h2>At ([0-9]+)/s", html)
+    check(sections == ["100", "400"], "per-rate sections %s" % sections)
+    check(html.count("<table>") == 2 and "latency.p50" in html, "a table per rate")
 
 
 def hdr_total(b64):
