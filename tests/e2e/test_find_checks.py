@@ -13,10 +13,13 @@ on `checks.rate` must make find see it.
   2000/s) at 3000/s: the 503s beyond the queue fail `status == 200`, the
   step fails on `checks.rate` with the observed rate in [0.5, 0.9]
   (2000/3000 = 0.67 answered in time, the queue aside).
+- `--html`: the latency-against-rate curve has a point per step and
+  percentile at the step's judged value, and the latency SLO's line.
 
 Python 3 stdlib only; see harness.py for the process and cleanup rules.
 """
 
+import os
 import re
 import subprocess
 
@@ -96,6 +99,25 @@ def refused_requests_fail_status_check_above_capacity():
     check(not slo["pass"] and 0.5 <= slo["observed"] <= 0.9, "checks.rate observed %s" % slo)
     ok = step["checks"]["ok"]
     check(ok["fail"] > 0.1 * (ok["pass"] + ok["fail"]), "too few 503s failed the check: %s" % ok)
+
+
+@test
+def html_page_draws_every_step_and_the_slo():
+    """find --html: a point per step and percentile at its judged value, and the latency SLO's line."""
+    page = h.make_temp_dir("salvo-e2e-find-html-") + "/find.html"
+    url = "http://127.0.0.1:%d/" % state["hold_port"]
+    rc, data, out, err = find(url, "--slo", "latency.p99 < 50ms", "--from", 300, "--max", 300, "--html", page,
+                              "--max-lag", "5ms")
+    check(data is not None and os.path.exists(page), "exit %d, no JSON or page: %s" % (rc, err[-400:]))
+    with open(page) as f:
+        html = f.read()
+    check("SLO latency.p99 &lt; 50ms" in html or "SLO latency.p99 < 50ms" in html, "no SLO line on the page")
+    points = re.findall(r"<title>([0-9]+)/s (p50|p99): ([0-9.]+) ms</title>", html)
+    check(len(points) == 2 * len(data["steps"]), "%d points for %d steps" % (len(points), len(data["steps"])))
+    want = sorted("%.0f %s %.2f" % (x["find"]["rate"], k, x["find"]["judged"][k + "_us"] / 1000)
+                  for x in data["steps"] for k in ("p50", "p99"))
+    got = sorted("%s %s %s" % p for p in points)
+    check(got == want, "the curve's points %s are not the steps' judged figures %s" % (got, want))
 
 
 if __name__ == "__main__":
