@@ -15,6 +15,7 @@
 #    on the trend rule ("in-flight growing"), not on the SLO.
 # A report, not a test: it exits 0 whatever it measured. Loopback only;
 # every wait is bounded; it kills only the processes it started, by PID.
+# BENCH_KEEP=/some/dir keeps the JSON, stderr and target logs there.
 set -u
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -27,6 +28,7 @@ WORK=$(mktemp -d /tmp/salvo-bench-find.XXXXXX)
 PIDS=()
 cleanup() {
     for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
+    [ -n "${BENCH_KEEP:-}" ] && mkdir -p "$BENCH_KEEP" && cp -r "$WORK"/. "$BENCH_KEEP"/
     rm -rf "$WORK"
 }
 trap cleanup EXIT
