@@ -85,11 +85,11 @@ PY
 echo "salvo find, $STEP steps, on $(nproc) CPUs (load $(cut -d' ' -f1-3 /proc/loadavg))"
 want() { case " $CASES " in *" $1 "*) return 0 ;; esac; return 1; }
 want cap200 && start_target t200 --service-time 20ms --workers 4 && {
-    run_find cap200 "http://127.0.0.1:$PORT/" --slo 'latency.p99 < 100ms' --step-duration "$STEP"
+    run_find cap200 "http://127.0.0.1:$PORT/" --slo 'latency.p99 < 100ms' --slo 'errors.rate < 1%' --step-duration "$STEP"
     echo "    truth: $(truth "$PORT" 4)/s"
 }
 want cap2000 && start_target t2000 --service-time 2ms --workers 4 && {
-    run_find cap2000 "http://127.0.0.1:$PORT/" --slo 'latency.p99 < 100ms' --step-duration "$STEP"
+    run_find cap2000 "http://127.0.0.1:$PORT/" --slo 'latency.p99 < 100ms' --slo 'errors.rate < 1%' --step-duration "$STEP"
     echo "    truth: $(truth "$PORT" 4)/s"
 }
 if want nginx && [ -x "$NGINX" ]; then
