@@ -153,7 +153,9 @@ int compare_finds(const struct compare_args *a, const struct inputs *in)
     }
     for (size_t k = 0; k < npairs; k++)
         failed |= compare_step_pair(a, in, pairs[k], rates, out, k == 0, j, html);
-    if (html && (cmp_html_find_end(html, npairs) < 0) + (fclose(html) != 0)) {
+    bool html_failed = html && cmp_html_find_end(html, npairs) < 0;
+    if (html && fclose(html) != 0) html_failed = true;
+    if (html_failed) {
         fprintf(stderr, "salvo: cannot write '%s': %s\n", a->html_path, error_text(EIO));
         if (j) junit_release(j);
         json_decref(rates);

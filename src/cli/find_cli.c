@@ -184,17 +184,6 @@ static void print_step(FILE *out, int i, json_t *step)
             json_string_value(json_object_get(f, "why")));
 }
 
-/* As run's JSON says it (run_exec.c note_ending): a run that got no HTTP response at all, and the first cause. */
-static void note_no_response(json_t *doc, const struct run_result *r)
-{
-    const struct recorder *t = &r->total;
-    if (r->interrupted || t->scheduled == 0 || t->ok + t->http_error + t->check_failed > 0) return;
-    char why[400];
-    snprintf(why, sizeof(why), "no response to any of %llu requests: %s", (unsigned long long)t->scheduled,
-             r->first_error[0] ? r->first_error : "none came back");
-    json_object_set_new(doc, "runtime_error", json_string(why));
-}
-
 /* Runs step rate (held 2x when confirm); returns its results object (owned), or NULL on a signal. */
 static json_t *run_step(struct run_config *cfg, struct find_run *fr, double rate, bool confirm, uint64_t step_ns,
                         int step, enum find_verdict *v, int *rc)
@@ -216,7 +205,7 @@ static json_t *run_step(struct run_config *cfg, struct find_run *fr, double rate
     progress_finish(&fr->a->prog);
     run_analyse(cfg, &r);
     json_t *doc = report_json_build(cfg, &r);
-    note_no_response(doc, &r);
+    run_note_ending(doc, &r, *rc);
     evidence_end(fr->a, doc, r.nrows, r.interrupted);
     thresholds_apply(fr->a->thresholds, fr->a->nthresholds, doc);
     char why[512];
@@ -289,7 +278,7 @@ static json_t *run_ramp(struct run_config *cfg, struct run_args *a, double *seed
     progress_finish(&a->prog);
     run_analyse(cfg, &r);
     json_t *doc = report_json_build(cfg, &r);
-    note_no_response(doc, &r);
+    run_note_ending(doc, &r, *rc);
     evidence_end(a, doc, r.nrows, r.interrupted);
     *seed = r.knee.found ? r.knee.rate_intended : cfg->start_rate;
     for (size_t i = 0; !r.knee.found && i < cfg->nstages; i++)

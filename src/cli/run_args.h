@@ -139,6 +139,14 @@ bool run_h1_only(const struct run_config *cfg, const struct run_args *a);
  */
 int run_preflight_listen(const struct run_config *cfg, const char *nothing_sent);
 
+/*
+ * What a results JSON says about how its run ended (run_exec.c), for
+ * verdict_of() and for merge and report later: which signal stopped it,
+ * and the runtime error (rc < 0) or the cause of a run that got no
+ * response. find's steps and ramp carry it too.
+ */
+void run_note_ending(json_t *doc, const struct run_result *r, int rc);
+
 /* Runs the configured load, reports it and returns the exit code. */
 int run_cli_execute(struct run_config *cfg, struct run_args *a);
 

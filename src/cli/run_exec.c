@@ -228,12 +228,7 @@ static void on_interrupted(void *ctx, int sig)
             sig == SIGTERM ? "SIGTERM" : "SIGINT");
 }
 
-/*
- * What the results JSON says about how the run ended, for verdict_of()
- * and for merge and report later: which signal stopped it, and the
- * runtime error (rc < 0) or the cause of a run that got no response.
- */
-static void note_ending(json_t *doc, const struct run_result *r, int rc)
+void run_note_ending(json_t *doc, const struct run_result *r, int rc)
 {
     if (r->stop_signal)
         json_object_set_new(doc, "interrupted_by", json_string(r->stop_signal == SIGTERM ? "SIGTERM" : "SIGINT"));
@@ -416,7 +411,7 @@ int run_cli_execute(struct run_config *cfg, struct run_args *a)
     if (rc < 0) fprintf(stderr, "salvo: run failed: %s\n", error_text(rc));
     run_analyse(cfg, &r);
     json_t *doc = report_json_build(cfg, &r);
-    note_ending(doc, &r, rc);
+    run_note_ending(doc, &r, rc);
     rw_final(a, doc);
     evidence_end(a, doc, r.nrows, r.stop_signal != 0);
     thresholds_apply(a->thresholds, a->nthresholds, doc);

@@ -121,7 +121,8 @@ def pprof_stub():
 
 class LoopbackServer:
     """A scripted TCP server on 127.0.0.1: each accepted connection goes to self.handle(conn) on its own
-    thread (subclasses write handle); self.connections counts them. stop() ends the accept loop (bounded)."""
+    thread (subclasses write handle, and may refuse one in admit); self.connections counts them. stop() ends
+    the accept loop (bounded)."""
 
     def __init__(self, backlog=64):
         import threading
@@ -148,7 +149,13 @@ class LoopbackServer:
                 return
             with self.lock:
                 self.connections += 1
+                if not self.admit(conn):
+                    continue
             threading.Thread(target=self.handle, args=(conn,), daemon=True).start()
+
+    def admit(self, conn):
+        """Called with self.lock held for each accepted connection: False drops it (the subclass closes it)."""
+        return True
 
     def handle(self, conn):
         conn.close()

@@ -93,7 +93,7 @@ HEAD_200K = b"HTTP/1.1 200 OK\r\n" + b"".join(b"X-Pad-%05d: %s\r\n" % (i, b"p" *
     b"Content-Length: 2\r\n\r\nok"
 
 
-class HostileServer:
+class HostileServer(h.LoopbackServer):
     """Accepts on 127.0.0.1 and hands each connection to handler (threads, bounded).
 
     mode "http": read a request head, call handler, repeat while it returns True.
@@ -103,34 +103,16 @@ class HostileServer:
 
     def __init__(self, handler, tls_ctx=None, raw=None):
         self.handler, self.tls_ctx, self.raw = handler, tls_ctx, raw
-        self.sock = socket.socket()
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(256)
-        self.sock.settimeout(0.1)
-        self.port = self.sock.getsockname()[1]
         self.stop_ev = threading.Event()
         self.conns = []
-        self.lock = threading.Lock()
-        self.accepted = 0
-        self.thread = threading.Thread(target=self.serve, daemon=True)
-        self.thread.start()
+        super().__init__(backlog=256)
 
-    def serve(self):
-        while not self.stop_ev.is_set():
-            try:
-                conn, _ = self.sock.accept()
-            except socket.timeout:
-                continue
-            except OSError:
-                return
-            with self.lock:
-                self.accepted += 1
-                if len(self.conns) > 400:  # bounded: salvo opens at most a few dozen here
-                    conn.close()
-                    continue
-                self.conns.append(conn)
-            threading.Thread(target=self.handle, args=(conn,), daemon=True).start()
+    def admit(self, conn):
+        if len(self.conns) > 400:  # bounded: salvo opens at most a few dozen here
+            conn.close()
+            return False
+        self.conns.append(conn)
+        return True
 
     def handle(self, conn):
         try:
@@ -155,8 +137,7 @@ class HostileServer:
 
     def stop(self):
         self.stop_ev.set()
-        self.thread.join(2)
-        self.sock.close()
+        super().stop()
         with self.lock:
             for c in self.conns:
                 try:
