@@ -199,9 +199,10 @@ static _Noreturn void die_of(int sig)
 }
 
 /* Adds one reason why the run is not valid. */
-__attribute__((format(printf, 2, 3))) static void invalidate(struct run_result *r, const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static void invalidate(struct run_result *r, unsigned rule, const char *fmt, ...)
 {
     r->valid = false;
+    r->invalid_rules |= rule;
     if (r->nreasons >= 4) return;
     va_list ap;
     va_start(ap, fmt);
@@ -325,9 +326,10 @@ static void judge(const struct run_config *cfg, struct run_result *r)
     validity_figures(&f, &r->total.send_lag, &r->total.latency, (cfg->max_lag_ns + 500) / 1000, validity_spin_of(cfg));
     if (!validity_lag(&f, why, sizeof(why))) {
         if (r->machine.ok && r->machine.steal_pct >= STEAL_NOTE_PCT)
-            invalidate(r, "%s (the hypervisor stole %.0f%% of this machine's CPU time)", why, r->machine.steal_pct);
+            invalidate(r, RUN_RULE_LATE_SENDS, "%s (the hypervisor stole %.0f%% of this machine's CPU time)", why,
+                       r->machine.steal_pct);
         else
-            invalidate(r, "%s", why);
+            invalidate(r, RUN_RULE_LATE_SENDS, "%s", why);
     }
     /*
      * When the achieved rate fell short, was it the generator? Work per
@@ -343,14 +345,14 @@ static void judge(const struct run_config *cfg, struct run_result *r)
     if (!r->interrupted && r->total.scheduled > 0 && share > 0 && r->rate_achieved < 0.99 * share && busy >= 0.5) {
         double capacity = r->rate_achieved / busy;
         if (share > 0.95 * capacity)
-            invalidate(r,
+            invalidate(r, RUN_RULE_SATURATED,
                        "generator saturated: at %.0f/s its busiest thread was busy %.0f%% of the time, so it "
                        "cannot send the intended rate (add threads or lower the rate)",
                        r->rate_achieved, r->busy_pct_max);
     }
     /* Arrivals dropped because the backlog was full were never sent: the generator lost its schedule. */
     if (r->total.errors[ERR_BACKLOG_FULL])
-        invalidate(r,
+        invalidate(r, RUN_RULE_OVERWHELMED,
                    "generator overwhelmed: %llu arrivals found its backlog full and were never sent (lower the "
                    "rate, raise -c, or add threads)",
                    (unsigned long long)r->total.errors[ERR_BACKLOG_FULL]);
@@ -359,7 +361,8 @@ static void judge(const struct run_config *cfg, struct run_result *r)
      * and read responses late: its figures describe the machine.
      */
     if (!r->interrupted && r->runq_wait_pct_max > 15)
-        invalidate(r, "the machine was overloaded: a worker thread waited for a CPU %.0f%% of the time (>%d%%)",
+        invalidate(r, RUN_RULE_OVERLOADED,
+                   "the machine was overloaded: a worker thread waited for a CPU %.0f%% of the time (>%d%%)",
                    r->runq_wait_pct_max, 15);
 }
 

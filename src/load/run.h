@@ -70,6 +70,25 @@ struct window_figures {
 };
 
 /* Everything a finished run measured; owned by the caller after run_execute. */
+/* The validity rules (docs/measurement.md), as bits of run_result.invalid_rules and names in the JSON. */
+enum run_rule {
+    RUN_RULE_LATE_SENDS = 1,  /* rule 1: sends left late (only adds to latency) */
+    RUN_RULE_SATURATED = 2,   /* rule 2: the generator could not send the intended rate */
+    RUN_RULE_OVERWHELMED = 4, /* rule 4: arrivals dropped unsent, backlog full */
+    RUN_RULE_OVERLOADED = 8,  /* rule 3: a worker waited for a CPU (sent and read late: adds to latency) */
+};
+#define RUN_NRULES 4
+static inline const char *run_rule_name(unsigned bit)
+{
+    switch (bit) {
+    case RUN_RULE_LATE_SENDS: return "late_sends";
+    case RUN_RULE_SATURATED: return "saturated";
+    case RUN_RULE_OVERWHELMED: return "overwhelmed";
+    case RUN_RULE_OVERLOADED: return "overloaded";
+    default: return "?";
+    }
+}
+
 struct run_result {
     struct recorder total;
     struct pool_stats pool;
@@ -97,6 +116,7 @@ struct run_result {
     struct cpu_times machine_before, machine_after; /* whole machine, /proc/stat */
     struct cpu_share machine;                       /* shares between the two */
     bool valid;
+    unsigned invalid_rules; /* RUN_RULE_* bits: which validity rules failed */
     char reasons[4][512];
     int nreasons;
     char first_error[256];

@@ -93,6 +93,26 @@ static json_t *slo_verdicts(const struct threshold *slo, int nslo, json_t *step,
     return o;
 }
 
+/*
+ * Whether the step's only validity faults were late sends (rule 1) and a
+ * worker waiting for a CPU (rule 3): both only add to every latency
+ * (latency counts from the intended send time, so it includes the send lag
+ * and any late read), never hide load. A step that lost arrivals or could
+ * not send its rate (rules 2 and 4) did not offer its rate at all.
+ */
+static bool only_lateness(json_t *step)
+{
+    json_t *rules = json_object_get(step, "invalid_rules"), *r;
+    size_t i;
+    if (!json_array_size(rules)) return false;
+    json_array_foreach(rules, i, r)
+    {
+        const char *n = json_string_value(r);
+        if (!n || (strcmp(n, "late_sends") && strcmp(n, "overloaded"))) return false;
+    }
+    return true;
+}
+
 static void put_window(json_t *find, const char *key, json_t *doc)
 {
     json_t *lat = json_object_get(doc, "latency_us");
@@ -120,11 +140,7 @@ enum find_verdict find_judge(const struct threshold *slo, int nslo, json_t *step
     double obs;
     int bad;
     why[0] = 0;
-    if (!json_is_true(json_object_get(step, "valid"))) {
-        v = FIND_INVALID;
-        const char *r0 = json_string_value(json_array_get(json_object_get(step, "invalid_reasons"), 0));
-        snprintf(why, cap, "generator invalid: %s", r0 ? r0 : "see the step's invalid_reasons");
-    } else if ((bad = first_failing(slo, nslo, step, doc[0], &obs)) >= 0) {
+    if ((bad = first_failing(slo, nslo, step, doc[0], &obs)) >= 0) {
         v = FIND_FAIL;
         snprintf(why, cap, "slo '%s' (observed %g)", slo[bad].text, obs);
     } else if ((bad = first_failing(slo, nslo, step, doc[1], &obs)) >= 0) {
@@ -134,6 +150,19 @@ enum find_verdict find_judge(const struct threshold *slo, int nslo, json_t *step
         v = FIND_FAIL;
         snprintf(why, cap, "in-flight growing %+.1f/s (t = %.1f)", tr.slope_per_s, isfinite(tr.t) ? tr.t : 1e9);
     }
+    bool despite = false;
+    if (!json_is_true(json_object_get(step, "valid"))) {
+        const char *r0 = json_string_value(json_array_get(json_object_get(step, "invalid_reasons"), 0));
+        despite = v == FIND_PASS && only_lateness(step);
+        if (despite) {
+            snprintf(why, cap, "passed with the generator's lateness in its latencies: %s",
+                     r0 ? r0 : "see the step's invalid_reasons");
+        } else {
+            v = FIND_INVALID;
+            snprintf(why, cap, "generator invalid: %s", r0 ? r0 : "see the step's invalid_reasons");
+        }
+    }
+    json_object_set_new(find, "despite_lateness", json_boolean(despite));
     json_object_set_new(find, "rate", json_real(rate));
     json_object_set_new(find, "verdict", json_string(v == FIND_PASS ? "pass" : v == FIND_FAIL ? "fail" : "invalid"));
     json_object_set_new(find, "why", json_string(why));

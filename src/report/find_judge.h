@@ -4,7 +4,11 @@
  * A step of S seconds skips its first quarter (warm-up: connections open,
  * caches fill, a queue left by nothing settles) and judges the rest, the
  * judged window, from the per-second intervals the run hands its hook:
- *   1. the generator was valid (else the step is an upper bound only);
+ *   1. the generator was valid (else the step is an upper bound only),
+ *      or its only faults were late sends and late reads (validity rules 1
+ *      and 3), which only add to every latency: such a step that passes
+ *      2-4 anyway passed with its lateness counted against it, and is a
+ *      pass ("despite"); one that fails them is still an upper bound;
  *   2. every SLO holds over the judged window;
  *   3. every SLO holds over the second half of the judged window alone
  *      (a step that is fine on average but getting worse is not);

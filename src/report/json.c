@@ -412,6 +412,10 @@ json_t *report_json_build(const struct run_config *cfg, const struct run_result 
     for (int i = 0; i < r->nreasons; i++)
         json_array_append_new(reasons, json_string(r->reasons[i]));
     json_object_set_new(o, "invalid_reasons", reasons);
+    json_t *rules = json_array();
+    for (unsigned bit = 1; bit < 1u << RUN_NRULES; bit <<= 1)
+        if (r->invalid_rules & bit) json_array_append_new(rules, json_string(run_rule_name(bit)));
+    json_object_set_new(o, "invalid_rules", rules);
     json_object_set_new(o, "interrupted", json_boolean(r->interrupted));
     json_object_set_new(o, "data_exhausted", json_boolean(r->data_exhausted));
     json_object_set_new(o, "start_unix_ms", json_integer((json_int_t)(r->wall_start_ns / 1000000)));

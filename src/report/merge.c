@@ -249,10 +249,10 @@ static json_t *tagged(uint32_t shard, const char *text)
 static void merge_verdict(const struct merge *m, json_t *o)
 {
     bool valid = true, interrupted = false, exhausted = false;
-    json_t *reasons = json_array(), *reason;
+    json_t *reasons = json_array(), *reason, *rules = json_array(), *rule;
     for (size_t i = 0; i < m->n; i++) {
         json_t *r = m->results[i];
-        size_t j;
+        size_t j, k;
         valid &= json_is_true(json_object_get(r, "valid"));
         interrupted |= json_is_true(json_object_get(r, "interrupted"));
         exhausted |= json_is_true(json_object_get(r, "data_exhausted"));
@@ -260,9 +260,16 @@ static void merge_verdict(const struct merge *m, json_t *o)
         {
             json_array_append_new(reasons, tagged(m->index[i], json_string_value(reason)));
         }
+        json_array_foreach(json_object_get(r, "invalid_rules"), j, rule)
+        {
+            bool seen = false;
+            json_array_foreach(rules, k, reason) seen |= json_equal(reason, rule);
+            if (!seen && json_is_string(rule)) json_array_append(rules, rule);
+        }
     }
     json_object_set_new(o, "valid", json_boolean(valid));
     json_object_set_new(o, "invalid_reasons", reasons);
+    json_object_set_new(o, "invalid_rules", rules);
     json_object_set_new(o, "interrupted", json_boolean(interrupted));
     json_object_set_new(o, "data_exhausted", json_boolean(exhausted));
 }

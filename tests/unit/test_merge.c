@@ -328,12 +328,20 @@ static void test_missing_and_invalid(void **state)
     json_t *bad = make_shard(2, 3, NULL);
     json_object_set_new(bad, "valid", json_false());
     json_object_set_new(bad, "invalid_reasons", json_pack("[s]", "generator fell behind"));
+    json_object_set_new(bad, "invalid_rules", json_pack("[s]", "late_sends"));
     assert_int_equal(add(&m, bad, "s2", why, 256), 0);
-    assert_int_equal(add(&m, make_shard(0, 3, NULL), "s0", why, 256), 0);
+    json_t *bad0 = make_shard(0, 3, NULL);
+    json_object_set_new(bad0, "invalid_rules", json_pack("[ss]", "late_sends", "saturated"));
+    assert_int_equal(add(&m, bad0, "s0", why, 256), 0);
     json_t *o = merge_result(&m);
     assert_true(json_is_false(json_object_get(o, "valid")));
     assert_string_equal(json_string_value(json_array_get(json_object_get(o, "invalid_reasons"), 0)),
                         "shard 2: generator fell behind");
+    /* The rules that failed, each once, in the order first met (shards sorted by index). */
+    json_t *rules = json_object_get(o, "invalid_rules");
+    assert_int_equal(json_array_size(rules), 2);
+    assert_string_equal(json_string_value(json_array_get(rules, 0)), "late_sends");
+    assert_string_equal(json_string_value(json_array_get(rules, 1)), "saturated");
     json_t *missing = json_object_get(o, "missing_shards"), *merged = json_object_get(o, "shards_merged");
     assert_int_equal(json_array_size(missing), 1);
     assert_int_equal(json_integer_value(json_array_get(missing, 0)), 1);
