@@ -103,6 +103,9 @@ struct side {
     size_t nruns, min_secs;
     struct hist lat, svc;
     bool has_svc, has_counts;
+    bool present;           /* some run of the side keeps this scope's seconds */
+    const char *lack_scope; /* the first run without the scope's seconds (a name outside its top 10), or NULL */
+    const char *lack_svc;   /* the first run whose scope has no service time per second, or NULL */
     uint64_t done, errors, rate_done, rate_secs;
     double *stat;              /* resamples × CMP_NFIG */
     double grid_all[CMP_NFIG]; /* every figure on the grid, from all seconds once */
@@ -176,7 +179,12 @@ static void side_init(struct side *sd, const struct cmp_run *const *runs, size_t
     size_t max_draws = 0;
     for (size_t i = 0; i < sd->nruns; i++) {
         const struct cmp_scope *s = scopes[i];
-        if (!s) continue;
+        if (!s) {
+            if (!sd->lack_scope) sd->lack_scope = runs[i]->path ? runs[i]->path : "?";
+            continue;
+        }
+        sd->present = true;
+        if (!s->has_svc && !sd->lack_svc) sd->lack_svc = runs[i]->path ? runs[i]->path : "?";
         cmp_blocks_init(&sd->store[i], s, &sd->win);
         sd->bl[i] = &sd->store[i];
         size_t draws = sd->store[i].draws + (sd->store[i].tail != NULL);
@@ -195,6 +203,10 @@ static void side_init(struct side *sd, const struct cmp_run *const *runs, size_t
         }
     }
     if (sd->min_secs == SIZE_MAX) sd->min_secs = 0;
+    if (!sd->present) { /* nothing of this name on this side: no figure of it either */
+        sd->has_svc = false;
+        sd->has_counts = false;
+    }
     sd->stat = malloc((size_t)opt->resamples * CMP_NFIG * sizeof(double));
     a = cmp_acc_new(sd->nruns * max_draws);
     if (!sd->stat) abort();
@@ -228,16 +240,42 @@ static double quantile(const double *v, size_t n, double q)
     return v[i] + (pos - (double)i) * (v[i + 1] - v[i]);
 }
 
+/*
+ * Of a name (name_scope) on one side: its per-second histograms are missing
+ * altogether (the name outside that side's top 10), or only its service
+ * time (an older salvo). The reason names the side and its file.
+ */
+static const char *missing_why(const struct side *b, const struct side *c, enum cmp_fig f, char *buf, size_t n)
+{
+    const struct side *s[2] = {b, c};
+    for (int k = 0; k < 2; k++)
+        if (!s[k]->present) {
+            snprintf(buf, n, "no per-second histograms for this name in the %s %s", k ? "candidate" : "baseline",
+                     s[k]->lack_scope ? s[k]->lack_scope : "?");
+            return buf;
+        }
+    if (figs[f].kind != K_SVC) return NULL;
+    for (int k = 0; k < 2; k++)
+        if (!s[k]->has_svc) {
+            snprintf(buf, n, "no service time per name in the %s %s", k ? "candidate" : "baseline",
+                     s[k]->lack_svc ? s[k]->lack_svc : "?");
+            return buf;
+        }
+    return NULL;
+}
+
 /* Why figure f cannot be judged on these sides, or NULL. */
 static const char *inconclusive_why(const struct side *b, const struct side *c, enum cmp_fig f, bool name_scope,
                                     char *buf, size_t n)
 {
+    const char *gone = name_scope ? missing_why(b, c, f, buf, n) : NULL;
+    if (gone) return gone;
     if (b->min_secs < CMP_MIN_SECONDS || c->min_secs < CMP_MIN_SECONDS) {
         snprintf(buf, n, "a run has fewer than %d seconds", CMP_MIN_SECONDS);
         return buf;
     }
     if (figs[f].kind == K_SVC && (!b->has_svc || !c->has_svc)) {
-        snprintf(buf, n, "no service time per second%s in %s", name_scope ? " for this name" : "",
+        snprintf(buf, n, "no service time per second in %s",
                  !b->has_svc && !c->has_svc ? "either run"
                  : !b->has_svc              ? "the baseline"
                                             : "the candidate");
@@ -302,8 +340,18 @@ static void row_fill(struct cmp_row *row, const struct side *b, const struct sid
     row->hi = quantile(rel, n, 0.975) + shift;
     row->abs_lo = quantile(abs_d, n, 0.025) + abs_shift;
     row->abs_hi = quantile(abs_d, n, 0.975) + abs_shift;
-    char buf[96];
+    char buf[sizeof(row->why)];
     const char *why = inconclusive_why(b, c, f, name_scope, buf, sizeof(buf));
+    if (name_scope && missing_why(b, c, f, buf, sizeof(buf))) {
+        /*
+         * A side without this name's seconds has no figure of it: its value
+         * is NAN (printed "-", null in JSON), and no change is claimed.
+         */
+        bool svc = figs[f].kind == K_SVC;
+        if (!b->present || (svc && !b->has_svc)) row->base = NAN;
+        if (!c->present || (svc && !c->has_svc)) row->cand = NAN;
+        row->diff = row->lo = row->hi = row->abs_diff = row->abs_lo = row->abs_hi = 0;
+    }
     if (!why && row->base <= 0 && !pp) why = "baseline is 0";
     row->verdict = why ? CMP_INCONCLUSIVE : judge(row, opt->noise[f]);
     snprintf(row->why, sizeof(row->why), "%s", why ? why : "");
@@ -359,12 +407,19 @@ int cmp_compute(const struct cmp_run *const *base, size_t nb, const struct cmp_r
     out->within_run_only = nb == 1 && nc == 1;
     uint64_t rng = opt->seed;
     compare_scope(base, nb, cand, nc, "", opt, &rng, out);
-    /* Names: those of the first baseline run that the first candidate run has too. */
-    for (size_t i = 0; i < base[0]->nscopes; i++) {
-        const char *name = base[0]->scopes[i].name;
-        if (!name[0] || !find_scope(cand[0], name)) continue;
-        if (out->nrows + CMP_NFIG > sizeof(out->rows) / sizeof(out->rows[0])) break;
-        compare_scope(base, nb, cand, nc, name, opt, &rng, out);
+    /*
+     * Names: those of the first baseline run, then those only the first
+     * candidate run keeps. A name whose seconds one side does not keep (it
+     * was outside that run's top 10) gets inconclusive rows saying so.
+     */
+    for (size_t side = 0; side < 2; side++) {
+        const struct cmp_run *r = side ? cand[0] : base[0];
+        for (size_t i = 0; i < r->nscopes; i++) {
+            const char *name = r->scopes[i].name;
+            if (!name[0] || (side && find_scope(base[0], name))) continue;
+            if (out->nrows + CMP_NFIG > sizeof(out->rows) / sizeof(out->rows[0])) break;
+            compare_scope(base, nb, cand, nc, name, opt, &rng, out);
+        }
     }
     return 0;
 }

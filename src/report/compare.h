@@ -79,7 +79,7 @@ struct cmp_row {
     double diff, lo, hi;             /* relative % (errors.rate: percentage points) */
     double abs_diff, abs_lo, abs_hi; /* the same in the figure's unit */
     enum cmp_verdict verdict;
-    char why[96]; /* what made it inconclusive, or "" */
+    char why[192]; /* what made it inconclusive (it may name a file), or "" */
 };
 
 /* Every row of a comparison. */

@@ -14,6 +14,10 @@
 /* A figure's value in its unit: "2.41ms", "0.12%", "300/s". */
 static const char *fmt_value(char *buf, size_t cap, enum cmp_fig f, double v)
 {
+    if (isnan(v)) { /* the side does not keep this figure (compare.c) */
+        snprintf(buf, cap, "-");
+        return buf;
+    }
     if (f == CMP_ERR_RATE) {
         snprintf(buf, cap, "%.2f%%", 100 * v);
         return buf;
@@ -37,11 +41,16 @@ static const char *fmt_diff(char *buf, size_t cap, enum cmp_fig f, double d)
 static void print_row(FILE *out, const struct cmp_row *r, const char *indent)
 {
     char b[32], c[32], d[32], lo[32], hi[32], iv[80];
+    bool none = isnan(r->base) || isnan(r->cand); /* a side lacks the figure: no change to show */
     snprintf(iv, sizeof(iv), "[%s, %s]", fmt_diff(lo, sizeof(lo), r->fig, r->lo),
              fmt_diff(hi, sizeof(hi), r->fig, r->hi));
+    if (none) {
+        snprintf(d, sizeof(d), "-");
+        snprintf(iv, sizeof(iv), "-");
+    }
     fprintf(out, "%s%-*s %10s %10s %9s  %-20s %s", indent, 20 - (int)strlen(indent), cmp_fig_name(r->fig),
             fmt_value(b, sizeof(b), r->fig, r->base), fmt_value(c, sizeof(c), r->fig, r->cand),
-            fmt_diff(d, sizeof(d), r->fig, r->diff), iv, cmp_verdict_name(r->verdict));
+            none ? d : fmt_diff(d, sizeof(d), r->fig, r->diff), iv, cmp_verdict_name(r->verdict));
     if (r->why[0]) fprintf(out, " (%s)", r->why);
     fputc('\n', out);
 }
@@ -93,15 +102,16 @@ void cmp_print_verdict(FILE *out, const struct cmp_result *r)
 static json_t *row_json(const struct cmp_row *r)
 {
     json_t *o = json_object();
+    bool none = isnan(r->base) || isnan(r->cand); /* a side lacks the figure: null values, no change */
     json_object_set_new(o, "figure", json_string(cmp_fig_name(r->fig)));
     json_object_set_new(o, "name", r->scope[0] ? json_string(r->scope) : json_null());
-    json_object_set_new(o, "baseline", json_real(r->base));
-    json_object_set_new(o, "candidate", json_real(r->cand));
-    json_object_set_new(o, "change", json_real(r->diff));
+    json_object_set_new(o, "baseline", isnan(r->base) ? json_null() : json_real(r->base));
+    json_object_set_new(o, "candidate", isnan(r->cand) ? json_null() : json_real(r->cand));
+    json_object_set_new(o, "change", none ? json_null() : json_real(r->diff));
     json_object_set_new(o, "change_unit", json_string(r->fig == CMP_ERR_RATE ? "pp" : "%"));
-    json_object_set_new(o, "ci95", json_pack("[f,f]", r->lo, r->hi));
-    json_object_set_new(o, "difference", json_real(r->abs_diff));
-    json_object_set_new(o, "difference_ci95", json_pack("[f,f]", r->abs_lo, r->abs_hi));
+    json_object_set_new(o, "ci95", none ? json_null() : json_pack("[f,f]", r->lo, r->hi));
+    json_object_set_new(o, "difference", none ? json_null() : json_real(r->abs_diff));
+    json_object_set_new(o, "difference_ci95", none ? json_null() : json_pack("[f,f]", r->abs_lo, r->abs_hi));
     json_object_set_new(o, "verdict", json_string(cmp_verdict_name(r->verdict)));
     json_object_set_new(o, "why", r->why[0] ? json_string(r->why) : json_null());
     return o;

@@ -26,6 +26,7 @@
 #include "core/hist_codec.h"
 #include "report/compare.h"
 #include "report/compare_load.h"
+#include "report/compare_out.h"
 
 /* A small deterministic generator (xorshift64*). */
 static double unit_rand(uint64_t *s)
@@ -463,8 +464,10 @@ static void test_per_name_errors(void **state)
 
 /*
  * One side carries a name's per-second service time, the other not (an
- * older JSON, or the name outside its top 10): an inconclusive row saying
- * which side lacks it, never a silent gap, and never a verdict.
+ * older JSON): an inconclusive row naming the side and its file, never a
+ * silent gap and never a verdict; the lacking side's value is NAN (no
+ * figure: "-" and null), no change is claimed, the JSON says so, and a
+ * gate on the figure is not judged. Neither side: no row.
  */
 static void test_per_name_service_time_on_one_side(void **state)
 {
@@ -474,20 +477,124 @@ static void test_per_name_service_time_on_one_side(void **state)
     json_t *gb = json_object_get(json_object_get(b, "groups"), "/a");
     json_object_set(gb, "timeline_hdr_service_time_us", json_object_get(gb, "timeline_hdr_latency_us"));
     struct cmp_run ra, rb;
-    assert_int_equal(cmp_run_from_json(a, "a.json", &ra, why, sizeof(why)), 0);
-    assert_int_equal(cmp_run_from_json(b, "b.json", &rb, why, sizeof(why)), 0);
+    assert_int_equal(cmp_run_from_json(a, "base.json", &ra, why, sizeof(why)), 0);
+    assert_int_equal(cmp_run_from_json(b, "cand.json", &rb, why, sizeof(why)), 0);
     struct cmp_result *r = calloc(1, sizeof(*r));
     compare_pair(&ra, &rb, r);
-    const struct cmp_row *row = name_row(r, "/a", CMP_SVC_P50);
+    for (int f = CMP_SVC_P50; f <= CMP_SVC_P999; f++) {
+        const struct cmp_row *row = name_row(r, "/a", f);
+        assert_non_null(row);
+        assert_int_equal(row->verdict, CMP_INCONCLUSIVE);
+        assert_string_equal(row->why, "no service time per name in the baseline base.json");
+        assert_true(isnan(row->base));
+        assert_true(row->cand > 1000 && row->cand < 5000); /* around 2 ms: the candidate's own figure */
+        assert_true(row->diff == 0 && row->lo == 0 && row->hi == 0);
+    }
+    assert_int_equal(name_row(r, "/a", CMP_LAT_P50)->verdict, CMP_NO_CHANGE); /* latency is on both sides */
+    assert_null(name_row(r, "/b", CMP_SVC_P50));                              /* neither side has it for /b: no row */
+    /* JSON: null values and no change; the overall verdict is not moved by it. */
+    json_t *j = cmp_result_json(r);
+    size_t i;
+    json_t *fig;
+    int seen = 0;
+    json_array_foreach(json_object_get(j, "figures"), i, fig)
+    {
+        const char *fname = json_string_value(json_object_get(fig, "figure"));
+        if (!json_is_string(json_object_get(fig, "name")) || strncmp(fname, "service_time.", 13) != 0) continue;
+        seen++;
+        assert_string_equal(json_string_value(json_object_get(fig, "name")), "/a");
+        assert_true(json_is_null(json_object_get(fig, "baseline")));
+        assert_true(json_is_real(json_object_get(fig, "candidate")));
+        assert_true(json_is_null(json_object_get(fig, "change")));
+        assert_true(json_is_null(json_object_get(fig, "ci95")));
+        assert_string_equal(json_string_value(json_object_get(fig, "verdict")), "inconclusive");
+        assert_string_equal(json_string_value(json_object_get(fig, "why")),
+                            "no service time per name in the baseline base.json");
+    }
+    assert_int_equal(seen, 4);
+    json_decref(j);
+    /* The table prints "-" for the missing value and change. */
+    char *text = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&text, &len);
+    cmp_print(mem, r);
+    fclose(mem);
+    const char *line = strstr(text, "  service_time.p50");
+    assert_non_null(line);
+    char want[160];
+    snprintf(want, sizeof(want), "%.*s", (int)(strchr(line, '\n') - line), line);
+    if (!strstr(want, " - ") || !strstr(want, "inconclusive (no service time per name in the baseline base.json)"))
+        fail_msg("table row: '%s'", want);
+    free(text);
+    compare_pair(&rb, &ra, r); /* the other way round */
+    const struct cmp_row *row = name_row(r, "/a", CMP_SVC_P99);
     assert_non_null(row);
     assert_int_equal(row->verdict, CMP_INCONCLUSIVE);
-    assert_string_equal(row->why, "no service time per second for this name in the baseline");
-    assert_null(name_row(r, "/b", CMP_SVC_P50)); /* neither side has it for /b: no row */
-    compare_pair(&rb, &ra, r);                   /* the other way round */
-    row = name_row(r, "/a", CMP_SVC_P99);
-    assert_non_null(row);
-    assert_int_equal(row->verdict, CMP_INCONCLUSIVE);
-    assert_string_equal(row->why, "no service time per second for this name in the candidate");
+    assert_string_equal(row->why, "no service time per name in the candidate base.json");
+    assert_true(isnan(row->cand) && !isnan(row->base));
+    cmp_run_release(&ra);
+    cmp_run_release(&rb);
+    free(r);
+    json_decref(a);
+    json_decref(b);
+}
+
+/*
+ * A name outside one run's top 10 has no per-second histograms in it: its
+ * latency and service-time rows are inconclusive, naming the side and its
+ * file, whichever side lacks it; per-name counts get no row. A gate never
+ * looks at a name's rows (gates are about the whole run), so such a row
+ * cannot fail one; a whole-run figure that is inconclusive is not judged.
+ */
+static void test_name_outside_top10_on_one_side(void **state)
+{
+    (void)state;
+    char why[256];
+    json_t *a = two_name_doc(30, 0, 1), *b = two_name_doc(30, 0, 2);
+    json_t *ga = json_object_get(json_object_get(a, "groups"), "/b");
+    json_object_set(ga, "timeline_hdr_service_time_us", json_object_get(ga, "timeline_hdr_latency_us"));
+    json_t *gb = json_object_get(json_object_get(b, "groups"), "/b");
+    json_object_del(gb, "timeline_hdr_latency_us"); /* what a name outside the top 10 looks like */
+    json_object_del(gb, "timeline_done");
+    json_object_del(gb, "timeline_errors");
+    struct cmp_run ra, rb;
+    assert_int_equal(cmp_run_from_json(a, "base.json", &ra, why, sizeof(why)), 0);
+    assert_int_equal(cmp_run_from_json(b, "cand.json", &rb, why, sizeof(why)), 0);
+    assert_int_equal(rb.nscopes, 2);
+    struct cmp_result *r = calloc(1, sizeof(*r));
+    for (int way = 0; way < 2; way++) {
+        compare_pair(way ? &rb : &ra, way ? &ra : &rb, r);
+        const char *want = way ? "no per-second histograms for this name in the baseline cand.json"
+                               : "no per-second histograms for this name in the candidate cand.json";
+        for (int f = CMP_LAT_P50; f <= CMP_SVC_P999; f++) {
+            const struct cmp_row *row = name_row(r, "/b", f);
+            if (!row) fail_msg("way %d: no row for /b %s", way, cmp_fig_name(f));
+            assert_int_equal(row->verdict, CMP_INCONCLUSIVE);
+            if (strcmp(row->why, want) != 0) fail_msg("way %d %s: '%s'", way, cmp_fig_name(f), row->why);
+            assert_true(isnan(way ? row->base : row->cand));
+            assert_false(isnan(way ? row->cand : row->base));
+        }
+        assert_null(name_row(r, "/b", CMP_ERR_RATE));
+        assert_int_equal(name_row(r, "/a", CMP_LAT_P50)->verdict, CMP_NO_CHANGE);
+        struct cmp_failif g;
+        bool inconclusive;
+        assert_int_equal(cmp_failif_parse("latency.p50 > -100%", &g, why, sizeof(why)), 0);
+        assert_true(cmp_failif_fails(&g, r, &inconclusive)); /* the whole run's row: judged */
+        assert_false(inconclusive);
+    }
+    /* A whole-run service time that one side lacks: inconclusive, and its gate is not judged. */
+    cmp_run_release(&ra);
+    json_t *tl = json_object_get(a, "timeline");
+    for (size_t k = 0; k < json_array_size(tl); k++)
+        json_object_del(json_array_get(tl, k), "hdr_service_time_us");
+    assert_int_equal(cmp_run_from_json(a, "base.json", &ra, why, sizeof(why)), 0);
+    compare_pair(&ra, &rb, r);
+    assert_int_equal(cmp_result_row(r, CMP_SVC_P50)->verdict, CMP_INCONCLUSIVE);
+    struct cmp_failif g;
+    bool inconclusive;
+    assert_int_equal(cmp_failif_parse("service_time.p50 > -100%", &g, why, sizeof(why)), 0);
+    assert_false(cmp_failif_fails(&g, r, &inconclusive));
+    assert_true(inconclusive);
     cmp_run_release(&ra);
     cmp_run_release(&rb);
     free(r);
@@ -606,6 +713,7 @@ int main(void)
         cmocka_unit_test(test_loader_and_comparability),
         cmocka_unit_test(test_per_name_errors),
         cmocka_unit_test(test_per_name_service_time_on_one_side),
+        cmocka_unit_test(test_name_outside_top10_on_one_side),
         cmocka_unit_test(test_loader_per_name),
         cmocka_unit_test(test_failif_parser),
     };
