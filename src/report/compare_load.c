@@ -106,15 +106,23 @@ static int load_name_scope(const char *name, const json_t *g, const struct cmp_s
         snprintf(why, cap, "name '%s': per-second counts do not match the timeline", name);
         return -EINVAL;
     }
-    if (json_array_size(tl) != nsec || decode(json_object_get(g, "hdr_latency_us"), &s->lat) < 0) {
-        snprintf(why, cap, "name '%s': per-second histograms do not match the timeline", name);
+    if (json_array_size(tl) != nsec) {
+        snprintf(why, cap, "name '%s': per-second histograms do not match the timeline (%zu seconds, the run has %zu)",
+                 name, json_array_size(tl), nsec);
+        return -EINVAL;
+    }
+    if (decode(json_object_get(g, "hdr_latency_us"), &s->lat) < 0) {
+        snprintf(why, cap, "name '%s': its histogram ('hdr_latency_us') does not decode", name);
         return -EINVAL;
     }
     snprintf(s->name, sizeof(s->name), "%s", name);
     /* Service time per name (newer results): its per-second histograms, whose sum is the point value. */
     const json_t *stl = json_object_get(g, "timeline_hdr_service_time_us");
     if (json_is_array(stl) && json_array_size(stl) != nsec) {
-        snprintf(why, cap, "name '%s': per-second service-time histograms do not match the timeline", name);
+        snprintf(
+            why, cap,
+            "name '%s': per-second service-time histograms do not match the timeline (%zu seconds, the run has %zu)",
+            name, json_array_size(stl), nsec);
         return -EINVAL;
     }
     s->has_svc = json_is_array(stl);

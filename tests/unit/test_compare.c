@@ -602,60 +602,6 @@ static void test_name_outside_top10_on_one_side(void **state)
     json_decref(b);
 }
 
-/*
- * The loader on names: per-second counts and service time load second by
- * second; a histogram that does not decode, a per-name service timeline
- * of the wrong length, a run histogram that is not one, and a find result
- * are each an error naming what is wrong, never a crash or an empty run.
- */
-static void test_loader_per_name(void **state)
-{
-    (void)state;
-    char why[256];
-    struct cmp_run r;
-    json_t *doc = two_name_doc(30, 5, 3);
-    json_t *ga = json_object_get(json_object_get(doc, "groups"), "/a");
-    json_object_set(ga, "timeline_hdr_service_time_us", json_object_get(ga, "timeline_hdr_latency_us"));
-    assert_int_equal(cmp_run_from_json(doc, "d.json", &r, why, sizeof(why)), 0);
-    assert_int_equal(r.nscopes, 3);
-    for (size_t k = 1; k < 3; k++) {
-        const struct cmp_scope *s = &r.scopes[k];
-        bool is_b = strcmp(s->name, "/b") == 0;
-        assert_int_equal(s->nsec, 30);
-        assert_true(s->has_counts);
-        assert_int_equal(s->has_svc, !is_b);
-        assert_int_equal(s->lat.total_count, 6000); /* this document's per-name hdr is the run's: 2 x 30 x 100 */
-        if (!is_b) assert_int_equal(s->svc.total_count, 3000); /* the sum of the name's seconds */
-        for (size_t i = 0; i < s->nsec; i++) {
-            assert_int_equal(s->sec[i].done, 100);
-            assert_int_equal(s->sec[i].errors, is_b ? 5 : 0);
-        }
-    }
-    cmp_run_release(&r);
-    struct {
-        const char *what;
-        void (*spoil)(json_t *doc);
-        const char *want;
-    } cases[] = {
-        {"corrupt", NULL, "name '/a': timeline histogram 7 does not decode"},
-        {"short svc", NULL, "name '/a': per-second service-time histograms do not match the timeline"},
-        {"run hdr", NULL, "no histograms"},
-        {"find", NULL, "a find result"},
-    };
-    for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
-        json_t *d = json_deep_copy(doc);
-        json_t *a = json_object_get(json_object_get(d, "groups"), "/a");
-        if (c == 0) json_array_set_new(json_object_get(a, "timeline_hdr_latency_us"), 7, json_string("HISTFAAA!!"));
-        if (c == 1) json_array_remove(json_object_get(a, "timeline_hdr_service_time_us"), 0);
-        if (c == 2) json_object_set_new(json_object_get(d, "hdr"), "latency_us", json_string("not base64"));
-        if (c == 3) json_object_set_new(d, "steps", json_array());
-        assert_int_equal(cmp_run_from_json(d, "d.json", &r, why, sizeof(why)), -EINVAL);
-        if (!strstr(why, cases[c].want)) fail_msg("%s: '%s', want '%s'", cases[c].what, why, cases[c].want);
-        json_decref(d);
-    }
-    json_decref(doc);
-}
-
 static void test_failif_parser(void **state)
 {
     (void)state;
@@ -714,7 +660,6 @@ int main(void)
         cmocka_unit_test(test_per_name_errors),
         cmocka_unit_test(test_per_name_service_time_on_one_side),
         cmocka_unit_test(test_name_outside_top10_on_one_side),
-        cmocka_unit_test(test_loader_per_name),
         cmocka_unit_test(test_failif_parser),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
