@@ -22,11 +22,13 @@
 #define P99_H 300.0
 #define MAX_TICKS 40
 
-/* One table cell of a figure's value. */
+/* One table cell of a figure's value; "-" for the side that does not keep it (NaN, compare.c). */
 static void cell_value(FILE *out, enum cmp_fig f, double v)
 {
     char b[HTML_FMT_MAX];
-    if (f == CMP_ERR_RATE)
+    if (isnan(v))
+        fputs("<td>-</td>", out);
+    else if (f == CMP_ERR_RATE)
         fprintf(out, "<td>%.2f%%</td>", 100 * v);
     else if (f == CMP_RATE)
         fprintf(out, "<td>%s/s</td>", html_fmt_rate(b, sizeof(b), v));
@@ -47,7 +49,10 @@ void cmp_html_table(FILE *out, const struct cmp_result *r)
         fprintf(out, "</td><td>%s</td>", cmp_fig_name(row->fig));
         cell_value(out, row->fig, row->base);
         cell_value(out, row->fig, row->cand);
-        fprintf(out, "<td>%+.1f%s</td><td>[%+.1f%s, %+.1f%s]</td>", row->diff, unit, row->lo, unit, row->hi, unit);
+        if (isnan(row->base) || isnan(row->cand)) /* a side lacks the figure: no change to show */
+            fputs("<td>-</td><td>-</td>", out);
+        else
+            fprintf(out, "<td>%+.1f%s</td><td>[%+.1f%s, %+.1f%s]</td>", row->diff, unit, row->lo, unit, row->hi, unit);
         bool bad = row->verdict == CMP_REGRESSED;
         fprintf(out, "<td class=\"%s\">%s", bad ? "bad" : "", cmp_verdict_name(row->verdict));
         if (row->why[0]) {
