@@ -138,7 +138,7 @@ enum find_verdict find_judge(const struct threshold *slo, int nslo, json_t *step
     json_object_set_new(find, "slo", slo_verdicts(slo, nslo, step, doc));
     enum find_verdict v = FIND_PASS;
     double obs;
-    int bad;
+    int bad = -1;
     why[0] = 0;
     if ((bad = first_failing(slo, nslo, step, doc[0], &obs)) >= 0) {
         v = FIND_FAIL;
@@ -153,8 +153,13 @@ enum find_verdict find_judge(const struct threshold *slo, int nslo, json_t *step
     bool despite = false;
     if (!json_is_true(json_object_get(step, "valid"))) {
         const char *r0 = json_string_value(json_array_get(json_object_get(step, "invalid_reasons"), 0));
-        despite = v == FIND_PASS && only_lateness(step);
-        if (despite) {
+        bool late_only = only_lateness(step);
+        despite = v == FIND_PASS && late_only;
+        /* Lateness does not change a response's body: a checks SLO failed by a late generator still failed. */
+        bool body = v == FIND_FAIL && late_only && bad >= 0 && !strcmp(slo[bad].metric, "checks");
+        if (body) {
+            /* keep the failure and its why */
+        } else if (despite) {
             snprintf(why, cap, "passed with the generator's lateness in its latencies: %s",
                      r0 ? r0 : "see the step's invalid_reasons");
         } else {

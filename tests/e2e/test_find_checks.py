@@ -80,6 +80,15 @@ def error_bodies_fail_a_checks_slo_not_an_errors_slo():
     routed = step["checks"]["routed"]
     check(routed["pass"] == 0 and routed["fail"] >= 150, "check counters %s" % routed)
     check("checks.rate" in out, "the step table does not say why: %s" % out)
+    # With every send late (--spin 0 --max-lag 1us) the step is invalid by late sends alone; lateness does not
+    # change a body, so the checks failure is still the service's: exit 99, not "the generator is the limit".
+    rc, data, out, err = find(url, "--slo", "checks.rate > 99%", "--check", "routed: json.error absent",
+                              "--from", 100, "--max", 100, "--spin", "0", "--max-lag", "1us")
+    check(data is not None and rc == 99, "checks.rate, late generator: exit %d, want 99: %s" % (rc, err[-400:]))
+    step = data["steps"][0]
+    check(not step["valid"] and step["invalid_rules"] == ["late_sends"] and step["find"]["verdict"] == "fail"
+          and "checks.rate > 99%" in step["find"]["why"], "late generator: valid %s, rules %s, find %s"
+          % (step["valid"], step["invalid_rules"], step["find"]))
 
 
 @test
