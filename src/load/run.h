@@ -69,7 +69,6 @@ struct window_figures {
     double recovery_s;           /* seconds from the window's end until they did */
 };
 
-/* Everything a finished run measured; owned by the caller after run_execute. */
 /* The validity rules (docs/measurement.md), as bits of run_result.invalid_rules and names in the JSON. */
 enum run_rule {
     RUN_RULE_LATE_SENDS = 1,  /* rule 1: sends left late (only adds to latency) */
@@ -89,6 +88,7 @@ static inline const char *run_rule_name(unsigned bit)
     }
 }
 
+/* Everything a finished run measured; owned by the caller after run_execute. */
 struct run_result {
     struct recorder total;
     struct pool_stats pool;

@@ -245,6 +245,12 @@ static double quantile(const double *v, size_t n, double q)
  * altogether (the name outside that side's top 10), or only its service
  * time (an older salvo). The reason names the side and its file.
  */
+/* Whether side s lacks figure f of a name: none of its seconds, or (service time) none of that. */
+static bool side_lacks(const struct side *s, enum cmp_fig f)
+{
+    return !s->present || (figs[f].kind == K_SVC && !s->has_svc);
+}
+
 static const char *missing_why(const struct side *b, const struct side *c, enum cmp_fig f, char *buf, size_t n)
 {
     const struct side *s[2] = {b, c};
@@ -342,14 +348,13 @@ static void row_fill(struct cmp_row *row, const struct side *b, const struct sid
     row->abs_hi = quantile(abs_d, n, 0.975) + abs_shift;
     char buf[sizeof(row->why)];
     const char *why = inconclusive_why(b, c, f, name_scope, buf, sizeof(buf));
-    if (name_scope && missing_why(b, c, f, buf, sizeof(buf))) {
+    if (name_scope && (side_lacks(b, f) || side_lacks(c, f))) {
         /*
          * A side without this name's seconds has no figure of it: its value
          * is NAN (printed "-", null in JSON), and no change is claimed.
          */
-        bool svc = figs[f].kind == K_SVC;
-        if (!b->present || (svc && !b->has_svc)) row->base = NAN;
-        if (!c->present || (svc && !c->has_svc)) row->cand = NAN;
+        if (side_lacks(b, f)) row->base = NAN;
+        if (side_lacks(c, f)) row->cand = NAN;
         row->diff = row->lo = row->hi = row->abs_diff = row->abs_lo = row->abs_hi = 0;
     }
     if (!why && row->base <= 0 && !pp) why = "baseline is 0";

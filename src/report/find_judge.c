@@ -154,15 +154,13 @@ enum find_verdict find_judge(const struct threshold *slo, int nslo, json_t *step
     if (!json_is_true(json_object_get(step, "valid"))) {
         const char *r0 = json_string_value(json_array_get(json_object_get(step, "invalid_reasons"), 0));
         bool late_only = only_lateness(step);
-        despite = v == FIND_PASS && late_only;
         /* Lateness does not change a response's body: a checks SLO failed by a late generator still failed. */
-        bool body = v == FIND_FAIL && late_only && bad >= 0 && !strcmp(slo[bad].metric, "checks");
-        if (body) {
-            /* keep the failure and its why */
-        } else if (despite) {
+        bool body_failed = v == FIND_FAIL && bad >= 0 && !strcmp(slo[bad].metric, "checks");
+        despite = v == FIND_PASS && late_only;
+        if (despite) {
             snprintf(why, cap, "passed with the generator's lateness in its latencies: %s",
                      r0 ? r0 : "see the step's invalid_reasons");
-        } else {
+        } else if (!(late_only && body_failed)) {
             v = FIND_INVALID;
             snprintf(why, cap, "generator invalid: %s", r0 ? r0 : "see the step's invalid_reasons");
         }

@@ -249,7 +249,7 @@ static json_t *tagged(uint32_t shard, const char *text)
 static void merge_verdict(const struct merge *m, json_t *o)
 {
     bool valid = true, interrupted = false, exhausted = false;
-    json_t *reasons = json_array(), *reason, *rules = json_array(), *rule;
+    json_t *reasons = json_array(), *reason, *rules = json_array(), *rule, *kept;
     for (size_t i = 0; i < m->n; i++) {
         json_t *r = m->results[i];
         size_t j, k;
@@ -263,7 +263,7 @@ static void merge_verdict(const struct merge *m, json_t *o)
         json_array_foreach(json_object_get(r, "invalid_rules"), j, rule)
         {
             bool seen = false;
-            json_array_foreach(rules, k, reason) seen |= json_equal(reason, rule);
+            json_array_foreach(rules, k, kept) seen |= json_equal(kept, rule);
             if (!seen && json_is_string(rule)) json_array_append(rules, rule);
         }
     }
